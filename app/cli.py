@@ -1,0 +1,118 @@
+"""The `folio` command: migrate, seed-demo, create-admin, serve."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from sqlmodel import Session, select
+
+from app.config import Settings, get_settings
+from app.db import make_engine
+from app.models import Role, School, User
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from app.migrate import upgrade
+
+    engine = make_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from app.services.demo import DEMO_PASSWORD, demo_logins, seed_demo
+
+    if settings.is_production:
+        print("Refusing to seed demo data in production (FOLIO_ENVIRONMENT=production).", file=sys.stderr)
+        return 2
+    engine = make_engine(settings)
+    with Session(engine) as session:
+        outcome = seed_demo(session=session, only_if_empty=args.if_empty)
+    engine.dispose()
+    print(outcome.message)
+    if outcome.demo_present:
+        print(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+        for username, description in demo_logins():
+            print(f"  {username:<10} {description}")
+        print()
+    return 0
+
+
+def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from app.services.accounts import create_user, password_problem
+
+    password = args.password if args.password is not None else (
+        sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    )
+    problem = password_problem(password, username=args.username)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    engine = make_engine(settings)
+    with Session(engine) as session:
+        if session.exec(select(User).where(User.username == args.username.strip().lower())).first():
+            print(f"The username {args.username!r} is already taken.", file=sys.stderr)
+            return 2
+        school = session.exec(select(School).where(School.name == args.school)).first()
+        if school is None:
+            school = School(name=args.school)
+            session.add(school)
+            session.flush()
+        create_user(
+            session=session, school_id=school.id, role=Role.admin, username=args.username,
+            display_name=args.display_name or args.username, password=password, email=args.email,
+        )
+        session.commit()
+    engine.dispose()
+    print(f"Created administrator {args.username!r} for {args.school}.")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
+                proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="folio", description="Folio, the student e-portfolio.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    seed = commands.add_parser("seed-demo", help="create the Riverside School demo (never in production)")
+    seed.add_argument("--if-empty", action="store_true", help="only when the database has no school yet")
+    seed.set_defaults(func=cmd_seed_demo)
+
+    admin = commands.add_parser("create-admin", help="create a school administrator")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--school", required=True, help="school name (created if new)")
+    admin.add_argument("--display-name")
+    admin.add_argument("--email")
+    secret = admin.add_mutually_exclusive_group()
+    secret.add_argument("--password", help="avoid: it stays in shell history; prefer the prompt")
+    secret.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    admin.set_defaults(func=cmd_create_admin)
+
+    serve = commands.add_parser("serve", help="serve Folio over HTTP")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(get_settings(), args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,99 @@
+"""Folio's settings: one typed class, read from FOLIO_* environment variables (or a .env file)."""
+
+from __future__ import annotations
+
+import secrets
+from enum import Enum
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Environment(str, Enum):
+    development = "development"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting Folio reads; each field is documented in README.md (a test checks)."""
+
+    model_config = SettingsConfigDict(env_prefix="FOLIO_", env_file=".env", extra="ignore")
+
+    environment: Environment = Field(
+        Environment.development,
+        description="development or production; production refuses demo data and a missing secret.",
+    )
+    data_dir: Path = Field(
+        PROJECT_ROOT / "data",
+        description="Folder for the SQLite database and the generated development secret.",
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL; empty means a SQLite file data/folio.db. "
+        "PostgreSQL: postgresql+psycopg://user:pass@host/db",
+    )
+    secret_key: str = Field(
+        "",
+        description="Signs cookies. Generated into data/secret_key in development; required in production.",
+    )
+    upload_dir: Path = Field(PROJECT_ROOT / "uploads", description="Where uploaded files are stored.")
+    max_upload_mb: int = Field(100, ge=1, description="Largest single upload, in megabytes.")
+    base_url: str = Field(
+        "http://127.0.0.1:8000", description="Public address of this Folio, used in links and the CSRF check."
+    )
+    host: str = Field("127.0.0.1", description="Address `folio serve` (and `make run`) listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `folio serve` (and `make run`) listens on.")
+    cookie_secure: bool | None = Field(
+        None, description="Send cookies over HTTPS only; defaults to on in production, off in development."
+    )
+    session_idle_minutes: int = Field(
+        120, ge=1, description="Sign a user out after this many minutes without a request."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed sign-ins allowed per account (and 4x per address) in the window."
+    )
+    login_window_minutes: int = Field(15, ge=1, description="Length of the sign-in throttling window.")
+    default_locale: str = Field("en", description="Language used when neither the user nor the browser picks one.")
+
+    @model_validator(mode="after")
+    def _production_is_safe(self) -> "Settings":
+        if self.environment is Environment.production and not self.secret_key:
+            raise ValueError("FOLIO_SECRET_KEY must be set in production (at least 32 random characters).")
+        if self.environment is Environment.production and len(self.secret_key) < 32:
+            raise ValueError("FOLIO_SECRET_KEY is too short for production: use at least 32 random characters.")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.is_production if self.cookie_secure is None else self.cookie_secure
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'folio.db'}"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or (development only) one generated once and kept in data_dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def get_settings() -> Settings:
+    """Settings from the environment (called once per app or command, never at import time)."""
+    return Settings()

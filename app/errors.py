@@ -1,0 +1,89 @@
+"""Friendly error pages (403, 404, 500...) and the redirects for signing in."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.auth import LoginRequired, PasswordChangeRequired, ensure_request_context
+from app.flash import flash
+from app.i18n import _
+from app.security import security_headers
+from app.templating import render
+
+log = logging.getLogger("folio")
+
+
+def _error_texts(status_code: int) -> tuple[str, str]:
+    texts = {
+        400: (_("That request didn't make sense"), _("Something in the form was missing or malformed. Go back and try again.")),
+        403: (_("This page isn't for your account"), _("You're signed in, but this part of Folio belongs to another role.")),
+        404: (_("We couldn't find that page"), _("It may have been moved or deleted, or the address may be mistyped.")),
+        405: (_("That didn't work"), _("This page can't be used that way. Go back and try again.")),
+        500: (_("Something went wrong on our side"), _("The problem has been logged. Please try again in a moment.")),
+        503: (_("Folio is unavailable"), _("Folio can't reach its database right now. Please try again in a moment.")),
+    }
+    return texts.get(status_code, (_("Something went wrong"), _("Please go back and try again.")))
+
+
+async def render_error(request: Request, status_code: int) -> Response:
+    """The error page for `status_code`, with navigation when someone is signed in."""
+    await ensure_request_context(request)
+    title, message = _error_texts(status_code)
+    return render(
+        request, "errors/error.html", {"status_code": status_code, "title": title, "message": message},
+        status_code=status_code,
+    )
+
+
+def _safe_next(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return quote(target, safe="/?=&")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn exceptions into pages or redirects."""
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        target = "/login"
+        if request.method == "GET" and request.url.path not in ("/", "/login"):
+            target += f"?next={_safe_next(request)}"
+        if request.headers.get("HX-Request") == "true":
+            # HTMX would swap the login page into a fragment; ask it to navigate instead.
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def password_change_required(request: Request, _exc: PasswordChangeRequired) -> Response:
+        await ensure_request_context(request)
+        response = RedirectResponse("/account/password", status_code=303)
+        flash(request, response, _("Please choose a new password before you continue."), "info")
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        response = await render_error(request, exc.status_code)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed_request(request: Request, _exc: RequestValidationError) -> Response:
+        return await render_error(request, 400)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        try:
+            response = await render_error(request, 500)
+        except Exception:  # the error page itself failed: answer plainly
+            response = Response("Internal Server Error", status_code=500, media_type="text/plain")
+        # This response is produced outside the middleware stack, so it needs its headers here.
+        response.headers.update(security_headers(hsts=request.app.state.settings.secure_cookies))
+        return response

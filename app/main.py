@@ -1,0 +1,47 @@
+"""create_app(): builds one Folio application from its settings (each test builds its own)."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from app.auth import load_request_context
+from app.config import Settings, get_settings
+from app.db import make_engine
+from app.errors import install_error_handlers
+from app.routes import ROUTERS, PublicStaticFiles
+from app.security import CrossOriginProtectionMiddleware, SecurityHeadersMiddleware
+from app.templating import STATIC_DIR, build_environment
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A Folio app with its own engine, templates and settings on app.state."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        app.state.engine.dispose()
+
+    # No /docs or /openapi.json: Swagger UI would load scripts from a CDN, and this is an HTML app.
+    app = FastAPI(
+        title="Folio",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+        dependencies=[Depends(load_request_context)],
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings)
+    app.state.templates = build_environment()
+    app.state.secret_key = settings.resolved_secret_key()
+
+    app.add_middleware(CrossOriginProtectionMiddleware, trusted_origins=[settings.base_url])
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
+    app.mount("/static", PublicStaticFiles(directory=STATIC_DIR), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,35 @@
+"""Applying and checking Alembic migrations from Python (used by `folio migrate` and the tests)."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+import app.models  # noqa: F401
+from app.config import PROJECT_ROOT
+
+
+def alembic_config() -> Config:
+    """Alembic's configuration, from [tool.alembic] in pyproject.toml."""
+    return Config(toml_file=str(PROJECT_ROOT / "pyproject.toml"))
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database behind `engine` up to `revision`."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def pending_changes(engine: Engine) -> list:
+    """What autogenerate would still add: empty when the migrations match the models."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "target_metadata": SQLModel.metadata}
+        )
+        return compare_metadata(context, SQLModel.metadata)

@@ -1,0 +1,103 @@
+"""People and places: schools, users, classes, enrollments and guardian links."""
+
+from datetime import datetime
+from enum import Enum
+
+import sqlalchemy as sa
+from sqlmodel import Field, Relationship, SQLModel
+
+from app.models.base import utcnow
+
+
+class Role(str, Enum):
+    student = "student"
+    teacher = "teacher"
+    guardian = "guardian"
+    admin = "admin"
+
+
+class ClassRole(str, Enum):
+    student = "student"
+    teacher = "teacher"
+
+
+def _enum_column(enum: type[Enum], **kwargs) -> sa.Column:
+    # Stored as short strings (not native PG enums) so adding a value is a plain migration.
+    return sa.Column(
+        sa.Enum(enum, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        **kwargs,
+    )
+
+
+class School(SQLModel, table=True):
+    __tablename__ = "schools"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserBase(SQLModel):
+    display_name: str = Field(max_length=200)
+    username: str = Field(max_length=80)
+    email: str | None = Field(default=None, max_length=254)
+    locale: str | None = Field(default=None, max_length=16)
+
+
+class User(UserBase, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="schools.id", index=True)
+    role: Role = Field(sa_column=_enum_column(Role, nullable=False))
+    # Usernames and emails are stored lower-cased, so uniqueness is case-insensitive.
+    username: str = Field(max_length=80, unique=True)
+    email: str | None = Field(default=None, max_length=254, unique=True)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = Field(default=True)
+    must_change_password: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = Field(default=None)
+
+    enrollments: list["Enrollment"] = Relationship(back_populates="user", cascade_delete=True)
+
+
+class SchoolClass(SQLModel, table=True):
+    """A teaching group (a "class"; the word is taken in Python)."""
+
+    __tablename__ = "classes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="schools.id", index=True)
+    name: str = Field(max_length=120)
+    year: str = Field(max_length=20)
+    term: str | None = Field(default=None, max_length=40)
+    join_code: str = Field(max_length=16, unique=True)
+    archived: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+
+    enrollments: list["Enrollment"] = Relationship(back_populates="school_class", cascade_delete=True)
+
+
+class Enrollment(SQLModel, table=True):
+    __tablename__ = "enrollments"
+    __table_args__ = (sa.UniqueConstraint("class_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    class_id: int = Field(foreign_key="classes.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    role: ClassRole = Field(sa_column=_enum_column(ClassRole, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+    school_class: SchoolClass = Relationship(back_populates="enrollments")
+    user: User = Relationship(back_populates="enrollments")
+
+
+class GuardianLink(SQLModel, table=True):
+    __tablename__ = "guardian_links"
+    __table_args__ = (sa.UniqueConstraint("guardian_id", "student_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guardian_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    student_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)

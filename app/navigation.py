@@ -1,0 +1,31 @@
+"""Where each role lands, and the links in the header for each role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.i18n import _
+from app.models import Role, User
+
+HOME_PATHS = {Role.student: "/student", Role.teacher: "/teacher", Role.guardian: "/family", Role.admin: "/admin"}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str
+
+
+def home_path(user: User) -> str:
+    return HOME_PATHS[user.role]
+
+
+def nav_items(user: User | None) -> list[NavItem]:
+    """The header links for `user`'s role, in the current language."""
+    if user is None:
+        return []
+    items = [NavItem(home_path(user), _("Home"))]
+    if user.role is Role.admin:
+        items.append(NavItem("/admin/people", _("People")))
+    items.append(NavItem("/account", _("Account")))
+    return items

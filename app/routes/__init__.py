@@ -1,0 +1,28 @@
+"""Every router, and the explicit list of what may be reached without signing in."""
+
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+
+from app.routes import account, admin, auth, homes, public
+
+ROUTERS = [public.router, auth.router, account.router, homes.router, admin.router]
+
+# Paths that answer without a signed-in user; tests/test_route_guard.py proves every other one
+# redirects to the sign-in page. Adding a path here is a decision to review.
+PUBLIC_PATHS = frozenset({"/", "/login", "/healthz", "/static"})
+
+
+class PublicStaticFiles(StaticFiles):
+    """Static files; fingerprinted URLs (?v=hash) may be cached for a year."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fingerprinted = b"v=" in scope.get("query_string", b"")
+
+        async def send_with_cache(message) -> None:
+            if message["type"] == "http.response.start" and fingerprinted and message.get("status") == 200:
+                message.setdefault("headers", []).append(
+                    (b"cache-control", b"public, max-age=31536000, immutable")
+                )
+            await send(message)
+
+        await super().__call__(scope, receive, send_with_cache)

@@ -1,0 +1,65 @@
+"""School people: the admin's list, and password resets by admins and teachers."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import Response
+
+from app.auth import AdminUser, StaffUser, end_other_sessions, require_user
+from app.db import SessionDep
+from app.i18n import _
+from app.models import Role, User
+from app.services import accounts, people
+from app.templating import render
+
+router = APIRouter(dependencies=[Depends(require_user)])
+
+
+@router.get("/admin/people")
+def list_people(
+    request: Request, user: AdminUser, session: SessionDep, role: str = "", page: int = 1
+) -> Response:
+    """Everyone in the admin's school, by name, a page at a time, optionally one role."""
+    role_filter = Role(role) if role in Role._value2member_map_ else None
+    result = people.people_page(session=session, school_id=user.school_id, role=role_filter, number=page)
+    return render(
+        request, "admin/people.html", {"page": result, "role": role_filter, "roles": list(Role)}, block="people"
+    )
+
+
+def _resettable(session, actor: User, user_id: int) -> User:
+    target = accounts.resettable_user(session=session, actor=actor, user_id=user_id)
+    if target is None:
+        # 404, not 403: whether that account exists is none of this user's business.
+        raise HTTPException(status_code=404)
+    return target
+
+
+@router.get("/people/{user_id}/password")
+def reset_password_form(request: Request, user_id: int, user: StaffUser, session: SessionDep) -> Response:
+    """The form an admin or teacher uses to give someone a new password."""
+    target = _resettable(session, user, user_id)
+    context = {"target": target, "errors": {}, "new_password": None, "suggested": accounts.generate_password()}
+    return render(request, "admin/reset_password.html", context)
+
+
+@router.post("/people/{user_id}/password")
+def reset_password(
+    request: Request,
+    user_id: int,
+    user: StaffUser,
+    session: SessionDep,
+    new_password: Annotated[str, Form(max_length=1024)] = "",
+    must_change: Annotated[bool, Form()] = False,
+) -> Response:
+    """Set the new password, sign the person out everywhere, and show the password once."""
+    target = _resettable(session, user, user_id)
+    problem = accounts.password_problem(new_password, username=target.username)
+    if problem:
+        context = {"target": target, "errors": {"new_password": problem}, "new_password": None, "suggested": new_password}
+        return render(request, "admin/reset_password.html", context, status_code=422)
+    accounts.reset_password(session=session, target=target, new_password=new_password, must_change=must_change)
+    end_other_sessions(session=session, user_id=target.id)
+    session.commit()
+    context = {"target": target, "errors": {}, "new_password": new_password, "must_change": must_change, "suggested": ""}
+    return render(request, "admin/reset_password.html", context)

@@ -1,0 +1,97 @@
+"""Signing in and out."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.auth import (
+    SESSION_COOKIE,
+    MaybeUser,
+    clear_session_cookie,
+    end_session,
+    set_session_cookie,
+    start_session,
+)
+from app.db import SessionDep
+from app.flash import flash
+from app.i18n import _
+from app.navigation import home_path
+from app.services import accounts
+from app.services.accounts import SignInProblem
+from app.templating import render
+
+router = APIRouter()
+
+
+def _safe_next(value: str | None) -> str | None:
+    # Only paths on this site: "//evil.example" or "https://..." would be an open redirect.
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return None
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get("/login")
+def login_form(request: Request, user: MaybeUser, next: str | None = None) -> Response:
+    """The sign-in form (or straight home when already signed in)."""
+    if user:
+        return RedirectResponse(home_path(user), status_code=303)
+    return render(request, "auth/login.html", {"identifier": "", "next": _safe_next(next) or "", "errors": {}})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: SessionDep,
+    identifier: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Check the credentials; start a session and go home, or show what went wrong."""
+    errors: dict[str, str] = {}
+    if not identifier.strip():
+        errors["identifier"] = _("Enter your username or email address.")
+    if not password:
+        errors["password"] = _("Enter your password.")
+    status_code, headers = 422, {}
+    if not errors:
+        settings = request.app.state.settings
+        result = accounts.sign_in(
+            session=session, identifier=identifier, password=password,
+            address=_client_address(request), settings=settings,
+        )
+        if result.user:
+            end_session(session=session, token=request.cookies.get(SESSION_COOKIE))
+            token = start_session(session=session, user=result.user, user_agent=request.headers.get("user-agent"))
+            session.commit()
+            response = RedirectResponse(_safe_next(next) or home_path(result.user), status_code=303)
+            set_session_cookie(response, token, settings)
+            return response
+        if result.problem is SignInProblem.throttled:
+            minutes = settings.login_window_minutes
+            errors["form"] = _(
+                "Too many unsuccessful attempts. For your safety, signing in is paused: "
+                "please wait %(minutes)s minutes and try again, or ask your teacher for help.",
+                minutes=minutes,
+            )
+            status_code, headers = 429, {"Retry-After": str(minutes * 60)}
+        else:
+            errors["form"] = _("That username or email and password don't match. Check them and try again.")
+            status_code = 401
+    context = {"identifier": identifier, "next": _safe_next(next) or "", "errors": errors}
+    return render(request, "auth/login.html", context, status_code=status_code, headers=headers)
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep) -> Response:
+    """End this browser's session."""
+    end_session(session=session, token=request.cookies.get(SESSION_COOKIE))
+    session.commit()
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookie(response, request.app.state.settings)
+    flash(request, response, _("You have signed out."), "success")
+    return response

@@ -1,0 +1,51 @@
+"""Each role's home page."""
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.auth import AdminUser, CurrentUser, GuardianUser, StudentUser, TeacherUser, require_user
+from app.db import SessionDep
+from app.models import ClassRole
+from app.navigation import home_path
+from app.services import people
+from app.templating import render
+
+router = APIRouter(dependencies=[Depends(require_user)])
+
+
+@router.get("/home")
+def home(user: CurrentUser) -> RedirectResponse:
+    """Send the user to their role's home page."""
+    return RedirectResponse(home_path(user), status_code=303)
+
+
+@router.get("/student")
+def student_home(request: Request, user: StudentUser, session: SessionDep) -> Response:
+    """A student's home: their classes (the portfolio arrives with later work)."""
+    classes = people.classes_of(session=session, user=user, role=ClassRole.student)
+    return render(request, "home/student.html", {"classes": classes})
+
+
+@router.get("/teacher")
+def teacher_home(request: Request, user: TeacherUser, session: SessionDep) -> Response:
+    """A teacher's home: the classes they teach and who is in them."""
+    classes = people.classes_of(session=session, user=user, role=ClassRole.teacher)
+    return render(request, "home/teacher.html", {"classes": classes})
+
+
+@router.get("/family")
+def family_home(request: Request, user: GuardianUser, session: SessionDep) -> Response:
+    """A guardian's home: their children and the children's classes."""
+    children = people.children_of(session=session, guardian=user)
+    return render(request, "home/family.html", {"children": children})
+
+
+@router.get("/admin")
+def admin_home(request: Request, user: AdminUser, session: SessionDep) -> Response:
+    """An admin's home: the school at a glance."""
+    context = {
+        "school": people.school_of(session=session, user=user),
+        "counts": people.role_counts(session=session, school_id=user.school_id),
+        "classes": people.school_classes(session=session, school_id=user.school_id),
+    }
+    return render(request, "home/admin.html", context)

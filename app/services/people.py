@@ -1,0 +1,93 @@
+"""Who belongs where: classes, their members, a guardian's children, a school's people."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, select
+
+from app.models import ClassRole, Enrollment, GuardianLink, Role, School, SchoolClass, User
+from app.pagination import Page, paginate
+
+
+@dataclass
+class ClassView:
+    """A class with its teachers and students, ready for a page."""
+
+    school_class: SchoolClass
+    teachers: list[User] = field(default_factory=list)
+    students: list[User] = field(default_factory=list)
+
+
+def _class_views(classes: list[SchoolClass]) -> list[ClassView]:
+    views = []
+    for school_class in classes:
+        view = ClassView(school_class)
+        for enrollment in sorted(school_class.enrollments, key=lambda e: e.user.display_name.lower()):
+            (view.teachers if enrollment.role is ClassRole.teacher else view.students).append(enrollment.user)
+        views.append(view)
+    return views
+
+
+def _classes_query():
+    return (
+        select(SchoolClass)
+        .where(SchoolClass.archived == False)  # noqa: E712 (SQL expression)
+        .options(selectinload(SchoolClass.enrollments).selectinload(Enrollment.user))
+        .order_by(SchoolClass.year.desc(), SchoolClass.name)
+    )
+
+
+def classes_of(*, session: Session, user: User, role: ClassRole) -> list[ClassView]:
+    """The active classes `user` is enrolled in with `role`, with members (three queries)."""
+    member_of = select(Enrollment.class_id).where(Enrollment.user_id == user.id, Enrollment.role == role)
+    classes = session.exec(_classes_query().where(SchoolClass.id.in_(member_of))).all()
+    return _class_views(list(classes))
+
+
+def school_classes(*, session: Session, school_id: int) -> list[ClassView]:
+    """All active classes of a school, with members."""
+    classes = session.exec(_classes_query().where(SchoolClass.school_id == school_id)).all()
+    return _class_views(list(classes))
+
+
+@dataclass
+class ChildView:
+    child: User
+    classes: list[SchoolClass]
+
+
+def children_of(*, session: Session, guardian: User) -> list[ChildView]:
+    """The students linked to `guardian`, each with their classes."""
+    linked = select(GuardianLink.student_id).where(GuardianLink.guardian_id == guardian.id)
+    children = session.exec(
+        select(User)
+        .where(User.id.in_(linked))
+        .options(selectinload(User.enrollments).selectinload(Enrollment.school_class))
+        .order_by(User.display_name)
+    ).all()
+    return [
+        ChildView(child, sorted((e.school_class for e in child.enrollments if not e.school_class.archived), key=lambda c: c.name))
+        for child in children
+    ]
+
+
+def role_counts(*, session: Session, school_id: int) -> dict[Role, int]:
+    """How many people of each role the school has."""
+    roles = session.exec(select(User.role).where(User.school_id == school_id)).all()
+    counts = Counter(roles)
+    return {role: counts.get(role, 0) for role in Role}
+
+
+def school_of(*, session: Session, user: User) -> School:
+    return session.get(School, user.school_id)
+
+
+def people_page(*, session: Session, school_id: int, role: Role | None, number: int, size: int = 25) -> Page[User]:
+    """One page of a school's people, optionally of one role, by name."""
+    statement = select(User).where(User.school_id == school_id)
+    if role is not None:
+        statement = statement.where(User.role == role)
+    return paginate(session, statement.order_by(User.display_name, User.id), number=number, size=size)

@@ -1,0 +1,97 @@
+"""The Jinja environment, and render(): a whole page, or one named block of it for HTMX."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from app import i18n, labels, navigation
+from app.config import PROJECT_ROOT
+from app.flash import pop_flashes
+
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = PROJECT_ROOT / "static"
+HTMX_FILE = "js/htmx-2.0.11.min.js"
+
+
+@lru_cache(maxsize=None)
+def _static_fingerprint(path: str) -> str:
+    # Content hash in the URL, so a new release is never served from a stale browser cache.
+    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
+    return digest
+
+
+def static_url(path: str) -> str:
+    return f"/static/{path}?v={_static_fingerprint(path)}"
+
+
+def _format_date(value, format: str = "medium") -> str:
+    return format_date(value, format=format, locale=i18n.get_locale()) if value else ""
+
+
+def _format_datetime(value, format: str = "medium") -> str:
+    return format_datetime(value, format=format, locale=i18n.get_locale()) if value else ""
+
+
+def build_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
+    """The one Jinja environment: autoescaped, strict about undefined names, gettext installed."""
+    env = Environment(
+        loader=FileSystemLoader(templates_dir),
+        autoescape=select_autoescape(["html", "xml"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.raw_gettext, i18n.raw_ngettext, newstyle=True)
+    env.globals.update(
+        static_url=static_url,
+        htmx_file=HTMX_FILE,
+        language_name=i18n.language_name,
+        nav_items=navigation.nav_items,
+        role_label=labels.role_label,
+        role_count_label=labels.role_count_label,
+    )
+    env.filters.update(date=_format_date, datetime=_format_datetime)
+    return env
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a template; on an HTMX request with `block`, only that block (same markup, no copy)."""
+    env: Environment = request.app.state.templates
+    template = env.get_template(name)
+    partial = bool(block) and request.headers.get("HX-Request") == "true"
+    values = {
+        "request": request,
+        "current_user": getattr(request.state, "user", None),
+        "lang": i18n.get_locale(),
+        # A fragment has no flash area, so messages wait for the next whole page.
+        "flashes": [] if partial else pop_flashes(request),
+        **(context or {}),
+    }
+    if partial:
+        block_render = template.blocks[block]
+        html = "".join(block_render(template.new_context(values)))
+    else:
+        html = template.render(values)
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    response.headers["Vary"] = "HX-Request, Cookie, Accept-Language"
+    response.headers["Content-Language"] = values["lang"].replace("_", "-")
+    if getattr(request.state, "clear_flash_cookie", False):
+        response.delete_cookie("folio_flash", path="/")
+    return response
