@@ -26,6 +26,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database behind `engine` back to `revision` ("base" for empty)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
 def pending_changes(engine: Engine) -> list:
     """What autogenerate would still add: empty when the migrations match the models."""
     with engine.connect() as connection:

@@ -1,0 +1,70 @@
+# Folio: `make run` to try it, `make test` to check it. Works on a fresh Debian machine with Python 3.11.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip --disable-pip-version-check -q
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-test migrate seed translations messages chromium postgresql clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e . 2> >(grep -v "is ignored" >&2)
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PIP) install -e ".[test]" 2> >(grep -v "is ignored" >&2)
+	touch $@
+
+install: $(VENV)/.installed translations
+install-test: $(VENV)/.installed-test translations
+
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel -q compile -d app/translations
+
+messages: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F app/translations/babel.cfg -o app/translations/messages.pot \
+		--project=Folio --version=0.1 --no-location --sort-output .
+	$(BIN)/pybabel -q update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+
+migrate: install
+	$(BIN)/folio migrate
+
+seed: migrate
+	$(BIN)/folio seed-demo --if-empty
+
+run: seed
+	$(BIN)/folio serve
+
+# Debian's Chromium for the browser tests; installed when missing and we are root.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing Debian's chromium for the browser tests..."; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "Browser tests need Chromium at /usr/bin/chromium: run 'sudo apt-get install chromium'."; \
+		fi; \
+	fi
+
+# PostgreSQL server binaries for the throwaway test cluster; installed when missing and we are root.
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v pg_ctl >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing PostgreSQL server binaries for the tests..."; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+		else \
+			echo "PostgreSQL tests need the server binaries: run 'sudo apt-get install postgresql'."; \
+		fi; \
+	fi
+
+test: install-test chromium postgresql
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache *.egg-info
+	find app tests -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,173 @@
+"""Fixtures: every database test runs twice, on SQLite and on a real throwaway PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import make_engine
+from app.main import create_app
+from app.migrate import upgrade
+from tests.pg_server import PostgresUnavailable, ThrowawayPostgres
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-anything"
+
+
+def unavailable(reason: str) -> None:
+    """Locally, skip with the reason; in CI nothing may skip for lack of a server or browser."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this must run, not skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
+    values = dict(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        upload_dir=tmp_path / "uploads",
+        secret_key=TEST_SECRET,
+        base_url="http://testserver",
+    )
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """Real argon2id, at the lowest cost: production parameters would spend most of the suite hashing."""
+    from argon2 import PasswordHasher
+
+    import app.auth
+
+    monkeypatch.setattr(app.auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    app.auth._dummy_hash.cache_clear()
+    yield
+    app.auth._dummy_hash.cache_clear()
+
+
+# --- databases ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[ThrowawayPostgres]:
+    server = ThrowawayPostgres()
+    try:
+        server.start()
+    except PostgresUnavailable as exc:
+        unavailable(f"PostgreSQL unavailable: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated to head once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "folio.db"
+    engine = make_engine(Settings(_env_file=None, database_url=f"sqlite:///{path}", secret_key=TEST_SECRET))
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: ThrowawayPostgres) -> str:
+    """A PostgreSQL database migrated to head once; each test gets a copy (CREATE DATABASE ... TEMPLATE)."""
+    url = postgres_server.create_database("folio_template")
+    engine = make_engine(Settings(_env_file=None, database_url=url, secret_key=TEST_SECRET))
+    upgrade(engine)
+    engine.dispose()  # a template can't be copied while connected
+    return "folio_template"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for one test, on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "folio.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server: ThrowawayPostgres = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("postgres_template")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield server.create_database(name, template=template)
+    server.drop_database(name)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def app(settings: Settings):
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def new_client(app):
+    """Another browser on the same app (a second user, a second tab)."""
+    clients: list[TestClient] = []
+
+    def make() -> TestClient:
+        test_client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+        clients.append(test_client)
+        return test_client
+
+    yield make
+    for test_client in clients:
+        test_client.close()
+
+
+@pytest.fixture
+def session(app) -> Iterator[Session]:
+    with Session(app.state.engine, expire_on_commit=False) as db_session:
+        yield db_session
+
+
+# --- query counting ----------------------------------------------------------------------------
+
+
+class QueryCounter:
+    """Counts the SQL statements an engine runs while active."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _record(self, _conn, _cursor, statement, *_args) -> None:
+        self.statements.append(statement)
+
+    def __enter__(self) -> "QueryCounter":
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    return lambda: QueryCounter(app.state.engine)

@@ -1,0 +1,61 @@
+"""Test data builders: short, explicit, overridable."""
+
+from __future__ import annotations
+
+import itertools
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.models import ClassRole, GuardianLink, Role, School, SchoolClass, User
+from app.services.accounts import create_user
+from app.services.classes import enroll, new_join_code
+
+PASSWORD = "correct-horse-battery"
+_sequence = itertools.count(1)
+
+
+def make_school(session: Session, name: str | None = None) -> School:
+    school = School(name=name or f"School {next(_sequence)}")
+    session.add(school)
+    session.commit()
+    return school
+
+
+def make_user(session: Session, school: School, role: Role = Role.student, **overrides) -> User:
+    n = next(_sequence)
+    values = dict(username=f"{role.value}{n}", display_name=f"{role.value.title()} {n}", password=PASSWORD)
+    values.update(overrides)
+    user = create_user(session=session, school_id=school.id, role=role, **values)
+    session.commit()
+    return user
+
+
+def make_class(
+    session: Session, school: School, *, teachers: list[User] = (), students: list[User] = (), name: str | None = None
+) -> SchoolClass:
+    school_class = SchoolClass(
+        school_id=school.id, name=name or f"Class {next(_sequence)}", year="2026–27",
+        join_code=new_join_code(session=session),
+    )
+    session.add(school_class)
+    session.flush()
+    for teacher in teachers:
+        enroll(session=session, school_class=school_class, user=teacher, role=ClassRole.teacher)
+    for student in students:
+        enroll(session=session, school_class=school_class, user=student, role=ClassRole.student)
+    session.commit()
+    return school_class
+
+
+def link_guardian(session: Session, guardian: User, student: User) -> None:
+    session.add(GuardianLink(guardian_id=guardian.id, student_id=student.id))
+    session.commit()
+
+
+def login(client: TestClient, user: User | str, password: str = PASSWORD) -> None:
+    """Sign `client` in through the real form; fails the test if that doesn't work."""
+    username = user if isinstance(user, str) else user.username
+    response = client.post("/login", data={"identifier": username, "password": password})
+    assert response.status_code == 303, response.text
+    assert client.cookies.get("folio_session")
