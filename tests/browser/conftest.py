@@ -1,0 +1,115 @@
+"""A live Folio (demo school, SQLite) served by uvicorn in a thread, and Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlmodel import Session
+
+from app.db import make_engine
+from app.main import create_app
+from app.migrate import upgrade
+from app.services.demo import seed_demo
+from tests.conftest import make_settings, unavailable
+
+CHROMIUM = os.environ.get("FOLIO_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+AXE_SOURCE = (Path(__file__).resolve().parent.parent / "vendor" / "axe-4.14.1.min.js").read_text()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> str:
+    """The demo school served on a free loopback port; yields its base URL."""
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    tmp = tmp_path_factory.mktemp("live")
+    settings = make_settings(tmp, f"sqlite:///{tmp / 'folio.db'}", base_url=base_url)
+    engine = make_engine(settings)
+    upgrade(engine)
+    with Session(engine) as session:
+        seed_demo(session=session, only_if_empty=True)
+    engine.dispose()
+
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the live server did not start")
+        time.sleep(0.05)
+    yield base_url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+class PageProblems:
+    """Script errors, CSP violations and failed sub-resources seen while a test ran; a good page has none.
+
+    A document that answers 404 is not a problem in itself (tests visit error pages on purpose and
+    check them); a stylesheet, script or image that fails to load is.
+    """
+
+    def __init__(self, page) -> None:
+        self.messages: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.messages.append(f"page error: {error}"))
+        page.on("response", self._response)
+
+    def _console(self, message) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.messages.append(message.text)
+
+    def _response(self, response) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.messages.append(f"{response.status} for {response.request.resource_type} {response.url}")
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server, locale="en-GB")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    problems = PageProblems(page)
+    yield page
+    context.close()
+    assert problems.messages == [], f"browser console errors: {problems.messages}"
+
+
+def axe_scan(page) -> None:
+    """Run axe-core on the current page; fail on any serious or critical violation."""
+    # page.evaluate runs through the DevTools protocol, so the page's CSP (rightly) doesn't block it.
+    page.evaluate(AXE_SOURCE)
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    bad = [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert bad == [], f"axe violations on {page.url}:\n{json.dumps(bad, indent=2)}"

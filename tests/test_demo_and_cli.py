@@ -1,0 +1,83 @@
+"""The demo school and the `folio` command."""
+
+import io
+
+import pytest
+from sqlmodel import Session, func, select
+
+from app import cli
+from app.config import Environment
+from app.models import ClassRole, Enrollment, GuardianLink, Role, School, SchoolClass, User
+from app.services.demo import DEMO_PASSWORD, seed_demo
+from tests.factories import login
+
+
+def test_seed_demo_builds_riverside_once(app, session, client):
+    outcome = seed_demo(session=session, only_if_empty=True)
+    assert outcome.created
+    assert session.exec(select(School.name)).all() == ["Riverside School"]
+    classes = session.exec(select(SchoolClass)).all()
+    assert len(classes) == 2
+    for school_class in classes:
+        count = session.exec(select(func.count()).select_from(Enrollment).where(
+            Enrollment.class_id == school_class.id, Enrollment.role == ClassRole.student)).one()
+        assert count == 8
+    roles = {u.username: u.role for u in session.exec(select(User)).all()}
+    assert roles["admin"] is Role.admin and roles["teacher"] is Role.teacher
+    assert roles["student"] is Role.student and roles["family"] is Role.guardian
+    assert session.exec(select(func.count()).select_from(GuardianLink)).one() >= 3
+
+    again = seed_demo(session=session, only_if_empty=True)
+    assert not again.created
+    assert session.exec(select(func.count()).select_from(User)).one() == len(roles)
+
+    for username in ("admin", "teacher", "student", "family"):
+        client.cookies.clear()
+        login(client, username, DEMO_PASSWORD)
+    assert "Maya Chen" in client.get("/family").text
+
+
+def test_seed_is_refused_in_production(settings, capsys, monkeypatch):
+    production = settings.model_copy(update={"environment": Environment.production, "secret_key": "x" * 40})
+    monkeypatch.setattr(cli, "get_settings", lambda: production)
+    assert cli.main(["seed-demo"]) == 2
+    assert "Refusing" in capsys.readouterr().err
+
+
+def test_seed_only_if_empty_leaves_a_real_school_alone(app, session):
+    session.add(School(name="Hillside High"))
+    session.commit()
+    outcome = seed_demo(session=session, only_if_empty=True)
+    assert not outcome.created and not outcome.demo_present
+    assert session.exec(select(func.count()).select_from(School)).one() == 1
+
+
+def test_cli_seed_prints_the_demo_logins(settings, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    assert cli.main(["seed-demo", "--if-empty"]) == 0
+    out = capsys.readouterr().out
+    assert "folio-demo" in out and "student" in out and "teacher" in out and "family" in out
+
+
+def test_create_admin(settings, app, client, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long admin secret\n"))
+    assert cli.main(["create-admin", "--school", "Hillside High", "--username", "Head",
+                     "--display-name", "Sam Lee", "--password-stdin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long admin secret\n"))
+    assert cli.main(["create-admin", "--school", "Hillside High", "--username", "head", "--password-stdin"]) == 2
+    assert "already taken" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert cli.main(["create-admin", "--school", "X", "--username", "x", "--password-stdin"]) == 2
+    with Session(app.state.engine) as session:
+        admin = session.exec(select(User).where(User.username == "head")).one()
+        assert admin.role is Role.admin and admin.display_name == "Sam Lee"
+        assert session.exec(select(School.name)).all() == ["Hillside High"]
+    login(client, "head", "a long admin secret")
+    assert client.get("/admin").status_code == 200
+
+
+def test_cli_migrate(settings, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    assert cli.main(["migrate"]) == 0
+    assert "up to date" in capsys.readouterr().out

@@ -1,0 +1,49 @@
+"""The shell every page shares: landmarks, navigation by role, friendly errors, flash messages."""
+
+from app.models import Role
+from tests.factories import login, make_school, make_user
+
+
+def test_shell_has_landmarks_skip_link_and_role_navigation(client, session):
+    login(client, make_user(session, make_school(session), Role.admin, display_name="Alex Morgan"))
+    html = client.get("/admin").text
+    assert '<a class="skip-link" href="#main">Skip to main content</a>' in html
+    assert '<main id="main"' in html and "<header" in html and "<footer" in html
+    assert '<nav class="site-nav" aria-label="Main">' in html
+    assert '<a href="/admin" aria-current="page">Home</a>' in html
+    assert 'href="/admin/people"' in html and "Alex Morgan" in html
+    assert 'action="/logout"' in html
+
+
+def test_student_navigation_has_no_admin_links(client, session):
+    login(client, make_user(session, make_school(session), Role.student))
+    assert "/admin/people" not in client.get("/student").text
+
+
+def test_friendly_404_keeps_the_navigation(client, session):
+    login(client, make_user(session, make_school(session), Role.teacher))
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "We couldn&#39;t find that page" in response.text
+    assert 'href="/teacher"' in response.text
+
+
+def test_friendly_404_for_visitors(client):
+    response = client.get("/nothing-here")
+    assert response.status_code == 404 and "We couldn&#39;t find that page" in response.text
+    assert "site-nav" not in response.text
+
+
+def test_flash_message_shows_once(client, session):
+    login(client, make_user(session, make_school(session)))
+    response = client.post("/logout")
+    page = client.get(response.headers["location"])
+    assert "You have signed out." in page.text
+    assert "You have signed out." not in client.get("/login").text
+
+
+def test_malformed_form_gets_a_400_page(client, session):
+    login(client, make_user(session, make_school(session), Role.admin))
+    response = client.get("/admin/people?page=lots")
+    assert response.status_code == 400
+    assert "That request didn&#39;t make sense" in response.text
