@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     )
     upload_dir: Path = Field(PROJECT_ROOT / "uploads", description="Where uploaded files are stored.")
     max_upload_mb: int = Field(100, ge=1, description="Largest single upload, in megabytes.")
+    student_quota_mb: int = Field(2048, ge=1, description="Total size of the uploads one student may keep, in megabytes.")
     base_url: str = Field(
         "http://127.0.0.1:8000", description="Public address of this Folio, used in links and the CSRF check."
     )
@@ -81,6 +82,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def student_quota_bytes(self) -> int:
+        return self.student_quota_mb * 1024 * 1024
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or (development only) one generated once and kept in data_dir."""

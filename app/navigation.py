@@ -25,7 +25,14 @@ def nav_items(user: User | None) -> list[NavItem]:
     if user is None:
         return []
     items = [NavItem(home_path(user), _("Home"))]
+    if user.role is Role.student:
+        items += [
+            NavItem("/artefacts", _("Evidence")),
+            NavItem("/reflections", _("Reflections")),
+            NavItem("/goals", _("Goals")),
+            NavItem("/competencies", _("Competencies")),
+        ]
     if user.role is Role.admin:
-        items.append(NavItem("/admin/people", _("People")))
+        items += [NavItem("/admin/people", _("People")), NavItem("/admin/frameworks", _("Frameworks"))]
     items.append(NavItem("/account", _("Account")))
     return items

@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from app.config import get_settings
 from app.db import make_engine
+from app.migrate import include_name
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -15,6 +16,7 @@ def _configure(**kwargs) -> None:
     context.configure(
         target_metadata=target_metadata,
         compare_type=True,
+        include_name=include_name,
         # SQLite can't ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=True,
         **kwargs,

@@ -59,3 +59,36 @@ def login(client: TestClient, user: User | str, password: str = PASSWORD) -> Non
     response = client.post("/login", data={"identifier": username, "password": password})
     assert response.status_code == 303, response.text
     assert client.cookies.get("folio_session")
+
+
+def make_framework(
+    session: Session,
+    school: School,
+    *,
+    name: str = "Core Competencies",
+    levels: tuple[str, ...] = ("Emerging", "Developing", "Proficient", "Extending"),
+    competencies: tuple[tuple[str, str, str | None], ...] = (
+        ("COM", "Communication", None), ("COM.1", "Communicating", "COM"), ("THK", "Thinking", None),
+    ),
+    classes: list[SchoolClass] = (),
+):
+    """A framework with a scale and (code, name, parent code) competencies, optionally used by classes."""
+    from app.models import ClassFramework, Competency, Framework, ProficiencyLevel
+
+    framework = Framework(school_id=school.id, name=name, description="")
+    session.add(framework)
+    session.flush()
+    for position, label in enumerate(levels, start=1):
+        session.add(ProficiencyLevel(framework_id=framework.id, position=position, label=label, descriptor=f"{label} descriptor"))
+    by_code: dict[str, Competency] = {}
+    for position, (code, title, parent) in enumerate(competencies):
+        competency = Competency(framework_id=framework.id, code=code, name=title, position=position,
+                                parent_id=by_code[parent].id if parent else None, description=f"About {title}")
+        session.add(competency)
+        session.flush()
+        by_code[code] = competency
+    for school_class in classes:
+        session.add(ClassFramework(class_id=school_class.id, framework_id=framework.id))
+    session.commit()
+    session.refresh(framework)
+    return framework

@@ -1,16 +1,25 @@
 """All table models, imported here so SQLModel.metadata (and Alembic) sees every table."""
 
+from app.models.assessments import CompetencyRating, RatingArtefact, RatingSource
 from app.models.auth import LoginFailure, UserSession
+from app.models.competencies import ClassFramework, Competency, Framework, ProficiencyLevel
+from app.models.evidence import ArtefactCompetency, Artefact, ArtefactKind, ArtefactTag, Audience, MediaKind, Tag
+from app.models.goals import CheckIn, CheckInArtefact, CheckInStep, Goal, GoalCompetency, GoalStatus, GoalStep
 from app.models.people import ClassRole, Enrollment, GuardianLink, Role, School, SchoolClass, User
+from app.models.reflections import (
+    Reflection,
+    ReflectionArtefact,
+    ReflectionCompetency,
+    ReflectionGoal,
+    ReflectionStatus,
+)
+from app.models.timeline import ItemType, TimelineEntry
 
 __all__ = [
-    "ClassRole",
-    "Enrollment",
-    "GuardianLink",
-    "LoginFailure",
-    "Role",
-    "School",
-    "SchoolClass",
-    "User",
-    "UserSession",
+    "Artefact", "ArtefactCompetency", "ArtefactKind", "ArtefactTag", "Audience",
+    "CheckIn", "CheckInArtefact", "CheckInStep", "ClassFramework", "ClassRole", "Competency",
+    "CompetencyRating", "Enrollment", "Framework", "Goal", "GoalCompetency", "GoalStatus", "GoalStep",
+    "GuardianLink", "ItemType", "LoginFailure", "MediaKind", "ProficiencyLevel", "RatingArtefact",
+    "RatingSource", "Reflection", "ReflectionArtefact", "ReflectionCompetency", "ReflectionGoal",
+    "ReflectionStatus", "Role", "School", "SchoolClass", "Tag", "TimelineEntry", "User", "UserSession",
 ]

@@ -58,6 +58,8 @@ class User(UserBase, table=True):
     must_change_password: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = Field(default=None)
+    # Bytes of uploads this user owns, kept with each upload and delete so the quota check is one read.
+    storage_used_bytes: int = Field(default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"})
 
     enrollments: list["Enrollment"] = Relationship(back_populates="user", cascade_delete=True)
 
@@ -73,6 +75,8 @@ class SchoolClass(SQLModel, table=True):
     year: str = Field(max_length=20)
     term: str | None = Field(default=None, max_length=40)
     join_code: str = Field(max_length=16, unique=True)
+    # Reflection prompts, one per line; None means Folio's defaults.
+    reflection_prompts: str | None = Field(default=None, sa_type=sa.Text)
     archived: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -3,9 +3,12 @@
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from app.routes import account, admin, auth, homes, public
+from app.routes import account, admin, artefacts, auth, competencies, frameworks, goals, homes, public, reflections
 
-ROUTERS = [public.router, auth.router, account.router, homes.router, admin.router]
+ROUTERS = [
+    public.router, auth.router, account.router, homes.router, admin.router,
+    artefacts.router, reflections.router, goals.router, competencies.router, frameworks.router,
+]
 
 # Paths that answer without a signed-in user; tests/test_route_guard.py proves every other one
 # redirects to the sign-in page. Adding a path here is a decision to review.

@@ -1,0 +1,88 @@
+"""Evidence: artefacts (files, notes, links), their tags and competency tags."""
+
+from datetime import date, datetime
+from enum import Enum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import utcnow
+from app.models.people import _enum_column
+
+
+class Audience(str, Enum):
+    """Who may see an item besides its owner: private means the student and their teachers."""
+
+    private = "private"
+    class_ = "class"
+    family = "family"
+
+
+class ArtefactKind(str, Enum):
+    file = "file"
+    note = "note"
+    link = "link"
+
+
+class MediaKind(str, Enum):
+    """What a stored file is, decided from its content (never from its name)."""
+
+    image = "image"
+    audio = "audio"
+    video = "video"
+    pdf = "pdf"
+    document = "document"
+    text = "text"
+
+
+class Artefact(SQLModel, table=True):
+    __tablename__ = "artefacts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    kind: ArtefactKind = Field(sa_column=_enum_column(ArtefactKind, nullable=False))
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=sa.Text)
+    occurred_on: date
+    audience: Audience = Field(sa_column=_enum_column(Audience, nullable=False, default=Audience.private))
+    # kind == note
+    body: str = Field(default="", sa_type=sa.Text)
+    # kind == link
+    url: str | None = Field(default=None, max_length=2000)
+    # kind == file: stored under upload_dir by name; the original name is only shown, never used as a path
+    stored_name: str | None = Field(default=None, max_length=120)
+    original_name: str | None = Field(default=None, max_length=255)
+    content_type: str | None = Field(default=None, max_length=100)
+    media_kind: MediaKind | None = Field(default=None, sa_column=_enum_column(MediaKind, nullable=True))
+    size_bytes: int = Field(default=0, sa_type=sa.BigInteger)
+    width: int | None = Field(default=None)
+    height: int | None = Field(default=None)
+    thumb_small: str | None = Field(default=None, max_length=120)
+    thumb_large: str | None = Field(default=None, max_length=120)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Tag(SQLModel, table=True):
+    """A student's own free tag ("fractions", "science fair")."""
+
+    __tablename__ = "tags"
+    __table_args__ = (sa.UniqueConstraint("owner_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=60)
+
+
+class ArtefactTag(SQLModel, table=True):
+    __tablename__ = "artefact_tags"
+
+    artefact_id: int = Field(foreign_key="artefacts.id", primary_key=True, ondelete="CASCADE")
+    tag_id: int = Field(foreign_key="tags.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
+class ArtefactCompetency(SQLModel, table=True):
+    __tablename__ = "artefact_competencies"
+
+    artefact_id: int = Field(foreign_key="artefacts.id", primary_key=True, ondelete="CASCADE")
+    competency_id: int = Field(foreign_key="competencies.id", primary_key=True, index=True, ondelete="CASCADE")

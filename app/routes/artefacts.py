@@ -1,0 +1,7 @@
+"""Routes for artefacts (filled in as the feature lands)."""
+
+from fastapi import APIRouter, Depends
+
+from app.auth import require_user
+
+router = APIRouter(dependencies=[Depends(require_user)])
