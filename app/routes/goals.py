@@ -1,7 +1,279 @@
-"""Routes for goals (filled in as the feature lands)."""
+"""Goals: a student's list, the goal form, the goal page with steps and check-ins, achieving and status changes."""
 
-from fastapi import APIRouter, Depends
+from datetime import date
+from typing import Annotated
 
-from app.auth import require_user
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from app.auth import CurrentUser, StudentUser, require_user
+from app.db import SessionDep
+from app.flash import flash
+from app.i18n import _
+from app.models import Goal, User
+from app.services import goals
+from app.services.competency_picker import allowed_ids, available_competencies
+from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])
+
+# Generous limits: longer text is refused by the services with a message saying how long it is.
+ShortText = Annotated[str, Form(max_length=1000)]
+LongText = Annotated[str, Form(max_length=50_000)]
+Ids = Annotated[list[int], Form()]
+
+
+def _redirect(request: Request, url: str, message: str, category: str = "success") -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303)
+    flash(request, response, message, category)
+    return response
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _form_page(
+    request: Request, session: Session, user: User, *, goal: Goal | None, form: goals.GoalForm,
+    errors: dict[str, str], new_step: str = "", status_code: int = 200,
+) -> Response:
+    """The new-goal form, or the edit form with its step list."""
+    context = {
+        "goal": goal, "form": form, "errors": errors, "new_step": new_step,
+        "groups": available_competencies(session=session, student=user),
+        "audience_choices": goals.audience_choices(),
+        "steps": goals.steps_of(session=session, goal=goal) if goal else [],
+    }
+    return render(request, "goals/form.html", context, status_code=status_code)
+
+
+def _edit_page(request: Request, session: Session, user: User, goal: Goal, **kwargs) -> Response:
+    form = goals.GoalForm.from_goal(goal, goals.competency_ids_of(session=session, goal=goal))
+    return _form_page(request, session, user, goal=goal, form=form, **kwargs)
+
+
+def _show_page(
+    request: Request, session: Session, user: User, goal: Goal, *,
+    checkin: goals.CheckInForm | None = None, errors: dict[str, str] | None = None, status_code: int = 200,
+) -> Response:
+    """The goal page: read-only for everyone but the owner, who also gets the check-in form."""
+    page = goals.goal_page(session=session, goal=goal, viewer=user)
+    is_owner = user.id == goal.owner_id
+    context = {
+        "goal": goal, "page": page, "steps": page.steps, "progress": page.progress, "is_owner": is_owner,
+        "checkin": checkin or goals.CheckInForm(occurred_on=date.today().isoformat()), "errors": errors or {},
+        "evidence": goals.evidence_choices(session=session, owner=user) if is_owner else [],
+        "status_label": goals.status_label, "audience_choices": goals.audience_choices(),
+        "can_achieve": goals.can_achieve(goal),
+    }
+    return render(request, "goals/show.html", context, status_code=status_code)
+
+
+# --- the list and the goal form ----------------------------------------------------------------
+
+
+@router.get("/goals")
+def list_goals(request: Request, user: StudentUser, session: SessionDep) -> Response:
+    """The student's goals grouped by status, active first, each with its progress."""
+    groups = goals.goals_overview(session=session, owner=user)
+    return render(request, "goals/list.html", {"groups": groups, "status_label": goals.status_label})
+
+
+@router.get("/goals/new")
+def new_goal(request: Request, user: StudentUser, session: SessionDep) -> Response:
+    """The form for a new goal."""
+    return _form_page(request, session, user, goal=None, form=goals.GoalForm(), errors={})
+
+
+@router.post("/goals/new")
+def create_goal(
+    request: Request, user: StudentUser, session: SessionDep,
+    title: ShortText = "", why: LongText = "", success_criteria: LongText = "", target_date: ShortText = "",
+    audience: ShortText = "private", competency_ids: Ids = [], steps: Annotated[list[str], Form()] = [],
+) -> Response:
+    """Save a new goal with its steps, or show the form again with what needs fixing."""
+    form = goals.GoalForm(title, why, success_criteria, target_date, audience, set(competency_ids), steps)
+    offered = allowed_ids(available_competencies(session=session, student=user))
+    data, errors = goals.check_goal(form=form, allowed_competency_ids=offered)
+    if errors:
+        form.competency_ids &= offered
+        return _form_page(request, session, user, goal=None, form=form, errors=errors, status_code=422)
+    goal = goals.create_goal(session=session, owner=user, data=data)
+    session.commit()
+    return _redirect(request, f"/goals/{goal.id}", _("Your goal is saved. You can do it!"))
+
+
+@router.get("/goals/{goal_id:int}")
+def show_goal(request: Request, goal_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    """One goal: the owner's to work on; their teachers and its audience may read it."""
+    goal = goals.goal_visible_to(session=session, viewer=user, goal_id=goal_id)
+    return _show_page(request, session, user, goal)
+
+
+@router.get("/goals/{goal_id:int}/edit")
+def edit_goal(request: Request, goal_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    """The edit form, with the steps to add, rename, reorder and remove."""
+    goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
+    return _edit_page(request, session, user, goal, errors={})
+
+
+@router.post("/goals/{goal_id:int}/edit")
+def update_goal(
+    request: Request, goal_id: int, user: CurrentUser, session: SessionDep,
+    title: ShortText = "", why: LongText = "", success_criteria: LongText = "", target_date: ShortText = "",
+    audience: ShortText = "private", competency_ids: Ids = [],
+) -> Response:
+    """Save the edited goal, or show the form again with what needs fixing."""
+    goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
+    form = goals.GoalForm(title, why, success_criteria, target_date, audience, set(competency_ids))
+    offered = allowed_ids(available_competencies(session=session, student=user))
+    data, errors = goals.check_goal(form=form, allowed_competency_ids=offered, current_target=goal.target_date)
+    if errors:
+        form.competency_ids &= offered
+        return _form_page(request, session, user, goal=goal, form=form, errors=errors, status_code=422)
+    goals.update_goal(session=session, goal=goal, data=data, offered_competency_ids=offered)
+    session.commit()
+    return _redirect(request, f"/goals/{goal.id}", _("Your changes are saved."))
+
+
+@router.post("/goals/{goal_id:int}/delete")
+def delete_goal(request: Request, goal_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    """Delete a goal for good (a closing reflection stays in the student's reflections)."""
+    goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
+    goals.delete_goal(session=session, goal=goal)
+    session.commit()
+    return _redirect(request, "/goals", _("The goal is deleted."))
+
+
+# --- steps -------------------------------------------------------------------------------------
+
+
+@router.post("/goals/{goal_id:int}/steps")
+def add_step(request: Request, goal_id: int, user: CurrentUser, session: SessionDep, text: ShortText = "") -> Response:
+    """Add a step at the end of the goal's checklist."""
+    goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
+    _step, problem = goals.add_step(session=session, goal=goal, text=text)
+    if problem:
+        session.rollback()
+        return _edit_page(request, session, user, goal, errors={"text": problem}, new_step=text, status_code=422)
+    session.commit()
+    return _redirect(request, f"/goals/{goal.id}/edit#steps", _("Step added."))
+
+
+@router.post("/goals/{goal_id:int}/steps/{step_id:int}/toggle")
+def toggle_step(
+    request: Request, goal_id: int, step_id: int, user: CurrentUser, session: SessionDep,
+    done: Annotated[bool | None, Form()] = None,
+) -> Response:
+    """Tick a step off (or untick it); with HTMX, answer with the step list alone."""
+    goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
+    step = goals.toggle_step(session=session, goal=goal, step_id=step_id, done=done)
+    session.commit()
+    if _is_htmx(request):
+        steps = goals.steps_of(session=session, goal=goal)
+        context = {"goal": goal, "steps": steps, "progress": goals.progress_of(goal=goal, steps=steps), "is_owner": True}
+        return render(request, "goals/show.html", context, block="steps")
+    message = _("Step ticked off. Nice work!") if step.done else _("Step marked as not done yet.")
+    return _redirect(request, f"/goals/{goal.id}#steps", message)
+
+
+@router.post("/goals/{goal_id:int}/steps/{step_id:int}/rename")
+def rename_step(
+    request: Request, goal_id: int, step_id: int, user: CurrentUser, session: SessionDep, text: ShortText = ""
+) -> Response:
+    """Change the words of a step."""
+    goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
+    problem = goals.rename_step(session=session, goal=goal, step_id=step_id, text=text)
+    if problem:
+        session.rollback()
+        return _edit_page(request, session, user, goal, errors={f"step-{step_id}": problem}, status_code=422)
+    session.commit()
+    return _redirect(request, f"/goals/{goal.id}/edit#steps", _("Step renamed."))
+
+
+@router.post("/goals/{goal_id:int}/steps/{step_id:int}/move")
+def move_step(
+    request: Request, goal_id: int, step_id: int, user: CurrentUser, session: SessionDep, direction: ShortText = ""
+) -> Response:
+    """Move a step one place up or down the list."""
+    goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
+    if not goals.move_step(session=session, goal=goal, step_id=step_id, direction=direction):
+        return _redirect(request, f"/goals/{goal.id}/edit#step-{step_id}", _("That step can't go any further."), "info")
+    session.commit()
+    return _redirect(request, f"/goals/{goal.id}/edit#step-{step_id}", _("Step moved."))
+
+
+@router.post("/goals/{goal_id:int}/steps/{step_id:int}/delete")
+def delete_step(request: Request, goal_id: int, step_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    """Remove a step from the checklist."""
+    goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
+    goals.remove_step(session=session, goal=goal, step_id=step_id)
+    session.commit()
+    return _redirect(request, f"/goals/{goal.id}/edit#steps", _("Step removed."))
+
+
+# --- check-ins, achieving, status --------------------------------------------------------------
+
+
+@router.post("/goals/{goal_id:int}/checkins")
+def create_checkin(
+    request: Request, goal_id: int, user: CurrentUser, session: SessionDep,
+    occurred_on: ShortText = "", note: LongText = "", artefact_ids: Ids = [], step_ids: Ids = [],
+) -> Response:
+    """Save a progress note, with evidence and the steps done since last time."""
+    goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
+    form = goals.CheckInForm(occurred_on, note, set(artefact_ids), set(step_ids))
+    day, errors = goals.check_checkin(session=session, goal=goal, form=form)
+    if errors:
+        return _show_page(request, session, user, goal, checkin=form, errors=errors, status_code=422)
+    goals.record_checkin(session=session, goal=goal, occurred_on=day, note=note, artefact_ids=form.artefact_ids,
+                         step_ids=form.step_ids)
+    session.commit()
+    return _redirect(request, f"/goals/{goal.id}#checkins", _("Check-in saved. Keep going!"))
+
+
+@router.get("/goals/{goal_id:int}/achieve")
+def achieve_form(request: Request, goal_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    """Ask for the closing reflection before a goal is marked achieved."""
+    goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
+    if not goals.can_achieve(goal):
+        return _redirect(request, f"/goals/{goal.id}", _("This goal is already finished."), "info")
+    return render(request, "goals/achieve.html", {"goal": goal, "closing_text": "", "errors": {}})
+
+
+@router.post("/goals/{goal_id:int}/achieve")
+def achieve_goal(
+    request: Request, goal_id: int, user: CurrentUser, session: SessionDep, closing_text: LongText = ""
+) -> Response:
+    """Mark the goal achieved and keep the student's closing words as a reflection."""
+    goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
+    if not goals.can_achieve(goal):
+        return _redirect(request, f"/goals/{goal.id}", _("This goal is already finished."), "info")
+    problem = goals.closing_problem(closing_text)
+    if problem:
+        context = {"goal": goal, "closing_text": closing_text, "errors": {"closing_text": problem}}
+        return render(request, "goals/achieve.html", context, status_code=422)
+    goals.achieve_goal(session=session, goal=goal, closing_text=closing_text)
+    session.commit()
+    return _redirect(request, f"/goals/{goal.id}", _("Well done! Your goal is achieved, and your reflection is saved."))
+
+
+@router.post("/goals/{goal_id:int}/status")
+def change_status(
+    request: Request, goal_id: int, user: CurrentUser, session: SessionDep, action: ShortText = ""
+) -> Response:
+    """Pause, resume, drop or reopen a goal."""
+    goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
+    problem = goals.set_status(session=session, goal=goal, action=action)
+    if problem:
+        session.rollback()
+        return _redirect(request, f"/goals/{goal.id}", problem, "error")
+    session.commit()
+    messages = {
+        "pause": _("Goal paused. Start it again whenever you're ready."),
+        "resume": _("Welcome back! The goal is active again."),
+        "drop": _("Goal dropped. It stays in your list, and you can reopen it any time."),
+        "reopen": _("The goal is active again."),
+    }
+    return _redirect(request, f"/goals/{goal.id}", messages[action])

@@ -1,0 +1,565 @@
+"""Goals: creating and editing them, their steps, check-ins, and the statuses a goal moves through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from app.i18n import _
+from app.models import (
+    Artefact,
+    Audience,
+    CheckIn,
+    CheckInArtefact,
+    CheckInStep,
+    Competency,
+    Goal,
+    GoalCompetency,
+    GoalStatus,
+    GoalStep,
+    ItemType,
+    Reflection,
+    ReflectionGoal,
+    ReflectionStatus,
+    User,
+)
+from app.models.base import utcnow
+from app.services import timeline
+from app.services.access import can_see, not_found, visible_audiences
+
+MAX_TITLE = 200
+MAX_TEXT = 5000
+MAX_STEP = 300
+MAX_STEPS = 30
+NEW_GOAL_STEP_SLOTS = 5
+EVIDENCE_CHOICES = 50
+# Order of the groups on the goals page: what the student is working on comes first.
+STATUS_ORDER = (GoalStatus.active, GoalStatus.paused, GoalStatus.achieved, GoalStatus.dropped)
+# The status changes a student may make with one button (achieving asks for a reflection instead).
+STATUS_ACTIONS = {
+    "pause": ({GoalStatus.active}, GoalStatus.paused),
+    "resume": ({GoalStatus.paused}, GoalStatus.active),
+    "drop": ({GoalStatus.active, GoalStatus.paused}, GoalStatus.dropped),
+    "reopen": ({GoalStatus.achieved, GoalStatus.dropped}, GoalStatus.active),
+}
+
+
+# --- words for stored values -------------------------------------------------------------------
+
+
+def status_label(status: GoalStatus) -> str:
+    """A goal status in the current language."""
+    return {
+        GoalStatus.active: _("Active"),
+        GoalStatus.achieved: _("Achieved"),
+        GoalStatus.paused: _("Paused"),
+        GoalStatus.dropped: _("Dropped"),
+    }[status]
+
+
+@dataclass(frozen=True)
+class AudienceChoice:
+    value: str
+    label: str
+    hint: str
+
+
+def audience_choices() -> list[AudienceChoice]:
+    """Who can see a goal, each choice explained in plain words."""
+    return [
+        AudienceChoice(Audience.private.value, _("Private"), _("Only you and your teachers.")),
+        AudienceChoice(Audience.class_.value, _("My class"), _("Your classmates and your teachers.")),
+        AudienceChoice(Audience.family.value, _("My family"), _("Your family and your teachers.")),
+    ]
+
+
+# --- reading and checking forms ----------------------------------------------------------------
+
+
+@dataclass
+class GoalForm:
+    """What a student typed in the goal form, kept as typed so a refused form shows it back."""
+
+    title: str = ""
+    why: str = ""
+    success_criteria: str = ""
+    target_date: str = ""
+    audience: str = Audience.private.value
+    competency_ids: set[int] = field(default_factory=set)
+    steps: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_goal(cls, goal: Goal, competency_ids: set[int]) -> "GoalForm":
+        return cls(
+            title=goal.title, why=goal.why, success_criteria=goal.success_criteria,
+            target_date=goal.target_date.isoformat() if goal.target_date else "",
+            audience=goal.audience.value, competency_ids=set(competency_ids),
+        )
+
+    def step_slots(self) -> list[str]:
+        """The steps typed so far plus empty boxes for more (the new-goal form has no JavaScript to add rows)."""
+        typed = [text for text in self.steps if text.strip()]
+        return typed + [""] * max(2, NEW_GOAL_STEP_SLOTS - len(typed))
+
+
+@dataclass
+class GoalData:
+    """A checked goal form, ready to save."""
+
+    title: str
+    why: str
+    success_criteria: str
+    target_date: date | None
+    audience: Audience
+    competency_ids: set[int]
+    steps: list[str]
+
+
+def _text_problem(text: str, *, limit: int) -> str | None:
+    if len(text) > limit:
+        return _("Use at most %(max)s characters (this has %(n)s). Try saying it in fewer words.", max=limit, n=len(text))
+    return None
+
+
+def step_problem(text: str) -> str | None:
+    """Why a step's text can't be used, or None."""
+    if not text.strip():
+        return _("Write what the step is, like “Read one chapter a day”.")
+    return _text_problem(text.strip(), limit=MAX_STEP)
+
+
+def parse_date(raw: str) -> date | None:
+    """A date from a date input ("2026-03-14"); ValueError if it isn't one."""
+    return date.fromisoformat(raw.strip()) if raw.strip() else None
+
+
+def check_goal(*, form: GoalForm, allowed_competency_ids: set[int], current_target: date | None = None) -> tuple[GoalData | None, dict[str, str]]:
+    """Check a goal form: the data to save, or errors by field (competencies not offered are dropped)."""
+    errors: dict[str, str] = {}
+    title = form.title.strip()
+    if not title:
+        errors["title"] = _("Give your goal a title, like “Read five books this term”.")
+    elif problem := _text_problem(title, limit=MAX_TITLE):
+        errors["title"] = problem
+    for name in ("why", "success_criteria"):
+        if problem := _text_problem(getattr(form, name).strip(), limit=MAX_TEXT):
+            errors[name] = problem
+    target_date = None
+    try:
+        target_date = parse_date(form.target_date)
+    except ValueError:
+        errors["target_date"] = _("Use a date like 2026-11-23, or leave it empty.")
+    else:
+        # A date already in the goal may have passed; a new one should be in the future.
+        if target_date and target_date != current_target and target_date < date.today():
+            errors["target_date"] = _("That day has already passed. Choose today or a later day, or leave it empty.")
+    try:
+        audience = Audience(form.audience)
+    except ValueError:
+        errors["audience"] = _("Choose who can see your goal.")
+    steps = [text.strip() for text in form.steps if text.strip()]
+    if len(steps) > MAX_STEPS:
+        errors["steps"] = _("A goal can have up to %(max)s steps. Join some together.", max=MAX_STEPS)
+    # Numbered as the form shows them again: the steps typed, empty boxes left out.
+    for position, text in enumerate(steps, start=1):
+        if problem := step_problem(text):
+            errors[f"step-{position}"] = problem
+    if errors:
+        return None, errors
+    data = GoalData(
+        title=title, why=form.why.strip(), success_criteria=form.success_criteria.strip(), target_date=target_date,
+        audience=audience, competency_ids=form.competency_ids & allowed_competency_ids, steps=steps,
+    )
+    return data, {}
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def goal_for_owner(*, session: Session, owner: User, goal_id: int) -> Goal:
+    """`owner`'s goal, or 404 (for anyone else's, too: changing a goal is for its owner only)."""
+    goal = session.get(Goal, goal_id)
+    if goal is None or goal.owner_id != owner.id:
+        raise not_found()
+    return goal
+
+
+def goal_visible_to(*, session: Session, viewer: User, goal_id: int) -> Goal:
+    """A goal `viewer` may look at (the owner, their teachers, others as its audience allows), or 404."""
+    goal = session.get(Goal, goal_id)
+    if goal is None or not can_see(session=session, viewer=viewer, owner_id=goal.owner_id, audience=goal.audience):
+        raise not_found()
+    return goal
+
+
+@dataclass
+class GoalProgress:
+    """A goal with how many of its steps are done."""
+
+    goal: Goal
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+@dataclass
+class GoalGroup:
+    status: GoalStatus
+    items: list[GoalProgress]
+
+
+def _with_progress(owner: User):
+    counts = (
+        select(
+            GoalStep.goal_id.label("goal_id"),
+            sa.func.count().label("total"),
+            sa.func.sum(sa.case((GoalStep.done == True, 1), else_=0)).label("done"),  # noqa: E712
+        )
+        .group_by(GoalStep.goal_id)
+        .subquery("step_counts")
+    )
+    return (
+        select(Goal, sa.func.coalesce(counts.c.done, 0), sa.func.coalesce(counts.c.total, 0))
+        .outerjoin(counts, counts.c.goal_id == Goal.id)
+        .where(Goal.owner_id == owner.id)
+    )
+
+
+def goals_overview(*, session: Session, owner: User) -> list[GoalGroup]:
+    """`owner`'s goals with step counts, grouped by status, active first (one query)."""
+    rows = session.exec(_with_progress(owner).order_by(Goal.id.desc())).all()
+    by_status: dict[GoalStatus, list[GoalProgress]] = {}
+    for goal, done, total in rows:
+        by_status.setdefault(goal.status, []).append(GoalProgress(goal, int(done), int(total)))
+    for status, items in by_status.items():
+        if status in (GoalStatus.active, GoalStatus.paused):
+            # Soonest target date first; goals without one after them, newest first.
+            items.sort(key=lambda p: (p.goal.target_date is None, p.goal.target_date or date.max))
+        elif status is GoalStatus.achieved:
+            items.sort(key=lambda p: p.goal.achieved_at or p.goal.updated_at, reverse=True)
+    return [GoalGroup(status, by_status[status]) for status in STATUS_ORDER if status in by_status]
+
+
+def active_goals_with_progress(*, session: Session, owner: User, limit: int = 5) -> list[GoalProgress]:
+    """`owner`'s active goals (soonest target date first) with `.goal`, `.done`, `.total` (one query)."""
+    statement = (
+        _with_progress(owner)
+        .where(Goal.status == GoalStatus.active)
+        .order_by(Goal.target_date.is_(None), Goal.target_date, Goal.id.desc())
+        .limit(limit)
+    )
+    return [GoalProgress(goal, int(done), int(total)) for goal, done, total in session.exec(statement).all()]
+
+
+def steps_of(*, session: Session, goal: Goal) -> list[GoalStep]:
+    """A goal's steps in order."""
+    return list(session.exec(select(GoalStep).where(GoalStep.goal_id == goal.id).order_by(GoalStep.position, GoalStep.id)).all())
+
+
+def progress_of(*, goal: Goal, steps: list[GoalStep]) -> GoalProgress:
+    """How many of `steps` are done."""
+    return GoalProgress(goal, sum(1 for step in steps if step.done), len(steps))
+
+
+def competency_ids_of(*, session: Session, goal: Goal) -> set[int]:
+    return set(session.exec(select(GoalCompetency.competency_id).where(GoalCompetency.goal_id == goal.id)).all())
+
+
+@dataclass
+class CheckInView:
+    checkin: CheckIn
+    artefacts: list[Artefact] = field(default_factory=list)
+    steps: list[GoalStep] = field(default_factory=list)
+
+
+@dataclass
+class GoalPage:
+    """Everything the goal page shows, as `viewer` may see it."""
+
+    goal: Goal
+    steps: list[GoalStep]
+    progress: GoalProgress
+    competencies: list[Competency]
+    checkins: list[CheckInView]
+    closing_reflection: Reflection | None
+
+
+def goal_page(*, session: Session, goal: Goal, viewer: User) -> GoalPage:
+    """The goal with its steps, competencies, check-ins and closing reflection (a fixed number of queries).
+
+    Evidence and the closing reflection are items of their own: each shows only if `viewer` may see it.
+    """
+    audiences = visible_audiences(session=session, viewer=viewer, owner_id=goal.owner_id)
+    is_owner = viewer.id == goal.owner_id
+    steps = steps_of(session=session, goal=goal)
+    competencies = list(session.exec(
+        select(Competency).join(GoalCompetency, GoalCompetency.competency_id == Competency.id)
+        .where(GoalCompetency.goal_id == goal.id).order_by(Competency.code)
+    ).all())
+    checkins = list(session.exec(
+        select(CheckIn).where(CheckIn.goal_id == goal.id).order_by(CheckIn.occurred_on.desc(), CheckIn.id.desc())
+    ).all())
+    views = {checkin.id: CheckInView(checkin) for checkin in checkins}
+    if views:
+        evidence = session.exec(
+            select(CheckInArtefact.checkin_id, Artefact)
+            .join(Artefact, Artefact.id == CheckInArtefact.artefact_id)
+            .where(CheckInArtefact.checkin_id.in_(list(views)), Artefact.audience.in_(list(audiences)))
+            .order_by(Artefact.occurred_on.desc(), Artefact.id.desc())
+        ).all()
+        for checkin_id, artefact in evidence:
+            views[checkin_id].artefacts.append(artefact)
+        step_by_id = {step.id: step for step in steps}
+        ticked = session.exec(select(CheckInStep).where(CheckInStep.checkin_id.in_(list(views)))).all()
+        for row in ticked:
+            if row.step_id in step_by_id:
+                views[row.checkin_id].steps.append(step_by_id[row.step_id])
+    reflection = session.get(Reflection, goal.closing_reflection_id) if goal.closing_reflection_id else None
+    if reflection is not None and not is_owner and (
+        reflection.status is not ReflectionStatus.published or reflection.audience not in audiences
+    ):
+        reflection = None
+    return GoalPage(goal, steps, progress_of(goal=goal, steps=steps), competencies, [views[c.id] for c in checkins], reflection)
+
+
+def evidence_choices(*, session: Session, owner: User, limit: int = EVIDENCE_CHOICES) -> list[Artefact]:
+    """The student's own artefacts, newest first, to attach to a check-in."""
+    return list(session.exec(
+        select(Artefact).where(Artefact.owner_id == owner.id)
+        .order_by(Artefact.occurred_on.desc(), Artefact.id.desc()).limit(limit)
+    ).all())
+
+
+# --- changing goals ----------------------------------------------------------------------------
+
+
+def _touch(session: Session, goal: Goal) -> None:
+    """Record that the goal changed, and keep the timeline and search in step with it."""
+    goal.updated_at = utcnow()
+    session.add(goal)
+    session.flush()
+    timeline.sync_goal(session=session, goal=goal)
+
+
+def create_goal(*, session: Session, owner: User, data: GoalData) -> Goal:
+    """A new active goal for `owner`, with its steps and competencies."""
+    goal = Goal(
+        owner_id=owner.id, title=data.title, why=data.why, success_criteria=data.success_criteria,
+        target_date=data.target_date, audience=data.audience, status=GoalStatus.active,
+    )
+    session.add(goal)
+    session.flush()
+    for position, text in enumerate(data.steps):
+        session.add(GoalStep(goal_id=goal.id, text=text, position=position))
+    for competency_id in sorted(data.competency_ids):
+        session.add(GoalCompetency(goal_id=goal.id, competency_id=competency_id))
+    _touch(session, goal)
+    return goal
+
+
+def update_goal(*, session: Session, goal: Goal, data: GoalData, offered_competency_ids: set[int]) -> Goal:
+    """Save an edited goal; tags to competencies the picker no longer offers are kept as they were."""
+    goal.title, goal.why, goal.success_criteria = data.title, data.why, data.success_criteria
+    goal.target_date, goal.audience = data.target_date, data.audience
+    current = competency_ids_of(session=session, goal=goal)
+    wanted = (data.competency_ids & offered_competency_ids) | (current - offered_competency_ids)
+    if current - wanted:
+        session.exec(sa.delete(GoalCompetency).where(
+            GoalCompetency.goal_id == goal.id, GoalCompetency.competency_id.in_(list(current - wanted))))
+    for competency_id in sorted(wanted - current):
+        session.add(GoalCompetency(goal_id=goal.id, competency_id=competency_id))
+    _touch(session, goal)
+    return goal
+
+
+def delete_goal(*, session: Session, goal: Goal) -> None:
+    """Delete a goal with its steps and check-ins (its closing reflection stays, as a reflection)."""
+    timeline.remove_item(session=session, item_type=ItemType.goal, item_id=goal.id)
+    session.delete(goal)
+    session.flush()
+
+
+def _step_of(session: Session, goal: Goal, step_id: int) -> GoalStep:
+    step = session.get(GoalStep, step_id)
+    if step is None or step.goal_id != goal.id:
+        raise not_found()
+    return step
+
+
+def add_step(*, session: Session, goal: Goal, text: str) -> tuple[GoalStep | None, str | None]:
+    """Add a step at the end of the list: the step, or why it can't be added."""
+    steps = steps_of(session=session, goal=goal)
+    if problem := step_problem(text):
+        return None, problem
+    if len(steps) >= MAX_STEPS:
+        return None, _("A goal can have up to %(max)s steps. Remove one you don't need first.", max=MAX_STEPS)
+    step = GoalStep(goal_id=goal.id, text=text.strip(), position=max((s.position for s in steps), default=-1) + 1)
+    session.add(step)
+    _touch(session, goal)
+    return step, None
+
+
+def rename_step(*, session: Session, goal: Goal, step_id: int, text: str) -> str | None:
+    """Change a step's words; returns why it couldn't, or None."""
+    step = _step_of(session, goal, step_id)
+    if problem := step_problem(text):
+        return problem
+    step.text = text.strip()
+    session.add(step)
+    _touch(session, goal)
+    return None
+
+
+def remove_step(*, session: Session, goal: Goal, step_id: int) -> None:
+    """Remove a step (and its ticks in check-ins)."""
+    session.delete(_step_of(session, goal, step_id))
+    _touch(session, goal)
+
+
+def move_step(*, session: Session, goal: Goal, step_id: int, direction: str) -> bool:
+    """Move a step one place "up" or "down"; False when it is already at that end (nothing changes)."""
+    steps = steps_of(session=session, goal=goal)
+    index = next((i for i, step in enumerate(steps) if step.id == step_id), None)
+    if index is None:
+        raise not_found()
+    other = {"up": index - 1, "down": index + 1}.get(direction, index)
+    if other == index or not 0 <= other < len(steps):
+        return False
+    steps[index], steps[other] = steps[other], steps[index]
+    for position, step in enumerate(steps):
+        if step.position != position:
+            step.position = position
+            session.add(step)
+    _touch(session, goal)
+    return True
+
+
+def _mark_done(step: GoalStep, done: bool) -> None:
+    if step.done != done:
+        step.done = done
+        step.done_at = utcnow() if done else None
+
+
+def toggle_step(*, session: Session, goal: Goal, step_id: int, done: bool | None = None) -> GoalStep:
+    """Tick or untick a step (`done` says which, so sending the form twice doesn't undo it)."""
+    step = _step_of(session, goal, step_id)
+    _mark_done(step, (not step.done) if done is None else done)
+    session.add(step)
+    _touch(session, goal)
+    return step
+
+
+@dataclass
+class CheckInForm:
+    """What a student typed in the check-in form, kept as typed so a refused form shows it back."""
+
+    occurred_on: str = ""
+    note: str = ""
+    artefact_ids: set[int] = field(default_factory=set)
+    step_ids: set[int] = field(default_factory=set)
+
+
+def check_checkin(*, session: Session, goal: Goal, form: CheckInForm) -> tuple[date | None, dict[str, str]]:
+    """Check a check-in form: its date, or errors by field (evidence and steps must be the student's own)."""
+    errors: dict[str, str] = {}
+    occurred_on = None
+    try:
+        occurred_on = parse_date(form.occurred_on) or date.today()
+    except ValueError:
+        errors["occurred_on"] = _("Use a date like 2026-11-23.")
+    else:
+        # A day's slack: the student's today may be ahead of the server's.
+        if occurred_on > date.today() + timedelta(days=1):
+            errors["occurred_on"] = _("That day hasn't happened yet. Choose today or a day before.")
+    if problem := _text_problem(form.note.strip(), limit=MAX_TEXT):
+        errors["note"] = problem
+    if not form.note.strip() and not form.artefact_ids and not form.step_ids:
+        errors["note"] = _("Write a few words about how it's going, add some evidence, or tick a step you've done.")
+    if form.artefact_ids:
+        own = set(session.exec(select(Artefact.id).where(
+            Artefact.id.in_(list(form.artefact_ids)), Artefact.owner_id == goal.owner_id)).all())
+        if own != form.artefact_ids:
+            errors["artefact_ids"] = _("You can only add your own evidence. Choose from the list.")
+    if form.step_ids:
+        ours = set(session.exec(select(GoalStep.id).where(
+            GoalStep.id.in_(list(form.step_ids)), GoalStep.goal_id == goal.id)).all())
+        if ours != form.step_ids:
+            errors["step_ids"] = _("Choose steps from this goal's list.")
+    return (None, errors) if errors else (occurred_on, {})
+
+
+def record_checkin(
+    *, session: Session, goal: Goal, occurred_on: date, note: str, artefact_ids: set[int], step_ids: set[int]
+) -> CheckIn:
+    """Save a check-in with its evidence, ticking off its steps (only the student's own artefacts are attached)."""
+    checkin = CheckIn(goal_id=goal.id, occurred_on=occurred_on, note=note.strip())
+    session.add(checkin)
+    session.flush()
+    own = session.exec(select(Artefact.id).where(
+        Artefact.id.in_(list(artefact_ids)), Artefact.owner_id == goal.owner_id)).all() if artefact_ids else []
+    for artefact_id in sorted(own):
+        session.add(CheckInArtefact(checkin_id=checkin.id, artefact_id=artefact_id))
+    if step_ids:
+        for step in session.exec(select(GoalStep).where(GoalStep.goal_id == goal.id, GoalStep.id.in_(list(step_ids)))).all():
+            if not step.done:
+                _mark_done(step, True)
+                session.add(step)
+                session.add(CheckInStep(checkin_id=checkin.id, step_id=step.id))
+    _touch(session, goal)
+    return checkin
+
+
+def closing_problem(text: str) -> str | None:
+    """Why a closing reflection can't be saved, or None."""
+    if not text.strip():
+        return _("Write a sentence or two about what you achieved and how you did it.")
+    return _text_problem(text.strip(), limit=MAX_TEXT)
+
+
+def can_achieve(goal: Goal) -> bool:
+    return goal.status in (GoalStatus.active, GoalStatus.paused)
+
+
+def achieve_goal(*, session: Session, goal: Goal, closing_text: str) -> Reflection:
+    """Mark the goal achieved, with the student's closing words saved as a published reflection linked to it."""
+    if problem := closing_problem(closing_text):
+        raise ValueError(problem)
+    now = utcnow()
+    title = _("Achieved: %(title)s", title=goal.title)
+    reflection = Reflection(
+        owner_id=goal.owner_id, title=title[:MAX_TITLE], body=closing_text.strip(), audience=goal.audience,
+        status=ReflectionStatus.published, published_at=now, created_at=now, updated_at=now,
+    )
+    session.add(reflection)
+    session.flush()
+    session.add(ReflectionGoal(reflection_id=reflection.id, goal_id=goal.id))
+    timeline.sync_reflection(session=session, reflection=reflection)
+    goal.status, goal.achieved_at, goal.closing_reflection_id = GoalStatus.achieved, now, reflection.id
+    _touch(session, goal)
+    return reflection
+
+
+def set_status(*, session: Session, goal: Goal, action: str) -> str | None:
+    """Pause, resume, drop or reopen a goal; returns why it couldn't, or None."""
+    if action not in STATUS_ACTIONS:
+        return _("That isn't something you can do to a goal.")
+    allowed_from, new_status = STATUS_ACTIONS[action]
+    if goal.status not in allowed_from:
+        return {
+            "pause": _("Only a goal you're working on can be paused."),
+            "resume": _("Only a paused goal can be started again."),
+            "drop": _("Only a goal you're working on, or one that's paused, can be dropped."),
+            "reopen": _("Only an achieved or dropped goal can be reopened."),
+        }[action]
+    if goal.status is GoalStatus.achieved:
+        # Reopened: no longer closed. The closing reflection stays, linked to the goal, among the reflections.
+        goal.achieved_at, goal.closing_reflection_id = None, None
+    goal.status = new_status
+    _touch(session, goal)
+    return None
