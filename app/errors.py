@@ -25,6 +25,7 @@ def _error_texts(status_code: int) -> tuple[str, str]:
         403: (_("This page isn't for your account"), _("You're signed in, but this part of Folio belongs to another role.")),
         404: (_("We couldn't find that page"), _("It may have been moved or deleted, or the address may be mistyped.")),
         405: (_("That didn't work"), _("This page can't be used that way. Go back and try again.")),
+        413: (_("That was too large"), _("Folio couldn't take something that big. Try a smaller file.")),
         500: (_("Something went wrong on our side"), _("The problem has been logged. Please try again in a moment.")),
         503: (_("Folio is unavailable"), _("Folio can't reach its database right now. Please try again in a moment.")),
     }

@@ -11,6 +11,7 @@ from app.config import Settings, get_settings
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.routes import ROUTERS, PublicStaticFiles
+from app.services.uploads import remove_stale_incoming
 from app.security import CrossOriginProtectionMiddleware, SecurityHeadersMiddleware
 from app.templating import STATIC_DIR, build_environment
 
@@ -21,6 +22,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Files left half-received by a process that was killed mid-upload.
+        remove_stale_incoming(upload_dir=settings.upload_dir)
         yield
         app.state.engine.dispose()
 

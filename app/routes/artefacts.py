@@ -1,7 +1,260 @@
-"""Routes for artefacts (filled in as the feature lands)."""
+"""Evidence pages: upload files, write notes, save links; view, edit and delete; serve files safely."""
 
-from fastapi import APIRouter, Depends
+from __future__ import annotations
 
-from app.auth import require_user
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from sqlmodel import select
+
+from app.auth import CurrentUser, StudentUser, require_user
+from app.db import SessionDep
+from app.flash import flash
+from app.i18n import _, ngettext
+from app.models import Artefact, ArtefactKind, MediaKind
+from app.pagination import paginate
+from app.services import artefacts as service
+from app.services import uploads
+from app.services.competency_picker import allowed_ids, available_competencies
+from app.services.filetypes import allowed_description, download_name
+from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])
+
+KINDS = {"file": ArtefactKind.file, "note": ArtefactKind.note, "link": ArtefactKind.link}
+FILE_VARIANTS = ("original", "small", "large")
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _form_context(session, user, *, kind: ArtefactKind, data=None, file_errors=(), errors=None, artefact=None) -> dict:
+    groups = available_competencies(session=session, student=user)
+    data = data or service.ArtefactInput()
+    return {
+        "kind": kind, "data": data, "errors": errors if errors is not None else data.errors,
+        "file_errors": list(file_errors), "groups": groups, "artefact": artefact,
+        "allowed": allowed_description(), "max_upload_mb": 0, "created": [],
+    }
+
+
+@router.get("/artefacts")
+def list_artefacts(request: Request, user: StudentUser, session: SessionDep, kind: str = "", page: int = 1) -> Response:
+    """The student's evidence, newest first, a page at a time."""
+    statement = select(Artefact).where(Artefact.owner_id == user.id)
+    if kind in KINDS:
+        statement = statement.where(Artefact.kind == KINDS[kind])
+    result = paginate(session, statement.order_by(Artefact.occurred_on.desc(), Artefact.id.desc()), number=page, size=24)
+    return render(request, "artefacts/list.html", {"page": result, "kind": kind}, block="results")
+
+
+@router.get("/artefacts/new")
+def new_artefact(request: Request, user: StudentUser, session: SessionDep, kind: str = "file") -> Response:
+    """The add-evidence page: upload files (or take a photo), write a note, or save a link."""
+    context = _form_context(session, user, kind=KINDS.get(kind, ArtefactKind.file))
+    context["max_upload_mb"] = request.app.state.settings.max_upload_mb
+    return render(request, "artefacts/new.html", context)
+
+
+@router.post("/artefacts/upload")
+async def upload_files(request: Request, user: StudentUser, session: SessionDep) -> Response:
+    """Receive one or more files as a stream; each becomes an artefact with the shared details."""
+    settings = request.app.state.settings
+    upload_dir = settings.upload_dir
+    try:
+        form = await uploads.receive_multipart(
+            request, upload_dir=upload_dir, owner_id=user.id, max_file_bytes=settings.max_upload_bytes,
+            quota_remaining=max(0, settings.student_quota_bytes - user.storage_used_bytes),
+        )
+    except uploads.MalformedUpload:
+        raise HTTPException(status_code=400) from None
+    except uploads.UploadTooLarge:
+        message = _("That upload is larger than Folio accepts (%(limit)s MB per file).", limit=settings.max_upload_mb)
+        if _wants_json(request):
+            return JSONResponse({"created": [], "errors": [{"filename": "", "message": message}]}, status_code=413)
+        return await run_in_threadpool(_render_new, request, session, user, None, [uploads.FileError("files", "", message)], 413)
+
+    def save() -> tuple[list[Artefact], service.ArtefactInput]:
+        groups = available_competencies(session=session, student=user)
+        data = service.parse_input(form.first, form.all, kind=ArtefactKind.file, allowed_competencies=allowed_ids(groups))
+        if not form.files and not form.errors:
+            data.errors["files"] = _("Choose at least one file to add.")
+        if data.errors or not form.files:
+            return [], data
+        try:
+            created = service.create_file_artefacts(session=session, owner=user, files=form.files, data=data)
+            session.commit()
+        except Exception:
+            session.rollback()
+            uploads.discard(upload_dir=upload_dir, files=form.files)
+            raise
+        return created, data
+
+    created, data = await run_in_threadpool(save)
+    if not created:
+        uploads.discard(upload_dir=upload_dir, files=form.files)
+    if _wants_json(request):
+        body = {
+            "created": [{"id": a.id, "title": a.title, "url": f"/artefacts/{a.id}"} for a in created],
+            "errors": [{"filename": e.filename, "message": e.message} for e in form.errors]
+            + [{"filename": "", "message": m} for m in data.errors.values()],
+        }
+        return JSONResponse(body, status_code=201 if created else 422)
+    if created and not form.errors:
+        response = RedirectResponse("/artefacts", status_code=303)
+        flash(request, response, ngettext("%(num)s file added to your evidence.", "%(num)s files added to your evidence.", len(created)), "success")
+        return response
+    status = 200 if created else 422
+    return await run_in_threadpool(_render_new, request, session, user, data, form.errors, status, created)
+
+
+def _render_new(request, session, user, data, file_errors, status_code, created=()) -> Response:
+    context = _form_context(session, user, kind=ArtefactKind.file, data=data, file_errors=file_errors)
+    context["max_upload_mb"] = request.app.state.settings.max_upload_mb
+    context["created"] = list(created)
+    return render(request, "artefacts/new.html", context, status_code=status_code)
+
+
+def _create_text(request: Request, user, session, kind: ArtefactKind, form_values: dict[str, object]) -> Response:
+    groups = available_competencies(session=session, student=user)
+
+    def first(name: str) -> str:
+        value = form_values.get(name, "")
+        return value if isinstance(value, str) else ""
+
+    def every(name: str) -> list[str]:
+        value = form_values.get(name, [])
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    data = service.parse_input(first, every, kind=kind, allowed_competencies=allowed_ids(groups))
+    if data.errors:
+        context = _form_context(session, user, kind=kind, data=data)
+        context["max_upload_mb"] = request.app.state.settings.max_upload_mb
+        return render(request, "artefacts/new.html", context, status_code=422)
+    artefact = service.create_text_artefact(session=session, owner=user, kind=kind, data=data)
+    session.commit()
+    response = RedirectResponse(f"/artefacts/{artefact.id}", status_code=303)
+    flash(request, response, _("Saved to your evidence."), "success")
+    return response
+
+
+TextField = Annotated[str, Form(max_length=100_000)]
+
+
+@router.post("/artefacts/note")
+def create_note(
+    request: Request, user: StudentUser, session: SessionDep, title: TextField = "", body: TextField = "",
+    description: TextField = "", occurred_on: TextField = "", audience: TextField = "", tags: TextField = "",
+    competency_ids: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
+) -> Response:
+    """Save a written note (Markdown)."""
+    values = dict(title=title, body=body, description=description, occurred_on=occurred_on, audience=audience,
+                  tags=tags, competency_ids=competency_ids)
+    return _create_text(request, user, session, ArtefactKind.note, values)
+
+
+@router.post("/artefacts/link")
+def create_link(
+    request: Request, user: StudentUser, session: SessionDep, title: TextField = "", url: TextField = "",
+    description: TextField = "", occurred_on: TextField = "", audience: TextField = "", tags: TextField = "",
+    competency_ids: Annotated[list[str], Form()] = [],  # noqa: B006
+) -> Response:
+    """Save a link to work that lives elsewhere."""
+    values = dict(title=title, url=url, description=description, occurred_on=occurred_on, audience=audience,
+                  tags=tags, competency_ids=competency_ids)
+    return _create_text(request, user, session, ArtefactKind.link, values)
+
+
+@router.get("/artefacts/{artefact_id}")
+def show_artefact(request: Request, artefact_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    """One artefact, for its owner and whoever its audience lets in."""
+    artefact = service.artefact_visible_to(session=session, viewer=user, artefact_id=artefact_id)
+    context = {"artefact": artefact, "details": service.details_of(session=session, artefact=artefact),
+               "is_owner": artefact.owner_id == user.id}
+    return render(request, "artefacts/show.html", context)
+
+
+@router.get("/artefacts/{artefact_id}/edit")
+def edit_artefact(request: Request, artefact_id: int, user: StudentUser, session: SessionDep) -> Response:
+    """The edit form, filled in."""
+    artefact = service.artefact_for_owner(session=session, owner=user, artefact_id=artefact_id)
+    details = service.details_of(session=session, artefact=artefact)
+    data = service.ArtefactInput(
+        title=artefact.title, description=artefact.description, occurred_on=artefact.occurred_on,
+        audience=artefact.audience, tags=details.tags, competency_ids={c.id for c in details.competencies},
+        body=artefact.body, url=artefact.url or "",
+    )
+    return render(request, "artefacts/edit.html", _form_context(session, user, kind=artefact.kind, data=data, artefact=artefact))
+
+
+@router.post("/artefacts/{artefact_id}/edit")
+def update_artefact(
+    request: Request, artefact_id: int, user: StudentUser, session: SessionDep, title: TextField = "",
+    body: TextField = "", url: TextField = "", description: TextField = "", occurred_on: TextField = "",
+    audience: TextField = "", tags: TextField = "",
+    competency_ids: Annotated[list[str], Form()] = [],  # noqa: B006
+) -> Response:
+    """Save the edits, or show what needs fixing."""
+    artefact = service.artefact_for_owner(session=session, owner=user, artefact_id=artefact_id)
+    values = {"title": title, "body": body, "url": url, "description": description, "occurred_on": occurred_on,
+              "audience": audience, "tags": tags}
+    groups = available_competencies(session=session, student=user)
+    data = service.parse_input(lambda n: values.get(n, ""), lambda n: competency_ids if n == "competency_ids" else [],
+                               kind=artefact.kind, allowed_competencies=allowed_ids(groups))
+    if artefact.kind is ArtefactKind.file and not data.title:
+        data.errors["title"] = _("Give it a title, so you can find it later.")
+    if data.errors:
+        context = _form_context(session, user, kind=artefact.kind, data=data, artefact=artefact)
+        return render(request, "artefacts/edit.html", context, status_code=422)
+    service.update_artefact(session=session, artefact=artefact, data=data)
+    session.commit()
+    response = RedirectResponse(f"/artefacts/{artefact.id}", status_code=303)
+    flash(request, response, _("Your changes are saved."), "success")
+    return response
+
+
+@router.get("/artefacts/{artefact_id}/delete")
+def confirm_delete(request: Request, artefact_id: int, user: StudentUser, session: SessionDep) -> Response:
+    """Ask before deleting."""
+    artefact = service.artefact_for_owner(session=session, owner=user, artefact_id=artefact_id)
+    return render(request, "artefacts/delete.html", {"artefact": artefact})
+
+
+@router.post("/artefacts/{artefact_id}/delete")
+def delete_artefact(request: Request, artefact_id: int, user: StudentUser, session: SessionDep) -> Response:
+    """Delete the artefact and its files."""
+    artefact = service.artefact_for_owner(session=session, owner=user, artefact_id=artefact_id)
+    title = artefact.title
+    names = service.delete_artefact(session=session, owner=user, artefact=artefact)
+    session.commit()
+    uploads.discard_names(upload_dir=request.app.state.settings.upload_dir, names=names)
+    response = RedirectResponse("/artefacts", status_code=303)
+    flash(request, response, _("“%(title)s” was deleted.", title=title), "success")
+    return response
+
+
+@router.get("/files/{artefact_id}/{variant}")
+def serve_file(request: Request, artefact_id: int, variant: str, user: CurrentUser, session: SessionDep) -> Response:
+    """A stored file, only for those who may see its artefact; range requests let audio and video seek."""
+    artefact = service.artefact_visible_to(session=session, viewer=user, artefact_id=artefact_id)
+    if artefact.kind is not ArtefactKind.file or variant not in FILE_VARIANTS:
+        raise service.not_found()
+    upload_dir: Path = request.app.state.settings.upload_dir
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"}
+    if variant == "original":
+        path = uploads.file_path(upload_dir=upload_dir, stored_name=artefact.stored_name)
+        inline = service.is_viewable_inline(artefact)
+        # The name keeps the sniffed type's extension: "evil.bat" that is really text downloads as "evil.txt".
+        name = download_name(artefact.original_name or path.name, path.suffix.lstrip("."))
+        return FileResponse(path, media_type=artefact.content_type, filename=name,
+                            content_disposition_type="inline" if inline else "attachment", headers=headers)
+    name = artefact.thumb_small if variant == "small" else artefact.thumb_large
+    if artefact.media_kind is not MediaKind.image or not name:
+        raise service.not_found()
+    path = uploads.file_path(upload_dir=upload_dir, stored_name=name)
+    return FileResponse(path, media_type="image/webp", headers=headers, content_disposition_type="inline",
+                        filename=f"{Path(artefact.original_name or 'image').stem}.webp")
