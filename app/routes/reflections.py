@@ -1,7 +1,176 @@
-"""Routes for reflections (filled in as the feature lands)."""
+"""Reflection pages: write (or speak) a reflection, link it, edit it safely, read it."""
 
-from fastapi import APIRouter, Depends
+from __future__ import annotations
 
-from app.auth import require_user
+from datetime import date
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import select
+
+from app.auth import CurrentUser, StudentUser, require_user
+from app.db import SessionDep
+from app.flash import flash
+from app.i18n import _
+from app.models import Artefact, Goal, MediaKind, Reflection, ReflectionStatus
+from app.pagination import paginate
+from app.services import artefacts as artefact_service
+from app.services import reflections as service
+from app.services import uploads
+from app.services.competency_picker import allowed_ids, available_competencies
+from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])
+
+
+def _form_context(session, user, *, data: service.ReflectionInput, reflection=None, guided=False, conflict=None) -> dict:
+    return {
+        "data": data, "errors": data.errors, "reflection": reflection, "guided": guided, "conflict": conflict,
+        "prompts": service.prompts_for(session=session, student=user),
+        "groups": available_competencies(session=session, student=user),
+        "artefacts": artefact_service.recent_artefacts(session=session, owner=user),
+        "goals": list(session.exec(select(Goal).where(Goal.owner_id == user.id).order_by(Goal.title)).all()),
+    }
+
+
+@router.get("/reflections")
+def list_reflections(request: Request, user: StudentUser, session: SessionDep, page: int = 1) -> Response:
+    """The student's reflections, newest first."""
+    statement = select(Reflection).where(Reflection.owner_id == user.id).order_by(Reflection.created_at.desc(), Reflection.id.desc())
+    return render(request, "reflections/list.html", {"page": paginate(session, statement, number=page, size=20)})
+
+
+@router.get("/reflections/new")
+def new_reflection(
+    request: Request, user: StudentUser, session: SessionDep, guided: int = 0, artefact: int = 0, goal: int = 0
+) -> Response:
+    """A blank reflection, free or guided by prompts, optionally already linked to a piece of evidence or a goal."""
+    data = service.ReflectionInput()
+    owned_artefacts, owned_goals = service.owned_ids(session=session, owner=user)
+    data.artefact_ids = {artefact} & owned_artefacts
+    data.goal_ids = {goal} & owned_goals
+    return render(request, "reflections/form.html", _form_context(session, user, data=data, guided=bool(guided)))
+
+
+async def _receive(request: Request, user) -> uploads.ReceivedForm | Response:
+    settings = request.app.state.settings
+    try:
+        return await uploads.receive_multipart(
+            request, upload_dir=settings.upload_dir, owner_id=user.id, max_file_bytes=settings.max_upload_bytes,
+            quota_remaining=max(0, settings.student_quota_bytes - user.storage_used_bytes), max_files=1,
+        )
+    except uploads.MalformedUpload:
+        raise HTTPException(status_code=400) from None
+    except uploads.UploadTooLarge:
+        raise HTTPException(status_code=413) from None
+
+
+def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflection: Reflection | None) -> Response:
+    upload_dir = request.app.state.settings.upload_dir
+    audio = [f for f in form.files if f.field == "audio"]
+    groups = available_competencies(session=session, student=user)
+    owned_artefacts, owned_goals = service.owned_ids(session=session, owner=user)
+    prompts = service.prompts_for(session=session, student=user)
+    data = service.parse_input(form.first, form.all, owned_artefacts=owned_artefacts, owned_goals=owned_goals,
+                               allowed_competencies=allowed_ids(groups), prompts=prompts,
+                               has_audio=bool(audio) or bool(reflection and reflection.audio_artefact_id))
+    for problem in form.errors:
+        data.errors["audio"] = problem.message
+    if audio and audio[0].media_kind is not MediaKind.audio:
+        data.errors["audio"] = _("That file isn't a sound recording. Choose an audio file, or record one.")
+    if data.errors:
+        uploads.discard(upload_dir=upload_dir, files=form.files)
+        context = _form_context(session, user, data=data, reflection=reflection, guided=form.first("guided") == "1")
+        return render(request, "reflections/form.html", context, status_code=422)
+    try:
+        audio_id = None
+        if audio:
+            recording = artefact_service.ArtefactInput(title=_("Recording: %(title)s", title=data.title)[:200],
+                                                       occurred_on=date.today(), audience=data.audience)
+            audio_id = artefact_service.create_file_artefacts(session=session, owner=user, files=audio, data=recording)[0].id
+        if reflection is None:
+            reflection = service.create_reflection(session=session, owner=user, data=data, audio_artefact_id=audio_id)
+        else:
+            reflection = service.update_reflection(session=session, reflection=reflection, data=data, audio_artefact_id=audio_id)
+        session.commit()
+    except service.EditConflict as conflict:
+        uploads.discard(upload_dir=upload_dir, files=form.files)
+        # Keep what they typed; offer the saved version beside it; the next save is a deliberate overwrite.
+        data.version = conflict.current.version
+        data.errors["form"] = _(
+            "This reflection was changed somewhere else (another tab or device) after you opened it. "
+            "Nothing was overwritten: your text is still in the form, and the saved version is shown below. "
+            "Copy what you need, then save again.")
+        context = _form_context(session, user, data=data, reflection=conflict.current, conflict=conflict.current)
+        return render(request, "reflections/form.html", context, status_code=409)
+    except Exception:
+        session.rollback()
+        uploads.discard(upload_dir=upload_dir, files=form.files)
+        raise
+    response = RedirectResponse(f"/reflections/{reflection.id}", status_code=303)
+    message = _("Draft saved. Only you can see it.") if reflection.status is ReflectionStatus.draft else _("Reflection saved.")
+    flash(request, response, message, "success")
+    return response
+
+
+@router.post("/reflections")
+async def create_reflection(request: Request, user: StudentUser, session: SessionDep) -> Response:
+    """Save a new reflection (with an optional recording)."""
+    form = await _receive(request, user)
+    if isinstance(form, Response):
+        return form
+    return await run_in_threadpool(_save_reflection, request, session, user, form, None)
+
+
+@router.get("/reflections/{reflection_id}")
+def show_reflection(request: Request, reflection_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    """One reflection with what it links to."""
+    reflection = service.reflection_visible_to(session=session, viewer=user, reflection_id=reflection_id)
+    audio = session.get(Artefact, reflection.audio_artefact_id) if reflection.audio_artefact_id else None
+    context = {"reflection": reflection, "links": service.links_of(session=session, reflection=reflection),
+               "audio": audio, "is_owner": reflection.owner_id == user.id}
+    return render(request, "reflections/show.html", context)
+
+
+@router.get("/reflections/{reflection_id}/edit")
+def edit_reflection(request: Request, reflection_id: int, user: StudentUser, session: SessionDep) -> Response:
+    """The edit form; it remembers which version it started from."""
+    reflection = service.reflection_for_owner(session=session, owner=user, reflection_id=reflection_id)
+    links = service.links_of(session=session, reflection=reflection)
+    data = service.ReflectionInput(
+        title=reflection.title, body=reflection.body, audience=reflection.audience, status=reflection.status,
+        artefact_ids={a.id for a in links.artefacts}, goal_ids={g.id for g in links.goals},
+        competency_ids={c.id for c in links.competencies}, version=reflection.version,
+    )
+    return render(request, "reflections/form.html", _form_context(session, user, data=data, reflection=reflection))
+
+
+@router.post("/reflections/{reflection_id}/edit")
+async def update_reflection(request: Request, reflection_id: int, user: StudentUser, session: SessionDep) -> Response:
+    """Save edits, unless the reflection changed meanwhile (then say so and keep the typed text)."""
+    reflection = await run_in_threadpool(service.reflection_for_owner, session=session, owner=user, reflection_id=reflection_id)
+    form = await _receive(request, user)
+    if isinstance(form, Response):
+        return form
+    return await run_in_threadpool(_save_reflection, request, session, user, form, reflection)
+
+
+@router.get("/reflections/{reflection_id}/delete")
+def confirm_delete(request: Request, reflection_id: int, user: StudentUser, session: SessionDep) -> Response:
+    """Ask before deleting."""
+    reflection = service.reflection_for_owner(session=session, owner=user, reflection_id=reflection_id)
+    return render(request, "reflections/delete.html", {"reflection": reflection})
+
+
+@router.post("/reflections/{reflection_id}/delete")
+def delete_reflection(request: Request, reflection_id: int, user: StudentUser, session: SessionDep) -> Response:
+    """Delete the reflection."""
+    reflection = service.reflection_for_owner(session=session, owner=user, reflection_id=reflection_id)
+    title = reflection.title
+    service.delete_reflection(session=session, reflection=reflection)
+    session.commit()
+    response = RedirectResponse("/reflections", status_code=303)
+    flash(request, response, _("“%(title)s” was deleted.", title=title), "success")
+    return response
+
