@@ -31,7 +31,7 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     engine = make_engine(settings)
     with Session(engine) as session:
-        outcome = seed_demo(session=session, only_if_empty=args.if_empty)
+        outcome = seed_demo(session=session, only_if_empty=args.if_empty, upload_dir=settings.upload_dir)
     engine.dispose()
     print(outcome.message)
     if outcome.demo_present:

@@ -21,3 +21,55 @@ def role_count_label(role: Role, count: int) -> str:
     if role is Role.guardian:
         return ngettext("%(num)s family member", "%(num)s family members", count)
     return ngettext("%(num)s administrator", "%(num)s administrators", count)
+
+
+def audience_options() -> list:
+    from app.models import Audience
+
+    return list(Audience)
+
+
+def audience_label(audience) -> str:
+    from app.models import Audience
+
+    return {Audience.private: _("Private"), Audience.class_: _("My class"), Audience.family: _("My family")}[audience]
+
+
+def audience_hint(audience) -> str:
+    from app.models import Audience
+
+    return {
+        Audience.private: _("Only you and your teachers."),
+        Audience.class_: _("Your classmates and teachers."),
+        Audience.family: _("Your family and your teachers."),
+    }[audience]
+
+
+def kind_label(kind: str) -> str:
+    return {
+        "file": _("File"), "note": _("Note"), "link": _("Link"), "reflection": _("Reflection"), "goal": _("Goal"),
+        "draft": _("Draft"), "published": _("Published"), "active": _("Active"), "achieved": _("Achieved"),
+        "paused": _("Paused"), "dropped": _("Dropped"),
+    }.get(kind, kind)
+
+
+def media_label(media_kind) -> str:
+    from app.models import MediaKind
+
+    if media_kind is None:
+        return ""
+    return {
+        MediaKind.image: _("Photo or image"), MediaKind.audio: _("Audio"), MediaKind.video: _("Video"),
+        MediaKind.pdf: _("PDF"), MediaKind.document: _("Document"), MediaKind.text: _("Text file"),
+    }[media_kind]
+
+
+def file_size(size: int) -> str:
+    from babel.numbers import format_decimal
+
+    from app.i18n import get_locale
+
+    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= factor:
+            return f"{format_decimal(round(size / factor, 1), locale=get_locale())} {unit}"
+    return ngettext("%(num)s byte", "%(num)s bytes", size)

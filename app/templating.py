@@ -40,6 +40,18 @@ def _format_datetime(value, format: str = "medium") -> str:
     return format_datetime(value, format=format, locale=i18n.get_locale()) if value else ""
 
 
+def _markdown(text: str):
+    from app.services.markdown import render_markdown
+
+    return render_markdown(text)
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    from app.services.markdown import plain_text
+
+    return plain_text(text, limit)
+
+
 def build_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
     """The one Jinja environment: autoescaped, strict about undefined names, gettext installed."""
     env = Environment(
@@ -58,7 +70,13 @@ def build_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         nav_items=navigation.nav_items,
         role_label=labels.role_label,
         role_count_label=labels.role_count_label,
+        audience_options=labels.audience_options,
+        audience_label=labels.audience_label,
+        audience_hint=labels.audience_hint,
+        kind_label=labels.kind_label,
+        media_label=labels.media_label,
     )
+    env.filters.update(filesize=labels.file_size, markdown=_markdown, excerpt=_excerpt)
     env.filters.update(date=_format_date, datetime=_format_datetime)
     return env
 

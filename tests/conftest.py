@@ -23,6 +23,12 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-anything"
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread for the
+    rest of the session, and tests that call anyio.run themselves must not run after it starts."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def unavailable(reason: str) -> None:
     """Locally, skip with the reason; in CI nothing may skip for lack of a server or browser."""
     if IN_CI:

@@ -92,3 +92,45 @@ def make_framework(
     session.commit()
     session.refresh(framework)
     return framework
+
+
+def make_note(session: Session, owner: User, *, title: str = "A note", body: str = "Some words", audience=None,
+              occurred_on=None, competency_ids=(), tags=()):
+    """A note artefact made through the service (so the timeline and search see it)."""
+    from datetime import date
+
+    from app.models import ArtefactKind, Audience
+    from app.services.artefacts import ArtefactInput, create_text_artefact
+
+    data = ArtefactInput(title=title, body=body, audience=audience or Audience.private,
+                         occurred_on=occurred_on or date.today(), competency_ids=set(competency_ids), tags=list(tags))
+    artefact = create_text_artefact(session=session, owner=owner, kind=ArtefactKind.note, data=data)
+    session.commit()
+    return artefact
+
+
+def make_reflection(session: Session, owner: User, *, title: str = "A reflection", body: str = "I learned",
+                    audience=None, draft: bool = False, artefact_ids=(), goal_ids=(), competency_ids=()):
+    """A reflection made through the service."""
+    from app.models import Audience, ReflectionStatus
+    from app.services.reflections import ReflectionInput, create_reflection
+
+    data = ReflectionInput(title=title, body=body, audience=audience or Audience.private,
+                           status=ReflectionStatus.draft if draft else ReflectionStatus.published,
+                           artefact_ids=set(artefact_ids), goal_ids=set(goal_ids), competency_ids=set(competency_ids))
+    reflection = create_reflection(session=session, owner=owner, data=data)
+    session.commit()
+    return reflection
+
+
+def post_multipart(client: TestClient, url: str, fields: dict, files: dict | None = None, **kwargs):
+    """POST as a browser sends a form with enctype=multipart/form-data (fields may hold lists)."""
+    pairs = []
+    for name, value in fields.items():
+        for item in value if isinstance(value, (list, tuple, set)) else [value]:
+            pairs.append((name, (None, str(item))))
+    for name, (filename, content, content_type) in (files or {}).items():
+        pairs.append((name, (filename, content, content_type)))
+    if not files:
+        pairs.append(("audio", ("", b"", "application/octet-stream")))  # the empty file input a browser sends
+    return client.post(url, files=pairs, **kwargs)

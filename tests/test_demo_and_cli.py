@@ -12,8 +12,8 @@ from app.services.demo import DEMO_PASSWORD, seed_demo
 from tests.factories import login
 
 
-def test_seed_demo_builds_riverside_once(app, session, client):
-    outcome = seed_demo(session=session, only_if_empty=True)
+def test_seed_demo_builds_riverside_once(app, session, client, settings):
+    outcome = seed_demo(session=session, only_if_empty=True, upload_dir=settings.upload_dir)
     assert outcome.created
     assert session.exec(select(School.name)).all() == ["Riverside School"]
     classes = session.exec(select(SchoolClass)).all()
@@ -27,7 +27,7 @@ def test_seed_demo_builds_riverside_once(app, session, client):
     assert roles["student"] is Role.student and roles["family"] is Role.guardian
     assert session.exec(select(func.count()).select_from(GuardianLink)).one() >= 3
 
-    again = seed_demo(session=session, only_if_empty=True)
+    again = seed_demo(session=session, only_if_empty=True, upload_dir=settings.upload_dir)
     assert not again.created
     assert session.exec(select(func.count()).select_from(User)).one() == len(roles)
 
@@ -44,10 +44,10 @@ def test_seed_is_refused_in_production(settings, capsys, monkeypatch):
     assert "Refusing" in capsys.readouterr().err
 
 
-def test_seed_only_if_empty_leaves_a_real_school_alone(app, session):
+def test_seed_only_if_empty_leaves_a_real_school_alone(app, session, settings):
     session.add(School(name="Hillside High"))
     session.commit()
-    outcome = seed_demo(session=session, only_if_empty=True)
+    outcome = seed_demo(session=session, only_if_empty=True, upload_dir=settings.upload_dir)
     assert not outcome.created and not outcome.demo_present
     assert session.exec(select(func.count()).select_from(School)).one() == 1
 

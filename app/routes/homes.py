@@ -7,7 +7,7 @@ from app.auth import AdminUser, CurrentUser, GuardianUser, StudentUser, TeacherU
 from app.db import SessionDep
 from app.models import ClassRole
 from app.navigation import home_path
-from app.services import people
+from app.services import people, student_panels, timeline
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -20,10 +20,16 @@ def home(user: CurrentUser) -> RedirectResponse:
 
 
 @router.get("/student")
-def student_home(request: Request, user: StudentUser, session: SessionDep) -> Response:
-    """A student's home: their classes (the portfolio arrives with later work)."""
-    classes = people.classes_of(session=session, user=user, role=ClassRole.student)
-    return render(request, "home/student.html", {"classes": classes})
+def student_home(
+    request: Request, user: StudentUser, session: SessionDep, q: str = "", kind: str = "", competency: str = "",
+    goal: str = "", tag: str = "", audience: str = "", date_from: str = "", date_to: str = "", page: str = "1",
+) -> Response:
+    """A student's home: their timeline (filtered or searched) beside goals, competencies and feedback."""
+    filters = timeline.parse_filters(q=q, kind=kind, competency=competency, goal=goal, tag=tag, audience=audience,
+                                     date_from=date_from, date_to=date_to)
+    context = student_panels.home_context(session=session, student=user, filters=filters,
+                                          page=int(page) if page.isdigit() else 1)
+    return render(request, "home/student.html", context, block="timeline")
 
 
 @router.get("/teacher")

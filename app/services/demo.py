@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pathlib import Path
+
 from sqlmodel import Session, select
 
 from app.models import ClassRole, GuardianLink, Role, School, SchoolClass, User
 from app.services.accounts import create_user
 from app.services.classes import enroll, new_join_code
+from app.services.demo_portfolio import seed_portfolios
 
 DEMO_SCHOOL = "Riverside School"
 DEMO_PASSWORD = "folio-demo"
@@ -55,8 +58,9 @@ def _demo_present(session: Session) -> bool:
     return session.exec(select(School.id).where(School.name == DEMO_SCHOOL)).first() is not None
 
 
-def seed_demo(*, session: Session, only_if_empty: bool) -> SeedOutcome:
-    """Create Riverside School with its people and classes, unless it (or, with only_if_empty, any school) exists."""
+def seed_demo(*, session: Session, only_if_empty: bool, upload_dir: Path) -> SeedOutcome:
+    """Create Riverside School with its people, classes and a living portfolio, unless it (or, with
+    only_if_empty, any school) exists already."""
     if _demo_present(session):
         return SeedOutcome(False, True, "The demo school is already here; nothing was added.")
     if only_if_empty and session.exec(select(School.id)).first() is not None:
@@ -90,5 +94,8 @@ def seed_demo(*, session: Session, only_if_empty: bool) -> SeedOutcome:
         session.flush()
         for child in children:
             session.add(GuardianLink(guardian_id=guardian.id, student_id=students[child].id))
+    session.flush()
+    seed_portfolios(session=session, school=school, upload_dir=upload_dir)
     session.commit()
-    return SeedOutcome(True, True, f"Seeded {DEMO_SCHOOL}: 1 admin, 2 teachers, 2 classes of 8 students, 3 families.")
+    return SeedOutcome(True, True, f"Seeded {DEMO_SCHOOL}: 1 admin, 2 teachers, 2 classes of 8 students, 3 families, "
+                                   "BC Core Competencies, and Maya's portfolio.")

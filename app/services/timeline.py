@@ -95,6 +95,28 @@ class TimelineFilters:
                     self.date_to, self.q.strip()))
 
 
+def _int(value: str) -> int | None:
+    return int(value) if value.strip().isdigit() else None
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip()) if value.strip() else None
+    except ValueError:
+        return None
+
+
+def parse_filters(*, q: str, kind: str, competency: str, goal: str, tag: str, audience: str,
+                  date_from: str, date_to: str) -> TimelineFilters:
+    """Filters from query-string values; anything malformed is simply not applied."""
+    audiences = {a.value: a for a in Audience}
+    return TimelineFilters(
+        kind=kind if kind in KIND_FILTERS else None, competency_id=_int(competency), goal_id=_int(goal),
+        tag=tag.strip()[:60] or None, audience=audiences.get(audience), date_from=_date(date_from),
+        date_to=_date(date_to), q=q.strip()[:200],
+    )
+
+
 @dataclass
 class TimelineItem:
     entry: TimelineEntry
@@ -160,7 +182,7 @@ def _ranked_search(statement, *, session: Session, tokens: list[str]):
             entry_id=sa.Integer, rank=sa.Float).subquery("hits")
         return statement.join(hits, hits.c.entry_id == TimelineEntry.id).order_by(hits.c.rank, TimelineEntry.id.desc())
     query = sa.func.to_tsquery("simple", " & ".join(f"{t}:*" for t in tokens))
-    document = sa.func.setweight(sa.func.to_tsvector("simple", TimelineEntry.title), "A").op("||")(
+    document = sa.func.setweight(sa.func.to_tsvector("simple", TimelineEntry.title), sa.literal_column("'A'")).op("||")(
         sa.func.to_tsvector("simple", TimelineEntry.body))
     return statement.where(document.op("@@")(query)).order_by(sa.func.ts_rank(document, query).desc(), TimelineEntry.id.desc())
 

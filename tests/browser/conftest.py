@@ -41,7 +41,7 @@ def live_server(tmp_path_factory) -> str:
     engine = make_engine(settings)
     upgrade(engine)
     with Session(engine) as session:
-        seed_demo(session=session, only_if_empty=True)
+        seed_demo(session=session, only_if_empty=True, upload_dir=settings.upload_dir)
     engine.dispose()
 
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
