@@ -44,3 +44,15 @@ def mp4(size: int = 300_000) -> bytes:
     head = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
     body = bytes(range(256)) * (size // 256 + 1)
     return (head + body)[:size]
+
+
+def png_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
+    """A tiny PNG whose header claims a huge picture (400 megapixels by default): a decompression bomb."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")

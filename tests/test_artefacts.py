@@ -238,3 +238,55 @@ def test_a_program_renamed_to_text_downloads_with_a_harmless_name(client, sessio
     artefact = session.exec(select(Artefact)).one()
     disposition = client.get(f"/files/{artefact.id}/original").headers["content-disposition"]
     assert "evil.txt" in disposition and ".bat" not in disposition
+
+
+def test_a_decompression_bomb_is_refused_over_http_and_leaves_nothing(client, session, student, settings):
+    from tests.media import png_bomb
+
+    login(client, student)
+    response = upload(client, [("innocent.png", png_bomb(), "image/png")], title="Bomb")
+    assert response.status_code == 422
+    assert "megapixels" in response.text
+    assert session.exec(select(Artefact)).first() is None
+    assert stored_files(settings.upload_dir) == []
+
+
+def test_an_upload_cut_off_midway_leaves_no_file_and_no_row(app, client, session, student, settings):
+    """The browser goes away mid-file: nothing of it may remain, on disk or in the database."""
+    import anyio
+
+    login(client, student)
+    cookie = f"folio_session={client.cookies.get('folio_session')}".encode()
+    boundary = b"cutoff"
+    head = (b"--" + boundary + b"\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nHalf\r\n--" + boundary +
+            b"\r\nContent-Disposition: form-data; name=\"files\"; filename=\"video.mp4\"\r\nContent-Type: video/mp4\r\n\r\n")
+    chunks = [head, mp4(200_000)[:120_000]]  # the closing boundary never comes
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/artefacts/upload", "raw_path": b"/artefacts/upload", "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"cookie", cookie),
+                    (b"content-type", b"multipart/form-data; boundary=" + boundary),
+                    (b"content-length", str(len(head) + 200_000).encode())],
+        "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+    }
+    sent: list[dict] = []
+
+    async def receive():
+        if chunks:
+            return {"type": "http.request", "body": chunks.pop(0), "more_body": True}
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    async def run():
+        try:
+            await app(scope, receive, send)
+        except Exception:  # the client is gone; whatever the server says goes nowhere
+            pass
+
+    anyio.run(run)
+    assert not chunks, "the server read the partial body (it was not turned away before the upload)"
+    assert not any(m.get("status") in (303, 401, 403) for m in sent if m["type"] == "http.response.start")
+    assert session.exec(select(Artefact)).first() is None
+    assert stored_files(settings.upload_dir) == [], stored_files(settings.upload_dir)

@@ -3,11 +3,13 @@
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from app.routes import account, admin, artefacts, auth, competencies, frameworks, goals, homes, public, reflections
+from app.routes import (
+    account, admin, artefacts, auth, classes, competencies, frameworks, goals, homes, public, reflections,
+)
 
 ROUTERS = [
     public.router, auth.router, account.router, homes.router, admin.router,
-    artefacts.router, reflections.router, goals.router, competencies.router, frameworks.router,
+    artefacts.router, reflections.router, goals.router, competencies.router, frameworks.router, classes.router,
 ]
 
 # Paths that answer without a signed-in user; tests/test_route_guard.py proves every other one
