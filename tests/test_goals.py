@@ -22,7 +22,7 @@ from app.models import (
     Role,
     TimelineEntry,
 )
-from app.services import goals
+from app.services import goal_forms, goals
 from tests.factories import link_guardian, login, make_class, make_framework, make_school, make_user
 
 IN_A_MONTH = (date.today() + timedelta(days=30)).isoformat()
@@ -37,7 +37,7 @@ def make_artefact(session, owner, title="Book review poster", audience=Audience.
 
 
 def make_goal(session, owner, *, title="Read five books", audience=Audience.private, steps=("Choose books", "Read one")) -> Goal:
-    data = goals.GoalData(title=title, why="To read faster", success_criteria="I finish the fifth book",
+    data = goal_forms.GoalData(title=title, why="To read faster", success_criteria="I finish the fifth book",
                           target_date=None, audience=audience, competency_ids=set(), steps=list(steps))
     goal = goals.create_goal(session=session, owner=owner, data=data)
     session.commit()

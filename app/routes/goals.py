@@ -12,7 +12,7 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
 from app.models import Goal, User
-from app.services import goals
+from app.services import goal_forms, goals
 from app.services.competency_picker import allowed_ids, available_competencies
 from app.templating import render
 
@@ -35,36 +35,36 @@ def _is_htmx(request: Request) -> bool:
 
 
 def _form_page(
-    request: Request, session: Session, user: User, *, goal: Goal | None, form: goals.GoalForm,
+    request: Request, session: Session, user: User, *, goal: Goal | None, form: goal_forms.GoalForm,
     errors: dict[str, str], new_step: str = "", status_code: int = 200,
 ) -> Response:
     """The new-goal form, or the edit form with its step list."""
     context = {
         "goal": goal, "form": form, "errors": errors, "new_step": new_step,
         "groups": available_competencies(session=session, student=user),
-        "audience_choices": goals.audience_choices(),
+        "audience_choices": goal_forms.audience_choices(),
         "steps": goals.steps_of(session=session, goal=goal) if goal else [],
     }
     return render(request, "goals/form.html", context, status_code=status_code)
 
 
 def _edit_page(request: Request, session: Session, user: User, goal: Goal, **kwargs) -> Response:
-    form = goals.GoalForm.from_goal(goal, goals.competency_ids_of(session=session, goal=goal))
+    form = goal_forms.GoalForm.from_goal(goal, goals.competency_ids_of(session=session, goal=goal))
     return _form_page(request, session, user, goal=goal, form=form, **kwargs)
 
 
 def _show_page(
     request: Request, session: Session, user: User, goal: Goal, *,
-    checkin: goals.CheckInForm | None = None, errors: dict[str, str] | None = None, status_code: int = 200,
+    checkin: goal_forms.CheckInForm | None = None, errors: dict[str, str] | None = None, status_code: int = 200,
 ) -> Response:
     """The goal page: read-only for everyone but the owner, who also gets the check-in form."""
     page = goals.goal_page(session=session, goal=goal, viewer=user)
     is_owner = user.id == goal.owner_id
     context = {
         "goal": goal, "page": page, "steps": page.steps, "progress": page.progress, "is_owner": is_owner,
-        "checkin": checkin or goals.CheckInForm(occurred_on=date.today().isoformat()), "errors": errors or {},
+        "checkin": checkin or goal_forms.CheckInForm(occurred_on=date.today().isoformat()), "errors": errors or {},
         "evidence": goals.evidence_choices(session=session, owner=user) if is_owner else [],
-        "status_label": goals.status_label, "audience_choices": goals.audience_choices(),
+        "status_label": goal_forms.status_label, "audience_choices": goal_forms.audience_choices(),
         "can_achieve": goals.can_achieve(goal),
     }
     return render(request, "goals/show.html", context, status_code=status_code)
@@ -77,13 +77,13 @@ def _show_page(
 def list_goals(request: Request, user: StudentUser, session: SessionDep) -> Response:
     """The student's goals grouped by status, active first, each with its progress."""
     groups = goals.goals_overview(session=session, owner=user)
-    return render(request, "goals/list.html", {"groups": groups, "status_label": goals.status_label})
+    return render(request, "goals/list.html", {"groups": groups, "status_label": goal_forms.status_label})
 
 
 @router.get("/goals/new")
 def new_goal(request: Request, user: StudentUser, session: SessionDep) -> Response:
     """The form for a new goal."""
-    return _form_page(request, session, user, goal=None, form=goals.GoalForm(), errors={})
+    return _form_page(request, session, user, goal=None, form=goal_forms.GoalForm(), errors={})
 
 
 @router.post("/goals/new")
@@ -93,9 +93,9 @@ def create_goal(
     audience: ShortText = "private", competency_ids: Ids = [], steps: Annotated[list[str], Form()] = [],
 ) -> Response:
     """Save a new goal with its steps, or show the form again with what needs fixing."""
-    form = goals.GoalForm(title, why, success_criteria, target_date, audience, set(competency_ids), steps)
+    form = goal_forms.GoalForm(title, why, success_criteria, target_date, audience, set(competency_ids), steps)
     offered = allowed_ids(available_competencies(session=session, student=user))
-    data, errors = goals.check_goal(form=form, allowed_competency_ids=offered)
+    data, errors = goal_forms.check_goal(form=form, allowed_competency_ids=offered)
     if errors:
         form.competency_ids &= offered
         return _form_page(request, session, user, goal=None, form=form, errors=errors, status_code=422)
@@ -126,9 +126,9 @@ def update_goal(
 ) -> Response:
     """Save the edited goal, or show the form again with what needs fixing."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
-    form = goals.GoalForm(title, why, success_criteria, target_date, audience, set(competency_ids))
+    form = goal_forms.GoalForm(title, why, success_criteria, target_date, audience, set(competency_ids))
     offered = allowed_ids(available_competencies(session=session, student=user))
-    data, errors = goals.check_goal(form=form, allowed_competency_ids=offered, current_target=goal.target_date)
+    data, errors = goal_forms.check_goal(form=form, allowed_competency_ids=offered, current_target=goal.target_date)
     if errors:
         form.competency_ids &= offered
         return _form_page(request, session, user, goal=goal, form=form, errors=errors, status_code=422)
@@ -223,8 +223,8 @@ def create_checkin(
 ) -> Response:
     """Save a progress note, with evidence and the steps done since last time."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
-    form = goals.CheckInForm(occurred_on, note, set(artefact_ids), set(step_ids))
-    day, errors = goals.check_checkin(session=session, goal=goal, form=form)
+    form = goal_forms.CheckInForm(occurred_on, note, set(artefact_ids), set(step_ids))
+    day, errors = goal_forms.check_checkin(session=session, goal=goal, form=form)
     if errors:
         return _show_page(request, session, user, goal, checkin=form, errors=errors, status_code=422)
     goals.record_checkin(session=session, goal=goal, occurred_on=day, note=note, artefact_ids=form.artefact_ids,
@@ -250,7 +250,7 @@ def achieve_goal(
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
     if not goals.can_achieve(goal):
         return _redirect(request, f"/goals/{goal.id}", _("This goal is already finished."), "info")
-    problem = goals.closing_problem(closing_text)
+    problem = goal_forms.closing_problem(closing_text)
     if problem:
         context = {"goal": goal, "closing_text": closing_text, "errors": {"closing_text": problem}}
         return render(request, "goals/achieve.html", context, status_code=422)

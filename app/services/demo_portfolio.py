@@ -20,7 +20,7 @@ from app.models import (
     SchoolClass,
     User,
 )
-from app.services import artefacts, goals, ratings, reflections, uploads
+from app.services import artefacts, goal_forms, goals, ratings, reflections, uploads
 from app.services.bc_competencies import seed_bc_framework
 from app.services.demo_images import write_picture
 
@@ -87,7 +87,7 @@ def _reflect(session: Session, owner: User, *, title: str, body: str, days: int,
 
 def _goal(session: Session, owner: User, *, title: str, why: str, criteria: str, days: int, target_in: int | None,
           audience: Audience, competencies, steps: list[str], done: int = 0):
-    data = goals.GoalData(title=title, why=why, success_criteria=criteria,
+    data = goal_forms.GoalData(title=title, why=why, success_criteria=criteria,
                           target_date=TODAY + timedelta(days=target_in) if target_in else None, audience=audience,
                           competency_ids={c.id for c in competencies}, steps=steps)
     goal = goals.create_goal(session=session, owner=owner, data=data)
