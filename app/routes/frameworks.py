@@ -12,6 +12,7 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
 from app.services import frameworks as service
+from app.services import scales
 from app.services.bc_competencies import find_bc_framework, seed_bc_framework
 from app.services.people import school_of
 from app.templating import render
@@ -46,7 +47,7 @@ def _edit_page(request: Request, session, framework, *, forms: dict | None = Non
         "parents": service.parent_choices(session=session, framework=framework),
         "framework_data": service.FrameworkInput(name=framework.name, description=framework.description),
         "competency_data": service.CompetencyInput(),
-        "level_data": service.LevelInput(),
+        "level_data": scales.LevelInput(),
         "errors": errors or {},
     }
     context.update(forms or {})
@@ -278,10 +279,10 @@ def create_level(
 ) -> Response:
     """Add a level at the top of the scale."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    data = service.parse_level(session=session, framework=framework, label=level_label, descriptor=level_descriptor)
+    data = scales.parse_level(session=session, framework=framework, label=level_label, descriptor=level_descriptor)
     if data.errors:
         return _edit_page(request, session, framework, forms={"level_data": data}, errors=data.errors, status_code=422)
-    level = service.add_level(session=session, framework=framework, data=data)
+    level = scales.add_level(session=session, framework=framework, data=data)
     session.commit()
     return _redirect(request, f"/admin/frameworks/{framework.id}#scale-heading", _("“%(label)s” is added to the scale.", label=level.label))
 
@@ -295,8 +296,8 @@ def _level_form(request: Request, framework, level, data, *, status_code: int = 
 def edit_level(request: Request, framework_id: int, level_id: int, user: AdminUser, session: SessionDep) -> Response:
     """The form to rename a level or change its descriptor."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    level = service.level_of(session=session, framework=framework, level_id=level_id)
-    return _level_form(request, framework, level, service.LevelInput(label=level.label, descriptor=level.descriptor))
+    level = scales.level_of(session=session, framework=framework, level_id=level_id)
+    return _level_form(request, framework, level, scales.LevelInput(label=level.label, descriptor=level.descriptor))
 
 
 @router.post("/admin/frameworks/{framework_id}/levels/{level_id}")
@@ -306,11 +307,11 @@ def update_level(
 ) -> Response:
     """Save a level's edits."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    level = service.level_of(session=session, framework=framework, level_id=level_id)
-    data = service.parse_level(session=session, framework=framework, label=level_label, descriptor=level_descriptor, level=level)
+    level = scales.level_of(session=session, framework=framework, level_id=level_id)
+    data = scales.parse_level(session=session, framework=framework, label=level_label, descriptor=level_descriptor, level=level)
     if data.errors:
         return _level_form(request, framework, level, data, status_code=422)
-    service.update_level(session=session, level=level, data=data)
+    scales.update_level(session=session, level=level, data=data)
     session.commit()
     return _redirect(request, f"/admin/frameworks/{framework.id}#scale-heading", _("“%(label)s” is saved.", label=level.label))
 
@@ -321,8 +322,8 @@ def move_level(
 ) -> Response:
     """Move a level one step along the scale."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    level = service.level_of(session=session, framework=framework, level_id=level_id)
-    service.move_level(session=session, level=level, direction=direction)
+    level = scales.level_of(session=session, framework=framework, level_id=level_id)
+    scales.move_level(session=session, level=level, direction=direction)
     session.commit()
     message = _("“%(label)s” moved earlier in the scale.", label=level.label) if direction == "up" \
         else _("“%(label)s” moved later in the scale.", label=level.label)
@@ -333,8 +334,8 @@ def move_level(
 def confirm_delete_level(request: Request, framework_id: int, level_id: int, user: AdminUser, session: SessionDep) -> Response:
     """Ask before deleting a level, or explain why it can't be."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    level = service.level_of(session=session, framework=framework, level_id=level_id)
-    context = {"framework": framework, "level": level, "problem": service.level_deletion_problem(session=session, level=level)}
+    level = scales.level_of(session=session, framework=framework, level_id=level_id)
+    context = {"framework": framework, "level": level, "problem": scales.level_deletion_problem(session=session, level=level)}
     return render(request, "frameworks/delete_level.html", context)
 
 
@@ -342,9 +343,9 @@ def confirm_delete_level(request: Request, framework_id: int, level_id: int, use
 def delete_level(request: Request, framework_id: int, level_id: int, user: AdminUser, session: SessionDep) -> Response:
     """Delete a level no rating uses; otherwise refuse (422)."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    level = service.level_of(session=session, framework=framework, level_id=level_id)
+    level = scales.level_of(session=session, framework=framework, level_id=level_id)
     label = level.label
-    problem = service.delete_level(session=session, level=level)
+    problem = scales.delete_level(session=session, level=level)
     if problem:
         session.rollback()
         return render(request, "frameworks/delete_level.html", {"framework": framework, "level": level, "problem": problem},

@@ -60,19 +60,12 @@ def competency_of(*, session: Session, framework: Framework, competency_id: int)
     return competency
 
 
-def level_of(*, session: Session, framework: Framework, level_id: int) -> ProficiencyLevel:
-    """A level of `framework`'s scale, or 404."""
-    level = session.get(ProficiencyLevel, level_id)
-    if level is None or level.framework_id != framework.id:
-        raise not_found()
-    return level
-
-
 def _competencies(session: Session, framework_id: int) -> list[Competency]:
     return list(session.exec(select(Competency).where(Competency.framework_id == framework_id)).all())
 
 
-def _levels(session: Session, framework_id: int) -> list[ProficiencyLevel]:
+def levels_in_order(session: Session, framework_id: int) -> list[ProficiencyLevel]:
+    """A framework's levels, lowest first."""
     statement = select(ProficiencyLevel).where(ProficiencyLevel.framework_id == framework_id)
     return list(session.exec(statement.order_by(ProficiencyLevel.position, ProficiencyLevel.id)).all())
 
@@ -170,7 +163,7 @@ def framework_detail(*, session: Session, framework: Framework) -> FrameworkDeta
     """Everything the framework page shows, in a fixed number of queries."""
     competencies = _competencies(session, framework.id)
     usage = usage_by_competency(session=session, competency_ids=[c.id for c in competencies])
-    levels = _levels(session, framework.id)
+    levels = levels_in_order(session, framework.id)
     level_ratings = dict(session.exec(
         select(CompetencyRating.level_id, func.count())
         .where(CompetencyRating.level_id.in_([level.id for level in levels]))
@@ -380,7 +373,7 @@ def update_competency(*, session: Session, competency: Competency, data: Compete
     return competency
 
 
-def _swap_with_neighbour(items: list, item, direction: Direction, *, start: int) -> bool:
+def swap_with_neighbour(items: list, item, direction: Direction, *, start: int) -> bool:
     """Renumber `items` (already in order) from `start`, then swap `item` with its neighbour; False at an end."""
     for position, each in enumerate(items, start=start):
         each.position = position
@@ -398,7 +391,7 @@ def move_competency(*, session: Session, competency: Competency, direction: Dire
         (c for c in _competencies(session, competency.framework_id) if c.parent_id == competency.parent_id),
         key=lambda c: (c.position, c.code),
     )
-    moved = _swap_with_neighbour(siblings, competency, direction, start=0)
+    moved = swap_with_neighbour(siblings, competency, direction, start=0)
     session.add_all(siblings)
     return moved
 
@@ -450,89 +443,4 @@ def delete_competency(*, session: Session, competency: Competency) -> str | None
     # Sub-competencies go too: the database cascades parent_id (ON DELETE CASCADE).
     session.exec(sa.delete(Competency).where(Competency.id == competency.id))
     session.expunge(competency)
-    return None
-
-
-# --- the scale ---------------------------------------------------------------------------------
-
-
-@dataclass
-class LevelInput:
-    label: str = ""
-    descriptor: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
-
-
-def parse_level(
-    *, session: Session, framework: Framework, label: str, descriptor: str, level: ProficiencyLevel | None = None
-) -> LevelInput:
-    """Check a level: a label unique in the scale, and a descriptor of reasonable length."""
-    data = LevelInput(label=" ".join(label.split()), descriptor=descriptor.strip())
-    others = [each for each in _levels(session, framework.id) if level is None or each.id != level.id]
-    if not data.label:
-        data.errors["level_label"] = _("Give the level a label, such as “Developing”.")
-    elif len(data.label) > 60:
-        data.errors["level_label"] = _("Keep the label to 60 characters or fewer (it has %(n)s).", n=len(data.label))
-    elif any(each.label.lower() == data.label.lower() for each in others):
-        data.errors["level_label"] = _("The scale already has a level called “%(label)s”.", label=data.label)
-    if len(data.descriptor) > 2000:
-        data.errors["level_descriptor"] = _("Keep the descriptor under 2,000 characters.")
-    if level is None and len(others) >= MAX_LEVELS:
-        data.errors["level_label"] = _("A scale can have at most %(max)s levels.", max=MAX_LEVELS)
-    return data
-
-
-def add_level(*, session: Session, framework: Framework, data: LevelInput) -> ProficiencyLevel:
-    """A new level at the top of the scale."""
-    positions = [level.position for level in _levels(session, framework.id)]
-    level = ProficiencyLevel(framework_id=framework.id, position=max(positions, default=0) + 1,
-                             label=data.label, descriptor=data.descriptor)
-    session.add(level)
-    session.flush()
-    return level
-
-
-def update_level(*, session: Session, level: ProficiencyLevel, data: LevelInput) -> ProficiencyLevel:
-    """Rename a level or change its descriptor (ratings that use it follow)."""
-    level.label = data.label
-    level.descriptor = data.descriptor
-    session.add(level)
-    return level
-
-
-def move_level(*, session: Session, level: ProficiencyLevel, direction: Direction) -> bool:
-    """Move a level one step down ("up": towards the first) or up the scale; False at an end."""
-    levels = _levels(session, level.framework_id)
-    moved = _swap_with_neighbour(levels, level, direction, start=1)
-    session.add_all(levels)
-    return moved
-
-
-def level_rating_count(*, session: Session, level: ProficiencyLevel) -> int:
-    return session.exec(select(func.count()).where(CompetencyRating.level_id == level.id)).one()
-
-
-def level_deletion_problem(*, session: Session, level: ProficiencyLevel) -> str | None:
-    """Why a level can't be deleted (ratings use it), or None."""
-    count = level_rating_count(session=session, level=level)
-    if not count:
-        return None
-    return ngettext(
-        "“%(label)s” can't be deleted: %(num)s rating uses it. Rename it or change its descriptor instead.",
-        "“%(label)s” can't be deleted: %(num)s ratings use it. Rename it or change its descriptor instead.",
-        count, label=level.label,
-    )
-
-
-def delete_level(*, session: Session, level: ProficiencyLevel) -> str | None:
-    """Delete a level no rating uses, closing the gap in the scale; otherwise say why not."""
-    problem = level_deletion_problem(session=session, level=level)
-    if problem:
-        return problem
-    remaining = [each for each in _levels(session, level.framework_id) if each.id != level.id]
-    session.delete(level)
-    session.flush()
-    for position, each in enumerate(remaining, start=1):
-        each.position = position
-    session.add_all(remaining)
     return None
