@@ -42,7 +42,6 @@ def _form_page(
     context = {
         "goal": goal, "form": form, "errors": errors, "new_step": new_step,
         "groups": available_competencies(session=session, student=user),
-        "audience_choices": goal_forms.audience_choices(),
         "steps": goals.steps_of(session=session, goal=goal) if goal else [],
     }
     return render(request, "goals/form.html", context, status_code=status_code)
@@ -64,7 +63,6 @@ def _show_page(
         "goal": goal, "page": page, "steps": page.steps, "progress": page.progress, "is_owner": is_owner,
         "checkin": checkin or goal_forms.CheckInForm(occurred_on=date.today().isoformat()), "errors": errors or {},
         "evidence": goals.evidence_choices(session=session, owner=user) if is_owner else [],
-        "status_label": goal_forms.status_label, "audience_choices": goal_forms.audience_choices(),
         "can_achieve": goals.can_achieve(goal),
     }
     return render(request, "goals/show.html", context, status_code=status_code)
@@ -77,7 +75,7 @@ def _show_page(
 def list_goals(request: Request, user: StudentUser, session: SessionDep) -> Response:
     """The student's goals grouped by status, active first, each with its progress."""
     groups = goals.goals_overview(session=session, owner=user)
-    return render(request, "goals/list.html", {"groups": groups, "status_label": goal_forms.status_label})
+    return render(request, "goals/list.html", {"groups": groups})
 
 
 @router.get("/goals/new")

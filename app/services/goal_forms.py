@@ -8,42 +8,13 @@ from datetime import date, timedelta
 from sqlmodel import Session, select
 
 from app.i18n import _
-from app.models import Artefact, Audience, Goal, GoalStatus, GoalStep
+from app.models import Artefact, Audience, Goal, GoalStep
 
 MAX_TITLE = 200
 MAX_TEXT = 5000
 MAX_STEP = 300
 MAX_STEPS = 30
 NEW_GOAL_STEP_SLOTS = 5
-
-# --- words for stored values -------------------------------------------------------------------
-
-
-def status_label(status: GoalStatus) -> str:
-    """A goal status in the current language."""
-    return {
-        GoalStatus.active: _("Active"),
-        GoalStatus.achieved: _("Achieved"),
-        GoalStatus.paused: _("Paused"),
-        GoalStatus.dropped: _("Dropped"),
-    }[status]
-
-
-@dataclass(frozen=True)
-class AudienceChoice:
-    value: str
-    label: str
-    hint: str
-
-
-def audience_choices() -> list[AudienceChoice]:
-    """Who can see a goal, each choice explained in plain words."""
-    return [
-        AudienceChoice(Audience.private.value, _("Private"), _("Only you and your teachers.")),
-        AudienceChoice(Audience.class_.value, _("My class"), _("Your classmates and your teachers.")),
-        AudienceChoice(Audience.family.value, _("My family"), _("Your family and your teachers.")),
-    ]
-
 
 # --- reading and checking forms ----------------------------------------------------------------
 
