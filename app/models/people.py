@@ -78,6 +78,10 @@ class SchoolClass(SQLModel, table=True):
     # Reflection prompts, one per line; None means Folio's defaults.
     reflection_prompts: str | None = Field(default=None, sa_type=sa.Text)
     archived: bool = Field(default=False)
+    # Class settings a teacher chooses: who sees what, and what waits for the teacher's approval.
+    classmates_see_class_items: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    peer_comments_need_approval: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    family_items_need_approval: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = Field(default_factory=utcnow)
 
     enrollments: list["Enrollment"] = Relationship(back_populates="school_class", cascade_delete=True)

@@ -1,20 +1,232 @@
-"""Class settings a teacher manages (more arrive with the teachers' work): reflection prompts."""
+"""Classes: creating them, the class page and roster, adding and removing students, join codes, settings and prompts."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from app.auth import StaffUser, require_user
+from app.auth import StaffUser, StudentUser, require_user
 from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
+from app.models import Role, School, SchoolClass, User
 from app.navigation import home_path
-from app.services import classes
+from app.services import classes, roster
 from app.services.reflections import default_prompts
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+# --- a new class (before /classes/{class_id}, so "new" and "join" are not taken for ids) --------------
+
+
+def _new_class_context(session, user: User, values: dict, errors: dict) -> dict:
+    teachers = classes.teachers_of_school(session=session, school_id=user.school_id) if user.role is Role.admin else []
+    return {"values": values, "errors": errors, "teachers": teachers}
+
+
+@router.get("/classes/new")
+def new_class(request: Request, user: StaffUser, session: SessionDep) -> Response:
+    """The new-class form (an admin also picks its teacher)."""
+    values = {"name": "", "year": "", "term": "", "teacher_id": ""}
+    return render(request, "classes/new.html", _new_class_context(session, user, values, {}))
+
+
+@router.post("/classes/new")
+def create_class(
+    request: Request, user: StaffUser, session: SessionDep,
+    name: Annotated[str, Form(max_length=500)] = "", year: Annotated[str, Form(max_length=100)] = "",
+    term: Annotated[str, Form(max_length=200)] = "", teacher_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Create the class: a teacher teaches it; an admin's choice of teacher (or nobody yet) does."""
+    is_admin = user.role is Role.admin
+    teachers = classes.teachers_of_school(session=session, school_id=user.school_id) if is_admin else None
+    data, errors = classes.parse_class(name=name, year=year, term=term, teacher_id=teacher_id, teachers=teachers)
+    if errors:
+        values = {"name": name, "year": year, "term": term, "teacher_id": teacher_id}
+        return render(request, "classes/new.html", _new_class_context(session, user, values, errors), status_code=422)
+    teacher = session.get(User, data.teacher_id) if is_admin and data.teacher_id else (None if is_admin else user)
+    school_class = classes.create_class(session=session, school_id=user.school_id, data=data, teacher=teacher)
+    session.commit()
+    response = RedirectResponse(f"/classes/{school_class.id}", status_code=303)
+    flash(request, response, _("%(name)s is ready. Its join code is %(code)s.", name=school_class.name,
+                               code=school_class.join_code), "success")
+    return response
+
+
+# --- joining with a code (students) ------------------------------------------------------------------
+
+
+@router.get("/classes/join")
+def join_form(request: Request, user: StudentUser) -> Response:
+    """Where a student types the join code their teacher shared."""
+    return render(request, "classes/join.html", {"code": "", "errors": {}})
+
+
+@router.post("/classes/join")
+def join_class(
+    request: Request, user: StudentUser, session: SessionDep, code: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
+    """Join the class with that code (case and spaces don't matter)."""
+    outcome, school_class = classes.join_with_code(session=session, student=user, code=code)
+    if outcome is classes.JoinOutcome.unknown_code:
+        errors = {"code": _("No class has that code. Check it with your teacher and try again.")}
+        return render(request, "classes/join.html", {"code": code, "errors": errors}, status_code=422)
+    session.commit()
+    response = RedirectResponse(home_path(user), status_code=303)
+    if outcome is classes.JoinOutcome.already_member:
+        flash(request, response, _("You're already in %(name)s.", name=school_class.name), "info")
+    else:
+        flash(request, response, _("Welcome to %(name)s!", name=school_class.name), "success")
+    return response
+
+
+# --- the class page and its roster ---------------------------------------------------------------------
+
+
+@router.get("/classes/{class_id}")
+def show_class(request: Request, class_id: int, user: StaffUser, session: SessionDep) -> Response:
+    """The class for its teachers (and the admin): roster, join code, links to settings and prompts."""
+    school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
+    return render(request, "classes/show.html", {"roster": classes.roster(session=session, school_class=school_class)})
+
+
+def _add_students_page(request: Request, school_class: SchoolClass, *, status_code: int = 200, **context) -> Response:
+    values = {"display_name": "", "username": "", "email": "", "lines": "", "must_change_password": False}
+    values.update(context.pop("values", {}))
+    page = {"school_class": school_class, "values": values, "errors": {}, "problems": [], **context}
+    return render(request, "classes/add_students.html", page, status_code=status_code)
+
+
+def _added_page(request: Request, school_class: SchoolClass, created, existing) -> Response:
+    # The passwords are shown this once: nothing may keep a copy of the page.
+    context = {"school_class": school_class, "created": created, "existing": existing}
+    return render(request, "classes/added.html", context, headers=NO_STORE)
+
+
+@router.get("/classes/{class_id}/students/new")
+def add_students_form(request: Request, class_id: int, user: StaffUser, session: SessionDep) -> Response:
+    """Add one student, or many from a list."""
+    school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
+    return _add_students_page(request, school_class)
+
+
+@router.post("/classes/{class_id}/students")
+def add_student(
+    request: Request, class_id: int, user: StaffUser, session: SessionDep,
+    display_name: Annotated[str, Form(max_length=500)] = "", username: Annotated[str, Form(max_length=200)] = "",
+    email: Annotated[str, Form(max_length=500)] = "", must_change_password: Annotated[bool, Form()] = False,
+) -> Response:
+    """Add one student: a new account with a generated password, or a student already at the school."""
+    school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
+    plan = roster.check_one(session=session, school_class=school_class, display_name=display_name,
+                            username=username, email=email)
+    if plan.errors:
+        values = {"display_name": display_name, "username": username, "email": email,
+                  "must_change_password": must_change_password}
+        return _add_students_page(request, school_class, status_code=422, values=values, errors=plan.errors)
+    created = roster.add_to_class(session=session, school_class=school_class, plan=plan,
+                                  must_change_password=must_change_password)
+    session.commit()
+    return _added_page(request, school_class, created, plan.existing)
+
+
+@router.post("/classes/{class_id}/students/bulk")
+def add_students_in_bulk(
+    request: Request, class_id: int, user: StaffUser, session: SessionDep,
+    lines: Annotated[str, Form(max_length=100_000)] = "", must_change_password: Annotated[bool, Form()] = False,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Add many students from pasted lines or a .csv file; one bad row and nothing is created."""
+    school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
+    text, problem = lines, None
+    if file is not None and file.filename:
+        text, problem = roster.decode_upload(file.file.read(roster.MAX_CSV_BYTES + 1))
+    rows, problems = ([], [problem]) if problem else roster.parse_lines(text)
+    plan = roster.check_rows(session=session, school_class=school_class, rows=rows) if not problems else None
+    problems = problems or plan.problems
+    if problems:
+        values = {"lines": lines, "must_change_password": must_change_password}
+        return _add_students_page(request, school_class, status_code=422, values=values, problems=problems)
+    created = roster.add_to_class(session=session, school_class=school_class, plan=plan,
+                                  must_change_password=must_change_password)
+    session.commit()
+    return _added_page(request, school_class, created, plan.existing)
+
+
+@router.post("/classes/{class_id}/cards")
+def login_cards(
+    request: Request, class_id: int, user: StaffUser, session: SessionDep,
+    username: Annotated[list[str], Form()] = [], password: Annotated[list[str], Form()] = [],  # noqa: B006
+) -> Response:
+    """Printable login cards for the accounts just created (the result page posts them back; nothing is stored)."""
+    school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
+    cards = roster.printable_accounts(session=session, school_class=school_class, usernames=username, passwords=password)
+    context = {"school_class": school_class, "cards": cards, "school": session.get(School, school_class.school_id),
+               "folio_address": request.app.state.settings.base_url}
+    return render(request, "classes/cards.html", context, headers=NO_STORE)
+
+
+@router.get("/classes/{class_id}/students/{student_id}/remove")
+def confirm_remove_student(request: Request, class_id: int, student_id: int, user: StaffUser, session: SessionDep) -> Response:
+    """Ask before taking a student out of the class."""
+    school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
+    _enrollment, student = classes.student_enrollment(session=session, school_class=school_class, student_id=student_id)
+    return render(request, "classes/remove_student.html", {"school_class": school_class, "student": student})
+
+
+@router.post("/classes/{class_id}/students/{student_id}/remove")
+def remove_student(request: Request, class_id: int, student_id: int, user: StaffUser, session: SessionDep) -> Response:
+    """Take the student out of the class; their portfolio stays theirs."""
+    school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
+    enrollment, student = classes.student_enrollment(session=session, school_class=school_class, student_id=student_id)
+    classes.remove_student(session=session, enrollment=enrollment)
+    session.commit()
+    response = RedirectResponse(f"/classes/{school_class.id}", status_code=303)
+    flash(request, response, _("%(student)s is no longer in %(name)s. Their portfolio is kept.",
+                               student=student.display_name, name=school_class.name), "success")
+    return response
+
+
+# --- settings ------------------------------------------------------------------------------------------
+
+
+def _settings_page(request: Request, session, school_class: SchoolClass) -> Response:
+    frameworks, used = classes.framework_choices(session=session, school_class=school_class)
+    flags = {name: getattr(school_class, name) for name in classes.SETTING_NAMES}
+    context = {"school_class": school_class, "frameworks": frameworks, "chosen": used, "flags": flags}
+    return render(request, "classes/settings.html", context)
+
+
+@router.get("/classes/{class_id}/settings")
+def edit_settings(request: Request, class_id: int, user: StaffUser, session: SessionDep) -> Response:
+    """The class's frameworks, and who sees what."""
+    school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
+    return _settings_page(request, session, school_class)
+
+
+@router.post("/classes/{class_id}/settings")
+def update_settings(
+    request: Request, class_id: int, user: StaffUser, session: SessionDep,
+    framework_ids: Annotated[list[int], Form()] = [],  # noqa: B006
+    classmates_see_class_items: Annotated[bool, Form()] = False,
+    peer_comments_need_approval: Annotated[bool, Form()] = False,
+    family_items_need_approval: Annotated[bool, Form()] = False,
+) -> Response:
+    """Save the settings (unchecked boxes are not sent, so they mean "off")."""
+    school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
+    frameworks, _used = classes.framework_choices(session=session, school_class=school_class)
+    flags = {"classmates_see_class_items": classmates_see_class_items,
+             "peer_comments_need_approval": peer_comments_need_approval,
+             "family_items_need_approval": family_items_need_approval}
+    classes.save_settings(session=session, school_class=school_class, framework_ids=set(framework_ids),
+                          allowed_framework_ids={f.id for f in frameworks}, flags=flags)
+    session.commit()
+    response = RedirectResponse(f"/classes/{school_class.id}", status_code=303)
+    flash(request, response, _("Settings saved for %(name)s.", name=school_class.name), "success")
+    return response
 
 
 @router.get("/classes/{class_id}/prompts")

@@ -2,7 +2,7 @@
 
 - the student sees everything of theirs;
 - their teachers (any class they share as teacher) see everything but drafts;
-- classmates (an active class in common) see items with the "class" audience;
+- classmates (an active class in common whose setting allows it) see items with the "class" audience;
 - their guardians see items with the "family" audience;
 - nobody else sees anything, and gets 404 (not 403) so existence does not leak.
 """
@@ -24,7 +24,7 @@ def not_found() -> HTTPException:
 
 def _shares_class(session: Session, *, viewer_id: int, viewer_role: ClassRole, student_id: int) -> bool:
     theirs = aliased(Enrollment)
-    row = session.exec(
+    statement = (
         select(Enrollment.id)
         .join(theirs, theirs.class_id == Enrollment.class_id)
         .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
@@ -35,8 +35,11 @@ def _shares_class(session: Session, *, viewer_id: int, viewer_role: ClassRole, s
             theirs.role == ClassRole.student,
             SchoolClass.archived == False,  # noqa: E712
         )
-    ).first()
-    return row is not None
+    )
+    if viewer_role is ClassRole.student:
+        # Classmates see "class" items only through a class whose teacher allows it.
+        statement = statement.where(SchoolClass.classmates_see_class_items == True)  # noqa: E712
+    return session.exec(statement).first() is not None
 
 
 def visible_audiences(*, session: Session, viewer: User, owner_id: int) -> frozenset[Audience]:

@@ -1,8 +1,10 @@
-"""Classes: join codes and membership."""
+"""Classes: creating them, join codes, rosters and membership, and the settings a teacher chooses."""
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
+from enum import Enum
 
 from sqlmodel import Session, select
 
@@ -64,4 +66,171 @@ def parse_prompts(raw: str) -> tuple[list[str], str | None]:
 def set_prompts(*, session: Session, school_class: SchoolClass, prompts: list[str]) -> None:
     """Save the class's reflection prompts; none means Folio's defaults."""
     school_class.reflection_prompts = "\n".join(prompts) or None
+    session.add(school_class)
+
+
+# --- creating a class --------------------------------------------------------------------------
+
+
+@dataclass
+class ClassInput:
+    name: str
+    year: str
+    term: str | None
+    teacher_id: int | None = None
+
+
+def teachers_of_school(*, session: Session, school_id: int) -> list[User]:
+    """The active teachers of a school, by name (an admin picks one for a new class)."""
+    from app.models import Role
+
+    statement = select(User).where(User.school_id == school_id, User.role == Role.teacher, User.is_active == True)  # noqa: E712
+    return list(session.exec(statement.order_by(User.display_name, User.id)).all())
+
+
+def parse_class(
+    *, name: str, year: str, term: str, teacher_id: str = "", teachers: list[User] | None = None
+) -> tuple[ClassInput, dict[str, str]]:
+    """A new class's fields, cleaned, and a message for each one to fix (`teachers`: the admin's choices)."""
+    from app.i18n import _
+
+    data = ClassInput(name=" ".join(name.split()), year=" ".join(year.split()), term=" ".join(term.split()) or None)
+    errors: dict[str, str] = {}
+    if not data.name:
+        errors["name"] = _("Give the class a name, for example “Grade 5 Room 12”.")
+    elif len(data.name) > 120:
+        errors["name"] = _("Keep the name under %(max)s characters.", max=120)
+    if not data.year:
+        errors["year"] = _("Say which school year, for example “2026–27”.")
+    elif len(data.year) > 20:
+        errors["year"] = _("Keep the year under %(max)s characters.", max=20)
+    if data.term and len(data.term) > 40:
+        errors["term"] = _("Keep the term under %(max)s characters.", max=40)
+    if teachers is not None and teacher_id:
+        chosen = next((t for t in teachers if str(t.id) == teacher_id), None)
+        if chosen is None:
+            errors["teacher_id"] = _("Choose one of the school's teachers.")
+        else:
+            data.teacher_id = chosen.id
+    return data, errors
+
+
+def create_class(*, session: Session, school_id: int, data: ClassInput, teacher: User | None) -> SchoolClass:
+    """A new class with a fresh join code, taught by `teacher` (if any)."""
+    school_class = SchoolClass(
+        school_id=school_id, name=data.name, year=data.year, term=data.term, join_code=new_join_code(session=session)
+    )
+    session.add(school_class)
+    session.flush()
+    if teacher is not None:
+        enroll(session=session, school_class=school_class, user=teacher, role=ClassRole.teacher)
+    return school_class
+
+
+# --- the roster ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Roster:
+    school_class: SchoolClass
+    teachers: list[User] = field(default_factory=list)
+    students: list[User] = field(default_factory=list)
+
+
+def roster(*, session: Session, school_class: SchoolClass) -> Roster:
+    """The class's teachers and students by name, in one query however big the class."""
+    rows = session.exec(
+        select(Enrollment.role, User)
+        .join(User, User.id == Enrollment.user_id)
+        .where(Enrollment.class_id == school_class.id)
+        .order_by(User.display_name, User.id)
+    ).all()
+    result = Roster(school_class)
+    for role, user in rows:
+        (result.teachers if role is ClassRole.teacher else result.students).append(user)
+    return result
+
+
+def student_enrollment(*, session: Session, school_class: SchoolClass, student_id: int) -> tuple[Enrollment, User]:
+    """A student's place in the class (and the student), or 404."""
+    from app.services.access import not_found
+
+    row = session.exec(
+        select(Enrollment, User)
+        .join(User, User.id == Enrollment.user_id)
+        .where(Enrollment.class_id == school_class.id, Enrollment.user_id == student_id,
+               Enrollment.role == ClassRole.student)
+    ).first()
+    if row is None:
+        raise not_found()
+    return row[0], row[1]
+
+
+def remove_student(*, session: Session, enrollment: Enrollment) -> None:
+    """Take a student out of a class; their portfolio (everything they made) stays theirs."""
+    session.delete(enrollment)
+
+
+# --- joining with a code -------------------------------------------------------------------------
+
+
+class JoinOutcome(str, Enum):
+    joined = "joined"
+    already_member = "already_member"
+    unknown_code = "unknown_code"
+
+
+def normalise_join_code(raw: str) -> str:
+    """What a student typed, as stored: upper-case, spaces and dashes dropped."""
+    return "".join(ch for ch in raw.upper() if not ch.isspace() and ch != "-")
+
+
+def join_with_code(*, session: Session, student: User, code: str) -> tuple[JoinOutcome, SchoolClass | None]:
+    """Put `student` in the active class of their school with this code (another school's code: unknown)."""
+    value = normalise_join_code(code)
+    school_class = session.exec(select(SchoolClass).where(SchoolClass.join_code == value)).first() if value else None
+    if school_class is None or school_class.archived or school_class.school_id != student.school_id:
+        return JoinOutcome.unknown_code, None
+    member = session.exec(select(Enrollment.id).where(
+        Enrollment.class_id == school_class.id, Enrollment.user_id == student.id)).first()
+    if member is not None:
+        return JoinOutcome.already_member, school_class
+    enroll(session=session, school_class=school_class, user=student, role=ClassRole.student)
+    return JoinOutcome.joined, school_class
+
+
+# --- class settings ----------------------------------------------------------------------------------
+
+SETTING_NAMES = ("classmates_see_class_items", "peer_comments_need_approval", "family_items_need_approval")
+
+
+def framework_choices(*, session: Session, school_class: SchoolClass) -> tuple[list, set[int]]:
+    """The school's live frameworks a class may use, and the ids of those it uses now."""
+    from app.models import ClassFramework, Framework
+
+    frameworks = session.exec(
+        select(Framework).where(Framework.school_id == school_class.school_id, Framework.archived == False)  # noqa: E712
+        .order_by(Framework.name, Framework.id)
+    ).all()
+    used = session.exec(select(ClassFramework.framework_id).where(ClassFramework.class_id == school_class.id)).all()
+    return list(frameworks), set(used)
+
+
+def save_settings(
+    *, session: Session, school_class: SchoolClass, framework_ids: set[int], allowed_framework_ids: set[int],
+    flags: dict[str, bool],
+) -> None:
+    """Save which frameworks the class uses and its three switches.
+
+    Only the school's live frameworks are offered; links to an archived framework are left alone."""
+    from app.models import ClassFramework
+
+    chosen = framework_ids & allowed_framework_ids
+    current = set(session.exec(select(ClassFramework.framework_id).where(ClassFramework.class_id == school_class.id)).all())
+    for framework_id in (current & allowed_framework_ids) - chosen:
+        session.delete(session.get(ClassFramework, (school_class.id, framework_id)))
+    for framework_id in chosen - current:
+        session.add(ClassFramework(class_id=school_class.id, framework_id=framework_id))
+    for name in SETTING_NAMES:
+        setattr(school_class, name, bool(flags.get(name)))
     session.add(school_class)
