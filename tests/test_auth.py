@@ -204,6 +204,7 @@ def test_teacher_resets_own_student_who_must_then_choose_a_password(client, sess
     assert form.status_code == 200
     done = client.post(f"/people/{student.id}/password", data={"new_password": "temp-pass-42", "must_change": "true"})
     assert done.status_code == 200 and "temp-pass-42" in done.text
+    assert done.headers["cache-control"] == "no-store"
     assert student_browser.get("/student").status_code == 303  # signed out everywhere
 
     login(student_browser, student, "temp-pass-42")

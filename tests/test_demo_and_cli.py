@@ -2,7 +2,6 @@
 
 import io
 
-import pytest
 from sqlmodel import Session, func, select
 
 from app import cli

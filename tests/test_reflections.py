@@ -2,7 +2,7 @@
 
 from sqlmodel import select
 
-from app.models import Audience, Reflection, ReflectionArtefact, ReflectionStatus, Role, SchoolClass
+from app.models import Audience, Reflection, ReflectionArtefact, ReflectionStatus, Role
 from tests.factories import (
     link_guardian, login, make_class, make_framework, make_note, make_reflection, make_school, make_user, post_multipart,
 )

@@ -7,7 +7,6 @@ from fastapi.responses import Response
 
 from app.auth import AdminUser, StaffUser, end_other_sessions, require_user
 from app.db import SessionDep
-from app.i18n import _
 from app.models import Role, User
 from app.services import accounts, people
 from app.templating import render
@@ -62,4 +61,5 @@ def reset_password(
     end_other_sessions(session=session, user_id=target.id)
     session.commit()
     context = {"target": target, "errors": {}, "new_password": new_password, "must_change": must_change, "suggested": ""}
-    return render(request, "admin/reset_password.html", context)
+    # The page shows a password: no browser or proxy may keep a copy.
+    return render(request, "admin/reset_password.html", context, headers={"Cache-Control": "no-store"})
