@@ -1,0 +1,58 @@
+"""Every page a teacher or admin reaches from their home passes axe, reached by following real links."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from app.services.demo import DEMO_PASSWORD
+from tests.browser.conftest import axe_scan
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, username):
+    page.goto("/login")
+    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_teacher_pages_pass_axe(page):
+    sign_in(page, "teacher")
+    expect(page).to_have_url(re.compile(r"/teacher$"))
+    page.get_by_role("link", name="Grade 5 Maple").first.click()
+    expect(page).to_have_url(re.compile(r"/classes/\d+$"))
+    axe_scan(page)
+    class_url = page.url
+    for link in ("Add students", "Class settings", "Reflection prompts"):
+        page.goto(class_url)
+        page.get_by_role("link", name=re.compile(link)).first.click()
+        expect(page.locator("main h1")).to_be_visible()
+        axe_scan(page)
+    page.goto(class_url)
+    page.get_by_role("link", name="Competencies of Maya Chen").click()
+    expect(page.locator("main h1")).to_contain_text("Maya Chen")
+    axe_scan(page)
+    page.get_by_role("link", name=re.compile("Communicating")).first.click()
+    expect(page.locator("svg[role=img]")).to_be_visible()
+    axe_scan(page)
+
+
+def test_admin_framework_pages_pass_axe(page):
+    sign_in(page, "admin")
+    page.goto("/admin/frameworks")
+    axe_scan(page)
+    page.get_by_role("link", name=re.compile("BC Core Competencies")).first.click()
+    expect(page.locator("main h1")).to_be_visible()
+    axe_scan(page)
+
+
+def test_student_join_page_passes_axe(page):
+    sign_in(page, "student")
+    page.get_by_role("link", name="Join a class with a code").click()
+    axe_scan(page)
+    page.get_by_label(re.compile("code", re.I)).first.fill("NOPE99")
+    page.get_by_role("button", name=re.compile("Join")).click()
+    expect(page.get_by_text(re.compile("No class has that code"))).to_be_visible()
+    axe_scan(page)
