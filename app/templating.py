@@ -81,6 +81,15 @@ def build_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
     return env
 
 
+def _unread(request: Request, user) -> int:
+    from sqlmodel import Session
+
+    from app.services.notifications import unread_count
+
+    with Session(request.app.state.engine) as session:
+        return unread_count(session=session, user=user)
+
+
 def render(
     request: Request,
     name: str,
@@ -94,9 +103,12 @@ def render(
     env: Environment = request.app.state.templates
     template = env.get_template(name)
     partial = bool(block) and request.headers.get("HX-Request") == "true"
+    user = getattr(request.state, "user", None)
     values = {
         "request": request,
-        "current_user": getattr(request.state, "user", None),
+        "current_user": user,
+        # The header shows the unread count on every whole page (fragments don't have the header).
+        "unread_notifications": _unread(request, user) if user is not None and not partial else 0,
         "lang": i18n.get_locale(),
         # A fragment has no flash area, so messages wait for the next whole page.
         "flashes": [] if partial else pop_flashes(request),

@@ -4,6 +4,16 @@ from app.models.assessments import CompetencyRating, RatingArtefact, RatingSourc
 from app.models.auth import LoginFailure, UserSession
 from app.models.competencies import ClassFramework, Competency, Framework, ProficiencyLevel
 from app.models.evidence import ArtefactCompetency, Artefact, ArtefactKind, ArtefactTag, Audience, MediaKind, Tag
+from app.models.feedback import (
+    Comment,
+    CommentKind,
+    CommentStatus,
+    FeedbackRecipient,
+    FeedbackRequest,
+    Notification,
+    NotificationKind,
+    RequestStatus,
+)
 from app.models.goals import CheckIn, CheckInArtefact, CheckInStep, Goal, GoalCompetency, GoalStatus, GoalStep
 from app.models.people import ClassRole, Enrollment, GuardianLink, Role, School, SchoolClass, User
 from app.models.reflections import (
@@ -16,6 +26,8 @@ from app.models.reflections import (
 from app.models.timeline import ItemType, TimelineEntry
 
 __all__ = [
+    "Comment", "CommentKind", "CommentStatus", "FeedbackRecipient", "FeedbackRequest", "Notification",
+    "NotificationKind", "RequestStatus",
     "Artefact", "ArtefactCompetency", "ArtefactKind", "ArtefactTag", "Audience",
     "CheckIn", "CheckInArtefact", "CheckInStep", "ClassFramework", "ClassRole", "Competency",
     "CompetencyRating", "Enrollment", "Framework", "Goal", "GoalCompetency", "GoalStatus", "GoalStep",

@@ -4,12 +4,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from app.routes import (
-    account, admin, artefacts, assessments, auth, classes, competencies, frameworks, goals, homes, public, reflections,
+    account, admin, artefacts, assessments, auth, classes, competencies, frameworks, goals, homes, notifications, public,
+    reflections,
 )
 
 ROUTERS = [
     public.router, auth.router, account.router, homes.router, admin.router,
     artefacts.router, reflections.router, goals.router, competencies.router, frameworks.router, classes.router,
+    notifications.router,
     assessments.router,
 ]
 

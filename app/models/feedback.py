@@ -1,0 +1,110 @@
+"""Feedback: requests a student sends, comments on items (threaded one level), and notifications."""
+
+from datetime import datetime
+from enum import Enum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import utcnow
+from app.models.people import _enum_column
+from app.models.timeline import ItemType
+
+
+class RequestStatus(str, Enum):
+    open = "open"
+    answered = "answered"
+    withdrawn = "withdrawn"
+
+
+class FeedbackRequest(SQLModel, table=True):
+    """A student asking named people for feedback on one of their items."""
+
+    __tablename__ = "feedback_requests"
+    __table_args__ = (sa.Index("ix_feedback_requests_item", "item_type", "item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    student_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    item_type: ItemType = Field(sa_column=_enum_column(ItemType, nullable=False))
+    item_id: int
+    question: str = Field(default="", sa_type=sa.Text)
+    status: RequestStatus = Field(sa_column=_enum_column(RequestStatus, nullable=False, default=RequestStatus.open))
+    created_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = Field(default=None)
+
+
+class FeedbackRecipient(SQLModel, table=True):
+    __tablename__ = "feedback_recipients"
+
+    request_id: int = Field(foreign_key="feedback_requests.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="users.id", primary_key=True, index=True, ondelete="CASCADE")
+    answered_at: datetime | None = Field(default=None)
+
+
+class CommentKind(str, Enum):
+    teacher = "teacher"
+    peer = "peer"
+    family = "family"
+    student = "student"  # the owner replying
+
+
+class CommentStatus(str, Enum):
+    visible = "visible"
+    pending = "pending"  # waiting for a teacher's approval (peer or family comments, per class setting)
+    reported = "reported"  # hidden until a teacher reviews it
+    removed = "removed"
+
+
+class Comment(SQLModel, table=True):
+    """A comment on an artefact, reflection or goal; replies point to their parent (one level deep)."""
+
+    __tablename__ = "comments"
+    __table_args__ = (sa.Index("ix_comments_item", "item_type", "item_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_type: ItemType = Field(sa_column=_enum_column(ItemType, nullable=False))
+    item_id: int
+    owner_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")  # the student whose item it is
+    author_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    parent_id: int | None = Field(default=None, foreign_key="comments.id", index=True, ondelete="CASCADE")
+    request_id: int | None = Field(default=None, foreign_key="feedback_requests.id", ondelete="SET NULL")
+    kind: CommentKind = Field(sa_column=_enum_column(CommentKind, nullable=False))
+    body: str = Field(default="", sa_type=sa.Text)
+    # Peer feedback's kind structure: I noticed… / I wonder… / Next time…
+    noticed: str = Field(default="", sa_type=sa.Text)
+    wonder: str = Field(default="", sa_type=sa.Text)
+    next_time: str = Field(default="", sa_type=sa.Text)
+    # A teacher's next step, which the student can turn into a goal step (or a new goal) with one click.
+    next_step: str = Field(default="", max_length=300)
+    next_step_used_at: datetime | None = Field(default=None)
+    audio_artefact_id: int | None = Field(default=None, foreign_key="artefacts.id", ondelete="SET NULL")
+    status: CommentStatus = Field(sa_column=_enum_column(CommentStatus, nullable=False, default=CommentStatus.visible))
+    reviewed_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    reviewed_at: datetime | None = Field(default=None)
+    reported_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    reported_at: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NotificationKind(str, Enum):
+    feedback_received = "feedback_received"
+    request_received = "request_received"
+    item_approved = "item_approved"
+    item_returned = "item_returned"
+    comment_reported = "comment_reported"
+    comment_pending = "comment_pending"
+
+
+class Notification(SQLModel, table=True):
+    """Something for one user to know; the words are made in their language when shown, from kind and params."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    kind: NotificationKind = Field(sa_column=_enum_column(NotificationKind, nullable=False))
+    params: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    link: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    read_at: datetime | None = Field(default=None)

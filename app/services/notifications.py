@@ -1,0 +1,75 @@
+"""In-app notifications: record them, count the unread, list them, mark them read; words made at display time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from app.i18n import _
+from app.models import Notification, NotificationKind, User
+from app.models.base import utcnow
+from app.pagination import Page, paginate
+
+
+def notify(*, session: Session, user_id: int, kind: NotificationKind, link: str, **params: str) -> Notification:
+    """Tell `user_id` about something; `params` fill the message (e.g. name="Maya", title="My poster")."""
+    notification = Notification(user_id=user_id, kind=kind, params={k: str(v)[:200] for k, v in params.items()}, link=link[:300])
+    session.add(notification)
+    return notification
+
+
+def message(notification: Notification) -> str:
+    """The notification in the reader's current language."""
+    texts = {
+        NotificationKind.feedback_received: _("%(name)s left feedback on “%(title)s”."),
+        NotificationKind.request_received: _("%(name)s asked for your feedback on “%(title)s”."),
+        NotificationKind.item_approved: _("“%(title)s” was approved."),
+        NotificationKind.item_returned: _("“%(title)s” was returned to you."),
+        NotificationKind.comment_reported: _("A comment on “%(title)s” was reported and is hidden until you review it."),
+        NotificationKind.comment_pending: _("%(name)s commented on “%(title)s”; it waits for your approval."),
+    }
+    values = {"name": "", "title": "", **(notification.params or {})}
+    try:
+        return texts[notification.kind] % values
+    except (KeyError, ValueError):
+        return texts[notification.kind]
+
+
+def unread_count(*, session: Session, user: User) -> int:
+    """How many notifications `user` hasn't read (one indexed count)."""
+    return session.exec(
+        select(func.count()).select_from(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ).one()
+
+
+@dataclass
+class NotificationView:
+    notification: Notification
+    text: str
+
+
+def notifications_page(*, session: Session, user: User, number: int, size: int = 30) -> Page[NotificationView]:
+    """The user's notifications, unread first, then newest first."""
+    statement = select(Notification).where(Notification.user_id == user.id).order_by(
+        Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
+    page = paginate(session, statement, number=number, size=size)
+    return Page([NotificationView(n, message(n)) for n in page.items], page.number, page.size, page.total)
+
+
+def mark_read(*, session: Session, user: User, notification_id: int | None = None) -> Notification | None:
+    """Mark one of the user's notifications read (returned, for its link), or all of them when no id is given."""
+    if notification_id is None:
+        session.exec(sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+                     .values(read_at=utcnow()))
+        return None
+    notification = session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id:
+        from app.services.access import not_found
+
+        raise not_found()
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        session.add(notification)
+    return notification
