@@ -32,6 +32,8 @@ def nav_items(user: User | None) -> list[NavItem]:
             NavItem("/goals", _("Goals")),
             NavItem("/competencies", _("Competencies")),
         ]
+    if user.role is Role.teacher:
+        items.append(NavItem("/inbox", _("Inbox")))
     if user.role is Role.admin:
         items += [NavItem("/admin/people", _("People")), NavItem("/admin/frameworks", _("Frameworks"))]
     items.append(NavItem("/account", _("Account")))

@@ -4,15 +4,16 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from app.routes import (
-    account, admin, artefacts, assessments, auth, classes, competencies, frameworks, goals, homes, notifications, public,
-    reflections,
+    account, admin, artefacts, assessments, auth, class_views, classes, competencies, feedback, frameworks, goals, homes,
+    notifications, public, reflections,
 )
 
 ROUTERS = [
     public.router, auth.router, account.router, homes.router, admin.router,
     artefacts.router, reflections.router, goals.router, competencies.router, frameworks.router, classes.router,
     notifications.router,
-    assessments.router,
+    assessments.router, class_views.router,
+    feedback.router,
 ]
 
 # Paths that answer without a signed-in user; tests/test_route_guard.py proves every other one

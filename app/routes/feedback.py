@@ -1,0 +1,218 @@
+"""Feedback pages: an item's comment thread, commenting, reports and reviews, next steps, requests, the teacher inbox."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+
+from app.auth import CurrentUser, StudentUser, TeacherUser, require_user
+from app.db import SessionDep
+from app.flash import flash
+from app.i18n import _, ngettext
+from app.models import CommentKind, User
+from app.services import feedback as service
+from app.services import uploads
+from app.templating import render
+
+router = APIRouter(dependencies=[Depends(require_user)])
+
+ShortText = Annotated[str, Form(max_length=1000)]
+LongText = Annotated[str, Form(max_length=20_000)]
+Ids = Annotated[list[int], Form()]
+FormId = Annotated[int, Form()]
+
+
+def _thread_page(request: Request, session, user, *, item_type: str, item_id: int, data=None, status_code: int = 200) -> Response:
+    thread = service.visible_comments(session=session, viewer=user, item_type=service.parse_item_type(item_type), item_id=item_id)
+    context = {"thread": thread, "data": data or service.CommentInput(),
+               "standalone": request.headers.get("HX-Request") != "true"}
+    return render(request, "feedback/thread.html", context, block="thread", status_code=status_code)
+
+
+def _back_to(item_link: str, anchor: str = "comments") -> RedirectResponse:
+    return RedirectResponse(f"{item_link}#{anchor}", status_code=303)
+
+
+@router.get("/feedback/thread")
+def show_thread(request: Request, user: CurrentUser, session: SessionDep, item_type: str = "", item_id: int = 0) -> Response:
+    """An item's comments and the comment form (a fragment for the item page, or a page of its own)."""
+    return _thread_page(request, session, user, item_type=item_type, item_id=item_id)
+
+
+async def _receive(request: Request, session, user, item: service.Item) -> uploads.ReceivedForm:
+    """The comment form, plain or multipart; a teacher's recording is kept in the student's folder (their quota)."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        return uploads.ReceivedForm(fields={key: [str(v) for v in form.getlist(key) if isinstance(v, str)] for key in form.keys()})
+    settings = request.app.state.settings
+    quota = 0
+    if service.kind_for(viewer=user, owner_id=item.owner_id) is CommentKind.teacher:
+        owner = await run_in_threadpool(session.get, User, item.owner_id)
+        quota = max(0, settings.student_quota_bytes - owner.storage_used_bytes)
+    try:
+        return await uploads.receive_multipart(request, upload_dir=settings.upload_dir, owner_id=item.owner_id,
+                                               max_file_bytes=settings.max_upload_bytes, quota_remaining=quota, max_files=1)
+    except uploads.MalformedUpload:
+        raise HTTPException(status_code=400) from None
+    except uploads.UploadTooLarge:
+        raise HTTPException(status_code=413) from None
+
+
+def _save_comment(request: Request, session, user, item: service.Item, form: uploads.ReceivedForm) -> Response:
+    upload_dir = request.app.state.settings.upload_dir
+    kind = service.kind_for(viewer=user, owner_id=item.owner_id)
+    audio = [f for f in form.files if f.field == "audio"]
+    data = service.parse_comment(kind=kind, body=form.first("body"), noticed=form.first("noticed"),
+                                 wonder=form.first("wonder"), next_time=form.first("next_time"),
+                                 next_step=form.first("next_step"), parent_id=form.first("parent_id"), has_audio=bool(audio))
+    if kind is CommentKind.teacher:
+        for problem in form.errors:
+            data.errors["audio"] = problem.message
+    try:
+        comment = None if data.errors else service.add_comment(
+            session=session, author=user, item=item, data=data, audio=audio[0] if audio else None)
+        if comment is not None:
+            session.commit()
+    except Exception:
+        session.rollback()
+        uploads.discard(upload_dir=upload_dir, files=form.files)
+        raise
+    if comment is None:
+        session.rollback()
+        uploads.discard(upload_dir=upload_dir, files=form.files)
+        return _thread_page(request, session, user, item_type=item.type.value, item_id=item.id, data=data, status_code=422)
+    response = _back_to(item.link, f"comment-{comment.id}")
+    if comment.status.value == "pending":
+        flash(request, response, _("Thanks! Your comment will appear once a teacher has approved it."), "success")
+    else:
+        flash(request, response, _("Your comment is posted."), "success")
+    return response
+
+
+@router.post("/feedback/comments")
+async def create_comment(request: Request, user: CurrentUser, session: SessionDep, item_type: str = "", item_id: int = 0) -> Response:
+    """Save a comment or reply (a teacher's may carry a recording) on an item the writer can see (404 otherwise).
+
+    The item is named in the query string, so a recording can be streamed straight into its student's folder."""
+    item = await run_in_threadpool(service.item_visible_to, session=session, viewer=user,
+                                   item_type=service.parse_item_type(item_type), item_id=item_id)
+    form = await _receive(request, session, user, item)
+    return await run_in_threadpool(_save_comment, request, session, user, item, form)
+
+
+@router.post("/feedback/comments/{comment_id}/report")
+def report_comment(request: Request, comment_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    """Hide a comment until a teacher has looked at it."""
+    comment = service.report_comment(session=session, viewer=user, comment_id=comment_id)
+    session.commit()
+    response = _back_to(service.item_link(comment.item_type, comment.item_id))
+    flash(request, response, _("Thank you. The comment is hidden until a teacher has looked at it."), "success")
+    return response
+
+
+@router.post("/feedback/comments/{comment_id}/review")
+def review_comment(
+    request: Request, comment_id: int, user: TeacherUser, session: SessionDep, action: ShortText = "", back: ShortText = "",
+) -> Response:
+    """Approve, restore or remove one comment (teachers of the item's owner)."""
+    comment = service.review_comment(session=session, teacher=user, comment_id=comment_id, action=action)
+    session.commit()
+    link = "/inbox" if back == "inbox" else service.item_link(comment.item_type, comment.item_id) + "#comments"
+    response = RedirectResponse(link, status_code=303)
+    messages = {"visible": _("The comment is visible again."), "removed": _("The comment is removed."),
+                "pending": _("The comment still waits for approval."), "reported": _("The comment stays hidden.")}
+    flash(request, response, messages[comment.status.value], "success")
+    return response
+
+
+@router.post("/feedback/comments/{comment_id}/next-step")
+def use_next_step(request: Request, comment_id: int, user: StudentUser, session: SessionDep, goal: ShortText = "") -> Response:
+    """Turn a teacher's next step into a step of a goal (or a new goal)."""
+    result, problem = service.use_next_step(session=session, owner=user, comment_id=comment_id, goal_choice=goal)
+    if problem:
+        session.rollback()
+        comment_link = service.item_link(*_item_of(session, comment_id))
+        response = _back_to(comment_link, f"comment-{comment_id}")
+        flash(request, response, problem, "error")
+        return response
+    session.commit()
+    response = RedirectResponse(f"/goals/{result.id}#steps", status_code=303)
+    flash(request, response, _("The next step is now part of “%(title)s”.", title=result.title), "success")
+    return response
+
+
+def _item_of(session, comment_id: int):
+    from app.models import Comment
+
+    comment = session.get(Comment, comment_id)
+    return comment.item_type, comment.item_id
+
+
+# --- requests ----------------------------------------------------------------------------------
+
+
+@router.get("/feedback/requests/new")
+def new_request(request: Request, user: StudentUser, session: SessionDep, item_type: str = "", item_id: int = 0) -> Response:
+    """Ask teachers or classmates for feedback on one of your items."""
+    item = service.item_visible_to(session=session, viewer=user, item_type=service.parse_item_type(item_type), item_id=item_id)
+    if item.owner_id != user.id:
+        raise service.not_found()
+    people = service.possible_recipients(session=session, student=user)
+    return render(request, "feedback/request_form.html",
+                  {"item": item, "people": people, "errors": {}, "question": "", "chosen": set()})
+
+
+@router.post("/feedback/requests")
+def create_request(
+    request: Request, user: StudentUser, session: SessionDep, item_type: ShortText = "", item_id: FormId = 0,
+    question: LongText = "", recipient_ids: Ids = [],  # noqa: B006 (FastAPI copies defaults)
+) -> Response:
+    """Send the request; it waits in each recipient's inbox until they answer or you withdraw it."""
+    item = service.item_visible_to(session=session, viewer=user, item_type=service.parse_item_type(item_type), item_id=item_id)
+    sent, errors = service.request_feedback(session=session, student=user, item=item, recipient_ids=set(recipient_ids),
+                                            question=question)
+    if sent is None:
+        session.rollback()
+        people = service.possible_recipients(session=session, student=user)
+        return render(request, "feedback/request_form.html", {
+            "item": item, "people": people, "errors": errors, "question": question, "chosen": set(recipient_ids)},
+            status_code=422)
+    session.commit()
+    response = _back_to(item.link)
+    flash(request, response, _("Your request is sent."), "success")
+    return response
+
+
+@router.post("/feedback/requests/{request_id}/withdraw")
+def withdraw_request(request: Request, request_id: int, user: StudentUser, session: SessionDep) -> Response:
+    """Take a request back."""
+    withdrawn = service.withdraw_request(session=session, student=user, request_id=request_id)
+    session.commit()
+    response = _back_to(service.item_link(withdrawn.item_type, withdrawn.item_id))
+    flash(request, response, _("Your request is withdrawn."), "success")
+    return response
+
+
+# --- the teacher's inbox -----------------------------------------------------------------------
+
+
+@router.get("/inbox")
+def show_inbox(request: Request, user: TeacherUser, session: SessionDep) -> Response:
+    """Feedback requests and comments waiting for this teacher, oldest first."""
+    return render(request, "feedback/inbox.html", {"inbox": service.inbox(session=session, teacher=user)})
+
+
+@router.post("/inbox/approve")
+def approve_comments(request: Request, user: TeacherUser, session: SessionDep, comment_ids: Ids = []) -> Response:  # noqa: B006
+    """Approve every ticked pending comment at once."""
+    approved = service.bulk_approve(session=session, teacher=user, comment_ids=comment_ids)
+    session.commit()
+    response = RedirectResponse("/inbox", status_code=303)
+    if approved:
+        flash(request, response, ngettext("%(num)s comment approved.", "%(num)s comments approved.", approved), "success")
+    else:
+        flash(request, response, _("Tick the comments you want to approve first."), "error")
+    return response

@@ -1,0 +1,568 @@
+"""Feedback: comments on items (one level of replies), peer approval, reports, next steps, requests, the teacher inbox.
+
+Who may see which comment is decided in one place, `_may_see`, used by `visible_comments` and every action
+on a single comment; nobody comments on what they can't see (the item loaders 404 first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from app.i18n import _
+from app.models import (
+    Audience,
+    ClassRole,
+    Comment,
+    CommentKind,
+    CommentStatus,
+    Enrollment,
+    FeedbackRecipient,
+    FeedbackRequest,
+    Goal,
+    GoalStatus,
+    ItemType,
+    MediaKind,
+    NotificationKind,
+    ReflectionStatus,
+    RequestStatus,
+    Role,
+    SchoolClass,
+    TimelineEntry,
+    User,
+)
+from app.models.base import utcnow
+from app.services import goals as goal_service
+from app.services.access import can_see, not_found, visible_audiences
+from app.services.artefacts import ArtefactInput, artefact_visible_to, create_file_artefacts
+from app.services.goal_forms import MAX_TITLE, GoalData
+from app.services.notifications import notify
+from app.services.reflections import reflection_visible_to
+from app.services.uploads import StoredFile
+
+MAX_BODY = 5000
+MAX_PART = 2000
+MAX_NEXT_STEP = 300
+MAX_QUESTION = 2000
+ITEM_PATHS = {ItemType.artefact: "/artefacts", ItemType.reflection: "/reflections", ItemType.goal: "/goals"}
+
+
+# --- items -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    """The artefact, reflection or goal a thread belongs to, as far as feedback needs it."""
+
+    type: ItemType
+    id: int
+    owner_id: int
+    title: str
+    audience: Audience
+    draft: bool = False
+
+    @property
+    def link(self) -> str:
+        return f"{ITEM_PATHS[self.type]}/{self.id}"
+
+
+def parse_item_type(raw: str) -> ItemType:
+    """The item type named in a form or query, or 404."""
+    try:
+        return ItemType(raw)
+    except ValueError:
+        raise not_found() from None
+
+
+def item_visible_to(*, session: Session, viewer: User, item_type: ItemType, item_id: int) -> Item:
+    """The item `viewer` may see, or 404 (the item services' own loaders decide)."""
+    if item_type is ItemType.artefact:
+        artefact = artefact_visible_to(session=session, viewer=viewer, artefact_id=item_id)
+        return Item(item_type, artefact.id, artefact.owner_id, artefact.title, artefact.audience)
+    if item_type is ItemType.reflection:
+        reflection = reflection_visible_to(session=session, viewer=viewer, reflection_id=item_id)
+        return Item(item_type, reflection.id, reflection.owner_id, reflection.title, reflection.audience,
+                    draft=reflection.status is ReflectionStatus.draft)
+    goal = goal_service.goal_visible_to(session=session, viewer=viewer, goal_id=item_id)
+    return Item(item_type, goal.id, goal.owner_id, goal.title, goal.audience)
+
+
+def item_link(item_type: ItemType, item_id: int) -> str:
+    return f"{ITEM_PATHS[item_type]}/{item_id}"
+
+
+# --- who is who --------------------------------------------------------------------------------
+
+
+def _students_taught_by(teacher_id: int):
+    """A subquery of the ids of students in the teacher's active classes."""
+    mine = aliased(Enrollment)
+    return (
+        select(Enrollment.user_id)
+        .join(mine, mine.class_id == Enrollment.class_id)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .where(mine.user_id == teacher_id, mine.role == ClassRole.teacher, Enrollment.role == ClassRole.student,
+               SchoolClass.archived == False)  # noqa: E712
+    )
+
+
+def teacher_ids_of(*, session: Session, student_id: int) -> list[int]:
+    """Ids of the teachers of `student_id`'s active classes (one query)."""
+    theirs = aliased(Enrollment)
+    return list(session.exec(
+        select(Enrollment.user_id).distinct()
+        .join(theirs, theirs.class_id == Enrollment.class_id)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .where(theirs.user_id == student_id, theirs.role == ClassRole.student, Enrollment.role == ClassRole.teacher,
+               SchoolClass.archived == False)  # noqa: E712
+    ).all())
+
+
+def is_teacher_of(*, session: Session, viewer: User, student_id: int) -> bool:
+    """True when `viewer` teaches `student_id` in an active class."""
+    return viewer.role is Role.teacher and bool(visible_audiences(session=session, viewer=viewer, owner_id=student_id))
+
+
+def peer_approval_needed(*, session: Session, author_id: int, owner_id: int) -> bool:
+    """True when any active class the two students share holds peer comments for a teacher's approval."""
+    theirs = aliased(Enrollment)
+    return session.exec(
+        select(Enrollment.id)
+        .join(theirs, theirs.class_id == Enrollment.class_id)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .where(Enrollment.user_id == author_id, Enrollment.role == ClassRole.student, theirs.user_id == owner_id,
+               theirs.role == ClassRole.student, SchoolClass.archived == False,  # noqa: E712
+               SchoolClass.peer_comments_need_approval == True)  # noqa: E712
+    ).first() is not None
+
+
+def kind_for(*, viewer: User, owner_id: int) -> CommentKind:
+    """The kind of comment `viewer` writes on `owner_id`'s item: decided by role, never chosen."""
+    if viewer.id == owner_id:
+        return CommentKind.student
+    return {Role.teacher: CommentKind.teacher, Role.guardian: CommentKind.family}.get(viewer.role, CommentKind.peer)
+
+
+# --- seeing comments ---------------------------------------------------------------------------
+
+
+def _may_see(comment: Comment, *, viewer: User, teaches_owner: bool) -> bool:
+    """The one rule: visible for all who see the item; pending for its author and the owner's teachers;
+    reported for the owner's teachers only; removed for nobody."""
+    if comment.status is CommentStatus.visible:
+        return True
+    if comment.status is CommentStatus.pending:
+        return teaches_owner or comment.author_id == viewer.id
+    if comment.status is CommentStatus.reported:
+        return teaches_owner
+    return False
+
+
+@dataclass
+class CommentView:
+    comment: Comment
+    author: User
+    replies: list["CommentView"] = field(default_factory=list)
+
+
+@dataclass
+class Thread:
+    item: Item
+    comments: list[CommentView]
+    kind: CommentKind  # what the viewer would write
+    can_comment: bool
+    teaches_owner: bool
+    is_owner: bool
+    goals: list[Goal] = field(default_factory=list)  # the owner's active goals, for next steps
+    requests: list[FeedbackRequest] = field(default_factory=list)  # the owner's open requests on the item
+
+
+def visible_comments(*, session: Session, viewer: User, item_type: ItemType, item_id: int) -> Thread:
+    """The item's thread as `viewer` may see it (404 when they can't see the item), in a constant number of queries."""
+    item = item_visible_to(session=session, viewer=viewer, item_type=item_type, item_id=item_id)
+    is_owner = viewer.id == item.owner_id
+    teaches_owner = not is_owner and is_teacher_of(session=session, viewer=viewer, student_id=item.owner_id)
+    rows = session.exec(
+        select(Comment, User).join(User, User.id == Comment.author_id)
+        .where(Comment.item_type == item_type, Comment.item_id == item_id)
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    top: dict[int, CommentView] = {}
+    replies: list[CommentView] = []
+    for comment, author in rows:
+        if not _may_see(comment, viewer=viewer, teaches_owner=teaches_owner):
+            continue
+        view = CommentView(comment, author)
+        if comment.parent_id is None:
+            top[comment.id] = view
+        else:
+            replies.append(view)
+    for view in replies:  # a reply under a hidden comment stays hidden with it
+        if view.comment.parent_id in top:
+            top[view.comment.parent_id].replies.append(view)
+    thread = Thread(item, list(top.values()), kind_for(viewer=viewer, owner_id=item.owner_id),
+                    can_comment=not item.draft, teaches_owner=teaches_owner, is_owner=is_owner)
+    if is_owner:
+        thread.goals = list(session.exec(select(Goal).where(Goal.owner_id == viewer.id, Goal.status == GoalStatus.active)
+                                         .order_by(Goal.title)).all())
+        thread.requests = list(session.exec(
+            select(FeedbackRequest).where(FeedbackRequest.item_type == item_type, FeedbackRequest.item_id == item_id,
+                                          FeedbackRequest.status == RequestStatus.open)
+            .order_by(FeedbackRequest.created_at)).all())
+    return thread
+
+
+def _comment_seen_by(*, session: Session, viewer: User, comment_id: int) -> tuple[Comment, Item, bool]:
+    """A comment `viewer` may see (with its item and whether they teach its owner), or 404."""
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        raise not_found()
+    item = item_visible_to(session=session, viewer=viewer, item_type=comment.item_type, item_id=comment.item_id)
+    teaches_owner = viewer.id != item.owner_id and is_teacher_of(session=session, viewer=viewer, student_id=item.owner_id)
+    if not _may_see(comment, viewer=viewer, teaches_owner=teaches_owner):
+        raise not_found()
+    return comment, item, teaches_owner
+
+
+# --- writing comments --------------------------------------------------------------------------
+
+
+@dataclass
+class CommentInput:
+    """What someone typed in the comment form."""
+
+    body: str = ""
+    noticed: str = ""
+    wonder: str = ""
+    next_time: str = ""
+    next_step: str = ""
+    parent_id: int | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _too_long(text: str, limit: int) -> str | None:
+    if len(text) > limit:
+        return _("Use at most %(max)s characters (this has %(n)s).", max=limit, n=len(text))
+    return None
+
+
+def parse_comment(*, kind: CommentKind, body: str = "", noticed: str = "", wonder: str = "", next_time: str = "",
+                  next_step: str = "", parent_id: str = "", has_audio: bool = False) -> CommentInput:
+    """Check a comment form for the writer's kind: peers use I noticed / I wonder / Next time, others a text
+    (a teacher's recording may stand in for it)."""
+    data = CommentInput(body=body.strip(), noticed=noticed.strip(), wonder=wonder.strip(), next_time=next_time.strip(),
+                        next_step=next_step.strip() if kind is CommentKind.teacher else "")
+    data.parent_id = int(parent_id) if parent_id.strip().isdigit() else None
+    errors = data.errors
+    if kind is CommentKind.peer and data.parent_id is None:
+        data.body = ""
+        if not (data.noticed or data.wonder or data.next_time):
+            errors["noticed"] = _("Fill in at least one: I noticed…, I wonder… or Next time….")
+        for name in ("noticed", "wonder", "next_time"):
+            if problem := _too_long(getattr(data, name), MAX_PART):
+                errors[name] = problem
+    else:
+        data.noticed = data.wonder = data.next_time = ""
+        if not data.body and not has_audio:
+            errors["body"] = _("Write your comment first.")
+        elif problem := _too_long(data.body, MAX_BODY):
+            errors["body"] = problem
+    if problem := _too_long(data.next_step, MAX_NEXT_STEP):
+        errors["next_step"] = problem
+    return data
+
+
+def add_comment(*, session: Session, author: User, item: Item, data: CommentInput, audio: StoredFile | None = None
+                ) -> Comment | None:
+    """Save a comment (or reply) on an item the author can see; None with data.errors when it can't be saved.
+
+    A teacher's recording (`audio`, already stored in the student's folder) becomes an audio artefact owned by the
+    student, with the item's audience, so /files serves it under the same rules as the item."""
+    if item.draft:
+        data.errors["form"] = _("Drafts can't have comments yet.")
+        return None
+    kind = kind_for(viewer=author, owner_id=item.owner_id)
+    if data.parent_id is not None:
+        parent = session.get(Comment, data.parent_id)
+        teaches_owner = kind is CommentKind.teacher and is_teacher_of(session=session, viewer=author, student_id=item.owner_id)
+        if (parent is None or parent.item_type is not item.type or parent.item_id != item.id or parent.parent_id is not None
+                or not _may_see(parent, viewer=author, teaches_owner=teaches_owner)):
+            data.errors["form"] = _("That comment can't be answered: it may have been removed.")
+            return None
+    if audio is not None and (kind is not CommentKind.teacher or audio.media_kind is not MediaKind.audio):
+        data.errors["audio"] = _("That file isn't a sound recording. Choose an audio file, or record one.")
+        return None
+    status = CommentStatus.visible
+    if kind is CommentKind.peer and peer_approval_needed(session=session, author_id=author.id, owner_id=item.owner_id):
+        status = CommentStatus.pending
+    comment = Comment(item_type=item.type, item_id=item.id, owner_id=item.owner_id, author_id=author.id,
+                      parent_id=data.parent_id, kind=kind, body=data.body, noticed=data.noticed, wonder=data.wonder,
+                      next_time=data.next_time, next_step=data.next_step, status=status)
+    if audio is not None:
+        owner = session.get(User, item.owner_id)
+        recording = ArtefactInput(title=_("Feedback from %(name)s on “%(title)s”", name=author.display_name,
+                                          title=item.title)[:200], audience=item.audience)
+        comment.audio_artefact_id = create_file_artefacts(session=session, owner=owner, files=[audio], data=recording)[0].id
+    session.add(comment)
+    comment.request_id = _answer_requests(session=session, author=author, item=item)
+    session.flush()
+    if status is CommentStatus.pending:
+        for teacher_id in teacher_ids_of(session=session, student_id=item.owner_id):
+            notify(session=session, user_id=teacher_id, kind=NotificationKind.comment_pending, link="/inbox",
+                   name=author.display_name, title=item.title)
+    elif author.id != item.owner_id:
+        notify(session=session, user_id=item.owner_id, kind=NotificationKind.feedback_received, link=item.link,
+               name=author.display_name, title=item.title)
+    return comment
+
+
+def _answer_requests(*, session: Session, author: User, item: Item) -> int | None:
+    """Mark the author's part of open requests on the item answered; closes the ones everyone answered."""
+    rows = session.exec(
+        select(FeedbackRecipient, FeedbackRequest)
+        .join(FeedbackRequest, FeedbackRequest.id == FeedbackRecipient.request_id)
+        .where(FeedbackRecipient.user_id == author.id, FeedbackRecipient.answered_at.is_(None),
+               FeedbackRequest.item_type == item.type, FeedbackRequest.item_id == item.id,
+               FeedbackRequest.status == RequestStatus.open)
+    ).all()
+    if not rows:
+        return None
+    now = utcnow()
+    for recipient, _request in rows:
+        recipient.answered_at = now
+        session.add(recipient)
+    session.flush()
+    request_ids = [request.id for _recipient, request in rows]
+    still_open = set(session.exec(
+        select(FeedbackRecipient.request_id).where(FeedbackRecipient.request_id.in_(request_ids),
+                                                   FeedbackRecipient.answered_at.is_(None))
+    ).all())
+    for _recipient, request in rows:
+        if request.id not in still_open:
+            request.status, request.closed_at = RequestStatus.answered, now
+            session.add(request)
+    return rows[0][1].id
+
+
+# --- reports and reviews -----------------------------------------------------------------------
+
+
+def report_comment(*, session: Session, viewer: User, comment_id: int) -> Comment:
+    """Hide a comment until a teacher of the owner reviews it, and tell those teachers."""
+    comment, item, _teaches = _comment_seen_by(session=session, viewer=viewer, comment_id=comment_id)
+    if comment.status is not CommentStatus.visible:
+        return comment
+    comment.status, comment.reported_by_id, comment.reported_at = CommentStatus.reported, viewer.id, utcnow()
+    session.add(comment)
+    for teacher_id in teacher_ids_of(session=session, student_id=item.owner_id):
+        notify(session=session, user_id=teacher_id, kind=NotificationKind.comment_reported, link="/inbox", title=item.title)
+    return comment
+
+
+REVIEW_ACTIONS = {
+    "approve": (CommentStatus.pending, CommentStatus.visible),
+    "restore": (CommentStatus.reported, CommentStatus.visible),
+    "remove": (CommentStatus.pending, CommentStatus.removed),
+    "remove_reported": (CommentStatus.reported, CommentStatus.removed),
+}
+
+
+def review_comment(*, session: Session, teacher: User, comment_id: int, action: str) -> Comment:
+    """A teacher of the owner approves a pending comment, restores a reported one, or removes either."""
+    comment, item, teaches_owner = _comment_seen_by(session=session, viewer=teacher, comment_id=comment_id)
+    if not teaches_owner:
+        raise not_found()
+    if action == "remove" and comment.status is CommentStatus.reported:
+        action = "remove_reported"
+    if action not in REVIEW_ACTIONS or REVIEW_ACTIONS[action][0] is not comment.status:
+        return comment
+    was_pending = comment.status is CommentStatus.pending
+    comment.status, comment.reviewed_by_id, comment.reviewed_at = REVIEW_ACTIONS[action][1], teacher.id, utcnow()
+    session.add(comment)
+    if was_pending and comment.status is CommentStatus.visible:
+        author = session.get(User, comment.author_id)
+        notify(session=session, user_id=comment.owner_id, kind=NotificationKind.feedback_received, link=item.link,
+               name=author.display_name if author else "", title=item.title)
+    return comment
+
+
+def bulk_approve(*, session: Session, teacher: User, comment_ids: list[int]) -> int:
+    """Approve the pending comments among `comment_ids` on the teacher's students' items; how many (constant queries)."""
+    if not comment_ids:
+        return 0
+    rows = session.exec(
+        select(Comment, User.display_name, TimelineEntry.title)
+        .join(User, User.id == Comment.author_id)
+        .outerjoin(TimelineEntry, sa.and_(TimelineEntry.item_type == Comment.item_type, TimelineEntry.item_id == Comment.item_id))
+        .where(Comment.id.in_(comment_ids), Comment.status == CommentStatus.pending,
+               Comment.owner_id.in_(_students_taught_by(teacher.id)))
+    ).all()
+    now = utcnow()
+    for comment, author_name, title in rows:
+        comment.status, comment.reviewed_by_id, comment.reviewed_at = CommentStatus.visible, teacher.id, now
+        session.add(comment)
+        notify(session=session, user_id=comment.owner_id, kind=NotificationKind.feedback_received,
+               link=item_link(comment.item_type, comment.item_id), name=author_name, title=title or "")
+    return len(rows)
+
+
+# --- next steps --------------------------------------------------------------------------------
+
+
+def use_next_step(*, session: Session, owner: User, comment_id: int, goal_choice: str) -> tuple[Goal | None, str | None]:
+    """Turn a teacher's next step into a step of one of the owner's active goals, or a new goal ("new")."""
+    comment = session.get(Comment, comment_id)
+    if (comment is None or comment.owner_id != owner.id or comment.kind is not CommentKind.teacher
+            or comment.status is not CommentStatus.visible or not comment.next_step):
+        raise not_found()
+    if comment.next_step_used_at is not None:
+        return None, _("You've already used this next step.")
+    if goal_choice == "new":
+        data = GoalData(title=comment.next_step[:MAX_TITLE], why="", success_criteria="", target_date=None,
+                        audience=Audience.private, competency_ids=set(), steps=[])
+        goal = goal_service.create_goal(session=session, owner=owner, data=data)
+    else:
+        if not goal_choice.isdigit():
+            return None, _("Choose one of your goals, or a new goal.")
+        goal = goal_service.goal_for_owner(session=session, owner=owner, goal_id=int(goal_choice))
+        if goal.status is not GoalStatus.active:
+            return None, _("Choose one of your active goals, or a new goal.")
+        _step, problem = goal_service.add_step(session=session, goal=goal, text=comment.next_step)
+        if problem:
+            return None, problem
+    comment.next_step_used_at = utcnow()
+    session.add(comment)
+    return goal, None
+
+
+# --- feedback requests -------------------------------------------------------------------------
+
+
+def possible_recipients(*, session: Session, student: User) -> list[User]:
+    """The student's teachers and classmates (active classes), teachers first, by name (one query)."""
+    mine = aliased(Enrollment)
+    return list(session.exec(
+        select(User).distinct()
+        .join(Enrollment, Enrollment.user_id == User.id)
+        .join(mine, mine.class_id == Enrollment.class_id)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .where(mine.user_id == student.id, mine.role == ClassRole.student, User.id != student.id,
+               User.is_active == True, SchoolClass.archived == False)  # noqa: E712
+        .order_by(User.role.desc(), User.display_name)
+    ).all())
+
+
+def request_feedback(*, session: Session, student: User, item: Item, recipient_ids: set[int], question: str
+                     ) -> tuple[FeedbackRequest | None, dict[str, str]]:
+    """Ask named teachers and classmates about one of the student's items, and tell them."""
+    errors: dict[str, str] = {}
+    if item.owner_id != student.id:
+        raise not_found()
+    question = question.strip()
+    if not question:
+        errors["question"] = _("Write what you'd like to know, like “Is my conclusion clear?”.")
+    elif problem := _too_long(question, MAX_QUESTION):
+        errors["question"] = problem
+    candidates = {user.id: user for user in possible_recipients(session=session, student=student)}
+    chosen = [candidates[i] for i in sorted(recipient_ids) if i in candidates]
+    if not chosen:
+        errors["recipients"] = _("Choose at least one teacher or classmate to ask.")
+    blind = [user.display_name for user in chosen
+             if not can_see(session=session, viewer=user, owner_id=item.owner_id, audience=item.audience, draft=item.draft)]
+    if blind:
+        errors["recipients"] = _("%(names)s can't see this item. Share it with your class first, or ask someone else.",
+                                 names=", ".join(blind))
+    if errors:
+        return None, errors
+    request = FeedbackRequest(student_id=student.id, item_type=item.type, item_id=item.id, question=question,
+                              status=RequestStatus.open)
+    session.add(request)
+    session.flush()
+    for user in chosen:
+        session.add(FeedbackRecipient(request_id=request.id, user_id=user.id))
+        notify(session=session, user_id=user.id, kind=NotificationKind.request_received, link=item.link,
+               name=student.display_name, title=item.title)
+    return request, {}
+
+
+def withdraw_request(*, session: Session, student: User, request_id: int) -> FeedbackRequest:
+    """The student takes back an open request; it leaves every inbox."""
+    request = session.get(FeedbackRequest, request_id)
+    if request is None or request.student_id != student.id:
+        raise not_found()
+    if request.status is RequestStatus.open:
+        request.status, request.closed_at = RequestStatus.withdrawn, utcnow()
+        session.add(request)
+    return request
+
+
+# --- the teacher's inbox -----------------------------------------------------------------------
+
+
+@dataclass
+class InboxRequest:
+    request: FeedbackRequest
+    student_name: str
+    title: str
+
+    @property
+    def link(self) -> str:
+        return item_link(self.request.item_type, self.request.item_id)
+
+
+@dataclass
+class InboxComment:
+    comment: Comment
+    author_name: str
+    student_name: str
+    title: str
+
+    @property
+    def link(self) -> str:
+        return item_link(self.comment.item_type, self.comment.item_id)
+
+
+@dataclass
+class Inbox:
+    requests: list[InboxRequest]
+    pending: list[InboxComment]
+    reported: list[InboxComment]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.requests or self.pending or self.reported)
+
+
+def inbox(*, session: Session, teacher: User) -> Inbox:
+    """Open requests to the teacher and comments awaiting approval or review, oldest first (two queries)."""
+    student = aliased(User)
+    requests = session.exec(
+        select(FeedbackRequest, student.display_name, TimelineEntry.title)
+        .join(FeedbackRecipient, FeedbackRecipient.request_id == FeedbackRequest.id)
+        .join(student, student.id == FeedbackRequest.student_id)
+        .outerjoin(TimelineEntry, sa.and_(TimelineEntry.item_type == FeedbackRequest.item_type,
+                                          TimelineEntry.item_id == FeedbackRequest.item_id))
+        .where(FeedbackRecipient.user_id == teacher.id, FeedbackRecipient.answered_at.is_(None),
+               FeedbackRequest.status == RequestStatus.open)
+        .order_by(FeedbackRequest.created_at, FeedbackRequest.id)
+    ).all()
+    author = aliased(User)
+    comments = session.exec(
+        select(Comment, author.display_name, student.display_name, TimelineEntry.title)
+        .join(author, author.id == Comment.author_id)
+        .join(student, student.id == Comment.owner_id)
+        .outerjoin(TimelineEntry, sa.and_(TimelineEntry.item_type == Comment.item_type, TimelineEntry.item_id == Comment.item_id))
+        .where(Comment.status.in_([CommentStatus.pending, CommentStatus.reported]),
+               Comment.owner_id.in_(_students_taught_by(teacher.id)))
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    views = [InboxComment(c, author_name, student_name, title or "") for c, author_name, student_name, title in comments]
+    return Inbox(
+        requests=[InboxRequest(r, name, title or "") for r, name, title in requests],
+        pending=[v for v in views if v.comment.status is CommentStatus.pending],
+        reported=[v for v in views if v.comment.status is CommentStatus.reported],
+    )
+
