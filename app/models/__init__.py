@@ -5,11 +5,13 @@ from app.models.auth import LoginFailure, UserSession
 from app.models.competencies import ClassFramework, Competency, Framework, ProficiencyLevel
 from app.models.evidence import ArtefactCompetency, Artefact, ArtefactKind, ArtefactTag, Audience, MediaKind, Tag
 from app.models.feedback import (
+    ApprovalStatus,
     Comment,
     CommentKind,
     CommentStatus,
     FeedbackRecipient,
     FeedbackRequest,
+    ItemApproval,
     Notification,
     NotificationKind,
     RequestStatus,
@@ -26,7 +28,7 @@ from app.models.reflections import (
 from app.models.timeline import ItemType, TimelineEntry
 
 __all__ = [
-    "Comment", "CommentKind", "CommentStatus", "FeedbackRecipient", "FeedbackRequest", "Notification",
+    "ApprovalStatus", "ItemApproval", "Comment", "CommentKind", "CommentStatus", "FeedbackRecipient", "FeedbackRequest", "Notification",
     "NotificationKind", "RequestStatus",
     "Artefact", "ArtefactCompetency", "ArtefactKind", "ArtefactTag", "Audience",
     "CheckIn", "CheckInArtefact", "CheckInStep", "ClassFramework", "ClassRole", "Competency",

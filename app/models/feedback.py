@@ -108,3 +108,26 @@ class Notification(SQLModel, table=True):
     link: str = Field(default="", max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
     read_at: datetime | None = Field(default=None)
+
+
+class ApprovalStatus(str, Enum):
+    pending = "pending"
+    approved = "approved"
+    returned = "returned"
+
+
+class ItemApproval(SQLModel, table=True):
+    """A teacher's decision on a family-audience item, where the student's class asks for one first."""
+
+    __tablename__ = "item_approvals"
+    __table_args__ = (sa.UniqueConstraint("item_type", "item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_type: ItemType = Field(sa_column=_enum_column(ItemType, nullable=False))
+    item_id: int
+    owner_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    status: ApprovalStatus = Field(sa_column=_enum_column(ApprovalStatus, nullable=False, default=ApprovalStatus.pending))
+    note: str = Field(default="", sa_type=sa.Text)  # the teacher's words when returning it
+    requested_at: datetime = Field(default_factory=utcnow)
+    reviewed_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    reviewed_at: datetime | None = Field(default=None)
