@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from app import i18n, labels, navigation
 from app.config import PROJECT_ROOT
 from app.flash import pop_flashes
+from app.services.approvals import approval_notice
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -75,6 +76,7 @@ def build_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         audience_hint=labels.audience_hint,
         kind_label=labels.kind_label,
         media_label=labels.media_label,
+        approval_notice=approval_notice,
     )
     env.filters.update(filesize=labels.file_size, markdown=_markdown, excerpt=_excerpt)
     env.filters.update(date=_format_date, datetime=_format_datetime)

@@ -4,7 +4,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from app.routes import (
-    account, admin, artefacts, assessments, auth, class_views, classes, competencies, feedback, frameworks, goals, homes,
+    account, admin, approvals, artefacts, assessments, auth, class_views, classes, competencies, feedback, frameworks, goals, homes,
     notifications, public, reflections,
 )
 
@@ -13,7 +13,7 @@ ROUTERS = [
     artefacts.router, reflections.router, goals.router, competencies.router, frameworks.router, classes.router,
     notifications.router,
     assessments.router, class_views.router,
-    feedback.router,
+    feedback.router, approvals.router,
 ]
 
 # Paths that answer without a signed-in user; tests/test_route_guard.py proves every other one

@@ -13,6 +13,7 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _, ngettext
 from app.models import CommentKind, User
+from app.services import approvals
 from app.services import feedback as service
 from app.services import uploads
 from app.templating import render
@@ -202,7 +203,8 @@ def withdraw_request(request: Request, request_id: int, user: StudentUser, sessi
 @router.get("/inbox")
 def show_inbox(request: Request, user: TeacherUser, session: SessionDep) -> Response:
     """Feedback requests and comments waiting for this teacher, oldest first."""
-    return render(request, "feedback/inbox.html", {"inbox": service.inbox(session=session, teacher=user)})
+    return render(request, "feedback/inbox.html", {"inbox": service.inbox(session=session, teacher=user),
+                                                    "approvals": approvals.waiting_for(session=session, teacher=user)})
 
 
 @router.post("/inbox/approve")

@@ -3,7 +3,8 @@
 - the student sees everything of theirs;
 - their teachers (any class they share as teacher) see everything but drafts;
 - classmates (an active class in common whose setting allows it) see items with the "class" audience;
-- their guardians see items with the "family" audience;
+- their guardians see items with the "family" audience, once a teacher has approved them where any active class of
+  the student asks for that (SchoolClass.family_items_need_approval);
 - nobody else sees anything, and gets 404 (not 403) so existence does not leak.
 """
 
@@ -13,7 +14,9 @@ from fastapi import HTTPException
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from app.models import Audience, ClassRole, Enrollment, GuardianLink, Role, SchoolClass, User
+from app.models import (
+    ApprovalStatus, Audience, ClassRole, Enrollment, GuardianLink, ItemApproval, ItemType, Role, SchoolClass, User,
+)
 
 ALL_AUDIENCES = frozenset(Audience)
 
@@ -61,11 +64,39 @@ def visible_audiences(*, session: Session, viewer: User, owner_id: int) -> froze
     return frozenset()
 
 
-def can_see(*, session: Session, viewer: User, owner_id: int, audience: Audience, draft: bool = False) -> bool:
-    """True when `viewer` may see one item of `owner_id` with this audience (drafts: the owner only)."""
+def family_approval_required(*, session: Session, student_id: int) -> bool:
+    """True when any active class of the student holds family-audience items for a teacher's approval."""
+    return session.exec(
+        select(Enrollment.id)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .where(Enrollment.user_id == student_id, Enrollment.role == ClassRole.student,
+               SchoolClass.archived == False, SchoolClass.family_items_need_approval == True)  # noqa: E712
+    ).first() is not None
+
+
+def _is_approved(session: Session, *, item_type: ItemType, item_id: int) -> bool:
+    return session.exec(
+        select(ItemApproval.id).where(ItemApproval.item_type == item_type, ItemApproval.item_id == item_id,
+                                      ItemApproval.status == ApprovalStatus.approved)
+    ).first() is not None
+
+
+def can_see(
+    *, session: Session, viewer: User, owner_id: int, audience: Audience, draft: bool = False,
+    item_type: ItemType | None = None, item_id: int | None = None,
+) -> bool:
+    """True when `viewer` may see one item of `owner_id` with this audience (drafts: the owner only).
+
+    A guardian sees a family item only once it is approved, where the student's class asks for approval;
+    without `item_type` and `item_id` there is nothing to check, so the answer is no."""
     if draft and viewer.id != owner_id:
         return False
-    return audience in visible_audiences(session=session, viewer=viewer, owner_id=owner_id)
+    if audience not in visible_audiences(session=session, viewer=viewer, owner_id=owner_id):
+        return False
+    if viewer.role is Role.guardian and audience is Audience.family and family_approval_required(
+            session=session, student_id=owner_id):
+        return item_type is not None and item_id is not None and _is_approved(session, item_type=item_type, item_id=item_id)
+    return True
 
 
 def student_visible_to(*, session: Session, viewer: User, student_id: int) -> User:

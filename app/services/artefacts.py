@@ -24,7 +24,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import timeline
+from app.services import approvals, timeline
 from app.services.access import can_see, not_found
 
 MAX_TAGS = 12
@@ -133,6 +133,7 @@ def _save(session: Session, artefact: Artefact, data: ArtefactInput) -> Artefact
     _set_tags(session, artefact, data.tags)
     _set_competencies(session, artefact, data.competency_ids)
     timeline.sync_artefact(session=session, artefact=artefact)
+    approvals.request_if_needed(session=session, owner_id=artefact.owner_id, item_type=ItemType.artefact, item_id=artefact.id, audience=artefact.audience)
     return artefact
 
 
@@ -197,7 +198,8 @@ def artefact_for_owner(*, session: Session, owner: User, artefact_id: int) -> Ar
 def artefact_visible_to(*, session: Session, viewer: User, artefact_id: int) -> Artefact:
     """An artefact `viewer` may see under the audience rules, or 404."""
     artefact = session.get(Artefact, artefact_id)
-    if artefact is None or not can_see(session=session, viewer=viewer, owner_id=artefact.owner_id, audience=artefact.audience):
+    if artefact is None or not can_see(session=session, viewer=viewer, owner_id=artefact.owner_id, audience=artefact.audience,
+                                       item_type=ItemType.artefact, item_id=artefact.id):
         raise not_found()
     return artefact
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from app.models import (
+    Artefact,
     ArtefactKind,
     Audience,
     ClassFramework,
@@ -20,7 +21,7 @@ from app.models import (
     SchoolClass,
     User,
 )
-from app.services import artefacts, goal_forms, goals, ratings, reflections, uploads
+from app.services import artefacts, feedback, goal_forms, goals, ratings, reflections, uploads
 from app.services.bc_competencies import seed_bc_framework
 from app.services.demo_images import write_picture
 
@@ -46,8 +47,9 @@ def seed_portfolios(*, session: Session, school: School, upload_dir: Path) -> No
     session.flush()
     codes = {c.code: c for c in session.exec(select(Competency).where(Competency.framework_id == framework.id)).all()}
     users = {u.username: u for u in session.exec(select(User).where(User.school_id == school.id)).all()}
-    _maya(session, users["student"], codes, framework, upload_dir)
+    maya_items = _maya(session, users["student"], codes, framework, upload_dir)
     _classmates(session, users, codes)
+    _class_feedback(session, users, codes, framework, maya_items)
 
 
 def _file(session: Session, owner: User, upload_dir: Path, picture: str, *, title: str, description: str, days: int,
@@ -152,7 +154,7 @@ def _maya(session: Session, maya: User, c: dict[str, Competency], framework: Fra
     goals.achieve_goal(session=session, goal=bridge_goal,
                        closing_text="We changed the middle joint to a triangle and it held 2.4 kg. Triangles spread the weight.")
 
-    _reflect(session, maya, title="Testing our bridge", days=40, audience=Audience.class_,
+    bridge_reflection = _reflect(session, maya, title="Testing our bridge", days=40, audience=Audience.class_,
              body="**What did I do?**\n\nWe built a truss bridge and tested it with weights.\n\n"
                   "**What did I learn?**\n\nTriangles make a bridge much stronger than squares.\n\n"
                   "**What was hard?**\n\nGluing the joints straight.\n\n**What will I do next?**\n\nTry a longer span.",
@@ -180,6 +182,8 @@ def _maya(session: Session, maya: User, c: dict[str, Competency], framework: Fra
           artefact_ids=[fractions.id])
     _rate(session, maya, c["PS.3"], levels, "Developing", days=8, reason="I help water the garden without being asked.",
           artefact_ids=[garden.id])
+    session.flush()
+    return {"bridge": bridge, "volcano": volcano, "bridge_reflection": bridge_reflection}
 
 
 def _classmates(session: Session, users: dict[str, User], c: dict[str, Competency]) -> None:
@@ -189,3 +193,49 @@ def _classmates(session: Session, users: dict[str, User], c: dict[str, Competenc
           tags=["bridges"], competencies=[c["THK.1"]])
     _reflect(session, amara, title="Working in a team", days=12, audience=Audience.class_,
              body="I learned to listen first and then add to someone's idea.", competencies=[c["COM.2"]])
+
+
+def _class_feedback(session: Session, users: dict[str, User], c: dict[str, Competency], framework: Framework,
+                    maya_items: dict) -> None:
+    """The teacher's side: requests waiting, a peer comment held for approval, comments with next steps, and
+    ratings across the class so the competency grid has something to show."""
+    from app.models import CommentKind, ItemType
+
+    teacher, maya, amara, noah = users["teacher"], users["student"], users["amara"], users["noah"]
+    levels = {lvl.label: lvl for lvl in session.exec(select(ProficiencyLevel).where(ProficiencyLevel.framework_id == framework.id)).all()}
+
+    def item(kind: ItemType, item_id: int) -> feedback.Item:
+        return feedback.item_visible_to(session=session, viewer=teacher, item_type=kind, item_id=item_id)
+
+    feedback.request_feedback(session=session, student=maya, item=item(ItemType.artefact, maya_items["volcano"].id),
+                              recipient_ids={teacher.id}, question="Are my labels clear enough to read from the back?")
+    noah_note = session.exec(select(Artefact).where(Artefact.owner_id == noah.id)).first()
+    if noah_note is not None:
+        feedback.request_feedback(session=session, student=noah, item=item(ItemType.artefact, noah_note.id),
+                                  recipient_ids={teacher.id}, question="Did I record the results the right way?")
+    teacher_comment = feedback.parse_comment(
+        kind=CommentKind.teacher, body="Your test table shows real scientific thinking. I like how you changed one thing at a time.",
+        next_step="Try the same bridge with a longer span and predict the result first")
+    feedback.add_comment(session=session, author=teacher, item=item(ItemType.reflection, maya_items["bridge_reflection"].id),
+                         data=teacher_comment)
+    peer = feedback.parse_comment(kind=CommentKind.peer, noticed="Your bridge has lots of triangles.",
+                                  wonder="What happens if you use thicker sticks?", next_time="Label the joints.")
+    amara_view = feedback.item_visible_to(session=session, viewer=amara, item_type=ItemType.artefact,
+                                          item_id=maya_items["bridge"].id)
+    feedback.add_comment(session=session, author=amara, item=amara_view, data=peer)
+
+    def teacher_rates(student: User, code: str, label: str, reason: str) -> None:
+        data = ratings.RatingInput(level_id=levels[label].id, reason=reason)
+        ratings.create_teacher_rating(session=session, teacher=teacher, student=student, competency=c[code], data=data)
+
+    teacher_rates(maya, "COM.1", "Proficient", "Clear, well-paced book talk; next, invite questions from the class.")
+    teacher_rates(maya, "THK.1", "Extending", "Found the triangle fix and explained it to the group.")
+    pattern = ["Emerging", "Developing", "Proficient", "Developing", "Proficient", "Extending", "Developing"]
+    for n, username in enumerate(["noah", "amara", "liam", "sofia", "ethan", "zara", "oliver"]):
+        student = users[username]
+        for k, code in enumerate(("COM.1", "COM.2", "THK.1", "PS.3")):
+            label = pattern[(n + k) % len(pattern)]
+            if (n + k) % 3 != 2:
+                _rate(session, student, c[code], levels, label, days=10 + n, reason="How I see myself this month.")
+            if (n + k) % 2 == 0:
+                teacher_rates(student, code, pattern[(n + k + 1) % len(pattern)], "From what I saw in class this month.")

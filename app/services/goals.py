@@ -26,7 +26,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import timeline
+from app.services import approvals, timeline
 from app.services.access import can_see, not_found, visible_audiences
 from app.services.goal_forms import MAX_STEPS, MAX_TITLE, GoalData, closing_problem, step_problem
 
@@ -56,7 +56,8 @@ def goal_for_owner(*, session: Session, owner: User, goal_id: int) -> Goal:
 def goal_visible_to(*, session: Session, viewer: User, goal_id: int) -> Goal:
     """A goal `viewer` may look at (the owner, their teachers, others as its audience allows), or 404."""
     goal = session.get(Goal, goal_id)
-    if goal is None or not can_see(session=session, viewer=viewer, owner_id=goal.owner_id, audience=goal.audience):
+    if goal is None or not can_see(session=session, viewer=viewer, owner_id=goal.owner_id, audience=goal.audience,
+                                   item_type=ItemType.goal, item_id=goal.id):
         raise not_found()
     return goal
 
@@ -226,6 +227,7 @@ def create_goal(*, session: Session, owner: User, data: GoalData) -> Goal:
     for competency_id in sorted(data.competency_ids):
         session.add(GoalCompetency(goal_id=goal.id, competency_id=competency_id))
     _touch(session, goal)
+    approvals.request_if_needed(session=session, owner_id=goal.owner_id, item_type=ItemType.goal, item_id=goal.id, audience=goal.audience)
     return goal
 
 
@@ -241,6 +243,7 @@ def update_goal(*, session: Session, goal: Goal, data: GoalData, offered_compete
     for competency_id in sorted(wanted - current):
         session.add(GoalCompetency(goal_id=goal.id, competency_id=competency_id))
     _touch(session, goal)
+    approvals.request_if_needed(session=session, owner_id=goal.owner_id, item_type=ItemType.goal, item_id=goal.id, audience=goal.audience)
     return goal
 
 

@@ -26,7 +26,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import timeline
+from app.services import approvals, timeline
 from app.services.access import can_see, not_found
 
 
@@ -132,6 +132,7 @@ def create_reflection(*, session: Session, owner: User, data: ReflectionInput, a
         data.artefact_ids.add(audio_artefact_id)
     _save_links(session, reflection, data)
     timeline.sync_reflection(session=session, reflection=reflection)
+    approvals.request_if_needed(session=session, owner_id=reflection.owner_id, item_type=ItemType.reflection, item_id=reflection.id, audience=reflection.audience, draft=reflection.status is ReflectionStatus.draft)
     return reflection
 
 
@@ -160,6 +161,7 @@ def update_reflection(
     session.refresh(reflection)
     _save_links(session, reflection, data)
     timeline.sync_reflection(session=session, reflection=reflection)
+    approvals.request_if_needed(session=session, owner_id=reflection.owner_id, item_type=ItemType.reflection, item_id=reflection.id, audience=reflection.audience, draft=reflection.status is ReflectionStatus.draft)
     return reflection
 
 
@@ -182,7 +184,7 @@ def reflection_visible_to(*, session: Session, viewer: User, reflection_id: int)
     reflection = session.get(Reflection, reflection_id)
     if reflection is None or not can_see(
         session=session, viewer=viewer, owner_id=reflection.owner_id, audience=reflection.audience,
-        draft=reflection.status is ReflectionStatus.draft,
+        draft=reflection.status is ReflectionStatus.draft, item_type=ItemType.reflection, item_id=reflection.id,
     ):
         raise not_found()
     return reflection

@@ -42,7 +42,8 @@ def test_request_answer_rate_and_act_on_the_next_step(browser, live_server):
 
     # Ms Shah answers from her inbox with a next step, then rates Maya on Communicating.
     context, page, problems = sign_in(browser, live_server, "teacher")
-    expect(page.locator("#notification-link")).to_contain_text("1")
+    page.get_by_role("link", name=re.compile("^Notifications")).click()
+    expect(page.get_by_role("button", name=re.compile("Maya Chen asked for your feedback on “Our craft-stick truss bridge”"))).to_be_visible()
     page.get_by_role("link", name="Inbox").click()
     axe_scan(page)
     page.get_by_role("link", name="Our craft-stick truss bridge").first.click()
@@ -65,10 +66,10 @@ def test_request_answer_rate_and_act_on_the_next_step(browser, live_server):
 
     # Maya sees the notification, turns the next step into a goal step, and sees both ratings.
     context, page, problems = sign_in(browser, live_server, "student")
-    expect(page.locator("#notification-link")).to_contain_text("1")
+    expect(page.locator(".notification-count")).to_be_visible()
     page.get_by_role("link", name=re.compile("^Notifications")).click()
     axe_scan(page)
-    page.get_by_role("button", name=re.compile("Priya Shah left feedback")).click()
+    page.get_by_role("button", name=re.compile("Priya Shah left feedback on “Our craft-stick truss bridge”")).click()
     page.get_by_label("Add it to").select_option(label="Speak up more in group discussions")
     page.get_by_role("button", name="Add to my goals").click()
     page.goto("/goals")

@@ -1,0 +1,60 @@
+"""Teacher approval of family items: approve, return with a note, or approve many at once (from the inbox)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.auth import TeacherUser, require_user
+from app.db import SessionDep
+from app.flash import flash
+from app.i18n import _, ngettext
+from app.services import approvals as service
+
+router = APIRouter(dependencies=[Depends(require_user)])
+
+Note = Annotated[str, Form(max_length=20_000)]
+Ids = Annotated[list[int], Form()]
+
+
+def _to_inbox() -> RedirectResponse:
+    return RedirectResponse("/inbox#approvals", status_code=303)
+
+
+@router.post("/approvals/approve")
+def approve_items(request: Request, user: TeacherUser, session: SessionDep, approval_ids: Ids = []) -> Response:  # noqa: B006
+    """Approve every ticked item at once."""
+    approved = service.bulk_approve(session=session, teacher=user, approval_ids=approval_ids)
+    session.commit()
+    response = _to_inbox()
+    if approved:
+        flash(request, response, ngettext("%(num)s item approved.", "%(num)s items approved.", approved), "success")
+    else:
+        flash(request, response, _("Tick the items you want to approve first."), "error")
+    return response
+
+
+@router.post("/approvals/{approval_id}/approve")
+def approve_item(request: Request, approval_id: int, user: TeacherUser, session: SessionDep) -> Response:
+    """Let the student's families see the item."""
+    service.approve(session=session, teacher=user, approval_id=approval_id)
+    session.commit()
+    response = _to_inbox()
+    flash(request, response, _("Approved: families can see it now."), "success")
+    return response
+
+
+@router.post("/approvals/{approval_id}/return")
+def return_item(request: Request, approval_id: int, user: TeacherUser, session: SessionDep, note: Note = "") -> Response:
+    """Keep the item from families, with a note to the student about what to change."""
+    _approval, problem = service.return_item(session=session, teacher=user, approval_id=approval_id, note=note)
+    response = _to_inbox()
+    if problem:
+        session.rollback()
+        flash(request, response, problem, "error")
+        return response
+    session.commit()
+    flash(request, response, _("Returned to the student with your note."), "success")
+    return response
