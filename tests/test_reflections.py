@@ -122,3 +122,20 @@ def test_reflection_access_rules(client, session, new_client):
     assert client.post(f"/reflections/{shared.id}/delete").status_code == 404
     session.expire_all()
     assert session.get(Reflection, shared.id).title == "For my class"
+
+
+def test_a_shared_reflection_never_reveals_the_titles_of_private_evidence(client, session, new_client):
+    school = make_school(session)
+    student, classmate = make_user(session, school), make_user(session, school)
+    make_class(session, school, students=[student, classmate])
+    secret = make_note(session, student, title="Diary entry about my worries")
+    shared = make_note(session, student, title="Poster draft", audience=Audience.class_)
+    reflection = make_reflection(session, student, title="How the week went", audience=Audience.class_,
+                                 artefact_ids=[secret.id, shared.id])
+    login(client, classmate)
+    page = client.get(f"/reflections/{reflection.id}").text
+    assert "Poster draft" in page
+    assert "Diary entry about my worries" not in page
+    owner = new_client()
+    login(owner, student)
+    assert "Diary entry about my worries" in owner.get(f"/reflections/{reflection.id}").text

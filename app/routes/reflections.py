@@ -128,7 +128,7 @@ def show_reflection(request: Request, reflection_id: int, user: CurrentUser, ses
     """One reflection with what it links to."""
     reflection = service.reflection_visible_to(session=session, viewer=user, reflection_id=reflection_id)
     audio = session.get(Artefact, reflection.audio_artefact_id) if reflection.audio_artefact_id else None
-    context = {"reflection": reflection, "links": service.links_of(session=session, reflection=reflection),
+    context = {"reflection": reflection, "links": service.links_of(session=session, reflection=reflection, viewer=user),
                "audio": audio, "is_owner": reflection.owner_id == user.id}
     return render(request, "reflections/show.html", context)
 
@@ -137,7 +137,7 @@ def show_reflection(request: Request, reflection_id: int, user: CurrentUser, ses
 def edit_reflection(request: Request, reflection_id: int, user: StudentUser, session: SessionDep) -> Response:
     """The edit form; it remembers which version it started from."""
     reflection = service.reflection_for_owner(session=session, owner=user, reflection_id=reflection_id)
-    links = service.links_of(session=session, reflection=reflection)
+    links = service.links_of(session=session, reflection=reflection, viewer=user)
     data = service.ReflectionInput(
         title=reflection.title, body=reflection.body, audience=reflection.audience, status=reflection.status,
         artefact_ids={a.id for a in links.artefacts}, goal_ids={g.id for g in links.goals},

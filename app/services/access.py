@@ -107,3 +107,22 @@ def student_visible_to(*, session: Session, viewer: User, student_id: int) -> Us
     if not visible_audiences(session=session, viewer=viewer, owner_id=student_id):
         raise not_found()
     return student
+
+
+def visible_among(*, session: Session, viewer: User, owner_id: int, item_type: ItemType, items: list) -> list:
+    """The items (artefacts, reflections or goals of one owner) that `viewer` may see, in the given order.
+
+    For pages that list other items (a reflection's evidence, a goal's check-ins): the same rules as
+    can_see, in at most three queries whatever the number of items."""
+    if viewer.id == owner_id:
+        return list(items)
+    audiences = visible_audiences(session=session, viewer=viewer, owner_id=owner_id)
+    # Reflection statuses are str enums, so a draft compares equal to "draft"; other items have no draft.
+    shown = [i for i in items if i.audience in audiences and getattr(i, "status", None) != "draft"]
+    if viewer.role is Role.guardian and shown and family_approval_required(session=session, student_id=owner_id):
+        approved = set(session.exec(
+            select(ItemApproval.item_id).where(ItemApproval.item_type == item_type, ItemApproval.status == ApprovalStatus.approved,
+                                               ItemApproval.item_id.in_([i.id for i in shown]))
+        ).all())
+        shown = [i for i in shown if i.id in approved]
+    return shown

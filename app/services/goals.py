@@ -27,7 +27,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import approvals, timeline
-from app.services.access import can_see, not_found, visible_audiences
+from app.services.access import can_see, not_found, visible_among, visible_audiences
 from app.services.goal_forms import MAX_STEPS, MAX_TITLE, GoalData, closing_problem, step_problem
 
 EVIDENCE_CHOICES = 50
@@ -163,7 +163,6 @@ def goal_page(*, session: Session, goal: Goal, viewer: User) -> GoalPage:
     Evidence and the closing reflection are items of their own: each shows only if `viewer` may see it.
     """
     audiences = visible_audiences(session=session, viewer=viewer, owner_id=goal.owner_id)
-    is_owner = viewer.id == goal.owner_id
     steps = steps_of(session=session, goal=goal)
     competencies = list(session.exec(
         select(Competency).join(GoalCompetency, GoalCompetency.competency_id == Competency.id)
@@ -180,17 +179,19 @@ def goal_page(*, session: Session, goal: Goal, viewer: User) -> GoalPage:
             .where(CheckInArtefact.checkin_id.in_(list(views)), Artefact.audience.in_(list(audiences)))
             .order_by(Artefact.occurred_on.desc(), Artefact.id.desc())
         ).all()
+        shown = {a.id for a in visible_among(session=session, viewer=viewer, owner_id=goal.owner_id,
+                                             item_type=ItemType.artefact, items=[a for _, a in evidence])}
         for checkin_id, artefact in evidence:
-            views[checkin_id].artefacts.append(artefact)
+            if artefact.id in shown:
+                views[checkin_id].artefacts.append(artefact)
         step_by_id = {step.id: step for step in steps}
         ticked = session.exec(select(CheckInStep).where(CheckInStep.checkin_id.in_(list(views)))).all()
         for row in ticked:
             if row.step_id in step_by_id:
                 views[row.checkin_id].steps.append(step_by_id[row.step_id])
     reflection = session.get(Reflection, goal.closing_reflection_id) if goal.closing_reflection_id else None
-    if reflection is not None and not is_owner and (
-        reflection.status is not ReflectionStatus.published or reflection.audience not in audiences
-    ):
+    if reflection is not None and not visible_among(session=session, viewer=viewer, owner_id=goal.owner_id,
+                                                     item_type=ItemType.reflection, items=[reflection]):
         reflection = None
     return GoalPage(goal, steps, progress_of(goal=goal, steps=steps), competencies, [views[c.id] for c in checkins], reflection)
 

@@ -27,7 +27,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import approvals, timeline
-from app.services.access import can_see, not_found
+from app.services.access import can_see, not_found, visible_among
 
 
 def default_prompts() -> list[str]:
@@ -197,15 +197,17 @@ class ReflectionLinks:
     competencies: list[Competency]
 
 
-def links_of(*, session: Session, reflection: Reflection) -> ReflectionLinks:
-    """What a reflection is linked to (three queries)."""
+def links_of(*, session: Session, reflection: Reflection, viewer: User) -> ReflectionLinks:
+    """What a reflection is linked to, as far as `viewer` may see it (a constant number of queries)."""
     artefacts = session.exec(select(Artefact).join(ReflectionArtefact, ReflectionArtefact.artefact_id == Artefact.id)
                              .where(ReflectionArtefact.reflection_id == reflection.id).order_by(Artefact.occurred_on.desc())).all()
     goals = session.exec(select(Goal).join(ReflectionGoal, ReflectionGoal.goal_id == Goal.id)
                          .where(ReflectionGoal.reflection_id == reflection.id).order_by(Goal.title)).all()
     competencies = session.exec(select(Competency).join(ReflectionCompetency, ReflectionCompetency.competency_id == Competency.id)
                                 .where(ReflectionCompetency.reflection_id == reflection.id).order_by(Competency.code)).all()
-    return ReflectionLinks(list(artefacts), list(goals), list(competencies))
+    artefacts = visible_among(session=session, viewer=viewer, owner_id=reflection.owner_id, item_type=ItemType.artefact, items=list(artefacts))
+    goals = visible_among(session=session, viewer=viewer, owner_id=reflection.owner_id, item_type=ItemType.goal, items=list(goals))
+    return ReflectionLinks(artefacts, goals, list(competencies))
 
 
 def owned_ids(*, session: Session, owner: User) -> tuple[set[int], set[int]]:
