@@ -11,7 +11,7 @@ from app.auth import TeacherUser, require_user
 from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
-from app.services import ratings
+from app.services import assessments, ratings
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -22,16 +22,16 @@ TextField = Annotated[str, Form(max_length=10_000)]
 @router.get("/students/{student_id}/competencies")
 def list_student_competencies(request: Request, student_id: int, user: TeacherUser, session: SessionDep) -> Response:
     """Every competency available to the student, their latest self-rating beside the latest teacher rating."""
-    student = ratings.student_for_teacher(session=session, teacher=user, student_id=student_id)
-    groups = ratings.teacher_overview(session=session, student=student)
+    student = assessments.student_for_teacher(session=session, teacher=user, student_id=student_id)
+    groups = assessments.teacher_overview(session=session, student=student)
     return render(request, "assessments/list.html", {"student": student, "groups": groups})
 
 
 def _show(request: Request, session, user, student_id: int, competency_id: int, *, data=None,
           status_code: int = 200) -> Response:
-    student = ratings.student_for_teacher(session=session, teacher=user, student_id=student_id)
+    student = assessments.student_for_teacher(session=session, teacher=user, student_id=student_id)
     competency, framework = ratings.competency_for_student(session=session, student=student, competency_id=competency_id)
-    page = ratings.teacher_competency_page(session=session, teacher=user, student=student, competency=competency,
+    page = assessments.teacher_competency_page(session=session, teacher=user, student=student, competency=competency,
                                            framework=framework)
     data = data or ratings.RatingInput()
     return render(request, "assessments/show.html", {"page": page, "data": data, "errors": data.errors},
@@ -53,14 +53,14 @@ def create_teacher_rating(
     artefact_ids: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
     """Rate the student on the competency's scale with a comment and evidence (a new rating every time)."""
-    student = ratings.student_for_teacher(session=session, teacher=user, student_id=student_id)
+    student = assessments.student_for_teacher(session=session, teacher=user, student_id=student_id)
     competency, _framework = ratings.competency_for_student(session=session, student=student, competency_id=competency_id)
     levels = ratings.scale_of(session=session, framework_id=competency.framework_id)
-    data = ratings.parse_teacher_rating(session=session, teacher=user, student=student, competency=competency,
+    data = assessments.parse_teacher_rating(session=session, teacher=user, student=student, competency=competency,
                                         levels=levels, level_id=level_id, comment=comment, artefact_ids=artefact_ids)
     if data.errors:
         return _show(request, session, user, student_id, competency_id, data=data, status_code=422)
-    ratings.create_teacher_rating(session=session, teacher=user, student=student, competency=competency, data=data)
+    assessments.create_teacher_rating(session=session, teacher=user, student=student, competency=competency, data=data)
     session.commit()
     response = RedirectResponse(f"/students/{student_id}/competencies/{competency_id}", status_code=303)
     flash(request, response, _("Your assessment of %(name)s is saved.", name=student.display_name), "success")

@@ -15,6 +15,7 @@ from app.i18n import _, ngettext
 from app.models import CommentKind, User
 from app.services import approvals
 from app.services import feedback as service
+from app.services import feedback_requests
 from app.services import uploads
 from app.templating import render
 
@@ -161,7 +162,7 @@ def new_request(request: Request, user: StudentUser, session: SessionDep, item_t
     item = service.item_visible_to(session=session, viewer=user, item_type=service.parse_item_type(item_type), item_id=item_id)
     if item.owner_id != user.id:
         raise service.not_found()
-    people = service.possible_recipients(session=session, student=user)
+    people = feedback_requests.possible_recipients(session=session, student=user)
     return render(request, "feedback/request_form.html",
                   {"item": item, "people": people, "errors": {}, "question": "", "chosen": set()})
 
@@ -173,11 +174,11 @@ def create_request(
 ) -> Response:
     """Send the request; it waits in each recipient's inbox until they answer or you withdraw it."""
     item = service.item_visible_to(session=session, viewer=user, item_type=service.parse_item_type(item_type), item_id=item_id)
-    sent, errors = service.request_feedback(session=session, student=user, item=item, recipient_ids=set(recipient_ids),
+    sent, errors = feedback_requests.request_feedback(session=session, student=user, item=item, recipient_ids=set(recipient_ids),
                                             question=question)
     if sent is None:
         session.rollback()
-        people = service.possible_recipients(session=session, student=user)
+        people = feedback_requests.possible_recipients(session=session, student=user)
         return render(request, "feedback/request_form.html", {
             "item": item, "people": people, "errors": errors, "question": question, "chosen": set(recipient_ids)},
             status_code=422)
@@ -190,7 +191,7 @@ def create_request(
 @router.post("/feedback/requests/{request_id}/withdraw")
 def withdraw_request(request: Request, request_id: int, user: StudentUser, session: SessionDep) -> Response:
     """Take a request back."""
-    withdrawn = service.withdraw_request(session=session, student=user, request_id=request_id)
+    withdrawn = feedback_requests.withdraw_request(session=session, student=user, request_id=request_id)
     session.commit()
     response = _back_to(service.item_link(withdrawn.item_type, withdrawn.item_id))
     flash(request, response, _("Your request is withdrawn."), "success")
@@ -203,7 +204,7 @@ def withdraw_request(request: Request, request_id: int, user: StudentUser, sessi
 @router.get("/inbox")
 def show_inbox(request: Request, user: TeacherUser, session: SessionDep) -> Response:
     """Feedback requests and comments waiting for this teacher, oldest first."""
-    return render(request, "feedback/inbox.html", {"inbox": service.inbox(session=session, teacher=user),
+    return render(request, "feedback/inbox.html", {"inbox": feedback_requests.inbox(session=session, teacher=user),
                                                     "approvals": approvals.waiting_for(session=session, teacher=user)})
 
 

@@ -64,14 +64,14 @@ def _item_link(approval: ItemApproval) -> str:
 
 def _with_titles(teacher: User):
     """Approvals of the teacher's students' items that still exist, with the student's name and the item's title."""
-    from app.services.feedback import _students_taught_by
+    from app.services.feedback import students_taught_by
 
     return (
         select(ItemApproval, User.display_name, TimelineEntry.title)
         .join(User, User.id == ItemApproval.owner_id)
         .join(TimelineEntry, sa.and_(TimelineEntry.item_type == ItemApproval.item_type,
                                      TimelineEntry.item_id == ItemApproval.item_id))
-        .where(ItemApproval.owner_id.in_(_students_taught_by(teacher.id)))
+        .where(ItemApproval.owner_id.in_(students_taught_by(teacher.id)))
     )
 
 

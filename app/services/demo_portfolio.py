@@ -21,7 +21,7 @@ from app.models import (
     SchoolClass,
     User,
 )
-from app.services import artefacts, feedback, goal_forms, goals, ratings, reflections, uploads
+from app.services import artefacts, assessments, feedback, feedback_requests, goal_forms, goals, ratings, reflections, uploads
 from app.services.bc_competencies import seed_bc_framework
 from app.services.demo_images import write_picture
 
@@ -207,11 +207,11 @@ def _class_feedback(session: Session, users: dict[str, User], c: dict[str, Compe
     def item(kind: ItemType, item_id: int) -> feedback.Item:
         return feedback.item_visible_to(session=session, viewer=teacher, item_type=kind, item_id=item_id)
 
-    feedback.request_feedback(session=session, student=maya, item=item(ItemType.artefact, maya_items["volcano"].id),
+    feedback_requests.request_feedback(session=session, student=maya, item=item(ItemType.artefact, maya_items["volcano"].id),
                               recipient_ids={teacher.id}, question="Are my labels clear enough to read from the back?")
     noah_note = session.exec(select(Artefact).where(Artefact.owner_id == noah.id)).first()
     if noah_note is not None:
-        feedback.request_feedback(session=session, student=noah, item=item(ItemType.artefact, noah_note.id),
+        feedback_requests.request_feedback(session=session, student=noah, item=item(ItemType.artefact, noah_note.id),
                                   recipient_ids={teacher.id}, question="Did I record the results the right way?")
     teacher_comment = feedback.parse_comment(
         kind=CommentKind.teacher, body="Your test table shows real scientific thinking. I like how you changed one thing at a time.",
@@ -226,7 +226,7 @@ def _class_feedback(session: Session, users: dict[str, User], c: dict[str, Compe
 
     def teacher_rates(student: User, code: str, label: str, reason: str) -> None:
         data = ratings.RatingInput(level_id=levels[label].id, reason=reason)
-        ratings.create_teacher_rating(session=session, teacher=teacher, student=student, competency=c[code], data=data)
+        assessments.create_teacher_rating(session=session, teacher=teacher, student=student, competency=c[code], data=data)
 
     teacher_rates(maya, "COM.1", "Proficient", "Clear, well-paced book talk; next, invite questions from the class.")
     teacher_rates(maya, "THK.1", "Extending", "Found the triangle fix and explained it to the group.")
