@@ -200,3 +200,25 @@ def test_inbox_runs_the_same_number_of_queries_for_3_or_15_approvals(client, ses
         return counter.count
 
     assert queries_with(3) == queries_with(15)
+
+
+def test_turning_approval_on_later_queues_what_families_already_see(client, session, new_client):
+    from app.models import Audience, ItemApproval, Role
+    from tests.factories import link_guardian, login, make_class, make_note, make_school, make_user
+
+    school = make_school(session)
+    teacher, student, guardian = (make_user(session, school, role) for role in (Role.teacher, Role.student, Role.guardian))
+    school_class = make_class(session, school, teachers=[teacher], students=[student])
+    link_guardian(session, guardian, student)
+    shared = make_note(session, student, title="Shared before the rule", audience=Audience.family)
+    family = new_client()
+    login(family, guardian)
+    assert family.get(f"/artefacts/{shared.id}").status_code == 200
+    login(client, teacher)
+    response = client.post(f"/classes/{school_class.id}/settings",
+                           data={"family_items_need_approval": "true", "classmates_see_class_items": "true"})
+    assert response.status_code == 303
+    assert family.get(f"/artefacts/{shared.id}").status_code == 404
+    pending = session.exec(select(ItemApproval).where(ItemApproval.item_id == shared.id)).one()
+    assert pending.status.value == "pending"
+    assert "Shared before the rule" in client.get("/inbox").text

@@ -42,6 +42,22 @@ def request_if_needed(
     return approval
 
 
+def queue_existing_family_items(*, session: Session, school_class) -> int:
+    """Ask for approval of the family items the class's students already share and no teacher has decided on."""
+    from app.models import ClassRole, Enrollment, ReflectionStatus, TimelineEntry
+
+    students = select(Enrollment.user_id).where(Enrollment.class_id == school_class.id, Enrollment.role == ClassRole.student)
+    decided = select(ItemApproval.id).where(ItemApproval.item_type == TimelineEntry.item_type,
+                                            ItemApproval.item_id == TimelineEntry.item_id)
+    entries = session.exec(
+        select(TimelineEntry).where(TimelineEntry.owner_id.in_(students), TimelineEntry.audience == Audience.family,
+                                    TimelineEntry.kind != ReflectionStatus.draft.value, ~decided.exists())
+    ).all()
+    for entry in entries:
+        session.add(ItemApproval(item_type=entry.item_type, item_id=entry.item_id, owner_id=entry.owner_id))
+    return len(entries)
+
+
 # --- the teacher's side ------------------------------------------------------------------------
 
 

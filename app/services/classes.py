@@ -231,6 +231,13 @@ def save_settings(
         session.delete(session.get(ClassFramework, (school_class.id, framework_id)))
     for framework_id in chosen - current:
         session.add(ClassFramework(class_id=school_class.id, framework_id=framework_id))
+    turning_on_approval = bool(flags.get("family_items_need_approval")) and not school_class.family_items_need_approval
     for name in SETTING_NAMES:
         setattr(school_class, name, bool(flags.get(name)))
     session.add(school_class)
+    if turning_on_approval:
+        # Otherwise the students' family items shared so far would vanish for families with nothing to approve.
+        from app.services.approvals import queue_existing_family_items
+
+        session.flush()
+        queue_existing_family_items(session=session, school_class=school_class)
