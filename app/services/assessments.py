@@ -24,11 +24,11 @@ from app.services.charts import ChartSeries, growth_chart_svg
 from app.services.competency_picker import CompetencyOption, available_competencies
 from app.services.ratings import (
     EVIDENCE_CHOICES,
-    MAX_REASON,
     LatestRating,
     RatingDifference,
     RatingInput,
     RatingView,
+    check_rating,
     difference,
     growth_series,
     latest_of,
@@ -65,21 +65,12 @@ def parse_teacher_rating(
 ) -> RatingInput:
     """Check a teacher assessment: a level of this competency's own scale, a comment, and evidence from the
     student's artefacts the teacher may see (other ids are dropped)."""
-    data = RatingInput(reason=comment.strip())
-    errors = data.errors
-    if competency.archived:
-        errors["form"] = _("This competency has been archived, so it can't be rated any more.")
-    allowed_levels = {level.id for level in levels}
-    if not level_id.strip():
-        errors["level_id"] = _("Choose the level that fits this student's work best.")
-    elif not level_id.strip().isdigit() or int(level_id) not in allowed_levels:
-        errors["level_id"] = _("Choose one of the levels of this competency's scale.")
-    else:
-        data.level_id = int(level_id)
-    if not data.reason:
-        errors["comment"] = _("Write a comment: what you saw, and what would take them to the next level.")
-    elif len(data.reason) > MAX_REASON:
-        errors["comment"] = _("Keep your comment under %(max)s characters (it has %(n)s).", max=MAX_REASON, n=len(data.reason))
+    data = check_rating(
+        competency=competency, levels=levels, level_id=level_id, text=comment, text_field="comment",
+        no_level=_("Choose the level that fits this student's work best."),
+        no_text=_("Write a comment: what you saw, and what would take them to the next level."),
+        text_too_long=lambda limit, n: _("Keep your comment under %(max)s characters (it has %(n)s).", max=limit, n=n),
+    )
     wanted = {int(v) for v in artefact_ids if v.isdigit()}
     data.artefact_ids = _visible_evidence(session=session, viewer=teacher, student=student, wanted=wanted)
     return data

@@ -6,6 +6,7 @@ Teachers' ratings (source=teacher) live in the same table and are drawn beside t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -69,27 +70,40 @@ class RatingInput:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def parse_rating(
-    *, session: Session, student: User, competency: Competency, levels: list[ProficiencyLevel],
-    level_id: str, reason: str, artefact_ids: list[str],
+def check_rating(
+    *, competency: Competency, levels: list[ProficiencyLevel], level_id: str, text: str, text_field: str,
+    no_level: str, no_text: str, text_too_long: Callable[[int, int], str],
 ) -> RatingInput:
-    """Check a self-assessment: a level of this competency's own scale, a reason, and the student's own evidence
-    (ids of anyone else's artefacts are dropped)."""
-    data = RatingInput(reason=reason.strip())
+    """Check a rating form's level (one of this competency's own scale) and its words; the messages are the caller's,
+    since a student and a teacher are spoken to differently."""
+    data = RatingInput(reason=text.strip())
     errors = data.errors
     if competency.archived:
         errors["form"] = _("This competency has been archived, so it can't be rated any more.")
-    allowed_levels = {level.id for level in levels}
     if not level_id.strip():
-        errors["level_id"] = _("Choose the level that fits you best.")
-    elif not level_id.strip().isdigit() or int(level_id) not in allowed_levels:
+        errors["level_id"] = no_level
+    elif not level_id.strip().isdigit() or int(level_id) not in {level.id for level in levels}:
         errors["level_id"] = _("Choose one of the levels of this competency's scale.")
     else:
         data.level_id = int(level_id)
     if not data.reason:
-        errors["reason"] = _("Say why you chose this level, in a sentence or two.")
+        errors[text_field] = no_text
     elif len(data.reason) > MAX_REASON:
-        errors["reason"] = _("Keep your reason under %(max)s characters (it has %(n)s).", max=MAX_REASON, n=len(data.reason))
+        errors[text_field] = text_too_long(MAX_REASON, len(data.reason))
+    return data
+
+
+def parse_rating(
+    *, session: Session, student: User, competency: Competency, levels: list[ProficiencyLevel],
+    level_id: str, reason: str, artefact_ids: list[str],
+) -> RatingInput:
+    """Check a self-assessment: a level, a reason, and the student's own evidence (anyone else's ids are dropped)."""
+    data = check_rating(
+        competency=competency, levels=levels, level_id=level_id, text=reason, text_field="reason",
+        no_level=_("Choose the level that fits you best."),
+        no_text=_("Say why you chose this level, in a sentence or two."),
+        text_too_long=lambda limit, n: _("Keep your reason under %(max)s characters (it has %(n)s).", max=limit, n=n),
+    )
     wanted = {int(v) for v in artefact_ids if v.isdigit()}
     if wanted:
         data.artefact_ids = set(session.exec(
