@@ -133,8 +133,10 @@ class PasswordChangeRequired(Exception):
 def _apply_context(request: Request, user: User | None) -> None:
     settings: Settings = request.app.state.settings
     request.state.user = user
+    # A signed-in user's saved choice wins; a visitor's choice lives in a cookie (the switcher in the footer).
+    cookie_locale = request.cookies.get(i18n.LOCALE_COOKIE)
     locale = i18n.choose_locale(
-        user_locale=user.locale if user else None,
+        user_locale=(user.locale if user else None) or cookie_locale,
         accept_language=request.headers.get("accept-language"),
         available=i18n.available_locales(),
         default=settings.default_locale,

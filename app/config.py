@@ -17,6 +17,12 @@ class Environment(str, Enum):
     production = "production"
 
 
+class SmtpSecurity(str, Enum):
+    none = "none"
+    starttls = "starttls"
+    tls = "tls"
+
+
 class Settings(BaseSettings):
     """Every setting Folio reads; each field is documented in README.md (a test checks)."""
 
@@ -58,6 +64,21 @@ class Settings(BaseSettings):
     )
     login_window_minutes: int = Field(15, ge=1, description="Length of the sign-in throttling window.")
     default_locale: str = Field("en", description="Language used when neither the user nor the browser picks one.")
+    timezone: str = Field(
+        "UTC", description="The school's time zone (e.g. America/Vancouver): conference times are entered and shown in it."
+    )
+    invitation_days: int = Field(14, ge=1, le=365, description="Days a family invitation code stays valid.")
+    share_link_days: int = Field(
+        30, ge=1, le=365, description="Longest (and default) lifetime, in days, of a showcase's secret link; students may pick shorter."
+    )
+    smtp_host: str = Field("", description="Mail server for digests and notification emails; empty means no email is sent.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="Mail server port.")
+    smtp_security: SmtpSecurity = Field(
+        SmtpSecurity.starttls, description="none, starttls (upgrade after connecting) or tls (TLS from the start, port 465)."
+    )
+    smtp_username: str = Field("", description="Mail server user name; empty means no login.")
+    smtp_password: str = Field("", description="Mail server password.")
+    mail_from: str = Field("Folio <folio@localhost>", description="The From address of every email Folio sends.")
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> "Settings":
@@ -78,6 +99,10 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'folio.db'}"
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host)
 
     @property
     def max_upload_bytes(self) -> int:

@@ -12,6 +12,7 @@ from babel.support import NullTranslations, Translations
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 SOURCE_LOCALE = "en"
+LOCALE_COOKIE = "folio_lang"
 
 _current_locale: ContextVar[str] = ContextVar("folio_locale", default=SOURCE_LOCALE)
 

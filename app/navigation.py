@@ -31,9 +31,12 @@ def nav_items(user: User | None) -> list[NavItem]:
             NavItem("/reflections", _("Reflections")),
             NavItem("/goals", _("Goals")),
             NavItem("/competencies", _("Competencies")),
+            NavItem("/showcases", _("Showcases")),
         ]
     if user.role is Role.teacher:
-        items.append(NavItem("/inbox", _("Inbox")))
+        items += [NavItem("/inbox", _("Inbox")), NavItem("/conferences", _("Conferences"))]
+    if user.role is Role.guardian:
+        items.append(NavItem("/conferences", _("Conferences")))
     if user.role is Role.admin:
         items += [NavItem("/admin/people", _("People")), NavItem("/admin/frameworks", _("Frameworks"))]
     items.append(NavItem("/account", _("Account")))

@@ -68,6 +68,7 @@ def build_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         static_url=static_url,
         htmx_file=HTMX_FILE,
         language_name=i18n.language_name,
+        available_locales=i18n.available_locales,
         nav_items=navigation.nav_items,
         role_label=labels.role_label,
         role_count_label=labels.role_count_label,

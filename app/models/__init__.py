@@ -16,6 +16,7 @@ from app.models.feedback import (
     NotificationKind,
     RequestStatus,
 )
+from app.models.family import DigestFrequency, DigestLog, FamilyInvitation
 from app.models.goals import CheckIn, CheckInArtefact, CheckInStep, Goal, GoalCompetency, GoalStatus, GoalStep
 from app.models.people import ClassRole, Enrollment, GuardianLink, Role, School, SchoolClass, User
 from app.models.reflections import (
@@ -24,6 +25,17 @@ from app.models.reflections import (
     ReflectionCompetency,
     ReflectionGoal,
     ReflectionStatus,
+)
+from app.models.showcases import (
+    ConferenceInvite,
+    ConferenceResponse,
+    ConferenceSlot,
+    ResponseSource,
+    ShareLink,
+    ShareLinkView,
+    Showcase,
+    ShowcaseItem,
+    ShowcaseItemType,
 )
 from app.models.timeline import ItemType, TimelineEntry
 
@@ -35,5 +47,8 @@ __all__ = [
     "CompetencyRating", "Enrollment", "Framework", "Goal", "GoalCompetency", "GoalStatus", "GoalStep",
     "GuardianLink", "ItemType", "LoginFailure", "MediaKind", "ProficiencyLevel", "RatingArtefact",
     "RatingSource", "Reflection", "ReflectionArtefact", "ReflectionCompetency", "ReflectionGoal",
-    "ReflectionStatus", "Role", "School", "SchoolClass", "Tag", "TimelineEntry", "User", "UserSession",
+    "ReflectionStatus", "Role",
+    "DigestFrequency", "DigestLog", "FamilyInvitation",
+    "ConferenceInvite", "ConferenceResponse", "ConferenceSlot", "ResponseSource", "ShareLink", "ShareLinkView",
+    "Showcase", "ShowcaseItem", "ShowcaseItemType", "School", "SchoolClass", "Tag", "TimelineEntry", "User", "UserSession",
 ]

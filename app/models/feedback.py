@@ -93,6 +93,9 @@ class NotificationKind(str, Enum):
     item_returned = "item_returned"
     comment_reported = "comment_reported"
     comment_pending = "comment_pending"
+    guardian_linked = "guardian_linked"
+    conference_booked = "conference_booked"
+    family_response = "family_response"
 
 
 class Notification(SQLModel, table=True):
@@ -108,6 +111,8 @@ class Notification(SQLModel, table=True):
     link: str = Field(default="", max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
     read_at: datetime | None = Field(default=None)
+    # When it went out by email (users who chose email); `folio send-digests` sends those still None.
+    emailed_at: datetime | None = Field(default=None)
 
 
 class ApprovalStatus(str, Enum):

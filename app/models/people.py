@@ -60,6 +60,10 @@ class User(UserBase, table=True):
     last_login_at: datetime | None = Field(default=None)
     # Bytes of uploads this user owns, kept with each upload and delete so the quota check is one read.
     storage_used_bytes: int = Field(default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"})
+    # Guardians: how often the family digest comes (weekly, daily or off; see app.models.family.DigestFrequency).
+    digest_frequency: str = Field(default="weekly", max_length=10, sa_column_kwargs={"server_default": "weekly"})
+    # Everyone: also send each notification by email (needs an email address and SMTP settings).
+    email_notifications: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
     enrollments: list["Enrollment"] = Relationship(back_populates="user", cascade_delete=True)
 
@@ -82,6 +86,8 @@ class SchoolClass(SQLModel, table=True):
     classmates_see_class_items: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     peer_comments_need_approval: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     family_items_need_approval: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Whether students may make secret links to their showcases (anyone with the link can see it).
+    secret_links_allowed: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     created_at: datetime = Field(default_factory=utcnow)
 
     enrollments: list["Enrollment"] = Relationship(back_populates="school_class", cascade_delete=True)

@@ -4,8 +4,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from app.routes import (
-    account, admin, approvals, artefacts, assessments, auth, class_views, classes, competencies, feedback, frameworks, goals, homes,
-    notifications, public, reflections,
+    account, admin, approvals, artefacts, assessments, auth, class_views, classes, competencies, conferences, digests, family,
+    feedback, frameworks, goals, homes, invitations, notifications, presentations, public, reflections, shared, showcases,
 )
 
 ROUTERS = [
@@ -14,11 +14,18 @@ ROUTERS = [
     notifications.router,
     assessments.router, class_views.router,
     feedback.router, approvals.router,
+    invitations.router, family.router, digests.router,
+    showcases.router, shared.router, presentations.router, conferences.router,
 ]
 
 # Paths that answer without a signed-in user; tests/test_route_guard.py proves every other one
 # redirects to the sign-in page. Adding a path here is a decision to review.
-PUBLIC_PATHS = frozenset({"/", "/login", "/healthz", "/static"})
+# /invite: a family member redeems an invitation code (creating an account or linking one);
+# /language: anyone may pick the language of the pages; /s/...: a showcase's secret link, read-only.
+PUBLIC_PATHS = frozenset({
+    "/", "/login", "/healthz", "/static", "/invite", "/language",
+    "/s/{token}", "/s/{token}/files/{artefact_id}/{variant}",
+})
 
 
 class PublicStaticFiles(StaticFiles):

@@ -1,10 +1,13 @@
 """Pages anyone may reach: the front door and the health check."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from app.auth import MaybeUser
-from app.db import database_is_reachable
+from app.db import SessionDep, database_is_reachable
+from app.i18n import LOCALE_COOKIE, available_locales
 from app.navigation import home_path
 
 router = APIRouter()
@@ -22,3 +25,23 @@ def healthz(request: Request) -> JSONResponse:
     if database_is_reachable(request.app.state.engine):
         return JSONResponse({"status": "ok"})
     return JSONResponse({"status": "unavailable", "reason": "database"}, status_code=503)
+
+
+@router.post("/language")
+def choose_language(
+    request: Request, user: MaybeUser, session: SessionDep,
+    locale: Annotated[str, Form(max_length=16)] = "", next: Annotated[str, Form(max_length=2000)] = "/",
+) -> RedirectResponse:
+    """Switch the pages' language: saved on the account when signed in, and in a cookie for everyone."""
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    if locale not in available_locales():
+        return response
+    if user is not None:
+        user.locale = locale
+        session.add(user)
+        session.commit()
+    settings = request.app.state.settings
+    response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
+                        secure=settings.secure_cookies, path="/")
+    return response

@@ -1,0 +1,5 @@
+"""(being written; public: listed in PUBLIC_PATHS)"""
+
+from fastapi import APIRouter
+
+router = APIRouter()
