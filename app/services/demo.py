@@ -12,6 +12,7 @@ from app.models import ClassRole, GuardianLink, Role, School, SchoolClass, User
 from app.services.accounts import create_user
 from app.services.classes import enroll, new_join_code
 from app.services.demo_portfolio import seed_portfolios
+from app.services.demo_showcase import seed_showcase
 
 DEMO_SCHOOL = "Riverside School"
 DEMO_PASSWORD = "folio-demo"
@@ -96,6 +97,7 @@ def seed_demo(*, session: Session, only_if_empty: bool, upload_dir: Path) -> See
             session.add(GuardianLink(guardian_id=guardian.id, student_id=students[child].id))
     session.flush()
     seed_portfolios(session=session, school=school, upload_dir=upload_dir)
+    seed_showcase(session=session, school_id=school.id)
     session.commit()
     return SeedOutcome(True, True, f"Seeded {DEMO_SCHOOL}: 1 admin, 2 teachers, 2 classes of 8 students, 3 families, "
-                                   "BC Core Competencies, and Maya's portfolio.")
+                                   "BC Core Competencies, Maya's portfolio and her conference showcase.")
