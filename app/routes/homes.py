@@ -7,7 +7,7 @@ from app.auth import AdminUser, CurrentUser, GuardianUser, StudentUser, TeacherU
 from app.db import SessionDep
 from app.models import ClassRole
 from app.navigation import home_path
-from app.services import people, student_panels, timeline
+from app.services import conferences, family, people, student_panels, timeline
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -41,9 +41,10 @@ def teacher_home(request: Request, user: TeacherUser, session: SessionDep) -> Re
 
 @router.get("/family")
 def family_home(request: Request, user: GuardianUser, session: SessionDep) -> Response:
-    """A guardian's home: their children and the children's classes."""
-    children = people.children_of(session=session, guardian=user)
-    return render(request, "home/family.html", {"children": children})
+    """A guardian's home: each child's classes and what they shared lately (a constant number of queries)."""
+    children = family.family_home(session=session, guardian=user)
+    slots = conferences.upcoming_for_guardian(session=session, guardian=user)
+    return render(request, "home/family.html", {"children": children, "conference_slots": slots})
 
 
 @router.get("/admin")

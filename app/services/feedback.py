@@ -36,7 +36,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import goals as goal_service
-from app.services.access import not_found, visible_audiences
+from app.services.access import family_approval_required, not_found, visible_audiences
 from app.services.artefacts import ArtefactInput, artefact_visible_to, create_file_artefacts
 from app.services.goal_forms import MAX_TITLE, GoalData
 from app.services.notifications import notify
@@ -297,6 +297,9 @@ def add_comment(*, session: Session, author: User, item: Item, data: CommentInpu
         return None
     status = CommentStatus.visible
     if kind is CommentKind.peer and peer_approval_needed(session=session, author_id=author.id, owner_id=item.owner_id):
+        status = CommentStatus.pending
+    elif kind is CommentKind.family and family_approval_required(session=session, student_id=item.owner_id):
+        # Where the class holds family items for approval, a family's comments wait for a teacher too.
         status = CommentStatus.pending
     comment = Comment(item_type=item.type, item_id=item.id, owner_id=item.owner_id, author_id=author.id,
                       parent_id=data.parent_id, kind=kind, body=data.body, noticed=data.noticed, wonder=data.wonder,
