@@ -95,6 +95,8 @@ class NotificationKind(str, Enum):
     comment_pending = "comment_pending"
     guardian_linked = "guardian_linked"
     conference_booked = "conference_booked"
+    conference_changed = "conference_changed"
+    conference_cancelled = "conference_cancelled"  # 20 characters: the column's limit
     family_response = "family_response"
 
 

@@ -30,14 +30,29 @@ def message(notification: Notification) -> str:
         NotificationKind.comment_reported: _("A comment on “%(title)s” was reported and is hidden until you review it."),
         NotificationKind.comment_pending: _("%(name)s commented on “%(title)s”; it waits for your approval."),
         NotificationKind.guardian_linked: _("%(name)s can now follow what you share with your family."),
-        NotificationKind.conference_booked: _("A conference for %(name)s is booked: %(title)s."),
+        NotificationKind.conference_booked: _("A conference for %(name)s is booked: %(when)s."),
+        NotificationKind.conference_changed: _("The conference for %(name)s has moved to %(when)s."),
+        NotificationKind.conference_cancelled: _("The conference for %(name)s on %(when)s is cancelled."),
         NotificationKind.family_response: _("%(name)s responded to your showcase “%(title)s”."),
     }
     values = {"name": "", "title": "", **(notification.params or {})}
+    values["when"] = _conference_time(values)
     try:
         return texts[notification.kind] % values
     except (KeyError, ValueError):
         return texts[notification.kind]
+
+
+def _conference_time(params: dict) -> str:
+    # Stored as an instant and a zone, so each reader sees the time in their own language.
+    from datetime import datetime
+
+    from app.services.conferences import format_when
+
+    try:
+        return format_when(datetime.fromisoformat(params["starts_at"]), params.get("tz", "UTC"))
+    except (KeyError, ValueError):
+        return params.get("title", "")
 
 
 def unread_count(*, session: Session, user: User) -> int:
