@@ -1,4 +1,4 @@
-"""The `folio` command: migrate, seed-demo, create-admin, serve."""
+"""The `folio` command: migrate, seed-demo, create-admin, send-digests, serve."""
 
 from __future__ import annotations
 
@@ -72,6 +72,26 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_send_digests(settings: Settings, _args: argparse.Namespace) -> int:
+    from app.services.digests import send_due
+    from app.services.email_notifications import send_pending
+
+    if not settings.email_enabled:
+        print("Email is not configured: set FOLIO_SMTP_HOST (and the other FOLIO_SMTP_* settings) to send digests.",
+              file=sys.stderr)
+        return 2
+    engine = make_engine(settings)
+    with Session(engine) as session:
+        digests = send_due(session=session, settings=settings)
+        emails = send_pending(session=session, settings=settings)
+    engine.dispose()
+    print(f"Digests: {digests.sent} sent, {digests.empty} with nothing new, {digests.not_due} not due yet, "
+          f"{digests.skipped} skipped, {digests.failed} failed. "
+          f"Notification emails: {emails.sent} sent, {emails.failed} failed.")
+    # Failed ones are retried next run; a non-zero code lets cron or a monitor notice.
+    return 1 if digests.failed or emails.failed else 0
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -101,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     secret.add_argument("--password", help="avoid: it stays in shell history; prefer the prompt")
     secret.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     admin.set_defaults(func=cmd_create_admin)
+
+    commands.add_parser(
+        "send-digests", help="email the family digests that are due and pending notification emails (run it hourly)"
+    ).set_defaults(func=cmd_send_digests)
 
     serve = commands.add_parser("serve", help="serve Folio over HTTP")
     serve.add_argument("--host")

@@ -1,4 +1,4 @@
-"""A user's own account: language and password."""
+"""A user's own account: language, email and updates, and password."""
 
 from typing import Annotated
 
@@ -10,16 +10,34 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _, available_locales
 from app.navigation import home_path
-from app.services import accounts
+from app.models import Role, User
+from app.services import accounts, digests
+from app.services import email_notifications as email_notifications_service
 from app.templating import render
 
 router = APIRouter(prefix="/account", dependencies=[Depends(require_user)])
 
 
+def _page(request: Request, user: User, *, errors: dict[str, str] | None = None, values: dict | None = None,
+          status_code: int = 200) -> Response:
+    """The account page, with the email form filled from `values` (what was posted) or the saved settings."""
+    saved = {"email": user.email or "", "email_notifications": user.email_notifications,
+             "digest_frequency": user.digest_frequency}
+    context = {
+        "locales": available_locales(),
+        "errors": errors or {},
+        "values": {**saved, **(values or {})},
+        "email_enabled": request.app.state.settings.email_enabled,
+        "is_guardian": user.role is Role.guardian,
+        "frequencies": digests.frequency_options(),
+    }
+    return render(request, "account/show.html", context, status_code=status_code)
+
+
 @router.get("")
 def show_account(request: Request, user: CurrentUser) -> Response:
-    """The account page: who you are, your language, a link to change your password."""
-    return render(request, "account/show.html", {"locales": available_locales(), "errors": {}})
+    """The account page: who you are, your language, email and updates, a link to change your password."""
+    return _page(request, user)
 
 
 @router.post("/language")
@@ -29,12 +47,39 @@ def update_language(
     """Remember the language the user chose ("" means: follow the browser)."""
     if locale and locale not in available_locales():
         errors = {"locale": _("Choose one of the languages in the list.")}
-        return render(request, "account/show.html", {"locales": available_locales(), "errors": errors}, status_code=422)
+        return _page(request, user, errors=errors, status_code=422)
     user.locale = locale or None
     session.add(user)
     session.commit()
     response = RedirectResponse("/account", status_code=303)
     flash(request, response, _("Your language setting is saved."), "success")
+    return response
+
+
+@router.post("/notifications")
+def update_notifications(
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=1000)] = "",
+    email_notifications: Annotated[str, Form(max_length=10)] = "",
+    digest_frequency: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Save the email address, "email me my notifications" and (guardians) how often the family digest comes."""
+    wanted = bool(email_notifications)
+    errors = email_notifications_service.update_email_settings(
+        session=session, user=user, email=email, email_notifications=wanted,
+        digest_frequency=digest_frequency if user.role is Role.guardian else None,
+    )
+    if errors:
+        session.rollback()
+        values = {"email": email.strip(), "email_notifications": wanted}
+        if user.role is Role.guardian:
+            values["digest_frequency"] = digest_frequency
+        return _page(request, user, errors=errors, values=values, status_code=422)
+    session.commit()
+    response = RedirectResponse("/account", status_code=303)
+    flash(request, response, _("Your email settings are saved."), "success")
     return response
 
 

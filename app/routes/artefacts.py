@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlmodel import select
 
 from app.auth import CurrentUser, StudentUser, require_user
 from app.db import SessionDep
+from app.file_responses import artefact_file_response
 from app.flash import flash
 from app.i18n import _, ngettext
-from app.models import Artefact, ArtefactKind, MediaKind
+from app.models import Artefact, ArtefactKind
 from app.pagination import paginate
 from app.services import artefacts as service
 from app.services import uploads
 from app.services.competency_picker import allowed_ids, available_competencies
-from app.services.filetypes import allowed_description, download_name
+from app.services.filetypes import allowed_description
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
 KINDS = {"file": ArtefactKind.file, "note": ArtefactKind.note, "link": ArtefactKind.link}
-FILE_VARIANTS = ("original", "small", "large")
 
 
 def _wants_json(request: Request) -> bool:
@@ -241,20 +240,5 @@ def delete_artefact(request: Request, artefact_id: int, user: StudentUser, sessi
 def serve_file(request: Request, artefact_id: int, variant: str, user: CurrentUser, session: SessionDep) -> Response:
     """A stored file, only for those who may see its artefact; range requests let audio and video seek."""
     artefact = service.artefact_visible_to(session=session, viewer=user, artefact_id=artefact_id)
-    if artefact.kind is not ArtefactKind.file or variant not in FILE_VARIANTS:
-        raise service.not_found()
-    upload_dir: Path = request.app.state.settings.upload_dir
-    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"}
-    if variant == "original":
-        path = uploads.file_path(upload_dir=upload_dir, stored_name=artefact.stored_name)
-        inline = service.is_viewable_inline(artefact)
-        # The name keeps the sniffed type's extension: "evil.bat" that is really text downloads as "evil.txt".
-        name = download_name(artefact.original_name or path.name, path.suffix.lstrip("."))
-        return FileResponse(path, media_type=artefact.content_type, filename=name,
-                            content_disposition_type="inline" if inline else "attachment", headers=headers)
-    name = artefact.thumb_small if variant == "small" else artefact.thumb_large
-    if artefact.media_kind is not MediaKind.image or not name:
-        raise service.not_found()
-    path = uploads.file_path(upload_dir=upload_dir, stored_name=name)
-    return FileResponse(path, media_type="image/webp", headers=headers, content_disposition_type="inline",
-                        filename=f"{Path(artefact.original_name or 'image').stem}.webp")
+    return artefact_file_response(artefact=artefact, variant=variant, upload_dir=request.app.state.settings.upload_dir,
+                                  cache_control="private, max-age=3600")

@@ -214,13 +214,15 @@ def update_settings(
     classmates_see_class_items: Annotated[bool, Form()] = False,
     peer_comments_need_approval: Annotated[bool, Form()] = False,
     family_items_need_approval: Annotated[bool, Form()] = False,
+    secret_links_allowed: Annotated[bool, Form()] = False,
 ) -> Response:
     """Save the settings (unchecked boxes are not sent, so they mean "off")."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
     frameworks, _used = classes.framework_choices(session=session, school_class=school_class)
     flags = {"classmates_see_class_items": classmates_see_class_items,
              "peer_comments_need_approval": peer_comments_need_approval,
-             "family_items_need_approval": family_items_need_approval}
+             "family_items_need_approval": family_items_need_approval,
+             "secret_links_allowed": secret_links_allowed}
     classes.save_settings(session=session, school_class=school_class, framework_ids=set(framework_ids),
                           allowed_framework_ids={f.id for f in frameworks}, flags=flags)
     session.commit()

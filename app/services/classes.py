@@ -201,7 +201,9 @@ def join_with_code(*, session: Session, student: User, code: str) -> tuple[JoinO
 
 # --- class settings ----------------------------------------------------------------------------------
 
-SETTING_NAMES = ("classmates_see_class_items", "peer_comments_need_approval", "family_items_need_approval")
+SETTING_NAMES = (
+    "classmates_see_class_items", "peer_comments_need_approval", "family_items_need_approval", "secret_links_allowed",
+)
 
 
 def framework_choices(*, session: Session, school_class: SchoolClass) -> tuple[list, set[int]]:
@@ -220,7 +222,7 @@ def save_settings(
     *, session: Session, school_class: SchoolClass, framework_ids: set[int], allowed_framework_ids: set[int],
     flags: dict[str, bool],
 ) -> None:
-    """Save which frameworks the class uses and its three switches.
+    """Save which frameworks the class uses and its switches (SETTING_NAMES).
 
     Only the school's live frameworks are offered; links to an archived framework are left alone."""
     from app.models import ClassFramework

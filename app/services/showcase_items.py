@@ -25,9 +25,17 @@ from app.services.access import not_found, visible_among, visible_audiences
 from app.services.ratings import latest_ratings
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: anything larger can't exist
+
+
+def valid_id(value: int) -> bool:
+    """True for a number that could be a row id (a larger one would make PostgreSQL fail, not find nothing)."""
+    return 0 < value <= MAX_ID
+
+
 def showcase_visible_to(*, session: Session, viewer: User, showcase_id: int) -> Showcase:
     """A showcase `viewer` may open (signed in), or 404."""
-    showcase = session.get(Showcase, showcase_id)
+    showcase = session.get(Showcase, showcase_id) if valid_id(showcase_id) else None
     if showcase is None or not can_see_showcase(session=session, viewer=viewer, showcase=showcase):
         raise not_found()
     return showcase
@@ -42,7 +50,7 @@ def can_see_showcase(*, session: Session, viewer: User, showcase: Showcase) -> b
 
 def showcase_of_owner(*, session: Session, owner: User, showcase_id: int) -> Showcase:
     """One of `owner`'s own showcases (for editing), or 404."""
-    showcase = session.get(Showcase, showcase_id)
+    showcase = session.get(Showcase, showcase_id) if valid_id(showcase_id) else None
     if showcase is None or showcase.owner_id != owner.id:
         raise not_found()
     return showcase
@@ -78,6 +86,17 @@ class ResolvedItem:
     entry: ShowcaseItem
     kind: ShowcaseItemType
     obj: Artefact | Reflection | GoalSummary | CompetencySummary
+    audio: Artefact | None = None  # a spoken reflection's recording, when this viewer may hear it
+
+    @property
+    def audience(self) -> Audience | None:
+        """The item's own audience (competency summaries have none: they show to all who see the showcase)."""
+        obj = self.obj
+        if isinstance(obj, GoalSummary):
+            return obj.goal.audience
+        if isinstance(obj, CompetencySummary):
+            return None
+        return obj.audience
 
     @property
     def title(self) -> str:
@@ -163,6 +182,9 @@ def resolve_items(
                 scales[framework.id],
             )
 
+    audio = _recordings(session=session, owner_id=owner_id, viewer=viewer, is_owner=is_owner,
+                        reflections=list(reflections.values()))
+
     resolved: list[ResolvedItem] = []
     for entry in entries:
         obj: object | None
@@ -176,8 +198,23 @@ def resolve_items(
         else:
             obj = summaries.get(entry.item_id)
         if obj is not None:
-            resolved.append(ResolvedItem(entry, entry.item_type, obj))
+            recording = audio.get(obj.audio_artefact_id) if isinstance(obj, Reflection) and obj.audio_artefact_id else None
+            resolved.append(ResolvedItem(entry, entry.item_type, obj, recording))
     return resolved
+
+
+def _recordings(
+    *, session: Session, owner_id: int, viewer: User | None, is_owner: bool, reflections: list[Reflection]
+) -> dict[int, Artefact]:
+    """The recordings of spoken reflections, by artefact id: all of them for the owner and a secret link (the
+    reflection is in the showcase), only those a signed-in viewer may hear on their own otherwise."""
+    wanted = [r.audio_artefact_id for r in reflections if r.audio_artefact_id]
+    if not wanted:
+        return {}
+    found = list(session.exec(select(Artefact).where(Artefact.id.in_(wanted), Artefact.owner_id == owner_id)).all())
+    if viewer is not None and not is_owner:
+        found = visible_among(session=session, viewer=viewer, owner_id=owner_id, item_type=ItemType.artefact, items=found)
+    return {artefact.id: artefact for artefact in found}
 
 
 def showcases_visible_to(*, session: Session, viewer: User, owner_id: int) -> list[Showcase]:
