@@ -28,7 +28,7 @@ translations: $(VENV)/.installed
 
 messages: $(VENV)/.installed
 	$(BIN)/pybabel -q extract -F app/translations/babel.cfg -o app/translations/messages.pot \
-		--project=Folio --version=0.1 --no-location --sort-output .
+		--project=Folio --version=0.1 --no-location --sort-output --ignore-dirs=".* __pycache__" .
 	$(BIN)/pybabel -q update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 
 migrate: install

@@ -105,6 +105,8 @@ def page(browser, live_server):
 def axe_scan(page) -> None:
     """Run axe-core on the current page; fail on any serious or critical violation."""
     # page.evaluate runs through the DevTools protocol, so the page's CSP (rightly) doesn't block it.
+    # Let CSS animations (a slide fading in) finish, or axe measures contrast half-way through a fade.
+    page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished.catch(() => null)))")
     page.evaluate(AXE_SOURCE)
     results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     bad = [
