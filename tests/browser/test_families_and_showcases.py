@@ -164,3 +164,56 @@ def test_demo_family_sees_the_feed_the_showcase_and_the_conference(browser, live
     axe_scan(page)
     context.close()
     assert problems == []
+
+
+def test_secret_link_conference_booking_and_family_settings_pages(browser, live_server):
+    # Maya makes a secret link; a visitor with no account opens it.
+    context, page, problems = sign_in(browser, live_server, "student")
+    page.get_by_role("link", name="Showcases").click()
+    page.get_by_role("link", name="My term so far").click()
+    page.get_by_role("button", name="Make a secret link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your secret link")
+    axe_scan(page)
+    url = page.locator("#secret-link").input_value()
+    page.goto("/account")
+    page.get_by_role("link", name="Who in your family can see your work").click()
+    expect(page.get_by_role("link", name="Remove Li Chen")).to_be_visible()
+    axe_scan(page)
+    context.close()
+    assert problems == []
+
+    visitor = browser.new_context()
+    shared = visitor.new_page()
+    shared.goto(url)
+    expect(shared.get_by_role("heading", level=1)).to_have_text("My term so far")
+    expect(shared.get_by_role("navigation")).to_have_count(0)  # nothing else of Folio is reachable from here
+    axe_scan(shared)
+    visitor.close()
+
+    # Ms Shah books Noah's conference with his family invited.
+    context, page, problems = sign_in(browser, live_server, "teacher")
+    page.get_by_role("link", name="Conferences").click()
+    axe_scan(page)
+    page.goto("/teacher")
+    page.get_by_role("link", name="Grade 5 Maple").first.click()
+    page.get_by_role("link", name="Conferences").last.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Conferences for Grade 5 Maple")
+    axe_scan(page)
+    page.get_by_role("link", name="Schedule a conference for Noah Williams").click()
+    page.get_by_label("Date").fill("2031-03-12")
+    page.get_by_label("Start time").fill("16:40")
+    page.get_by_label("Where (optional)").fill("Library")
+    expect(page.get_by_label("Grace Williams")).to_be_checked()
+    axe_scan(page)
+    page.get_by_role("button", name="Book the conference").click()
+    expect(page.get_by_text("Library").first).to_be_visible()
+    context.close()
+    assert problems == []
+
+    context, page, problems = sign_in(browser, live_server, "family2")
+    expect(page.get_by_text("Library")).to_be_visible()
+    page.get_by_role("link", name="Account").click()
+    page.get_by_label("Daily").check()
+    axe_scan(page)
+    context.close()
+    assert problems == []
