@@ -71,6 +71,18 @@ class Settings(BaseSettings):
     share_link_days: int = Field(
         30, ge=1, le=365, description="Longest (and default) lifetime, in days, of a showcase's secret link; students may pick shorter."
     )
+    job_runner: str = Field(
+        "in-process",
+        description="in-process (the app runs exports and imports in a background thread) or external "
+        "(run `folio worker` as a separate process; several may share the jobs table).",
+        pattern="^(in-process|external)$",
+    )
+    export_keep_hours: int = Field(24, ge=1, le=24 * 30, description="Hours a finished export stays downloadable.")
+    import_max_mb: int = Field(1024, ge=1, description="Largest archive a student may upload to import, in megabytes.")
+    import_max_unpacked_mb: int = Field(
+        4096, ge=1, description="Most an imported archive may unpack to, in megabytes (zip bombs are refused)."
+    )
+    import_max_files: int = Field(20000, ge=1, description="Most files an imported archive may contain.")
     smtp_host: str = Field("", description="Mail server for digests and notification emails; empty means no email is sent.")
     smtp_port: int = Field(587, ge=1, le=65535, description="Mail server port.")
     smtp_security: SmtpSecurity = Field(
@@ -99,6 +111,11 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'folio.db'}"
+
+    @property
+    def jobs_dir(self) -> Path:
+        """Where job results (PDFs, archives) and import scratch space live."""
+        return self.data_dir / "jobs"
 
     @property
     def email_enabled(self) -> bool:

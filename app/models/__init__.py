@@ -17,6 +17,7 @@ from app.models.feedback import (
     RequestStatus,
 )
 from app.models.family import DigestFrequency, DigestLog, FamilyInvitation
+from app.models.jobs import Job, JobStatus
 from app.models.goals import CheckIn, CheckInArtefact, CheckInStep, Goal, GoalCompetency, GoalStatus, GoalStep
 from app.models.people import ClassRole, Enrollment, GuardianLink, Role, School, SchoolClass, User
 from app.models.reflections import (
@@ -48,7 +49,7 @@ __all__ = [
     "GuardianLink", "ItemType", "LoginFailure", "MediaKind", "ProficiencyLevel", "RatingArtefact",
     "RatingSource", "Reflection", "ReflectionArtefact", "ReflectionCompetency", "ReflectionGoal",
     "ReflectionStatus", "Role",
-    "DigestFrequency", "DigestLog", "FamilyInvitation",
+    "DigestFrequency", "DigestLog", "FamilyInvitation", "Job", "JobStatus",
     "ConferenceInvite", "ConferenceResponse", "ConferenceSlot", "ResponseSource", "ShareLink", "ShareLinkView",
     "Showcase", "ShowcaseItem", "ShowcaseItemType", "School", "SchoolClass", "Tag", "TimelineEntry", "User", "UserSession",
 ]
