@@ -12,7 +12,7 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
 from app.models import ConferenceSlot, Role, SchoolClass, User
-from app.services import conferences
+from app.services import conference_booking, conferences
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -45,10 +45,10 @@ def class_conferences(request: Request, class_id: int, user: CurrentUser, sessio
 
 
 def _form_page(
-    request: Request, session: Session, *, school_class: SchoolClass, students: list[User], form: conferences.SlotForm,
+    request: Request, session: Session, *, school_class: SchoolClass, students: list[User], form: conference_booking.SlotForm,
     errors: dict[str, str], slot: ConferenceSlot | None = None, status_code: int = 200,
 ) -> Response:
-    student = conferences.chosen_student(students=students, student_id=form.student_id)
+    student = conference_booking.chosen_student(students=students, student_id=form.student_id)
     guardians = conferences.guardians_of(session=session, student_ids=[student.id])[student.id] if student else []
     context = {
         "school_class": school_class, "students": students, "student": student, "guardians": guardians, "form": form,
@@ -61,9 +61,9 @@ def _form_page(
 def _posted_form(
     session: Session, *, student_id: str, date: str, time: str, duration: str, location: str, note: str, guardian_ids: list[str],
     guardians_for: str, students: list[User],
-) -> conferences.SlotForm:
-    form = conferences.SlotForm(student_id, date, time, duration, location, note, list(guardian_ids), guardians_for)
-    student = conferences.chosen_student(students=students, student_id=student_id)
+) -> conference_booking.SlotForm:
+    form = conference_booking.SlotForm(student_id, date, time, duration, location, note, list(guardian_ids), guardians_for)
+    student = conference_booking.chosen_student(students=students, student_id=student_id)
     if student is not None and guardians_for.strip() != str(student.id):
         # Another student was picked: offer their whole family, as for a new slot.
         family = conferences.guardians_of(session=session, student_ids=[student.id])[student.id]
@@ -77,9 +77,9 @@ def new_slot(request: Request, class_id: int, user: CurrentUser, session: Sessio
     """Schedule a conference: pick the student first, then the time, place and the family to invite."""
     school_class = conferences.class_for_teacher(session=session, user=user, class_id=class_id)
     students = conferences.students_of_class(session=session, school_class=school_class)
-    student = conferences.chosen_student(students=students, student_id=student_id)
+    student = conference_booking.chosen_student(students=students, student_id=student_id)
     guardians = conferences.guardians_of(session=session, student_ids=[student.id])[student.id] if student else []
-    form = conferences.blank_form(student=student, guardians=guardians)
+    form = conference_booking.blank_form(student=student, guardians=guardians)
     return _form_page(request, session, school_class=school_class, students=students, form=form, errors={})
 
 
@@ -92,15 +92,15 @@ def create_slot(
     """Book the slot and tell the student and invited families, or show the form again with what to fix."""
     school_class = conferences.class_for_teacher(session=session, user=user, class_id=class_id)
     students = conferences.students_of_class(session=session, school_class=school_class)
-    form = conferences.SlotForm(student_id, date, time, duration, location, note, list(guardian_ids), guardians_for)
-    data, errors = conferences.parse_slot(session=session, school_class=school_class, students=students, form=form,
+    form = conference_booking.SlotForm(student_id, date, time, duration, location, note, list(guardian_ids), guardians_for)
+    data, errors = conference_booking.parse_slot(session=session, school_class=school_class, students=students, form=form,
                                           timezone=_timezone(request))
     if errors:
         form = _posted_form(session, student_id=student_id, date=date, time=time, duration=duration, location=location,
                             note=note, guardian_ids=guardian_ids, guardians_for=guardians_for, students=students)
         return _form_page(request, session, school_class=school_class, students=students, form=form, errors=errors,
                           status_code=422)
-    slot = conferences.create_slot(session=session, school_class=school_class, teacher=user, data=data,
+    slot = conference_booking.create_slot(session=session, school_class=school_class, teacher=user, data=data,
                                    timezone=_timezone(request))
     message = _("The conference for %(name)s is booked for %(when)s.", name=data.student.display_name,
                 when=conferences.format_when(slot.starts_at, _timezone(request)))
@@ -114,7 +114,7 @@ def edit_slot(request: Request, slot_id: int, user: CurrentUser, session: Sessio
     slot, school_class = conferences.slot_for_teacher(session=session, user=user, slot_id=slot_id)
     students = conferences.students_of_class(session=session, school_class=school_class)
     invited = conferences.invited_to(session=session, slot_ids=[slot.id])[slot.id]
-    form = conferences.form_of(slot=slot, invited=invited, timezone=_timezone(request))
+    form = conference_booking.form_of(slot=slot, invited=invited, timezone=_timezone(request))
     return _form_page(request, session, school_class=school_class, students=students, form=form, errors={}, slot=slot)
 
 
@@ -127,15 +127,15 @@ def update_slot(
     """Save the changes and tell the student and invited families, or show the form again with what to fix."""
     slot, school_class = conferences.slot_for_teacher(session=session, user=user, slot_id=slot_id)
     students = conferences.students_of_class(session=session, school_class=school_class)
-    form = conferences.SlotForm(student_id, date, time, duration, location, note, list(guardian_ids), guardians_for)
-    data, errors = conferences.parse_slot(session=session, school_class=school_class, students=students, form=form,
+    form = conference_booking.SlotForm(student_id, date, time, duration, location, note, list(guardian_ids), guardians_for)
+    data, errors = conference_booking.parse_slot(session=session, school_class=school_class, students=students, form=form,
                                           timezone=_timezone(request), slot_id=slot.id)
     if errors:
         form = _posted_form(session, student_id=student_id, date=date, time=time, duration=duration, location=location,
                             note=note, guardian_ids=guardian_ids, guardians_for=guardians_for, students=students)
         return _form_page(request, session, school_class=school_class, students=students, form=form, errors=errors,
                           slot=slot, status_code=422)
-    conferences.update_slot(session=session, slot=slot, data=data, timezone=_timezone(request))
+    conference_booking.update_slot(session=session, slot=slot, data=data, timezone=_timezone(request))
     message = _("The conference for %(name)s is now on %(when)s; the family has been told.",
                 name=data.student.display_name, when=conferences.format_when(slot.starts_at, _timezone(request)))
     session.commit()
@@ -158,7 +158,7 @@ def cancel_slot(request: Request, slot_id: int, user: CurrentUser, session: Sess
     slot, school_class = conferences.slot_for_teacher(session=session, user=user, slot_id=slot_id)
     student = session.get(User, slot.student_id)
     when = conferences.format_when(slot.starts_at, _timezone(request))
-    conferences.cancel_slot(session=session, slot=slot, timezone=_timezone(request))
+    conference_booking.cancel_slot(session=session, slot=slot, timezone=_timezone(request))
     session.commit()
     name = student.display_name if student else ""
     return _redirect(request, f"/classes/{school_class.id}/conferences",
