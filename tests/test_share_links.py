@@ -69,7 +69,7 @@ def make_file(session, settings, owner, *, title: str, name: str, content: bytes
 def test_a_link_opens_the_showcase_without_signing_in_and_counts_visits(client, session, new_client, settings):
     _school, _class, _teacher, student = student_in_class(session)
     private_note = make_note(session, student, title="Private volcano", body="Lava *flows*")
-    other_note = make_note(session, student, title="Not in the showcase", audience=Audience.family)
+    make_note(session, student, title="Not in the showcase", audience=Audience.family)
     file = make_file(session, settings, student, title="Lab report", name="report.txt", content=b"results")
     login(client, student)
     showcase_id = new_showcase(client)
