@@ -1,4 +1,4 @@
-"""The `folio` command: migrate, seed-demo, create-admin, send-digests, serve."""
+"""The `folio` command: migrate, seed-demo, create-admin, send-digests, worker, serve."""
 
 from __future__ import annotations
 
@@ -92,6 +92,31 @@ def cmd_send_digests(settings: Settings, _args: argparse.Namespace) -> int:
     return 1 if digests.failed or emails.failed else 0
 
 
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    import signal
+
+    from app.job_runner import JobRunner
+
+    engine = make_engine(settings)
+    runner = JobRunner(engine=engine, settings=settings)
+    try:
+        if args.once:
+            ran = runner.run_once()
+            print(f"Ran {ran} job{'s' if ran != 1 else ''}.")
+            return 0
+        # A container stops with SIGTERM: finish the current job's loop turn and exit, as on Ctrl-C.
+        signal.signal(signal.SIGTERM, lambda *_: runner.stopping.set() or runner.wake.set())
+        print(f"Folio worker {runner.worker_id} is running jobs; press Ctrl-C to stop.")
+        try:
+            runner.run_forever()
+        except KeyboardInterrupt:
+            pass
+        print("Worker stopped.")
+        return 0
+    finally:
+        engine.dispose()
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -125,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "send-digests", help="email the family digests that are due and pending notification emails (run it hourly)"
     ).set_defaults(func=cmd_send_digests)
+
+    worker = commands.add_parser(
+        "worker", help="run exports and imports (when FOLIO_JOB_RUNNER=external); Ctrl-C to stop"
+    )
+    worker.add_argument("--once", action="store_true", help="run the jobs queued now, then exit")
+    worker.set_defaults(func=cmd_worker)
 
     serve = commands.add_parser("serve", help="serve Folio over HTTP")
     serve.add_argument("--host")

@@ -10,6 +10,7 @@ from app.auth import load_request_context
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.errors import install_error_handlers
+from app.job_runner import JobRunner
 from app.routes import ROUTERS, PublicStaticFiles
 from app.services.uploads import remove_stale_incoming
 from app.security import CrossOriginProtectionMiddleware, SecurityHeadersMiddleware
@@ -24,7 +25,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         # Files left half-received by a process that was killed mid-upload.
         remove_stale_incoming(upload_dir=settings.upload_dir)
+        runner = None
+        if settings.job_runner == "in-process":
+            runner = JobRunner(engine=app.state.engine, settings=settings)
+            runner.start()
+        app.state.job_runner = runner
         yield
+        if runner is not None:
+            runner.stop()
         app.state.engine.dispose()
 
     # No /docs or /openapi.json: Swagger UI would load scripts from a CDN, and this is an HTML app.

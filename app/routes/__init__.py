@@ -5,7 +5,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.routes import (
     account, admin, approvals, artefacts, assessments, auth, class_views, classes, competencies, conferences, digests, family,
-    feedback, frameworks, goals, homes, invitations, notifications, presentations, public, reflections, shared, showcases,
+    exports, feedback, frameworks, goals, homes, imports, invitations, notifications, presentations, public, reflections, shared, showcases,
 )
 
 ROUTERS = [
@@ -16,6 +16,7 @@ ROUTERS = [
     feedback.router, approvals.router,
     invitations.router, family.router, digests.router,
     showcases.router, shared.router, presentations.router, conferences.router,
+    exports.router, imports.router,
 ]
 
 # Paths that answer without a signed-in user; tests/test_route_guard.py proves every other one
