@@ -1,0 +1,195 @@
+"""A large portfolio as a PDF: one student with 300 items (100 photos, 60 notes, 20 links, 20 other files,
+60 reflections, 40 goals), 150 comments and 12 rated competencies, exported with every section (SQLite).
+
+Prints the page count, the time and the peak memory (RSS) of the process that made the PDF. The data is made
+in this process; the PDF in a fresh child process, so its peak RSS is the export's alone.
+
+Run: .venv/bin/python bench/pdf_export.py  (BENCH_SCALE=2 for twice the items; --keep DIR reuses data made before)
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PIL import Image  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402
+
+from app.config import Settings  # noqa: E402
+from app.db import make_engine  # noqa: E402
+from app.migrate import upgrade  # noqa: E402
+from app.models import (  # noqa: E402
+    Artefact, ArtefactKind, Audience, CheckIn, Comment, CommentKind, CommentStatus, Competency, CompetencyRating,
+    Framework, Goal, GoalStatus, GoalStep, ItemType, ProficiencyLevel, RatingSource, Reflection, ReflectionStatus,
+    Role, School, User,
+)
+from app.services.accounts import create_user  # noqa: E402
+from app.services.uploads import store_path  # noqa: E402
+
+import os  # noqa: E402
+
+SCALE = int(os.environ.get("BENCH_SCALE", "1"))  # BENCH_SCALE=2: twice as many items, to see how memory grows
+PHOTOS, NOTES, LINKS, FILES, REFLECTIONS, GOALS = (n * SCALE for n in (100, 60, 20, 20, 60, 40))
+COMPETENCIES = 12
+PROSE = ("I tried a new way to solve the problem and it worked better than the first one. " * 6).strip()
+
+
+def settings_for(root: Path) -> Settings:
+    return Settings(_env_file=None, database_url=f"sqlite:///{root / 'folio.db'}", data_dir=root / "data",
+                    upload_dir=root / "uploads", secret_key="bench-secret-key-that-is-long-enough-for-it")
+
+
+def photo(seed: int) -> bytes:
+    """A 3000×2000 camera-sized JPEG with some texture (so it isn't trivially compressible)."""
+    rng = random.Random(seed)
+    small = Image.new("RGB", (60, 40))
+    small.putdata([(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(60 * 40)])
+    image = small.resize((3000, 2000), Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def build(root: Path) -> int:
+    settings = settings_for(root)
+    engine = make_engine(settings)
+    upgrade(engine)
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        school = School(name="Bench Elementary")
+        session.add(school)
+        session.flush()
+        student = create_user(session=session, school_id=school.id, role=Role.student, username="maya",
+                              display_name="Maya Chen", password="bench-password")
+        teacher = create_user(session=session, school_id=school.id, role=Role.teacher, username="teacher",
+                              display_name="Ms Rivera", password="bench-password")
+        framework = Framework(school_id=school.id, name="Core")
+        session.add(framework)
+        session.flush()
+        levels = [ProficiencyLevel(framework_id=framework.id, position=i, label=label, descriptor=f"{label}: words")
+                  for i, label in enumerate(("Emerging", "Developing", "Proficient", "Extending"), start=1)]
+        competencies = [Competency(framework_id=framework.id, code=f"C{i:02d}", name=f"Competency {i}", position=i)
+                        for i in range(COMPETENCIES)]
+        session.add_all(levels + competencies)
+        session.flush()
+        sources = root / "sources"
+        sources.mkdir()
+        artefacts: list[Artefact] = []
+        for i in range(PHOTOS):
+            path = sources / f"photo{i}.jpg"
+            path.write_bytes(photo(i))
+            stored = store_path(path=path, upload_dir=settings.upload_dir, owner_id=student.id,
+                                original_name=f"photo{i}.jpg")
+            path.unlink()
+            artefacts.append(Artefact(
+                owner_id=student.id, kind=ArtefactKind.file, title=f"Photo {i}", description=PROSE[:120],
+                occurred_on=date(2026, 9, 1) + timedelta(days=i % 80), stored_name=stored.stored_name,
+                original_name=stored.original_name, content_type=stored.content_type, media_kind=stored.media_kind,
+                size_bytes=stored.size_bytes, width=stored.width, height=stored.height,
+                thumb_small=stored.thumb_small, thumb_large=stored.thumb_large))
+        for i in range(NOTES):
+            artefacts.append(Artefact(owner_id=student.id, kind=ArtefactKind.note, title=f"Note {i}", body=PROSE,
+                                      occurred_on=date(2026, 9, 1) + timedelta(days=i)))
+        for i in range(LINKS):
+            artefacts.append(Artefact(owner_id=student.id, kind=ArtefactKind.link, title=f"Link {i}",
+                                      url=f"https://example.org/page/{i}", occurred_on=date(2026, 9, 2)))
+        for i in range(FILES):
+            path = sources / f"report{i}.pdf"
+            path.write_bytes(b"%PDF-1.4\n" + b"0" * 50_000)
+            try:
+                stored = store_path(path=path, upload_dir=settings.upload_dir, owner_id=student.id,
+                                    original_name=f"report{i}.pdf")
+            except Exception:  # noqa: BLE001 - a refused fake PDF: record it as a plain row
+                stored = None
+            artefacts.append(Artefact(
+                owner_id=student.id, kind=ArtefactKind.file, title=f"Report {i}", occurred_on=date(2026, 10, 1),
+                stored_name=stored.stored_name if stored else f"u{student.id}/report{i}.pdf",
+                original_name=f"report{i}.pdf", content_type="application/pdf",
+                media_kind=stored.media_kind if stored else None, size_bytes=50_009))
+        session.add_all(artefacts)
+        reflections = [Reflection(owner_id=student.id, title=f"Reflection {i}", body=f"## Thinking\n\n{PROSE}\n\n"
+                                  f"- one\n- two\n\nSee [this](https://example.org/r/{i}).",
+                                  status=ReflectionStatus.published, audience=Audience.private,
+                                  published_at=now - timedelta(days=i)) for i in range(REFLECTIONS)]
+        goals = [Goal(owner_id=student.id, title=f"Goal {i}", why=PROSE[:200], success_criteria=PROSE[:150],
+                      status=GoalStatus.active) for i in range(GOALS)]
+        session.add_all(reflections + goals)
+        session.flush()
+        for goal in goals:
+            session.add_all([GoalStep(goal_id=goal.id, text=f"Step {n}", position=n, done=n < 2) for n in range(4)])
+            session.add(CheckIn(goal_id=goal.id, occurred_on=date(2026, 10, 1), note="Going well"))
+        for n, item in enumerate(artefacts[:50] + reflections + goals):
+            item_type = ItemType.artefact if isinstance(item, Artefact) else (
+                ItemType.reflection if isinstance(item, Reflection) else ItemType.goal)
+            session.add(Comment(item_type=item_type, item_id=item.id, owner_id=student.id, author_id=teacher.id,
+                                kind=CommentKind.teacher, body=PROSE[:180], next_step="Try another example",
+                                status=CommentStatus.visible, created_at=now - timedelta(hours=n)))
+        for competency in competencies:
+            for k in range(4):
+                for source, rater in ((RatingSource.self, student), (RatingSource.teacher, teacher)):
+                    session.add(CompetencyRating(student_id=student.id, competency_id=competency.id,
+                                                 level_id=levels[min(k, 3)].id, rated_by_id=rater.id, source=source,
+                                                 reason="Because", created_at=now - timedelta(days=30 * (4 - k))))
+        session.commit()
+        student_id = student.id
+    engine.dispose()
+    return student_id
+
+
+def export(root: Path, student_id: int) -> None:
+    """In the child: make the PDF and print its figures."""
+    import weasyprint  # noqa: F401  (imported before the baseline, so it counts the export's own memory)
+
+    from app.services.pdf_content import SECTION_ORDER
+    from app.services.pdf_export import build_portfolio_pdf
+
+    settings = settings_for(root)
+    engine = make_engine(settings)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    stages: list[tuple[float, str]] = []
+    started = time.perf_counter()
+    with Session(engine) as session:
+        student = session.exec(select(User).where(User.id == student_id)).one()
+        out = root / "portfolio.pdf"
+        pages = build_portfolio_pdf(session=session, settings=settings, student=student, sections=list(SECTION_ORDER),
+                                    out_path=out,
+                                    progress=lambda d, t, s: stages.append((time.perf_counter() - started, s)))
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"pages: {pages}")
+    print(f"PDF size: {out.stat().st_size / 1024 / 1024:.1f} MB")
+    print(f"time: {elapsed:.1f} s  (" + ", ".join(f"{s} at {t:.1f}s" for t, s in stages) + ")")
+    print(f"peak RSS: {peak:.0f} MB (after imports: {baseline:.0f} MB; the export added {peak - baseline:.0f} MB)")
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--export":
+        export(Path(sys.argv[2]), int(sys.argv[3]))
+        return
+    keep = sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "--keep" else None  # reuse data made before
+    with tempfile.TemporaryDirectory(prefix="folio-pdf-bench-") as folder:
+        root = Path(keep or folder)
+        if keep and (root / "folio.db").exists():
+            subprocess.run([sys.executable, __file__, "--export", str(root), "1"], check=True)
+            return
+        root.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        student_id = build(root)
+        uploads = sum(p.stat().st_size for p in (root / "uploads").rglob("*") if p.is_file())
+        print(f"portfolio: {PHOTOS + NOTES + LINKS + FILES + REFLECTIONS + GOALS} items "
+              f"({PHOTOS} photos of 3000×2000), uploads {uploads / 1024 / 1024:.0f} MB, made in "
+              f"{time.perf_counter() - started:.0f} s")
+        subprocess.run([sys.executable, __file__, "--export", str(root), str(student_id)], check=True)
+
+
+if __name__ == "__main__":
+    main()
