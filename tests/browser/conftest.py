@@ -37,7 +37,8 @@ def live_server(tmp_path_factory) -> str:
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     tmp = tmp_path_factory.mktemp("live")
-    settings = make_settings(tmp, f"sqlite:///{tmp / 'folio.db'}", base_url=base_url)
+    # The live server runs export jobs itself, in its background thread, as `make run` does.
+    settings = make_settings(tmp, f"sqlite:///{tmp / 'folio.db'}", base_url=base_url, job_runner="in-process")
     engine = make_engine(settings)
     upgrade(engine)
     with Session(engine) as session:

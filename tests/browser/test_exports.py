@@ -1,0 +1,50 @@
+"""Issue 6 in a real browser: a student exports a showcase to PDF, watches its progress, downloads it, and downloads
+the whole portfolio as an archive. Every page gets an axe scan."""
+
+import io
+import re
+import zipfile
+
+import pytest
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from tests.browser.conftest import axe_scan
+from tests.browser.test_feedback_loop import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_student_exports_a_showcase_pdf_and_the_archive(browser, live_server, tmp_path):
+    context, page, problems = sign_in(browser, live_server, "student")
+    page.get_by_role("link", name="Export").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Export your portfolio")
+    axe_scan(page)
+
+    page.get_by_role("button", name=re.compile(r"^PDF of this showcase\s*: My term so far$")).click()
+    expect(page).to_have_url(re.compile(r"/jobs/\d+$"))
+    axe_scan(page)  # the progress page, while the job is queued or running
+    download_link = page.get_by_role("link", name="Download")
+    expect(download_link).to_be_visible(timeout=60_000)  # HTMX polls the progress until the PDF is ready
+    axe_scan(page)
+    with page.expect_download() as info:
+        download_link.click()
+    pdf_path = tmp_path / "showcase.pdf"
+    info.value.save_as(pdf_path)
+    reader = PdfReader(pdf_path)
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert "My term so far" in text and "Volcano cross-section poster" in text
+    assert "/StructTreeRoot" in reader.trailer["/Root"]
+
+    page.goto("/exports")
+    page.get_by_role("button", name="Download everything").click()
+    download_link = page.get_by_role("link", name="Download")
+    expect(download_link).to_be_visible(timeout=120_000)
+    with page.expect_download() as info:
+        download_link.click()
+    archive = zipfile.ZipFile(io.BytesIO(info.value.path().read_bytes()))
+    names = set(archive.namelist())
+    assert {"index.html", "portfolio.json", "leap2a.xml", "site/index.html"} <= names
+    assert any(name.startswith("files/") for name in names)
+    context.close()
+    assert problems == []
