@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check -q
-PYTEST_ARGS ?=
+# Tests run on every core (at most 4): each worker has its own PostgreSQL cluster and, for browser tests, live server.
+PYTEST_ARGS ?= -n auto --maxprocesses=4
 
 .PHONY: run test install install-test migrate seed translations messages chromium postgresql clean
 
