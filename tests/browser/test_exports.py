@@ -46,5 +46,30 @@ def test_student_exports_a_showcase_pdf_and_the_archive(browser, live_server, tm
     names = set(archive.namelist())
     assert {"index.html", "portfolio.json", "leap2a.xml", "site/index.html"} <= names
     assert any(name.startswith("files/") for name in names)
+
+    # The offline website works from the file system, and is as accessible as the app.
+    site = tmp_path / "archive"
+    archive.extractall(site)
+    offline = context.new_page()
+    offline.goto((site / "index.html").as_uri())  # forwards to site/index.html
+    expect(offline.get_by_role("heading", level=1)).to_contain_text("Maya Chen")
+    expect(offline).to_have_url(re.compile(r"/site/index\.html$"))
+    axe_scan(offline)
+    offline.get_by_role("link", name="Volcano cross-section poster").first.click()
+    expect(offline.get_by_role("img").first).to_be_visible()
+    axe_scan(offline)
+    offline.close()
+
+    page.goto("/exports")
+    page.get_by_role("link", name="Bring in a portfolio from another Folio or from Mahara").click()
+    axe_scan(page)
+    context.close()
+    assert problems == []
+
+    # Ms Shah's conference-night PDFs for the whole class.
+    context, page, problems = sign_in(browser, live_server, "teacher")
+    page.get_by_role("link", name="Grade 5 Maple").first.click()
+    page.get_by_role("link", name="PDFs for conference night").click()
+    axe_scan(page)
     context.close()
     assert problems == []
