@@ -359,3 +359,12 @@ def test_a_teacher_records_audio_feedback_kept_as_the_students_audio_artefact(cl
     assert len(session.exec(select(Artefact).where(Artefact.media_kind == MediaKind.audio)).all()) == 1
     files = [p for p in settings.upload_dir.rglob("*") if p.is_file() and "incoming" not in p.parts]
     assert len(files) == 1
+    # Reported, the recording hides with its comment (a direct link included), except from the teachers;
+    # removed, from everyone.
+    assert peer.get(f"/files/{audio.id}/original").status_code == 200  # a class item: classmates hear it
+    assert owner.post(f"/feedback/comments/{comment.id}/report").status_code == 303
+    assert owner.get(f"/files/{audio.id}/original").status_code == 404
+    assert peer.get(f"/files/{audio.id}/original").status_code == 404
+    assert client.get(f"/files/{audio.id}/original").status_code == 200
+    client.post(f"/feedback/comments/{comment.id}/review", data={"action": "remove"})
+    assert client.get(f"/files/{audio.id}/original").status_code == 404

@@ -201,7 +201,25 @@ def artefact_visible_to(*, session: Session, viewer: User, artefact_id: int) -> 
     if artefact is None or not can_see(session=session, viewer=viewer, owner_id=artefact.owner_id, audience=artefact.audience,
                                        item_type=ItemType.artefact, item_id=artefact.id):
         raise not_found()
+    if artefact.media_kind is MediaKind.audio and not _comment_recording_visible(session, viewer=viewer, artefact=artefact):
+        raise not_found()
     return artefact
+
+
+def _comment_recording_visible(session: Session, *, viewer: User, artefact: Artefact) -> bool:
+    # A teacher's spoken feedback is an artefact of the student; while its comment is held, reported or removed,
+    # the recording follows the comment's rule (app.services.feedback), not the item's audience.
+    from app.models import Comment, CommentStatus
+    from app.services.feedback import is_teacher_of
+
+    comment = session.exec(select(Comment).where(Comment.audio_artefact_id == artefact.id)).first()
+    if comment is None or comment.status is CommentStatus.visible:
+        return True
+    if comment.status is CommentStatus.removed:
+        return False
+    if comment.status is CommentStatus.pending and comment.author_id == viewer.id:
+        return True
+    return is_teacher_of(session=session, viewer=viewer, student_id=artefact.owner_id)
 
 
 @dataclass
