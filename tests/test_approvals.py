@@ -5,6 +5,7 @@ from sqlmodel import select
 from app.models import (
     ApprovalStatus, Artefact, Audience, ItemApproval, ItemType, Notification, NotificationKind, Role,
 )
+from app.services import notifications
 from app.services.goal_forms import GoalData
 from app.services.goals import create_goal
 from tests.factories import link_guardian, login, make_class, make_note, make_reflection, make_school, make_user
@@ -222,3 +223,23 @@ def test_turning_approval_on_later_queues_what_families_already_see(client, sess
     pending = session.exec(select(ItemApproval).where(ItemApproval.item_id == shared.id)).one()
     assert pending.status.value == "pending"
     assert "Shared before the rule" in client.get("/inbox").text
+
+
+def test_teachers_are_told_when_an_item_starts_waiting_not_at_every_edit(client, new_client, session):
+    _school, teacher, maya, _mother = _family(session)
+    other_school = make_school(session)
+    stranger = make_user(session, other_school, Role.teacher)
+    login(client, maya)
+    client.post("/artefacts/note", data={"title": "Poem", "body": "Words", "audience": "family"})
+    session.expire_all()
+    note_id = session.exec(select(ItemApproval)).one().item_id
+    (waiting,) = _notifications(session, teacher, NotificationKind.item_waiting)
+    assert waiting.link == "/inbox" and notifications.message(waiting) == "Maya shared “Poem” with their family; it waits for your approval."
+    client.post(f"/artefacts/{note_id}/edit", data={"title": "Poem", "body": "More words", "audience": "family"})
+    assert len(_notifications(session, teacher, NotificationKind.item_waiting)) == 1  # still the same wait
+    staff = new_client()
+    login(staff, teacher)
+    staff.post(f"/approvals/{_approval(session, ItemType.artefact, note_id).id}/approve")
+    client.post(f"/artefacts/{note_id}/edit", data={"title": "Poem", "body": "Changed again", "audience": "family"})
+    assert len(_notifications(session, teacher, NotificationKind.item_waiting)) == 2  # a new wait after approval
+    assert _notifications(session, stranger, NotificationKind.item_waiting) == []

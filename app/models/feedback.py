@@ -98,6 +98,7 @@ class NotificationKind(str, Enum):
     conference_changed = "conference_changed"
     conference_cancelled = "conference_cancelled"  # 20 characters: the column's limit
     family_response = "family_response"
+    item_waiting = "item_waiting"
 
 
 class Notification(SQLModel, table=True):

@@ -23,10 +23,12 @@ MAX_NOTE = 2000
 
 def request_if_needed(
     *, session: Session, owner_id: int, item_type: ItemType, item_id: int, audience: Audience, draft: bool = False,
+    title: str = "",
 ) -> ItemApproval | None:
     """Ask (again) for a teacher's approval of a family item just saved, when a class of its owner wants one.
 
-    The approval goes back to pending on every save, so families never see an edit no teacher has seen."""
+    The approval goes back to pending on every save, so families never see an edit no teacher has seen; the
+    owner's teachers are told when it starts waiting (not again for each edit while it waits)."""
     if audience is not Audience.family or draft:
         return None
     if not family_approval_required(session=session, student_id=owner_id):
@@ -36,9 +38,17 @@ def request_if_needed(
     ).first()
     if approval is None:
         approval = ItemApproval(item_type=item_type, item_id=item_id, owner_id=owner_id)
+    already_waiting = approval.id is not None and approval.status is ApprovalStatus.pending
     approval.status, approval.requested_at = ApprovalStatus.pending, utcnow()
     approval.note, approval.reviewed_by_id, approval.reviewed_at = "", None, None
     session.add(approval)
+    if not already_waiting:
+        from app.services.feedback import teacher_ids_of
+
+        owner = session.get(User, owner_id)
+        for teacher_id in teacher_ids_of(session=session, student_id=owner_id):
+            notify(session=session, user_id=teacher_id, kind=NotificationKind.item_waiting, link="/inbox",
+                   name=owner.display_name if owner else "", title=title)
     return approval
 
 

@@ -133,7 +133,7 @@ def _save(session: Session, artefact: Artefact, data: ArtefactInput) -> Artefact
     _set_tags(session, artefact, data.tags)
     _set_competencies(session, artefact, data.competency_ids)
     timeline.sync_artefact(session=session, artefact=artefact)
-    approvals.request_if_needed(session=session, owner_id=artefact.owner_id, item_type=ItemType.artefact, item_id=artefact.id, audience=artefact.audience)
+    approvals.request_if_needed(session=session, owner_id=artefact.owner_id, item_type=ItemType.artefact, item_id=artefact.id, audience=artefact.audience, title=artefact.title)
     return artefact
 
 

@@ -228,7 +228,7 @@ def create_goal(*, session: Session, owner: User, data: GoalData) -> Goal:
     for competency_id in sorted(data.competency_ids):
         session.add(GoalCompetency(goal_id=goal.id, competency_id=competency_id))
     _touch(session, goal)
-    approvals.request_if_needed(session=session, owner_id=goal.owner_id, item_type=ItemType.goal, item_id=goal.id, audience=goal.audience)
+    approvals.request_if_needed(session=session, owner_id=goal.owner_id, item_type=ItemType.goal, item_id=goal.id, audience=goal.audience, title=goal.title)
     return goal
 
 
@@ -244,7 +244,7 @@ def update_goal(*, session: Session, goal: Goal, data: GoalData, offered_compete
     for competency_id in sorted(wanted - current):
         session.add(GoalCompetency(goal_id=goal.id, competency_id=competency_id))
     _touch(session, goal)
-    approvals.request_if_needed(session=session, owner_id=goal.owner_id, item_type=ItemType.goal, item_id=goal.id, audience=goal.audience)
+    approvals.request_if_needed(session=session, owner_id=goal.owner_id, item_type=ItemType.goal, item_id=goal.id, audience=goal.audience, title=goal.title)
     return goal
 
 

@@ -29,6 +29,7 @@ def message(notification: Notification) -> str:
         NotificationKind.item_returned: _("“%(title)s” was returned to you."),
         NotificationKind.comment_reported: _("A comment on “%(title)s” was reported and is hidden until you review it."),
         NotificationKind.comment_pending: _("%(name)s commented on “%(title)s”; it waits for your approval."),
+        NotificationKind.item_waiting: _("%(name)s shared “%(title)s” with their family; it waits for your approval."),
         NotificationKind.guardian_linked: _("%(name)s can now follow what you share with your family."),
         NotificationKind.conference_booked: _("A conference for %(name)s is booked: %(when)s."),
         NotificationKind.conference_changed: _("The conference for %(name)s has moved to %(when)s."),

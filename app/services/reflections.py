@@ -132,7 +132,7 @@ def create_reflection(*, session: Session, owner: User, data: ReflectionInput, a
         data.artefact_ids.add(audio_artefact_id)
     _save_links(session, reflection, data)
     timeline.sync_reflection(session=session, reflection=reflection)
-    approvals.request_if_needed(session=session, owner_id=reflection.owner_id, item_type=ItemType.reflection, item_id=reflection.id, audience=reflection.audience, draft=reflection.status is ReflectionStatus.draft)
+    approvals.request_if_needed(session=session, owner_id=reflection.owner_id, item_type=ItemType.reflection, item_id=reflection.id, audience=reflection.audience, title=reflection.title, draft=reflection.status is ReflectionStatus.draft)
     return reflection
 
 
@@ -161,7 +161,7 @@ def update_reflection(
     session.refresh(reflection)
     _save_links(session, reflection, data)
     timeline.sync_reflection(session=session, reflection=reflection)
-    approvals.request_if_needed(session=session, owner_id=reflection.owner_id, item_type=ItemType.reflection, item_id=reflection.id, audience=reflection.audience, draft=reflection.status is ReflectionStatus.draft)
+    approvals.request_if_needed(session=session, owner_id=reflection.owner_id, item_type=ItemType.reflection, item_id=reflection.id, audience=reflection.audience, title=reflection.title, draft=reflection.status is ReflectionStatus.draft)
     return reflection
 
 
