@@ -224,6 +224,13 @@ def test_turning_approval_on_later_queues_what_families_already_see(client, sess
     assert pending.status.value == "pending"
     assert "Shared before the rule" in client.get("/inbox").text
 
+    # Turned off again: nothing waits any more, and families see the item at once.
+    client.post(f"/classes/{school_class.id}/settings", data={"classmates_see_class_items": "true"})
+    session.expire_all()
+    assert session.exec(select(ItemApproval).where(ItemApproval.item_id == shared.id)).first() is None
+    assert "Shared before the rule" not in client.get("/inbox").text
+    assert family.get(f"/artefacts/{shared.id}").status_code == 200
+
 
 def test_teachers_are_told_when_an_item_starts_waiting_not_at_every_edit(client, new_client, session):
     _school, teacher, maya, _mother = _family(session)

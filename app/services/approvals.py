@@ -52,6 +52,25 @@ def request_if_needed(
     return approval
 
 
+def clear_when_approval_ends(*, session: Session, school_class) -> int:
+    """Drop the waiting (and returned) approvals of the class's students that no class of theirs asks for any more.
+
+    Families see those items at once without the setting, so nothing should stay in a teacher's inbox or tell the
+    student it is waiting."""
+    from app.models import ClassRole, Enrollment
+
+    students = session.exec(select(Enrollment.user_id).where(Enrollment.class_id == school_class.id,
+                                                             Enrollment.role == ClassRole.student)).all()
+    still_required = [s for s in students if family_approval_required(session=session, student_id=s)]
+    stale = session.exec(
+        select(ItemApproval).where(ItemApproval.owner_id.in_(set(students) - set(still_required)),
+                                   ItemApproval.status.in_([ApprovalStatus.pending, ApprovalStatus.returned]))
+    ).all()
+    for approval in stale:
+        session.delete(approval)
+    return len(stale)
+
+
 def queue_existing_family_items(*, session: Session, school_class) -> int:
     """Ask for approval of the family items the class's students already share and no teacher has decided on."""
     from app.models import ClassRole, Enrollment, ReflectionStatus, TimelineEntry

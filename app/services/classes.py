@@ -234,6 +234,7 @@ def save_settings(
     for framework_id in chosen - current:
         session.add(ClassFramework(class_id=school_class.id, framework_id=framework_id))
     turning_on_approval = bool(flags.get("family_items_need_approval")) and not school_class.family_items_need_approval
+    turning_off_approval = not flags.get("family_items_need_approval") and school_class.family_items_need_approval
     for name in SETTING_NAMES:
         setattr(school_class, name, bool(flags.get(name)))
     session.add(school_class)
@@ -243,3 +244,8 @@ def save_settings(
 
         session.flush()
         queue_existing_family_items(session=session, school_class=school_class)
+    if turning_off_approval:
+        from app.services.approvals import clear_when_approval_ends
+
+        session.flush()
+        clear_when_approval_ends(session=session, school_class=school_class)
