@@ -2,61 +2,77 @@
 // the fallback. On submit, the recording is sent with the form like a chosen file would be.
 (function () {
   "use strict";
-  var form = document.querySelector("[data-reflection-form]");
-  var box = form && form.querySelector("[data-recorder]");
-  if (!box || !window.MediaRecorder || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return;
-
-  var recordButton = box.querySelector("[data-record]");
-  var stopButton = box.querySelector("[data-stop]");
-  var status = box.querySelector("[data-status]");
-  var preview = box.querySelector("[data-preview]");
+  var supported = window.MediaRecorder && navigator.mediaDevices && navigator.mediaDevices.getUserMedia;
+  // Kept across a refused submission (say, a missing title): the form comes back with the recording still in it.
   var recording = null;
-  var recorder = null;
-  var msg = function (name) { return box.getAttribute("data-msg-" + name) || ""; };
-  box.hidden = false;
 
-  recordButton.addEventListener("click", function () {
-    navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
-      var chunks = [];
-      recorder = new MediaRecorder(stream);
-      recorder.addEventListener("dataavailable", function (event) { if (event.data.size) chunks.push(event.data); });
-      recorder.addEventListener("stop", function () {
-        stream.getTracks().forEach(function (track) { track.stop(); });
-        recording = new Blob(chunks, { type: recorder.mimeType || "audio/webm" });
-        preview.src = URL.createObjectURL(recording);
-        preview.hidden = false;
-        status.textContent = msg("recorded");
-        recordButton.disabled = false;
-        stopButton.disabled = true;
-        recordButton.focus();
-      });
-      recorder.start();
-      status.textContent = msg("recording");
-      recordButton.disabled = true;
-      stopButton.disabled = false;
-      stopButton.focus();
-    }).catch(function () { status.textContent = msg("denied"); });
-  });
+  function setup() {
+    var form = document.querySelector("[data-reflection-form]");
+    var box = form && form.querySelector("[data-recorder]");
+    if (!box || !supported) return;
 
-  stopButton.addEventListener("click", function () { if (recorder && recorder.state !== "inactive") recorder.stop(); });
+    var recordButton = box.querySelector("[data-record]");
+    var stopButton = box.querySelector("[data-stop]");
+    var status = box.querySelector("[data-status]");
+    var preview = box.querySelector("[data-preview]");
+    var recorder = null;
+    var msg = function (name) { return box.getAttribute("data-msg-" + name) || ""; };
+    box.hidden = false;
+    if (recording) {
+      preview.src = URL.createObjectURL(recording);
+      preview.hidden = false;
+      status.textContent = msg("recorded");
+    }
 
-  form.addEventListener("submit", function (event) {
-    if (!recording) return; // nothing recorded: the plain form post does everything
-    event.preventDefault();
-    var data = new FormData(form);
-    if (event.submitter && event.submitter.name) data.set(event.submitter.name, event.submitter.value);
-    var extension = (recording.type.indexOf("ogg") >= 0) ? "ogg" : (recording.type.indexOf("mp4") >= 0 ? "m4a" : "webm");
-    data.set("audio", recording, "recording." + extension);
-    fetch(form.action, { method: "POST", body: data, credentials: "same-origin" }).then(function (response) {
-      if (response.redirected && response.ok) {
-        window.location.assign(response.url);
-        return;
-      }
-      return response.text().then(function (html) {
-        var page = new DOMParser().parseFromString(html, "text/html");
-        var main = page.querySelector("main");
-        if (main) document.querySelector("main").replaceWith(main);
+    recordButton.addEventListener("click", function () {
+      navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+        var chunks = [];
+        recorder = new MediaRecorder(stream);
+        recorder.addEventListener("dataavailable", function (event) { if (event.data.size) chunks.push(event.data); });
+        recorder.addEventListener("stop", function () {
+          stream.getTracks().forEach(function (track) { track.stop(); });
+          recording = new Blob(chunks, { type: recorder.mimeType || "audio/webm" });
+          preview.src = URL.createObjectURL(recording);
+          preview.hidden = false;
+          status.textContent = msg("recorded");
+          recordButton.disabled = false;
+          stopButton.disabled = true;
+          recordButton.focus();
+        });
+        recorder.start();
+        status.textContent = msg("recording");
+        recordButton.disabled = true;
+        stopButton.disabled = false;
+        stopButton.focus();
+      }).catch(function () { status.textContent = msg("denied"); });
+    });
+
+    stopButton.addEventListener("click", function () { if (recorder && recorder.state !== "inactive") recorder.stop(); });
+
+    form.addEventListener("submit", function (event) {
+      if (!recording) return; // nothing recorded: the plain form post does everything
+      event.preventDefault();
+      var data = new FormData(form);
+      if (event.submitter && event.submitter.name) data.set(event.submitter.name, event.submitter.value);
+      var extension = (recording.type.indexOf("ogg") >= 0) ? "ogg" : (recording.type.indexOf("mp4") >= 0 ? "m4a" : "webm");
+      data.set("audio", recording, "recording." + extension);
+      // getAttribute: the submit buttons are named "action", which would shadow form.action.
+      fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin" }).then(function (response) {
+        if (response.redirected && response.ok) {
+          window.location.assign(response.url);
+          return;
+        }
+        return response.text().then(function (html) {
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var main = page.querySelector("main");
+          if (main) {
+            document.querySelector("main").replaceWith(main);
+            setup();
+          }
+        });
       });
     });
-  });
+  }
+
+  setup();
 })();

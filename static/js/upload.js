@@ -60,7 +60,7 @@
       if (title && total > 1) data.set("title", title + " (" + (index + 1) + ")");
       data.append("files", file, file.name);
       var request = new XMLHttpRequest();
-      request.open("POST", form.action);
+      request.open("POST", form.getAttribute("action"));
       request.setRequestHeader("Accept", "application/json");
       request.upload.addEventListener("progress", function (event) {
         if (event.lengthComputable) ui.bar.value = Math.round((event.loaded / event.total) * 100);
