@@ -263,8 +263,9 @@ def test_family_comments_wait_for_a_teacher_where_the_class_asks_for_approval(cl
     assert response.status_code == 303
     comment = session.exec(select(Comment)).one()
     assert comment.kind is CommentKind.family and comment.status is CommentStatus.pending
-    waiting = session.exec(select(Notification).where(Notification.user_id == teacher.id)).one()
-    assert waiting.kind is NotificationKind.comment_pending
+    waiting = session.exec(select(Notification).where(Notification.user_id == teacher.id,
+                                                      Notification.kind == NotificationKind.comment_pending)).one()
+    assert waiting.link == "/inbox"
     assert session.exec(select(Notification).where(Notification.user_id == maya.id)).first() is None
     owner = new_client()
     login(owner, maya)
