@@ -17,7 +17,6 @@ What a Folio import does with what can't be recreated as it was (see docs/portfo
 
 from __future__ import annotations
 
-import json
 import secrets
 import shutil
 from collections.abc import Callable
@@ -53,20 +52,14 @@ from app.services import goals as goal_service
 from app.services import portfolio_json, timeline, uploads
 from app.services import reflections as reflection_service
 from app.services.goal_forms import GoalData
-from app.services.safe_zip import ArchiveRefused, is_zip, normalise_name, open_untrusted_zip
+from app.services.archive_checks import ImportRefused, check_files, load_document, read_limited
+from app.services.safe_zip import ArchiveRefused, is_zip, open_untrusted_zip
 
-MAX_JSON_BYTES = 64 * 1024 * 1024
 MAX_XML_BYTES = 64 * 1024 * 1024
 
 Progress = Callable[[int, int, str], None]
 
 
-class ImportRefused(Exception):
-    """An archive that can't be imported; `message` is user-facing and already translated. Nothing was kept."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass
@@ -120,7 +113,7 @@ def import_archive(*, session: Session, settings: Settings, student: User, archi
             files = {name[len(base):]: path for name, path in extracted.files.items() if name.startswith(base)}
             if kind == "folio":
                 return _import_folio(session, settings, student, files, report)
-            xml_bytes = _read_limited(files["leap2a.xml"], MAX_XML_BYTES)
+            xml_bytes = read_limited(files["leap2a.xml"], MAX_XML_BYTES)
             return _import_leap(session, settings, student, xml_bytes, files, report)
         if _looks_like_xml(archive_path):
             if archive_path.stat().st_size > MAX_XML_BYTES:
@@ -159,10 +152,6 @@ def _bases(files: dict[str, Path]) -> list[str]:
     return bases
 
 
-def _read_limited(path: Path, limit: int) -> bytes:
-    if path.stat().st_size > limit:
-        raise ImportRefused(_("A file in this archive is too large to import."))
-    return path.read_bytes()
 
 
 # --- Leap2A (Mahara) ---------------------------------------------------------------------------------------
@@ -189,129 +178,6 @@ def _import_leap(session: Session, settings: Settings, student: User, xml_bytes:
     report(4, 4, _("Done"))
     return ImportSummary(kind="leap2a", artefacts=result.artefacts, reflections=result.reflections, goals=result.goals,
                          skipped=result.skipped, messages=list(result.messages))
-
-
-# --- Folio archives: checking ------------------------------------------------------------------------------
-
-
-def load_document(path: Path) -> dict:
-    """portfolio.json read and validated (format, version, schema, refs); ImportRefused says what is wrong."""
-    raw = _read_limited(path, MAX_JSON_BYTES)
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ImportRefused(_("portfolio.json in this archive isn't valid JSON; the archive may be damaged.")) from None
-    check_document(document)
-    return document
-
-
-def check_document(document: object) -> None:
-    """Refuse anything that isn't a valid version 1 portfolio.json."""
-    import jsonschema
-
-    if not isinstance(document, dict) or document.get("format") != portfolio_json.FORMAT:
-        raise ImportRefused(_("portfolio.json in this archive isn't a Folio portfolio."))
-    version = document.get("version")
-    if version != portfolio_json.VERSION:
-        raise ImportRefused(_("This archive uses version %(version)s of the Folio portfolio format; this Folio can "
-                              "only import version %(supported)s.", version=str(version)[:20],
-                              supported=portfolio_json.VERSION))
-    validator = jsonschema.Draft202012Validator(portfolio_json.load_schema())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
-    if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "/"
-        raise ImportRefused(_("portfolio.json in this archive doesn't follow the Folio portfolio format (at “%(where)s”).",
-                              where=where[:200]))
-    _check_refs(document)
-    _check_dates(document)
-
-
-def _check_refs(document: dict) -> None:
-    def refs_of(key: str) -> set[str]:
-        found = [item["ref"] for item in document[key]]
-        if len(found) != len(set(found)):
-            raise ImportRefused(_("portfolio.json in this archive names the same item twice."))
-        return set(found)
-
-    artefacts, reflections, goals = refs_of("artefacts"), refs_of("reflections"), refs_of("goals")
-    known = artefacts | reflections | goals
-    wanted: list[str] = []
-    for reflection in document["reflections"]:
-        wanted += reflection["artefacts"] + reflection["goals"] + ([reflection["audio"]] if reflection["audio"] else [])
-    for goal in document["goals"]:
-        if goal["closing_reflection"]:
-            wanted.append(goal["closing_reflection"])
-        for checkin in goal["checkins"]:
-            wanted += checkin["evidence"]
-            if any(index >= len(goal["steps"]) for index in checkin["steps"]):
-                raise ImportRefused(_("portfolio.json in this archive refers to a goal step that isn't there."))
-    for rating in document["ratings"]:
-        wanted += rating["artefacts"]
-    wanted += [feedback["on"] for feedback in document["feedback"]]
-    for showcase in document["showcases"]:
-        for item in showcase["items"]:
-            if "ref" in item:
-                if not item["ref"].startswith(item["type"] + "-"):
-                    raise ImportRefused(_("portfolio.json in this archive has a showcase item of the wrong type."))
-                wanted.append(item["ref"])
-    missing = sorted(set(wanted) - known)
-    if missing:
-        raise ImportRefused(_("portfolio.json in this archive refers to “%(ref)s”, which isn't in it.", ref=missing[0]))
-    for artefact in document["artefacts"]:
-        if artefact["kind"] == "file" and artefact["file"] is None:
-            raise ImportRefused(_("portfolio.json in this archive has a file without its details."))
-
-
-def _check_dates(document: dict) -> None:
-    def walk(value: object, key: str = "") -> None:
-        if isinstance(value, dict):
-            for name, inner in value.items():
-                walk(inner, name)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner, key)
-        elif isinstance(value, str) and (key.endswith("_at") or key in ("occurred_on", "target_date")):
-            try:
-                if key.endswith("_at"):
-                    portfolio_json.parse_timestamp(value)
-                else:
-                    date.fromisoformat(value)
-            except ValueError:
-                raise ImportRefused(_("portfolio.json in this archive has an impossible date (“%(value)s”).",
-                                      value=value[:40])) from None
-
-    walk(document)
-
-
-def _check_files(document: dict, files: dict[str, Path], settings: Settings, student: User) -> dict[str, Path]:
-    """Each file artefact's extracted file (by ref), checked for presence, size, checksum and the student's quota."""
-    found: dict[str, Path] = {}
-    total = 0
-    for artefact in document["artefacts"]:
-        info = artefact["file"]
-        if artefact["kind"] != "file" or not info or info["path"] is None:
-            continue
-        try:
-            name = normalise_name(info["path"])
-        except ArchiveRefused as refused:
-            raise ImportRefused(refused.message) from None
-        path = files.get(name)
-        if path is None:
-            raise ImportRefused(_("“%(name)s” is listed in portfolio.json but isn't in the archive.", name=name[:120]))
-        size = path.stat().st_size
-        if size > settings.max_upload_bytes:
-            raise ImportRefused(_("“%(name)s” is %(size)s; the limit is %(limit)s.", name=info["original_name"][:120],
-                                  size=uploads.human_size(size), limit=uploads.human_size(settings.max_upload_bytes)))
-        if info["sha256"] and portfolio_json.sha256_of(path) != info["sha256"]:
-            raise ImportRefused(_("“%(name)s” in the archive isn't the file portfolio.json describes; the archive may "
-                                  "be damaged.", name=name[:120]))
-        total += size
-        found[artefact["ref"]] = path
-    space_left = settings.student_quota_bytes - student.storage_used_bytes
-    if total > space_left:
-        raise ImportRefused(_("The files in this archive take %(size)s, but only %(space)s of the storage space is left.",
-                              size=uploads.human_size(total), space=uploads.human_size(max(0, space_left))))
-    return found
 
 
 # --- Folio archives: importing -----------------------------------------------------------------------------
@@ -366,7 +232,7 @@ class _Matcher:
 def _import_folio(session: Session, settings: Settings, student: User, files: dict[str, Path],
                   report: Progress) -> ImportSummary:
     document = load_document(files["portfolio.json"])
-    sources = _check_files(document, files, settings, student)
+    sources = check_files(document, files, settings, student)
     summary = ImportSummary(kind="folio")
     try:
         _create_everything(session, settings, student, document, sources, summary, report)

@@ -1,6 +1,5 @@
 """Recording a spoken reflection in the browser (Chromium's fake microphone): a refused save keeps the recording."""
 
-import re
 
 import pytest
 from playwright.sync_api import expect
