@@ -38,6 +38,7 @@ from app.models import (
 )
 from app.services.charts import growth_chart_svg
 from app.services.ratings import RatingView, growth_series, latest_of
+from app.services.showcase_items import GoalSummary, resolve_items
 
 SECTION_ORDER = ("goals", "reflections", "evidence", "feedback", "competencies")
 
@@ -80,18 +81,10 @@ class FeedbackGroup:
 
 
 @dataclass
-class GoalEntry:
-    goal: Goal
-    steps: list[GoalStep] = field(default_factory=list)
+class GoalEntry(GoalSummary):
+    """A goal with its steps (and progress, from GoalSummary) and its check-ins."""
+
     checkins: list[CheckIn] = field(default_factory=list)
-
-    @property
-    def done(self) -> int:
-        return sum(1 for step in self.steps if step.done)
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.done / len(self.steps)) if self.steps else 0
 
 
 @dataclass
@@ -228,7 +221,6 @@ def gather_portfolio(
 
 
 def _gather_showcase(*, session: Session, content: PortfolioContent) -> None:
-    from app.services.showcase_items import GoalSummary, resolve_items
 
     resolved = resolve_items(session=session, showcase=content.showcase, viewer=content.student)
     resolved = [r for r in resolved if not (isinstance(r.obj, Reflection) and r.obj.status is ReflectionStatus.draft)]

@@ -68,7 +68,7 @@ class CompetencySummary:
 @dataclass
 class GoalSummary:
     goal: Goal
-    steps: list[GoalStep]
+    steps: list[GoalStep] = field(default_factory=list)
 
     @property
     def done(self) -> int:
