@@ -1,14 +1,10 @@
 """Importing a portfolio: a Folio archive from another school, or a Mahara export (ZIP or Leap2A .xml).
 
-The upload is streamed to settings.jobs_dir / "incoming" (never held in memory), checked to be a ZIP or XML
-file by its first bytes, and handed to an "import" job (app.services.archive_import) whose page shows progress.
+The upload is streamed and checked by app.services.archive_upload, then handed to an "import" job
+(app.services.archive_import) whose page shows progress.
 """
 
 from __future__ import annotations
-
-import secrets
-from contextlib import aclosing
-from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -18,75 +14,11 @@ from app.auth import CurrentUser, StudentUser, require_user
 from app.db import SessionDep
 from app.i18n import _
 from app.models import Role, User
-from app.services import jobs, uploads
+from app.services import archive_upload, jobs, uploads
 from app.services.access import not_found
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])
-
-INCOMING = "incoming"
-
-
-class _ArchiveReceiver(uploads._Receiver):
-    """The upload receiver, keeping one ZIP or XML file (by content) under the jobs folder's incoming/."""
-
-    def __init__(self, *, incoming: Path, max_bytes: int) -> None:
-        super().__init__(upload_dir=incoming, owner_id=0, max_file_bytes=max_bytes, quota_remaining=max_bytes,
-                         max_files=1, max_field_bytes=100_000)
-        self.incoming = incoming
-        self.kept: tuple[str, str] | None = None  # (stored name, original name)
-
-    async def _on_file_data(self, part, data: bytes) -> None:
-        part.size += len(data)
-        if part.refusal:
-            return
-        if part.size > self.max_file_bytes:
-            self._refuse(part, "size")
-            return
-        if len(part.head) < 1024:
-            part.head.extend(data[: 1024 - len(part.head)])
-        if part.handle is None:
-            self.incoming.mkdir(parents=True, exist_ok=True)
-            part.temp = self.incoming / f".{secrets.token_hex(16)}.part"
-            part.handle = open(part.temp, "xb")
-        part.buffer.extend(data)
-        if len(part.buffer) >= uploads.WRITE_BUFFER_BYTES:
-            await uploads._flush(part)
-
-    async def _finish_file(self, part) -> None:
-        if part.refusal:
-            message = (_("“%(name)s” is %(size)s; the largest archive Folio imports is %(limit)s.", name=part.filename,
-                         size=uploads.human_size(part.size), limit=uploads.human_size(self.max_file_bytes))
-                       if part.refusal == "size" else _("Send one file at a time."))
-            self._record_error(part, message)
-            return
-        if part.size == 0 or part.handle is None or part.temp is None:
-            self._record_error(part, _("“%(name)s” is empty.", name=part.filename))
-            return
-        await uploads._flush(part)
-        part.handle.close()
-        part.handle = None
-        head = bytes(part.head)
-        if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-            suffix = ".zip"
-        elif head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<"):
-            suffix = ".xml"
-        else:
-            self._drop_temp(part)
-            self._record_error(part, _("“%(name)s” isn't a ZIP archive or a Leap2A .xml file, so Folio can't import it.",
-                                       name=part.filename))
-            return
-        name = f"{secrets.token_hex(16)}{suffix}"
-        part.temp.rename(self.incoming / name)
-        part.temp = None
-        self.kept = (name, part.filename)
-
-    def remove_everything(self) -> None:
-        if isinstance(self.part, uploads._FilePart):
-            self._drop_temp(self.part)
-        if self.kept is not None:
-            (self.incoming / self.kept[0]).unlink(missing_ok=True)
-            self.kept = None
 
 
 def _import_target(session, user: User, user_id: int) -> User:
@@ -109,43 +41,27 @@ def _form(request: Request, *, target: User, for_admin: bool, errors: dict | Non
 
 async def _receive(request: Request, session, *, owner: User, target: User, for_admin: bool) -> Response:
     settings = request.app.state.settings
-    incoming = settings.jobs_dir / INCOMING
-    max_bytes = settings.import_max_mb * 1024 * 1024
-    body_limit = max_bytes + uploads.FORM_OVERHEAD_BYTES
-    too_large = _("That file is larger than Folio imports (%(limit)s MB).", limit=settings.import_max_mb)
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > body_limit:
-        return await run_in_threadpool(_form, request, target=target, for_admin=for_admin,
-                                       errors={"archive": too_large}, status_code=413)
-    receiver = _ArchiveReceiver(incoming=incoming, max_bytes=max_bytes)
     try:
-        async with aclosing(request.stream()) as stream:
-            await receiver.run(stream, boundary=uploads._boundary(request), body_limit=body_limit)
-    except uploads.UploadTooLarge:
-        receiver.remove_everything()
-        return await run_in_threadpool(_form, request, target=target, for_admin=for_admin,
-                                       errors={"archive": too_large}, status_code=413)
+        upload = await archive_upload.receive_archive(request, settings=settings)
     except uploads.MalformedUpload:
-        receiver.remove_everything()
         raise HTTPException(status_code=400) from None
-    except BaseException:
-        receiver.remove_everything()
-        raise
-    if receiver.kept is None:
-        message = receiver.form.errors[0].message if receiver.form.errors else _("Choose the file to import.")
+    if upload.too_large:
+        message = _("That file is larger than Folio imports (%(limit)s MB).", limit=settings.import_max_mb)
         return await run_in_threadpool(_form, request, target=target, for_admin=for_admin,
-                                       errors={"archive": message}, status_code=422)
-    stored, original = receiver.kept
+                                       errors={"archive": message}, status_code=413)
+    if upload.stored_name is None:
+        return await run_in_threadpool(_form, request, target=target, for_admin=for_admin,
+                                       errors={"archive": upload.error}, status_code=422)
 
     def enqueue() -> int:
-        job = jobs.enqueue(session=session, owner=owner, kind="import",
-                           params={"student_id": target.id, "upload": stored, "original_name": original[:255]})
+        job = jobs.enqueue(session=session, owner=owner, kind="import", params={
+            "student_id": target.id, "upload": upload.stored_name, "original_name": upload.original_name[:255]})
         return job.id
 
     try:
         job_id = await run_in_threadpool(enqueue)
     except BaseException:
-        receiver.remove_everything()
+        archive_upload.discard_archive(settings=settings, stored_name=upload.stored_name)
         raise
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 

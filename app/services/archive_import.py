@@ -51,8 +51,14 @@ from app.services import artefacts as artefact_service
 from app.services import goals as goal_service
 from app.services import portfolio_json, timeline, uploads
 from app.services import reflections as reflection_service
+from app.services.archive_checks import (
+    ImportRefused,
+    check_files,
+    load_document,
+    read_limited,
+)
+from app.services.archive_upload import incoming_dir
 from app.services.goal_forms import GoalData
-from app.services.archive_checks import ImportRefused, check_files, load_document, read_limited
 from app.services.safe_zip import ArchiveRefused, is_zip, open_untrusted_zip
 
 MAX_XML_BYTES = 64 * 1024 * 1024
@@ -503,7 +509,7 @@ def _register() -> None:
         """The "import" job: import the uploaded archive into the student, then delete the upload."""
         params = job.params or {}
         upload = params.get("upload")
-        incoming = settings.jobs_dir / "incoming"
+        incoming = incoming_dir(settings)
         upload_path = incoming / upload if _safe_upload_name(upload) else None
         try:
             owner = session.get(User, job.owner_id)

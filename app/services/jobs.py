@@ -37,6 +37,7 @@ from app.i18n import _
 from app.models import Job, JobStatus, User
 from app.models.base import utcnow
 from app.services.access import not_found
+from app.services.archive_upload import incoming_dir
 from app.services.showcase_items import valid_id
 
 logger = logging.getLogger(__name__)
@@ -515,7 +516,7 @@ def cleanup_expired(*, engine: Engine, settings: Settings, now: datetime | None 
             _remove_job_files(settings, job.id)
             upload = (job.params or {}).get("upload")
             if isinstance(upload, str) and upload and "/" not in upload and "\\" not in upload and upload[0] != ".":
-                (settings.jobs_dir / "incoming" / upload).unlink(missing_ok=True)
+                (incoming_dir(settings) / upload).unlink(missing_ok=True)
             session.delete(job)
         session.commit()
     return removed

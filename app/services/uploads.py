@@ -18,7 +18,11 @@ from typing import BinaryIO
 import anyio.to_thread
 from babel.numbers import format_decimal
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
+from python_multipart.multipart import (
+    MultipartParser,
+    MultipartState,
+    parse_options_header,
+)
 from starlette.requests import Request
 
 from app.i18n import _, get_locale, ngettext
@@ -102,17 +106,22 @@ async def receive_multipart(
             raise MalformedUpload("Content-Length is not a number")
         if int(declared) > body_limit:
             raise UploadTooLarge(f"Content-Length {declared} is over {body_limit}")
-    receiver = _Receiver(
+    receiver = MultipartReceiver(
         upload_dir=upload_dir, owner_id=owner_id, max_file_bytes=max_file_bytes,
         quota_remaining=quota_remaining, max_files=max_files, max_field_bytes=max_field_bytes,
     )
+    await receive_into(request, receiver, body_limit=body_limit)
+    return receiver.form
+
+
+async def receive_into(request: Request, receiver: "MultipartReceiver", *, body_limit: int) -> None:
+    """Stream the request's multipart body through `receiver`; on any failure, nothing it wrote is left."""
     try:
         async with aclosing(request.stream()) as stream:
-            await receiver.run(stream, boundary=_boundary(request), body_limit=body_limit)
+            await receiver.run(stream, boundary=multipart_boundary(request), body_limit=body_limit)
     except BaseException:
         receiver.remove_everything()
         raise
-    return receiver.form
 
 
 def store_path(*, path: Path, upload_dir: Path, owner_id: int, original_name: str, field: str = "file") -> StoredFile:
@@ -184,7 +193,7 @@ def human_size(size_bytes: int) -> str:
 
 
 @dataclass
-class _FilePart:
+class FilePart:
     field: str
     filename: str
     size: int = 0
@@ -202,8 +211,11 @@ class _FieldPart:
     value: bytearray = dataclasses.field(default_factory=bytearray)
 
 
-class _Receiver:
-    """One request's parse: the parser's callbacks queue events, which run between stream chunks."""
+class MultipartReceiver:
+    """One request's parse: the parser's callbacks queue events, which run between stream chunks.
+
+    Another kind of upload (an archive to import) subclasses it and overrides `_on_file_data` (write a file
+    part's bytes, via flush_part) and `_finish_file` (decide what to keep); `receive_into` runs it."""
 
     def __init__(self, *, upload_dir: Path, owner_id: int, max_file_bytes: int, quota_remaining: int,
                  max_files: int, max_field_bytes: int):
@@ -215,7 +227,7 @@ class _Receiver:
         self.max_field_bytes = max_field_bytes
         self.form = ReceivedForm()
         self.events: list[tuple[str, object]] = []
-        self.part: _FilePart | _FieldPart | None = None
+        self.part: FilePart | _FieldPart | None = None
         self.header_name = bytearray()
         self.header_value = bytearray()
         self.disposition = b""
@@ -249,7 +261,7 @@ class _Receiver:
 
     def remove_everything(self) -> None:
         """Delete this request's partial and stored files (it failed, or the client went away)."""
-        if isinstance(self.part, _FilePart):
+        if isinstance(self.part, FilePart):
             self._drop_temp(self.part)
         discard(upload_dir=self.upload_dir, files=self.form.files)
         owner_dir = self.upload_dir / f"u{self.owner_id}"
@@ -280,7 +292,7 @@ class _Receiver:
             elif kind == "end":
                 await self._end_part()
 
-    def _start_part(self, disposition: bytes) -> _FilePart | _FieldPart | None:
+    def _start_part(self, disposition: bytes) -> FilePart | _FieldPart | None:
         _kind, options = parse_options_header(disposition)
         name = _decode(options.get(b"name", b""))
         if b"filename" not in options:
@@ -288,7 +300,7 @@ class _Receiver:
         filename = _safe_filename(_decode(options[b"filename"]))
         if not filename:
             return None  # an empty file input: browsers send no name and no bytes
-        part = _FilePart(field=name, filename=filename)
+        part = FilePart(field=name, filename=filename)
         self.files_seen += 1
         if self.files_seen > self.max_files:
             part.refusal = "count"
@@ -301,10 +313,10 @@ class _Receiver:
             if self.field_bytes > self.max_field_bytes:
                 raise UploadTooLarge(f"text fields are over {self.max_field_bytes} bytes")
             part.value.extend(data)
-        elif isinstance(part, _FilePart):
+        elif isinstance(part, FilePart):
             await self._on_file_data(part, data)
 
-    async def _on_file_data(self, part: _FilePart, data: bytes) -> None:
+    async def _on_file_data(self, part: FilePart, data: bytes) -> None:
         part.size += len(data)
         if part.refusal:
             return  # drain: count the bytes (for the message), keep none
@@ -326,23 +338,23 @@ class _Receiver:
             part.handle = open(part.temp, "xb")
         part.buffer.extend(data)
         if len(part.buffer) >= WRITE_BUFFER_BYTES:
-            await _flush(part)
+            await flush_part(part)
 
     async def _end_part(self) -> None:
         part, self.part = self.part, None
         if isinstance(part, _FieldPart):
             self.form.fields.setdefault(part.name, []).append(_decode(bytes(part.value)))
-        elif isinstance(part, _FilePart):
+        elif isinstance(part, FilePart):
             await self._finish_file(part)
 
-    async def _finish_file(self, part: _FilePart) -> None:
+    async def _finish_file(self, part: FilePart) -> None:
         if part.refusal:
             self._record_error(part, self._refusal_message(part))
             return
         if part.size == 0 or part.handle is None or part.temp is None:
             self._record_error(part, _("“%(name)s” is empty.", name=part.filename))
             return
-        await _flush(part)
+        await flush_part(part)
         part.handle.close()
         part.handle = None
         token = secrets.token_hex(16)
@@ -358,11 +370,11 @@ class _Receiver:
         self.form.files.append(stored)
         self.stored_bytes += stored.size_bytes
 
-    def _refuse(self, part: _FilePart, reason: str) -> None:
+    def _refuse(self, part: FilePart, reason: str) -> None:
         part.refusal = reason
         self._drop_temp(part)
 
-    def _drop_temp(self, part: _FilePart) -> None:
+    def _drop_temp(self, part: FilePart) -> None:
         if part.handle is not None:
             part.handle.close()
             part.handle = None
@@ -371,10 +383,10 @@ class _Receiver:
             part.temp = None
         part.buffer = bytearray()
 
-    def _record_error(self, part: _FilePart, message: str) -> None:
+    def _record_error(self, part: FilePart, message: str) -> None:
         self.form.errors.append(FileError(field=part.field, filename=part.filename, message=message))
 
-    def _refusal_message(self, part: _FilePart) -> str:
+    def _refusal_message(self, part: FilePart) -> str:
         name = part.filename
         if part.refusal == "size":
             return _("“%(name)s” is %(size)s; the limit is %(limit)s.",
@@ -435,7 +447,8 @@ def _keep_image(*, temp: Path, sniffed: filetypes.SniffedType, token: str, uploa
 # --- small helpers -------------------------------------------------------------------------------------
 
 
-def _boundary(request: Request) -> bytes:
+def multipart_boundary(request: Request) -> bytes:
+    """The request's multipart boundary; MalformedUpload when it isn't a multipart form."""
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
@@ -448,7 +461,8 @@ def _may_be_allowed(head: bytes) -> bool:
     return filetypes.is_container(head) or filetypes.sniff(head) is not None
 
 
-async def _flush(part: _FilePart) -> None:
+async def flush_part(part: FilePart) -> None:
+    """Write a file part's buffered bytes to its temporary file."""
     if part.buffer and part.handle is not None:
         # Disk writes can block (a slow or busy disk): keep them off the event loop.
         await anyio.to_thread.run_sync(part.handle.write, part.buffer)
