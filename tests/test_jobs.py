@@ -16,7 +16,7 @@ from app.i18n import _, translations_for
 from app.main import create_app
 from app.models import Job, JobStatus, Role, User
 from app.models.base import utcnow
-from app.services import jobs
+from app.services import job_pages, job_progress, jobs
 from tests.conftest import make_settings
 from tests.factories import login, make_school, make_user
 
@@ -186,7 +186,7 @@ def test_progress_writes_are_throttled_but_the_last_one_is_kept(app, session):
     with Session(app.state.engine) as other:
         other.execute(update(Job).where(Job.id == job.id).values(status=JobStatus.running, claimed_by="w"))
         other.commit()
-    reporter = jobs.ProgressReporter(engine=app.state.engine, job_id=job.id, worker_id="w", interval=60)
+    reporter = job_progress.ProgressReporter(engine=app.state.engine, job_id=job.id, worker_id="w", interval=60)
     reporter(1, 10, "one")
     reporter(2, 10, "two")  # within the interval: not written yet
     assert (reload(session, job).progress, reload(session, job).stage) == (1, "one")
@@ -455,12 +455,12 @@ def test_folio_worker_once_runs_the_queued_jobs(app, session, settings, monkeypa
 def test_job_for_owner_refuses_others_and_impossible_ids(app, session):
     student, other = student_of(session), student_of(session)
     job = queue(session, student)
-    assert jobs.job_for_owner(session=session, user=student, job_id=job.id).id == job.id
+    assert job_pages.job_for_owner(session=session, user=student, job_id=job.id).id == job.id
     from fastapi import HTTPException
 
     for user, job_id in ((other, job.id), (student, job.id + 1000), (student, 2**40)):
         with pytest.raises(HTTPException) as caught:
-            jobs.job_for_owner(session=session, user=user, job_id=job_id)
+            job_pages.job_for_owner(session=session, user=user, job_id=job_id)
         assert caught.value.status_code == 404
 
 

@@ -14,7 +14,7 @@ from app.db import SessionDep
 from app.i18n import _
 from app.models import Job, JobStatus, Role, SchoolClass, Showcase
 from app.navigation import home_path
-from app.services import jobs
+from app.services import job_pages, jobs
 from app.services.access import not_found
 from app.services.classes import class_for_staff
 from app.services.showcase_items import showcase_of_owner, valid_id
@@ -50,7 +50,7 @@ def _to_job(job: Job) -> RedirectResponse:
 
 
 def _job_helpers() -> dict:
-    return {"job_title": jobs.job_title, "status_label": jobs.status_label, "is_downloadable": jobs.is_downloadable}
+    return {"job_title": job_pages.job_title, "status_label": job_pages.status_label, "is_downloadable": job_pages.is_downloadable}
 
 
 def _exports_page(request: Request, session, user, *, selected=SECTIONS, errors=None, status_code=200) -> Response:
@@ -59,7 +59,7 @@ def _exports_page(request: Request, session, user, *, selected=SECTIONS, errors=
     ).all()
     context = {
         "sections": section_options(), "selected": set(selected), "errors": errors or {},
-        "showcases": showcases, "recent": jobs.recent_jobs(session=session, user=user), **_job_helpers(),
+        "showcases": showcases, "recent": job_pages.recent_jobs(session=session, user=user), **_job_helpers(),
     }
     return render(request, "exports/index.html", context, status_code=status_code)
 
@@ -108,7 +108,7 @@ def _class_of_teacher(session, user, class_id: int) -> SchoolClass:
 
 def _class_page(request: Request, session, user, school_class, *, selected=SECTIONS, errors=None,
                 status_code=200) -> Response:
-    recent = [job for job in jobs.recent_jobs(session=session, user=user, limit=20)
+    recent = [job for job in job_pages.recent_jobs(session=session, user=user, limit=20)
               if job.kind == "class_pdfs" and (job.params or {}).get("class_id") == school_class.id][:5]
     context = {
         "school_class": school_class, "sections": section_options(), "selected": set(selected),
@@ -152,7 +152,7 @@ def _back_link(job: Job, user) -> tuple[str, str]:
 @router.get("/jobs/{job_id:int}")
 def show_job(request: Request, job_id: int, user: CurrentUser, session: SessionDep) -> Response:
     """A job's progress (re-polled while it runs), then its download or why it failed."""
-    job = jobs.job_for_owner(session=session, user=user, job_id=job_id)
+    job = job_pages.job_for_owner(session=session, user=user, job_id=job_id)
     context = {"job": job, "active": job.status in jobs.ACTIVE, "back": _back_link(job, user), **_job_helpers()}
     return render(request, "jobs/show.html", context, block="progress",
                   headers={"Cache-Control": "no-store"})
@@ -161,17 +161,17 @@ def show_job(request: Request, job_id: int, user: CurrentUser, session: SessionD
 @router.post("/jobs/{job_id:int}/retry")
 def retry_job(request: Request, job_id: int, user: CurrentUser, session: SessionDep) -> Response:
     """Try a failed job again (a new job with the same request)."""
-    job = jobs.job_for_owner(session=session, user=user, job_id=job_id)
+    job = job_pages.job_for_owner(session=session, user=user, job_id=job_id)
     if job.status is not JobStatus.failed:
         return _to_job(job)
-    return _to_job(jobs.retry(session=session, user=user, job=job))
+    return _to_job(job_pages.retry(session=session, user=user, job=job))
 
 
 @router.get("/jobs/{job_id:int}/download")
 def download_job(request: Request, job_id: int, user: CurrentUser, session: SessionDep) -> Response:
     """The job's result file, streamed from disk, for its owner only while it is kept."""
-    job = jobs.job_for_owner(session=session, user=user, job_id=job_id)
-    path = jobs.stored_result(request.app.state.settings, job) if jobs.is_downloadable(job) else None
+    job = job_pages.job_for_owner(session=session, user=user, job_id=job_id)
+    path = jobs.stored_result(request.app.state.settings, job) if job_pages.is_downloadable(job) else None
     if path is None:
         raise not_found()
     return FileResponse(

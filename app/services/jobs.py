@@ -6,7 +6,7 @@ How it fits together:
 - a runner (the in-process thread in app.job_runner, or `folio worker`) calls `run_pending(...)`, which claims a
   job with a conditional UPDATE (status queued → running; only one process can win it), runs the handler
   registered for its kind in the owner's language, and records the result file or the reason it failed;
-- the handler reports progress as it goes; each report is written in its own short transaction, so the progress
+- the handler reports progress as it goes (app.services.job_progress); each report is written in its own short transaction, so the progress
   page sees it while the handler's own work is still uncommitted;
 - a job whose process died (no heartbeat for a while) is requeued, or failed after MAX_ATTEMPTS;
 - results expire after settings.export_keep_hours and are deleted by `cleanup_expired(...)`.
@@ -21,7 +21,6 @@ import importlib
 import logging
 import shutil
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,9 +35,8 @@ from app.config import Settings
 from app.i18n import _
 from app.models import Job, JobStatus, User
 from app.models.base import utcnow
-from app.services.access import not_found
 from app.services.archive_upload import incoming_dir
-from app.services.showcase_items import valid_id
+from app.services.job_progress import Heartbeat, ProgressReporter
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +49,6 @@ HANDLER_MODULES: tuple[str, ...] = (
 
 MAX_ATTEMPTS = 3  # a job whose process died this many times is failed, not retried again
 ABANDONED_AFTER = timedelta(minutes=10)  # a running job without a heartbeat for this long lost its process
-HEARTBEAT_SECONDS = 30.0  # how often a running job's heartbeat is refreshed, even when the handler is quiet
-PROGRESS_INTERVAL = 0.5  # at most this often (seconds) a progress report is written
-PROGRESS_BACKOFF = 5.0  # after a report couldn't be written, wait this much longer before the next try
 KEEP_ROWS = timedelta(days=7)  # finished jobs are forgotten after this long
 ACTIVE = (JobStatus.queued, JobStatus.running)
 
@@ -129,57 +124,6 @@ def enqueue(*, session: Session, owner: User, kind: str, params: dict) -> Job:
     return job
 
 
-def job_for_owner(*, session: Session, user: User, job_id: int) -> Job:
-    """One of `user`'s own jobs, or 404."""
-    job = session.get(Job, job_id) if valid_id(job_id) else None
-    if job is None or job.owner_id != user.id:
-        raise not_found()
-    return job
-
-
-def recent_jobs(*, session: Session, user: User, limit: int = 10) -> list[Job]:
-    """`user`'s latest jobs, newest first."""
-    return list(session.exec(
-        select(Job).where(Job.owner_id == user.id).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
-    ).all())
-
-
-def retry(*, session: Session, user: User, job: Job) -> Job:
-    """A new job doing the same as a failed one."""
-    return enqueue(session=session, owner=user, kind=job.kind, params=dict(job.params or {}))
-
-
-def is_downloadable(job: Job, *, now: datetime | None = None) -> bool:
-    """True when the job finished, its file is still kept, and it hasn't expired."""
-    now = now or utcnow()
-    return (job.status is JobStatus.done and bool(job.result_name)
-            and (job.expires_at is None or job.expires_at > now))
-
-
-def job_title(job: Job) -> str:
-    """What the job makes, in the current language ("Portfolio PDF", "Portable archive"...)."""
-    params = job.params or {}
-    if job.kind == "portfolio_pdf":
-        return _("Showcase PDF") if params.get("showcase_id") else _("Portfolio PDF")
-    titles = {
-        "class_pdfs": _("Class PDFs"),
-        "archive": _("Portable archive"),
-        "import": _("Portfolio import"),
-    }
-    return titles.get(job.kind, _("Background task"))
-
-
-def status_label(job: Job) -> str:
-    """The job's status in words."""
-    labels = {
-        JobStatus.queued: _("Waiting to start"),
-        JobStatus.running: _("In progress"),
-        JobStatus.done: _("Ready"),
-        JobStatus.failed: _("Failed"),
-    }
-    return labels[job.status]
-
-
 # --- files ---------------------------------------------------------------------------------------------------
 
 def _prefix(job_id: int) -> str:
@@ -232,95 +176,6 @@ def _remove_job_files(settings: Settings, job_id: int, *, keep: Path | None = No
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
-
-
-# --- progress -------------------------------------------------------------------------------------------------
-
-def _short_write(engine: Engine, statement) -> bool:
-    """Run one UPDATE in its own short transaction, waiting only briefly for locks; False when it couldn't.
-
-    Progress and heartbeats are best effort: on SQLite the handler's own uncommitted writes hold the database
-    lock, and a report that can't get in quickly is simply skipped (the next one will try again)."""
-    with engine.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        raw = connection.connection.driver_connection
-        if sqlite:
-            raw.execute("PRAGMA busy_timeout = 100")
-        try:
-            with connection.begin():
-                if connection.dialect.name == "postgresql":
-                    connection.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
-                connection.execute(statement)
-            return True
-        except sa.exc.DBAPIError as exc:
-            logger.debug("Skipped a job progress write: %s", exc)
-            return False
-        finally:
-            if sqlite:
-                raw.execute("PRAGMA busy_timeout = 30000")
-
-
-class ProgressReporter:
-    """The `progress` callable handed to a handler: records done/total/stage, at most every `interval` seconds
-    (plus the last report, when done reaches total), each in its own short transaction."""
-
-    def __init__(self, *, engine: Engine, job_id: int, worker_id: str, interval: float = PROGRESS_INTERVAL) -> None:
-        self.engine = engine
-        self.job_id = job_id
-        self.worker_id = worker_id
-        self.interval = interval
-        self.done = 0
-        self.total = 0
-        self.stage = ""
-        self._written_at = float("-inf")
-        self._pending = False
-
-    def __call__(self, done: int, total: int, stage: str) -> None:
-        self.done, self.total, self.stage = max(0, int(done)), max(0, int(total)), str(stage)[:200]
-        self._pending = True
-        final = self.total > 0 and self.done >= self.total
-        if final or time.monotonic() - self._written_at >= self.interval:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the latest report now, if there is one not yet written."""
-        if not self._pending:
-            return
-        statement = sa.update(Job).where(
-            Job.id == self.job_id, Job.status == JobStatus.running, Job.claimed_by == self.worker_id,
-        ).values(progress=self.done, total=self.total, stage=self.stage, heartbeat_at=utcnow())
-        if _short_write(self.engine, statement):
-            self._pending = False
-            self._written_at = time.monotonic()
-        else:  # the database is busy (on SQLite: probably with this very job's writes); try again a bit later
-            self._written_at = time.monotonic() + PROGRESS_BACKOFF
-
-
-class _Heartbeat:
-    """Refreshes a running job's heartbeat in the background, so a quiet handler isn't taken for dead."""
-
-    def __init__(self, *, engine: Engine, job_id: int, worker_id: str, every: float = HEARTBEAT_SECONDS) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, args=(engine, job_id, worker_id, every),
-                                        name=f"folio-job-{job_id}-heartbeat", daemon=True)
-
-    def _beat(self, engine: Engine, job_id: int, worker_id: str, every: float) -> None:
-        while not self._stop.wait(every):
-            statement = sa.update(Job).where(
-                Job.id == job_id, Job.status == JobStatus.running, Job.claimed_by == worker_id,
-            ).values(heartbeat_at=utcnow())
-            try:
-                _short_write(engine, statement)
-            except Exception:  # a heartbeat must never take the job down
-                logger.exception("Job %s heartbeat failed", job_id)
-
-    def __enter__(self) -> "_Heartbeat":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 # --- claiming and running ---------------------------------------------------------------------------------
@@ -399,7 +254,7 @@ def _run_claimed(*, engine: Engine, settings: Settings, job_id: int, worker_id: 
         error: str | None = None
         result: JobResult | None = None
         try:
-            with _Heartbeat(engine=engine, job_id=job_id, worker_id=worker_id):
+            with Heartbeat(engine=engine, job_id=job_id, worker_id=worker_id):
                 result = function(session=session, settings=settings, job=job, progress=reporter)
             path = _checked_result(settings, result)
         except JobFailed as exc:
