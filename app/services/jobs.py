@@ -6,8 +6,8 @@ How it fits together:
 - a runner (the in-process thread in app.job_runner, or `folio worker`) calls `run_pending(...)`, which claims a
   job with a conditional UPDATE (status queued → running; only one process can win it), runs the handler
   registered for its kind in the owner's language, and records the result file or the reason it failed;
-- the handler reports progress as it goes (app.services.job_progress); each report is written in its own short transaction, so the progress
-  page sees it while the handler's own work is still uncommitted;
+- the handler reports progress as it goes (app.services.job_progress): each report is written in its own
+  short transaction, so the progress page sees it while the handler's own work is still uncommitted;
 - a job whose process died (no heartbeat for a while) is requeued, or failed after MAX_ATTEMPTS;
 - results expire after settings.export_keep_hours and are deleted by `cleanup_expired(...)`.
 
