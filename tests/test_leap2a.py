@@ -26,7 +26,8 @@ from app.models import (
 )
 from app.services import artefacts, goal_forms, goals, ratings, uploads
 from app.services.leap2a import ATOM, CATEGORIES, LEAP2, LEAP2A_VERSION, RDF, export_feed
-from app.services.leap2a_import import Leap2AError, html_to_markdown, import_leap2a
+from app.services.leap2a_feed import Leap2AError, html_to_markdown
+from app.services.leap2a_import import import_leap2a
 from tests.factories import make_framework, make_note, make_reflection, make_school, make_user
 from tests.media import GPS_IFD, jpeg_with_gps
 
@@ -426,9 +427,9 @@ def test_xhtml_content_and_a_plain_entry_become_a_note_with_its_date(session, se
 
 
 def test_an_oversized_feed_is_refused(session, settings, monkeypatch):
-    from app.services import leap2a_import
+    from app.services import leap2a_feed
 
-    monkeypatch.setattr(leap2a_import, "MAX_FEED_BYTES", 100)
+    monkeypatch.setattr(leap2a_feed, "MAX_FEED_BYTES", 100)
     student = make_user(session, make_school(session))
     with pytest.raises(Leap2AError, match="over"):
         import_leap2a(session=session, settings=settings, student=student, xml_bytes=SAMPLE.read_bytes(), files={})
