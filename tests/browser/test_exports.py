@@ -73,3 +73,25 @@ def test_student_exports_a_showcase_pdf_and_the_archive(browser, live_server, tm
     axe_scan(page)
     context.close()
     assert problems == []
+
+
+def test_presenting_and_exporting_work_without_javascript(browser, live_server):
+    from tests.browser.test_shell import sign_in as sign_in_page
+
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in_page(page, "student")
+    page.goto("/showcases")
+    page.get_by_role("link", name="My term so far").click()
+    page.get_by_role("link", name="Present", exact=True).click()
+    # Every slide is there as a section, and Next is a plain link to the next one.
+    expect(page.locator("[data-slide]")).to_have_count(7)
+    page.locator("#slide-1").get_by_role("link", name="Next").click()
+    expect(page).to_have_url(re.compile(r"#slide-2$"))
+
+    # The progress page refreshes itself (a <noscript> refresh) until the download is there.
+    page.goto("/exports")
+    page.get_by_role("button", name="Download everything").click()
+    expect(page.get_by_role("link", name="Download")).to_be_visible(timeout=60_000)
+    context.close()
