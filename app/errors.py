@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.access import NotAllowed, NotFound
 from app.auth import LoginRequired, PasswordChangeRequired, ensure_request_context
 from app.flash import flash
 from app.i18n import _
@@ -73,6 +74,14 @@ def install_error_handlers(app: FastAPI) -> None:
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, _exc: NotFound) -> Response:
+        return await render_error(request, 404)
+
+    @app.exception_handler(NotAllowed)
+    async def not_allowed(request: Request, _exc: NotAllowed) -> Response:
+        return await render_error(request, 403)
 
     @app.exception_handler(RequestValidationError)
     async def malformed_request(request: Request, _exc: RequestValidationError) -> Response:

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, Response
 
 from app.models import Artefact, ArtefactKind, MediaKind
 from app.services import uploads
-from app.services.access import not_found
+from app.access import not_found
 from app.services.artefacts import is_viewable_inline
 from app.services.filetypes import download_name
 

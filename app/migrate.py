@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
@@ -15,7 +18,30 @@ from app.config import PROJECT_ROOT
 
 def include_name(name, type_, _parent_names) -> bool:
     """Leave out what the models don't describe on purpose: SQLite's FTS5 search tables."""
-    return not (type_ == "table" and name and name.startswith("timeline_fts"))
+    return not (type_ == "table" and name and name.startswith(("items_fts", "timeline_fts")))
+
+
+@contextmanager
+def foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """On SQLite, run migrations with foreign keys off, then check them all.
+
+    Rebuilding a table (SQLite's only way to change most things) drops the old one, and with foreign keys on that
+    drop would cascade into every table pointing at it. SQLite ignores the pragma inside a transaction, so this
+    wraps the whole migration; a violation left behind fails it loudly."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()
+    try:
+        yield
+        problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise RuntimeError(f"The migration left rows pointing at nothing: {problems[:10]}")
+    finally:
+        connection.rollback()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
 
 
 def alembic_config() -> Config:
@@ -26,7 +52,7 @@ def alembic_config() -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database behind `engine` up to `revision`."""
     config = alembic_config()
-    with engine.begin() as connection:
+    with engine.connect() as connection, foreign_keys_off(connection), connection.begin():
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
@@ -34,7 +60,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def downgrade(engine: Engine, revision: str) -> None:
     """Take the database behind `engine` back to `revision` ("base" for empty)."""
     config = alembic_config()
-    with engine.begin() as connection:
+    with engine.connect() as connection, foreign_keys_off(connection), connection.begin():
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
 

@@ -6,7 +6,7 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from app.config import get_settings
 from app.db import make_engine
-from app.migrate import include_name
+from app.migrate import foreign_keys_off, include_name
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -38,7 +38,7 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     engine = make_engine(get_settings())
-    with engine.connect() as connection:
+    with engine.connect() as connection, foreign_keys_off(connection):
         _configure(connection=connection)
         with context.begin_transaction():
             context.run_migrations()

@@ -28,8 +28,7 @@ def _family(session, *, approval: bool = True):
 
 def _approval(session, item_type: ItemType, item_id: int) -> ItemApproval | None:
     session.expire_all()
-    return session.exec(select(ItemApproval).where(ItemApproval.item_type == item_type,
-                                                   ItemApproval.item_id == item_id)).first()
+    return session.exec(select(ItemApproval).where(ItemApproval.item_id == item_id)).first()
 
 
 def _notifications(session, user, kind: NotificationKind) -> list[Notification]:

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from app.models import (
     ArtefactKind, Comment, CommentKind, CompetencyRating, Job, JobStatus, RatingArtefact, RatingSource,
-    Role, ShowcaseItem, ShowcaseItemType, TimelineEntry,
+    Role, ShowcaseItem, ShowcaseItemType, Item,
 )
 from app.services import archive_export, archive_import, jobs, portfolio_json, uploads
 from app.services.artefacts import ArtefactInput, create_file_artefacts, create_text_artefact
@@ -209,7 +209,7 @@ def test_round_trip_into_another_school(session, settings, tmp_path):
         if info["media_kind"] != "image":
             assert second_files[ref]["sha256"] == info["sha256"]
     # Timeline entries exist for every imported item, dated as in the archive.
-    entries = session.exec(select(TimelineEntry).where(TimelineEntry.owner_id == target.id)).all()
+    entries = session.exec(select(Item).where(Item.owner_id == target.id)).all()
     assert len(entries) == len(second["artefacts"]) + 1 + len(second["reflections"]) + len(second["goals"])
     assert target.storage_used_bytes > 0
 

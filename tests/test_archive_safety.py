@@ -12,7 +12,7 @@ import zipfile
 import pytest
 from sqlmodel import func, select
 
-from app.models import Artefact, CompetencyRating, Goal, Reflection, Showcase, TimelineEntry
+from app.models import Artefact, CompetencyRating, Goal, Reflection, Showcase, Item
 from app.services import archive_export, safe_zip
 from app.services.archive_import import ImportRefused, import_archive
 from tests.factories import make_school, make_user
@@ -39,7 +39,7 @@ def counts(session, student) -> dict[str, int]:
     session.expire_all()
     models = {"artefacts": (Artefact, Artefact.owner_id), "reflections": (Reflection, Reflection.owner_id),
               "goals": (Goal, Goal.owner_id), "showcases": (Showcase, Showcase.owner_id),
-              "ratings": (CompetencyRating, CompetencyRating.student_id), "timeline": (TimelineEntry, TimelineEntry.owner_id)}
+              "ratings": (CompetencyRating, CompetencyRating.student_id), "timeline": (Item, Item.owner_id)}
     return {name: session.exec(select(func.count()).select_from(model).where(column == student.id)).one()
             for name, (model, column) in models.items()}
 

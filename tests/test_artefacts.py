@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from sqlmodel import func, select
 
-from app.models import Artefact, ArtefactTag, Audience, Role, TimelineEntry, User
+from app.models import Artefact, ArtefactTag, Audience, Role, Item, User
 from tests.factories import link_guardian, login, make_class, make_note, make_school, make_user
 from tests.media import jpeg_with_gps, mp4, png
 
@@ -57,7 +57,7 @@ def test_several_files_at_once_with_shared_details(client, session, student):
     titles = sorted(session.exec(select(Artefact.title)).all())
     assert titles == ["Science fair (1)", "Science fair (2)", "Science fair (3)"]
     assert session.exec(select(func.count()).select_from(ArtefactTag)).one() == 6  # 2 tags x 3, deduplicated
-    assert session.exec(select(func.count()).select_from(TimelineEntry)).one() == 3
+    assert session.exec(select(func.count()).select_from(Item)).one() == 3
 
 
 def test_json_answer_for_the_progress_bar_script(client, session, student):
@@ -219,7 +219,7 @@ def test_edit_and_delete_own_artefact_removes_its_files(client, session, student
     session.expunge_all()
     assert session.get(Artefact, artefact.id) is None
     assert stored_files(settings.upload_dir) == []
-    assert session.exec(select(TimelineEntry)).first() is None
+    assert session.exec(select(Item)).first() is None
     assert session.get(User, student_id).storage_used_bytes == 0
 
 

@@ -100,8 +100,7 @@ def _world(session) -> World:
         "dance": make_note(session, leo, title="Leo approved dance", audience=Audience.family),
         "drawing": make_note(session, zed, title="Zed family drawing", audience=Audience.family),
     }
-    approval = session.exec(select(ItemApproval).where(ItemApproval.item_type == ItemType.artefact,
-                                                       ItemApproval.item_id == items["dance"].id)).one()
+    approval = session.exec(select(ItemApproval).where(ItemApproval.item_id == items["dance"].id)).one()
     approval.status, approval.reviewed_at, approval.reviewed_by_id = ApprovalStatus.approved, utcnow(), teacher.id
     session.add(approval)
     session.commit()
@@ -164,8 +163,7 @@ def test_each_guardian_hears_about_their_own_children_only(session, settings, in
 def test_an_item_approved_later_comes_in_the_digest_of_its_approval(session, settings, inbox):
     world = _world(session)
     digests.send_due(session=session, settings=settings, now=_week_later(world))
-    approval = session.exec(select(ItemApproval).where(ItemApproval.item_id == world.items["song"].id,
-                                                       ItemApproval.item_type == ItemType.artefact)).one()
+    approval = session.exec(select(ItemApproval).where(ItemApproval.item_id == world.items["song"].id)).one()
     approval.status, approval.reviewed_at = ApprovalStatus.approved, _week_later(world) + timedelta(days=1)
     session.add(approval)
     session.commit()

@@ -56,8 +56,7 @@ def _image(session, client, owner, title: str, audience: str = "family") -> Arte
 
 
 def _approve(session, item_type: ItemType, item_id: int) -> None:
-    approval = session.exec(select(ItemApproval).where(ItemApproval.item_type == item_type,
-                                                       ItemApproval.item_id == item_id)).one()
+    approval = session.exec(select(ItemApproval).where(ItemApproval.item_id == item_id)).one()
     approval.status = ApprovalStatus.approved
     session.add(approval)
     session.commit()

@@ -234,7 +234,7 @@ def test_a_guardian_comments_on_a_family_item_but_not_a_class_item(client, new_c
 
 
 def _pending(session, *, author, owner, item_id: int, text: str, age_minutes: int) -> Comment:
-    comment = Comment(item_type=ItemType.artefact, item_id=item_id, owner_id=owner.id, author_id=author.id,
+    comment = Comment(item_id=item_id, owner_id=owner.id, author_id=author.id,
                       kind=CommentKind.peer, noticed=text, status=CommentStatus.pending,
                       created_at=utcnow() - timedelta(minutes=age_minutes))
     session.add(comment)
@@ -284,7 +284,7 @@ def test_inbox_runs_the_same_number_of_queries_for_3_or_20_pending(client, sessi
         while len(session.exec(select(Comment)).all()) < total:
             _pending(session, author=leo, owner=maya, item_id=note.id, text="Nice", age_minutes=1)
             session.commit()
-        request = FeedbackRequest(student_id=maya.id, item_type=ItemType.artefact, item_id=note.id, question="Q?")
+        request = FeedbackRequest(student_id=maya.id, item_id=note.id, question="Q?")
         session.add(request)
         session.flush()
         session.add(FeedbackRecipient(request_id=request.id, user_id=teacher.id))
@@ -303,7 +303,7 @@ def test_thread_runs_the_same_number_of_queries_whatever_its_length(client, sess
 
     def queries_with(total: int) -> int:
         while len(session.exec(select(Comment)).all()) < total:
-            session.add(Comment(item_type=ItemType.artefact, item_id=note.id, owner_id=maya.id, author_id=leo.id,
+            session.add(Comment(item_id=note.id, owner_id=maya.id, author_id=leo.id,
                                 kind=CommentKind.peer, noticed="Nice", status=CommentStatus.visible))
             session.commit()
         with count_queries() as counter:

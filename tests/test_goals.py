@@ -20,7 +20,7 @@ from app.models import (
     ReflectionGoal,
     ReflectionStatus,
     Role,
-    TimelineEntry,
+    Item,
 )
 from app.services import goal_forms, goals
 from tests.factories import link_guardian, login, make_class, make_framework, make_school, make_user
@@ -94,7 +94,7 @@ def test_goal_lifecycle_from_steps_and_checkins_to_a_closing_reflection(client, 
     assert [s.text for s in steps_of(session, goal_id)] == ["Choose five books", "Read the first one", "Tell the class"]
     picked = session.exec(select(GoalCompetency.competency_id).where(GoalCompetency.goal_id == goal_id)).all()
     assert picked == [ours["COM.1"]]  # the other school's competency was not offered, so it is dropped
-    assert count(session, TimelineEntry, TimelineEntry.item_type == ItemType.goal, TimelineEntry.item_id == goal_id) == 1
+    assert count(session, Item, Item.id == goal_id) == 1
     assert "0 of 3 steps done" in client.get("/goals").text
 
     # Tick the first step on the goal page, the HTMX way: only the step list comes back.
@@ -141,11 +141,11 @@ def test_goal_lifecycle_from_steps_and_checkins_to_a_closing_reflection(client, 
     assert reflection.body == "I read a book a week, at bedtime."
     assert reflection.status is ReflectionStatus.published and reflection.audience is Audience.private
     assert session.exec(select(ReflectionGoal).where(ReflectionGoal.reflection_id == reflection.id)).one().goal_id == goal_id
-    entry = session.exec(select(TimelineEntry).where(
-        TimelineEntry.item_type == ItemType.reflection, TimelineEntry.item_id == reflection.id)).one()
+    entry = session.exec(select(Item).where(
+        Item.id == reflection.id)).one()
     assert entry.owner_id == student.id and entry.kind == "published"
-    goal_entry = session.exec(select(TimelineEntry).where(
-        TimelineEntry.item_type == ItemType.goal, TimelineEntry.item_id == goal_id)).one()
+    goal_entry = session.exec(select(Item).where(
+        Item.id == goal_id)).one()
     assert goal_entry.kind == "achieved"
     assert "I read a book a week, at bedtime." in client.get(f"/goals/{goal_id}").text
     lists = client.get("/goals").text
@@ -206,7 +206,7 @@ def test_drop_reopen_and_delete(client, session):
     assert client.post(f"/goals/{goal_id}/delete").status_code == 303
     assert fresh(session, Goal, goal_id) is None
     assert count(session, GoalStep, GoalStep.goal_id == goal_id) == 0
-    assert count(session, TimelineEntry, TimelineEntry.item_type == ItemType.goal, TimelineEntry.item_id == goal_id) == 0
+    assert count(session, Item, Item.id == goal_id) == 0
     assert client.get(f"/goals/{goal_id}").status_code == 404
 
 
@@ -241,7 +241,7 @@ def test_goal_form_errors_are_shown_beside_each_field_and_save_nothing(client, s
     assert client.post(f"/goals/{goal.id}/edit", data={"title": "Read ten books", "audience": "class"}).status_code == 303
     goal = fresh(session, Goal, goal.id)
     assert (goal.title, goal.audience) == ("Read ten books", Audience.class_)
-    entry = session.exec(select(TimelineEntry).where(TimelineEntry.item_type == ItemType.goal, TimelineEntry.item_id == goal.id)).one()
+    entry = session.exec(select(Item).where(Item.id == goal.id)).one()
     assert (entry.title, entry.audience) == ("Read ten books", Audience.class_)
 
 

@@ -22,7 +22,7 @@ from app.models import (
     ReflectionArtefact,
     ReflectionStatus,
     Tag,
-    TimelineEntry,
+    Item,
 )
 from app.services import artefacts, goal_forms, goals, ratings, uploads
 from app.services.leap2a import ATOM, CATEGORIES, LEAP2, LEAP2A_VERSION, RDF, export_feed
@@ -97,7 +97,7 @@ def _counts(session, student):
         len(session.exec(select(Artefact).where(Artefact.owner_id == student.id)).all()),
         len(session.exec(select(Reflection).where(Reflection.owner_id == student.id)).all()),
         len(session.exec(select(Goal).where(Goal.owner_id == student.id)).all()),
-        len(session.exec(select(TimelineEntry).where(TimelineEntry.owner_id == student.id)).all()),
+        len(session.exec(select(Item).where(Item.owner_id == student.id)).all()),
     )
 
 
@@ -262,9 +262,9 @@ def test_mahara_export_imports(session, settings, tmp_path):
                                  .where(ArtefactTag.artefact_id == file.id)).all())
     assert file_tags == {"bridges", "photos"}
     # every item is on the timeline, dated as in Mahara
-    timeline = session.exec(select(TimelineEntry).where(TimelineEntry.owner_id == student.id)).all()
+    timeline = session.exec(select(Item).where(Item.owner_id == student.id)).all()
     assert len(timeline) == 5
-    assert {(e.item_type, e.title): e.occurred_on for e in timeline}[(ItemType.reflection, "Testing our paper bridges")] == date(2026, 9, 18)
+    assert {(e.type, e.title): e.occurred_on for e in timeline}[(ItemType.reflection, "Testing our paper bridges")] == date(2026, 9, 18)
 
 
 def test_a_file_named_only_by_its_enclosure_link_is_found(session, settings, tmp_path):

@@ -239,8 +239,8 @@ def test_showcase_pdf_holds_only_the_showcase_items(world, session, settings, tm
         (ShowcaseItemType.competency, world["competency"].id), (ShowcaseItemType.reflection, world["draft"].id),
         (ShowcaseItemType.artefact, world["noah_note"].id),  # someone else's: never shown
     ]):
-        session.add(ShowcaseItem(showcase_id=showcase.id, item_type=kind, item_id=item_id, position=position,
-                                 talking_points="Private talking point"))
+        session.add(ShowcaseItem.to(showcase_id=showcase.id, item_type=kind, target_id=item_id, position=position,
+                                    talking_points="Private talking point"))
     session.commit()
     out = tmp_path / "showcase.pdf"
     build_portfolio_pdf(session=session, settings=settings, student=maya, sections=[], out_path=out, showcase=showcase)

@@ -13,6 +13,7 @@ from app.models import (
     ShowcaseItemType,
 )
 from app.services import conference_responses
+from app.services.artefacts import delete_artefact
 from tests.factories import (
     link_guardian, login, make_class, make_framework, make_note, make_reflection, make_school, make_user,
 )
@@ -28,8 +29,8 @@ def make_showcase(session, owner, *, title="My best work", introduction="Welcome
     session.add(showcase)
     session.flush()
     for position, (item_type, item_id, talking_points) in enumerate(items):
-        session.add(ShowcaseItem(showcase_id=showcase.id, item_type=item_type, item_id=item_id, position=position,
-                                 talking_points=talking_points))
+        session.add(ShowcaseItem.to(showcase_id=showcase.id, item_type=item_type, target_id=item_id, position=position,
+                                    talking_points=talking_points))
     session.commit()
     return showcase
 
@@ -173,8 +174,11 @@ def test_the_presentation_hides_items_that_are_gone(client, session):
     people = setup_people(session)
     student = people["student"]
     note = make_note(session, student, title="Still here")
-    showcase = make_showcase(session, student, items=[(ShowcaseItemType.artefact, 999_999, "gone"),
+    doomed = make_note(session, student, title="Soon deleted")
+    showcase = make_showcase(session, student, items=[(ShowcaseItemType.artefact, doomed.id, "gone"),
                                                        (ShowcaseItemType.artefact, note.id, "")])
+    delete_artefact(session=session, owner=student, artefact=doomed)
+    session.commit()
     login(client, student)
     html = client.get(f"/showcases/{showcase.id}/present").text
     assert "Still here" in html and "gone" not in html

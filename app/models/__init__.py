@@ -38,7 +38,16 @@ from app.models.showcases import (
     ShowcaseItem,
     ShowcaseItemType,
 )
-from app.models.timeline import ItemType, TimelineEntry
+from app.models.items import Item, ItemType
+from app.models import item_rows  # noqa: F401  (gives every new artefact, reflection and goal its items row)
+
+from sqlmodel import SQLModel as _SQLModel
+
+# Ids are never reused: without AUTOINCREMENT, SQLite hands the newest row's id out again once it is deleted, and
+# whatever still named that id (a link, a log line, a bookmark) would name someone else's row.
+for _table in _SQLModel.metadata.tables.values():
+    if [column.name for column in _table.primary_key.columns] == ["id"]:
+        _table.dialect_kwargs["sqlite_autoincrement"] = True
 
 __all__ = [
     "ApprovalStatus", "ItemApproval", "Comment", "CommentKind", "CommentStatus", "FeedbackRecipient", "FeedbackRequest", "Notification",
@@ -51,5 +60,5 @@ __all__ = [
     "ReflectionStatus", "Role",
     "DigestFrequency", "DigestLog", "FamilyInvitation", "Job", "JobStatus",
     "ConferenceInvite", "ConferenceResponse", "ConferenceSlot", "ResponseSource", "ShareLink", "ShareLinkView",
-    "Showcase", "ShowcaseItem", "ShowcaseItemType", "School", "SchoolClass", "Tag", "TimelineEntry", "User", "UserSession",
+    "Showcase", "ShowcaseItem", "ShowcaseItemType", "School", "SchoolClass", "Tag", "Item", "User", "UserSession",
 ]

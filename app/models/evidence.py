@@ -38,7 +38,8 @@ class MediaKind(str, Enum):
 class Artefact(SQLModel, table=True):
     __tablename__ = "artefacts"
 
-    id: int | None = Field(default=None, primary_key=True)
+    # The same id as its row in `items` (allocated there; see app.models.item_rows): deleting the item deletes this.
+    id: int | None = Field(default=None, primary_key=True, foreign_key="items.id", ondelete="CASCADE")
     owner_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
     kind: ArtefactKind = Field(sa_column=_enum_column(ArtefactKind, nullable=False))
     title: str = Field(max_length=200)

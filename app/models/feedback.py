@@ -8,7 +8,6 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import utcnow
 from app.models.people import _enum_column
-from app.models.timeline import ItemType
 
 
 class RequestStatus(str, Enum):
@@ -21,12 +20,10 @@ class FeedbackRequest(SQLModel, table=True):
     """A student asking named people for feedback on one of their items."""
 
     __tablename__ = "feedback_requests"
-    __table_args__ = (sa.Index("ix_feedback_requests_item", "item_type", "item_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     student_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
-    item_type: ItemType = Field(sa_column=_enum_column(ItemType, nullable=False))
-    item_id: int
+    item_id: int = Field(foreign_key="items.id", index=True, ondelete="CASCADE")
     question: str = Field(default="", sa_type=sa.Text)
     status: RequestStatus = Field(sa_column=_enum_column(RequestStatus, nullable=False, default=RequestStatus.open))
     created_at: datetime = Field(default_factory=utcnow)
@@ -59,11 +56,10 @@ class Comment(SQLModel, table=True):
     """A comment on an artefact, reflection or goal; replies point to their parent (one level deep)."""
 
     __tablename__ = "comments"
-    __table_args__ = (sa.Index("ix_comments_item", "item_type", "item_id", "created_at"),)
+    __table_args__ = (sa.Index("ix_comments_item", "item_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    item_type: ItemType = Field(sa_column=_enum_column(ItemType, nullable=False))
-    item_id: int
+    item_id: int = Field(foreign_key="items.id", ondelete="CASCADE")
     owner_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")  # the student whose item it is
     author_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
     parent_id: int | None = Field(default=None, foreign_key="comments.id", index=True, ondelete="CASCADE")
@@ -109,6 +105,9 @@ class Notification(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    # What it is about, when that is an item or a showcase: deleting it deletes the notification (its words name it).
+    item_id: int | None = Field(default=None, foreign_key="items.id", index=True, ondelete="CASCADE")
+    showcase_id: int | None = Field(default=None, foreign_key="showcases.id", index=True, ondelete="CASCADE")
     kind: NotificationKind = Field(sa_column=_enum_column(NotificationKind, nullable=False))
     params: dict = Field(default_factory=dict, sa_type=sa.JSON)
     link: str = Field(default="", max_length=300)
@@ -128,11 +127,8 @@ class ItemApproval(SQLModel, table=True):
     """A teacher's decision on a family-audience item, where the student's class asks for one first."""
 
     __tablename__ = "item_approvals"
-    __table_args__ = (sa.UniqueConstraint("item_type", "item_id"),)
-
     id: int | None = Field(default=None, primary_key=True)
-    item_type: ItemType = Field(sa_column=_enum_column(ItemType, nullable=False))
-    item_id: int
+    item_id: int = Field(foreign_key="items.id", unique=True, ondelete="CASCADE")
     owner_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
     status: ApprovalStatus = Field(sa_column=_enum_column(ApprovalStatus, nullable=False, default=ApprovalStatus.pending))
     note: str = Field(default="", sa_type=sa.Text)  # the teacher's words when returning it

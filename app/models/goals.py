@@ -21,7 +21,8 @@ class GoalStatus(str, Enum):
 class Goal(SQLModel, table=True):
     __tablename__ = "goals"
 
-    id: int | None = Field(default=None, primary_key=True)
+    # The same id as its row in `items` (allocated there; see app.models.item_rows): deleting the item deletes this.
+    id: int | None = Field(default=None, primary_key=True, foreign_key="items.id", ondelete="CASCADE")
     owner_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
     title: str = Field(max_length=200)
     why: str = Field(default="", sa_type=sa.Text)

@@ -19,7 +19,8 @@ class ReflectionStatus(str, Enum):
 class Reflection(SQLModel, table=True):
     __tablename__ = "reflections"
 
-    id: int | None = Field(default=None, primary_key=True)
+    # The same id as its row in `items` (allocated there; see app.models.item_rows): deleting the item deletes this.
+    id: int | None = Field(default=None, primary_key=True, foreign_key="items.id", ondelete="CASCADE")
     owner_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
     title: str = Field(max_length=200)
     body: str = Field(default="", sa_type=sa.Text)

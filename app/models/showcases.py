@@ -38,16 +38,31 @@ class Showcase(SQLModel, table=True):
 class ShowcaseItem(SQLModel, table=True):
     __tablename__ = "showcase_items"
     __table_args__ = (
-        sa.UniqueConstraint("showcase_id", "item_type", "item_id"),
+        sa.UniqueConstraint("showcase_id", "item_id"),
+        sa.UniqueConstraint("showcase_id", "competency_id"),
         sa.Index("ix_showcase_items_order", "showcase_id", "position"),
+        # An entry is an item (artefact, reflection, goal) or a competency summary, never both or neither.
+        sa.CheckConstraint("(item_id IS NULL) <> (competency_id IS NULL)", name="ck_showcase_items_one_target"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     showcase_id: int = Field(foreign_key="showcases.id", ondelete="CASCADE")
     item_type: ShowcaseItemType = Field(sa_column=_enum_column(ShowcaseItemType, nullable=False))
-    item_id: int
+    item_id: int | None = Field(default=None, foreign_key="items.id", index=True, ondelete="CASCADE")
+    competency_id: int | None = Field(default=None, foreign_key="competencies.id", index=True, ondelete="CASCADE")
     position: int = Field(default=0)
     talking_points: str = Field(default="", sa_type=sa.Text)
+
+    @classmethod
+    def to(cls, *, showcase_id: int, item_type: "ShowcaseItemType", target_id: int, **values) -> "ShowcaseItem":
+        """An entry for an item (artefact, reflection, goal) or a competency summary."""
+        column = "competency_id" if item_type is ShowcaseItemType.competency else "item_id"
+        return cls(showcase_id=showcase_id, item_type=item_type, **{column: target_id}, **values)
+
+    @property
+    def target_id(self) -> int:
+        """The id of what the entry shows: the item's, or the competency's."""
+        return self.competency_id if self.item_type is ShowcaseItemType.competency else self.item_id
 
 
 class ShareLink(SQLModel, table=True):

@@ -15,7 +15,7 @@ from app.i18n import _
 from app.models import Job, JobStatus, Role, SchoolClass, Showcase
 from app.navigation import home_path
 from app.services import job_pages, jobs
-from app.services.access import not_found
+from app.access import not_found
 from app.services.classes import class_for_staff
 from app.services.showcase_items import showcase_of_owner, valid_id
 from app.templating import render

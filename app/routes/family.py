@@ -14,7 +14,7 @@ from app.models import Role
 from app.models.base import utcnow
 from app.services import family as service
 from app.services import invitations
-from app.services.access import not_found
+from app.access import not_found
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

@@ -12,7 +12,7 @@ from app.auth import CurrentUser, StudentUser, TeacherUser, require_user
 from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _, ngettext
-from app.models import CommentKind, User
+from app.models import Comment, CommentKind, User
 from app.services import approvals
 from app.services import feedback as service
 from app.services import feedback_requests
@@ -44,7 +44,7 @@ def show_thread(request: Request, user: CurrentUser, session: SessionDep, item_t
     return _thread_page(request, session, user, item_type=item_type, item_id=item_id)
 
 
-async def _receive(request: Request, session, user, item: service.Item) -> uploads.ReceivedForm:
+async def _receive(request: Request, session, user, item: service.ThreadItem) -> uploads.ReceivedForm:
     """The comment form, plain or multipart; a teacher's recording is kept in the student's folder (their quota)."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form()
@@ -63,7 +63,7 @@ async def _receive(request: Request, session, user, item: service.Item) -> uploa
         raise HTTPException(status_code=413) from None
 
 
-def _save_comment(request: Request, session, user, item: service.Item, form: uploads.ReceivedForm) -> Response:
+def _save_comment(request: Request, session, user, item: service.ThreadItem, form: uploads.ReceivedForm) -> Response:
     upload_dir = request.app.state.settings.upload_dir
     kind = service.kind_for(viewer=user, owner_id=item.owner_id)
     audio = [f for f in form.files if f.field == "audio"]
@@ -110,7 +110,7 @@ def report_comment(request: Request, comment_id: int, user: CurrentUser, session
     """Hide a comment until a teacher has looked at it."""
     comment = service.report_comment(session=session, viewer=user, comment_id=comment_id)
     session.commit()
-    response = _back_to(service.item_link(comment.item_type, comment.item_id))
+    response = _back_to(service.link_to_item(session=session, item_id=comment.item_id))
     flash(request, response, _("Thank you. The comment is hidden until a teacher has looked at it."), "success")
     return response
 
@@ -122,7 +122,7 @@ def review_comment(
     """Approve, restore or remove one comment (teachers of the item's owner)."""
     comment = service.review_comment(session=session, teacher=user, comment_id=comment_id, action=action)
     session.commit()
-    link = "/inbox" if back == "inbox" else service.item_link(comment.item_type, comment.item_id) + "#comments"
+    link = "/inbox" if back == "inbox" else service.link_to_item(session=session, item_id=comment.item_id) + "#comments"
     response = RedirectResponse(link, status_code=303)
     messages = {"visible": _("The comment is visible again."), "removed": _("The comment is removed."),
                 "pending": _("The comment still waits for approval."), "reported": _("The comment stays hidden.")}
@@ -136,7 +136,8 @@ def use_next_step(request: Request, comment_id: int, user: StudentUser, session:
     result, problem = service.use_next_step(session=session, owner=user, comment_id=comment_id, goal_choice=goal)
     if problem:
         session.rollback()
-        comment_link = service.item_link(*_item_of(session, comment_id))
+        comment = session.get(Comment, comment_id)
+        comment_link = service.link_to_item(session=session, item_id=comment.item_id) if comment else "/"
         response = _back_to(comment_link, f"comment-{comment_id}")
         flash(request, response, problem, "error")
         return response
@@ -144,13 +145,6 @@ def use_next_step(request: Request, comment_id: int, user: StudentUser, session:
     response = RedirectResponse(f"/goals/{result.id}#steps", status_code=303)
     flash(request, response, _("The next step is now part of “%(title)s”.", title=result.title), "success")
     return response
-
-
-def _item_of(session, comment_id: int):
-    from app.models import Comment
-
-    comment = session.get(Comment, comment_id)
-    return comment.item_type, comment.item_id
 
 
 # --- requests ----------------------------------------------------------------------------------
@@ -193,7 +187,7 @@ def withdraw_request(request: Request, request_id: int, user: StudentUser, sessi
     """Take a request back."""
     withdrawn = feedback_requests.withdraw_request(session=session, student=user, request_id=request_id)
     session.commit()
-    response = _back_to(service.item_link(withdrawn.item_type, withdrawn.item_id))
+    response = _back_to(service.link_to_item(session=session, item_id=withdrawn.item_id))
     flash(request, response, _("Your request is withdrawn."), "success")
     return response
 

@@ -15,7 +15,7 @@ from app.db import SessionDep
 from app.i18n import _
 from app.models import Role, User
 from app.services import archive_upload, jobs, uploads
-from app.services.access import not_found
+from app.access import not_found
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

@@ -13,7 +13,7 @@ from app.flash import flash
 from app.i18n import _
 from app.models import ResponseSource, Role
 from app.services import conference_responses as service
-from app.services.access import not_found
+from app.access import not_found
 from app.services.showcase_items import showcase_of_owner, showcase_visible_to
 from app.templating import render
 

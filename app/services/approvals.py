@@ -1,7 +1,7 @@
 """Teacher approval of family-audience items, where a student's class asks for it first.
 
 Saving an artefact, published reflection or goal for families asks for (or renews) an approval; a teacher of the
-student approves it, or returns it with a note. Who then sees what is decided in app.services.access.can_see.
+student approves it, or returns it with a note. Who then sees what is decided in app.access.can_see.
 """
 
 from __future__ import annotations
@@ -13,17 +13,16 @@ from fastapi import Request
 from sqlmodel import Session, select
 
 from app.i18n import _
-from app.models import ApprovalStatus, Audience, ItemApproval, ItemType, NotificationKind, TimelineEntry, User
+from app.models import ApprovalStatus, Audience, Item, ItemApproval, ItemType, NotificationKind, User
 from app.models.base import utcnow
-from app.services.access import family_approval_required, not_found
+from app.access import family_approval_required, not_found
 from app.services.notifications import notify
 
 MAX_NOTE = 2000
 
 
 def request_if_needed(
-    *, session: Session, owner_id: int, item_type: ItemType, item_id: int, audience: Audience, draft: bool = False,
-    title: str = "",
+    *, session: Session, owner_id: int, item_id: int, audience: Audience, draft: bool = False, title: str = "",
 ) -> ItemApproval | None:
     """Ask (again) for a teacher's approval of a family item just saved, when a class of its owner wants one.
 
@@ -33,11 +32,9 @@ def request_if_needed(
         return None
     if not family_approval_required(session=session, student_id=owner_id):
         return None
-    approval = session.exec(
-        select(ItemApproval).where(ItemApproval.item_type == item_type, ItemApproval.item_id == item_id)
-    ).first()
+    approval = session.exec(select(ItemApproval).where(ItemApproval.item_id == item_id)).first()
     if approval is None:
-        approval = ItemApproval(item_type=item_type, item_id=item_id, owner_id=owner_id)
+        approval = ItemApproval(item_id=item_id, owner_id=owner_id)
     already_waiting = approval.id is not None and approval.status is ApprovalStatus.pending
     approval.status, approval.requested_at = ApprovalStatus.pending, utcnow()
     approval.note, approval.reviewed_by_id, approval.reviewed_at = "", None, None
@@ -47,7 +44,7 @@ def request_if_needed(
 
         owner = session.get(User, owner_id)
         for teacher_id in teacher_ids_of(session=session, student_id=owner_id):
-            notify(session=session, user_id=teacher_id, kind=NotificationKind.item_waiting, link="/inbox",
+            notify(session=session, user_id=teacher_id, kind=NotificationKind.item_waiting, link="/inbox", item_id=item_id,
                    name=owner.display_name if owner else "", title=title)
     return approval
 
@@ -73,17 +70,16 @@ def clear_when_approval_ends(*, session: Session, school_class) -> int:
 
 def queue_existing_family_items(*, session: Session, school_class) -> int:
     """Ask for approval of the family items the class's students already share and no teacher has decided on."""
-    from app.models import ClassRole, Enrollment, ReflectionStatus, TimelineEntry
+    from app.models import ClassRole, Enrollment, ReflectionStatus
 
     students = select(Enrollment.user_id).where(Enrollment.class_id == school_class.id, Enrollment.role == ClassRole.student)
-    decided = select(ItemApproval.id).where(ItemApproval.item_type == TimelineEntry.item_type,
-                                            ItemApproval.item_id == TimelineEntry.item_id)
+    decided = select(ItemApproval.id).where(ItemApproval.item_id == Item.id)
     entries = session.exec(
-        select(TimelineEntry).where(TimelineEntry.owner_id.in_(students), TimelineEntry.audience == Audience.family,
-                                    TimelineEntry.kind != ReflectionStatus.draft.value, ~decided.exists())
+        select(Item).where(Item.owner_id.in_(students), Item.audience == Audience.family,
+                           Item.kind != ReflectionStatus.draft.value, ~decided.exists())
     ).all()
     for entry in entries:
-        session.add(ItemApproval(item_type=entry.item_type, item_id=entry.item_id, owner_id=entry.owner_id))
+        session.add(ItemApproval(item_id=entry.id, owner_id=entry.owner_id))
     return len(entries)
 
 
@@ -95,16 +91,17 @@ class WaitingItem:
     approval: ItemApproval
     student_name: str
     title: str
+    item_type: ItemType
 
     @property
     def link(self) -> str:
-        return _item_link(self.approval)
+        return _item_link(self.item_type, self.approval.item_id)
 
 
-def _item_link(approval: ItemApproval) -> str:
+def _item_link(item_type: ItemType, item_id: int) -> str:
     from app.services.feedback import item_link  # feedback needs the item services, which need this module
 
-    return item_link(approval.item_type, approval.item_id)
+    return item_link(item_type, item_id)
 
 
 def _with_titles(teacher: User):
@@ -112,10 +109,9 @@ def _with_titles(teacher: User):
     from app.services.feedback import students_taught_by
 
     return (
-        select(ItemApproval, User.display_name, TimelineEntry.title)
+        select(ItemApproval, User.display_name, Item.title, Item.type)
         .join(User, User.id == ItemApproval.owner_id)
-        .join(TimelineEntry, sa.and_(TimelineEntry.item_type == ItemApproval.item_type,
-                                     TimelineEntry.item_id == ItemApproval.item_id))
+        .join(Item, Item.id == ItemApproval.item_id)
         .where(ItemApproval.owner_id.in_(students_taught_by(teacher.id)))
     )
 
@@ -126,49 +122,50 @@ def waiting_for(*, session: Session, teacher: User) -> list[WaitingItem]:
     Items no longer shared with families (or back to a draft) don't wait for anything, so they are left out."""
     rows = session.exec(
         _with_titles(teacher)
-        .where(ItemApproval.status == ApprovalStatus.pending, TimelineEntry.audience == Audience.family,
-               TimelineEntry.kind != "draft")
+        .where(ItemApproval.status == ApprovalStatus.pending, Item.audience == Audience.family, Item.kind != "draft")
         .order_by(ItemApproval.requested_at, ItemApproval.id)
     ).all()
-    return [WaitingItem(approval, name, title) for approval, name, title in rows]
+    return [WaitingItem(approval, name, title, item_type) for approval, name, title, item_type in rows]
 
 
-def _review(session: Session, *, teacher: User, approval: ItemApproval, title: str, status: ApprovalStatus,
-            note: str = "") -> None:
+def _review(session: Session, *, teacher: User, approval: ItemApproval, title: str, item_type: ItemType,
+            status: ApprovalStatus, note: str = "") -> None:
     approval.status, approval.note = status, note
     approval.reviewed_by_id, approval.reviewed_at = teacher.id, utcnow()
     session.add(approval)
     kind = NotificationKind.item_approved if status is ApprovalStatus.approved else NotificationKind.item_returned
-    notify(session=session, user_id=approval.owner_id, kind=kind,
-           link=_item_link(approval), title=title)
+    notify(session=session, user_id=approval.owner_id, kind=kind, link=_item_link(item_type, approval.item_id),
+           item_id=approval.item_id, title=title)
 
 
-def _approval_for(session: Session, *, teacher: User, approval_id: int) -> tuple[ItemApproval, str]:
-    """An approval of one of the teacher's students' items, with the item's title, or 404."""
+def _approval_for(session: Session, *, teacher: User, approval_id: int) -> tuple[ItemApproval, str, ItemType]:
+    """An approval of one of the teacher's students' items, with the item's title and type, or 404."""
     row = session.exec(_with_titles(teacher).where(ItemApproval.id == approval_id)).first()
     if row is None:
         raise not_found()
-    approval, _name, title = row
-    return approval, title
+    approval, _name, title, item_type = row
+    return approval, title, item_type
 
 
 def approve(*, session: Session, teacher: User, approval_id: int) -> ItemApproval:
     """Let families see the item, and tell the student (nothing changes if it is approved already)."""
-    approval, title = _approval_for(session, teacher=teacher, approval_id=approval_id)
+    approval, title, item_type = _approval_for(session, teacher=teacher, approval_id=approval_id)
     if approval.status is not ApprovalStatus.approved:
-        _review(session, teacher=teacher, approval=approval, title=title, status=ApprovalStatus.approved)
+        _review(session, teacher=teacher, approval=approval, title=title, item_type=item_type,
+                status=ApprovalStatus.approved)
     return approval
 
 
 def return_item(*, session: Session, teacher: User, approval_id: int, note: str) -> tuple[ItemApproval, str | None]:
     """Keep the item from families and tell the student why; the approval, and what is wrong with the note if any."""
-    approval, title = _approval_for(session, teacher=teacher, approval_id=approval_id)
+    approval, title, item_type = _approval_for(session, teacher=teacher, approval_id=approval_id)
     note = note.strip()
     if not note:
         return approval, _("Write a short note so the student knows what to change.")
     if len(note) > MAX_NOTE:
         return approval, _("Use at most %(max)s characters (this has %(n)s).", max=MAX_NOTE, n=len(note))
-    _review(session, teacher=teacher, approval=approval, title=title, status=ApprovalStatus.returned, note=note)
+    _review(session, teacher=teacher, approval=approval, title=title, item_type=item_type,
+            status=ApprovalStatus.returned, note=note)
     return approval, None
 
 
@@ -179,27 +176,28 @@ def bulk_approve(*, session: Session, teacher: User, approval_ids: list[int]) ->
     rows = session.exec(
         _with_titles(teacher).where(ItemApproval.id.in_(approval_ids), ItemApproval.status == ApprovalStatus.pending)
     ).all()
-    for approval, _name, title in rows:
-        _review(session, teacher=teacher, approval=approval, title=title, status=ApprovalStatus.approved)
+    for approval, _name, title, item_type in rows:
+        _review(session, teacher=teacher, approval=approval, title=title, item_type=item_type,
+                status=ApprovalStatus.approved)
     return len(rows)
 
 
 # --- the student's side ------------------------------------------------------------------------
 
 
-def notice_for_owner(*, session: Session, owner: User, item_type: ItemType, item_id: int) -> ItemApproval | None:
+def notice_for_owner(*, session: Session, owner: User, item_id: int) -> ItemApproval | None:
     """The owner's pending or returned approval of one item (nothing to say once approved, or when none is asked)."""
     return session.exec(
-        select(ItemApproval).where(ItemApproval.item_type == item_type, ItemApproval.item_id == item_id,
+        select(ItemApproval).where(ItemApproval.item_id == item_id,
                                    ItemApproval.owner_id == owner.id,
                                    ItemApproval.status.in_([ApprovalStatus.pending, ApprovalStatus.returned]))
     ).first()
 
 
-def approval_notice(request: Request, item_type: str, item_id: int) -> ItemApproval | None:
+def approval_notice(request: Request, item_id: int) -> ItemApproval | None:
     """For templates: the signed-in owner's notice on one of their item pages (see approvals/_status.html)."""
     user = getattr(request.state, "user", None)
     if user is None:
         return None
     with Session(request.app.state.engine) as session:
-        return notice_for_owner(session=session, owner=user, item_type=ItemType(item_type), item_id=item_id)
+        return notice_for_owner(session=session, owner=user, item_id=item_id)

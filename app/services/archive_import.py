@@ -403,7 +403,7 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
             if (item["type"], item_id) in seen:
                 continue
             seen.add((item["type"], item_id))
-            session.add(ShowcaseItem(showcase_id=showcase.id, item_type=ShowcaseItemType(item["type"]), item_id=item_id,
+            session.add(ShowcaseItem.to(showcase_id=showcase.id, item_type=ShowcaseItemType(item["type"]), target_id=item_id,
                                      position=item["position"], talking_points=item["talking_points"]))
         summary.showcases += 1
 

@@ -18,14 +18,13 @@ from app.models import (
     ArtefactKind,
     ArtefactTag,
     Audience,
-    ItemType,
     MediaKind,
     Tag,
     User,
 )
 from app.models.base import utcnow
 from app.services import approvals, timeline
-from app.services.access import can_see, not_found
+from app.access import can_see, not_found
 
 MAX_TAGS = 12
 
@@ -133,7 +132,7 @@ def _save(session: Session, artefact: Artefact, data: ArtefactInput) -> Artefact
     _set_tags(session, artefact, data.tags)
     _set_competencies(session, artefact, data.competency_ids)
     timeline.sync_artefact(session=session, artefact=artefact)
-    approvals.request_if_needed(session=session, owner_id=artefact.owner_id, item_type=ItemType.artefact, item_id=artefact.id, audience=artefact.audience, title=artefact.title)
+    approvals.request_if_needed(session=session, owner_id=artefact.owner_id, item_id=artefact.id, audience=artefact.audience, title=artefact.title)
     return artefact
 
 
@@ -178,8 +177,7 @@ def delete_artefact(*, session: Session, owner: User, artefact: Artefact) -> lis
     """Delete the row (links cascade) and return the stored file names for the caller to remove after commit."""
     names = [n for n in (artefact.stored_name, artefact.thumb_small, artefact.thumb_large) if n]
     owner.storage_used_bytes = max(0, owner.storage_used_bytes - (artefact.size_bytes or 0))
-    timeline.remove_item(session=session, item_type=ItemType.artefact, item_id=artefact.id)
-    session.delete(artefact)
+    timeline.delete_item(session=session, item_id=artefact.id)
     session.add(owner)
     return names
 
@@ -199,7 +197,7 @@ def artefact_visible_to(*, session: Session, viewer: User, artefact_id: int) -> 
     """An artefact `viewer` may see under the audience rules, or 404."""
     artefact = session.get(Artefact, artefact_id)
     if artefact is None or not can_see(session=session, viewer=viewer, owner_id=artefact.owner_id, audience=artefact.audience,
-                                       item_type=ItemType.artefact, item_id=artefact.id):
+                                       item_id=artefact.id):
         raise not_found()
     if artefact.media_kind is MediaKind.audio and not _comment_recording_visible(session, viewer=viewer, artefact=artefact):
         raise not_found()

@@ -19,7 +19,7 @@ from app.models import (
     Role,
     User,
 )
-from app.services.access import ALL_AUDIENCES, not_found, visible_audiences
+from app.access import ALL_AUDIENCES, not_found, visible_audiences
 from app.services.charts import ChartSeries, growth_chart_svg
 from app.services.competency_picker import CompetencyOption, available_competencies
 from app.services.ratings import (

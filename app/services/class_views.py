@@ -35,7 +35,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.pagination import Page
-from app.services.access import ALL_AUDIENCES, not_found, student_visible_to, visible_audiences
+from app.access import ALL_AUDIENCES, not_found, student_visible_to, visible_audiences
 from app.services.competency_picker import CompetencyOption, nested
 from app.services.goals import GoalGroup, goals_overview
 from app.services.timeline import TimelineFilters, TimelineItem, timeline_page

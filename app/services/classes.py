@@ -36,7 +36,7 @@ MAX_PROMPT_LENGTH = 200
 def class_for_staff(*, session: Session, user: User, class_id: int) -> SchoolClass:
     """A class its teacher (or the school's admin) may manage, or 404."""
     from app.models import Role
-    from app.services.access import not_found
+    from app.access import not_found
 
     school_class = session.get(SchoolClass, class_id)
     if school_class is None or school_class.school_id != user.school_id:
@@ -153,7 +153,7 @@ def roster(*, session: Session, school_class: SchoolClass) -> Roster:
 
 def student_enrollment(*, session: Session, school_class: SchoolClass, student_id: int) -> tuple[Enrollment, User]:
     """A student's place in the class (and the student), or 404."""
-    from app.services.access import not_found
+    from app.access import not_found
 
     row = session.exec(
         select(Enrollment, User)

@@ -14,7 +14,7 @@ from sqlmodel import Session, func, select
 
 from app.i18n import _
 from app.models import ConferenceResponse, NotificationKind, ResponseSource, Role, Showcase, User
-from app.services.access import not_found
+from app.access import not_found
 from app.services.notifications import notify
 from app.services.showcase_items import ResolvedItem, can_see_showcase, resolve_items
 

@@ -22,7 +22,7 @@ from app.models import (
     SchoolClass, Showcase, User,
 )
 from app.models.base import utcnow
-from app.services.access import not_found
+from app.access import not_found
 
 MIN_DURATION = 5
 MAX_DURATION = 120

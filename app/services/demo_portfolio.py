@@ -204,7 +204,7 @@ def _class_feedback(session: Session, users: dict[str, User], c: dict[str, Compe
     teacher, maya, amara, noah = users["teacher"], users["student"], users["amara"], users["noah"]
     levels = {lvl.label: lvl for lvl in session.exec(select(ProficiencyLevel).where(ProficiencyLevel.framework_id == framework.id)).all()}
 
-    def item(kind: ItemType, item_id: int) -> feedback.Item:
+    def item(kind: ItemType, item_id: int) -> feedback.ThreadItem:
         return feedback.item_visible_to(session=session, viewer=teacher, item_type=kind, item_id=item_id)
 
     feedback_requests.request_feedback(session=session, student=maya, item=item(ItemType.artefact, maya_items["volcano"].id),

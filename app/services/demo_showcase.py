@@ -47,7 +47,7 @@ def seed_showcase(*, session: Session, school_id: int) -> Showcase | None:
     for position, (kind, key, points) in enumerate(MAYA_SHOWCASE):
         item_id = by_title[kind].get(key)
         if item_id is not None:
-            session.add(ShowcaseItem(showcase_id=showcase.id, item_type=kind, item_id=item_id, position=position,
+            session.add(ShowcaseItem.to(showcase_id=showcase.id, item_type=kind, target_id=item_id, position=position,
                                      talking_points=points))
     class_id = session.exec(select(Enrollment.class_id).where(Enrollment.user_id == maya.id,
                                                               Enrollment.role == ClassRole.student)).first()

@@ -29,11 +29,11 @@ from app.i18n import _
 from app.mail import Mailer, open_mailer
 from app.models import (
     ApprovalStatus, Comment, CommentKind, CommentStatus, DigestFrequency, DigestLog, Goal, GoalStatus, GuardianLink,
-    ItemApproval, ItemType, Role, TimelineEntry, User,
+    ItemApproval, ItemType, Role, Item, User,
 )
 from app.models.base import utcnow
 from app.models.evidence import Audience
-from app.services import access
+from app import access
 from app.services.markdown import plain_text
 
 logger = logging.getLogger(__name__)
@@ -153,10 +153,10 @@ def _item_url(settings: Settings, item_type: ItemType, item_id: int) -> str:
     return absolute_url(settings=settings, path=ITEM_PATHS[item_type].format(id=item_id))
 
 
-def _candidate(entry: TimelineEntry) -> SimpleNamespace:
+def _candidate(entry: Item) -> SimpleNamespace:
     # What access.visible_among needs of an item: its id, audience and (reflections) whether it is a draft.
-    status = entry.kind if entry.item_type is ItemType.reflection else None
-    return SimpleNamespace(id=entry.item_id, audience=entry.audience, status=status)
+    status = entry.kind if entry.type is ItemType.reflection else None
+    return SimpleNamespace(id=entry.id, audience=entry.audience, status=status)
 
 
 def compose_digest(
@@ -179,13 +179,12 @@ def compose_digest(
 
     # Items shared with the family: new or changed in the period, or approved for families in it.
     shared_rows = session.exec(
-        select(TimelineEntry, ItemApproval.reviewed_at)
-        .outerjoin(ItemApproval, and_(ItemApproval.item_type == TimelineEntry.item_type,
-                                      ItemApproval.item_id == TimelineEntry.item_id,
+        select(Item, ItemApproval.reviewed_at)
+        .outerjoin(ItemApproval, and_(ItemApproval.item_id == Item.id,
                                       ItemApproval.status == ApprovalStatus.approved))
-        .where(TimelineEntry.owner_id.in_(child_ids), TimelineEntry.audience == Audience.family,
-               or_(in_period(TimelineEntry.updated_at), in_period(ItemApproval.reviewed_at)))
-        .order_by(TimelineEntry.updated_at, TimelineEntry.id)
+        .where(Item.owner_id.in_(child_ids), Item.audience == Audience.family,
+               or_(in_period(Item.updated_at), in_period(ItemApproval.reviewed_at)))
+        .order_by(Item.updated_at, Item.id)
     ).all()
     achieved_goals = session.exec(
         select(Goal).where(Goal.owner_id.in_(child_ids), Goal.status == GoalStatus.achieved,
@@ -193,26 +192,26 @@ def compose_digest(
         .order_by(Goal.achieved_at, Goal.id)
     ).all()
     comment_rows = session.exec(
-        select(Comment, User.display_name, TimelineEntry)
+        select(Comment, User.display_name, Item)
         .join(User, User.id == Comment.author_id)
-        .join(TimelineEntry, and_(TimelineEntry.item_type == Comment.item_type, TimelineEntry.item_id == Comment.item_id))
+        .join(Item, Item.id == Comment.item_id)
         .where(Comment.owner_id.in_(child_ids), Comment.kind == CommentKind.teacher,
                Comment.status == CommentStatus.visible, in_period(Comment.created_at),
-               TimelineEntry.audience == Audience.family)
+               Item.audience == Audience.family)
         .order_by(Comment.created_at, Comment.id)
     ).all()
 
     # Which of those the guardian may see: the access rules, once per child and item type.
     candidates: dict[tuple[int, ItemType], dict[int, SimpleNamespace]] = defaultdict(dict)
     for entry, _reviewed in shared_rows:
-        candidates[(entry.owner_id, entry.item_type)][entry.item_id] = _candidate(entry)
+        candidates[(entry.owner_id, entry.type)][entry.id] = _candidate(entry)
     for goal in achieved_goals:
         candidates[(goal.owner_id, ItemType.goal)][goal.id] = SimpleNamespace(id=goal.id, audience=goal.audience, status=None)
     for _comment, _name, entry in comment_rows:
-        candidates[(entry.owner_id, entry.item_type)][entry.item_id] = _candidate(entry)
+        candidates[(entry.owner_id, entry.type)][entry.id] = _candidate(entry)
     visible: set[tuple[ItemType, int]] = set()
     for (owner_id, item_type), items in candidates.items():
-        shown = access.visible_among(session=session, viewer=guardian, owner_id=owner_id, item_type=item_type,
+        shown = access.visible_among(session=session, viewer=guardian, owner_id=owner_id,
                                      items=list(items.values()))
         visible.update((item_type, item.id) for item in shown)
 
@@ -224,20 +223,20 @@ def compose_digest(
                 title=goal.title, kind=ItemType.goal.value, url=_item_url(settings, ItemType.goal, goal.id),
                 when=_aware(goal.achieved_at)))
     for entry, reviewed_at in shared_rows:
-        if (entry.item_type, entry.item_id) not in visible:
+        if (entry.type, entry.id) not in visible:
             continue
-        if entry.item_type is ItemType.goal and entry.item_id in achieved_ids:
+        if entry.type is ItemType.goal and entry.id in achieved_ids:
             continue  # told once, as an achieved goal
-        kind = entry.kind if entry.item_type is ItemType.artefact else entry.item_type.value
+        kind = entry.kind if entry.type is ItemType.artefact else entry.type.value
         when = max(_aware(entry.updated_at), _aware(reviewed_at)) if reviewed_at else _aware(entry.updated_at)
         by_child[entry.owner_id].shared.append(DigestItem(
-            title=entry.title, kind=kind, url=_item_url(settings, entry.item_type, entry.item_id), when=when))
+            title=entry.title, kind=kind, url=_item_url(settings, entry.type, entry.id), when=when))
     for comment, teacher_name, entry in comment_rows:
-        if (entry.item_type, entry.item_id) not in visible:
+        if (entry.type, entry.id) not in visible:
             continue
         by_child[entry.owner_id].highlights.append(Highlight(
             teacher_name=teacher_name, excerpt=plain_text(comment.body or comment.next_step, 280),
-            item_title=entry.title, url=_item_url(settings, entry.item_type, entry.item_id),
+            item_title=entry.title, url=_item_url(settings, entry.type, entry.id),
             when=_aware(comment.created_at)))
     return digest
 

@@ -1,7 +1,7 @@
 """What a guardian sees of their children: the family home's cards, a child's family feed, shared goals,
 competency growth in plain words, and showcases; and a student's own list of linked guardians.
 
-The family rule (app.services.access) in SQL, so pages stay a constant number of queries: items with the "family"
+The family rule (app.access) in SQL, so pages stay a constant number of queries: items with the "family"
 audience, never a draft reflection, and where any active class of the student asks for it, only items a teacher
 approved. The guardian must be linked to the student (checked first, on every request).
 """
@@ -16,12 +16,12 @@ from sqlmodel import Session, select
 
 from app.models import (
     ApprovalStatus, Artefact, Audience, ClassRole, Competency, Enrollment, Framework, Goal, GoalStep, GuardianLink,
-    ItemApproval, ItemType, ProficiencyLevel, RatingSource, ReflectionStatus, Role, SchoolClass, Showcase, TimelineEntry,
+    ItemApproval, ItemType, ProficiencyLevel, RatingSource, ReflectionStatus, Role, SchoolClass, Showcase, Item,
     User,
 )
 from app.models.base import utcnow
 from app.pagination import Page, paginate
-from app.services.access import not_found, student_visible_to, visible_among
+from app.access import not_found, student_visible_to, visible_among
 from app.services.people import ChildView, children_of
 from app.services.ratings import latest_ratings
 from app.services.showcase_items import showcases_visible_to
@@ -44,10 +44,10 @@ def _students_needing_approval():
     )
 
 
-def _approved(item_type_column, item_id_column):
+def _approved(item_id_column):
     return (
         select(ItemApproval.id)
-        .where(ItemApproval.item_type == item_type_column, ItemApproval.item_id == item_id_column,
+        .where(ItemApproval.item_id == item_id_column,
                ItemApproval.status == ApprovalStatus.approved)
         .exists()
     )
@@ -56,10 +56,10 @@ def _approved(item_type_column, item_id_column):
 def family_entries_condition() -> sa.ColumnElement[bool]:
     """Timeline entries a linked guardian may see (the audience, no drafts, the approval rule)."""
     return sa.and_(
-        TimelineEntry.audience == Audience.family,
-        sa.not_(sa.and_(TimelineEntry.item_type == ItemType.reflection, TimelineEntry.kind == ReflectionStatus.draft.value)),
-        sa.or_(TimelineEntry.owner_id.not_in(_students_needing_approval()),
-               _approved(TimelineEntry.item_type, TimelineEntry.item_id)),
+        Item.audience == Audience.family,
+        sa.not_(sa.and_(Item.type == ItemType.reflection, Item.kind == ReflectionStatus.draft.value)),
+        sa.or_(Item.owner_id.not_in(_students_needing_approval()),
+               _approved(Item.id)),
     )
 
 
@@ -75,11 +75,11 @@ def child_for_guardian(*, session: Session, guardian: User, student_id: int) -> 
 
 @dataclass
 class RecentItem:
-    entry: TimelineEntry
+    entry: Item
 
     @property
     def link(self) -> str:
-        return f"/{self.entry.item_type.value}s/{self.entry.item_id}"
+        return f"/{self.entry.type.value}s/{self.entry.id}"
 
 
 @dataclass
@@ -99,23 +99,23 @@ def family_home(*, session: Session, guardian: User) -> list[ChildCard]:
         return cards
     ids = [card.child.id for card in cards]
     by_id = {card.child.id: card for card in cards}
-    visible = sa.and_(TimelineEntry.owner_id.in_(ids), family_entries_condition())
+    visible = sa.and_(Item.owner_id.in_(ids), family_entries_condition())
     since = utcnow() - timedelta(days=RECENT_DAYS)
     for owner_id, count in session.exec(
-        select(TimelineEntry.owner_id, sa.func.count()).where(visible, TimelineEntry.updated_at >= since)
-        .group_by(TimelineEntry.owner_id)
+        select(Item.owner_id, sa.func.count()).where(visible, Item.updated_at >= since)
+        .group_by(Item.owner_id)
     ).all():
         by_id[owner_id].recent_count = int(count)
     ranked = (
-        select(TimelineEntry.id.label("entry_id"),
-               sa.func.row_number().over(partition_by=TimelineEntry.owner_id,
-                                         order_by=(TimelineEntry.updated_at.desc(), TimelineEntry.id.desc())).label("rank"))
+        select(Item.id.label("entry_id"),
+               sa.func.row_number().over(partition_by=Item.owner_id,
+                                         order_by=(Item.updated_at.desc(), Item.id.desc())).label("rank"))
         .where(visible)
         .subquery("ranked")
     )
     rows = session.exec(
-        select(TimelineEntry).join(ranked, ranked.c.entry_id == TimelineEntry.id).where(ranked.c.rank <= RECENT_ON_CARD)
-        .order_by(TimelineEntry.updated_at.desc(), TimelineEntry.id.desc())
+        select(Item).join(ranked, ranked.c.entry_id == Item.id).where(ranked.c.rank <= RECENT_ON_CARD)
+        .order_by(Item.updated_at.desc(), Item.id.desc())
     ).all()
     for entry in rows:
         by_id[entry.owner_id].newest.append(RecentItem(entry))
@@ -127,12 +127,12 @@ def family_home(*, session: Session, guardian: User) -> list[ChildCard]:
 
 @dataclass
 class FeedItem:
-    entry: TimelineEntry
+    entry: Item
     artefact: Artefact | None = None  # for files: the thumbnail
 
     @property
     def link(self) -> str:
-        return f"/{self.entry.item_type.value}s/{self.entry.item_id}"
+        return f"/{self.entry.type.value}s/{self.entry.id}"
 
     @property
     def thumbnail(self) -> str | None:
@@ -174,19 +174,19 @@ class ChildPage:
 def feed_page(*, session: Session, guardian: User, child: User, number: int = 1, size: int = FEED_PAGE_SIZE) -> Page[FeedItem]:
     """One page of the child's items a guardian may see, newest first (a constant number of queries)."""
     statement = (
-        select(TimelineEntry).where(TimelineEntry.owner_id == child.id, family_entries_condition())
-        .order_by(TimelineEntry.occurred_on.desc(), TimelineEntry.id.desc())
+        select(Item).where(Item.owner_id == child.id, family_entries_condition())
+        .order_by(Item.occurred_on.desc(), Item.id.desc())
     )
     entries = paginate(session, statement, number=number, size=size)
-    artefact_ids = [e.item_id for e in entries.items if e.item_type is ItemType.artefact]
+    artefact_ids = [e.id for e in entries.items if e.type is ItemType.artefact]
     artefacts: dict[int, Artefact] = {}
     if artefact_ids:
         loaded = session.exec(select(Artefact).where(Artefact.id.in_(artefact_ids), Artefact.owner_id == child.id)).all()
         # The same rule once more, from the access module, for the files the page will show.
         artefacts = {a.id: a for a in visible_among(session=session, viewer=guardian, owner_id=child.id,
-                                                    item_type=ItemType.artefact, items=list(loaded))}
-    items = [FeedItem(e, artefacts.get(e.item_id)) for e in entries.items
-             if e.item_type is not ItemType.artefact or e.item_id in artefacts]
+                                                    items=list(loaded))}
+    items = [FeedItem(e, artefacts.get(e.id)) for e in entries.items
+             if e.type is not ItemType.artefact or e.id in artefacts]
     return Page(items=items, number=entries.number, size=entries.size, total=entries.total)
 
 
@@ -203,7 +203,7 @@ def shared_goals(*, session: Session, child: User) -> list[SharedGoal]:
         .outerjoin(counts, counts.c.goal_id == Goal.id)
         .where(Goal.owner_id == child.id, Goal.audience == Audience.family,
                sa.or_(Goal.owner_id.not_in(_students_needing_approval()),
-                      _approved(ItemType.goal, Goal.id)))
+                      _approved(Goal.id)))
         .order_by(Goal.updated_at.desc(), Goal.id.desc())
     ).all()
     return [SharedGoal(goal, int(done), int(total)) for goal, done, total in rows]

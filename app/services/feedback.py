@@ -31,12 +31,12 @@ from app.models import (
     RequestStatus,
     Role,
     SchoolClass,
-    TimelineEntry,
     User,
 )
 from app.models.base import utcnow
+from app.models.items import Item as ItemRow
 from app.services import goals as goal_service
-from app.services.access import family_approval_required, not_found, visible_audiences
+from app.access import family_approval_required, not_found, visible_audiences
 from app.services.artefacts import ArtefactInput, artefact_visible_to, create_file_artefacts
 from app.services.goal_forms import MAX_TITLE, GoalData
 from app.services.notifications import notify
@@ -54,7 +54,7 @@ ITEM_PATHS = {ItemType.artefact: "/artefacts", ItemType.reflection: "/reflection
 
 
 @dataclass
-class Item:
+class ThreadItem:
     """The artefact, reflection or goal a thread belongs to, as far as feedback needs it."""
 
     type: ItemType
@@ -77,21 +77,35 @@ def parse_item_type(raw: str) -> ItemType:
         raise not_found() from None
 
 
-def item_visible_to(*, session: Session, viewer: User, item_type: ItemType, item_id: int) -> Item:
+def item_visible_to(*, session: Session, viewer: User, item_type: ItemType, item_id: int) -> ThreadItem:
     """The item `viewer` may see, or 404 (the item services' own loaders decide)."""
     if item_type is ItemType.artefact:
         artefact = artefact_visible_to(session=session, viewer=viewer, artefact_id=item_id)
-        return Item(item_type, artefact.id, artefact.owner_id, artefact.title, artefact.audience)
+        return ThreadItem(item_type, artefact.id, artefact.owner_id, artefact.title, artefact.audience)
     if item_type is ItemType.reflection:
         reflection = reflection_visible_to(session=session, viewer=viewer, reflection_id=item_id)
-        return Item(item_type, reflection.id, reflection.owner_id, reflection.title, reflection.audience,
+        return ThreadItem(item_type, reflection.id, reflection.owner_id, reflection.title, reflection.audience,
                     draft=reflection.status is ReflectionStatus.draft)
     goal = goal_service.goal_visible_to(session=session, viewer=viewer, goal_id=item_id)
-    return Item(item_type, goal.id, goal.owner_id, goal.title, goal.audience)
+    return ThreadItem(item_type, goal.id, goal.owner_id, goal.title, goal.audience)
+
+
+def item_visible_by_id(*, session: Session, viewer: User, item_id: int) -> ThreadItem:
+    """The item with this id, of whatever type, if `viewer` may see it; or 404."""
+    row = session.get(ItemRow, item_id)
+    if row is None:
+        raise not_found()
+    return item_visible_to(session=session, viewer=viewer, item_type=row.type, item_id=item_id)
 
 
 def item_link(item_type: ItemType, item_id: int) -> str:
     return f"{ITEM_PATHS[item_type]}/{item_id}"
+
+
+def link_to_item(*, session: Session, item_id: int) -> str:
+    """The page of the item with this id, whatever its type ("/" when it is gone)."""
+    item_type = session.exec(select(ItemRow.type).where(ItemRow.id == item_id)).first()
+    return item_link(item_type, item_id) if item_type is not None else "/"
 
 
 # --- who is who --------------------------------------------------------------------------------
@@ -170,7 +184,7 @@ class CommentView:
 
 @dataclass
 class Thread:
-    item: Item
+    item: ThreadItem
     comments: list[CommentView]
     kind: CommentKind  # what the viewer would write
     can_comment: bool
@@ -187,7 +201,7 @@ def visible_comments(*, session: Session, viewer: User, item_type: ItemType, ite
     teaches_owner = not is_owner and is_teacher_of(session=session, viewer=viewer, student_id=item.owner_id)
     rows = session.exec(
         select(Comment, User).join(User, User.id == Comment.author_id)
-        .where(Comment.item_type == item_type, Comment.item_id == item_id)
+        .where(Comment.item_id == item_id)
         .order_by(Comment.created_at, Comment.id)
     ).all()
     top: dict[int, CommentView] = {}
@@ -209,18 +223,18 @@ def visible_comments(*, session: Session, viewer: User, item_type: ItemType, ite
         thread.goals = list(session.exec(select(Goal).where(Goal.owner_id == viewer.id, Goal.status == GoalStatus.active)
                                          .order_by(Goal.title)).all())
         thread.requests = list(session.exec(
-            select(FeedbackRequest).where(FeedbackRequest.item_type == item_type, FeedbackRequest.item_id == item_id,
+            select(FeedbackRequest).where(FeedbackRequest.item_id == item_id,
                                           FeedbackRequest.status == RequestStatus.open)
             .order_by(FeedbackRequest.created_at)).all())
     return thread
 
 
-def _comment_seen_by(*, session: Session, viewer: User, comment_id: int) -> tuple[Comment, Item, bool]:
+def _comment_seen_by(*, session: Session, viewer: User, comment_id: int) -> tuple[Comment, ThreadItem, bool]:
     """A comment `viewer` may see (with its item and whether they teach its owner), or 404."""
     comment = session.get(Comment, comment_id)
     if comment is None:
         raise not_found()
-    item = item_visible_to(session=session, viewer=viewer, item_type=comment.item_type, item_id=comment.item_id)
+    item = item_visible_by_id(session=session, viewer=viewer, item_id=comment.item_id)
     teaches_owner = viewer.id != item.owner_id and is_teacher_of(session=session, viewer=viewer, student_id=item.owner_id)
     if not _may_see(comment, viewer=viewer, teaches_owner=teaches_owner):
         raise not_found()
@@ -275,7 +289,7 @@ def parse_comment(*, kind: CommentKind, body: str = "", noticed: str = "", wonde
     return data
 
 
-def add_comment(*, session: Session, author: User, item: Item, data: CommentInput, audio: StoredFile | None = None
+def add_comment(*, session: Session, author: User, item: ThreadItem, data: CommentInput, audio: StoredFile | None = None
                 ) -> Comment | None:
     """Save a comment (or reply) on an item the author can see; None with data.errors when it can't be saved.
 
@@ -288,7 +302,7 @@ def add_comment(*, session: Session, author: User, item: Item, data: CommentInpu
     if data.parent_id is not None:
         parent = session.get(Comment, data.parent_id)
         teaches_owner = kind is CommentKind.teacher and is_teacher_of(session=session, viewer=author, student_id=item.owner_id)
-        if (parent is None or parent.item_type is not item.type or parent.item_id != item.id or parent.parent_id is not None
+        if (parent is None or parent.item_id != item.id or parent.parent_id is not None
                 or not _may_see(parent, viewer=author, teaches_owner=teaches_owner)):
             data.errors["form"] = _("That comment can't be answered: it may have been removed.")
             return None
@@ -301,7 +315,7 @@ def add_comment(*, session: Session, author: User, item: Item, data: CommentInpu
     elif kind is CommentKind.family and family_approval_required(session=session, student_id=item.owner_id):
         # Where the class holds family items for approval, a family's comments wait for a teacher too.
         status = CommentStatus.pending
-    comment = Comment(item_type=item.type, item_id=item.id, owner_id=item.owner_id, author_id=author.id,
+    comment = Comment(item_id=item.id, owner_id=item.owner_id, author_id=author.id,
                       parent_id=data.parent_id, kind=kind, body=data.body, noticed=data.noticed, wonder=data.wonder,
                       next_time=data.next_time, next_step=data.next_step, status=status)
     if audio is not None:
@@ -314,21 +328,21 @@ def add_comment(*, session: Session, author: User, item: Item, data: CommentInpu
     session.flush()
     if status is CommentStatus.pending:
         for teacher_id in teacher_ids_of(session=session, student_id=item.owner_id):
-            notify(session=session, user_id=teacher_id, kind=NotificationKind.comment_pending, link="/inbox",
+            notify(session=session, user_id=teacher_id, kind=NotificationKind.comment_pending, link="/inbox", item_id=item.id,
                    name=author.display_name, title=item.title)
     elif author.id != item.owner_id:
-        notify(session=session, user_id=item.owner_id, kind=NotificationKind.feedback_received, link=item.link,
+        notify(session=session, user_id=item.owner_id, kind=NotificationKind.feedback_received, link=item.link, item_id=item.id,
                name=author.display_name, title=item.title)
     return comment
 
 
-def _answer_requests(*, session: Session, author: User, item: Item) -> int | None:
+def _answer_requests(*, session: Session, author: User, item: ThreadItem) -> int | None:
     """Mark the author's part of open requests on the item answered; closes the ones everyone answered."""
     rows = session.exec(
         select(FeedbackRecipient, FeedbackRequest)
         .join(FeedbackRequest, FeedbackRequest.id == FeedbackRecipient.request_id)
         .where(FeedbackRecipient.user_id == author.id, FeedbackRecipient.answered_at.is_(None),
-               FeedbackRequest.item_type == item.type, FeedbackRequest.item_id == item.id,
+               FeedbackRequest.item_id == item.id,
                FeedbackRequest.status == RequestStatus.open)
     ).all()
     if not rows:
@@ -361,7 +375,8 @@ def report_comment(*, session: Session, viewer: User, comment_id: int) -> Commen
     comment.status, comment.reported_by_id, comment.reported_at = CommentStatus.reported, viewer.id, utcnow()
     session.add(comment)
     for teacher_id in teacher_ids_of(session=session, student_id=item.owner_id):
-        notify(session=session, user_id=teacher_id, kind=NotificationKind.comment_reported, link="/inbox", title=item.title)
+        notify(session=session, user_id=teacher_id, kind=NotificationKind.comment_reported, link="/inbox", item_id=item.id,
+                   title=item.title)
     return comment
 
 
@@ -387,7 +402,7 @@ def review_comment(*, session: Session, teacher: User, comment_id: int, action: 
     session.add(comment)
     if was_pending and comment.status is CommentStatus.visible:
         author = session.get(User, comment.author_id)
-        notify(session=session, user_id=comment.owner_id, kind=NotificationKind.feedback_received, link=item.link,
+        notify(session=session, user_id=comment.owner_id, kind=NotificationKind.feedback_received, link=item.link, item_id=item.id,
                name=author.display_name if author else "", title=item.title)
     return comment
 
@@ -397,18 +412,18 @@ def bulk_approve(*, session: Session, teacher: User, comment_ids: list[int]) -> 
     if not comment_ids:
         return 0
     rows = session.exec(
-        select(Comment, User.display_name, TimelineEntry.title)
+        select(Comment, User.display_name, ItemRow.title, ItemRow.type)
         .join(User, User.id == Comment.author_id)
-        .outerjoin(TimelineEntry, sa.and_(TimelineEntry.item_type == Comment.item_type, TimelineEntry.item_id == Comment.item_id))
+        .join(ItemRow, ItemRow.id == Comment.item_id)
         .where(Comment.id.in_(comment_ids), Comment.status == CommentStatus.pending,
                Comment.owner_id.in_(students_taught_by(teacher.id)))
     ).all()
     now = utcnow()
-    for comment, author_name, title in rows:
+    for comment, author_name, title, item_type in rows:
         comment.status, comment.reviewed_by_id, comment.reviewed_at = CommentStatus.visible, teacher.id, now
         session.add(comment)
         notify(session=session, user_id=comment.owner_id, kind=NotificationKind.feedback_received,
-               link=item_link(comment.item_type, comment.item_id), name=author_name, title=title or "")
+               link=item_link(item_type, comment.item_id), item_id=comment.item_id, name=author_name, title=title or "")
     return len(rows)
 
 

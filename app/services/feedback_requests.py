@@ -19,12 +19,13 @@ from app.models import (
     NotificationKind,
     RequestStatus,
     SchoolClass,
-    TimelineEntry,
+    Item,
+    ItemType,
     User,
 )
 from app.models.base import utcnow
-from app.services.access import can_see, not_found
-from app.services.feedback import MAX_QUESTION, Item, item_link, students_taught_by, too_long
+from app.access import can_see, not_found
+from app.services.feedback import MAX_QUESTION, ThreadItem, item_link, students_taught_by, too_long
 from app.services.notifications import notify
 
 
@@ -45,7 +46,7 @@ def possible_recipients(*, session: Session, student: User) -> list[User]:
     ).all())
 
 
-def request_feedback(*, session: Session, student: User, item: Item, recipient_ids: set[int], question: str
+def request_feedback(*, session: Session, student: User, item: ThreadItem, recipient_ids: set[int], question: str
                      ) -> tuple[FeedbackRequest | None, dict[str, str]]:
     """Ask named teachers and classmates about one of the student's items, and tell them."""
     errors: dict[str, str] = {}
@@ -67,13 +68,13 @@ def request_feedback(*, session: Session, student: User, item: Item, recipient_i
                                  names=", ".join(blind))
     if errors:
         return None, errors
-    request = FeedbackRequest(student_id=student.id, item_type=item.type, item_id=item.id, question=question,
+    request = FeedbackRequest(student_id=student.id, item_id=item.id, question=question,
                               status=RequestStatus.open)
     session.add(request)
     session.flush()
     for user in chosen:
         session.add(FeedbackRecipient(request_id=request.id, user_id=user.id))
-        notify(session=session, user_id=user.id, kind=NotificationKind.request_received, link=item.link,
+        notify(session=session, user_id=user.id, kind=NotificationKind.request_received, link=item.link, item_id=item.id,
                name=student.display_name, title=item.title)
     return request, {}
 
@@ -97,10 +98,11 @@ class InboxRequest:
     request: FeedbackRequest
     student_name: str
     title: str
+    item_type: ItemType
 
     @property
     def link(self) -> str:
-        return item_link(self.request.item_type, self.request.item_id)
+        return item_link(self.item_type, self.request.item_id)
 
 
 @dataclass
@@ -109,10 +111,11 @@ class InboxComment:
     author_name: str
     student_name: str
     title: str
+    item_type: ItemType
 
     @property
     def link(self) -> str:
-        return item_link(self.comment.item_type, self.comment.item_id)
+        return item_link(self.item_type, self.comment.item_id)
 
 
 @dataclass
@@ -130,28 +133,28 @@ def inbox(*, session: Session, teacher: User) -> Inbox:
     """Open requests to the teacher and comments awaiting approval or review, oldest first (two queries)."""
     student = aliased(User)
     requests = session.exec(
-        select(FeedbackRequest, student.display_name, TimelineEntry.title)
+        select(FeedbackRequest, student.display_name, Item.title, Item.type)
         .join(FeedbackRecipient, FeedbackRecipient.request_id == FeedbackRequest.id)
         .join(student, student.id == FeedbackRequest.student_id)
-        .outerjoin(TimelineEntry, sa.and_(TimelineEntry.item_type == FeedbackRequest.item_type,
-                                          TimelineEntry.item_id == FeedbackRequest.item_id))
+        .join(Item, Item.id == FeedbackRequest.item_id)
         .where(FeedbackRecipient.user_id == teacher.id, FeedbackRecipient.answered_at.is_(None),
                FeedbackRequest.status == RequestStatus.open)
         .order_by(FeedbackRequest.created_at, FeedbackRequest.id)
     ).all()
     author = aliased(User)
     comments = session.exec(
-        select(Comment, author.display_name, student.display_name, TimelineEntry.title)
+        select(Comment, author.display_name, student.display_name, Item.title, Item.type)
         .join(author, author.id == Comment.author_id)
         .join(student, student.id == Comment.owner_id)
-        .outerjoin(TimelineEntry, sa.and_(TimelineEntry.item_type == Comment.item_type, TimelineEntry.item_id == Comment.item_id))
+        .join(Item, Item.id == Comment.item_id)
         .where(Comment.status.in_([CommentStatus.pending, CommentStatus.reported]),
                Comment.owner_id.in_(students_taught_by(teacher.id)))
         .order_by(Comment.created_at, Comment.id)
     ).all()
-    views = [InboxComment(c, author_name, student_name, title or "") for c, author_name, student_name, title in comments]
+    views = [InboxComment(c, author_name, student_name, title, item_type)
+             for c, author_name, student_name, title, item_type in comments]
     return Inbox(
-        requests=[InboxRequest(r, name, title or "") for r, name, title in requests],
+        requests=[InboxRequest(r, name, title, item_type) for r, name, title, item_type in requests],
         pending=[v for v in views if v.comment.status is CommentStatus.pending],
         reported=[v for v in views if v.comment.status is CommentStatus.reported],
     )

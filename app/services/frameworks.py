@@ -25,7 +25,7 @@ from app.models import (
     SchoolClass,
     User,
 )
-from app.services.access import not_found
+from app.access import not_found
 from app.services.bc_competencies import BC_LEVELS
 from app.services.competency_picker import nested
 

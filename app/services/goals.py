@@ -19,7 +19,6 @@ from app.models import (
     GoalCompetency,
     GoalStatus,
     GoalStep,
-    ItemType,
     Reflection,
     ReflectionGoal,
     ReflectionStatus,
@@ -27,7 +26,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import approvals, timeline
-from app.services.access import can_see, not_found, visible_among, visible_audiences
+from app.access import can_see, not_found, visible_among, visible_audiences
 from app.services.goal_forms import MAX_STEPS, MAX_TITLE, GoalData, closing_problem, step_problem
 
 EVIDENCE_CHOICES = 50
@@ -57,7 +56,7 @@ def goal_visible_to(*, session: Session, viewer: User, goal_id: int) -> Goal:
     """A goal `viewer` may look at (the owner, their teachers, others as its audience allows), or 404."""
     goal = session.get(Goal, goal_id)
     if goal is None or not can_see(session=session, viewer=viewer, owner_id=goal.owner_id, audience=goal.audience,
-                                   item_type=ItemType.goal, item_id=goal.id):
+                                   item_id=goal.id):
         raise not_found()
     return goal
 
@@ -180,7 +179,7 @@ def goal_page(*, session: Session, goal: Goal, viewer: User) -> GoalPage:
             .order_by(Artefact.occurred_on.desc(), Artefact.id.desc())
         ).all()
         shown = {a.id for a in visible_among(session=session, viewer=viewer, owner_id=goal.owner_id,
-                                             item_type=ItemType.artefact, items=[a for _, a in evidence])}
+                                             items=[a for _, a in evidence])}
         for checkin_id, artefact in evidence:
             if artefact.id in shown:
                 views[checkin_id].artefacts.append(artefact)
@@ -191,7 +190,7 @@ def goal_page(*, session: Session, goal: Goal, viewer: User) -> GoalPage:
                 views[row.checkin_id].steps.append(step_by_id[row.step_id])
     reflection = session.get(Reflection, goal.closing_reflection_id) if goal.closing_reflection_id else None
     if reflection is not None and not visible_among(session=session, viewer=viewer, owner_id=goal.owner_id,
-                                                     item_type=ItemType.reflection, items=[reflection]):
+                                                     items=[reflection]):
         reflection = None
     return GoalPage(goal, steps, progress_of(goal=goal, steps=steps), competencies, [views[c.id] for c in checkins], reflection)
 
@@ -228,7 +227,7 @@ def create_goal(*, session: Session, owner: User, data: GoalData) -> Goal:
     for competency_id in sorted(data.competency_ids):
         session.add(GoalCompetency(goal_id=goal.id, competency_id=competency_id))
     _touch(session, goal)
-    approvals.request_if_needed(session=session, owner_id=goal.owner_id, item_type=ItemType.goal, item_id=goal.id, audience=goal.audience, title=goal.title)
+    approvals.request_if_needed(session=session, owner_id=goal.owner_id, item_id=goal.id, audience=goal.audience, title=goal.title)
     return goal
 
 
@@ -244,15 +243,13 @@ def update_goal(*, session: Session, goal: Goal, data: GoalData, offered_compete
     for competency_id in sorted(wanted - current):
         session.add(GoalCompetency(goal_id=goal.id, competency_id=competency_id))
     _touch(session, goal)
-    approvals.request_if_needed(session=session, owner_id=goal.owner_id, item_type=ItemType.goal, item_id=goal.id, audience=goal.audience, title=goal.title)
+    approvals.request_if_needed(session=session, owner_id=goal.owner_id, item_id=goal.id, audience=goal.audience, title=goal.title)
     return goal
 
 
 def delete_goal(*, session: Session, goal: Goal) -> None:
     """Delete a goal with its steps and check-ins (its closing reflection stays, as a reflection)."""
-    timeline.remove_item(session=session, item_type=ItemType.goal, item_id=goal.id)
-    session.delete(goal)
-    session.flush()
+    timeline.delete_item(session=session, item_id=goal.id)
 
 
 def _step_of(session: Session, goal: Goal, step_id: int) -> GoalStep:

@@ -20,7 +20,7 @@ from app.i18n import _
 from app.models import FamilyInvitation, GuardianLink, NotificationKind, Role, School, User
 from app.models.base import utcnow
 from app.services import accounts, throttle
-from app.services.access import not_found, visible_audiences
+from app.access import not_found, visible_audiences
 from app.services.notifications import notify
 from app.services.roster import EMAIL_PATTERN, MAX_NAME_LENGTH, USERNAME_PATTERN
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from app.i18n import _
 from app.models import Job, JobStatus, User
 from app.models.base import utcnow
-from app.services.access import not_found
+from app.access import not_found
 from app.services.jobs import enqueue
 from app.services.showcase_items import valid_id
 

@@ -13,9 +13,15 @@ from app.models.base import utcnow
 from app.pagination import Page, paginate
 
 
-def notify(*, session: Session, user_id: int, kind: NotificationKind, link: str, **params: str) -> Notification:
-    """Tell `user_id` about something; `params` fill the message (e.g. name="Maya", title="My poster")."""
-    notification = Notification(user_id=user_id, kind=kind, params={k: str(v)[:200] for k, v in params.items()}, link=link[:300])
+def notify(
+    *, session: Session, user_id: int, kind: NotificationKind, link: str, item_id: int | None = None,
+    showcase_id: int | None = None, **params: str,
+) -> Notification:
+    """Tell `user_id` about something; `params` fill the message (e.g. name="Maya", title="My poster").
+
+    Name the item or showcase it is about: deleting that deletes the notification, so its title never outlives it."""
+    notification = Notification(user_id=user_id, kind=kind, params={k: str(v)[:200] for k, v in params.items()},
+                                link=link[:300], item_id=item_id, showcase_id=showcase_id)
     session.add(notification)
     return notification
 
@@ -85,7 +91,7 @@ def mark_read(*, session: Session, user: User, notification_id: int | None = Non
         return None
     notification = session.get(Notification, notification_id)
     if notification is None or notification.user_id != user.id:
-        from app.services.access import not_found
+        from app.access import not_found
 
         raise not_found()
     if notification.read_at is None:

@@ -146,7 +146,7 @@ class Portfolio:
     goals: list[GoalView]
     competencies: list[CompetencyView]
     showcases: list[ShowcaseView]
-    threads: dict[tuple[ItemType, int], list[CommentView]]
+    threads: dict[int, list[CommentView]]
     # archive-relative source → archive-relative destination for files the site itself copies
     copies: dict[str, Path] = field(default_factory=dict)
 
@@ -292,7 +292,7 @@ def load_portfolio(
             .order_by(ShowcaseItem.position, ShowcaseItem.id)).all())
 
     wanted = ({c for _k, _i, c in tagged} | {v.rating.competency_id for v in ratings}
-              | {e.item_id for e in entries if e.item_type is ShowcaseItemType.competency})
+              | {e.competency_id for e in entries if e.item_type is ShowcaseItemType.competency})
     c_views: dict[int, CompetencyView] = {}
     competencies: dict[int, Competency] = {}
     if wanted:
@@ -327,14 +327,14 @@ def load_portfolio(
             found = r_views[entry.item_id].reflection.title, r_views[entry.item_id].page
         elif entry.item_type is ShowcaseItemType.goal and entry.item_id in g_views:
             found = g_views[entry.item_id].goal.title, g_views[entry.item_id].page
-        elif entry.item_type is ShowcaseItemType.competency and entry.item_id in c_views:
-            c_view = c_views[entry.item_id]
+        elif entry.item_type is ShowcaseItemType.competency and entry.competency_id in c_views:
+            c_view = c_views[entry.competency_id]
             found = f"{c_view.competency.code} {c_view.competency.name}", f"competencies.html#{c_view.anchor}"
         if found is not None:
             by_showcase[entry.showcase_id].entries.append(ShowcaseEntry(entry, found[0], found[1], entry.item_type))
     s_views = list(by_showcase.values())
 
-    threads: dict[tuple[ItemType, int], list[CommentView]] = {}
+    threads: dict[int, list[CommentView]] = {}
     top: dict[int, CommentView] = {}
     replies: list[CommentView] = []
     for comment, author in session.exec(
@@ -345,7 +345,7 @@ def load_portfolio(
         view = CommentView(comment, author)
         if comment.parent_id is None:
             top[comment.id] = view
-            threads.setdefault((comment.item_type, comment.item_id), []).append(view)
+            threads.setdefault(comment.item_id, []).append(view)
         else:
             replies.append(view)
     for view in replies:  # a reply under a hidden comment stays hidden with it

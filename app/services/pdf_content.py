@@ -226,7 +226,7 @@ def _gather_showcase(*, session: Session, content: PortfolioContent) -> None:
     resolved = [r for r in resolved if not (isinstance(r.obj, Reflection) and r.obj.status is ReflectionStatus.draft)]
     goal_ids = [r.obj.goal.id for r in resolved if isinstance(r.obj, GoalSummary)]
     checkins = _checkins(session=session, goal_ids=goal_ids)
-    competency_ids = [r.entry.item_id for r in resolved if r.kind is ShowcaseItemType.competency]
+    competency_ids = [r.entry.competency_id for r in resolved if r.kind is ShowcaseItemType.competency]
     competencies = {entry.competency.id: entry for entry in _competencies(
         session=session, student_id=content.student.id, competency_ids=competency_ids, with_unrated=True)}
     for item in resolved:
@@ -235,7 +235,7 @@ def _gather_showcase(*, session: Session, content: PortfolioContent) -> None:
             obj = GoalEntry(obj.goal, obj.steps, checkins.get(obj.goal.id, []))
             content.goals.append(obj)
         elif item.kind is ShowcaseItemType.competency:
-            obj = competencies.get(item.entry.item_id)
+            obj = competencies.get(item.entry.competency_id)
             if obj is None:
                 continue
             content.competencies.append(obj)
@@ -243,11 +243,10 @@ def _gather_showcase(*, session: Session, content: PortfolioContent) -> None:
             content.artefacts.append(obj)
         else:
             content.reflections.append(obj)
-        content.showcase_items.append(ShowcaseEntry(item.kind.value, obj, anchor_of(item.kind.value, item.entry.item_id)))
+        content.showcase_items.append(ShowcaseEntry(item.kind.value, obj, anchor_of(item.kind.value, item.entry.target_id)))
     if "feedback" in content.sections:
-        only = ({(ItemType.artefact, a.id) for a in content.artefacts}
-                | {(ItemType.reflection, r.id) for r in content.reflections}
-                | {(ItemType.goal, g.goal.id) for g in content.goals})
+        only = ({a.id for a in content.artefacts} | {r.id for r in content.reflections}
+                | {g.goal.id for g in content.goals})
         content.feedback = _feedback(session=session, owner_id=content.student.id, only=only) if only else []
 
 
@@ -317,41 +316,41 @@ def _competencies(
     return entries
 
 
-def _feedback(*, session: Session, owner_id: int, only: set[tuple[ItemType, int]] | None) -> list[FeedbackGroup]:
+def _feedback(*, session: Session, owner_id: int, only: set[int] | None) -> list[FeedbackGroup]:
     """The visible comments on the student's items (all of them, or `only` these), grouped by item with their
     replies, items in the order of their first comment: two queries (the comments with authors; the titles)."""
-    from app.models import TimelineEntry
+    from app.models import Item
 
     rows = session.exec(
         select(Comment, User).join(User, User.id == Comment.author_id)
         .where(Comment.owner_id == owner_id, Comment.status == CommentStatus.visible)
         .order_by(Comment.created_at, Comment.id)
     ).all()
-    rows = [(c, u) for c, u in rows if only is None or (c.item_type, c.item_id) in only]
+    rows = [(c, u) for c, u in rows if only is None or c.item_id in only]
     if not rows:
         return []
     titles = {
-        (item_type, item_id): title
+        item_id: (item_type, title)
         for item_type, item_id, title in session.exec(
-            select(TimelineEntry.item_type, TimelineEntry.item_id, TimelineEntry.title)
-            .where(TimelineEntry.owner_id == owner_id)).all()
+            select(Item.type, Item.id, Item.title)
+            .where(Item.owner_id == owner_id)).all()
     }
     # Drafts never have comments, but a comment on an item that is gone (or now a draft) stays out.
     drafts = set(session.exec(select(Reflection.id).where(
         Reflection.owner_id == owner_id, Reflection.status == ReflectionStatus.draft)).all())
-    groups: dict[tuple[ItemType, int], FeedbackGroup] = {}
+    groups: dict[int, FeedbackGroup] = {}
     top: dict[int, CommentEntry] = {}
     replies: list[CommentEntry] = []
     for comment, author in rows:
-        key = (comment.item_type, comment.item_id)
-        if key not in titles or (comment.item_type is ItemType.reflection and comment.item_id in drafts):
+        key = comment.item_id
+        if key not in titles or key in drafts:
             continue
         entry = CommentEntry(comment, author)
         if comment.parent_id is None:
             group = groups.get(key)
             if group is None:
-                group = groups[key] = FeedbackGroup(comment.item_type, comment.item_id, titles[key],
-                                                    anchor_of(comment.item_type.value, comment.item_id))
+                item_type, title = titles[key]
+                group = groups[key] = FeedbackGroup(item_type, key, title, anchor_of(item_type.value, key))
             group.comments.append(entry)
             top[comment.id] = entry
         else:

@@ -242,7 +242,7 @@ def collect(*, session: Session, student: User, upload_dir: Path | None = None,
     used = {c for ids in (*artefact_competencies.values(), *reflection_competencies.values(), *goal_competencies.values())
             for c in ids}
     used |= {rating.competency_id for rating, _label, _name in ratings}
-    used |= {item.item_id for items in showcase_items.values() for item in items
+    used |= {item.competency_id for items in showcase_items.values() for item in items
              if item.item_type is ShowcaseItemType.competency}
     competencies: dict[int, Competency] = {}
     framework_ids: set[int] = set()
@@ -349,6 +349,7 @@ def collect(*, session: Session, student: User, upload_dir: Path | None = None,
                                     r["level"], r["reason"]))
 
     item_refs = {ItemType.artefact: artefact_refs, ItemType.reflection: reflection_refs, ItemType.goal: goal_refs}
+    ref_of_item = {**artefact_refs, **reflection_refs, **goal_refs}  # item ids are unique across types
     by_parent: dict[int, list[tuple[Comment, str]]] = {}
     top: list[tuple[Comment, str]] = []
     for comment, author in comments:
@@ -369,7 +370,7 @@ def collect(*, session: Session, student: User, upload_dir: Path | None = None,
 
     feedback_docs = []
     for comment, author in top:
-        on = item_refs[comment.item_type].get(comment.item_id)
+        on = ref_of_item.get(comment.item_id)
         if on is None:
             continue
         doc = {"on": on, **comment_doc(comment, author)}
@@ -383,7 +384,7 @@ def collect(*, session: Session, student: User, upload_dir: Path | None = None,
         for item in showcase_items.get(showcase.id, []):
             entry: dict = {"type": item.item_type.value, "position": item.position, "talking_points": item.talking_points}
             if item.item_type is ShowcaseItemType.competency:
-                competency = competency_ref(item.item_id)
+                competency = competency_ref(item.competency_id)
                 if competency is None:
                     continue
                 entry["competency"] = competency

@@ -29,7 +29,7 @@ from app.models import (
     ReflectionCompetency,
     User,
 )
-from app.services.access import not_found
+from app.access import not_found
 from app.services.charts import ChartPoint, ChartSeries, growth_chart_svg
 from app.services.competency_picker import CompetencyOption, available_competencies, frameworks_for_student
 

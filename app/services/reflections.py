@@ -16,7 +16,6 @@ from app.models import (
     Competency,
     Enrollment,
     Goal,
-    ItemType,
     Reflection,
     ReflectionArtefact,
     ReflectionCompetency,
@@ -27,7 +26,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import approvals, timeline
-from app.services.access import can_see, not_found, visible_among
+from app.access import can_see, not_found, visible_among
 
 
 def default_prompts() -> list[str]:
@@ -132,7 +131,7 @@ def create_reflection(*, session: Session, owner: User, data: ReflectionInput, a
         data.artefact_ids.add(audio_artefact_id)
     _save_links(session, reflection, data)
     timeline.sync_reflection(session=session, reflection=reflection)
-    approvals.request_if_needed(session=session, owner_id=reflection.owner_id, item_type=ItemType.reflection, item_id=reflection.id, audience=reflection.audience, title=reflection.title, draft=reflection.status is ReflectionStatus.draft)
+    approvals.request_if_needed(session=session, owner_id=reflection.owner_id, item_id=reflection.id, audience=reflection.audience, title=reflection.title, draft=reflection.status is ReflectionStatus.draft)
     return reflection
 
 
@@ -161,14 +160,13 @@ def update_reflection(
     session.refresh(reflection)
     _save_links(session, reflection, data)
     timeline.sync_reflection(session=session, reflection=reflection)
-    approvals.request_if_needed(session=session, owner_id=reflection.owner_id, item_type=ItemType.reflection, item_id=reflection.id, audience=reflection.audience, title=reflection.title, draft=reflection.status is ReflectionStatus.draft)
+    approvals.request_if_needed(session=session, owner_id=reflection.owner_id, item_id=reflection.id, audience=reflection.audience, title=reflection.title, draft=reflection.status is ReflectionStatus.draft)
     return reflection
 
 
 def delete_reflection(*, session: Session, reflection: Reflection) -> None:
     """Delete a reflection (its recording stays, as evidence of its own)."""
-    timeline.remove_item(session=session, item_type=ItemType.reflection, item_id=reflection.id)
-    session.delete(reflection)
+    timeline.delete_item(session=session, item_id=reflection.id)
 
 
 def reflection_for_owner(*, session: Session, owner: User, reflection_id: int) -> Reflection:
@@ -184,7 +182,7 @@ def reflection_visible_to(*, session: Session, viewer: User, reflection_id: int)
     reflection = session.get(Reflection, reflection_id)
     if reflection is None or not can_see(
         session=session, viewer=viewer, owner_id=reflection.owner_id, audience=reflection.audience,
-        draft=reflection.status is ReflectionStatus.draft, item_type=ItemType.reflection, item_id=reflection.id,
+        draft=reflection.status is ReflectionStatus.draft, item_id=reflection.id,
     ):
         raise not_found()
     return reflection
@@ -205,8 +203,8 @@ def links_of(*, session: Session, reflection: Reflection, viewer: User) -> Refle
                          .where(ReflectionGoal.reflection_id == reflection.id).order_by(Goal.title)).all()
     competencies = session.exec(select(Competency).join(ReflectionCompetency, ReflectionCompetency.competency_id == Competency.id)
                                 .where(ReflectionCompetency.reflection_id == reflection.id).order_by(Competency.code)).all()
-    artefacts = visible_among(session=session, viewer=viewer, owner_id=reflection.owner_id, item_type=ItemType.artefact, items=list(artefacts))
-    goals = visible_among(session=session, viewer=viewer, owner_id=reflection.owner_id, item_type=ItemType.goal, items=list(goals))
+    artefacts = visible_among(session=session, viewer=viewer, owner_id=reflection.owner_id, items=list(artefacts))
+    goals = visible_among(session=session, viewer=viewer, owner_id=reflection.owner_id, items=list(goals))
     return ReflectionLinks(artefacts, goals, list(competencies))
 
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, func, select
 
 from app.i18n import _, ngettext
 from app.models import CompetencyRating, Framework, ProficiencyLevel
-from app.services.access import not_found
+from app.access import not_found
 from app.services.frameworks import MAX_LEVELS, Direction, levels_in_order, swap_with_neighbour
 
 

@@ -20,7 +20,7 @@ from app.models import (
     ShareLinkView, Showcase, ShowcaseItem, ShowcaseItemType, User,
 )
 from app.models.base import utcnow
-from app.services.access import not_found
+from app.access import not_found
 from app.services.showcase_items import valid_id
 
 

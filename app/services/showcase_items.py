@@ -1,7 +1,7 @@
 """Who may see a showcase, and its items resolved for display (the editor, the family view, the secret link,
 the presentation all use these).
 
-Rules, in keeping with app.services.access:
+Rules, in keeping with app.access:
 - the owner sees the showcase and everything in it;
 - signed-in viewers see the showcase when its audience is one they may see of the owner (teachers: any but
   private ones are still visible to teachers, as every non-draft item is); inside it, each artefact, reflection
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from app.models import (
-    Artefact, Audience, Competency, Framework, Goal, GoalStep, ItemType, ProficiencyLevel, RatingSource, Reflection,
+    Artefact, Audience, Competency, Framework, Goal, GoalStep, ProficiencyLevel, RatingSource, Reflection,
     ReflectionStatus, Role, Showcase, ShowcaseItem, ShowcaseItemType, User,
 )
-from app.services.access import not_found, visible_among, visible_audiences
+from app.access import not_found, visible_among, visible_audiences
 from app.services.ratings import latest_ratings
 
 
@@ -127,7 +127,7 @@ def resolve_items(
     owner_id = showcase.owner_id
     ids: dict[ShowcaseItemType, list[int]] = {kind: [] for kind in ShowcaseItemType}
     for entry in entries:
-        ids[entry.item_type].append(entry.item_id)
+        ids[entry.item_type].append(entry.target_id)
 
     def load(model, kind: ShowcaseItemType) -> dict[int, object]:
         if not ids[kind]:
@@ -145,9 +145,9 @@ def resolve_items(
         if not via_link:
             if viewer is None:
                 return []
-            for kind_type, found in ((ItemType.artefact, artefacts), (ItemType.reflection, reflections), (ItemType.goal, goals)):
+            for found in (artefacts, reflections, goals):
                 allowed = {i.id for i in visible_among(session=session, viewer=viewer, owner_id=owner_id,
-                                                       item_type=kind_type, items=list(found.values()))}
+                                                       items=list(found.values()))}
                 for key in list(found):
                     if key not in allowed:
                         del found[key]
@@ -196,7 +196,7 @@ def resolve_items(
             goal = goals.get(entry.item_id)
             obj = GoalSummary(goal, steps[goal.id]) if goal is not None else None
         else:
-            obj = summaries.get(entry.item_id)
+            obj = summaries.get(entry.competency_id)
         if obj is not None:
             recording = audio.get(obj.audio_artefact_id) if isinstance(obj, Reflection) and obj.audio_artefact_id else None
             resolved.append(ResolvedItem(entry, entry.item_type, obj, recording))
@@ -213,7 +213,7 @@ def _recordings(
         return {}
     found = list(session.exec(select(Artefact).where(Artefact.id.in_(wanted), Artefact.owner_id == owner_id)).all())
     if viewer is not None and not is_owner:
-        found = visible_among(session=session, viewer=viewer, owner_id=owner_id, item_type=ItemType.artefact, items=found)
+        found = visible_among(session=session, viewer=viewer, owner_id=owner_id, items=found)
     return {artefact.id: artefact for artefact in found}
 
 

@@ -14,7 +14,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.pagination import Page, paginate
-from app.services.access import not_found
+from app.access import not_found
 from app.services.showcase_items import ResolvedItem, entries_of, valid_id
 
 MAX_TITLE = 200
@@ -176,12 +176,12 @@ def add_item(*, session: Session, owner: User, showcase: Showcase, item_type: Sh
     is not the owner's: 404."""
     if not valid_id(item_id) or not owns_item(session=session, owner=owner, item_type=item_type, item_id=item_id):
         raise not_found()
-    existing = session.exec(select(ShowcaseItem.id).where(
-        ShowcaseItem.showcase_id == showcase.id, ShowcaseItem.item_type == item_type, ShowcaseItem.item_id == item_id)).first()
+    target = ShowcaseItem.competency_id if item_type is ShowcaseItemType.competency else ShowcaseItem.item_id
+    existing = session.exec(select(ShowcaseItem.id).where(ShowcaseItem.showcase_id == showcase.id, target == item_id)).first()
     if existing is not None:
         return None
     last = session.exec(select(sa.func.max(ShowcaseItem.position)).where(ShowcaseItem.showcase_id == showcase.id)).one()
-    entry = ShowcaseItem(showcase_id=showcase.id, item_type=item_type, item_id=item_id, position=(last or 0) + 1)
+    entry = ShowcaseItem.to(showcase_id=showcase.id, item_type=item_type, target_id=item_id, position=(last or 0) + 1)
     session.add(entry)
     touch(showcase)
     session.add(showcase)
@@ -302,7 +302,7 @@ def picker(*, session: Session, owner: User, showcase: Showcase, limit: int = 20
         select(Competency, Framework).join(Framework, Framework.id == Competency.framework_id)
         .where(Competency.id.in_(rated)).order_by(Framework.name, Competency.position, Competency.code)
     ).all()
-    added = {(kind.value, item_id) for kind, item_id in session.exec(
-        select(ShowcaseItem.item_type, ShowcaseItem.item_id).where(ShowcaseItem.showcase_id == showcase.id)).all()}
+    added = {(entry.item_type.value, entry.target_id) for entry in session.exec(
+        select(ShowcaseItem).where(ShowcaseItem.showcase_id == showcase.id)).all()}
     return Picker(list(artefacts), list(reflections), list(goals),
                   [RatedCompetency(c, f) for c, f in competencies], added)

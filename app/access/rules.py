@@ -10,19 +10,15 @@
 
 from __future__ import annotations
 
-from fastapi import HTTPException
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from app.access.errors import not_found
 from app.models import (
-    ApprovalStatus, Audience, ClassRole, Enrollment, GuardianLink, ItemApproval, ItemType, Role, SchoolClass, User,
+    ApprovalStatus, Audience, ClassRole, Enrollment, GuardianLink, ItemApproval, Role, SchoolClass, User,
 )
 
 ALL_AUDIENCES = frozenset(Audience)
-
-
-def not_found() -> HTTPException:
-    return HTTPException(status_code=404)
 
 
 def _shares_class(session: Session, *, viewer_id: int, viewer_role: ClassRole, student_id: int) -> bool:
@@ -74,28 +70,28 @@ def family_approval_required(*, session: Session, student_id: int) -> bool:
     ).first() is not None
 
 
-def _is_approved(session: Session, *, item_type: ItemType, item_id: int) -> bool:
+def _is_approved(session: Session, *, item_id: int) -> bool:
     return session.exec(
-        select(ItemApproval.id).where(ItemApproval.item_type == item_type, ItemApproval.item_id == item_id,
+        select(ItemApproval.id).where(ItemApproval.item_id == item_id,
                                       ItemApproval.status == ApprovalStatus.approved)
     ).first() is not None
 
 
 def can_see(
     *, session: Session, viewer: User, owner_id: int, audience: Audience, draft: bool = False,
-    item_type: ItemType | None = None, item_id: int | None = None,
+    item_id: int | None = None,
 ) -> bool:
     """True when `viewer` may see one item of `owner_id` with this audience (drafts: the owner only).
 
     A guardian sees a family item only once it is approved, where the student's class asks for approval;
-    without `item_type` and `item_id` there is nothing to check, so the answer is no."""
+    without `item_id` there is nothing to check, so the answer is no."""
     if draft and viewer.id != owner_id:
         return False
     if audience not in visible_audiences(session=session, viewer=viewer, owner_id=owner_id):
         return False
     if viewer.role is Role.guardian and audience is Audience.family and family_approval_required(
             session=session, student_id=owner_id):
-        return item_type is not None and item_id is not None and _is_approved(session, item_type=item_type, item_id=item_id)
+        return item_id is not None and _is_approved(session, item_id=item_id)
     return True
 
 
@@ -109,7 +105,7 @@ def student_visible_to(*, session: Session, viewer: User, student_id: int) -> Us
     return student
 
 
-def visible_among(*, session: Session, viewer: User, owner_id: int, item_type: ItemType, items: list) -> list:
+def visible_among(*, session: Session, viewer: User, owner_id: int, items: list) -> list:
     """The items (artefacts, reflections or goals of one owner) that `viewer` may see, in the given order.
 
     For pages that list other items (a reflection's evidence, a goal's check-ins): the same rules as
@@ -121,7 +117,7 @@ def visible_among(*, session: Session, viewer: User, owner_id: int, item_type: I
     shown = [i for i in items if i.audience in audiences and getattr(i, "status", None) != "draft"]
     if viewer.role is Role.guardian and shown and family_approval_required(session=session, student_id=owner_id):
         approved = set(session.exec(
-            select(ItemApproval.item_id).where(ItemApproval.item_type == item_type, ItemApproval.status == ApprovalStatus.approved,
+            select(ItemApproval.item_id).where(ItemApproval.status == ApprovalStatus.approved,
                                                ItemApproval.item_id.in_([i.id for i in shown]))
         ).all())
         shown = [i for i in shown if i.id in approved]

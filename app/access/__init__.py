@@ -1,0 +1,21 @@
+"""Who may see or change what: the one place that decides.
+
+- `relationships`: who teaches whom, whose guardian is whose, classmates through which class;
+- `rules`: can_see and the audiences a viewer may see of a student's items;
+- `errors`: NotFound / NotAllowed, raised by services and turned into 404 / 403 by the web layer only.
+"""
+
+from app.access.errors import NotAllowed, NotFound, not_found
+from app.access.rules import (
+    ALL_AUDIENCES,
+    can_see,
+    family_approval_required,
+    student_visible_to,
+    visible_among,
+    visible_audiences,
+)
+
+__all__ = [
+    "ALL_AUDIENCES", "NotAllowed", "NotFound", "can_see", "family_approval_required", "not_found",
+    "student_visible_to", "visible_among", "visible_audiences",
+]
