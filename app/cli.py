@@ -122,8 +122,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from app.main import create_app
 
+    # The same proxies the app believes (app.security.client_address), so logs and throttles agree.
+    proxies = [str(network) for network in settings.trusted_proxy_networks]
     uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-                proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies)
     return 0
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +23,23 @@ class SmtpSecurity(str, Enum):
     none = "none"
     starttls = "starttls"
     tls = "tls"
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=16)
+def parse_networks(value: str) -> tuple[IPNetwork, ...]:
+    """"10.0.0.0/8, 192.0.2.7" as networks (a lone address is a network of one); ValueError names a bad entry."""
+    networks = []
+    for entry in (part.strip() for part in value.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an IP address or network (like 10.0.0.0/8)") from None
+    return tuple(networks)
 
 
 class Settings(BaseSettings):
@@ -60,9 +79,20 @@ class Settings(BaseSettings):
         120, ge=1, description="Sign a user out after this many minutes without a request."
     )
     login_max_failures: int = Field(
-        5, ge=1, description="Failed sign-ins allowed per account (and 4x per address) in the window."
+        5, ge=1, description="Failed sign-ins allowed for one account name from one address in the window."
     )
-    login_window_minutes: int = Field(15, ge=1, description="Length of the sign-in throttling window.")
+    login_max_failures_per_account: int = Field(
+        50, ge=1, description="Failed sign-ins allowed for one account name from all addresses together in the window."
+    )
+    login_max_failures_per_address: int = Field(
+        100, ge=1, description="Failed attempts (sign-ins, and each kind of code) allowed from one address in the window."
+    )
+    login_window_minutes: int = Field(15, ge=1, description="Length of the throttling window.")
+    trusted_proxies: str = Field(
+        "127.0.0.1,::1",
+        description="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed; "
+        "empty trusts none.",
+    )
     default_locale: str = Field("en", description="Language used when neither the user nor the browser picks one.")
     timezone: str = Field(
         "UTC", description="The school's time zone (e.g. America/Vancouver): conference times are entered and shown in it."
@@ -92,6 +122,12 @@ class Settings(BaseSettings):
     smtp_password: str = Field("", description="Mail server password.")
     mail_from: str = Field("Folio <folio@localhost>", description="The From address of every email Folio sends.")
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        parse_networks(value)  # a typo must stop the start, not silently trust nothing (or too much)
+        return value
+
     @model_validator(mode="after")
     def _production_is_safe(self) -> "Settings":
         if self.environment is Environment.production and not self.secret_key:
@@ -111,6 +147,10 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'folio.db'}"
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def jobs_dir(self) -> Path:

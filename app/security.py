@@ -1,10 +1,14 @@
-"""CSRF protection and security headers, as plain ASGI middleware (no buffering of streamed bodies)."""
+"""CSRF protection and security headers, as plain ASGI middleware (no buffering of streamed bodies); and which
+address a request came from."""
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -114,3 +118,46 @@ class CrossOriginProtectionMiddleware:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+# --- the client's address ----------------------------------------------------------------------
+
+
+def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP in "1.2.3.4", "1.2.3.4:5678", "[2001:db8::1]:443" or "2001:db8::1"; None for anything else."""
+    value = value.strip()
+    if value.startswith("["):
+        value = value[1:value.find("]")] if "]" in value else value
+    elif value.count(":") == 1:
+        value = value.split(":", 1)[0]
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    # A dual-stack listener shows IPv4 peers as ::ffff:1.2.3.4; they must match IPv4 proxies and counts.
+    return ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped else ip
+
+
+def forwarded_client(*, peer: str, forwarded_for: Iterable[str], trusted: tuple) -> str:
+    """The address to hold responsible: the peer, unless it is a trusted proxy; then the nearest address in
+    X-Forwarded-For that isn't one (each proxy appends what it saw, so anything to the left of that is only
+    what the client claimed)."""
+    peer_ip = _ip(peer)
+    if peer_ip is None or not any(peer_ip in network for network in trusted):
+        return str(peer_ip) if peer_ip else peer
+    hops = [hop.strip() for value in forwarded_for for hop in value.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        hop_ip = _ip(hop)
+        if hop_ip is None:
+            return hop[:64]  # a trusted proxy vouched for it, whatever it is
+        if not any(hop_ip in network for network in trusted):
+            return str(hop_ip)
+    # Every hop is a trusted proxy: the request started inside, at the first of them.
+    return str(_ip(hops[0])) if hops else str(peer_ip)
+
+
+def client_address(request: Request) -> str:
+    """Where the request came from, believing X-Forwarded-For only from FOLIO_TRUSTED_PROXIES (as `folio serve` does)."""
+    peer = request.client.host if request.client else "unknown"
+    return forwarded_client(peer=peer, forwarded_for=request.headers.getlist("x-forwarded-for"),
+                            trusted=request.app.state.settings.trusted_proxy_networks)

@@ -147,6 +147,32 @@ def new_client(app):
 
 
 @pytest.fixture
+def client_from(app, tmp_path: Path, database_url: str):
+    """A browser at a given network address (`client_from("203.0.113.5")`); with setting overrides, on an app
+    with those settings over the same database (one app per set of overrides)."""
+    clients: list[TestClient] = []
+    apps: dict[tuple, object] = {}
+
+    def make(address: str, **overrides) -> TestClient:
+        application = app
+        if overrides:
+            key = tuple(sorted(overrides.items()))
+            if key not in apps:
+                apps[key] = create_app(make_settings(tmp_path, database_url, **overrides))
+            application = apps[key]
+        test_client = TestClient(application, base_url="http://testserver", follow_redirects=False,
+                                 client=(address, 50000))
+        clients.append(test_client)
+        return test_client
+
+    yield make
+    for test_client in clients:
+        test_client.close()
+    for application in apps.values():
+        application.state.engine.dispose()
+
+
+@pytest.fixture
 def session(app) -> Iterator[Session]:
     with Session(app.state.engine, expire_on_commit=False) as db_session:
         yield db_session

@@ -159,11 +159,105 @@ def test_throttle_window_passes_and_success_clears_failures(client, session, app
     assert client.post("/login", data={"identifier": "maya", "password": "wrong"}).status_code == 401
 
 
-def test_throttling_by_address_across_accounts(client, session, app):
-    limit = app.state.settings.login_max_failures * 4
+def test_throttling_by_address_across_accounts(client_from, session):
+    # Password spraying: one address trying many names is bounded too (a small limit here, to keep the test short).
+    sprayer = client_from("203.0.113.5", login_max_failures_per_address=12)
+    for n in range(12):
+        assert sprayer.post("/login", data={"identifier": f"name{n}", "password": "x"}).status_code == 401
+    assert sprayer.post("/login", data={"identifier": "another", "password": "x"}).status_code == 429
+    # Another address is not affected.
+    elsewhere = client_from("198.51.100.7", login_max_failures_per_address=12)
+    assert elsewhere.post("/login", data={"identifier": "another", "password": "x"}).status_code == 401
+
+
+def test_a_locked_account_still_signs_in_from_another_address(client_from, session, settings):
+    make_user(session, make_school(session), Role.teacher, username="teacher2")
+    attacker, teacher = client_from("203.0.113.5"), client_from("198.51.100.7")
+    for _ in range(settings.login_max_failures):
+        assert attacker.post("/login", data={"identifier": "teacher2", "password": "guess"}).status_code == 401
+    # The attacker's address waits, even with the right password ...
+    assert attacker.post("/login", data={"identifier": "teacher2", "password": PASSWORD}).status_code == 429
+    # ... but the real teacher, elsewhere, signs in.
+    assert teacher.post("/login", data={"identifier": "teacher2", "password": PASSWORD}).status_code == 303
+    # And the teacher's success doesn't forgive the attacker's failures.
+    assert attacker.post("/login", data={"identifier": "teacher2", "password": "guess"}).status_code == 429
+
+
+def test_the_per_account_ceiling_holds_across_many_addresses(client_from, session, settings):
+    make_user(session, make_school(session), Role.teacher, username="teacher2")
+    ceiling = settings.login_max_failures_per_account
+    assert ceiling > settings.login_max_failures
+    for name, network in (("teacher2", "203.0.113"), ("ghost", "192.0.2")):
+        failures, n = 0, 0
+        while failures < ceiling:
+            # Each address stays under its own limit: only the ceiling across addresses can stop this.
+            attacker = client_from(f"{network}.{n}")
+            for _ in range(min(settings.login_max_failures - 1, ceiling - failures)):
+                assert attacker.post("/login", data={"identifier": name, "password": "guess"}).status_code == 401
+                failures += 1
+            n += 1
+        # Now the account waits everywhere, even at a clean address with the right password; an account that
+        # doesn't exist answers the same.
+        blocked = client_from("198.51.100.7").post("/login", data={"identifier": name, "password": PASSWORD})
+        assert blocked.status_code == 429 and "Too many unsuccessful attempts" in blocked.text
+
+
+def test_a_class_behind_one_address_signs_in_despite_typos(client_from, session):
+    school = make_school(session)
+    students = [make_user(session, school) for _ in range(30)]
+    school_nat = client_from("192.0.2.10")
+    for n, student in enumerate(students):
+        for _ in range(1 + n % 2):  # 45 typos in all
+            assert school_nat.post("/login", data={"identifier": student.username, "password": "oops"}).status_code == 401
+    for student in students:
+        assert school_nat.post("/login", data={"identifier": student.username, "password": PASSWORD}).status_code == 303
+        school_nat.cookies.clear()
+
+
+def test_forwarded_for_is_ignored_from_an_untrusted_peer(client_from, session, settings):
+    make_user(session, make_school(session), Role.teacher, username="teacher2")
+    outsider = client_from("203.0.113.5")
+    for n in range(settings.login_max_failures):
+        response = outsider.post("/login", data={"identifier": "teacher2", "password": "guess"},
+                                 headers={"X-Forwarded-For": f"198.51.100.{n}"})
+        assert response.status_code == 401
+    again = outsider.post("/login", data={"identifier": "teacher2", "password": PASSWORD},
+                          headers={"X-Forwarded-For": "198.51.100.99"})
+    assert again.status_code == 429
+
+
+def test_forwarded_for_is_honoured_from_a_trusted_proxy(client_from, session, settings):
+    make_user(session, make_school(session), Role.teacher, username="teacher2")
+    proxy = client_from("127.0.0.1")  # loopback is trusted by default: a reverse proxy on the same machine
+    for _ in range(settings.login_max_failures):
+        response = proxy.post("/login", data={"identifier": "teacher2", "password": "guess"},
+                              headers={"X-Forwarded-For": "203.0.113.5"})
+        assert response.status_code == 401
+    attacker = proxy.post("/login", data={"identifier": "teacher2", "password": PASSWORD},
+                          headers={"X-Forwarded-For": "203.0.113.5"})
+    assert attacker.status_code == 429
+    # What the client itself sent comes first; the proxy appends the address it saw, and that one counts.
+    spoofed = proxy.post("/login", data={"identifier": "teacher2", "password": PASSWORD},
+                         headers={"X-Forwarded-For": "198.51.100.7, 203.0.113.5"})
+    assert spoofed.status_code == 429
+    teacher = proxy.post("/login", data={"identifier": "teacher2", "password": PASSWORD},
+                         headers={"X-Forwarded-For": "198.51.100.7"})
+    assert teacher.status_code == 303
+
+
+def test_only_the_configured_proxies_are_trusted(client_from, session, settings):
+    make_user(session, make_school(session), Role.teacher, username="teacher2")
+    limit = settings.login_max_failures
+    # Trusting a proxy network means loopback is no longer trusted.
+    local = client_from("127.0.0.1", trusted_proxies="10.0.0.0/8")
     for n in range(limit):
-        assert client.post("/login", data={"identifier": f"name{n}", "password": "x"}).status_code == 401
-    assert client.post("/login", data={"identifier": "another", "password": "x"}).status_code == 429
+        local.post("/login", data={"identifier": "teacher2", "password": "guess"},
+                   headers={"X-Forwarded-For": f"203.0.113.{n}"})
+    assert local.post("/login", data={"identifier": "teacher2", "password": PASSWORD},
+                      headers={"X-Forwarded-For": "203.0.113.99"}).status_code == 429
+    proxy = client_from("10.1.2.3", trusted_proxies="10.0.0.0/8")
+    assert proxy.post("/login", data={"identifier": "teacher2", "password": PASSWORD},
+                      headers={"X-Forwarded-For": "203.0.113.99"}).status_code == 303
 
 
 def test_change_password(client, session, new_client):

@@ -221,6 +221,67 @@ def test_student_joins_with_a_code(client, session):
     assert _member_ids(session, foreign) == set() and _member_ids(session, archived) == set()
 
 
+def _guess_until_refused(browser, most: int) -> int:
+    """Wrong join codes until the answer is 429; how many were answered 422 first (fails after `most`)."""
+    for n in range(most + 1):
+        response = browser.post("/classes/join", data={"code": f"WR{n:04d}"})
+        if response.status_code == 429:
+            return n
+        assert response.status_code == 422
+    raise AssertionError(f"{most + 1} wrong join codes and still no 429")
+
+
+def test_wrong_join_codes_are_throttled_per_student(client_from, session):
+    school = make_school(session)
+    school_class = make_class(session, school, name="Science 7")
+    guesser, classmate = make_user(session, school), make_user(session, school)
+    browser = client_from("203.0.113.5")
+    login(browser, guesser)
+    allowed = _guess_until_refused(browser, most=20)
+    assert allowed >= 5  # room for typos copying a code off the board
+    refused = browser.post("/classes/join", data={"code": "WRONG1"})
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    assert "Too many codes" in refused.text and 'id="code-error"' in refused.text
+    # Even the right code waits, or guessing could go on; nothing changes.
+    assert browser.post("/classes/join", data={"code": school_class.join_code}).status_code == 429
+    assert guesser.id not in _member_ids(session, school_class)
+    # In French too.
+    french = browser.post("/classes/join", data={"code": "WRONG1"}, headers={"Accept-Language": "fr"})
+    assert french.status_code == 429 and "Too many codes" not in french.text
+    # Signing in again elsewhere doesn't reset the count: it belongs to the account.
+    elsewhere = client_from("198.51.100.7")
+    login(elsewhere, guesser)
+    assert elsewhere.post("/classes/join", data={"code": school_class.join_code}).status_code == 429
+    # A classmate, from another address, joins as usual.
+    other = client_from("192.0.2.20")
+    login(other, classmate)
+    assert other.post("/classes/join", data={"code": school_class.join_code}).status_code == 303
+    assert classmate.id in _member_ids(session, school_class)
+
+
+def test_wrong_join_codes_are_throttled_per_address(client_from, session):
+    school = make_school(session)
+    school_class = make_class(session, school)
+    students = [make_user(session, school) for _ in range(5)]
+    limit = 8
+    # Many students, each under their own limit, guessing from one address.
+    guesses = 0
+    for student in students[:4]:
+        browser = client_from("203.0.113.5", login_max_failures_per_address=limit)
+        login(browser, student)
+        for _ in range(2):
+            assert browser.post("/classes/join", data={"code": f"WR{guesses:04d}"}).status_code == 422
+            guesses += 1
+    latecomer = client_from("203.0.113.5", login_max_failures_per_address=limit)
+    login(latecomer, students[4])
+    refused = latecomer.post("/classes/join", data={"code": school_class.join_code})
+    assert refused.status_code == 429 and "Too many codes" in refused.text
+    # The same student from another address joins.
+    elsewhere = client_from("198.51.100.7", login_max_failures_per_address=limit)
+    login(elsewhere, students[4])
+    assert elsewhere.post("/classes/join", data={"code": school_class.join_code}).status_code == 303
+
+
 def test_staff_cannot_use_the_join_form(client, session):
     school = make_school(session)
     school_class = make_class(session, school)

@@ -80,3 +80,17 @@ def test_cli_migrate(settings, monkeypatch, capsys):
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
     assert cli.main(["migrate"]) == 0
     assert "up to date" in capsys.readouterr().out
+
+
+def test_serve_trusts_forwarded_headers_only_from_the_configured_proxies(settings, monkeypatch):
+    import uvicorn
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(options))
+    args = cli.build_parser().parse_args(["serve"])
+    behind_proxy = settings.model_copy(update={"trusted_proxies": "10.0.0.0/8, 192.0.2.7"})
+    assert cli.cmd_serve(behind_proxy, args) == 0
+    assert calls[-1]["proxy_headers"] is True
+    assert set(calls[-1]["forwarded_allow_ips"]) == {"10.0.0.0/8", "192.0.2.7/32"}
+    assert cli.cmd_serve(settings.model_copy(update={"trusted_proxies": ""}), args) == 0
+    assert calls[-1]["proxy_headers"] is False

@@ -270,16 +270,52 @@ def test_a_wrong_password_for_an_existing_account_is_refused(client, new_client,
     assert session.exec(select(GuardianLink)).first() is None
 
 
-def test_many_wrong_codes_from_one_address_are_throttled(client, new_client, session, settings):
+def test_many_wrong_codes_from_one_address_are_throttled(client, client_from, session):
     _school, teacher, maya, _leo, _admin = _setup(session)
     login(client, teacher)
     code = _invite(client, maya)
-    family = new_client()
-    for n in range(settings.login_max_failures):
+    family = client_from("203.0.113.5", login_max_failures_per_address=6)
+    for n in range(6):
         assert family.post("/invite", data=_new_account(f"ABCD-EFGH-JK{n:02d}")).status_code == 422
-    assert session.exec(select(func.count()).select_from(LoginFailure)).one() == settings.login_max_failures
+    assert session.exec(select(func.count()).select_from(LoginFailure)).one() == 6
     # Now even the right code waits: guessing can't go on.
     response = family.post("/invite", data=_new_account(code))
     assert response.status_code == 429 and "Too many codes" in response.text
     assert response.headers["retry-after"]
+    assert _counts(session) == (0, 0)
+    # Another family, elsewhere, is not held up.
+    elsewhere = client_from("198.51.100.7", login_max_failures_per_address=6)
+    assert elsewhere.post("/invite", data=_new_account(code)).status_code == 303
+    assert _counts(session) == (1, 1)
+
+
+def _field_errors(html: str) -> dict[str, str]:
+    return {m.group(1): unescape(re.sub(r"<[^>]+>", "", m.group(2))).strip()
+            for m in re.finditer(r'id="([a-z_]+)-error"[^>]*>(.*?)</p>', html, re.S)}
+
+
+def test_a_wrong_or_empty_code_says_nothing_about_accounts_and_counts_toward_the_throttle(client_from, session):
+    school, *_ = _setup(session)
+    make_user(session, school, Role.teacher, username="teacher", email="teacher@school.example")
+    family = client_from("203.0.113.5", login_max_failures_per_address=8)
+    taken = {"username": "teacher", "email": "teacher@school.example"}
+    free = {"username": "nobody-here", "email": "nobody@home.example"}
+    for code in ("", "ABCD-EFGH-JKMN"):
+        answers = []
+        for fields in (taken, free):
+            response = family.post("/invite", data=_new_account(code, **fields))
+            assert response.status_code == 422
+            assert "taken" not in response.text and "Another account" not in response.text
+            answers.append(_field_errors(response.text))
+        # Only the code is judged, so the answer is the same whether or not the account exists.
+        assert answers[0] == answers[1] and set(answers[0]) == {"code"}
+    # Empty codes count too: four failures so far.
+    assert session.exec(select(func.count()).select_from(LoginFailure)).one() == 4
+    for n in range(4):
+        family.post("/invite", data=_new_account("", **(taken if n % 2 else free)))
+    blocked = [family.post("/invite", data=_new_account(code, **fields)) for code in ("", "ABCD-EFGH-JKMN")
+               for fields in (taken, free)]
+    assert {r.status_code for r in blocked} == {429}
+    assert len({tuple(sorted(_field_errors(r.text).items())) for r in blocked}) == 1
+    assert all("taken" not in r.text for r in blocked)
     assert _counts(session) == (0, 0)

@@ -107,3 +107,30 @@ def test_no_page_loads_anything_from_another_host(client, session):
         html = client.get(path).text
         for attribute in ('src="http', "src='http", 'href="http', 'src="//', 'href="//'):
             assert attribute not in html, (path, attribute)
+
+
+def test_forwarded_client_believes_only_trusted_proxies():
+    from app.config import parse_networks
+    from app.security import forwarded_client
+
+    trusted = parse_networks("127.0.0.1, ::1, 10.0.0.0/8")
+    # An untrusted peer is who it is, whatever it claims.
+    assert forwarded_client(peer="203.0.113.5", forwarded_for=["198.51.100.7"], trusted=trusted) == "203.0.113.5"
+    # A trusted proxy: the nearest address it didn't come through, over several headers and hops.
+    assert forwarded_client(peer="127.0.0.1", forwarded_for=["1.2.3.4, 198.51.100.7", "10.0.0.2"],
+                            trusted=trusted) == "198.51.100.7"
+    # Ports and brackets are dropped; IPv4 seen through a dual-stack socket matches IPv4 proxies.
+    assert forwarded_client(peer="::ffff:10.0.0.3", forwarded_for=["198.51.100.7:5123"], trusted=trusted) == "198.51.100.7"
+    assert forwarded_client(peer="::1", forwarded_for=["[2001:db8::7]:443"], trusted=trusted) == "2001:db8::7"
+    # No header, or only proxies in it: the request started at the first of them.
+    assert forwarded_client(peer="127.0.0.1", forwarded_for=[], trusted=trusted) == "127.0.0.1"
+    assert forwarded_client(peer="127.0.0.1", forwarded_for=["10.0.0.9, 10.0.0.2"], trusted=trusted) == "10.0.0.9"
+    # Trusting none believes nobody.
+    assert forwarded_client(peer="127.0.0.1", forwarded_for=["198.51.100.7"], trusted=()) == "127.0.0.1"
+
+
+def test_a_mistyped_trusted_proxy_stops_the_start():
+    from app.config import Settings
+
+    with pytest.raises(ValueError, match="10.0.0.0/33"):
+        Settings(_env_file=None, trusted_proxies="127.0.0.1, 10.0.0.0/33")

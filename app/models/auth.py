@@ -21,11 +21,14 @@ class UserSession(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """One failed sign-in; the typed name is kept only as a hash (it may be a mistyped password)."""
+    """One failed attempt (a sign-in or a code, see app.services.throttle); the typed name is kept only as a hash
+    (it may be a mistyped password)."""
 
     __tablename__ = "login_failures"
 
     id: int | None = Field(default=None, primary_key=True)
-    account_key: str = Field(max_length=64, index=True)
+    scope: str = Field(default="sign-in", max_length=20)
+    # None: a visitor trying a code, counted by address only.
+    account_key: str | None = Field(default=None, max_length=64, index=True)
     address: str = Field(max_length=64, index=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)

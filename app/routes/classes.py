@@ -11,6 +11,7 @@ from app.flash import flash
 from app.i18n import _
 from app.models import Role, School, SchoolClass, User
 from app.navigation import home_path
+from app.security import client_address
 from app.services import classes, roster
 from app.services.reflections import default_prompts
 from app.templating import render
@@ -70,7 +71,15 @@ def join_class(
     request: Request, user: StudentUser, session: SessionDep, code: Annotated[str, Form(max_length=100)] = ""
 ) -> Response:
     """Join the class with that code (case and spaces don't matter)."""
-    outcome, school_class = classes.join_with_code(session=session, student=user, code=code)
+    settings = request.app.state.settings
+    outcome, school_class = classes.join_with_code(session=session, student=user, code=code,
+                                                   address=client_address(request), settings=settings)
+    if outcome is classes.JoinOutcome.throttled:
+        minutes = settings.login_window_minutes
+        errors = {"code": _("Too many codes that didn't work. For your safety, please wait %(minutes)s minutes and "
+                            "try again, or ask your teacher for help.", minutes=minutes)}
+        return render(request, "classes/join.html", {"code": code, "errors": errors}, status_code=429,
+                      headers={"Retry-After": str(minutes * 60)})
     if outcome is classes.JoinOutcome.unknown_code:
         errors = {"code": _("No class has that code. Check it with your teacher and try again.")}
         return render(request, "classes/join.html", {"code": code, "errors": errors}, status_code=422)

@@ -13,6 +13,7 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
 from app.models import Role, User
+from app.security import client_address
 from app.services import accounts
 from app.services import invitations as service
 from app.services.accounts import SignInProblem
@@ -23,10 +24,6 @@ router = APIRouter()
 Short = Annotated[str, Form(max_length=254)]
 Secret = Annotated[str, Form(max_length=1024)]
 ACTIONS = ("create", "existing", "link")
-
-
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _page(request: Request, user: User | None, *, values: dict | None = None, errors: dict | None = None,
@@ -50,7 +47,7 @@ def redeem(
 ) -> Response:
     """Check the code, make or check the account, link it to the child and sign in; or say what is wrong (nothing changed)."""
     settings = request.app.state.settings
-    address = _client_address(request)
+    address = client_address(request)
     values = {"code": code.strip(), "display_name": display_name, "username": username, "email": email,
               "identifier": identifier}
     errors: dict[str, str] = {}
@@ -60,7 +57,7 @@ def redeem(
         return _page(request, user, values=values, errors=errors, status_code=422)
     if action not in ACTIONS or (action == "link") != (user is not None):
         action = "link" if user is not None else "create"
-    if service.is_throttled(session=session, address=address, settings=settings):
+    if service.is_throttled(session=session, user=user, address=address, settings=settings):
         minutes = settings.login_window_minutes
         errors["code"] = _("Too many codes that didn't work. For your safety, please wait %(minutes)s minutes and try "
                            "again, or ask your child's teacher for help.", minutes=minutes)
@@ -68,9 +65,10 @@ def redeem(
                      headers={"Retry-After": str(minutes * 60)})
     invitation, problem = service.invitation_for_code(session=session, code=code)
     if problem:
+        # The code first, alone: checking the account fields too would tell anyone whether a username is taken.
+        service.record_wrong_code(session=session, user=user, address=address, settings=settings)
         errors["code"] = problem
-        if service.normalise_code(code):
-            service.record_wrong_code(session=session, address=address, settings=settings)
+        return _page(request, user, values=values, errors=errors, status_code=422)
     new_account = None
     if action == "create":
         new_account = service.check_new_account(session=session, display_name=display_name, username=username,

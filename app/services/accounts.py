@@ -47,20 +47,21 @@ def find_by_identifier(*, session: Session, identifier: str) -> User | None:
 
 def sign_in(*, session: Session, identifier: str, password: str, address: str, settings: Settings) -> SignInResult:
     """Check a username-or-email and password, with throttling that never reveals whether the account exists."""
-    if throttle.is_throttled(session=session, identifier=identifier, address=address, settings=settings):
+    scope = throttle.Scope.sign_in
+    if throttle.is_throttled(session=session, scope=scope, account=identifier, address=address, settings=settings):
         return SignInResult(problem=SignInProblem.throttled)
     user = find_by_identifier(session=session, identifier=identifier)
     if user is None or not user.is_active:
         burn_password_check(password)
-        throttle.record_failure(session=session, identifier=identifier, address=address, settings=settings)
+        throttle.record_failure(session=session, scope=scope, account=identifier, address=address, settings=settings)
         return SignInResult(problem=SignInProblem.mismatch)
     if not verify_password(user.password_hash, password):
-        throttle.record_failure(session=session, identifier=identifier, address=address, settings=settings)
+        throttle.record_failure(session=session, scope=scope, account=identifier, address=address, settings=settings)
         return SignInResult(problem=SignInProblem.mismatch)
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
-    throttle.clear_failures(session=session, identifier=identifier)
+    throttle.clear_failures(session=session, scope=scope, account=identifier, address=address)
     session.add(user)
     return SignInResult(user=user)
 

@@ -8,7 +8,9 @@ from enum import Enum
 
 from sqlmodel import Session, select
 
+from app.config import Settings
 from app.models import ClassRole, Enrollment, SchoolClass, User
+from app.services import throttle
 
 # Read aloud or copied from a board: no look-alike characters.
 _JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -178,6 +180,7 @@ class JoinOutcome(str, Enum):
     joined = "joined"
     already_member = "already_member"
     unknown_code = "unknown_code"
+    throttled = "throttled"
 
 
 def normalise_join_code(raw: str) -> str:
@@ -185,11 +188,20 @@ def normalise_join_code(raw: str) -> str:
     return "".join(ch for ch in raw.upper() if not ch.isspace() and ch != "-")
 
 
-def join_with_code(*, session: Session, student: User, code: str) -> tuple[JoinOutcome, SchoolClass | None]:
-    """Put `student` in the active class of their school with this code (another school's code: unknown)."""
+def join_with_code(
+    *, session: Session, student: User, code: str, address: str, settings: Settings
+) -> tuple[JoinOutcome, SchoolClass | None]:
+    """Put `student` in the active class of their school with this code (another school's code: unknown).
+
+    Wrong codes count in app.services.throttle (per student and per address): six characters could otherwise
+    be guessed by trying many."""
+    scope, account = throttle.Scope.join_code, throttle.user_account(student)
+    if throttle.is_throttled(session=session, scope=scope, account=account, address=address, settings=settings):
+        return JoinOutcome.throttled, None
     value = normalise_join_code(code)
     school_class = session.exec(select(SchoolClass).where(SchoolClass.join_code == value)).first() if value else None
     if school_class is None or school_class.archived or school_class.school_id != student.school_id:
+        throttle.record_failure(session=session, scope=scope, account=account, address=address, settings=settings)
         return JoinOutcome.unknown_code, None
     member = session.exec(select(Enrollment.id).where(
         Enrollment.class_id == school_class.id, Enrollment.user_id == student.id)).first()

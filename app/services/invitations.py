@@ -1,8 +1,10 @@
 """Family invitations: single-use codes a student's teacher (or the school's admin) prints for a family, and
 redeeming them (a new family account, or one the family already has) into a GuardianLink.
 
-Only a code's SHA-256 is stored; the plain code is shown once, on the printable invitation. Wrong codes count
-as failures in app.services.throttle (per address), so codes can't be guessed by trying many.
+Only a code's SHA-256 is stored; the plain code is shown once, on the printable invitation. Wrong (and empty)
+codes count as failures in app.services.throttle (per address, and per account when signed in), and nothing
+about the account fields is said until the code is right, so the form can't be used to ask whether a username
+or email exists.
 """
 
 from __future__ import annotations
@@ -51,11 +53,6 @@ def format_code(code: str) -> str:
 def code_hash(code: str) -> str:
     """The SHA-256 (hex) of the normalised code: all that is stored."""
     return hashlib.sha256(normalise_code(code).encode()).hexdigest()
-
-
-def throttle_identifier(address: str) -> str:
-    """The throttle key for invitation codes tried from one address."""
-    return f"invite:{address}"
 
 
 # --- staff: creating, listing, revoking ----------------------------------------------------------
@@ -165,14 +162,16 @@ def invitation_for_code(*, session: Session, code: str) -> tuple[FamilyInvitatio
     return invitation, None
 
 
-def is_throttled(*, session: Session, address: str, settings: Settings) -> bool:
-    """True when too many wrong codes came from this address lately."""
-    return throttle.is_throttled(session=session, identifier=throttle_identifier(address), address=address, settings=settings)
+def is_throttled(*, session: Session, user: User | None, address: str, settings: Settings) -> bool:
+    """True when too many wrong codes came from this address (or this signed-in family account) lately."""
+    return throttle.is_throttled(session=session, scope=throttle.Scope.invitation_code,
+                                 account=throttle.user_account(user), address=address, settings=settings)
 
 
-def record_wrong_code(*, session: Session, address: str, settings: Settings) -> None:
-    """Count a wrong code against the address (commits, like every failure count)."""
-    throttle.record_failure(session=session, identifier=throttle_identifier(address), address=address, settings=settings)
+def record_wrong_code(*, session: Session, user: User | None, address: str, settings: Settings) -> None:
+    """Count a wrong or empty code (commits, like every failure count)."""
+    throttle.record_failure(session=session, scope=throttle.Scope.invitation_code,
+                            account=throttle.user_account(user), address=address, settings=settings)
 
 
 @dataclass
