@@ -17,7 +17,7 @@ from app.models import Artefact, Goal, MediaKind, Reflection, ReflectionStatus
 from app.pagination import paginate
 from app.services import artefacts as artefact_service
 from app.services import reflections as service
-from app.services import uploads
+from app.services import storage, uploads
 from app.services.competency_picker import allowed_ids, available_competencies
 from app.templating import render
 
@@ -59,6 +59,7 @@ async def _receive(request: Request, user) -> uploads.ReceivedForm | Response:
         return await uploads.receive_multipart(
             request, upload_dir=settings.upload_dir, owner_id=user.id, max_file_bytes=settings.max_upload_bytes,
             quota_remaining=max(0, settings.student_quota_bytes - user.storage_used_bytes), max_files=1,
+            file_fields=frozenset({"audio"}),
         )
     except uploads.MalformedUpload:
         raise HTTPException(status_code=400) from None
@@ -67,7 +68,8 @@ async def _receive(request: Request, user) -> uploads.ReceivedForm | Response:
 
 
 def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflection: Reflection | None) -> Response:
-    upload_dir = request.app.state.settings.upload_dir
+    settings = request.app.state.settings
+    upload_dir = settings.upload_dir
     audio = [f for f in form.files if f.field == "audio"]
     groups = available_competencies(session=session, student=user)
     owned_artefacts, owned_goals = service.owned_ids(session=session, owner=user)
@@ -80,20 +82,23 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
     if audio and audio[0].media_kind is not MediaKind.audio:
         data.errors["audio"] = _("That file isn't a sound recording. Choose an audio file, or record one.")
     if data.errors:
-        uploads.discard(upload_dir=upload_dir, files=form.files)
-        context = _form_context(session, user, data=data, reflection=reflection, guided=form.first("guided") == "1")
-        return render(request, "reflections/form.html", context, status_code=422)
+        return _refuse(request, session, user, form, data, reflection)
     try:
         audio_id = None
         if audio:
             recording = artefact_service.ArtefactInput(title=_("Recording: %(title)s", title=data.title)[:200],
                                                        occurred_on=date.today(), audience=data.audience)
-            audio_id = artefact_service.create_file_artefacts(session=session, owner=user, files=audio, data=recording)[0].id
+            audio_id = artefact_service.create_file_artefacts(session=session, owner=user, files=audio, data=recording,
+                                                              quota_bytes=settings.student_quota_bytes)[0].id
         if reflection is None:
             reflection = service.create_reflection(session=session, owner=user, data=data, audio_artefact_id=audio_id)
         else:
             reflection = service.update_reflection(session=session, reflection=reflection, data=data, audio_artefact_id=audio_id)
         session.commit()
+    except storage.QuotaExceeded as full:  # another upload took the space while this one was arriving
+        session.rollback()
+        data.errors["audio"] = full.message
+        return _refuse(request, session, user, form, data, reflection)
     except service.EditConflict as conflict:
         uploads.discard(upload_dir=upload_dir, files=form.files)
         # Keep what they typed; offer the saved version beside it; the next save is a deliberate overwrite.
@@ -112,6 +117,12 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
     message = _("Draft saved. Only you can see it.") if reflection.status is ReflectionStatus.draft else _("Reflection saved.")
     flash(request, response, message, "success")
     return response
+
+
+def _refuse(request, session, user, form: uploads.ReceivedForm, data: service.ReflectionInput, reflection) -> Response:
+    uploads.discard(upload_dir=request.app.state.settings.upload_dir, files=form.files)
+    context = _form_context(session, user, data=data, reflection=reflection, guided=form.first("guided") == "1")
+    return render(request, "reflections/form.html", context, status_code=422)
 
 
 @router.post("/reflections")

@@ -24,7 +24,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import approvals, timeline
+from app.services import approvals, storage, timeline
 from app.services.access import can_see, not_found
 
 MAX_TAGS = 12
@@ -144,10 +144,16 @@ def create_text_artefact(*, session: Session, owner: User, kind: ArtefactKind, d
     return _save(session, artefact, data)
 
 
-def create_file_artefacts(*, session: Session, owner: User, files: list, data: ArtefactInput) -> list[Artefact]:
-    """One artefact per stored upload; the title is the typed one (numbered) or the file's name."""
+def create_file_artefacts(*, session: Session, owner: User, files: list, data: ArtefactInput,
+                          quota_bytes: int | None = None) -> list[Artefact]:
+    """One artefact per stored upload, each counted against the owner's quota (None: demo data, not limited).
+
+    The title is the typed one (numbered) or the file's name. Raises storage.QuotaExceeded for a file that doesn't
+    fit; the caller rolls back what was already added and removes the stored files."""
     created = []
     for number, stored in enumerate(files, start=1):
+        storage.reserve(session=session, user_id=owner.id, size_bytes=stored.size_bytes, quota_bytes=quota_bytes,
+                        name=stored.original_name)
         if data.title:
             title = data.title if len(files) == 1 else f"{data.title} ({number})"
         else:
@@ -160,8 +166,6 @@ def create_file_artefacts(*, session: Session, owner: User, files: list, data: A
         )
         _apply(artefact, data)
         created.append(_save(session, artefact, data))
-        owner.storage_used_bytes += stored.size_bytes
-    session.add(owner)
     return created
 
 
@@ -174,13 +178,13 @@ def update_artefact(*, session: Session, artefact: Artefact, data: ArtefactInput
     return _save(session, artefact, data)
 
 
-def delete_artefact(*, session: Session, owner: User, artefact: Artefact) -> list[str]:
-    """Delete the row (links cascade) and return the stored file names for the caller to remove after commit."""
+def delete_artefact(*, session: Session, artefact: Artefact) -> list[str]:
+    """Delete the row (links cascade), give its space back, and return the stored file names for the caller to
+    remove after commit."""
     names = [n for n in (artefact.stored_name, artefact.thumb_small, artefact.thumb_large) if n]
-    owner.storage_used_bytes = max(0, owner.storage_used_bytes - (artefact.size_bytes or 0))
+    storage.release(session=session, user_id=artefact.owner_id, size_bytes=artefact.size_bytes or 0)
     timeline.remove_item(session=session, item_type=ItemType.artefact, item_id=artefact.id)
     session.delete(artefact)
-    session.add(owner)
     return names
 
 
