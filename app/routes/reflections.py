@@ -13,7 +13,7 @@ from app.auth import CurrentUser, StudentUser, require_user
 from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
-from app.models import Artefact, Goal, MediaKind, Reflection, ReflectionStatus
+from app.models import Audience, Goal, MediaKind, Reflection, ReflectionStatus
 from app.pagination import paginate
 from app.services import artefacts as artefact_service
 from app.services import reflections as service
@@ -86,8 +86,10 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
     try:
         audio_id = None
         if audio:
+            # Private as evidence of its own: who may hear it is decided by its reflection, every time it is asked
+            # for (artefacts.artefact_visible_to), so changing the reflection's audience later carries it along.
             recording = artefact_service.ArtefactInput(title=_("Recording: %(title)s", title=data.title)[:200],
-                                                       occurred_on=date.today(), audience=data.audience)
+                                                       occurred_on=date.today(), audience=Audience.private)
             audio_id = artefact_service.create_file_artefacts(session=session, owner=user, files=audio, data=recording,
                                                               quota_bytes=settings.student_quota_bytes)[0].id
         if reflection is None:
@@ -138,7 +140,7 @@ async def create_reflection(request: Request, user: StudentUser, session: Sessio
 def show_reflection(request: Request, reflection_id: int, user: CurrentUser, session: SessionDep) -> Response:
     """One reflection with what it links to."""
     reflection = service.reflection_visible_to(session=session, viewer=user, reflection_id=reflection_id)
-    audio = session.get(Artefact, reflection.audio_artefact_id) if reflection.audio_artefact_id else None
+    audio = service.recording_of(session=session, reflection=reflection)
     context = {"reflection": reflection, "links": service.links_of(session=session, reflection=reflection, viewer=user),
                "audio": audio, "is_owner": reflection.owner_id == user.id}
     return render(request, "reflections/show.html", context)

@@ -20,6 +20,8 @@ from app.models import (
     Audience,
     ItemType,
     MediaKind,
+    Reflection,
+    ReflectionStatus,
     Tag,
     User,
 )
@@ -200,14 +202,33 @@ def artefact_for_owner(*, session: Session, owner: User, artefact_id: int) -> Ar
 
 
 def artefact_visible_to(*, session: Session, viewer: User, artefact_id: int) -> Artefact:
-    """An artefact `viewer` may see under the audience rules, or 404."""
+    """An artefact `viewer` may see under the audience rules, or 404.
+
+    A reflection's recording follows its reflection instead: whoever may read the reflection (any, if several use
+    it) may hear it, nobody else, whatever audience the recording itself was saved with."""
     artefact = session.get(Artefact, artefact_id)
-    if artefact is None or not can_see(session=session, viewer=viewer, owner_id=artefact.owner_id, audience=artefact.audience,
-                                       item_type=ItemType.artefact, item_id=artefact.id):
+    if artefact is None:
+        raise not_found()
+    recorded_for = _reflections_recorded_in(session, artefact)
+    if recorded_for:
+        if not any(can_see(session=session, viewer=viewer, owner_id=r.owner_id, audience=r.audience,
+                           draft=r.status is ReflectionStatus.draft, item_type=ItemType.reflection, item_id=r.id)
+                   for r in recorded_for):
+            raise not_found()
+        return artefact
+    if not can_see(session=session, viewer=viewer, owner_id=artefact.owner_id, audience=artefact.audience,
+                   item_type=ItemType.artefact, item_id=artefact.id):
         raise not_found()
     if artefact.media_kind is MediaKind.audio and not _comment_recording_visible(session, viewer=viewer, artefact=artefact):
         raise not_found()
     return artefact
+
+
+def _reflections_recorded_in(session: Session, artefact: Artefact) -> list[Reflection]:
+    if artefact.media_kind is not MediaKind.audio:
+        return []
+    return list(session.exec(select(Reflection).where(Reflection.audio_artefact_id == artefact.id,
+                                                      Reflection.owner_id == artefact.owner_id)).all())
 
 
 def _comment_recording_visible(session: Session, *, viewer: User, artefact: Artefact) -> bool:
