@@ -3,11 +3,11 @@ real bytes are counted while extracting, because what an archive declares can li
 
 Refused: more files than settings.import_max_files, more (declared or real) bytes than
 settings.import_max_unpacked_mb, absolute names, drive letters, `..`, symbolic links and other special
-entries, names that collide once normalised, encrypted entries, compression ratios above MAX_RATIO for one file
-or above MAX_ARCHIVE_RATIO for the archive as a whole (declared before anything is written, real while
-extracting: many small files, each under RATIO_FLOOR, add up), and archives nested more than one level (a ZIP inside is accepted only when it is the whole payload, as when
-a Mahara export was zipped again). A refusal raises ArchiveRefused with a user-facing message and leaves
-nothing on disk.
+entries, names that collide once normalised, encrypted entries, compression ratios above MAX_RATIO for one
+file or above MAX_ARCHIVE_RATIO for the archive as a whole (declared before anything is written, real while
+extracting: many small files, each under RATIO_FLOOR, add up), and archives nested more than one level (a ZIP
+inside is accepted only when it is the whole payload, as when a Mahara export was zipped again). A refusal
+raises ArchiveRefused with a user-facing message and leaves nothing on disk.
 """
 
 from __future__ import annotations
