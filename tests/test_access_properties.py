@@ -208,7 +208,7 @@ class Portfolio(RuleBasedStateMachine):
         from app.models import Artefact, Goal, Reflection
 
         if item.kind == "artefact":
-            delete_artefact(session=self.session, owner=owner, artefact=self.session.get(Artefact, item.id))
+            delete_artefact(session=self.session, artefact=self.session.get(Artefact, item.id))
         elif item.kind == "reflection":
             delete_reflection(session=self.session, reflection=self.session.get(Reflection, item.id))
         else:

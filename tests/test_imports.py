@@ -255,3 +255,39 @@ def test_a_mahara_export_zipped_again_is_unwrapped_once(app, client, session, se
     [job] = run_jobs(app, settings, session)
     assert job.status is JobStatus.done, job.error
     assert counts(session, student) == (1, 1, 1)
+
+
+def test_a_small_archive_of_many_highly_compressed_files_is_refused_before_anything_is_written(
+        app, client, session, settings, monkeypatch):
+    """300 files of 1 MB of zeros pack to about 315 KB: each file is under the per-file ratio floor, so only the
+    ratio of the archive as a whole (300 MB from 315 KB) gives it away, and it must before anything is extracted."""
+    from app.services import safe_zip
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("leap2a.xml", LEAP2A)
+        for number in range(300):
+            archive.writestr(f"files/zeros-{number:03}.bin", bytes(1024 * 1024))
+    data = buffer.getvalue()
+    assert len(data) < 400_000
+    written: list[int] = []
+    real_copy = safe_zip._copy_entry
+
+    def counting_copy(archive, info, target, *, budget):
+        real_copy(archive, info, target, budget=budget)
+        written.append(target.stat().st_size)
+
+    monkeypatch.setattr(safe_zip, "_copy_entry", counting_copy)
+    student = make_user(session, make_school(session))
+    login(client, student)
+    response = upload(client, "/import", "mahara-export.zip", data)
+    assert response.status_code == 303
+    [job] = run_jobs(app, settings, session)
+    assert job.status is JobStatus.failed
+    assert "zip bomb" in job.error and "unpacks to" in job.error
+    assert written == [], f"{sum(written)} bytes were extracted before the archive was refused"
+    assert counts(session, student) == (0, 0, 0)
+    assert incoming(settings) == []
+    leftovers = [p for root in (settings.upload_dir, settings.jobs_dir) if root.exists()
+                 for p in root.rglob("*") if p.is_file()]
+    assert leftovers == []

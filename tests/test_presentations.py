@@ -177,7 +177,7 @@ def test_the_presentation_hides_items_that_are_gone(client, session):
     doomed = make_note(session, student, title="Soon deleted")
     showcase = make_showcase(session, student, items=[(ShowcaseItemType.artefact, doomed.id, "gone"),
                                                        (ShowcaseItemType.artefact, note.id, "")])
-    delete_artefact(session=session, owner=student, artefact=doomed)
+    delete_artefact(session=session, artefact=doomed)
     session.commit()
     login(client, student)
     html = client.get(f"/showcases/{showcase.id}/present").text

@@ -139,3 +139,72 @@ def test_a_shared_reflection_never_reveals_the_titles_of_private_evidence(client
     owner = new_client()
     login(owner, student)
     assert "Diary entry about my worries" in owner.get(f"/reflections/{reflection.id}").text
+
+
+def test_a_spoken_reflections_recording_always_follows_the_reflections_audience(client, session, new_client):
+    from app.models import Artefact
+    from tests.test_filetypes import wav_bytes
+
+    school = make_school(session)
+    student, classmate, other_student = (make_user(session, school) for _ in range(3))
+    teacher, guardian = make_user(session, school, Role.teacher), make_user(session, school, Role.guardian)
+    make_class(session, school, teachers=[teacher], students=[student, classmate])
+    make_class(session, school, students=[other_student])
+    link_guardian(session, guardian, student)
+    login(client, student)
+    created = post_multipart(client, "/reflections", {"title": "My speech", "body": "", "audience": "class"},
+                             files={"audio": ("speech.wav", wav_bytes(), "audio/wav")})
+    assert created.status_code == 303, created.text
+    reflection = session.exec(select(Reflection)).one()
+    recording_id = reflection.audio_artefact_id
+    assert session.get(Artefact, recording_id) is not None
+    viewers = {"classmate": classmate, "other class": other_student, "guardian": guardian, "teacher": teacher}
+    browsers = {name: new_client() for name in viewers}
+    for name, browser in browsers.items():
+        login(browser, viewers[name])
+
+    def seen() -> dict[str, tuple[int, int, int]]:
+        """For each viewer: (the reflection's page, the recording's file, the recording's own page)."""
+        return {name: (browser.get(f"/reflections/{reflection.id}").status_code,
+                       browser.get(f"/files/{recording_id}/original").status_code,
+                       browser.get(f"/artefacts/{recording_id}").status_code) for name, browser in browsers.items()}
+
+    def change(audience: str, action: str = "publish") -> None:
+        session.expire_all()
+        version = session.get(Reflection, reflection.id).version
+        edit = post_multipart(client, f"/reflections/{reflection.id}/edit",
+                              {"title": "My speech", "body": "", "audience": audience, "version": version, "action": action})
+        assert edit.status_code == 303, edit.text
+
+    ok, hidden = (200, 200, 200), (404, 404, 404)
+    assert seen() == {"classmate": ok, "other class": hidden, "guardian": hidden, "teacher": ok}
+    assert f"/files/{recording_id}/original" in browsers["classmate"].get(f"/reflections/{reflection.id}").text
+    change("private")
+    assert seen() == {"classmate": hidden, "other class": hidden, "guardian": hidden, "teacher": ok}
+    change("family")
+    assert seen() == {"classmate": hidden, "other class": hidden, "guardian": ok, "teacher": ok}
+    change("class", action="draft")
+    assert seen() == {"classmate": hidden, "other class": hidden, "guardian": hidden, "teacher": hidden}
+    change("class")
+    assert seen() == {"classmate": ok, "other class": hidden, "guardian": hidden, "teacher": ok}
+    assert client.get(f"/files/{recording_id}/original").status_code == 200  # the owner always
+
+
+def test_a_recording_made_private_first_follows_its_reflection_when_shared_later(client, session, new_client):
+    from tests.test_filetypes import wav_bytes
+
+    school = make_school(session)
+    student, classmate = make_user(session, school), make_user(session, school)
+    make_class(session, school, students=[student, classmate])
+    login(client, student)
+    post_multipart(client, "/reflections", {"title": "Quiet", "body": "", "audience": "private"},
+                   files={"audio": ("speech.wav", wav_bytes(), "audio/wav")})
+    reflection = session.exec(select(Reflection)).one()
+    peer = new_client()
+    login(peer, classmate)
+    assert peer.get(f"/files/{reflection.audio_artefact_id}/original").status_code == 404
+    edit = post_multipart(client, f"/reflections/{reflection.id}/edit",
+                          {"title": "Quiet", "body": "", "audience": "class", "version": reflection.version})
+    assert edit.status_code == 303
+    assert peer.get(f"/reflections/{reflection.id}").status_code == 200
+    assert peer.get(f"/files/{reflection.audio_artefact_id}/original").status_code == 200

@@ -437,3 +437,29 @@ def test_made_up_and_huge_ids_answer_404_not_an_error(client, session):
     assert client.post(f"/showcases/{showcase_id}/links/{huge}/revoke").status_code == 404
     response = client.post(f"/showcases/{showcase_id}/items/order", data={"order": str(huge)}, headers={"Accept": "application/json"})
     assert response.status_code == 422
+
+
+def test_a_spoken_reflection_in_a_showcase_plays_for_whoever_may_read_it(client, session, new_client):
+    from app.models import Reflection
+    from tests.factories import post_multipart
+    from tests.test_filetypes import wav_bytes
+
+    _school, _class, _teacher, student, classmate, _guardian, _stranger = people(session)
+    login(client, student)
+    made = post_multipart(client, "/reflections", {"title": "My speech", "body": "", "audience": "class"},
+                          files={"audio": ("speech.wav", wav_bytes(), "audio/wav")})
+    assert made.status_code == 303
+    reflection = session.exec(select(Reflection)).one()
+    showcase_id = new_showcase(client, audience="class")
+    assert add(client, showcase_id, "reflection", reflection.id).status_code == 303
+    peer = new_client()
+    login(peer, classmate)
+    recording = f"/files/{reflection.audio_artefact_id}/original"
+    assert recording in peer.get(f"/showcases/{showcase_id}").text
+    assert peer.get(recording).status_code == 200
+    edit = post_multipart(client, f"/reflections/{reflection.id}/edit",
+                          {"title": "My speech", "body": "", "audience": "private", "version": reflection.version})
+    assert edit.status_code == 303
+    page = peer.get(f"/showcases/{showcase_id}")
+    assert page.status_code == 200 and "My speech" not in page.text and recording not in page.text
+    assert peer.get(recording).status_code == 404

@@ -63,7 +63,8 @@ def make_request(body: bytes, *, chunk_size: int = 64 * 1024, cut_after: int | N
 
 
 def receive(request: Request, upload_dir: Path, **limits) -> uploads.ReceivedForm:
-    options = dict(upload_dir=upload_dir, owner_id=OWNER, max_file_bytes=10 * MB, quota_remaining=100 * MB)
+    options = dict(upload_dir=upload_dir, owner_id=OWNER, max_file_bytes=10 * MB, quota_remaining=100 * MB,
+                   file_fields=frozenset({"files"}))
     options.update(limits)
     return anyio.run(partial(receive_multipart, request, **options))
 
@@ -220,6 +221,20 @@ def test_files_beyond_max_files_are_refused(tmp_path):
 
     assert [f.original_name for f in form.files] == ["note0.txt", "note1.txt"]
     assert [e.message for e in form.errors] == ["“note2.txt” wasn't added: only 2 files can be sent at once."]
+
+
+def test_a_file_under_a_name_the_form_does_not_have_is_never_written(tmp_path, monkeypatch):
+    opened: list[Path] = []
+    monkeypatch.setattr(uploads, "_new_temp_path", lambda upload_dir: opened.append(upload_dir) or Path("/nonexistent"))
+    body = multipart(text_part("title", "Hidden"), file_part("hidden", "../secret.png", image_bytes("PNG") * 50, "image/png"))
+
+    form = receive(make_request(body, chunk_size=1000), tmp_path)
+
+    assert form.files == [] and opened == [], "not even a temporary file"
+    assert form.has_unexpected_file and form.first("title") == "Hidden"
+    assert [e.message for e in form.errors] == [
+        "“secret.png” was sent as “hidden”, a field this form doesn't have, so nothing was saved."]
+    assert_nothing_stored(tmp_path)
 
 
 def test_an_empty_named_file_is_refused(tmp_path):

@@ -17,7 +17,7 @@ from app.i18n import _, ngettext
 from app.models import Artefact, ArtefactKind
 from app.pagination import paginate
 from app.services import artefacts as service
-from app.services import uploads
+from app.services import storage, uploads
 from app.services.competency_picker import allowed_ids, available_competencies
 from app.services.filetypes import allowed_description
 from app.templating import render
@@ -68,6 +68,7 @@ async def upload_files(request: Request, user: StudentUser, session: SessionDep)
         form = await uploads.receive_multipart(
             request, upload_dir=upload_dir, owner_id=user.id, max_file_bytes=settings.max_upload_bytes,
             quota_remaining=max(0, settings.student_quota_bytes - user.storage_used_bytes),
+            file_fields=frozenset({"files"}),
         )
     except uploads.MalformedUpload:
         raise HTTPException(status_code=400) from None
@@ -82,11 +83,16 @@ async def upload_files(request: Request, user: StudentUser, session: SessionDep)
         data = service.parse_input(form.first, form.all, kind=ArtefactKind.file, allowed_competencies=allowed_ids(groups))
         if not form.files and not form.errors:
             data.errors["files"] = _("Choose at least one file to add.")
-        if data.errors or not form.files:
+        if data.errors or not form.files or form.has_unexpected_file:
             return [], data
         try:
-            created = service.create_file_artefacts(session=session, owner=user, files=form.files, data=data)
+            created = service.create_file_artefacts(session=session, owner=user, files=form.files, data=data,
+                                                    quota_bytes=settings.student_quota_bytes)
             session.commit()
+        except storage.QuotaExceeded as full:  # another upload took the space while this one was arriving
+            session.rollback()
+            form.errors.append(uploads.FileError(field="files", filename=full.name, message=full.message))
+            return [], data
         except Exception:
             session.rollback()
             uploads.discard(upload_dir=upload_dir, files=form.files)
@@ -228,7 +234,7 @@ def delete_artefact(request: Request, artefact_id: int, user: StudentUser, sessi
     """Delete the artefact and its files."""
     artefact = service.artefact_for_owner(session=session, owner=user, artefact_id=artefact_id)
     title = artefact.title
-    names = service.delete_artefact(session=session, owner=user, artefact=artefact)
+    names = service.delete_artefact(session=session, artefact=artefact)
     session.commit()
     uploads.discard_names(upload_dir=request.app.state.settings.upload_dir, names=names)
     response = RedirectResponse("/artefacts", status_code=303)

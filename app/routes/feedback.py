@@ -50,13 +50,14 @@ async def _receive(request: Request, session, user, item: service.ThreadItem) ->
         form = await request.form()
         return uploads.ReceivedForm(fields={key: [str(v) for v in form.getlist(key) if isinstance(v, str)] for key in form.keys()})
     settings = request.app.state.settings
-    quota = 0
+    quota, file_fields = 0, frozenset()  # only a teacher's form has a file (a recording)
     if service.kind_for(viewer=user, owner_id=item.owner_id) is CommentKind.teacher:
         owner = await run_in_threadpool(session.get, User, item.owner_id)
-        quota = max(0, settings.student_quota_bytes - owner.storage_used_bytes)
+        quota, file_fields = max(0, settings.student_quota_bytes - owner.storage_used_bytes), frozenset({"audio"})
     try:
         return await uploads.receive_multipart(request, upload_dir=settings.upload_dir, owner_id=item.owner_id,
-                                               max_file_bytes=settings.max_upload_bytes, quota_remaining=quota, max_files=1)
+                                               max_file_bytes=settings.max_upload_bytes, quota_remaining=quota,
+                                               file_fields=file_fields, max_files=1)
     except uploads.MalformedUpload:
         raise HTTPException(status_code=400) from None
     except uploads.UploadTooLarge:
@@ -64,18 +65,19 @@ async def _receive(request: Request, session, user, item: service.ThreadItem) ->
 
 
 def _save_comment(request: Request, session, user, item: service.ThreadItem, form: uploads.ReceivedForm) -> Response:
-    upload_dir = request.app.state.settings.upload_dir
+    settings = request.app.state.settings
+    upload_dir = settings.upload_dir
     kind = service.kind_for(viewer=user, owner_id=item.owner_id)
     audio = [f for f in form.files if f.field == "audio"]
     data = service.parse_comment(kind=kind, body=form.first("body"), noticed=form.first("noticed"),
                                  wonder=form.first("wonder"), next_time=form.first("next_time"),
                                  next_step=form.first("next_step"), parent_id=form.first("parent_id"), has_audio=bool(audio))
-    if kind is CommentKind.teacher:
-        for problem in form.errors:
-            data.errors["audio"] = problem.message
+    for problem in form.errors:  # only a teacher's form shows the recording field; others show it on top
+        data.errors["audio" if kind is CommentKind.teacher else "form"] = problem.message
     try:
         comment = None if data.errors else service.add_comment(
-            session=session, author=user, item=item, data=data, audio=audio[0] if audio else None)
+            session=session, author=user, item=item, data=data, audio=audio[0] if audio else None,
+            quota_bytes=settings.student_quota_bytes)
         if comment is not None:
             session.commit()
     except Exception:

@@ -13,11 +13,11 @@ from app.auth import CurrentUser, StudentUser, require_user
 from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
-from app.models import Artefact, Goal, MediaKind, Reflection, ReflectionStatus
+from app.models import Audience, Goal, MediaKind, Reflection, ReflectionStatus
 from app.pagination import paginate
 from app.services import artefacts as artefact_service
 from app.services import reflections as service
-from app.services import uploads
+from app.services import storage, uploads
 from app.services.competency_picker import allowed_ids, available_competencies
 from app.templating import render
 
@@ -59,6 +59,7 @@ async def _receive(request: Request, user) -> uploads.ReceivedForm | Response:
         return await uploads.receive_multipart(
             request, upload_dir=settings.upload_dir, owner_id=user.id, max_file_bytes=settings.max_upload_bytes,
             quota_remaining=max(0, settings.student_quota_bytes - user.storage_used_bytes), max_files=1,
+            file_fields=frozenset({"audio"}),
         )
     except uploads.MalformedUpload:
         raise HTTPException(status_code=400) from None
@@ -67,7 +68,8 @@ async def _receive(request: Request, user) -> uploads.ReceivedForm | Response:
 
 
 def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflection: Reflection | None) -> Response:
-    upload_dir = request.app.state.settings.upload_dir
+    settings = request.app.state.settings
+    upload_dir = settings.upload_dir
     audio = [f for f in form.files if f.field == "audio"]
     groups = available_competencies(session=session, student=user)
     owned_artefacts, owned_goals = service.owned_ids(session=session, owner=user)
@@ -80,20 +82,25 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
     if audio and audio[0].media_kind is not MediaKind.audio:
         data.errors["audio"] = _("That file isn't a sound recording. Choose an audio file, or record one.")
     if data.errors:
-        uploads.discard(upload_dir=upload_dir, files=form.files)
-        context = _form_context(session, user, data=data, reflection=reflection, guided=form.first("guided") == "1")
-        return render(request, "reflections/form.html", context, status_code=422)
+        return _refuse(request, session, user, form, data, reflection)
     try:
         audio_id = None
         if audio:
+            # Private as evidence of its own: who may hear it is decided by its reflection, every time it is asked
+            # for (artefacts.artefact_visible_to), so changing the reflection's audience later carries it along.
             recording = artefact_service.ArtefactInput(title=_("Recording: %(title)s", title=data.title)[:200],
-                                                       occurred_on=date.today(), audience=data.audience)
-            audio_id = artefact_service.create_file_artefacts(session=session, owner=user, files=audio, data=recording)[0].id
+                                                       occurred_on=date.today(), audience=Audience.private)
+            audio_id = artefact_service.create_file_artefacts(session=session, owner=user, files=audio, data=recording,
+                                                              quota_bytes=settings.student_quota_bytes)[0].id
         if reflection is None:
             reflection = service.create_reflection(session=session, owner=user, data=data, audio_artefact_id=audio_id)
         else:
             reflection = service.update_reflection(session=session, reflection=reflection, data=data, audio_artefact_id=audio_id)
         session.commit()
+    except storage.QuotaExceeded as full:  # another upload took the space while this one was arriving
+        session.rollback()
+        data.errors["audio"] = full.message
+        return _refuse(request, session, user, form, data, reflection)
     except service.EditConflict as conflict:
         uploads.discard(upload_dir=upload_dir, files=form.files)
         # Keep what they typed; offer the saved version beside it; the next save is a deliberate overwrite.
@@ -114,6 +121,12 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
     return response
 
 
+def _refuse(request, session, user, form: uploads.ReceivedForm, data: service.ReflectionInput, reflection) -> Response:
+    uploads.discard(upload_dir=request.app.state.settings.upload_dir, files=form.files)
+    context = _form_context(session, user, data=data, reflection=reflection, guided=form.first("guided") == "1")
+    return render(request, "reflections/form.html", context, status_code=422)
+
+
 @router.post("/reflections")
 async def create_reflection(request: Request, user: StudentUser, session: SessionDep) -> Response:
     """Save a new reflection (with an optional recording)."""
@@ -127,7 +140,7 @@ async def create_reflection(request: Request, user: StudentUser, session: Sessio
 def show_reflection(request: Request, reflection_id: int, user: CurrentUser, session: SessionDep) -> Response:
     """One reflection with what it links to."""
     reflection = service.reflection_visible_to(session=session, viewer=user, reflection_id=reflection_id)
-    audio = session.get(Artefact, reflection.audio_artefact_id) if reflection.audio_artefact_id else None
+    audio = service.recording_of(session=session, reflection=reflection)
     context = {"reflection": reflection, "links": service.links_of(session=session, reflection=reflection, viewer=user),
                "audio": audio, "is_owner": reflection.owner_id == user.id}
     return render(request, "reflections/show.html", context)

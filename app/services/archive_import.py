@@ -49,7 +49,7 @@ from app.models import (
 )
 from app.services import artefacts as artefact_service
 from app.services import goals as goal_service
-from app.services import portfolio_json, timeline, uploads
+from app.services import portfolio_json, storage, timeline, uploads
 from app.services import reflections as reflection_service
 from app.services.archive_checks import (
     ImportRefused,
@@ -286,7 +286,11 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
             except uploads.FileRefused as refused:
                 raise ImportRefused(refused.message) from None
             summary.stored_files.append(stored)
-            artefact = artefact_service.create_file_artefacts(session=session, owner=student, files=[stored], data=data)[0]
+            try:
+                artefact = artefact_service.create_file_artefacts(
+                    session=session, owner=student, files=[stored], data=data, quota_bytes=settings.student_quota_bytes)[0]
+            except storage.QuotaExceeded as full:  # an upload took the space since check_files looked
+                raise ImportRefused(full.message) from None
         else:
             artefact = artefact_service.create_text_artefact(session=session, owner=student, kind=kind, data=data)
         artefact.created_at, artefact.updated_at = _at(doc["created_at"]), _at(doc["updated_at"])

@@ -19,11 +19,13 @@ from app.models import (
     ArtefactTag,
     Audience,
     MediaKind,
+    Reflection,
+    ReflectionStatus,
     Tag,
     User,
 )
 from app.models.base import utcnow
-from app.services import approvals, timeline
+from app.services import approvals, storage, timeline
 from app.access import can_see, not_found
 
 MAX_TAGS = 12
@@ -143,10 +145,16 @@ def create_text_artefact(*, session: Session, owner: User, kind: ArtefactKind, d
     return _save(session, artefact, data)
 
 
-def create_file_artefacts(*, session: Session, owner: User, files: list, data: ArtefactInput) -> list[Artefact]:
-    """One artefact per stored upload; the title is the typed one (numbered) or the file's name."""
+def create_file_artefacts(*, session: Session, owner: User, files: list, data: ArtefactInput,
+                          quota_bytes: int | None = None) -> list[Artefact]:
+    """One artefact per stored upload, each counted against the owner's quota (None: demo data, not limited).
+
+    The title is the typed one (numbered) or the file's name. Raises storage.QuotaExceeded for a file that doesn't
+    fit; the caller rolls back what was already added and removes the stored files."""
     created = []
     for number, stored in enumerate(files, start=1):
+        storage.reserve(session=session, user_id=owner.id, size_bytes=stored.size_bytes, quota_bytes=quota_bytes,
+                        name=stored.original_name)
         if data.title:
             title = data.title if len(files) == 1 else f"{data.title} ({number})"
         else:
@@ -159,8 +167,6 @@ def create_file_artefacts(*, session: Session, owner: User, files: list, data: A
         )
         _apply(artefact, data)
         created.append(_save(session, artefact, data))
-        owner.storage_used_bytes += stored.size_bytes
-    session.add(owner)
     return created
 
 
@@ -173,12 +179,12 @@ def update_artefact(*, session: Session, artefact: Artefact, data: ArtefactInput
     return _save(session, artefact, data)
 
 
-def delete_artefact(*, session: Session, owner: User, artefact: Artefact) -> list[str]:
-    """Delete the row (links cascade) and return the stored file names for the caller to remove after commit."""
+def delete_artefact(*, session: Session, artefact: Artefact) -> list[str]:
+    """Delete the row (links cascade), give its space back, and return the stored file names for the caller to
+    remove after commit."""
     names = [n for n in (artefact.stored_name, artefact.thumb_small, artefact.thumb_large) if n]
-    owner.storage_used_bytes = max(0, owner.storage_used_bytes - (artefact.size_bytes or 0))
+    storage.release(session=session, user_id=artefact.owner_id, size_bytes=artefact.size_bytes or 0)
     timeline.delete_item(session=session, item_id=artefact.id)
-    session.add(owner)
     return names
 
 
@@ -194,14 +200,33 @@ def artefact_for_owner(*, session: Session, owner: User, artefact_id: int) -> Ar
 
 
 def artefact_visible_to(*, session: Session, viewer: User, artefact_id: int) -> Artefact:
-    """An artefact `viewer` may see under the audience rules, or 404."""
+    """An artefact `viewer` may see under the audience rules, or 404.
+
+    A reflection's recording follows its reflection instead: whoever may read the reflection (any, if several use
+    it) may hear it, nobody else, whatever audience the recording itself was saved with."""
     artefact = session.get(Artefact, artefact_id)
-    if artefact is None or not can_see(session=session, viewer=viewer, owner_id=artefact.owner_id, audience=artefact.audience,
-                                       item_id=artefact.id):
+    if artefact is None:
+        raise not_found()
+    recorded_for = _reflections_recorded_in(session, artefact)
+    if recorded_for:
+        if not any(can_see(session=session, viewer=viewer, owner_id=r.owner_id, audience=r.audience,
+                           draft=r.status is ReflectionStatus.draft, item_id=r.id)
+                   for r in recorded_for):
+            raise not_found()
+        return artefact
+    if not can_see(session=session, viewer=viewer, owner_id=artefact.owner_id, audience=artefact.audience,
+                   item_id=artefact.id):
         raise not_found()
     if artefact.media_kind is MediaKind.audio and not _comment_recording_visible(session, viewer=viewer, artefact=artefact):
         raise not_found()
     return artefact
+
+
+def _reflections_recorded_in(session: Session, artefact: Artefact) -> list[Reflection]:
+    if artefact.media_kind is not MediaKind.audio:
+        return []
+    return list(session.exec(select(Reflection).where(Reflection.audio_artefact_id == artefact.id,
+                                                      Reflection.owner_id == artefact.owner_id)).all())
 
 
 def _comment_recording_visible(session: Session, *, viewer: User, artefact: Artefact) -> bool:

@@ -36,6 +36,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.items import Item as ItemRow
 from app.services import goals as goal_service
+from app.services import storage
 from app.access import family_approval_required, not_found, visible_audiences
 from app.services.artefacts import ArtefactInput, artefact_visible_to, create_file_artefacts
 from app.services.goal_forms import MAX_TITLE, GoalData
@@ -289,12 +290,13 @@ def parse_comment(*, kind: CommentKind, body: str = "", noticed: str = "", wonde
     return data
 
 
-def add_comment(*, session: Session, author: User, item: ThreadItem, data: CommentInput, audio: StoredFile | None = None
-                ) -> Comment | None:
+def add_comment(*, session: Session, author: User, item: ThreadItem, data: CommentInput, audio: StoredFile | None = None,
+                quota_bytes: int | None = None) -> Comment | None:
     """Save a comment (or reply) on an item the author can see; None with data.errors when it can't be saved.
 
     A teacher's recording (`audio`, already stored in the student's folder) becomes an audio artefact owned by the
-    student, with the item's audience, so /files serves it under the same rules as the item."""
+    student, with the item's audience, so /files serves it under the same rules as the item; it counts against
+    the student's quota (`quota_bytes`)."""
     if item.draft:
         data.errors["form"] = _("Drafts can't have comments yet.")
         return None
@@ -322,7 +324,13 @@ def add_comment(*, session: Session, author: User, item: ThreadItem, data: Comme
         owner = session.get(User, item.owner_id)
         recording = ArtefactInput(title=_("Feedback from %(name)s on “%(title)s”", name=author.display_name,
                                           title=item.title)[:200], audience=item.audience)
-        comment.audio_artefact_id = create_file_artefacts(session=session, owner=owner, files=[audio], data=recording)[0].id
+        try:
+            created = create_file_artefacts(session=session, owner=owner, files=[audio], data=recording,
+                                            quota_bytes=quota_bytes)
+        except storage.QuotaExceeded as full:  # nothing was reserved or added
+            data.errors["audio"] = full.message
+            return None
+        comment.audio_artefact_id = created[0].id
     session.add(comment)
     comment.request_id = _answer_requests(session=session, author=author, item=item)
     session.flush()

@@ -25,7 +25,7 @@ from app.config import Settings
 from app.i18n import _, ngettext
 from app.models import Artefact, ArtefactKind, Audience, GoalStatus, ReflectionStatus, User
 from app.models.base import utcnow
-from app.services import artefacts, goals, reflections, timeline, uploads
+from app.services import artefacts, goals, reflections, storage, timeline, uploads
 from app.services.goal_forms import MAX_STEP, MAX_STEPS, MAX_TITLE, GoalData
 from app.services.leap2a_feed import (
     ATOM, LEAP2, Entry, Leap2AError, category_terms, entry_content, entry_dates, entry_relations, entry_tags,
@@ -191,7 +191,15 @@ def _import_resource(session: Session, settings: Settings, student: User, entry:
     summary.stored_files.append(stored)
     data = artefacts.ArtefactInput(title=_title(entry, ""), description=summary_text(entry)[:5000],
                                    occurred_on=occurred_on(entry), audience=Audience.private, tags=entry_tags(entry))
-    created = artefacts.create_file_artefacts(session=session, owner=student, files=[stored], data=data)
+    try:
+        created = artefacts.create_file_artefacts(session=session, owner=student, files=[stored], data=data,
+                                                  quota_bytes=settings.student_quota_bytes)
+    except storage.QuotaExceeded as full:  # taken meanwhile by an upload; nothing of this file was added
+        summary.stored_files.remove(stored)
+        uploads.discard(upload_dir=settings.upload_dir, files=[stored])
+        summary.skipped += 1
+        summary.messages.append(full.message)
+        return None
     for artefact in created:
         _keep_dates(session, artefact, entry)
         timeline.sync_artefact(session=session, artefact=artefact)

@@ -16,6 +16,7 @@ from app.models import (
     Competency,
     Enrollment,
     Goal,
+    MediaKind,
     Reflection,
     ReflectionArtefact,
     ReflectionCompetency,
@@ -186,6 +187,16 @@ def reflection_visible_to(*, session: Session, viewer: User, reflection_id: int)
     ):
         raise not_found()
     return reflection
+
+
+def recording_of(*, session: Session, reflection: Reflection) -> Artefact | None:
+    """The reflection's recording, for a viewer already let in by reflection_visible_to (it follows the reflection)."""
+    if not reflection.audio_artefact_id:
+        return None
+    recording = session.get(Artefact, reflection.audio_artefact_id)
+    if recording is None or recording.owner_id != reflection.owner_id or recording.media_kind is not MediaKind.audio:
+        return None  # only a sound file of the owner's is a recording (artefacts.artefact_visible_to agrees)
+    return recording
 
 
 @dataclass

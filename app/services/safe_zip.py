@@ -3,10 +3,11 @@ real bytes are counted while extracting, because what an archive declares can li
 
 Refused: more files than settings.import_max_files, more (declared or real) bytes than
 settings.import_max_unpacked_mb, absolute names, drive letters, `..`, symbolic links and other special
-entries, names that collide once normalised, encrypted entries, compression ratios above MAX_RATIO, and
-archives nested more than one level (a ZIP inside is accepted only when it is the whole payload, as when
-a Mahara export was zipped again). A refusal raises ArchiveRefused with a user-facing message and leaves
-nothing on disk.
+entries, names that collide once normalised, encrypted entries, compression ratios above MAX_RATIO for one
+file or above MAX_ARCHIVE_RATIO for the archive as a whole (declared before anything is written, real while
+extracting: many small files, each under RATIO_FLOOR, add up), and archives nested more than one level (a ZIP
+inside is accepted only when it is the whole payload, as when a Mahara export was zipped again). A refusal
+raises ArchiveRefused with a user-facing message and leaves nothing on disk.
 """
 
 from __future__ import annotations
@@ -22,9 +23,14 @@ from pathlib import Path, PurePosixPath
 
 from app.config import Settings
 from app.i18n import _, ngettext
+from app.services.uploads import human_size
 
 MAX_RATIO = 200  # uncompressed : compressed, per file, once a file is past RATIO_FLOOR bytes
 RATIO_FLOOR = 1024 * 1024
+# Unpacked : archive size for the whole archive, once it unpacks to more than ARCHIVE_RATIO_FLOOR. Real portfolios
+# are mostly photos, recordings and PDFs (already compressed) beside some text: far below 100 as a whole.
+MAX_ARCHIVE_RATIO = 100
+ARCHIVE_RATIO_FLOOR = 64 * 1024 * 1024
 CHUNK = 64 * 1024
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -107,6 +113,8 @@ def _extract(path: Path, *, settings: Settings, dest: Path, level: int) -> Extra
         raise ArchiveRefused(_("This isn't a ZIP archive Folio can read: it may be damaged or incomplete.")) from None
     with archive:
         entries = _checked_entries(archive, max_files=max_files, max_bytes=max_bytes)
+        packed = path.stat().st_size
+        _check_archive_ratio(sum(info.file_size for _name, info in entries), packed)
         files = [(name, info) for name, info in entries if not info.is_dir()]
         nested = [(name, info) for name, info in files if _looks_like_archive(archive, name, info, alone=len(files) == 1)]
         if nested:
@@ -116,11 +124,11 @@ def _extract(path: Path, *, settings: Settings, dest: Path, level: int) -> Extra
                 raise ArchiveRefused(_("The archive contains other archives (“%(name)s”); Folio only opens an archive "
                                        "inside an archive when it is the only thing in it.", name=_shown(nested[0][0])))
             inner = dest / ".payload.zip"
-            _copy_entry(archive, nested[0][1], inner, budget=_Budget(max_bytes))
+            _copy_entry(archive, nested[0][1], inner, budget=_Budget(max_bytes, packed))
         else:
             root = dest / "archive"
             root.mkdir()
-            budget = _Budget(max_bytes)
+            budget = _Budget(max_bytes, packed)
             result = ExtractedArchive(root=root)
             for name, info in entries:
                 target = root / name
@@ -224,9 +232,29 @@ def _looks_like_archive(archive: zipfile.ZipFile, name: str, info: zipfile.ZipIn
         raise ArchiveRefused(_("This isn't a ZIP archive Folio can read: it may be damaged or incomplete.")) from None
 
 
+def _ratio_limit(packed: int) -> int:
+    return max(ARCHIVE_RATIO_FLOOR, MAX_ARCHIVE_RATIO * max(packed, 1))
+
+
+def _check_archive_ratio(unpacked: int, packed: int) -> None:
+    """Refuse, before anything is written, an archive whose declared contents are far larger than itself."""
+    if unpacked > _ratio_limit(packed):
+        raise _bomb(unpacked, packed)
+
+
+def _bomb(unpacked: int, packed: int) -> ArchiveRefused:
+    return ArchiveRefused(_("The archive unpacks to %(size)s or more from only %(packed)s, far more than real work "
+                            "takes (a “zip bomb”), so Folio refuses it.",
+                            size=human_size(unpacked), packed=human_size(packed)))
+
+
 class _Budget:
-    def __init__(self, max_bytes: int) -> None:
+    """The real bytes extracted so far, against the unpacked limit and the whole archive's ratio."""
+
+    def __init__(self, max_bytes: int, packed: int) -> None:
         self.max_bytes = max_bytes
+        self.packed = packed
+        self.ratio_limit = _ratio_limit(packed)
         self.used = 0
 
 
@@ -241,6 +269,8 @@ def _copy_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, *
                 budget.used += len(chunk)
                 if budget.used > budget.max_bytes:
                     raise _too_big(budget.max_bytes)
+                if budget.used > budget.ratio_limit:  # the sizes declared lied: the real bytes decide
+                    raise _bomb(budget.used, budget.packed)
                 if written > limit_per_ratio:
                     raise ArchiveRefused(_("“%(name)s” in the archive unpacks to far more than its packed size "
                                            "(a “zip bomb”), so Folio refuses the archive.", name=_shown(info.filename)))

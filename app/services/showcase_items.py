@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from app.models import (
-    Artefact, Audience, Competency, Framework, Goal, GoalStep, ProficiencyLevel, RatingSource, Reflection,
-    ReflectionStatus, Role, Showcase, ShowcaseItem, ShowcaseItemType, User,
+    Artefact, Audience, Competency, Framework, Goal, GoalStep, MediaKind, ProficiencyLevel, RatingSource,
+    Reflection, ReflectionStatus, Role, Showcase, ShowcaseItem, ShowcaseItemType, User,
 )
 from app.access import not_found, visible_among, visible_audiences
 from app.services.ratings import latest_ratings
@@ -182,8 +182,7 @@ def resolve_items(
                 scales[framework.id],
             )
 
-    audio = _recordings(session=session, owner_id=owner_id, viewer=viewer, is_owner=is_owner,
-                        reflections=list(reflections.values()))
+    audio = _recordings(session=session, owner_id=owner_id, reflections=list(reflections.values()))
 
     resolved: list[ResolvedItem] = []
     for entry in entries:
@@ -203,17 +202,14 @@ def resolve_items(
     return resolved
 
 
-def _recordings(
-    *, session: Session, owner_id: int, viewer: User | None, is_owner: bool, reflections: list[Reflection]
-) -> dict[int, Artefact]:
-    """The recordings of spoken reflections, by artefact id: all of them for the owner and a secret link (the
-    reflection is in the showcase), only those a signed-in viewer may hear on their own otherwise."""
+def _recordings(*, session: Session, owner_id: int, reflections: list[Reflection]) -> dict[int, Artefact]:
+    """The recordings of spoken reflections, by artefact id. `reflections` are those the viewer (or the secret link)
+    may read already, and a recording follows its reflection (artefacts.artefact_visible_to), so each is heard."""
     wanted = [r.audio_artefact_id for r in reflections if r.audio_artefact_id]
     if not wanted:
         return {}
-    found = list(session.exec(select(Artefact).where(Artefact.id.in_(wanted), Artefact.owner_id == owner_id)).all())
-    if viewer is not None and not is_owner:
-        found = visible_among(session=session, viewer=viewer, owner_id=owner_id, items=found)
+    found = session.exec(select(Artefact).where(Artefact.id.in_(wanted), Artefact.owner_id == owner_id,
+                                                Artefact.media_kind == MediaKind.audio)).all()
     return {artefact.id: artefact for artefact in found}
 
 

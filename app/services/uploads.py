@@ -57,6 +57,7 @@ class FileError:
     field: str
     filename: str
     message: str
+    unexpected: bool = False  # sent under a field name the form doesn't have: the whole form is refused
 
 
 @dataclass
@@ -88,16 +89,23 @@ class ReceivedForm:
         """Every value sent for `name` (checkbox groups, multi-selects)."""
         return list(self.fields.get(name, []))
 
+    @property
+    def has_unexpected_file(self) -> bool:
+        """True when a file came under a field the form doesn't have; such a form is refused whole."""
+        return any(error.unexpected for error in self.errors)
+
 
 async def receive_multipart(
     request: Request, *, upload_dir: Path, owner_id: int, max_file_bytes: int, quota_remaining: int,
-    max_files: int = 20, max_field_bytes: int = 1_000_000,
+    file_fields: frozenset[str], max_files: int = 20, max_field_bytes: int = 1_000_000,
 ) -> ReceivedForm:
     """Parse a multipart form from the request stream, keeping each acceptable file under upload_dir.
 
-    Refused files become `errors` (and leave nothing on disk). Raises UploadTooLarge, MalformedUpload,
-    or the stream's ClientDisconnect; whatever is raised, nothing from this request is left on disk.
-    `max_field_bytes` bounds all text fields together.
+    Refused files become `errors` (and leave nothing on disk); a file under a name not in `file_fields` is never
+    written, and marks the form as one to refuse whole. Raises UploadTooLarge, MalformedUpload, or the stream's
+    ClientDisconnect; whatever is raised, nothing from this request is left on disk.
+    `max_field_bytes` bounds all text fields together. `quota_remaining` only refuses early what can't fit:
+    the owner's quota is reserved when the rows are written (app.services.storage).
     """
     body_limit = max_files * max_file_bytes + FORM_OVERHEAD_BYTES
     declared = request.headers.get("content-length")
@@ -108,7 +116,7 @@ async def receive_multipart(
             raise UploadTooLarge(f"Content-Length {declared} is over {body_limit}")
     receiver = MultipartReceiver(
         upload_dir=upload_dir, owner_id=owner_id, max_file_bytes=max_file_bytes,
-        quota_remaining=quota_remaining, max_files=max_files, max_field_bytes=max_field_bytes,
+        quota_remaining=quota_remaining, max_files=max_files, max_field_bytes=max_field_bytes, file_fields=file_fields,
     )
     await receive_into(request, receiver, body_limit=body_limit)
     return receiver.form
@@ -218,8 +226,9 @@ class MultipartReceiver:
     part's bytes, via flush_part) and `_finish_file` (decide what to keep); `receive_into` runs it."""
 
     def __init__(self, *, upload_dir: Path, owner_id: int, max_file_bytes: int, quota_remaining: int,
-                 max_files: int, max_field_bytes: int):
+                 max_files: int, max_field_bytes: int, file_fields: frozenset[str] | None = None):
         self.upload_dir = upload_dir
+        self.file_fields = file_fields  # None: files under any name
         self.owner_id = owner_id
         self.max_file_bytes = max_file_bytes
         self.quota_remaining = quota_remaining
@@ -301,6 +310,9 @@ class MultipartReceiver:
         if not filename:
             return None  # an empty file input: browsers send no name and no bytes
         part = FilePart(field=name, filename=filename)
+        if self.file_fields is not None and name not in self.file_fields:
+            part.refusal = "field"  # drained unwritten: no row would ever refer to it, nor count it
+            return part
         self.files_seen += 1
         if self.files_seen > self.max_files:
             part.refusal = "count"
@@ -384,7 +396,8 @@ class MultipartReceiver:
         part.buffer = bytearray()
 
     def _record_error(self, part: FilePart, message: str) -> None:
-        self.form.errors.append(FileError(field=part.field, filename=part.filename, message=message))
+        self.form.errors.append(FileError(field=part.field, filename=part.filename, message=message,
+                                          unexpected=part.refusal == "field"))
 
     def _refusal_message(self, part: FilePart) -> str:
         name = part.filename
@@ -394,6 +407,9 @@ class MultipartReceiver:
         if part.refusal == "quota":
             return _("“%(name)s” is %(size)s, but only %(space)s of your storage space is left.",
                      name=name, size=human_size(part.size), space=human_size(part.space_left))
+        if part.refusal == "field":
+            return _("“%(name)s” was sent as “%(field)s”, a field this form doesn't have, so nothing was saved.",
+                     name=name, field=_safe_filename(part.field)[:60])
         if part.refusal == "count":
             return ngettext("“%(name)s” wasn't added: only %(num)s file can be sent at once.",
                             "“%(name)s” wasn't added: only %(num)s files can be sent at once.",
