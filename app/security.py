@@ -5,8 +5,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+def client_address(request: Request) -> str:
+    """The address a request came from, as the server saw it (throttling and the audit log use it)."""
+    return request.client.host if request.client else "unknown"
+
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 

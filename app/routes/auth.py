@@ -17,6 +17,7 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
 from app.navigation import home_path
+from app.security import client_address
 from app.services import accounts
 from app.services.accounts import SignInProblem
 from app.templating import render
@@ -29,10 +30,6 @@ def _safe_next(value: str | None) -> str | None:
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
     return None
-
-
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 @router.get("/login")
@@ -62,7 +59,7 @@ def login(
         settings = request.app.state.settings
         result = accounts.sign_in(
             session=session, identifier=identifier, password=password,
-            address=_client_address(request), settings=settings,
+            address=client_address(request), settings=settings,
         )
         if result.user:
             end_session(session=session, token=request.cookies.get(SESSION_COOKIE))

@@ -13,6 +13,7 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
 from app.models import Role, User
+from app.security import client_address
 from app.services import accounts
 from app.services import invitations as service
 from app.services.accounts import SignInProblem
@@ -23,10 +24,6 @@ router = APIRouter()
 Short = Annotated[str, Form(max_length=254)]
 Secret = Annotated[str, Form(max_length=1024)]
 ACTIONS = ("create", "existing", "link")
-
-
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _page(request: Request, user: User | None, *, values: dict | None = None, errors: dict | None = None,
@@ -50,7 +47,7 @@ def redeem(
 ) -> Response:
     """Check the code, make or check the account, link it to the child and sign in; or say what is wrong (nothing changed)."""
     settings = request.app.state.settings
-    address = _client_address(request)
+    address = client_address(request)
     values = {"code": code.strip(), "display_name": display_name, "username": username, "email": email,
               "identifier": identifier}
     errors: dict[str, str] = {}
@@ -105,9 +102,10 @@ def redeem(
             return _page(request, user, values=values, errors=errors, status_code=422)
         guardian = result.user
     elif action == "create":
-        guardian = service.create_family_account(session=session, school_id=invitation.school_id, data=new_account)
+        guardian = service.create_family_account(session=session, school_id=invitation.school_id, data=new_account,
+                                                 address=address)
 
-    redeemed = service.redeem(session=session, invitation=invitation, guardian=guardian)
+    redeemed = service.redeem(session=session, invitation=invitation, guardian=guardian, address=address)
     if redeemed is None:
         session.rollback()
         errors["code"] = _("This invitation has already been used. Each code works once: ask your child's teacher "
