@@ -11,6 +11,7 @@ from app.flash import flash
 from app.i18n import _, available_locales
 from app.navigation import home_path
 from app.models import Role, User
+from app.security import client_address
 from app.services import accounts, digests
 from app.services import email_notifications as email_notifications_service
 from app.templating import render
@@ -100,7 +101,8 @@ def change_password(
 ) -> Response:
     """Change the password; other browsers signed in as this user are signed out."""
     errors = accounts.change_password(
-        session=session, user=user, current=current_password, new=new_password, confirm=confirm_password
+        session=session, user=user, current=current_password, new=new_password, confirm=confirm_password,
+        address=client_address(request),
     )
     if errors:
         session.rollback()

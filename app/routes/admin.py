@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from app.auth import AdminUser, StaffUser, end_other_sessions, require_user
 from app.db import SessionDep
 from app.models import Role, User
+from app.security import client_address
 from app.services import accounts, people
 from app.templating import render
 
@@ -57,7 +58,8 @@ def reset_password(
     if problem:
         context = {"target": target, "errors": {"new_password": problem}, "new_password": None, "suggested": new_password}
         return render(request, "admin/reset_password.html", context, status_code=422)
-    accounts.reset_password(session=session, target=target, new_password=new_password, must_change=must_change)
+    accounts.reset_password(session=session, actor=user, target=target, new_password=new_password,
+                            must_change=must_change, address=client_address(request))
     end_other_sessions(session=session, user_id=target.id)
     session.commit()
     context = {"target": target, "errors": {}, "new_password": new_password, "must_change": must_change, "suggested": ""}
