@@ -109,3 +109,17 @@ def test_a_teacher_of_an_archived_class_no_longer_resets_its_students(client, se
     login(client, teacher)
     assert client.get(f"/people/{student.id}/password").status_code == 404
     assert client.post(f"/people/{student.id}/password", data={"new_password": "hijacked-42"}).status_code == 404
+
+
+def test_an_enrolment_of_unknown_origin_gives_no_reset_but_an_admin_still_can(client, new_client, session):
+    from app.models import EnrolledVia
+
+    school = make_school(session)
+    teacher, student = make_user(session, school, Role.teacher), make_user(session, school)
+    make_class(session, school, teachers=[teacher], students=[student], via=EnrolledVia.legacy)
+    login(client, teacher)
+    assert client.get(f"/people/{student.id}/password").status_code == 404
+    assert client.get(f"/students/{student.id}").status_code == 200  # still their teacher, for reading
+    office = new_client()
+    login(office, make_user(session, school, Role.admin))
+    assert office.post(f"/people/{student.id}/password", data={"new_password": "temp-pass-42"}).status_code == 200
