@@ -43,6 +43,8 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from app.models import AuditEventKind
+    from app.services import audit
     from app.services.accounts import create_user, password_problem
 
     password = args.password if args.password is not None else (
@@ -62,10 +64,14 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
             school = School(name=args.school)
             session.add(school)
             session.flush()
-        create_user(
+        admin = create_user(
             session=session, school_id=school.id, role=Role.admin, username=args.username,
             display_name=args.display_name or args.username, password=password, email=args.email,
         )
+        session.flush()
+        # No actor: whoever runs the command has the server, not a Folio account.
+        audit.record(session=session, event=AuditEventKind.account_created, actor=None, subject=admin,
+                     details={"role": Role.admin.value, "by": "folio create-admin"})
         session.commit()
     engine.dispose()
     print(f"Created administrator {args.username!r} for {args.school}.")

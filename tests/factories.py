@@ -7,7 +7,7 @@ import itertools
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.models import ClassRole, GuardianLink, Role, School, SchoolClass, User
+from app.models import ClassRole, EnrolledVia, GuardianLink, Role, School, SchoolClass, User
 from app.services.accounts import create_user
 from app.services.classes import enroll, new_join_code
 
@@ -32,7 +32,8 @@ def make_user(session: Session, school: School, role: Role = Role.student, **ove
 
 
 def make_class(
-    session: Session, school: School, *, teachers: list[User] = (), students: list[User] = (), name: str | None = None
+    session: Session, school: School, *, teachers: list[User] = (), students: list[User] = (), name: str | None = None,
+    via: EnrolledVia = EnrolledVia.admin,
 ) -> SchoolClass:
     school_class = SchoolClass(
         school_id=school.id, name=name or f"Class {next(_sequence)}", year="2026–27",
@@ -41,9 +42,9 @@ def make_class(
     session.add(school_class)
     session.flush()
     for teacher in teachers:
-        enroll(session=session, school_class=school_class, user=teacher, role=ClassRole.teacher)
+        enroll(session=session, school_class=school_class, user=teacher, role=ClassRole.teacher, via=via)
     for student in students:
-        enroll(session=session, school_class=school_class, user=student, role=ClassRole.student)
+        enroll(session=session, school_class=school_class, user=student, role=ClassRole.student, via=via)
     session.commit()
     return school_class
 

@@ -204,7 +204,6 @@ class Portfolio(RuleBasedStateMachine):
     @rule(data=st.data())
     def delete(self, data) -> None:
         item = self._some(data)
-        owner = self.people[item.owner]
         from app.models import Artefact, Goal, Reflection
 
         if item.kind == "artefact":

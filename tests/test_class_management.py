@@ -125,13 +125,18 @@ def test_add_one_student_validates_each_field(client, session):
     assert _member_ids(session, school_class) == {teacher.id}
 
 
-def test_existing_student_of_the_school_is_added_by_username(client, session):
+def test_an_admin_adds_an_existing_student_by_username_a_teacher_gives_the_join_code(client, new_client, session):
     school = make_school(session)
     teacher = make_user(session, school, Role.teacher)
     student = make_user(session, school, username="noah", display_name="Noah")
     school_class = make_class(session, school, teachers=[teacher])
     login(client, teacher)
-    response = client.post(f"/classes/{school_class.id}/students", data={"username": "NOAH"})
+    refused = client.post(f"/classes/{school_class.id}/students", data={"username": "NOAH"})
+    assert refused.status_code == 422 and school_class.join_code in refused.text and "Noah" not in refused.text
+    assert _member_ids(session, school_class) == {teacher.id}
+    admin = new_client()
+    login(admin, make_user(session, school, Role.admin))
+    response = admin.post(f"/classes/{school_class.id}/students", data={"username": "NOAH"})
     assert response.status_code == 200 and "Noah" in response.text and 'name="password"' not in response.text
     assert _member_ids(session, school_class) == {teacher.id, student.id}
     session.refresh(student)
@@ -142,10 +147,11 @@ def test_existing_student_of_the_school_is_added_by_username(client, session):
 
 def test_bulk_paste_creates_everyone_with_printable_cards(client, session):
     school = make_school(session)
+    admin = make_user(session, school, Role.admin)
     teacher = make_user(session, school, Role.teacher)
     existing = make_user(session, school, username="amara", display_name="Amara")
     school_class = make_class(session, school, teachers=[teacher])
-    login(client, teacher)
+    login(client, admin)  # an admin's list may name students already at the school
     lines = "name,username\nMaya Patel,maya\n\n Liam O'Neil , LIAM_o\n\"Chen, Wei\",wei.chen\nAmara,amara\n"
     response = client.post(f"/classes/{school_class.id}/students/bulk",
                            data={"lines": lines, "must_change_password": "true"})

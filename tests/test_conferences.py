@@ -430,10 +430,10 @@ def test_only_the_class_teachers_reach_any_conference_management_route(client, n
 def test_a_co_teacher_of_the_class_may_manage_it(client, session):
     school, teacher, (student,), school_class, _g = _classroom(session, 1)
     co_teacher = make_user(session, school, Role.teacher)
-    from app.models import ClassRole
+    from app.models import ClassRole, EnrolledVia
     from app.services.classes import enroll
 
-    enroll(session=session, school_class=school_class, user=co_teacher, role=ClassRole.teacher)
+    enroll(session=session, school_class=school_class, user=co_teacher, role=ClassRole.teacher, via=EnrolledVia.admin)
     session.commit()
     slot = _slot(session, school_class, student)
     login(client, co_teacher)

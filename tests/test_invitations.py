@@ -108,18 +108,19 @@ def test_two_racing_redemptions_cannot_both_win(app, session):
     school, teacher, maya, _leo, _admin = _setup(session)
     first = make_user(session, school, Role.guardian)
     second = make_user(session, school, Role.guardian)
-    invitation, code = invitations.create_invitation(session=session, staff=teacher, student=maya, settings=app.state.settings)
+    invitation, code = invitations.create_invitation(session=session, staff=teacher, student=maya, settings=app.state.settings,
+                                                     address=None)
     session.commit()
     with Session(app.state.engine, expire_on_commit=False) as one, Session(app.state.engine, expire_on_commit=False) as two:
         # Both checked the code while it was still unused...
         seen_one, problem_one = invitations.invitation_for_code(session=one, code=code)
         seen_two, problem_two = invitations.invitation_for_code(session=two, code=code)
         assert problem_one is None and problem_two is None
-        won = invitations.redeem(session=one, invitation=seen_one, guardian=one.get(User, first.id))
+        won = invitations.redeem(session=one, invitation=seen_one, guardian=one.get(User, first.id), address=None)
         assert won is not None
         one.commit()
         # ...but only the first claim counts.
-        assert invitations.redeem(session=two, invitation=seen_two, guardian=two.get(User, second.id)) is None
+        assert invitations.redeem(session=two, invitation=seen_two, guardian=two.get(User, second.id), address=None) is None
         two.rollback()
     session.expire_all()
     links = session.exec(select(GuardianLink)).all()

@@ -60,3 +60,56 @@ def test_throttle_scopes_keep_recent_failures_for_what_they_were(request, tmp_pa
             assert connection.execute(text("SELECT account_key FROM login_failures")).scalars().all() == [digest("maya")]
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_existing_enrolments_are_marked_by_what_the_database_shows(request, tmp_path, backend):
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+    from sqlmodel.sql.sqltypes import UTCDateTime
+
+    engine = make_engine(Settings(_env_file=None, database_url=_empty_database(request, tmp_path), secret_key=TEST_SECRET))
+    try:
+        upgrade(engine, "7293a4fd835b")  # before enrolments said how they were made
+        t0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+        when = UTCDateTime()
+        schools = sa.table("schools", sa.column("id"), sa.column("name"), sa.column("created_at", when))
+        users = sa.table("users", *(sa.column(c) for c in ("id", "school_id", "role", "username", "display_name",
+                                                              "password_hash", "is_active", "must_change_password")),
+                         sa.column("created_at", when))
+        classes = sa.table("classes", *(sa.column(c) for c in ("id", "school_id", "name", "year", "join_code", "archived")),
+                           sa.column("created_at", when))
+        enrollments = sa.table("enrollments", *(sa.column(c) for c in ("id", "class_id", "user_id", "role")),
+                               sa.column("created_at", when))
+
+        def person(user_id, role, created_at):
+            return {"id": user_id, "school_id": 1, "role": role, "username": f"u{user_id}", "display_name": f"U{user_id}",
+                    "password_hash": "x", "is_active": True, "must_change_password": False, "created_at": created_at}
+
+        rows = [  # (enrolment id, class, user, role, when): what each should become
+            (1, 1, 1, "teacher", t0 + timedelta(seconds=1), "class_creator"),
+            (2, 1, 2, "student", t0 + timedelta(seconds=3), "teacher_created"),  # made with the account
+            (3, 1, 3, "student", t0 + timedelta(seconds=5), "legacy"),  # an account a month older
+            (4, 2, 4, "teacher", t0 + timedelta(hours=1, seconds=1), "class_creator"),
+            (5, 2, 2, "student", t0 + timedelta(hours=2), "legacy"),  # a second class: join code, or taken
+            (6, 1, 4, "teacher", t0 + timedelta(days=1), "legacy"),  # a teacher added later
+        ]
+        with engine.begin() as connection:
+            connection.execute(schools.insert().values(id=1, name="Riverside", created_at=t0))
+            connection.execute(users.insert(), [person(1, "teacher", t0 - timedelta(days=90)),
+                                                person(2, "student", t0 + timedelta(seconds=2)),
+                                                person(3, "student", t0 - timedelta(days=30)),
+                                                person(4, "teacher", t0 - timedelta(days=90))])
+            connection.execute(classes.insert(), [
+                {"id": 1, "school_id": 1, "name": "A", "year": "2026", "join_code": "AAAAAA", "archived": False, "created_at": t0},
+                {"id": 2, "school_id": 1, "name": "B", "year": "2026", "join_code": "BBBBBB", "archived": False,
+                 "created_at": t0 + timedelta(hours=1)}])
+            connection.execute(enrollments.insert(), [
+                {"id": i, "class_id": c, "user_id": u, "role": r, "created_at": at} for i, c, u, r, at, _via in rows])
+        upgrade(engine)
+        with engine.connect() as connection:
+            marked = dict(connection.execute(sa.text("SELECT id, enrolled_via FROM enrollments")).all())
+        assert marked == {i: via for i, *_rest, via in rows}
+    finally:
+        engine.dispose()

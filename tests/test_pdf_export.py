@@ -340,9 +340,9 @@ def test_class_export_zip_has_one_pdf_per_student(world, session, settings, tmp_
     school = world["school"]
     twin = make_user(session, school, display_name="Maya Chen")  # same name: a unique file name
     from app.services.classes import enroll
-    from app.models import ClassRole
+    from app.models import ClassRole, EnrolledVia
 
-    enroll(session=session, school_class=world["school_class"], user=twin, role=ClassRole.student)
+    enroll(session=session, school_class=world["school_class"], user=twin, role=ClassRole.student, via=EnrolledVia.admin)
     session.commit()
     out = tmp_path / "class.zip"
     seen = []

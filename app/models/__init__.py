@@ -1,6 +1,7 @@
 """All table models, imported here so SQLModel.metadata (and Alembic) sees every table."""
 
 from app.models.assessments import CompetencyRating, RatingArtefact, RatingSource
+from app.models.audit import AuditEvent, AuditEventKind
 from app.models.auth import LoginFailure, UserSession
 from app.models.competencies import ClassFramework, Competency, Framework, ProficiencyLevel
 from app.models.evidence import ArtefactCompetency, Artefact, ArtefactKind, ArtefactTag, Audience, MediaKind, Tag
@@ -19,7 +20,7 @@ from app.models.feedback import (
 from app.models.family import DigestFrequency, DigestLog, FamilyInvitation
 from app.models.jobs import Job, JobStatus
 from app.models.goals import CheckIn, CheckInArtefact, CheckInStep, Goal, GoalCompetency, GoalStatus, GoalStep
-from app.models.people import ClassRole, Enrollment, GuardianLink, Role, School, SchoolClass, User
+from app.models.people import ClassRole, EnrolledVia, Enrollment, GuardianLink, Role, School, SchoolClass, User
 from app.models.reflections import (
     Reflection,
     ReflectionArtefact,
@@ -50,6 +51,7 @@ for _table in _SQLModel.metadata.tables.values():
         _table.dialect_kwargs["sqlite_autoincrement"] = True
 
 __all__ = [
+    "AuditEvent", "AuditEventKind", "EnrolledVia",
     "ApprovalStatus", "ItemApproval", "Comment", "CommentKind", "CommentStatus", "FeedbackRecipient", "FeedbackRequest", "Notification",
     "NotificationKind", "RequestStatus",
     "Artefact", "ArtefactCompetency", "ArtefactKind", "ArtefactTag", "Audience",

@@ -95,6 +95,9 @@ class NotificationKind(str, Enum):
     conference_cancelled = "conference_cancelled"  # 20 characters: the column's limit
     family_response = "family_response"
     item_waiting = "item_waiting"
+    added_to_class = "added_to_class"  # to a student an admin put in a class
+    student_added = "student_added"  # to the teachers of a student an admin put in a class
+    student_joined = "student_joined"  # to the teachers of a student who joined a class with its code
 
 
 class Notification(SQLModel, table=True):

@@ -21,6 +21,17 @@ class ClassRole(str, Enum):
     teacher = "teacher"
 
 
+class EnrolledVia(str, Enum):
+    """How someone came to be in a class: it decides how far the class's teachers are trusted with the account."""
+
+    admin = "admin"  # an admin put them there
+    roster = "roster"  # their account was made in this class, from a pasted or uploaded list
+    teacher_created = "teacher_created"  # their account was made in this class, with the one-student form
+    join_code = "join_code"  # the student typed the class's join code themself
+    class_creator = "class_creator"  # the teacher who created the class
+    legacy = "legacy"  # made before Folio recorded how; see the i10_enrolment_trust migration
+
+
 def _enum_column(enum: type[Enum], **kwargs) -> sa.Column:
     # Stored as short strings (not native PG enums) so adding a value is a plain migration.
     return sa.Column(
@@ -101,6 +112,7 @@ class Enrollment(SQLModel, table=True):
     class_id: int = Field(foreign_key="classes.id", index=True, ondelete="CASCADE")
     user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
     role: ClassRole = Field(sa_column=_enum_column(ClassRole, nullable=False))
+    enrolled_via: EnrolledVia = Field(sa_column=_enum_column(EnrolledVia, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
 
     school_class: SchoolClass = Relationship(back_populates="enrollments")

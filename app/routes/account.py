@@ -1,4 +1,4 @@
-"""A user's own account: language, email and updates, and password."""
+"""A user's own account: language, email and updates, password, and (students) who was given access to their work."""
 
 from typing import Annotated
 
@@ -11,15 +11,16 @@ from app.flash import flash
 from app.i18n import _, available_locales
 from app.navigation import home_path
 from app.models import Role, User
-from app.services import accounts, digests
+from app.security import client_address
+from app.services import accounts, audit_views, digests
 from app.services import email_notifications as email_notifications_service
 from app.templating import render
 
 router = APIRouter(prefix="/account", dependencies=[Depends(require_user)])
 
 
-def _page(request: Request, user: User, *, errors: dict[str, str] | None = None, values: dict | None = None,
-          status_code: int = 200) -> Response:
+def _page(request: Request, session, user: User, *, errors: dict[str, str] | None = None, values: dict | None = None,
+          status_code: int = 200, history_page: int = 1) -> Response:
     """The account page, with the email form filled from `values` (what was posted) or the saved settings."""
     saved = {"email": user.email or "", "email_notifications": user.email_notifications,
              "digest_frequency": user.digest_frequency}
@@ -30,14 +31,18 @@ def _page(request: Request, user: User, *, errors: dict[str, str] | None = None,
         "email_enabled": request.app.state.settings.email_enabled,
         "is_guardian": user.role is Role.guardian,
         "frequencies": digests.frequency_options(),
+        "access": audit_views.access_history(session=session, student=user, number=history_page)
+        if user.role is Role.student else None,
+        "when": lambda moment: audit_views.local_time(moment, request.app.state.settings.timezone),
     }
     return render(request, "account/show.html", context, status_code=status_code)
 
 
 @router.get("")
-def show_account(request: Request, user: CurrentUser) -> Response:
-    """The account page: who you are, your language, email and updates, a link to change your password."""
-    return _page(request, user)
+def show_account(request: Request, user: CurrentUser, session: SessionDep, page: int = 1) -> Response:
+    """The account page: who you are, your language, email and updates, a link to change your password; for a
+    student, who was given access to their work and when (a page at a time)."""
+    return _page(request, session, user, history_page=page)
 
 
 @router.post("/language")
@@ -47,7 +52,7 @@ def update_language(
     """Remember the language the user chose ("" means: follow the browser)."""
     if locale and locale not in available_locales():
         errors = {"locale": _("Choose one of the languages in the list.")}
-        return _page(request, user, errors=errors, status_code=422)
+        return _page(request, session, user, errors=errors, status_code=422)
     user.locale = locale or None
     session.add(user)
     session.commit()
@@ -76,7 +81,7 @@ def update_notifications(
         values = {"email": email.strip(), "email_notifications": wanted}
         if user.role is Role.guardian:
             values["digest_frequency"] = digest_frequency
-        return _page(request, user, errors=errors, values=values, status_code=422)
+        return _page(request, session, user, errors=errors, values=values, status_code=422)
     session.commit()
     response = RedirectResponse("/account", status_code=303)
     flash(request, response, _("Your email settings are saved."), "success")
@@ -100,7 +105,8 @@ def change_password(
 ) -> Response:
     """Change the password; other browsers signed in as this user are signed out."""
     errors = accounts.change_password(
-        session=session, user=user, current=current_password, new=new_password, confirm=confirm_password
+        session=session, user=user, current=current_password, new=new_password, confirm=confirm_password,
+        address=client_address(request),
     )
     if errors:
         session.rollback()

@@ -1,4 +1,4 @@
-"""School people: the admin's list, and password resets by admins and teachers."""
+"""School people: the admin's list and audit log, and password resets by admins and teachers."""
 
 from typing import Annotated
 
@@ -7,8 +7,9 @@ from fastapi.responses import Response
 
 from app.auth import AdminUser, StaffUser, end_other_sessions, require_user
 from app.db import SessionDep
-from app.models import Role, User
-from app.services import accounts, people
+from app.models import AuditEventKind, Role, User
+from app.security import client_address
+from app.services import accounts, audit_views, people
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -24,6 +25,24 @@ def list_people(
     return render(
         request, "admin/people.html", {"page": result, "role": role_filter, "roles": list(Role)}, block="people"
     )
+
+
+@router.get("/admin/audit")
+def list_audit_events(
+    request: Request, user: AdminUser, session: SessionDep, event: str = "", person: str = "", since: str = "",
+    until: str = "", page: int = 1,
+) -> Response:
+    """The school's audit log, newest first, a page at a time, by kind of event, person and dates."""
+    filters, errors = audit_views.parse_filters(session=session, school_id=user.school_id, event=event[:40],
+                                                person=person[:254], since=since[:20], until=until[:20])
+    timezone = request.app.state.settings.timezone
+    result = audit_views.events_page(session=session, school_id=user.school_id, filters=filters, timezone=timezone,
+                                     number=page)
+    context = {"page": result, "errors": errors, "values": {"event": event, "person": person, "since": since,
+                                                             "until": until},
+               "kinds": list(AuditEventKind), "event_label": audit_views.event_label,
+               "summary": audit_views.event_summary, "when": lambda moment: audit_views.local_time(moment, timezone)}
+    return render(request, "admin/audit.html", context, status_code=422 if errors else 200)
 
 
 def _resettable(session, actor: User, user_id: int) -> User:
@@ -57,7 +76,8 @@ def reset_password(
     if problem:
         context = {"target": target, "errors": {"new_password": problem}, "new_password": None, "suggested": new_password}
         return render(request, "admin/reset_password.html", context, status_code=422)
-    accounts.reset_password(session=session, target=target, new_password=new_password, must_change=must_change)
+    accounts.reset_password(session=session, actor=user, target=target, new_password=new_password,
+                            must_change=must_change, address=client_address(request))
     end_other_sessions(session=session, user_id=target.id)
     session.commit()
     context = {"target": target, "errors": {}, "new_password": new_password, "must_change": must_change, "suggested": ""}

@@ -11,6 +11,7 @@ from app.auth import TeacherUser, require_user
 from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _, ngettext
+from app.security import client_address
 from app.services import approvals as service
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -26,7 +27,8 @@ def _to_inbox() -> RedirectResponse:
 @router.post("/approvals/approve")
 def approve_items(request: Request, user: TeacherUser, session: SessionDep, approval_ids: Ids = []) -> Response:  # noqa: B006
     """Approve every ticked item at once."""
-    approved = service.bulk_approve(session=session, teacher=user, approval_ids=approval_ids)
+    approved = service.bulk_approve(session=session, teacher=user, approval_ids=approval_ids,
+                                    address=client_address(request))
     session.commit()
     response = _to_inbox()
     if approved:
@@ -39,7 +41,7 @@ def approve_items(request: Request, user: TeacherUser, session: SessionDep, appr
 @router.post("/approvals/{approval_id}/approve")
 def approve_item(request: Request, approval_id: int, user: TeacherUser, session: SessionDep) -> Response:
     """Let the student's families see the item."""
-    service.approve(session=session, teacher=user, approval_id=approval_id)
+    service.approve(session=session, teacher=user, approval_id=approval_id, address=client_address(request))
     session.commit()
     response = _to_inbox()
     flash(request, response, _("Approved: families can see it now."), "success")
@@ -49,7 +51,8 @@ def approve_item(request: Request, approval_id: int, user: TeacherUser, session:
 @router.post("/approvals/{approval_id}/return")
 def return_item(request: Request, approval_id: int, user: TeacherUser, session: SessionDep, note: Note = "") -> Response:
     """Keep the item from families, with a note to the student about what to change."""
-    _approval, problem = service.return_item(session=session, teacher=user, approval_id=approval_id, note=note)
+    _approval, problem = service.return_item(session=session, teacher=user, approval_id=approval_id, note=note,
+                                              address=client_address(request))
     response = _to_inbox()
     if problem:
         session.rollback()

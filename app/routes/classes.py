@@ -49,7 +49,8 @@ def create_class(
         values = {"name": name, "year": year, "term": term, "teacher_id": teacher_id}
         return render(request, "classes/new.html", _new_class_context(session, user, values, errors), status_code=422)
     teacher = session.get(User, data.teacher_id) if is_admin and data.teacher_id else (None if is_admin else user)
-    school_class = classes.create_class(session=session, school_id=user.school_id, data=data, teacher=teacher)
+    school_class = classes.create_class(session=session, school_id=user.school_id, data=data, teacher=teacher,
+                                        actor=user, address=client_address(request))
     session.commit()
     response = RedirectResponse(f"/classes/{school_class.id}", status_code=303)
     flash(request, response, _("%(name)s is ready. Its join code is %(code)s.", name=school_class.name,
@@ -128,15 +129,16 @@ def add_student(
     display_name: Annotated[str, Form(max_length=500)] = "", username: Annotated[str, Form(max_length=200)] = "",
     email: Annotated[str, Form(max_length=500)] = "", must_change_password: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Add one student: a new account with a generated password, or a student already at the school."""
+    """Add one student: a new account with a generated password, or (admins) a student already at the school."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
     plan = roster.check_one(session=session, school_class=school_class, display_name=display_name,
-                            username=username, email=email)
+                            username=username, email=email, may_add_existing=user.role is Role.admin)
     if plan.errors:
         values = {"display_name": display_name, "username": username, "email": email,
                   "must_change_password": must_change_password}
         return _add_students_page(request, school_class, status_code=422, values=values, errors=plan.errors)
-    created = roster.add_to_class(session=session, school_class=school_class, plan=plan,
+    created = roster.add_to_class(session=session, school_class=school_class, plan=plan, actor=user,
+                                  address=client_address(request), bulk=False,
                                   must_change_password=must_change_password)
     session.commit()
     return _added_page(request, school_class, created, plan.existing)
@@ -154,12 +156,14 @@ def add_students_in_bulk(
     if file is not None and file.filename:
         text, problem = roster.decode_upload(file.file.read(roster.MAX_CSV_BYTES + 1))
     rows, problems = ([], [problem]) if problem else roster.parse_lines(text)
-    plan = roster.check_rows(session=session, school_class=school_class, rows=rows) if not problems else None
+    plan = roster.check_rows(session=session, school_class=school_class, rows=rows,
+                             may_add_existing=user.role is Role.admin) if not problems else None
     problems = problems or plan.problems
     if problems:
         values = {"lines": lines, "must_change_password": must_change_password}
         return _add_students_page(request, school_class, status_code=422, values=values, problems=problems)
-    created = roster.add_to_class(session=session, school_class=school_class, plan=plan,
+    created = roster.add_to_class(session=session, school_class=school_class, plan=plan, actor=user,
+                                  address=client_address(request), bulk=True,
                                   must_change_password=must_change_password)
     session.commit()
     return _added_page(request, school_class, created, plan.existing)
@@ -191,7 +195,8 @@ def remove_student(request: Request, class_id: int, student_id: int, user: Staff
     """Take the student out of the class; their portfolio stays theirs."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
     enrollment, student = classes.student_enrollment(session=session, school_class=school_class, student_id=student_id)
-    classes.remove_student(session=session, enrollment=enrollment)
+    classes.remove_student(session=session, school_class=school_class, enrollment=enrollment, student=student,
+                           actor=user, address=client_address(request))
     session.commit()
     response = RedirectResponse(f"/classes/{school_class.id}", status_code=303)
     flash(request, response, _("%(student)s is no longer in %(name)s. Their portfolio is kept.",

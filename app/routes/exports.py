@@ -14,6 +14,7 @@ from app.db import SessionDep
 from app.i18n import _
 from app.models import Job, JobStatus, Role, SchoolClass, Showcase
 from app.navigation import home_path
+from app.security import client_address
 from app.services import job_pages, jobs
 from app.access import not_found
 from app.services.classes import class_for_staff
@@ -79,8 +80,9 @@ def export_portfolio_pdf(
     chosen, errors = parse_sections(sections)
     if errors:
         return _exports_page(request, session, user, selected=sections, errors=errors, status_code=422)
-    job = jobs.enqueue(session=session, owner=user, kind="portfolio_pdf",
-                       params={"sections": chosen, "showcase_id": None})
+    job = job_pages.request_job(session=session, owner=user, kind="portfolio_pdf",
+                                params={"sections": chosen, "showcase_id": None}, subject=user,
+                                address=client_address(request))
     return _to_job(job)
 
 
@@ -88,15 +90,17 @@ def export_portfolio_pdf(
 def export_showcase_pdf(request: Request, showcase_id: int, user: StudentUser, session: SessionDep) -> Response:
     """Queue a PDF of one of the student's own showcases."""
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
-    job = jobs.enqueue(session=session, owner=user, kind="portfolio_pdf",
-                       params={"sections": list(SECTIONS), "showcase_id": showcase.id})
+    job = job_pages.request_job(session=session, owner=user, kind="portfolio_pdf",
+                                params={"sections": list(SECTIONS), "showcase_id": showcase.id}, subject=user,
+                                object_description=showcase.title, address=client_address(request))
     return _to_job(job)
 
 
 @router.post("/exports/archive")
 def export_archive(request: Request, user: StudentUser, session: SessionDep) -> Response:
     """Queue the portable archive of everything (offline website, original files, portfolio.json, Leap2A)."""
-    job = jobs.enqueue(session=session, owner=user, kind="archive", params={"student_id": user.id})
+    job = job_pages.request_job(session=session, owner=user, kind="archive", params={"student_id": user.id},
+                                subject=user, address=client_address(request))
     return _to_job(job)
 
 
@@ -133,8 +137,9 @@ def export_class_pdfs(
     chosen, errors = parse_sections(sections)
     if errors:
         return _class_page(request, session, user, school_class, selected=sections, errors=errors, status_code=422)
-    job = jobs.enqueue(session=session, owner=user, kind="class_pdfs",
-                       params={"class_id": school_class.id, "sections": chosen})
+    job = job_pages.request_job(session=session, owner=user, kind="class_pdfs",
+                                params={"class_id": school_class.id, "sections": chosen}, subject=None,
+                                object_description=school_class.name, address=client_address(request))
     return _to_job(job)
 
 
@@ -164,7 +169,7 @@ def retry_job(request: Request, job_id: int, user: CurrentUser, session: Session
     job = job_pages.job_for_owner(session=session, user=user, job_id=job_id)
     if job.status is not JobStatus.failed:
         return _to_job(job)
-    return _to_job(job_pages.retry(session=session, user=user, job=job))
+    return _to_job(job_pages.retry(session=session, user=user, job=job, address=client_address(request)))
 
 
 @router.get("/jobs/{job_id:int}/download")

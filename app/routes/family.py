@@ -12,6 +12,7 @@ from app.flash import flash
 from app.i18n import _
 from app.models import Role
 from app.models.base import utcnow
+from app.security import client_address
 from app.services import family as service
 from app.services import invitations
 from app.access import not_found
@@ -37,7 +38,8 @@ def create_invitation(request: Request, student_id: int, user: CurrentUser, sess
     """Make an invitation and show it once, ready to print."""
     settings = request.app.state.settings
     student = invitations.student_for_staff(session=session, staff=user, student_id=student_id)
-    invitation, code = invitations.create_invitation(session=session, staff=user, student=student, settings=settings)
+    invitation, code = invitations.create_invitation(session=session, staff=user, student=student, settings=settings,
+                                                     address=client_address(request))
     session.commit()
     family = invitations.family_admin(session=session, student=student)
     code_text = invitations.format_code(code)
@@ -50,7 +52,8 @@ def create_invitation(request: Request, student_id: int, user: CurrentUser, sess
 def revoke_invitation(request: Request, student_id: int, invitation_id: int, user: CurrentUser, session: SessionDep) -> Response:
     """Cancel an invitation that hasn't been used."""
     student = invitations.student_for_staff(session=session, staff=user, student_id=student_id)
-    invitations.revoke_invitation(session=session, student=student, invitation_id=invitation_id)
+    invitations.revoke_invitation(session=session, staff=user, student=student, invitation_id=invitation_id,
+                                  address=client_address(request))
     session.commit()
     response = RedirectResponse(f"/students/{student.id}/family", status_code=303)
     flash(request, response, _("The invitation is cancelled: its code no longer works."), "success")
@@ -63,7 +66,8 @@ def remove_guardian(request: Request, student_id: int, guardian_id: int, user: C
     if user.role is not Role.admin:
         raise not_found()
     student = invitations.student_for_staff(session=session, staff=user, student_id=student_id)
-    guardian = invitations.remove_link(session=session, student_id=student.id, guardian_id=guardian_id)
+    guardian = invitations.remove_link(session=session, staff=user, student=student, guardian_id=guardian_id,
+                                       address=client_address(request))
     session.commit()
     response = RedirectResponse(f"/students/{student.id}/family", status_code=303)
     flash(request, response, _("%(guardian)s no longer sees %(student)s's portfolio.", guardian=guardian.display_name,
@@ -101,7 +105,8 @@ def confirm_remove(request: Request, guardian_id: int, user: StudentUser, sessio
 @router.post("/my-family/{guardian_id}/remove")
 def remove_my_guardian(request: Request, guardian_id: int, user: StudentUser, session: SessionDep) -> Response:
     """End the link: from the next request on, they see nothing of the student's."""
-    guardian = service.remove_my_guardian(session=session, student=user, guardian_id=guardian_id)
+    guardian = service.remove_my_guardian(session=session, student=user, guardian_id=guardian_id,
+                                          address=client_address(request))
     session.commit()
     response = RedirectResponse("/my-family", status_code=303)
     flash(request, response, _("%(name)s no longer sees your portfolio.", name=guardian.display_name), "success")

@@ -14,7 +14,8 @@ from app.auth import CurrentUser, StudentUser, require_user
 from app.db import SessionDep
 from app.i18n import _
 from app.models import Role, User
-from app.services import archive_upload, jobs, uploads
+from app.security import client_address
+from app.services import archive_upload, job_pages, jobs, uploads
 from app.access import not_found
 from app.templating import render
 
@@ -54,8 +55,9 @@ async def _receive(request: Request, session, *, owner: User, target: User, for_
                                        errors={"archive": upload.error}, status_code=422)
 
     def enqueue() -> int:
-        job = jobs.enqueue(session=session, owner=owner, kind="import", params={
-            "student_id": target.id, "upload": upload.stored_name, "original_name": upload.original_name[:255]})
+        job = job_pages.request_job(session=session, owner=owner, kind="import", params={
+            "student_id": target.id, "upload": upload.stored_name, "original_name": upload.original_name[:255]},
+            subject=target, object_description=upload.original_name, address=client_address(request))
         return job.id
 
     try:

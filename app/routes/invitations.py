@@ -103,9 +103,10 @@ def redeem(
             return _page(request, user, values=values, errors=errors, status_code=422)
         guardian = result.user
     elif action == "create":
-        guardian = service.create_family_account(session=session, school_id=invitation.school_id, data=new_account)
+        guardian = service.create_family_account(session=session, school_id=invitation.school_id, data=new_account,
+                                                 address=address)
 
-    redeemed = service.redeem(session=session, invitation=invitation, guardian=guardian)
+    redeemed = service.redeem(session=session, invitation=invitation, guardian=guardian, address=address)
     if redeemed is None:
         session.rollback()
         errors["code"] = _("This invitation has already been used. Each code works once: ask your child's teacher "

@@ -15,6 +15,7 @@ from app.file_responses import signed_in_file_url
 from app.flash import flash
 from app.i18n import _
 from app.models import Role, Showcase, User
+from app.security import client_address
 from app.services import conference_responses, share_links, showcases
 from app.services.showcase_items import entries_of, resolve_items, showcase_of_owner, showcase_visible_to
 from app.templating import render
@@ -271,7 +272,8 @@ def create_link(
     if problem:
         return _owner_page(request, session, user, showcase, errors={"expires_on": problem},
                            typed={"expires_on": expires_on}, status_code=422)
-    link, token = share_links.create_link(session=session, showcase=showcase, expires_on=chosen, timezone=settings.timezone)
+    link, token = share_links.create_link(session=session, owner=user, showcase=showcase, expires_on=chosen,
+                                          address=client_address(request), timezone=settings.timezone)
     session.commit()
     context = {"showcase": showcase, "link": link, "expires_on": chosen,
                "url": f"{settings.base_url.rstrip('/')}/s/{token}"}
@@ -283,6 +285,7 @@ def create_link(
 def revoke_link(request: Request, showcase_id: int, link_id: int, user: CurrentUser, session: SessionDep) -> Response:
     """Stop a secret link for good."""
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
-    share_links.revoke_link(session=session, showcase=showcase, link_id=link_id)
+    share_links.revoke_link(session=session, owner=user, showcase=showcase, link_id=link_id,
+                            address=client_address(request))
     session.commit()
     return _redirect(request, f"/showcases/{showcase.id}#links", _("The link is turned off. Nobody can open it any more."))

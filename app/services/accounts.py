@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from enum import Enum
 
 from sqlalchemy import or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.auth import burn_password_check, hash_password, password_needs_rehash, verify_password
 from app.config import Settings
 from app.i18n import _
-from app.models import ClassRole, Enrollment, Role, User
+from app.models import AuditEventKind, ClassRole, EnrolledVia, Enrollment, Role, SchoolClass, User
 from app.models.base import utcnow
-from app.services import throttle
+from app.services import audit, throttle
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
@@ -46,16 +47,24 @@ def find_by_identifier(*, session: Session, identifier: str) -> User | None:
 
 
 def sign_in(*, session: Session, identifier: str, password: str, address: str, settings: Settings) -> SignInResult:
-    """Check a username-or-email and password, with throttling that never reveals whether the account exists."""
+    """Check a username-or-email and password, with throttling that never reveals whether the account exists.
+
+    Sign-ins and failures against an existing account go in the audit log (a name that is no account has no school
+    whose admins could read about it)."""
     scope = throttle.Scope.sign_in
     if throttle.is_throttled(session=session, scope=scope, account=identifier, address=address, settings=settings):
         return SignInResult(problem=SignInProblem.throttled)
     user = find_by_identifier(session=session, identifier=identifier)
     if user is None or not user.is_active:
         burn_password_check(password)
+        if user is not None:
+            audit.record(session=session, event=AuditEventKind.sign_in_failed, actor=None, subject=user,
+                         address=address, details={"reason": "inactive"})
         throttle.record_failure(session=session, scope=scope, account=identifier, address=address, settings=settings)
         return SignInResult(problem=SignInProblem.mismatch)
     if not verify_password(user.password_hash, password):
+        audit.record(session=session, event=AuditEventKind.sign_in_failed, actor=None, subject=user, address=address,
+                     details={"reason": "password"})
         throttle.record_failure(session=session, scope=scope, account=identifier, address=address, settings=settings)
         return SignInResult(problem=SignInProblem.mismatch)
     if password_needs_rehash(user.password_hash):
@@ -63,6 +72,7 @@ def sign_in(*, session: Session, identifier: str, password: str, address: str, s
     user.last_login_at = utcnow()
     throttle.clear_failures(session=session, scope=scope, account=identifier, address=address)
     session.add(user)
+    audit.record(session=session, event=AuditEventKind.sign_in, actor=user, subject=user, address=address)
     return SignInResult(user=user)
 
 
@@ -77,7 +87,9 @@ def password_problem(password: str, *, username: str) -> str | None:
     return None
 
 
-def change_password(*, session: Session, user: User, current: str, new: str, confirm: str) -> dict[str, str]:
+def change_password(
+    *, session: Session, user: User, current: str, new: str, confirm: str, address: str | None
+) -> dict[str, str]:
     """Change the user's own password; returns errors by field (empty when it worked)."""
     errors: dict[str, str] = {}
     if not verify_password(user.password_hash, current):
@@ -94,6 +106,7 @@ def change_password(*, session: Session, user: User, current: str, new: str, con
     user.password_hash = hash_password(new)
     user.must_change_password = False
     session.add(user)
+    audit.record(session=session, event=AuditEventKind.password_changed, actor=user, subject=user, address=address)
     return {}
 
 
@@ -103,29 +116,43 @@ def generate_password() -> str:
     return "".join(chars[:4]) + "-" + "".join(chars[4:])
 
 
+# Enrolments that let the class's teachers reset the student's password: the school placed the student there, the
+# teacher made the account there, or the student joined with the code. Not "legacy" (it may have been a teacher
+# adding another class's student by username, which is how accounts were taken over).
+RESET_TRUSTED = frozenset({EnrolledVia.admin, EnrolledVia.roster, EnrolledVia.teacher_created, EnrolledVia.join_code})
+
+
 def resettable_user(*, session: Session, actor: User, user_id: int) -> User | None:
-    """The user `actor` may reset: admins anyone else in their school, teachers their own classes' students."""
+    """The user `actor` may reset: admins anyone else in their school; teachers a student of an active class of
+    theirs, enrolled there in a way in RESET_TRUSTED. Nobody but an admin resets a teacher's or an admin's."""
     target = session.get(User, user_id)
     if target is None or target.id == actor.id or target.school_id != actor.school_id:
         return None
     if actor.role is Role.admin:
         return target
     if actor.role is Role.teacher and target.role is Role.student:
-        taught = select(Enrollment.class_id).where(
-            Enrollment.user_id == actor.id, Enrollment.role == ClassRole.teacher
-        )
-        shared = session.exec(
-            select(Enrollment.id).where(Enrollment.user_id == target.id, Enrollment.class_id.in_(taught))
+        teaches = aliased(Enrollment)
+        trusted = session.exec(
+            select(Enrollment.id)
+            .join(teaches, teaches.class_id == Enrollment.class_id)
+            .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+            .where(Enrollment.user_id == target.id, Enrollment.role == ClassRole.student,
+                   Enrollment.enrolled_via.in_(RESET_TRUSTED), teaches.user_id == actor.id,
+                   teaches.role == ClassRole.teacher, SchoolClass.archived == False)  # noqa: E712
         ).first()
-        return target if shared else None
+        return target if trusted else None
     return None
 
 
-def reset_password(*, session: Session, target: User, new_password: str, must_change: bool) -> None:
-    """Give `target` a new password chosen by an admin or teacher (checked by the caller)."""
+def reset_password(
+    *, session: Session, actor: User, target: User, new_password: str, must_change: bool, address: str | None
+) -> None:
+    """Give `target` a new password chosen by an admin or teacher (checked by the caller), recorded in the audit log."""
     target.password_hash = hash_password(new_password)
     target.must_change_password = must_change
     session.add(target)
+    audit.record(session=session, event=AuditEventKind.password_reset, actor=actor, subject=target, address=address,
+                 details={"must_change": must_change})
 
 
 def create_user(

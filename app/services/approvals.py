@@ -13,8 +13,9 @@ from fastapi import Request
 from sqlmodel import Session, select
 
 from app.i18n import _
-from app.models import ApprovalStatus, Audience, Item, ItemApproval, ItemType, NotificationKind, User
+from app.models import ApprovalStatus, AuditEventKind, Audience, Item, ItemApproval, ItemType, NotificationKind, User
 from app.models.base import utcnow
+from app.services import audit
 from app.access import family_approval_required, not_found
 from app.services.notifications import notify
 
@@ -105,11 +106,11 @@ def _item_link(item_type: ItemType, item_id: int) -> str:
 
 
 def _with_titles(teacher: User):
-    """Approvals of the teacher's students' items that still exist, with the student's name and the item's title."""
+    """Approvals of the teacher's students' items that still exist, with the student and the item's title."""
     from app.services.feedback import students_taught_by
 
     return (
-        select(ItemApproval, User.display_name, Item.title, Item.type)
+        select(ItemApproval, User, Item.title, Item.type)
         .join(User, User.id == ItemApproval.owner_id)
         .join(Item, Item.id == ItemApproval.item_id)
         .where(ItemApproval.owner_id.in_(students_taught_by(teacher.id)))
@@ -125,60 +126,65 @@ def waiting_for(*, session: Session, teacher: User) -> list[WaitingItem]:
         .where(ItemApproval.status == ApprovalStatus.pending, Item.audience == Audience.family, Item.kind != "draft")
         .order_by(ItemApproval.requested_at, ItemApproval.id)
     ).all()
-    return [WaitingItem(approval, name, title, item_type) for approval, name, title, item_type in rows]
+    return [WaitingItem(approval, owner.display_name, title, item_type) for approval, owner, title, item_type in rows]
 
 
-def _review(session: Session, *, teacher: User, approval: ItemApproval, title: str, item_type: ItemType,
-            status: ApprovalStatus, note: str = "") -> None:
+def _review(session: Session, *, teacher: User, approval: ItemApproval, owner: User, title: str, item_type: ItemType,
+            status: ApprovalStatus, address: str | None, note: str = "") -> None:
     approval.status, approval.note = status, note
     approval.reviewed_by_id, approval.reviewed_at = teacher.id, utcnow()
     session.add(approval)
-    kind = NotificationKind.item_approved if status is ApprovalStatus.approved else NotificationKind.item_returned
-    notify(session=session, user_id=approval.owner_id, kind=kind, link=_item_link(item_type, approval.item_id),
-           item_id=approval.item_id, title=title)
+    approved = status is ApprovalStatus.approved
+    notify(session=session, user_id=approval.owner_id, kind=NotificationKind.item_approved if approved
+           else NotificationKind.item_returned, link=_item_link(item_type, approval.item_id), item_id=approval.item_id,
+           title=title)
+    audit.record(session=session, event=AuditEventKind.item_approved if approved else AuditEventKind.item_returned,
+                 actor=teacher, subject=owner, object_description=title, address=address,
+                 details={"item_type": item_type.value, "item_id": approval.item_id})
 
 
-def _approval_for(session: Session, *, teacher: User, approval_id: int) -> tuple[ItemApproval, str, ItemType]:
-    """An approval of one of the teacher's students' items, with the item's title and type, or 404."""
+def _approval_for(session: Session, *, teacher: User, approval_id: int) -> tuple[ItemApproval, User, str, ItemType]:
+    """An approval of one of the teacher's students' items, with the student, the item's title and type, or 404."""
     row = session.exec(_with_titles(teacher).where(ItemApproval.id == approval_id)).first()
     if row is None:
         raise not_found()
-    approval, _name, title, item_type = row
-    return approval, title, item_type
+    return row[0], row[1], row[2], row[3]
 
 
-def approve(*, session: Session, teacher: User, approval_id: int) -> ItemApproval:
+def approve(*, session: Session, teacher: User, approval_id: int, address: str | None) -> ItemApproval:
     """Let families see the item, and tell the student (nothing changes if it is approved already)."""
-    approval, title, item_type = _approval_for(session, teacher=teacher, approval_id=approval_id)
+    approval, owner, title, item_type = _approval_for(session, teacher=teacher, approval_id=approval_id)
     if approval.status is not ApprovalStatus.approved:
-        _review(session, teacher=teacher, approval=approval, title=title, item_type=item_type,
-                status=ApprovalStatus.approved)
+        _review(session, teacher=teacher, approval=approval, owner=owner, title=title, item_type=item_type,
+                status=ApprovalStatus.approved, address=address)
     return approval
 
 
-def return_item(*, session: Session, teacher: User, approval_id: int, note: str) -> tuple[ItemApproval, str | None]:
+def return_item(
+    *, session: Session, teacher: User, approval_id: int, note: str, address: str | None
+) -> tuple[ItemApproval, str | None]:
     """Keep the item from families and tell the student why; the approval, and what is wrong with the note if any."""
-    approval, title, item_type = _approval_for(session, teacher=teacher, approval_id=approval_id)
+    approval, owner, title, item_type = _approval_for(session, teacher=teacher, approval_id=approval_id)
     note = note.strip()
     if not note:
         return approval, _("Write a short note so the student knows what to change.")
     if len(note) > MAX_NOTE:
         return approval, _("Use at most %(max)s characters (this has %(n)s).", max=MAX_NOTE, n=len(note))
-    _review(session, teacher=teacher, approval=approval, title=title, item_type=item_type,
-            status=ApprovalStatus.returned, note=note)
+    _review(session, teacher=teacher, approval=approval, owner=owner, title=title, item_type=item_type,
+            status=ApprovalStatus.returned, address=address, note=note)
     return approval, None
 
 
-def bulk_approve(*, session: Session, teacher: User, approval_ids: list[int]) -> int:
+def bulk_approve(*, session: Session, teacher: User, approval_ids: list[int], address: str | None) -> int:
     """Approve the pending ones among `approval_ids` of the teacher's students; how many (constant queries)."""
     if not approval_ids:
         return 0
     rows = session.exec(
         _with_titles(teacher).where(ItemApproval.id.in_(approval_ids), ItemApproval.status == ApprovalStatus.pending)
     ).all()
-    for approval, _name, title, item_type in rows:
-        _review(session, teacher=teacher, approval=approval, title=title, item_type=item_type,
-                status=ApprovalStatus.approved)
+    for approval, owner, title, item_type in rows:
+        _review(session, teacher=teacher, approval=approval, owner=owner, title=title, item_type=item_type,
+                status=ApprovalStatus.approved, address=address)
     return len(rows)
 
 

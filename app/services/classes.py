@@ -6,11 +6,13 @@ import secrets
 from dataclasses import dataclass, field
 from enum import Enum
 
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.config import Settings
-from app.models import ClassRole, Enrollment, SchoolClass, User
-from app.services import throttle
+from app.models import AuditEventKind, ClassRole, EnrolledVia, Enrollment, NotificationKind, SchoolClass, User
+from app.services import audit, throttle
+from app.services.notifications import notify
 
 # Read aloud or copied from a board: no look-alike characters.
 _JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -24,11 +26,70 @@ def new_join_code(*, session: Session, length: int = 6) -> str:
             return code
 
 
-def enroll(*, session: Session, school_class: SchoolClass, user: User, role: ClassRole) -> Enrollment:
-    """Put `user` in `school_class` as a student or teacher."""
-    enrollment = Enrollment(class_id=school_class.id, user_id=user.id, role=role)
+def enroll(*, session: Session, school_class: SchoolClass, user: User, role: ClassRole, via: EnrolledVia) -> Enrollment:
+    """Put `user` in `school_class` as a student or teacher, saying how (no audit record: see add_students)."""
+    enrollment = Enrollment(class_id=school_class.id, user_id=user.id, role=role, enrolled_via=via)
     session.add(enrollment)
     return enrollment
+
+
+def class_teachers(*, session: Session, school_class: SchoolClass) -> list[User]:
+    """The class's teachers, by name."""
+    return list(session.exec(
+        select(User).join(Enrollment, Enrollment.user_id == User.id)
+        .where(Enrollment.class_id == school_class.id, Enrollment.role == ClassRole.teacher)
+        .order_by(User.display_name, User.id)
+    ).all())
+
+
+def _enrolment_record(school_class: SchoolClass, role: ClassRole, via: EnrolledVia, teachers: list[User]) -> dict:
+    # The teachers' names as they are now: who was given access to the student's work by this enrolment.
+    return {"class_id": school_class.id, "role": role.value, "via": via.value,
+            "teachers": [teacher.display_name for teacher in teachers]}
+
+
+def add_students(
+    *, session: Session, school_class: SchoolClass, students: list[User], via: EnrolledVia, actor: User,
+    address: str | None, tell: bool,
+) -> None:
+    """Enrol students, each recorded in the audit log; `tell`: notify them (unless they did it) and all their teachers.
+
+    A constant number of queries however many students (the roster adds up to 500 at once)."""
+    if not students:
+        return
+    teachers = class_teachers(session=session, school_class=school_class)
+    details = _enrolment_record(school_class, ClassRole.student, via, teachers)
+    for student in students:
+        enroll(session=session, school_class=school_class, user=student, role=ClassRole.student, via=via)
+        audit.record(session=session, event=AuditEventKind.enrolled, actor=actor, subject=student,
+                     school_id=school_class.school_id, object_description=school_class.name, address=address,
+                     details=details)
+    if tell and students:
+        session.flush()
+        _tell_about_enrolment(session, school_class=school_class, students=students, via=via, actor=actor)
+
+
+def _tell_about_enrolment(session: Session, *, school_class: SchoolClass, students: list[User], via: EnrolledVia,
+                          actor: User) -> None:
+    """The students (unless they joined themselves) and every teacher of theirs, this class's included, get a notice."""
+    by_id = {student.id: student for student in students}
+    teaches = aliased(Enrollment)
+    pairs = session.exec(
+        select(Enrollment.user_id, teaches.user_id).distinct()
+        .join(teaches, teaches.class_id == Enrollment.class_id)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .where(Enrollment.user_id.in_(by_id), Enrollment.role == ClassRole.student,
+               teaches.role == ClassRole.teacher, SchoolClass.archived == False)  # noqa: E712
+    ).all()
+    kind = NotificationKind.student_joined if via is EnrolledVia.join_code else NotificationKind.student_added
+    for student_id, teacher_id in pairs:
+        if teacher_id != actor.id:
+            notify(session=session, user_id=teacher_id, kind=kind, link=f"/students/{student_id}",
+                   name=by_id[student_id].display_name, title=school_class.name, by=actor.display_name)
+    for student in students:
+        if student.id != actor.id:
+            notify(session=session, user_id=student.id, kind=NotificationKind.added_to_class, link="/account#access",
+                   name=student.display_name, title=school_class.name, by=actor.display_name)
 
 
 MAX_PROMPTS = 8
@@ -117,15 +178,21 @@ def parse_class(
     return data, errors
 
 
-def create_class(*, session: Session, school_id: int, data: ClassInput, teacher: User | None) -> SchoolClass:
-    """A new class with a fresh join code, taught by `teacher` (if any)."""
+def create_class(
+    *, session: Session, school_id: int, data: ClassInput, teacher: User | None, actor: User, address: str | None,
+) -> SchoolClass:
+    """A new class with a fresh join code, taught by `teacher` (if any: the actor, or a teacher an admin chose)."""
     school_class = SchoolClass(
         school_id=school_id, name=data.name, year=data.year, term=data.term, join_code=new_join_code(session=session)
     )
     session.add(school_class)
     session.flush()
     if teacher is not None:
-        enroll(session=session, school_class=school_class, user=teacher, role=ClassRole.teacher)
+        via = EnrolledVia.class_creator if teacher.id == actor.id else EnrolledVia.admin
+        enroll(session=session, school_class=school_class, user=teacher, role=ClassRole.teacher, via=via)
+        audit.record(session=session, event=AuditEventKind.enrolled, actor=actor, subject=teacher,
+                     school_id=school_id, object_description=school_class.name, address=address,
+                     details=_enrolment_record(school_class, ClassRole.teacher, via, [teacher]))
     return school_class
 
 
@@ -168,9 +235,16 @@ def student_enrollment(*, session: Session, school_class: SchoolClass, student_i
     return row[0], row[1]
 
 
-def remove_student(*, session: Session, enrollment: Enrollment) -> None:
+def remove_student(
+    *, session: Session, school_class: SchoolClass, enrollment: Enrollment, student: User, actor: User,
+    address: str | None,
+) -> None:
     """Take a student out of a class; their portfolio (everything they made) stays theirs."""
     session.delete(enrollment)
+    audit.record(session=session, event=AuditEventKind.unenrolled, actor=actor, subject=student,
+                 school_id=school_class.school_id, object_description=school_class.name, address=address,
+                 details={"class_id": school_class.id, "role": ClassRole.student.value,
+                          "via": enrollment.enrolled_via.value})
 
 
 # --- joining with a code -------------------------------------------------------------------------
@@ -189,9 +263,10 @@ def normalise_join_code(raw: str) -> str:
 
 
 def join_with_code(
-    *, session: Session, student: User, code: str, address: str, settings: Settings
+    *, session: Session, student: User, code: str, address: str | None, settings: Settings
 ) -> tuple[JoinOutcome, SchoolClass | None]:
-    """Put `student` in the active class of their school with this code (another school's code: unknown).
+    """Put `student` in the active class of their school with this code (another school's code: unknown);
+    recorded, and their teachers told.
 
     Wrong codes count in app.services.throttle (per student and per address): six characters could otherwise
     be guessed by trying many."""
@@ -207,7 +282,8 @@ def join_with_code(
         Enrollment.class_id == school_class.id, Enrollment.user_id == student.id)).first()
     if member is not None:
         return JoinOutcome.already_member, school_class
-    enroll(session=session, school_class=school_class, user=student, role=ClassRole.student)
+    add_students(session=session, school_class=school_class, students=[student], via=EnrolledVia.join_code,
+                 actor=student, address=address, tell=True)
     return JoinOutcome.joined, school_class
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from app.models import ClassRole, GuardianLink, Role, School, SchoolClass, User
+from app.models import ClassRole, EnrolledVia, GuardianLink, Role, School, SchoolClass, User
 from app.services.accounts import create_user
 from app.services.classes import enroll, new_join_code
 from app.services.demo_portfolio import seed_portfolios
@@ -87,9 +87,11 @@ def seed_demo(*, session: Session, only_if_empty: bool, upload_dir: Path) -> See
             students[username] = person(Role.student, username, name)
     session.flush()
     for school_class, teacher_username, roster in classes:
-        enroll(session=session, school_class=school_class, user=teachers[teacher_username], role=ClassRole.teacher)
+        enroll(session=session, school_class=school_class, user=teachers[teacher_username], role=ClassRole.teacher,
+               via=EnrolledVia.admin)
         for username, _name in roster:
-            enroll(session=session, school_class=school_class, user=students[username], role=ClassRole.student)
+            enroll(session=session, school_class=school_class, user=students[username], role=ClassRole.student,
+                   via=EnrolledVia.roster)
     for username, name, children in GUARDIANS:
         guardian = person(Role.guardian, username, name)
         session.flush()

@@ -22,6 +22,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.pagination import Page, paginate
 from app.access import not_found, student_visible_to, visible_among
+from app.services.invitations import record_unlinked
 from app.services.people import ChildView, children_of
 from app.services.ratings import latest_ratings
 from app.services.showcase_items import showcases_visible_to
@@ -259,8 +260,9 @@ def my_guardian(*, session: Session, student: User, guardian_id: int) -> User:
     return row
 
 
-def remove_my_guardian(*, session: Session, student: User, guardian_id: int) -> User:
+def remove_my_guardian(*, session: Session, student: User, guardian_id: int, address: str | None) -> User:
     """End the link between `student` and one of their guardians (404 when not theirs); returns the guardian."""
     guardian = my_guardian(session=session, student=student, guardian_id=guardian_id)
     session.exec(sa.delete(GuardianLink).where(GuardianLink.student_id == student.id, GuardianLink.guardian_id == guardian_id))
+    record_unlinked(session=session, actor=student, student=student, guardian=guardian, address=address)
     return guardian

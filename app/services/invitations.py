@@ -19,9 +19,9 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.i18n import _
-from app.models import FamilyInvitation, GuardianLink, NotificationKind, Role, School, User
+from app.models import AuditEventKind, FamilyInvitation, GuardianLink, NotificationKind, Role, School, User
 from app.models.base import utcnow
-from app.services import accounts, throttle
+from app.services import accounts, audit, throttle
 from app.access import not_found, visible_audiences
 from app.services.notifications import notify
 from app.services.roster import EMAIL_PATTERN, MAX_NAME_LENGTH, USERNAME_PATTERN
@@ -70,13 +70,17 @@ def student_for_staff(*, session: Session, staff: User, student_id: int) -> User
     raise not_found()
 
 
-def create_invitation(*, session: Session, staff: User, student: User, settings: Settings) -> tuple[FamilyInvitation, str]:
+def create_invitation(
+    *, session: Session, staff: User, student: User, settings: Settings, address: str | None
+) -> tuple[FamilyInvitation, str]:
     """A new invitation for `student` (checked by the caller); returns it and the plain code, shown only once."""
     code = generate_code()
     invitation = FamilyInvitation(school_id=student.school_id, student_id=student.id, code_hash=code_hash(code),
                                   created_by_id=staff.id, expires_at=utcnow() + timedelta(days=settings.invitation_days))
     session.add(invitation)
     session.flush()
+    audit.record(session=session, event=AuditEventKind.invitation_created, actor=staff, subject=student, address=address,
+                 details={"invitation_id": invitation.id, "expires_at": invitation.expires_at.isoformat()})
     return invitation, code
 
 
@@ -116,7 +120,9 @@ def family_admin(*, session: Session, student: User) -> FamilyAdmin:
                        list(invitations))
 
 
-def revoke_invitation(*, session: Session, student: User, invitation_id: int) -> FamilyInvitation:
+def revoke_invitation(
+    *, session: Session, staff: User, student: User, invitation_id: int, address: str | None
+) -> FamilyInvitation:
     """Revoke one of the student's unused invitations (404 when it isn't theirs); revoking twice changes nothing."""
     invitation = session.get(FamilyInvitation, invitation_id)
     if invitation is None or invitation.student_id != student.id:
@@ -124,19 +130,29 @@ def revoke_invitation(*, session: Session, student: User, invitation_id: int) ->
     if invitation.revoked_at is None and invitation.used_at is None:
         invitation.revoked_at = utcnow()
         session.add(invitation)
+        audit.record(session=session, event=AuditEventKind.invitation_revoked, actor=staff, subject=student,
+                     address=address, details={"invitation_id": invitation.id})
     return invitation
 
 
-def remove_link(*, session: Session, student_id: int, guardian_id: int) -> User:
+def record_unlinked(*, session: Session, actor: User, student: User, guardian: User, address: str | None) -> None:
+    """Put the end of a guardian's link in the audit log."""
+    audit.record(session=session, event=AuditEventKind.guardian_unlinked, actor=actor, subject=student,
+                 object_description=guardian.display_name, address=address,
+                 details={"guardian_id": guardian.id, "guardian_name": guardian.display_name})
+
+
+def remove_link(*, session: Session, staff: User, student: User, guardian_id: int, address: str | None) -> User:
     """End a guardian's link to the student (404 when there is none); returns the guardian."""
     link = session.exec(
-        select(GuardianLink).where(GuardianLink.student_id == student_id, GuardianLink.guardian_id == guardian_id)
+        select(GuardianLink).where(GuardianLink.student_id == student.id, GuardianLink.guardian_id == guardian_id)
     ).first()
     if link is None:
         raise not_found()
     guardian = session.get(User, guardian_id)
     session.delete(link)
     session.flush()
+    record_unlinked(session=session, actor=staff, student=student, guardian=guardian, address=address)
     return guardian
 
 
@@ -211,12 +227,14 @@ def check_new_account(*, session: Session, display_name: str, username: str, ema
     return data
 
 
-def create_family_account(*, session: Session, school_id: int, data: NewFamilyAccount) -> User:
-    """A new guardian account from checked fields."""
+def create_family_account(*, session: Session, school_id: int, data: NewFamilyAccount, address: str | None) -> User:
+    """A new guardian account from checked fields (made by the family themselves, so its own actor in the log)."""
     user = accounts.create_user(session=session, school_id=school_id, role=Role.guardian, username=data.username,
                                 display_name=data.display_name, password=data.password, email=data.email or None)
     user.last_login_at = utcnow()
     session.flush()
+    audit.record(session=session, event=AuditEventKind.account_created, actor=user, subject=user, address=address,
+                 details={"role": Role.guardian.value})
     return user
 
 
@@ -226,7 +244,7 @@ class Redeemed:
     already_linked: bool
 
 
-def redeem(*, session: Session, invitation: FamilyInvitation, guardian: User) -> Redeemed | None:
+def redeem(*, session: Session, invitation: FamilyInvitation, guardian: User, address: str | None) -> Redeemed | None:
     """Use the invitation for `guardian` and link them to its student; None when it was used (or revoked) meanwhile.
 
     A guardian already linked to the student leaves the code unused. The invitation is claimed with one UPDATE ... WHERE used_at IS NULL, so two racing redemptions can't both win.
@@ -249,6 +267,10 @@ def redeem(*, session: Session, invitation: FamilyInvitation, guardian: User) ->
     if claimed.rowcount != 1:
         return None
     session.add(GuardianLink(guardian_id=guardian.id, student_id=student.id))
+    audit.record(session=session, event=AuditEventKind.guardian_linked, actor=guardian, subject=student,
+                 object_description=guardian.display_name, address=address,
+                 details={"guardian_id": guardian.id, "guardian_name": guardian.display_name,
+                          "invitation_id": invitation.id, "invited_by_id": invitation.created_by_id})
     notify(session=session, user_id=student.id, kind=NotificationKind.guardian_linked, link="/my-family",
            name=guardian.display_name)
     session.flush()

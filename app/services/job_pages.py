@@ -1,5 +1,6 @@
-"""What an owner sees of their jobs: finding one (404 for anyone else), their recent ones, trying again, and
-the words for what a job makes and where it stands. Queueing and running is app.services.jobs."""
+"""What an owner sees of their jobs: asking for one (recorded in the audit log), finding one (404 for anyone else),
+their recent ones, trying again, and the words for what a job makes and where it stands. Queueing and running is
+app.services.jobs."""
 
 from __future__ import annotations
 
@@ -8,11 +9,27 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from app.i18n import _
-from app.models import Job, JobStatus, User
+from app.models import AuditEventKind, Job, JobStatus, Role, User
 from app.models.base import utcnow
+from app.services import audit
 from app.access import not_found
 from app.services.jobs import enqueue
 from app.services.showcase_items import valid_id
+
+
+def request_job(
+    *, session: Session, owner: User, kind: str, params: dict, subject: User | None, object_description: str = "",
+    address: str | None,
+) -> Job:
+    """Queue an export or import for `owner`, recorded in the audit log in the same commit as the job.
+
+    `subject`: whose portfolio goes out or comes in (None for a whole class's PDFs)."""
+    event = AuditEventKind.import_requested if kind == "import" else AuditEventKind.export_requested
+    # The stored upload's name is of no use to a reader of the log.
+    details = {"kind": kind, **{key: value for key, value in params.items() if key != "upload"}}
+    audit.record(session=session, event=event, actor=owner, subject=subject, object_description=object_description,
+                 address=address, details=details)
+    return enqueue(session=session, owner=owner, kind=kind, params=params)
 
 
 def job_for_owner(*, session: Session, user: User, job_id: int) -> Job:
@@ -30,9 +47,15 @@ def recent_jobs(*, session: Session, user: User, limit: int = 10) -> list[Job]:
     ).all())
 
 
-def retry(*, session: Session, user: User, job: Job) -> Job:
+def retry(*, session: Session, user: User, job: Job, address: str | None) -> Job:
     """A new job doing the same as a failed one."""
-    return enqueue(session=session, owner=user, kind=job.kind, params=dict(job.params or {}))
+    params = dict(job.params or {})
+    student_id = params.get("student_id")
+    subject = session.get(User, student_id) if isinstance(student_id, int) else None
+    if subject is None and job.kind == "portfolio_pdf" and user.role is Role.student:
+        subject = user
+    return request_job(session=session, owner=user, kind=job.kind, params=params, subject=subject,
+                       object_description=params.get("original_name", ""), address=address)
 
 
 def is_downloadable(job: Job, *, now: datetime | None = None) -> bool:

@@ -41,8 +41,12 @@ def message(notification: Notification) -> str:
         NotificationKind.conference_changed: _("The conference for %(name)s has moved to %(when)s."),
         NotificationKind.conference_cancelled: _("The conference for %(name)s on %(when)s is cancelled."),
         NotificationKind.family_response: _("%(name)s responded to your showcase “%(title)s”."),
+        NotificationKind.added_to_class: _("%(by)s added you to %(title)s: its teachers can now see your work, "
+                                           "except drafts."),
+        NotificationKind.student_added: _("%(by)s added %(name)s to %(title)s."),
+        NotificationKind.student_joined: _("%(name)s joined %(title)s with its class code."),
     }
-    values = {"name": "", "title": "", **(notification.params or {})}
+    values = {"name": "", "title": "", "by": "", **(notification.params or {})}
     values["when"] = _conference_time(values)
     try:
         return texts[notification.kind] % values

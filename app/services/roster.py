@@ -1,7 +1,9 @@
 """Adding students to a class: one at a time, or many from CSV lines (pasted or uploaded).
 
 Everything is checked before anything is created: one bad row and no account is made.
-A username that already belongs to a student of the same school adds that student instead.
+For an admin, a username that already belongs to a student of the same school adds that student instead. A teacher
+can't: the student would be theirs (their work to read, their password to reset) without having agreed, so the
+student joins with the class's code themself.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from app.i18n import _
-from app.models import ClassRole, Enrollment, Role, SchoolClass, User
-from app.services import accounts
-from app.services.classes import enroll
+from app.models import AuditEventKind, ClassRole, EnrolledVia, Enrollment, Role, SchoolClass, User
+from app.services import accounts, audit
+from app.services.classes import add_students
 
 MAX_CSV_BYTES = 1024 * 1024
 MAX_ROWS = 500
@@ -121,8 +123,22 @@ def _taken_problem(row: RosterRow, bulk: bool) -> str:
     return _("The username “%(username)s” is taken.", username=row.username)
 
 
-def check_rows(*, session: Session, school_class: SchoolClass, rows: list[RosterRow], bulk: bool = True) -> RosterPlan:
-    """Check every row against the rules and the whole system's usernames (two queries in all)."""
+def _taken_for_teacher(row: RosterRow, bulk: bool, join_code: str) -> str:
+    # Worded the same whoever holds the username, so it tells a teacher nothing about accounts they can't see.
+    if bulk:
+        return _("Row %(row)s: the username “%(username)s” is taken. If it is a student already at your school, they "
+                 "can join this class themselves with its code, %(code)s, or an admin can add them.",
+                 row=row.number, username=row.username, code=join_code)
+    return _("The username “%(username)s” is taken. If it is a student already at your school, they can join this "
+             "class themselves with its code, %(code)s, or an admin can add them.", username=row.username, code=join_code)
+
+
+def check_rows(
+    *, session: Session, school_class: SchoolClass, rows: list[RosterRow], may_add_existing: bool, bulk: bool = True
+) -> RosterPlan:
+    """Check every row against the rules and the whole system's usernames (two queries in all).
+
+    `may_add_existing` (admins): a username of a student of the school adds that student."""
     plan = RosterPlan()
     usernames = {row.username for row in rows if row.username}
     known = {u.username: u for u in session.exec(select(User).where(User.username.in_(usernames))).all()} if usernames else {}
@@ -144,15 +160,18 @@ def check_rows(*, session: Session, school_class: SchoolClass, rows: list[Roster
                                   row=row.number, username=row.username, other=seen[row.username]))
             continue
         seen[row.username] = row.number
+        if existing is not None and existing.id in in_class and existing.role is Role.student:
+            problem("username", _("Row %(row)s: %(name)s (%(username)s) is already in this class.",
+                                  row=row.number, name=existing.display_name, username=existing.username) if bulk
+                    else _("%(name)s (%(username)s) is already in this class.",
+                           name=existing.display_name, username=existing.username))
+            continue
+        if existing is not None and not may_add_existing:
+            problem("username", _taken_for_teacher(row, bulk, school_class.join_code))
+            continue
         if existing is not None and existing.role is Role.student and existing.school_id == school_class.school_id:
-            # A student of this school: add them (their name and password stay as they are).
-            if existing.id in in_class:
-                problem("username", _("Row %(row)s: %(name)s (%(username)s) is already in this class.",
-                                      row=row.number, name=existing.display_name, username=existing.username) if bulk
-                        else _("%(name)s (%(username)s) is already in this class.",
-                               name=existing.display_name, username=existing.username))
-            else:
-                plan.existing.append(existing)
+            # A student of this school, added by an admin (their name and password stay as they are).
+            plan.existing.append(existing)
             continue
         problem("display_name", _name_problem(row, bulk))
         username_problem = _username_problem(row, bulk)
@@ -171,26 +190,31 @@ def check_rows(*, session: Session, school_class: SchoolClass, rows: list[Roster
 
 
 def check_one(
-    *, session: Session, school_class: SchoolClass, display_name: str, username: str, email: str = ""
+    *, session: Session, school_class: SchoolClass, display_name: str, username: str, may_add_existing: bool,
+    email: str = "",
 ) -> RosterPlan:
-    """The one-student form: a new student, or (by username) a student already at the school."""
+    """The one-student form: a new student, or (admins, by username) a student already at the school."""
     row = RosterRow(number=1, display_name=" ".join(display_name.split()), username=username.strip().lower(),
                     email=accounts.normalise_identifier(email) or None)
     if not row.username:
         plan = RosterPlan()
         plan.errors["username"] = _("Choose a username the student will sign in with.")
         return plan
-    return check_rows(session=session, school_class=school_class, rows=[row], bulk=False)
+    return check_rows(session=session, school_class=school_class, rows=[row], may_add_existing=may_add_existing,
+                      bulk=False)
 
 
 # --- adding ----------------------------------------------------------------------------------------
 
 
 def add_to_class(
-    *, session: Session, school_class: SchoolClass, plan: RosterPlan, must_change_password: bool = False
+    *, session: Session, school_class: SchoolClass, plan: RosterPlan, actor: User, address: str | None, bulk: bool,
+    must_change_password: bool = False,
 ) -> list[NewAccount]:
-    """Create the new students (each with a generated password) and enrol everyone; only for a plan without problems."""
+    """Create the new students (each with a generated password) and enrol everyone, all recorded in the audit log;
+    only for a plan without problems. Students already at the school (an admin's plan) and their teachers are told."""
     assert not plan.problems and not plan.errors, "check the rows first"
+    assert actor.role is Role.admin or not plan.existing, "only an admin adds a student who already has an account"
     created: list[NewAccount] = []
     for row in plan.new_rows:
         password = accounts.generate_password()
@@ -201,9 +225,14 @@ def add_to_class(
         created.append(NewAccount(user=user, password=password))
     session.flush()
     for account in created:
-        enroll(session=session, school_class=school_class, user=account.user, role=ClassRole.student)
-    for student in plan.existing:
-        enroll(session=session, school_class=school_class, user=student, role=ClassRole.student)
+        audit.record(session=session, event=AuditEventKind.account_created, actor=actor, subject=account.user,
+                     object_description=school_class.name, address=address,
+                     details={"role": Role.student.value, "class_id": school_class.id})
+    add_students(session=session, school_class=school_class, students=[account.user for account in created],
+                 via=EnrolledVia.roster if bulk else EnrolledVia.teacher_created, actor=actor, address=address,
+                 tell=False)
+    add_students(session=session, school_class=school_class, students=plan.existing, via=EnrolledVia.admin,
+                 actor=actor, address=address, tell=True)
     return created
 
 

@@ -16,10 +16,11 @@ from sqlmodel import Session, select
 
 from app.i18n import _
 from app.models import (
-    Artefact, ArtefactKind, ClassRole, Enrollment, Reflection, ReflectionStatus, Role, SchoolClass, ShareLink,
+    Artefact, ArtefactKind, AuditEventKind, ClassRole, Enrollment, Reflection, ReflectionStatus, Role, SchoolClass, ShareLink,
     ShareLinkView, Showcase, ShowcaseItem, ShowcaseItemType, User,
 )
 from app.models.base import utcnow
+from app.services import audit
 from app.access import not_found
 from app.services.showcase_items import valid_id
 
@@ -75,13 +76,18 @@ def today_in(timezone: str) -> date:
     return datetime.now(ZoneInfo(timezone)).date()
 
 
-def create_link(*, session: Session, showcase: Showcase, expires_on: date, timezone: str = "UTC") -> tuple[ShareLink, str]:
+def create_link(
+    *, session: Session, owner: User, showcase: Showcase, expires_on: date, address: str | None, timezone: str = "UTC"
+) -> tuple[ShareLink, str]:
     """A new link that works until the end of `expires_on` (school time), and its token, which is never stored."""
     token = secrets.token_urlsafe(32)
     end = datetime.combine(expires_on + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
     link = ShareLink(showcase_id=showcase.id, token_hash=hash_token(token), expires_at=end.astimezone(ZoneInfo("UTC")))
     session.add(link)
     session.flush()
+    audit.record(session=session, event=AuditEventKind.share_link_created, actor=owner, subject=owner,
+                 object_description=showcase.title, address=address,
+                 details={"showcase_id": showcase.id, "link_id": link.id, "expires_at": link.expires_at.isoformat()})
     return link, token
 
 
@@ -109,7 +115,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
 
 
-def revoke_link(*, session: Session, showcase: Showcase, link_id: int) -> ShareLink:
+def revoke_link(*, session: Session, owner: User, showcase: Showcase, link_id: int, address: str | None) -> ShareLink:
     """Stop one of the showcase's links for good (404 for anyone else's link)."""
     link = session.get(ShareLink, link_id) if valid_id(link_id) else None
     if link is None or link.showcase_id != showcase.id:
@@ -117,6 +123,9 @@ def revoke_link(*, session: Session, showcase: Showcase, link_id: int) -> ShareL
     if link.revoked_at is None:
         link.revoked_at = utcnow()
         session.add(link)
+        audit.record(session=session, event=AuditEventKind.share_link_revoked, actor=owner, subject=owner,
+                     object_description=showcase.title, address=address,
+                     details={"showcase_id": showcase.id, "link_id": link.id})
     return link
 
 

@@ -11,7 +11,7 @@ SQLite runs this with foreign keys off (app.migrate) so rebuilding a table never
 recreates the foreign keys that point at renumbered ids around the renumbering.
 
 Revision ID: i10_items
-Revises: 7293a4fd835b
+Revises: i10_audit_log
 Create Date: 2026-12-07
 """
 from typing import Sequence, Union
@@ -21,7 +21,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "i10_items"
-down_revision: Union[str, Sequence[str], None] = "7293a4fd835b"
+down_revision: Union[str, Sequence[str], None] = "i10_audit_log"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -56,3 +56,21 @@ def test_student_join_page_passes_axe(page):
     page.get_by_role("button", name=re.compile("Join")).click()
     expect(page.get_by_text(re.compile("No class has that code"))).to_be_visible()
     axe_scan(page)
+
+
+def test_audit_log_and_a_students_access_history_pass_axe(page):
+    sign_in(page, "admin")
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.locator("main h1")).to_have_text("Audit log")
+    expect(page.get_by_role("cell", name="Signed in").first).to_be_visible()
+    axe_scan(page)
+    page.get_by_label("Person (username or email)").fill("nobody-here")
+    page.get_by_label("From").fill("2026-09-01")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text(re.compile("Nobody at your school"))).to_be_visible()
+    axe_scan(page)
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "student")
+    page.goto("/account")
+    expect(page.get_by_role("heading", name="Who was given access to your work")).to_be_visible()
+    axe_scan(page)
