@@ -181,6 +181,18 @@ def test_the_childs_page_shows_goal_progress_growth_in_words_and_showcases(clien
     assert f'href="/showcases/{showcase.id}"' in page and "Just for class" not in page
 
 
+def test_the_page_of_a_child_who_shared_nothing_says_so_kindly(client, session):
+    _school, _teacher, maya, _sam, mother, _father = _families(session)
+    make_note(session, maya, title="Just mine", audience=Audience.private)
+    login(client, mother)
+    page = client.get(f"/family/children/{maya.id}")
+    assert page.status_code == 200
+    text = unescape(page.text)
+    assert "Maya hasn't shared anything with you yet." in text and "Just mine" not in text
+    fragment = client.get(f"/family/children/{maya.id}", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "Maya hasn't shared anything with you yet." in unescape(fragment.text)
+
+
 # --- links ending --------------------------------------------------------------------------------
 
 
