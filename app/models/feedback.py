@@ -125,17 +125,31 @@ class ApprovalStatus(str, Enum):
 
 
 class ItemApproval(SQLModel, table=True):
-    """A teacher's decision on a family-audience item, where the student's class asks for one first."""
+    """A teacher's decision on a family-audience item or showcase, where the student's class asks for one first.
+
+    It covers the item as approved: `approved_text` keeps the family-visible words a teacher approved, so a later
+    change to them puts the item back to pending and the teacher's inbox can show what changed."""
 
     __tablename__ = "item_approvals"
-    __table_args__ = (sa.UniqueConstraint("item_type", "item_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("item_type", "item_id"),
+        sa.UniqueConstraint("showcase_id", name="uq_item_approvals_showcase_id"),
+        # Either an item (artefact, reflection or goal) or a showcase, never both.
+        sa.CheckConstraint("(item_type IS NOT NULL AND item_id IS NOT NULL AND showcase_id IS NULL)"
+                           " OR (item_type IS NULL AND item_id IS NULL AND showcase_id IS NOT NULL)",
+                           name="ck_item_approvals_one_item"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    item_type: ItemType = Field(sa_column=_enum_column(ItemType, nullable=False))
-    item_id: int
+    item_type: ItemType | None = Field(default=None, sa_column=_enum_column(ItemType, nullable=True))
+    item_id: int | None = Field(default=None)
+    showcase_id: int | None = Field(default=None, foreign_key="showcases.id", ondelete="CASCADE")
     owner_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
     status: ApprovalStatus = Field(sa_column=_enum_column(ApprovalStatus, nullable=False, default=ApprovalStatus.pending))
     note: str = Field(default="", sa_type=sa.Text)  # the teacher's words when returning it
     requested_at: datetime = Field(default_factory=utcnow)
     reviewed_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     reviewed_at: datetime | None = Field(default=None)
+    # The family-visible words at the last approval, by field (app.services.approvals.family_texts); None until a
+    # teacher approves it (or for approvals from before these were kept).
+    approved_text: dict | None = Field(default=None, sa_type=sa.JSON)

@@ -179,6 +179,7 @@ def delete_artefact(*, session: Session, owner: User, artefact: Artefact) -> lis
     names = [n for n in (artefact.stored_name, artefact.thumb_small, artefact.thumb_large) if n]
     owner.storage_used_bytes = max(0, owner.storage_used_bytes - (artefact.size_bytes or 0))
     timeline.remove_item(session=session, item_type=ItemType.artefact, item_id=artefact.id)
+    approvals.forget(session=session, item_type=ItemType.artefact, item_id=artefact.id)
     session.delete(artefact)
     session.add(owner)
     return names

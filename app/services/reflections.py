@@ -168,6 +168,7 @@ def update_reflection(
 def delete_reflection(*, session: Session, reflection: Reflection) -> None:
     """Delete a reflection (its recording stays, as evidence of its own)."""
     timeline.remove_item(session=session, item_type=ItemType.reflection, item_id=reflection.id)
+    approvals.forget(session=session, item_type=ItemType.reflection, item_id=reflection.id)
     session.delete(reflection)
 
 
