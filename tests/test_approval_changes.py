@@ -371,3 +371,30 @@ def test_words_changed_while_approval_was_off_wait_when_it_is_turned_on_again(cl
     staff.post(f"/classes/{school_class.id}/settings", data={"family_items_need_approval": "true"})
     assert _approval(session, ItemType.artefact, note.id).status is ApprovalStatus.pending
     assert family.get(f"/artefacts/{note.id}").status_code == 404
+
+
+def test_the_inbox_with_changes_of_every_kind_runs_a_constant_number_of_queries(new_client, session, count_queries):
+    teacher, maya, mother = _family(session)
+    student, staff, family = _clients(new_client, teacher, maya, mother)
+
+    def add_changed_items(n: int) -> None:
+        for i in range(n):
+            goal = _approved_goal(session, student, staff, family, maya, title=f"Goal {n}-{i}")
+            student.post(f"/goals/{goal.id}/steps", data={"text": "One more step"})
+            note = make_note(session, maya, title=f"Note {n}-{i}", audience=Audience.family)
+            _approve(staff, _approval(session, ItemType.artefact, note.id))
+            student.post(f"/artefacts/{note.id}/edit", data={"title": "Changed", "body": "New", "audience": "family"})
+            make_reflection(session, maya, title=f"Reflection {n}-{i}", audience=Audience.family)
+            _new_showcase(student, session, maya, title=f"Showcase {n}-{i}")
+
+    def queries() -> int:
+        with count_queries() as counter:
+            page = staff.get("/inbox")
+        assert page.status_code == 200
+        return counter.count
+
+    add_changed_items(1)
+    few = queries()
+    add_changed_items(3)
+    assert "Changed since you approved it" in staff.get("/inbox").text
+    assert queries() == few
