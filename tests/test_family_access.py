@@ -180,6 +180,18 @@ def test_the_childs_page_shows_goal_progress_growth_in_words_and_showcases(clien
     assert f'href="/showcases/{showcase.id}"' in page and "Just for class" not in page
 
 
+def test_the_page_of_a_child_who_shared_nothing_says_so_kindly(client, session):
+    _school, _teacher, maya, _sam, mother, _father = _families(session)
+    make_note(session, maya, title="Just mine", audience=Audience.private)
+    login(client, mother)
+    page = client.get(f"/family/children/{maya.id}")
+    assert page.status_code == 200
+    text = unescape(page.text)
+    assert "Maya hasn't shared anything with you yet." in text and "Just mine" not in text
+    fragment = client.get(f"/family/children/{maya.id}", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "Maya hasn't shared anything with you yet." in unescape(fragment.text)
+
+
 # --- links ending --------------------------------------------------------------------------------
 
 
@@ -300,6 +312,13 @@ def _share(session, child, n: int, start: int = 0) -> None:
         _goal(session, child, title=f"Goal {i}", steps=["One", "Two"])
 
 
+def _family_showcase(session, owner, title: str) -> None:
+    from app.services.showcases import ShowcaseInput, create_showcase
+
+    create_showcase(session=session, owner=owner, data=ShowcaseInput(title=title, audience=Audience.family))
+    session.commit()
+
+
 def test_family_pages_run_a_constant_number_of_queries(client, session, count_queries):
     school, teacher, maya, sam, mother, _father = _families(session, approval=True)
     link_guardian(session, mother, sam)
@@ -319,7 +338,7 @@ def test_family_pages_run_a_constant_number_of_queries(client, session, count_qu
 
     _share(session, maya, 1)
     rate(maya, framework.competencies[0])
-    session.add(Showcase(owner_id=maya.id, title="Show 0", audience=Audience.family))
+    _family_showcase(session, maya, "Show 0")  # waits for approval, like any family showcase in this class
     approve_all()
     login(client, mother)
 
@@ -335,7 +354,7 @@ def test_family_pages_run_a_constant_number_of_queries(client, session, count_qu
     for competency in framework.competencies[1:]:
         rate(maya, competency)
     for i in range(1, 4):
-        session.add(Showcase(owner_id=maya.id, title=f"Show {i}", audience=Audience.family))
+        _family_showcase(session, maya, f"Show {i}")
     third = make_user(session, school, display_name="Third child")
     make_class(session, school, students=[third])
     link_guardian(session, mother, third)

@@ -4,7 +4,8 @@
 - their teachers (any class they share as teacher) see everything but drafts;
 - classmates (an active class in common whose setting allows it) see items with the "class" audience;
 - their guardians see items with the "family" audience, once a teacher has approved them where any active class of
-  the student asks for that (SchoolClass.family_items_need_approval);
+  the student asks for that (SchoolClass.family_items_need_approval); a change to an approved item's words puts it
+  back to pending (app.services.approvals), so until it is approved again they see nothing of it;
 - nobody else sees anything, and gets 404 (not 403) so existence does not leak.
 """
 

@@ -127,14 +127,27 @@ class ApprovalStatus(str, Enum):
 
 
 class ItemApproval(SQLModel, table=True):
-    """A teacher's decision on a family-audience item, where the student's class asks for one first."""
+    """A teacher's decision on a family-audience item or showcase, where the student's class asks for one first.
+
+    It covers the item as approved: `approved_text` keeps the family-visible words a teacher approved, so a later
+    change to them puts the item back to pending and the teacher's inbox can show what changed."""
 
     __tablename__ = "item_approvals"
+    __table_args__ = (
+        sa.UniqueConstraint("showcase_id", name="uq_item_approvals_showcase_id"),
+        # Either an item (artefact, reflection or goal) or a showcase, never both.
+        sa.CheckConstraint("(item_id IS NULL) <> (showcase_id IS NULL)", name="ck_item_approvals_one_target"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
-    item_id: int = Field(foreign_key="items.id", unique=True, ondelete="CASCADE")
+    item_id: int | None = Field(default=None, foreign_key="items.id", unique=True, ondelete="CASCADE")
+    showcase_id: int | None = Field(default=None, foreign_key="showcases.id", ondelete="CASCADE")
     owner_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
     status: ApprovalStatus = Field(sa_column=_enum_column(ApprovalStatus, nullable=False, default=ApprovalStatus.pending))
     note: str = Field(default="", sa_type=sa.Text)  # the teacher's words when returning it
     requested_at: datetime = Field(default_factory=utcnow)
     reviewed_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     reviewed_at: datetime | None = Field(default=None)
+    # The family-visible words at the last approval, by field (app.services.approvals.family_texts); None until a
+    # teacher approves it (or for approvals from before these were kept).
+    approved_text: dict | None = Field(default=None, sa_type=sa.JSON)

@@ -18,6 +18,8 @@ router = APIRouter(dependencies=[Depends(require_user)])
 
 Note = Annotated[str, Form(max_length=20_000)]
 Ids = Annotated[list[int], Form()]
+# "approval id:fingerprint" of each item as the teacher's inbox showed it (see approvals.fingerprint).
+Seen = Annotated[list[str], Form()]
 
 
 def _to_inbox() -> RedirectResponse:
@@ -25,25 +27,37 @@ def _to_inbox() -> RedirectResponse:
 
 
 @router.post("/approvals/approve")
-def approve_items(request: Request, user: TeacherUser, session: SessionDep, approval_ids: Ids = []) -> Response:  # noqa: B006
-    """Approve every ticked item at once."""
-    approved = service.bulk_approve(session=session, teacher=user, approval_ids=approval_ids,
-                                    address=client_address(request))
+def approve_items(request: Request, user: TeacherUser, session: SessionDep, approval_ids: Ids = [],  # noqa: B006
+                  seen: Seen = []) -> Response:  # noqa: B006
+    """Approve every ticked item at once (each as the inbox showed it)."""
+    result = service.bulk_approve(session=session, teacher=user, approval_ids=approval_ids,
+                                  seen=service.parse_seen(seen), address=client_address(request))
     session.commit()
     response = _to_inbox()
-    if approved:
-        flash(request, response, ngettext("%(num)s item approved.", "%(num)s items approved.", approved), "success")
+    if result.changed:
+        flash(request, response, ngettext(
+            "%(num)s item changed since you opened your inbox, so it is still waiting. Look at it again.",
+            "%(num)s items changed since you opened your inbox, so they are still waiting. Look at them again.",
+            result.changed), "error")
+    elif result.approved:
+        flash(request, response, ngettext("%(num)s item approved.", "%(num)s items approved.", result.approved), "success")
     else:
         flash(request, response, _("Tick the items you want to approve first."), "error")
     return response
 
 
 @router.post("/approvals/{approval_id}/approve")
-def approve_item(request: Request, approval_id: int, user: TeacherUser, session: SessionDep) -> Response:
-    """Let the student's families see the item."""
-    service.approve(session=session, teacher=user, approval_id=approval_id, address=client_address(request))
-    session.commit()
+def approve_item(request: Request, approval_id: int, user: TeacherUser, session: SessionDep,
+                 seen: Seen = []) -> Response:  # noqa: B006
+    """Let the student's families see the item, as the inbox showed it."""
+    _approval, problem = service.approve(session=session, teacher=user, approval_id=approval_id,
+                                         seen=service.parse_seen(seen).get(approval_id), address=client_address(request))
     response = _to_inbox()
+    if problem:
+        session.rollback()
+        flash(request, response, problem, "error")
+        return response
+    session.commit()
     flash(request, response, _("Approved: families can see it now."), "success")
     return response
 

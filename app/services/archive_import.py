@@ -49,7 +49,7 @@ from app.models import (
 )
 from app.services import artefacts as artefact_service
 from app.services import goals as goal_service
-from app.services import portfolio_json, storage, timeline, uploads
+from app.services import approvals, portfolio_json, storage, timeline, uploads
 from app.services import reflections as reflection_service
 from app.services.archive_checks import (
     ImportRefused,
@@ -392,6 +392,7 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
                             created_at=_at(doc["created_at"]), updated_at=_at(doc["updated_at"]))
         session.add(showcase)
         session.flush()
+        approvals.request_showcase_if_needed(session=session, showcase=showcase)
         seen: set[tuple[str, int]] = set()
         for item in doc["items"]:
             if item["type"] == "competency":

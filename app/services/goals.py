@@ -206,12 +206,18 @@ def evidence_choices(*, session: Session, owner: User, limit: int = EVIDENCE_CHO
 # --- changing goals ----------------------------------------------------------------------------
 
 
-def _touch(session: Session, goal: Goal) -> None:
-    """Record that the goal changed, and keep the timeline and search in step with it."""
+def _touch(session: Session, goal: Goal, *, words_changed: bool = False) -> None:
+    """Record that the goal changed, and keep the timeline and search in step with it.
+
+    `words_changed`: its title, why, criteria, steps or check-in notes may read differently now, so families see it
+    only once a teacher approved the new words, where a class asks for that (app.services.approvals)."""
     goal.updated_at = utcnow()
     session.add(goal)
     session.flush()
     timeline.sync_goal(session=session, goal=goal)
+    if words_changed:
+        approvals.request_if_needed(session=session, owner_id=goal.owner_id, item_id=goal.id,
+                                    audience=goal.audience, title=goal.title)
 
 
 def create_goal(*, session: Session, owner: User, data: GoalData) -> Goal:
@@ -226,8 +232,7 @@ def create_goal(*, session: Session, owner: User, data: GoalData) -> Goal:
         session.add(GoalStep(goal_id=goal.id, text=text, position=position))
     for competency_id in sorted(data.competency_ids):
         session.add(GoalCompetency(goal_id=goal.id, competency_id=competency_id))
-    _touch(session, goal)
-    approvals.request_if_needed(session=session, owner_id=goal.owner_id, item_id=goal.id, audience=goal.audience, title=goal.title)
+    _touch(session, goal, words_changed=True)
     return goal
 
 
@@ -242,8 +247,7 @@ def update_goal(*, session: Session, goal: Goal, data: GoalData, offered_compete
             GoalCompetency.goal_id == goal.id, GoalCompetency.competency_id.in_(list(current - wanted))))
     for competency_id in sorted(wanted - current):
         session.add(GoalCompetency(goal_id=goal.id, competency_id=competency_id))
-    _touch(session, goal)
-    approvals.request_if_needed(session=session, owner_id=goal.owner_id, item_id=goal.id, audience=goal.audience, title=goal.title)
+    _touch(session, goal, words_changed=True)
     return goal
 
 
@@ -268,7 +272,7 @@ def add_step(*, session: Session, goal: Goal, text: str) -> tuple[GoalStep | Non
         return None, _("A goal can have up to %(max)s steps. Remove one you don't need first.", max=MAX_STEPS)
     step = GoalStep(goal_id=goal.id, text=text.strip(), position=max((s.position for s in steps), default=-1) + 1)
     session.add(step)
-    _touch(session, goal)
+    _touch(session, goal, words_changed=True)
     return step, None
 
 
@@ -279,14 +283,14 @@ def rename_step(*, session: Session, goal: Goal, step_id: int, text: str) -> str
         return problem
     step.text = text.strip()
     session.add(step)
-    _touch(session, goal)
+    _touch(session, goal, words_changed=True)
     return None
 
 
 def remove_step(*, session: Session, goal: Goal, step_id: int) -> None:
     """Remove a step (and its ticks in check-ins)."""
     session.delete(_step_of(session, goal, step_id))
-    _touch(session, goal)
+    _touch(session, goal, words_changed=True)
 
 
 def move_step(*, session: Session, goal: Goal, step_id: int, direction: str) -> bool:
@@ -339,7 +343,7 @@ def record_checkin(
                 _mark_done(step, True)
                 session.add(step)
                 session.add(CheckInStep(checkin_id=checkin.id, step_id=step.id))
-    _touch(session, goal)
+    _touch(session, goal, words_changed=True)
     return checkin
 
 
@@ -361,6 +365,9 @@ def achieve_goal(*, session: Session, goal: Goal, closing_text: str) -> Reflecti
     session.flush()
     session.add(ReflectionGoal(reflection_id=reflection.id, goal_id=goal.id))
     timeline.sync_reflection(session=session, reflection=reflection)
+    # The closing words are a family item of their own when the goal is: they wait for a teacher like any other.
+    approvals.request_if_needed(session=session, owner_id=reflection.owner_id, item_id=reflection.id,
+                                audience=reflection.audience, title=reflection.title)
     goal.status, goal.achieved_at, goal.closing_reflection_id = GoalStatus.achieved, now, reflection.id
     _touch(session, goal)
     return reflection

@@ -4,7 +4,9 @@ the presentation all use these).
 Rules, in keeping with app.access:
 - the owner sees the showcase and everything in it;
 - signed-in viewers see the showcase when its audience is one they may see of the owner (teachers: any but
-  private ones are still visible to teachers, as every non-draft item is); inside it, each artefact, reflection
+  private ones are still visible to teachers, as every non-draft item is); guardians see a family showcase only
+  once a teacher approved it as it is now, where a class of the student asks for that (app.services.approvals);
+  inside it, each artefact, reflection
   or goal shows only when that viewer may see the item on its own (a private item in a family showcase stays
   hidden from the family, and family approval still applies); competency summaries show to all who see it;
 - a secret link shows the showcase and every item in it except drafts, read-only (the student chose them);
@@ -18,10 +20,10 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from app.models import (
-    Artefact, Audience, Competency, Framework, Goal, GoalStep, MediaKind, ProficiencyLevel, RatingSource,
-    Reflection, ReflectionStatus, Role, Showcase, ShowcaseItem, ShowcaseItemType, User,
+    ApprovalStatus, Artefact, Audience, Competency, Framework, Goal, GoalStep, ItemApproval, MediaKind,
+    ProficiencyLevel, RatingSource, Reflection, ReflectionStatus, Role, Showcase, ShowcaseItem, ShowcaseItemType, User,
 )
-from app.access import not_found, visible_among, visible_audiences
+from app.access import family_approval_required, not_found, visible_among, visible_audiences
 from app.services.ratings import latest_ratings
 
 
@@ -45,7 +47,23 @@ def can_see_showcase(*, session: Session, viewer: User, showcase: Showcase) -> b
     """True when `viewer` may see this showcase (not necessarily every item in it)."""
     if viewer.id == showcase.owner_id:
         return True
-    return showcase.audience in visible_audiences(session=session, viewer=viewer, owner_id=showcase.owner_id)
+    if showcase.audience not in visible_audiences(session=session, viewer=viewer, owner_id=showcase.owner_id):
+        return False
+    return bool(_approved_for_family(session=session, viewer=viewer, owner_id=showcase.owner_id, showcases=[showcase]))
+
+
+def _approved_for_family(*, session: Session, viewer: User, owner_id: int, showcases: list[Showcase]) -> list[Showcase]:
+    """The showcases a viewer who may see their audience also passes the family approval rule for (one query, two
+    where the student's class asks for approval): it holds family showcases from guardians until approved."""
+    if viewer.role is not Role.guardian or not any(s.audience is Audience.family for s in showcases):
+        return showcases
+    if not family_approval_required(session=session, student_id=owner_id):
+        return showcases
+    approved = set(session.exec(
+        select(ItemApproval.showcase_id).where(ItemApproval.showcase_id.in_([s.id for s in showcases]),
+                                               ItemApproval.status == ApprovalStatus.approved)
+    ).all())
+    return [s for s in showcases if s.audience is not Audience.family or s.id in approved]
 
 
 def showcase_of_owner(*, session: Session, owner: User, showcase_id: int) -> Showcase:
@@ -221,10 +239,13 @@ def showcases_visible_to(*, session: Session, viewer: User, owner_id: int) -> li
         audiences = set(visible_audiences(session=session, viewer=viewer, owner_id=owner_id))
     if not audiences:
         return []
-    return list(session.exec(
+    showcases = list(session.exec(
         select(Showcase).where(Showcase.owner_id == owner_id, Showcase.audience.in_(audiences))
         .order_by(Showcase.updated_at.desc(), Showcase.id.desc())
     ).all())
+    if viewer.id == owner_id:
+        return showcases
+    return _approved_for_family(session=session, viewer=viewer, owner_id=owner_id, showcases=showcases)
 
 
 def viewer_is_family(viewer: User | None) -> bool:

@@ -14,6 +14,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.pagination import Page, paginate
+from app.services import approvals
 from app.access import not_found
 from app.services.showcase_items import ResolvedItem, entries_of, valid_id
 
@@ -64,11 +65,12 @@ class EditConflict(Exception):
 
 
 def create_showcase(*, session: Session, owner: User, data: ShowcaseInput) -> Showcase:
-    """A new, empty showcase."""
+    """A new, empty showcase (for families, it waits for a teacher's approval where a class asks for one)."""
     showcase = Showcase(owner_id=owner.id, title=data.title, introduction=data.introduction, audience=data.audience,
                         ready=data.ready)
     session.add(showcase)
     session.flush()
+    approvals.request_showcase_if_needed(session=session, showcase=showcase)
     return showcase
 
 
@@ -86,6 +88,7 @@ def update_showcase(*, session: Session, showcase: Showcase, data: ShowcaseInput
         session.refresh(current)
         raise EditConflict(current)
     session.refresh(showcase)
+    approvals.request_showcase_if_needed(session=session, showcase=showcase)
     return showcase
 
 

@@ -11,7 +11,7 @@ SQLite runs this with foreign keys off (app.migrate) so rebuilding a table never
 recreates the foreign keys that point at renumbered ids around the renumbering.
 
 Revision ID: i10_items
-Revises: i10_audit_log
+Revises: i10_approval_snapshots
 Create Date: 2026-12-07
 """
 from typing import Sequence, Union
@@ -21,7 +21,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "i10_items"
-down_revision: Union[str, Sequence[str], None] = "i10_audit_log"
+down_revision: Union[str, Sequence[str], None] = "i10_approval_snapshots"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -177,7 +177,7 @@ def upgrade() -> None:
     op.execute("DELETE FROM feedback_recipients WHERE request_id NOT IN (SELECT id FROM feedback_requests)")
     op.execute("UPDATE comments SET request_id = NULL WHERE request_id IS NOT NULL "
                "AND request_id NOT IN (SELECT id FROM feedback_requests)")
-    op.execute(f"DELETE FROM item_approvals WHERE {missing('item_approvals', 'item_type')}")
+    op.execute(f"DELETE FROM item_approvals WHERE item_id IS NOT NULL AND {missing('item_approvals', 'item_type')}")
     op.execute(f"DELETE FROM showcase_items WHERE item_type <> 'competency' AND {missing('showcase_items', 'item_type')}")
     op.execute("DELETE FROM showcase_items WHERE item_type = 'competency' "
                "AND item_id NOT IN (SELECT id FROM competencies)")
@@ -196,7 +196,7 @@ def upgrade() -> None:
                    f"WHERE m.type = '{item_type}' AND m.old_id = {fk['table']}.{column}) WHERE {column} IS NOT NULL")
     for table in POLYMORPHIC:
         op.execute(f"UPDATE {table} SET item_id = (SELECT new_id FROM item_id_map m "
-                   f"WHERE m.type = {table}.item_type AND m.old_id = {table}.item_id)")
+                   f"WHERE m.type = {table}.item_type AND m.old_id = {table}.item_id) WHERE item_id IS NOT NULL")
     op.execute("UPDATE showcase_items SET item_id = (SELECT new_id FROM item_id_map m "
                "WHERE m.type = showcase_items.item_type AND m.old_id = showcase_items.item_id) "
                "WHERE item_type <> 'competency'")
@@ -225,9 +225,12 @@ def upgrade() -> None:
     op.create_index("ix_feedback_requests_item_id", "feedback_requests", ["item_id"], unique=False)
 
     with op.batch_alter_table("item_approvals") as batch_op:
+        batch_op.drop_constraint("ck_item_approvals_one_item", type_="check")
+    with op.batch_alter_table("item_approvals") as batch_op:
         batch_op.drop_column("item_type")  # its unique constraint (item_type, item_id) goes with it
         batch_op.create_unique_constraint("uq_item_approvals_item_id", ["item_id"])
         batch_op.create_foreign_key("fk_item_approvals_item", "items", ["item_id"], ["id"], ondelete="CASCADE")
+        batch_op.create_check_constraint("ck_item_approvals_one_target", "(item_id IS NULL) <> (showcase_id IS NULL)")
 
     old_unique = next((uq["name"] for uq in sa.inspect(bind).get_unique_constraints("showcase_items")
                        if uq["column_names"] == ["showcase_id", "item_type", "item_id"]), None)
@@ -330,12 +333,17 @@ def downgrade() -> None:
             batch_op.drop_constraint(f"fk_{table}_item", type_="foreignkey")
             if table == "item_approvals":
                 batch_op.drop_constraint("uq_item_approvals_item_id", type_="unique")
+                batch_op.drop_constraint("ck_item_approvals_one_target", type_="check")
             batch_op.add_column(sa.Column("item_type", ITEM_TYPE, nullable=True))
         op.execute(f"UPDATE {table} SET item_type = (SELECT type FROM items WHERE items.id = {table}.item_id)")
         with op.batch_alter_table(table) as batch_op:
-            batch_op.alter_column("item_type", existing_type=ITEM_TYPE, nullable=False)
-            if table == "item_approvals":
+            if table == "item_approvals":  # a showcase's approval has no item
                 batch_op.create_unique_constraint("item_approvals_item_type_item_id_key", ["item_type", "item_id"])
+                batch_op.create_check_constraint("ck_item_approvals_one_item", (
+                    "(item_type IS NOT NULL AND item_id IS NOT NULL AND showcase_id IS NULL)"
+                    " OR (item_type IS NULL AND item_id IS NULL AND showcase_id IS NOT NULL)"))
+            else:
+                batch_op.alter_column("item_type", existing_type=ITEM_TYPE, nullable=False)
     op.create_index("ix_comments_item", "comments", ["item_type", "item_id", "created_at"], unique=False)
     op.create_index("ix_feedback_requests_item", "feedback_requests", ["item_type", "item_id"], unique=False)
 
