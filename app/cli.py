@@ -24,7 +24,7 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from app.services.demo import DEMO_PASSWORD, demo_logins, seed_demo
+    from app.services.demo.demo import DEMO_PASSWORD, demo_logins, seed_demo
 
     if settings.is_production:
         print("Refusing to seed demo data in production (FOLIO_ENVIRONMENT=production).", file=sys.stderr)
@@ -44,8 +44,8 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     from app.models import AuditEventKind
-    from app.services import audit
-    from app.services.accounts import create_user, password_problem
+    from app.services.accounts import audit
+    from app.services.accounts.accounts import create_user, password_problem
 
     password = args.password if args.password is not None else (
         sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
@@ -79,8 +79,8 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_send_digests(settings: Settings, _args: argparse.Namespace) -> int:
-    from app.services.digests import send_due
-    from app.services.email_notifications import send_pending
+    from app.services.family.digests import send_due
+    from app.services.moderation.email_notifications import send_pending
 
     if not settings.email_enabled:
         print("Email is not configured: set FOLIO_SMTP_HOST (and the other FOLIO_SMTP_* settings) to send digests.",

@@ -10,10 +10,10 @@ from pathlib import Path
 from fastapi.responses import FileResponse, Response
 
 from app.models import Artefact, ArtefactKind, MediaKind
-from app.services import uploads
+from app.services.portfolio import uploads
 from app.access import not_found
-from app.services.artefacts import is_viewable_inline
-from app.services.filetypes import download_name
+from app.services.portfolio.artefacts import is_viewable_inline
+from app.services.portfolio.filetypes import download_name
 
 FILE_VARIANTS = ("original", "small", "large")
 

@@ -15,7 +15,7 @@ import time
 from sqlalchemy.engine import Engine
 
 from app.config import Settings
-from app.services import jobs
+from app.services.jobs import jobs
 
 logger = logging.getLogger(__name__)
 

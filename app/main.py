@@ -12,7 +12,7 @@ from app.db import make_engine
 from app.errors import install_error_handlers
 from app.job_runner import JobRunner
 from app.routes import ROUTERS, PublicStaticFiles
-from app.services.uploads import remove_stale_incoming
+from app.services.portfolio.uploads import remove_stale_incoming
 from app.security import CrossOriginProtectionMiddleware, SecurityHeadersMiddleware
 from app.templating import STATIC_DIR, build_environment
 

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from app import i18n, labels, navigation
 from app.config import PROJECT_ROOT
 from app.flash import pop_flashes
-from app.services.approvals import approval_notice
+from app.services.moderation.approvals import approval_notice
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -42,13 +42,13 @@ def _format_datetime(value, format: str = "medium") -> str:
 
 
 def _markdown(text: str):
-    from app.services.markdown import render_markdown
+    from app.services.portfolio.markdown import render_markdown
 
     return render_markdown(text)
 
 
 def _excerpt(text: str, limit: int = 200) -> str:
-    from app.services.markdown import plain_text
+    from app.services.portfolio.markdown import plain_text
 
     return plain_text(text, limit)
 
@@ -87,7 +87,7 @@ def build_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
 def _unread(request: Request, user) -> int:
     from sqlmodel import Session
 
-    from app.services.notifications import unread_count
+    from app.services.moderation.notifications import unread_count
 
     with Session(request.app.state.engine) as session:
         return unread_count(session=session, user=user)

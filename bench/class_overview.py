@@ -30,7 +30,7 @@ from app.models import (  # noqa: E402
     CompetencyRating, Enrollment, FeedbackRequest, Framework, Goal, GoalStatus, ItemType, ProficiencyLevel,
     RatingSource, Reflection, ReflectionStatus, RequestStatus, Role, School, SchoolClass, User,
 )
-from app.services.accounts import create_user  # noqa: E402
+from app.services.accounts.accounts import create_user  # noqa: E402
 
 STUDENTS = 40
 ARTEFACTS, REFLECTIONS, GOALS = 120, 60, 20  # 200 items per student

@@ -28,9 +28,9 @@ def child(root: Path, student_id: int, what: str) -> None:
     """In the child: one export, then its figures on one line."""
     import weasyprint  # noqa: F401  (imported before the baseline: the figure is the export's own memory)
 
-    from app.services.archive_export import build_archive
-    from app.services.pdf_content import SECTION_ORDER
-    from app.services.pdf_export import build_portfolio_pdf
+    from app.services.exports.archive_export import build_archive
+    from app.services.exports.pdf_content import SECTION_ORDER
+    from app.services.exports.pdf_export import build_portfolio_pdf
 
     settings = settings_for(root)
     engine = make_engine(settings)
@@ -54,7 +54,7 @@ def child(root: Path, student_id: int, what: str) -> None:
 
 
 def demo(root: Path) -> int:
-    from app.services.demo import seed_demo
+    from app.services.demo.demo import seed_demo
 
     settings = settings_for(root)
     engine = make_engine(settings)

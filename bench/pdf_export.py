@@ -32,8 +32,8 @@ from app.models import (  # noqa: E402
     Framework, Goal, GoalStatus, GoalStep, ItemType, ProficiencyLevel, RatingSource, Reflection, ReflectionStatus,
     Role, School, User,
 )
-from app.services.accounts import create_user  # noqa: E402
-from app.services.uploads import store_path  # noqa: E402
+from app.services.accounts.accounts import create_user  # noqa: E402
+from app.services.portfolio.uploads import store_path  # noqa: E402
 
 import os  # noqa: E402
 
@@ -149,8 +149,8 @@ def export(root: Path, student_id: int) -> None:
     """In the child: make the PDF and print its figures."""
     import weasyprint  # noqa: F401  (imported before the baseline, so it counts the export's own memory)
 
-    from app.services.pdf_content import SECTION_ORDER
-    from app.services.pdf_export import build_portfolio_pdf
+    from app.services.exports.pdf_content import SECTION_ORDER
+    from app.services.exports.pdf_export import build_portfolio_pdf
 
     settings = settings_for(root)
     engine = make_engine(settings)

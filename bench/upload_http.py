@@ -24,7 +24,7 @@ from app.db import make_engine  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.models import Role, School  # noqa: E402
-from app.services.accounts import create_user  # noqa: E402
+from app.services.accounts.accounts import create_user  # noqa: E402
 from bench.uploads import photo_24mp  # noqa: E402
 
 

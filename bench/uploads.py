@@ -23,8 +23,8 @@ from starlette.requests import Request
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.services.images import LARGE_THUMB_PX, process_image  # noqa: E402
-from app.services.uploads import receive_multipart  # noqa: E402
+from app.services.portfolio.images import LARGE_THUMB_PX, process_image  # noqa: E402
+from app.services.portfolio.uploads import receive_multipart  # noqa: E402
 
 MB = 1024 * 1024
 BOUNDARY = "----FolioBenchBoundary"
@@ -98,7 +98,7 @@ def image_peak_rss(folder: Path) -> dict[str, float]:
         source = folder / f"rss{orientation}.part"
         source.write_bytes(photo_24mp(orientation))
         script = (
-            "import re, sys; from pathlib import Path; from app.services.images import process_image\n"
+            "import re, sys; from pathlib import Path; from app.services.portfolio.images import process_image\n"
             "def hwm(): return int(re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text()).group(1))\n"
             "before = hwm(); folder = Path(sys.argv[1])\n"
             "process_image(source=folder / sys.argv[2], destination=folder / 'rss.jpg', thumbs_dir=folder, stem='rss')\n"

@@ -43,7 +43,7 @@ def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
         upload_dir=tmp_path / "uploads",
         secret_key=TEST_SECRET,
         base_url="http://testserver",
-        # Tests run jobs themselves (app.services.jobs.run_pending) so they are deterministic; the browser tests'
+        # Tests run jobs themselves (app.services.jobs.jobs.run_pending) so they are deterministic; the browser tests'
         # live server uses the in-process runner.
         job_runner="external",
     )

@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models import ClassRole, EnrolledVia, GuardianLink, Role, School, SchoolClass, User
-from app.services.accounts import create_user
-from app.services.classes import enroll, new_join_code
+from app.services.accounts.accounts import create_user
+from app.services.classes.classes import enroll, new_join_code
 
 PASSWORD = "correct-horse-battery"
 _sequence = itertools.count(1)
@@ -101,7 +101,7 @@ def make_note(session: Session, owner: User, *, title: str = "A note", body: str
     from datetime import date
 
     from app.models import ArtefactKind, Audience
-    from app.services.artefacts import ArtefactInput, create_text_artefact
+    from app.services.portfolio.artefacts import ArtefactInput, create_text_artefact
 
     data = ArtefactInput(title=title, body=body, audience=audience or Audience.private,
                          occurred_on=occurred_on or date.today(), competency_ids=set(competency_ids), tags=list(tags))
@@ -114,7 +114,7 @@ def make_reflection(session: Session, owner: User, *, title: str = "A reflection
                     audience=None, draft: bool = False, artefact_ids=(), goal_ids=(), competency_ids=()):
     """A reflection made through the service."""
     from app.models import Audience, ReflectionStatus
-    from app.services.reflections import ReflectionInput, create_reflection
+    from app.services.portfolio.reflections import ReflectionInput, create_reflection
 
     data = ReflectionInput(title=title, body=body, audience=audience or Audience.private,
                            status=ReflectionStatus.draft if draft else ReflectionStatus.published,

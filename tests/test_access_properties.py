@@ -24,10 +24,14 @@ from sqlmodel import Session, select
 from app.access import NotFound
 from app.main import create_app
 from app.models import ApprovalStatus, Audience, ItemApproval, Role
-from app.services import approvals, feedback, feedback_requests, goals, showcases
-from app.services.artefacts import delete_artefact
-from app.services.goal_forms import GoalData
-from app.services.reflections import delete_reflection
+from app.services.moderation import approvals
+from app.services.moderation import feedback
+from app.services.moderation import feedback_requests
+from app.services.portfolio import goals
+from app.services.showcases import showcases
+from app.services.portfolio.artefacts import delete_artefact
+from app.services.portfolio.goal_forms import GoalData
+from app.services.portfolio.reflections import delete_reflection
 from tests.conftest import make_settings
 from tests.factories import link_guardian, make_class, make_note, make_reflection, make_school, make_user
 
@@ -172,7 +176,7 @@ class Portfolio(RuleBasedStateMachine):
         if item.kind != "artefact":
             return
         from app.models import Artefact
-        from app.services.artefacts import ArtefactInput, update_artefact
+        from app.services.portfolio.artefacts import ArtefactInput, update_artefact
 
         artefact = self.session.get(Artefact, item.id)
         update_artefact(session=self.session, artefact=artefact, data=ArtefactInput(

@@ -6,8 +6,8 @@ import pytest
 from sqlmodel import select
 
 from app.models import Notification, NotificationKind, Role
-from app.services import email_notifications
-from app.services.notifications import notify
+from app.services.moderation import email_notifications
+from app.services.moderation.notifications import notify
 from tests.conftest import make_settings
 from tests.factories import login, make_school, make_user
 from tests.test_mail import parts, smtp_server  # noqa: F401 - the SMTP server fixture

@@ -5,9 +5,9 @@ from sqlmodel import select
 from app.models import (
     ApprovalStatus, Artefact, Audience, ItemApproval, ItemType, Notification, NotificationKind, Role,
 )
-from app.services import notifications
-from app.services.goal_forms import GoalData
-from app.services.goals import create_goal
+from app.services.moderation import notifications
+from app.services.portfolio.goal_forms import GoalData
+from app.services.portfolio.goals import create_goal
 from tests.factories import link_guardian, login, make_class, make_note, make_reflection, make_school, make_user
 from tests.media import png
 

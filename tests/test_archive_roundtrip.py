@@ -16,11 +16,15 @@ from app.models import (
     ArtefactKind, Comment, CommentKind, CompetencyRating, Job, JobStatus, RatingArtefact, RatingSource,
     Role, ShowcaseItem, ShowcaseItemType, Item,
 )
-from app.services import archive_export, archive_import, jobs, portfolio_json, uploads
-from app.services.artefacts import ArtefactInput, create_file_artefacts, create_text_artefact
-from app.services.goal_forms import GoalData
-from app.services.goals import achieve_goal, create_goal, record_checkin, steps_of
-from app.services.showcases import ShowcaseInput, add_item, create_showcase, set_talking_points
+from app.services.exports import archive_export
+from app.services.exports import archive_import
+from app.services.jobs import jobs
+from app.services.exports import portfolio_json
+from app.services.portfolio import uploads
+from app.services.portfolio.artefacts import ArtefactInput, create_file_artefacts, create_text_artefact
+from app.services.portfolio.goal_forms import GoalData
+from app.services.portfolio.goals import achieve_goal, create_goal, record_checkin, steps_of
+from app.services.showcases.showcases import ShowcaseInput, add_item, create_showcase, set_talking_points
 from tests.factories import make_class, make_framework, make_reflection, make_school, make_user
 from tests.media import jpeg_with_gps
 

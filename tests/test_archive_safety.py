@@ -13,8 +13,9 @@ import pytest
 from sqlmodel import func, select
 
 from app.models import Artefact, CompetencyRating, Goal, Reflection, Showcase, Item
-from app.services import archive_export, safe_zip
-from app.services.archive_import import ImportRefused, import_archive
+from app.services.exports import archive_export
+from app.services.exports import safe_zip
+from app.services.exports.archive_import import ImportRefused, import_archive
 from tests.factories import make_school, make_user
 from tests.media import png
 from tests.test_archive_roundtrip import rich_portfolio

@@ -15,7 +15,7 @@ from app.models import (
     ApprovalStatus, AuditEvent, AuditEventKind, ItemApproval, ItemType, Notification, NotificationKind, Role, User,
 )
 from app.models.base import utcnow
-from app.services import audit
+from app.services.accounts import audit
 from tests.factories import link_guardian, login, make_class, make_school, make_user
 from tests.test_imports import LEAP2A
 

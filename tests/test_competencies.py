@@ -22,8 +22,8 @@ from app.models import (
     Role,
 )
 from app.models.base import utcnow
-from app.services.charts import ChartLevel, ChartPoint, ChartSeries, growth_chart_svg
-from app.services.ratings import latest_ratings
+from app.services.competencies.charts import ChartLevel, ChartPoint, ChartSeries, growth_chart_svg
+from app.services.competencies.ratings import latest_ratings
 from tests.factories import login, make_class, make_framework, make_school, make_user
 
 

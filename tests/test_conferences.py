@@ -12,7 +12,8 @@ from app.models import (
     Audience, ConferenceInvite, ConferenceSlot, Notification, NotificationKind, Role, Showcase,
 )
 from app.models.base import utcnow
-from app.services import conferences, notifications
+from app.services.conferences import conferences
+from app.services.moderation import notifications
 from tests.conftest import make_settings
 from tests.factories import link_guardian, login, make_class, make_school, make_user
 
@@ -431,7 +432,7 @@ def test_a_co_teacher_of_the_class_may_manage_it(client, session):
     school, teacher, (student,), school_class, _g = _classroom(session, 1)
     co_teacher = make_user(session, school, Role.teacher)
     from app.models import ClassRole, EnrolledVia
-    from app.services.classes import enroll
+    from app.services.classes.classes import enroll
 
     enroll(session=session, school_class=school_class, user=co_teacher, role=ClassRole.teacher, via=EnrolledVia.admin)
     session.commit()

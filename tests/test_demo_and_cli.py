@@ -7,7 +7,7 @@ from sqlmodel import Session, func, select
 from app import cli
 from app.config import Environment
 from app.models import ClassRole, Enrollment, GuardianLink, Role, School, SchoolClass, User
-from app.services.demo import DEMO_PASSWORD, seed_demo
+from app.services.demo.demo import DEMO_PASSWORD, seed_demo
 from tests.factories import login
 
 

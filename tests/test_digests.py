@@ -15,9 +15,9 @@ from app.models import (
     Role, User,
 )
 from app.models.base import utcnow
-from app.services import digests
-from app.services.goal_forms import GoalData
-from app.services.goals import achieve_goal, create_goal
+from app.services.family import digests
+from app.services.portfolio.goal_forms import GoalData
+from app.services.portfolio.goals import achieve_goal, create_goal
 from tests.conftest import make_settings
 from tests.factories import login, make_class, make_note, make_reflection, make_school, make_user
 from tests.test_mail import parts, smtp_server  # noqa: F401 - the SMTP server fixture

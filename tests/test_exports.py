@@ -10,7 +10,7 @@ from sqlmodel import select
 from app.main import create_app
 from app.models import Job, JobStatus, Role, Showcase
 from app.models.base import utcnow
-from app.services import jobs
+from app.services.jobs import jobs
 from tests.factories import login, make_class, make_school, make_user
 
 SECTIONS = ["goals", "reflections", "evidence", "feedback", "competencies"]

@@ -9,8 +9,8 @@ from app.models import (
     ApprovalStatus, Artefact, Audience, Comment, CommentKind, CommentStatus, CompetencyRating, GoalStep, GuardianLink,
     ItemApproval, ItemType, Notification, NotificationKind, ProficiencyLevel, RatingSource, Role, Showcase,
 )
-from app.services.goal_forms import GoalData
-from app.services.goals import create_goal
+from app.services.portfolio.goal_forms import GoalData
+from app.services.portfolio.goals import create_goal
 from tests.factories import (
     link_guardian, login, make_class, make_framework, make_note, make_reflection, make_school, make_user,
 )
@@ -313,7 +313,7 @@ def _share(session, child, n: int, start: int = 0) -> None:
 
 
 def _family_showcase(session, owner, title: str) -> None:
-    from app.services.showcases import ShowcaseInput, create_showcase
+    from app.services.showcases.showcases import ShowcaseInput, create_showcase
 
     create_showcase(session=session, owner=owner, data=ShowcaseInput(title=title, audience=Audience.family))
     session.commit()

@@ -9,8 +9,8 @@ from app.models import (
     Notification, NotificationKind, RequestStatus, Role,
 )
 from app.models.base import utcnow
-from app.services.goal_forms import GoalData
-from app.services.goals import create_goal
+from app.services.portfolio.goal_forms import GoalData
+from app.services.portfolio.goals import create_goal
 from tests.factories import (
     link_guardian, login, make_class, make_note, make_reflection, make_school, make_user, post_multipart,
 )

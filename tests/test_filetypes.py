@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from app.models import MediaKind
-from app.services.filetypes import (
+from app.services.portfolio.filetypes import (
     HEAD_BYTES, allowed_description, download_name, is_container, is_inline, refusal_reason, sniff,
 )
 

@@ -17,8 +17,8 @@ from app.models import (
     RatingSource,
     Role,
 )
-from app.services.bc_competencies import BC_FRAMEWORK_NAME, seed_bc_framework
-from app.services.competency_picker import allowed_ids, available_competencies
+from app.services.competencies.bc_competencies import BC_FRAMEWORK_NAME, seed_bc_framework
+from app.services.competencies.competency_picker import allowed_ids, available_competencies
 from tests.factories import login, make_class, make_framework, make_school, make_user
 
 BC_CODES = {"COM", "COM.1", "COM.2", "THK", "THK.1", "THK.2", "PS", "PS.1", "PS.2", "PS.3"}

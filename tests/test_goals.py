@@ -22,7 +22,8 @@ from app.models import (
     Role,
     Item,
 )
-from app.services import goal_forms, goals
+from app.services.portfolio import goal_forms
+from app.services.portfolio import goals
 from tests.factories import link_guardian, login, make_class, make_framework, make_school, make_user
 
 IN_A_MONTH = (date.today() + timedelta(days=30)).isoformat()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms, PngImagePlugin
 
-from app.services.images import (
+from app.services.portfolio.images import (
     LARGE_THUMB_PX, MAX_PIXELS, SMALL_THUMB_PX, ImageRejected, check_dimensions, process_image, stored_type,
 )
 

@@ -12,7 +12,8 @@ from app.config import Settings
 from app.main import create_app
 from app.models import Artefact, Goal, Job, JobStatus, Reflection, Role
 from app.routes import imports
-from app.services import archive_export, jobs
+from app.services.exports import archive_export
+from app.services.jobs import jobs
 from tests.factories import login, make_framework, make_school, make_user
 from tests.media import png
 from tests.test_archive_roundtrip import rich_portfolio
@@ -261,7 +262,7 @@ def test_a_small_archive_of_many_highly_compressed_files_is_refused_before_anyth
         app, client, session, settings, monkeypatch):
     """300 files of 1 MB of zeros pack to about 315 KB: each file is under the per-file ratio floor, so only the
     ratio of the archive as a whole (300 MB from 315 KB) gives it away, and it must before anything is extracted."""
-    from app.services import safe_zip
+    from app.services.exports import safe_zip
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

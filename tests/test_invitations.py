@@ -8,7 +8,7 @@ from sqlmodel import func, select
 
 from app.models import FamilyInvitation, GuardianLink, LoginFailure, Notification, NotificationKind, Role, User
 from app.models.base import utcnow
-from app.services import invitations
+from app.services.family import invitations
 from tests.factories import PASSWORD, link_guardian, login, make_class, make_school, make_user
 
 CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")

@@ -16,7 +16,9 @@ from app.i18n import _, translations_for
 from app.main import create_app
 from app.models import Job, JobStatus, Role, User
 from app.models.base import utcnow
-from app.services import job_pages, job_progress, jobs
+from app.services.jobs import job_pages
+from app.services.jobs import job_progress
+from app.services.jobs import jobs
 from tests.conftest import make_settings
 from tests.factories import login, make_school, make_user
 

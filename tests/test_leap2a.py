@@ -24,10 +24,14 @@ from app.models import (
     Tag,
     Item,
 )
-from app.services import artefacts, goal_forms, goals, ratings, uploads
-from app.services.leap2a import ATOM, CATEGORIES, LEAP2, LEAP2A_VERSION, RDF, export_feed
-from app.services.leap2a_feed import Leap2AError, html_to_markdown
-from app.services.leap2a_import import import_leap2a
+from app.services.portfolio import artefacts
+from app.services.portfolio import goal_forms
+from app.services.portfolio import goals
+from app.services.competencies import ratings
+from app.services.portfolio import uploads
+from app.services.exports.leap2a import ATOM, CATEGORIES, LEAP2, LEAP2A_VERSION, RDF, export_feed
+from app.services.exports.leap2a_feed import Leap2AError, html_to_markdown
+from app.services.exports.leap2a_import import import_leap2a
 from tests.factories import make_framework, make_note, make_reflection, make_school, make_user
 from tests.media import GPS_IFD, jpeg_with_gps
 
@@ -339,7 +343,7 @@ def test_bad_feeds_are_refused_and_nothing_is_created(session, settings, xml, me
 
 def test_a_failure_midway_removes_the_files_already_stored(session, settings, tmp_path, monkeypatch):
     student = make_user(session, make_school(session))
-    from app.services import leap2a_import
+    from app.services.exports import leap2a_import
 
     def boom(**_kwargs):
         raise RuntimeError("database went away")
@@ -427,7 +431,7 @@ def test_xhtml_content_and_a_plain_entry_become_a_note_with_its_date(session, se
 
 
 def test_an_oversized_feed_is_refused(session, settings, monkeypatch):
-    from app.services import leap2a_feed
+    from app.services.exports import leap2a_feed
 
     monkeypatch.setattr(leap2a_feed, "MAX_FEED_BYTES", 100)
     student = make_user(session, make_school(session))

@@ -3,7 +3,7 @@
 from sqlmodel import select
 
 from app.models import Notification, NotificationKind, Role
-from app.services.notifications import notify
+from app.services.moderation.notifications import notify
 from tests.factories import login, make_school, make_user
 
 

@@ -16,12 +16,15 @@ from sqlmodel import Session, select
 from app.models import (
     Artefact, ArtefactKind, Audience, Comment, CommentStatus, ItemType, ProficiencyLevel, Role, ShowcaseItemType,
 )
-from app.services import feedback, goals as goal_service, offline_site, showcases
-from app.services.artefacts import ArtefactInput, create_text_artefact
-from app.services.assessments import create_teacher_rating
-from app.services.goal_forms import GoalData
-from app.services.ratings import RatingInput, create_self_rating
-from app.services.showcases import ShowcaseInput
+from app.services.moderation import feedback
+from app.services.portfolio import goals as goal_service
+from app.services.exports import offline_site
+from app.services.showcases import showcases
+from app.services.portfolio.artefacts import ArtefactInput, create_text_artefact
+from app.services.competencies.assessments import create_teacher_rating
+from app.services.portfolio.goal_forms import GoalData
+from app.services.competencies.ratings import RatingInput, create_self_rating
+from app.services.showcases.showcases import ShowcaseInput
 from tests.factories import login, make_class, make_framework, make_note, make_reflection, make_school, make_user
 from tests.media import png
 

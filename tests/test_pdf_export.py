@@ -17,15 +17,15 @@ from app.models import (
     JobStatus, ProficiencyLevel, RatingSource, Role, Showcase, ShowcaseItem, ShowcaseItemType,
 )
 from app.models.base import utcnow
-from app.services import jobs
-from app.services.artefacts import ArtefactInput, create_file_artefacts, create_text_artefact
-from app.services.goal_forms import GoalData
-from app.services.goals import create_goal
-from app.services.pdf_content import gather_portfolio
-from app.services.pdf_export import (
+from app.services.jobs import jobs
+from app.services.portfolio.artefacts import ArtefactInput, create_file_artefacts, create_text_artefact
+from app.services.portfolio.goal_forms import GoalData
+from app.services.portfolio.goals import create_goal
+from app.services.exports.pdf_content import gather_portfolio
+from app.services.exports.pdf_export import (
     build_class_pdfs, build_portfolio_pdf, css_page_content, css_string, make_url_fetcher, safe_file_stem, unique_name,
 )
-from app.services.uploads import store_path
+from app.services.portfolio.uploads import store_path
 from tests.factories import make_class, make_framework, make_note, make_reflection, make_school, make_user
 from tests.media import png
 
@@ -339,7 +339,7 @@ def test_css_helpers_escape_and_translate():
 def test_class_export_zip_has_one_pdf_per_student(world, session, settings, tmp_path):
     school = world["school"]
     twin = make_user(session, school, display_name="Maya Chen")  # same name: a unique file name
-    from app.services.classes import enroll
+    from app.services.classes.classes import enroll
     from app.models import ClassRole, EnrolledVia
 
     enroll(session=session, school_class=world["school_class"], user=twin, role=ClassRole.student, via=EnrolledVia.admin)

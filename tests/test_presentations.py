@@ -12,8 +12,8 @@ from app.models import (
     Notification, NotificationKind, ProficiencyLevel, RatingSource, ResponseSource, Role, Showcase, ShowcaseItem,
     ShowcaseItemType,
 )
-from app.services import conference_responses
-from app.services.artefacts import delete_artefact
+from app.services.conferences import conference_responses
+from app.services.portfolio.artefacts import delete_artefact
 from tests.factories import (
     link_guardian, login, make_class, make_framework, make_note, make_reflection, make_school, make_user,
 )

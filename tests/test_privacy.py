@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services.markdown import render_markdown
+from app.services.portfolio.markdown import render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = sorted([*ROOT.glob("templates/**/*.html"), *ROOT.glob("static/css/*.css"),

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from app.models import Competency, CompetencyRating, ProficiencyLevel, RatingArtefact, RatingSource, Role
-from app.services.ratings import LatestRating, RatingDifference, difference
+from app.services.competencies.ratings import LatestRating, RatingDifference, difference
 from tests.factories import link_guardian, login, make_class, make_framework, make_note, make_school, make_user
 
 

@@ -12,8 +12,8 @@ from PIL import Image
 from starlette.requests import ClientDisconnect, Request
 
 from app.models import MediaKind
-from app.services import uploads
-from app.services.uploads import (
+from app.services.portfolio import uploads
+from app.services.portfolio.uploads import (
     INCOMING_DIR, FileRefused, MalformedUpload, UploadTooLarge, discard, file_path, human_size, receive_multipart,
     store_path,
 )

@@ -5,41 +5,22 @@
 - classmates (an active class in common whose setting allows it) see items with the "class" audience;
 - their guardians see items with the "family" audience, once a teacher has approved them where any active class of
   the student asks for that (SchoolClass.family_items_need_approval); a change to an approved item's words puts it
-  back to pending (app.services.approvals), so until it is approved again they see nothing of it;
+  back to pending (app.services.moderation.approvals), so until it is approved again they see nothing of it;
 - nobody else sees anything, and gets 404 (not 403) so existence does not leak.
 """
 
 from __future__ import annotations
 
-from sqlalchemy.orm import aliased
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app.access import relationships
 from app.access.errors import not_found
 from app.models import (
-    ApprovalStatus, Audience, ClassRole, Enrollment, GuardianLink, ItemApproval, Role, SchoolClass, User,
+    ApprovalStatus, Audience, ClassRole, Enrollment, Item, ItemApproval, ReflectionStatus, Role, SchoolClass, User,
 )
 
 ALL_AUDIENCES = frozenset(Audience)
-
-
-def _shares_class(session: Session, *, viewer_id: int, viewer_role: ClassRole, student_id: int) -> bool:
-    theirs = aliased(Enrollment)
-    statement = (
-        select(Enrollment.id)
-        .join(theirs, theirs.class_id == Enrollment.class_id)
-        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
-        .where(
-            Enrollment.user_id == viewer_id,
-            Enrollment.role == viewer_role,
-            theirs.user_id == student_id,
-            theirs.role == ClassRole.student,
-            SchoolClass.archived == False,  # noqa: E712
-        )
-    )
-    if viewer_role is ClassRole.student:
-        # Classmates see "class" items only through a class whose teacher allows it.
-        statement = statement.where(SchoolClass.classmates_see_class_items == True)  # noqa: E712
-    return session.exec(statement).first() is not None
 
 
 def visible_audiences(*, session: Session, viewer: User, owner_id: int) -> frozenset[Audience]:
@@ -47,28 +28,61 @@ def visible_audiences(*, session: Session, viewer: User, owner_id: int) -> froze
     if viewer.id == owner_id:
         return ALL_AUDIENCES
     if viewer.role is Role.teacher:
-        if _shares_class(session, viewer_id=viewer.id, viewer_role=ClassRole.teacher, student_id=owner_id):
+        if relationships.shares_class(session=session, viewer_id=viewer.id, viewer_role=ClassRole.teacher,
+                                      student_id=owner_id):
             return ALL_AUDIENCES
     elif viewer.role is Role.student:
-        if _shares_class(session, viewer_id=viewer.id, viewer_role=ClassRole.student, student_id=owner_id):
+        # Classmates see "class" items only through a class whose teacher allows it.
+        if relationships.shares_class(session=session, viewer_id=viewer.id, viewer_role=ClassRole.student,
+                                      student_id=owner_id, classmates_must_see_class_items=True):
             return frozenset({Audience.class_})
     elif viewer.role is Role.guardian:
-        link = session.exec(
-            select(GuardianLink.id).where(GuardianLink.guardian_id == viewer.id, GuardianLink.student_id == owner_id)
-        ).first()
-        if link is not None:
+        if relationships.is_guardian_of(session=session, guardian_id=viewer.id, student_id=owner_id):
             return frozenset({Audience.family})
     return frozenset()
 
 
+def students_needing_family_approval():
+    """A SELECT of the ids of students with an active class that holds family items for a teacher's approval."""
+    return relationships.students_with_class_setting(SchoolClass.family_items_need_approval)
+
+
 def family_approval_required(*, session: Session, student_id: int) -> bool:
     """True when any active class of the student holds family-audience items for a teacher's approval."""
-    return session.exec(
-        select(Enrollment.id)
-        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
-        .where(Enrollment.user_id == student_id, Enrollment.role == ClassRole.student,
-               SchoolClass.archived == False, SchoolClass.family_items_need_approval == True)  # noqa: E712
-    ).first() is not None
+    return session.exec(students_needing_family_approval().where(
+        Enrollment.user_id == student_id).limit(1)).first() is not None
+
+
+def approved_for_families(item_id_column) -> sa.ColumnElement[bool]:
+    """SQL: a teacher approved this item for families (as it is now: a change puts it back to pending)."""
+    return (select(ItemApproval.id)
+            .where(ItemApproval.item_id == item_id_column, ItemApproval.status == ApprovalStatus.approved).exists())
+
+
+def family_items() -> sa.ColumnElement[bool]:
+    """SQL on `items`: what a linked guardian may see (the family audience, no drafts, the approval rule)."""
+    return sa.and_(
+        Item.audience == Audience.family,
+        Item.kind != ReflectionStatus.draft.value,
+        sa.or_(Item.owner_id.not_in(students_needing_family_approval()), approved_for_families(Item.id)),
+    )
+
+
+def visible_items(viewer: User) -> sa.ColumnElement[bool]:
+    """SQL on `items`: every item `viewer` may see, the same rules as can_see in one condition (for lists, search,
+    digests and exports that must never show more than the item pages would)."""
+    not_draft = sa.not_(sa.and_(Item.type == "reflection", Item.kind == ReflectionStatus.draft.value))
+    if viewer.role is Role.teacher:
+        others = sa.and_(Item.owner_id.in_(relationships.students_taught_by(viewer.id)), not_draft)
+    elif viewer.role is Role.student:
+        classmates = relationships.students_with_class_setting(SchoolClass.classmates_see_class_items).where(
+            Enrollment.class_id.in_(relationships.active_classes_of_student(viewer.id)))
+        others = sa.and_(Item.owner_id.in_(classmates), Item.audience == Audience.class_, not_draft)
+    elif viewer.role is Role.guardian:
+        others = sa.and_(Item.owner_id.in_(relationships.children_of(viewer.id)), family_items())
+    else:
+        others = sa.false()
+    return sa.or_(Item.owner_id == viewer.id, others)
 
 
 def _is_approved(session: Session, *, item_id: int) -> bool:

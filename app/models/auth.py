@@ -21,7 +21,7 @@ class UserSession(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """One failed attempt (a sign-in or a code, see app.services.throttle); the typed name is kept only as a hash
+    """One failed attempt (a sign-in or a code, see app.services.accounts.throttle); the typed name is kept only as a hash
     (it may be a mistyped password)."""
 
     __tablename__ = "login_failures"

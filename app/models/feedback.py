@@ -148,6 +148,6 @@ class ItemApproval(SQLModel, table=True):
     requested_at: datetime = Field(default_factory=utcnow)
     reviewed_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     reviewed_at: datetime | None = Field(default=None)
-    # The family-visible words at the last approval, by field (app.services.approvals.family_texts); None until a
+    # The family-visible words at the last approval, by field (app.services.moderation.approvals.family_texts); None until a
     # teacher approves it (or for approvals from before these were kept).
     approved_text: dict | None = Field(default=None, sa_type=sa.JSON)

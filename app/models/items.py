@@ -8,7 +8,7 @@ goal) and everything that points at it, in the database, on every write path.
 
 The row also carries what the timeline shows and what search looks through (SQLite: an FTS5 table over it,
 made in a migration; PostgreSQL: to_tsvector at query time). app.models.item_rows allocates the row when an
-artefact, reflection or goal is first flushed; app.services.timeline keeps its text in step.
+artefact, reflection or goal is first flushed; app.services.portfolio.timeline keeps its text in step.
 """
 
 from datetime import date, datetime

@@ -12,8 +12,10 @@ from app.i18n import _, available_locales
 from app.navigation import home_path
 from app.models import Role, User
 from app.security import client_address
-from app.services import accounts, audit_views, digests
-from app.services import email_notifications as email_notifications_service
+from app.services.accounts import accounts
+from app.services.accounts import audit_views
+from app.services.family import digests
+from app.services.moderation import email_notifications as email_notifications_service
 from app.templating import render
 
 router = APIRouter(prefix="/account", dependencies=[Depends(require_user)])

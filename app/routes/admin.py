@@ -9,7 +9,9 @@ from app.auth import AdminUser, StaffUser, end_other_sessions, require_user
 from app.db import SessionDep
 from app.models import AuditEventKind, Role, User
 from app.security import client_address
-from app.services import accounts, audit_views, people
+from app.services.accounts import accounts
+from app.services.accounts import audit_views
+from app.services.accounts import people
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

@@ -12,7 +12,7 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _, ngettext
 from app.security import client_address
-from app.services import approvals as service
+from app.services.moderation import approvals as service
 
 router = APIRouter(dependencies=[Depends(require_user)])
 

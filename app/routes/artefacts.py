@@ -16,10 +16,11 @@ from app.flash import flash
 from app.i18n import _, ngettext
 from app.models import Artefact, ArtefactKind
 from app.pagination import paginate
-from app.services import artefacts as service
-from app.services import storage, uploads
-from app.services.competency_picker import allowed_ids, available_competencies
-from app.services.filetypes import allowed_description
+from app.services.portfolio import artefacts as service
+from app.services.portfolio import storage
+from app.services.portfolio import uploads
+from app.services.competencies.competency_picker import allowed_ids, available_competencies
+from app.services.portfolio.filetypes import allowed_description
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

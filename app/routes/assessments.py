@@ -11,7 +11,8 @@ from app.auth import TeacherUser, require_user
 from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
-from app.services import assessments, ratings
+from app.services.competencies import assessments
+from app.services.competencies import ratings
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

@@ -18,8 +18,8 @@ from app.flash import flash
 from app.i18n import _
 from app.navigation import home_path
 from app.security import client_address
-from app.services import accounts
-from app.services.accounts import SignInProblem
+from app.services.accounts import accounts
+from app.services.accounts.accounts import SignInProblem
 from app.templating import render
 
 router = APIRouter()

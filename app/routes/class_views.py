@@ -5,7 +5,8 @@ from fastapi.responses import Response
 
 from app.auth import StaffUser, TeacherUser, require_user
 from app.db import SessionDep
-from app.services import class_views, classes
+from app.services.classes import class_views
+from app.services.classes import classes
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

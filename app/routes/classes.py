@@ -12,8 +12,9 @@ from app.i18n import _
 from app.models import Role, School, SchoolClass, User
 from app.navigation import home_path
 from app.security import client_address
-from app.services import classes, roster
-from app.services.reflections import default_prompts
+from app.services.classes import classes
+from app.services.classes import roster
+from app.services.portfolio.reflections import default_prompts
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

@@ -11,7 +11,7 @@ from app.auth import StudentUser, require_user
 from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
-from app.services import ratings
+from app.services.competencies import ratings
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

@@ -12,7 +12,8 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
 from app.models import ConferenceSlot, Role, SchoolClass, User
-from app.services import conference_booking, conferences
+from app.services.conferences import conference_booking
+from app.services.conferences import conferences
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

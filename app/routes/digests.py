@@ -5,7 +5,7 @@ from fastapi.responses import Response
 
 from app.auth import GuardianUser, require_user
 from app.db import SessionDep
-from app.services import digests
+from app.services.family import digests
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

@@ -15,10 +15,11 @@ from app.i18n import _
 from app.models import Job, JobStatus, Role, SchoolClass, Showcase
 from app.navigation import home_path
 from app.security import client_address
-from app.services import job_pages, jobs
+from app.services.jobs import job_pages
+from app.services.jobs import jobs
 from app.access import not_found
-from app.services.classes import class_for_staff
-from app.services.showcase_items import showcase_of_owner, valid_id
+from app.services.classes.classes import class_for_staff
+from app.services.showcases.showcase_items import showcase_of_owner, valid_id
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

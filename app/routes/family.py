@@ -13,8 +13,8 @@ from app.i18n import _
 from app.models import Role
 from app.models.base import utcnow
 from app.security import client_address
-from app.services import family as service
-from app.services import invitations
+from app.services.family import family as service
+from app.services.family import invitations
 from app.access import not_found
 from app.templating import render
 

@@ -13,10 +13,10 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _, ngettext
 from app.models import Comment, CommentKind, User
-from app.services import approvals
-from app.services import feedback as service
-from app.services import feedback_requests
-from app.services import uploads
+from app.services.moderation import approvals
+from app.services.moderation import feedback as service
+from app.services.moderation import feedback_requests
+from app.services.portfolio import uploads
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

@@ -11,10 +11,10 @@ from app.auth import AdminUser, require_user
 from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
-from app.services import frameworks as service
-from app.services import scales
-from app.services.bc_competencies import find_bc_framework, seed_bc_framework
-from app.services.people import school_of
+from app.services.competencies import frameworks as service
+from app.services.competencies import scales
+from app.services.competencies.bc_competencies import find_bc_framework, seed_bc_framework
+from app.services.accounts.people import school_of
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

@@ -12,8 +12,9 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
 from app.models import Goal, User
-from app.services import goal_forms, goals
-from app.services.competency_picker import allowed_ids, available_competencies
+from app.services.portfolio import goal_forms
+from app.services.portfolio import goals
+from app.services.competencies.competency_picker import allowed_ids, available_competencies
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

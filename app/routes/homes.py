@@ -7,7 +7,11 @@ from app.auth import AdminUser, CurrentUser, GuardianUser, StudentUser, TeacherU
 from app.db import SessionDep
 from app.models import ClassRole
 from app.navigation import home_path
-from app.services import conferences, family, people, student_panels, timeline
+from app.services.conferences import conferences
+from app.services.family import family
+from app.services.accounts import people
+from app.services.portfolio import student_panels
+from app.services.portfolio import timeline
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

@@ -1,7 +1,7 @@
 """Importing a portfolio: a Folio archive from another school, or a Mahara export (ZIP or Leap2A .xml).
 
-The upload is streamed and checked by app.services.archive_upload, then handed to an "import" job
-(app.services.archive_import) whose page shows progress.
+The upload is streamed and checked by app.services.exports.archive_upload, then handed to an "import" job
+(app.services.exports.archive_import) whose page shows progress.
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from app.db import SessionDep
 from app.i18n import _
 from app.models import Role, User
 from app.security import client_address
-from app.services import archive_upload, job_pages, jobs, uploads
+from app.services.exports import archive_upload
+from app.services.jobs import job_pages
+from app.services.jobs import jobs
+from app.services.portfolio import uploads
 from app.access import not_found
 from app.templating import render
 

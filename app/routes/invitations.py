@@ -14,9 +14,9 @@ from app.flash import flash
 from app.i18n import _
 from app.models import Role, User
 from app.security import client_address
-from app.services import accounts
-from app.services import invitations as service
-from app.services.accounts import SignInProblem
+from app.services.accounts import accounts
+from app.services.family import invitations as service
+from app.services.accounts.accounts import SignInProblem
 from app.templating import render
 
 router = APIRouter()

@@ -5,7 +5,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.auth import CurrentUser, require_user
 from app.db import SessionDep
-from app.services import notifications as service
+from app.services.moderation import notifications as service
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

@@ -12,9 +12,9 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
 from app.models import ResponseSource, Role
-from app.services import conference_responses as service
+from app.services.conferences import conference_responses as service
 from app.access import not_found
-from app.services.showcase_items import showcase_of_owner, showcase_visible_to
+from app.services.showcases.showcase_items import showcase_of_owner, showcase_visible_to
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

@@ -15,10 +15,11 @@ from app.flash import flash
 from app.i18n import _
 from app.models import Audience, Goal, MediaKind, Reflection, ReflectionStatus
 from app.pagination import paginate
-from app.services import artefacts as artefact_service
-from app.services import reflections as service
-from app.services import storage, uploads
-from app.services.competency_picker import allowed_ids, available_competencies
+from app.services.portfolio import artefacts as artefact_service
+from app.services.portfolio import reflections as service
+from app.services.portfolio import storage
+from app.services.portfolio import uploads
+from app.services.competencies.competency_picker import allowed_ids, available_competencies
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

@@ -9,8 +9,8 @@ from fastapi.responses import Response
 
 from app.db import SessionDep
 from app.file_responses import artefact_file_response
-from app.services import share_links
-from app.services.showcase_items import resolve_items
+from app.services.showcases import share_links
+from app.services.showcases.showcase_items import resolve_items
 from app.templating import render
 
 router = APIRouter()

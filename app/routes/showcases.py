@@ -16,8 +16,10 @@ from app.flash import flash
 from app.i18n import _
 from app.models import Role, Showcase, User
 from app.security import client_address
-from app.services import conference_responses, share_links, showcases
-from app.services.showcase_items import entries_of, resolve_items, showcase_of_owner, showcase_visible_to
+from app.services.conferences import conference_responses
+from app.services.showcases import share_links
+from app.services.showcases import showcases
+from app.services.showcases.showcase_items import entries_of, resolve_items, showcase_of_owner, showcase_visible_to
 from app.templating import render
 
 router = APIRouter(dependencies=[Depends(require_user)])

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade
-from app.services.demo import seed_demo
+from app.services.demo.demo import seed_demo
 from tests.conftest import make_settings, unavailable
 
 CHROMIUM = os.environ.get("FOLIO_TEST_CHROMIUM", "/usr/bin/chromium")

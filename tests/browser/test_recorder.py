@@ -4,7 +4,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from app.services.demo import DEMO_PASSWORD
+from app.services.demo.demo import DEMO_PASSWORD
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, axe_scan
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,146 @@
+"""Who is whose: teachers and their students, classmates, guardians and their children.
+
+The only module that reads enrolments and guardian links to decide a relationship; everything else asks here. Only
+active (not archived) classes count. Functions named like `students_taught_by` return a SELECT of ids, to use
+inside a larger query; `is_...` answer one question in one query.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from app.models import ClassRole, Enrollment, GuardianLink, Role, SchoolClass, User
+
+_active = SchoolClass.archived == False  # noqa: E712
+
+
+def students_taught_by(teacher_id: int):
+    """A SELECT of the ids of students in the teacher's active classes."""
+    mine = aliased(Enrollment)
+    return (
+        select(Enrollment.user_id)
+        .join(mine, mine.class_id == Enrollment.class_id)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .where(mine.user_id == teacher_id, mine.role == ClassRole.teacher, Enrollment.role == ClassRole.student, _active)
+    )
+
+
+def teachers_of(student_id: int):
+    """A SELECT of the ids of the teachers of the student's active classes."""
+    theirs = aliased(Enrollment)
+    return (
+        select(Enrollment.user_id).distinct()
+        .join(theirs, theirs.class_id == Enrollment.class_id)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .where(theirs.user_id == student_id, theirs.role == ClassRole.student, Enrollment.role == ClassRole.teacher,
+               _active)
+    )
+
+
+def teacher_ids_of(*, session: Session, student_id: int) -> list[int]:
+    """Ids of the teachers of the student's active classes (one query)."""
+    return list(session.exec(teachers_of(student_id)).all())
+
+
+def shares_class(*, session: Session, viewer_id: int, viewer_role: ClassRole, student_id: int,
+                 classmates_must_see_class_items: bool = False) -> bool:
+    """True when the viewer (as teacher or student) and the student are in one active class; for classmates, only
+    through a class whose teacher lets classmates see class items, when asked."""
+    theirs = aliased(Enrollment)
+    statement = (
+        select(Enrollment.id)
+        .join(theirs, theirs.class_id == Enrollment.class_id)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .where(Enrollment.user_id == viewer_id, Enrollment.role == viewer_role, theirs.user_id == student_id,
+               theirs.role == ClassRole.student, _active)
+    )
+    if classmates_must_see_class_items:
+        statement = statement.where(SchoolClass.classmates_see_class_items == True)  # noqa: E712
+    return session.exec(statement.limit(1)).first() is not None
+
+
+def is_teacher_of(*, session: Session, viewer: User, student_id: int) -> bool:
+    """True when `viewer` teaches the student in an active class."""
+    return viewer.role is Role.teacher and shares_class(
+        session=session, viewer_id=viewer.id, viewer_role=ClassRole.teacher, student_id=student_id)
+
+
+def is_guardian_of(*, session: Session, guardian_id: int, student_id: int) -> bool:
+    """True when the guardian is linked to the student."""
+    return session.exec(select(GuardianLink.id).where(
+        GuardianLink.guardian_id == guardian_id, GuardianLink.student_id == student_id)).first() is not None
+
+
+def children_of(guardian_id: int):
+    """A SELECT of the ids of the guardian's linked children."""
+    return select(GuardianLink.student_id).where(GuardianLink.guardian_id == guardian_id)
+
+
+def guardians_of(student_ids):
+    """A SELECT of (student id, guardian id) for the students' guardians (`student_ids`: a list or a SELECT)."""
+    return select(GuardianLink.student_id, GuardianLink.guardian_id).where(GuardianLink.student_id.in_(student_ids))
+
+
+def students_in_class(class_id: int):
+    """A SELECT of the ids of the class's students."""
+    return select(Enrollment.user_id).where(Enrollment.class_id == class_id, Enrollment.role == ClassRole.student)
+
+
+def classes_taught_by(teacher_id: int):
+    """A SELECT of the ids of the classes the teacher teaches (archived ones too: they can still read them)."""
+    return select(Enrollment.class_id).where(Enrollment.user_id == teacher_id, Enrollment.role == ClassRole.teacher)
+
+
+def classes_of(user_id: int, role: ClassRole):
+    """A SELECT of the ids of the classes the user is in with that role."""
+    return select(Enrollment.class_id).where(Enrollment.user_id == user_id, Enrollment.role == role)
+
+
+def active_classes_of_student(student_id: int):
+    """A SELECT of the ids of the student's active classes."""
+    return (select(Enrollment.class_id).join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+            .where(Enrollment.user_id == student_id, Enrollment.role == ClassRole.student, _active))
+
+
+def teaches_class(*, session: Session, teacher_id: int, class_id: int) -> bool:
+    """True when the teacher is a teacher of this class."""
+    return session.exec(select(Enrollment.id).where(
+        Enrollment.class_id == class_id, Enrollment.user_id == teacher_id, Enrollment.role == ClassRole.teacher
+    )).first() is not None
+
+
+def enrolment(*, session: Session, class_id: int, user_id: int) -> Enrollment | None:
+    """The user's enrolment in the class, if any."""
+    return session.exec(select(Enrollment).where(
+        Enrollment.class_id == class_id, Enrollment.user_id == user_id)).first()
+
+
+def students_with_class_setting(setting) -> sa.Select:
+    """A SELECT of the ids of students in an active class where this boolean setting is on."""
+    return (select(Enrollment.user_id).join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+            .where(Enrollment.role == ClassRole.student, _active, setting == True))  # noqa: E712
+
+
+def classmates_with_setting(*, session: Session, author_id: int, owner_id: int, setting) -> bool:
+    """True when the two students share an active class where this boolean setting is on."""
+    theirs = aliased(Enrollment)
+    return session.exec(
+        select(Enrollment.id)
+        .join(theirs, theirs.class_id == Enrollment.class_id)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .where(Enrollment.user_id == author_id, Enrollment.role == ClassRole.student, theirs.user_id == owner_id,
+               theirs.role == ClassRole.student, _active, setting == True)  # noqa: E712
+    ).first() is not None
+
+
+def classmates_of(student_id: int):
+    """A SELECT of (user id) of everyone (teachers and students) in the student's active classes but the student."""
+    mine = aliased(Enrollment)
+    return (
+        select(Enrollment.user_id).distinct()
+        .join(mine, mine.class_id == Enrollment.class_id)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .where(mine.user_id == student_id, mine.role == ClassRole.student, Enrollment.user_id != student_id, _active)
+    )

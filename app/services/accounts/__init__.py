@@ -1,0 +1,1 @@
+"""People and their accounts: creating, signing in, passwords, throttling, the audit log."""

@@ -1,0 +1,179 @@
+"""Accounts: signing in, changing and resetting passwords, creating users."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from enum import Enum
+
+from sqlalchemy import or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from app.auth import burn_password_check, hash_password, password_needs_rehash, verify_password
+from app.config import Settings
+from app.i18n import _
+from app.models import AuditEventKind, ClassRole, EnrolledVia, Enrollment, Role, SchoolClass, User
+from app.models.base import utcnow
+from app.services.accounts import audit
+from app.services.accounts import throttle
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+# No 0/O, 1/l/I: temporary passwords are read off a screen or a printed card.
+_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+class SignInProblem(str, Enum):
+    throttled = "throttled"
+    mismatch = "mismatch"
+
+
+@dataclass
+class SignInResult:
+    user: User | None = None
+    problem: SignInProblem | None = None
+
+
+def normalise_identifier(identifier: str) -> str:
+    return identifier.strip().lower()
+
+
+def find_by_identifier(*, session: Session, identifier: str) -> User | None:
+    """The user whose username or email is `identifier` (case-insensitive)."""
+    value = normalise_identifier(identifier)
+    if not value:
+        return None
+    return session.exec(select(User).where(or_(User.username == value, User.email == value))).first()
+
+
+def sign_in(*, session: Session, identifier: str, password: str, address: str, settings: Settings) -> SignInResult:
+    """Check a username-or-email and password, with throttling that never reveals whether the account exists.
+
+    Sign-ins and failures against an existing account go in the audit log (a name that is no account has no school
+    whose admins could read about it)."""
+    scope = throttle.Scope.sign_in
+    if throttle.is_throttled(session=session, scope=scope, account=identifier, address=address, settings=settings):
+        return SignInResult(problem=SignInProblem.throttled)
+    user = find_by_identifier(session=session, identifier=identifier)
+    if user is None or not user.is_active:
+        burn_password_check(password)
+        if user is not None:
+            audit.record(session=session, event=AuditEventKind.sign_in_failed, actor=None, subject=user,
+                         address=address, details={"reason": "inactive"})
+        throttle.record_failure(session=session, scope=scope, account=identifier, address=address, settings=settings)
+        return SignInResult(problem=SignInProblem.mismatch)
+    if not verify_password(user.password_hash, password):
+        audit.record(session=session, event=AuditEventKind.sign_in_failed, actor=None, subject=user, address=address,
+                     details={"reason": "password"})
+        throttle.record_failure(session=session, scope=scope, account=identifier, address=address, settings=settings)
+        return SignInResult(problem=SignInProblem.mismatch)
+    if password_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    throttle.clear_failures(session=session, scope=scope, account=identifier, address=address)
+    session.add(user)
+    audit.record(session=session, event=AuditEventKind.sign_in, actor=user, subject=user, address=address)
+    return SignInResult(user=user)
+
+
+def password_problem(password: str, *, username: str) -> str | None:
+    """Why `password` can't be used, in words the user can act on; None when it is fine."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _("Use at least %(min)s characters (this one has %(n)s).", min=MIN_PASSWORD_LENGTH, n=len(password))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return _("Use at most %(max)s characters.", max=MAX_PASSWORD_LENGTH)
+    if password.strip().lower() == username.lower():
+        return _("Your password can't be the same as your username.")
+    return None
+
+
+def change_password(
+    *, session: Session, user: User, current: str, new: str, confirm: str, address: str | None
+) -> dict[str, str]:
+    """Change the user's own password; returns errors by field (empty when it worked)."""
+    errors: dict[str, str] = {}
+    if not verify_password(user.password_hash, current):
+        errors["current_password"] = _("That isn't your current password.")
+    problem = password_problem(new, username=user.username)
+    if problem:
+        errors["new_password"] = problem
+    elif new != confirm:
+        errors["confirm_password"] = _("The two new passwords don't match.")
+    elif new == current and not errors:
+        errors["new_password"] = _("Choose a password different from your current one.")
+    if errors:
+        return errors
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    session.add(user)
+    audit.record(session=session, event=AuditEventKind.password_changed, actor=user, subject=user, address=address)
+    return {}
+
+
+def generate_password() -> str:
+    """A random temporary password that is easy to read aloud (about 40 bits)."""
+    chars = [secrets.choice(_PASSWORD_ALPHABET) for _ in range(8)]
+    return "".join(chars[:4]) + "-" + "".join(chars[4:])
+
+
+# Enrolments that let the class's teachers reset the student's password: the school placed the student there, the
+# teacher made the account there, or the student joined with the code. Not "legacy" (it may have been a teacher
+# adding another class's student by username, which is how accounts were taken over).
+RESET_TRUSTED = frozenset({EnrolledVia.admin, EnrolledVia.roster, EnrolledVia.teacher_created, EnrolledVia.join_code})
+
+
+def resettable_user(*, session: Session, actor: User, user_id: int) -> User | None:
+    """The user `actor` may reset: admins anyone else in their school; teachers a student of an active class of
+    theirs, enrolled there in a way in RESET_TRUSTED. Nobody but an admin resets a teacher's or an admin's."""
+    target = session.get(User, user_id)
+    if target is None or target.id == actor.id or target.school_id != actor.school_id:
+        return None
+    if actor.role is Role.admin:
+        return target
+    if actor.role is Role.teacher and target.role is Role.student:
+        teaches = aliased(Enrollment)
+        trusted = session.exec(
+            select(Enrollment.id)
+            .join(teaches, teaches.class_id == Enrollment.class_id)
+            .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+            .where(Enrollment.user_id == target.id, Enrollment.role == ClassRole.student,
+                   Enrollment.enrolled_via.in_(RESET_TRUSTED), teaches.user_id == actor.id,
+                   teaches.role == ClassRole.teacher, SchoolClass.archived == False)  # noqa: E712
+        ).first()
+        return target if trusted else None
+    return None
+
+
+def reset_password(
+    *, session: Session, actor: User, target: User, new_password: str, must_change: bool, address: str | None
+) -> None:
+    """Give `target` a new password chosen by an admin or teacher (checked by the caller), recorded in the audit log."""
+    target.password_hash = hash_password(new_password)
+    target.must_change_password = must_change
+    session.add(target)
+    audit.record(session=session, event=AuditEventKind.password_reset, actor=actor, subject=target, address=address,
+                 details={"must_change": must_change})
+
+
+def create_user(
+    *,
+    session: Session,
+    school_id: int,
+    role: Role,
+    username: str,
+    display_name: str,
+    password: str,
+    email: str | None = None,
+) -> User:
+    """A new user with a hashed password (username and email stored lower-case)."""
+    user = User(
+        school_id=school_id,
+        role=role,
+        username=normalise_identifier(username),
+        display_name=display_name.strip(),
+        email=normalise_identifier(email) if email else None,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    return user

@@ -1,0 +1,1 @@
+"""Competency frameworks, scales, self- and teacher assessments, and growth charts."""

@@ -1,0 +1,1 @@
+"""Student-led conferences: scheduling, booking, and families' responses."""

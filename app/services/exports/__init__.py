@@ -1,0 +1,1 @@
+"""Taking a portfolio out and bringing one in: PDF, the portable archive, Leap2A, imports."""

@@ -1,0 +1,290 @@
+"""Reading a Leap2A (2010-07) feed safely: refusing DOCTYPEs and entities (XML bombs, XXE) before parsing, then
+each Atom entry with its Leap2A type, relations, categories, dates and content, and HTML turned into Markdown.
+Importing what it says is app.services.exports.leap2a_import."""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+from xml.parsers import expat
+
+from app.i18n import _
+from app.models.base import utcnow
+from app.services.portfolio import artefacts
+
+MAX_BODY = 100_000
+MAX_TAGS = artefacts.MAX_TAGS
+ATOM = "http://www.w3.org/2005/Atom"
+LEAP2 = "http://terms.leapspecs.org/"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+MAHARA = "http://wiki.mahara.org/Developer_Area/Import%2F%2FExport/LEAP_Extensions#"
+MAX_FEED_BYTES = 64 * 1024 * 1024  # the XML alone; files travel beside it
+COMPLETED_STAGES = {"completed", "complete", "done", "achieved", "finished"}
+
+
+class Leap2AError(Exception):
+    """A feed Folio can't import; `message` is user-facing and already translated."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Entry:
+    element: ET.Element
+    id: str
+    title: str
+    leap_type: str
+    mahara_type: str = ""
+    mahara_plugin: str = ""
+    links: list[tuple[str, str]] = field(default_factory=list)  # (relation, href)
+    part_orders: dict[str, int] = field(default_factory=dict)  # has_part href → leap2:display_order
+    categories: list[tuple[str, str, str]] = field(default_factory=list)  # (term, scheme, label)
+    published: datetime | None = None
+    updated: datetime | None = None
+
+
+# --- parsing safely ---------------------------------------------------------------------------------
+
+
+class _Refused(Exception):
+    pass
+
+
+def _refuse(*_args) -> None:
+    raise _Refused()
+
+
+def parse_feed(xml_bytes: bytes) -> ET.Element:
+    """The feed's root element; Leap2AError for anything not well-formed, with a DTD or entities, or not Atom."""
+    if len(xml_bytes) > MAX_FEED_BYTES:
+        raise Leap2AError(_("This Leap2A file is over %(limit)s MB; Folio can't import it.", limit=MAX_FEED_BYTES // (1024 * 1024)))
+    # A first pass with expat stops at the first DOCTYPE or entity declaration, before anything is expanded:
+    # no entity bombs, no external entities. Only then does ElementTree build the tree.
+    checker = expat.ParserCreate()
+    checker.StartDoctypeDeclHandler = _refuse
+    checker.EntityDeclHandler = _refuse
+    checker.UnparsedEntityDeclHandler = _refuse
+    checker.ExternalEntityRefHandler = _refuse
+    try:
+        checker.Parse(xml_bytes, True)
+    except _Refused:
+        raise Leap2AError(_("This file declares a document type or entities, which Folio doesn't accept in Leap2A imports.")) from None
+    except expat.ExpatError:
+        raise Leap2AError(_("This isn't a readable Leap2A file: its XML is damaged or incomplete.")) from None
+    try:
+        root = ET.fromstring(xml_bytes)
+    except ET.ParseError:
+        raise Leap2AError(_("This isn't a readable Leap2A file: its XML is damaged or incomplete.")) from None
+    if root.tag != f"{{{ATOM}}}feed":
+        raise Leap2AError(_("This XML file isn't a Leap2A export (an Atom feed was expected)."))
+    return root
+
+
+def last_part(value: str) -> str:
+    """`leap2:has_part`, `leap:has_part` and `http://terms.leapspecs.org/has_part` all give "has_part"."""
+    return re.split(r"[:/#]", value.strip())[-1].lower() if value else ""
+
+
+def parse_datetime(text: str | None) -> datetime | None:
+    if not text or not text.strip():
+        return None
+    value = text.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            parsed = datetime.combine(date.fromisoformat(value[:10]), datetime.min.time())
+        except ValueError:
+            return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def read_entry(element: ET.Element) -> Entry:
+    rdf_type = element.find(f"{{{RDF}}}type")
+    leap_type = last_part(rdf_type.get(f"{{{RDF}}}resource", "")) if rdf_type is not None else ""
+    plugin = element.find(f"{{{MAHARA}}}artefactplugin")
+    entry = Entry(
+        element=element,
+        id=(element.findtext(f"{{{ATOM}}}id") or "").strip(),
+        title=" ".join((element.findtext(f"{{{ATOM}}}title") or "").split()),
+        leap_type=leap_type or "entry",
+        mahara_type=(plugin.get(f"{{{MAHARA}}}type", "") if plugin is not None else "").lower(),
+        mahara_plugin=(plugin.get(f"{{{MAHARA}}}plugin", "") if plugin is not None else "").lower(),
+        published=parse_datetime(element.findtext(f"{{{ATOM}}}published")),
+        updated=parse_datetime(element.findtext(f"{{{ATOM}}}updated")),
+    )
+    for link in element.findall(f"{{{ATOM}}}link"):
+        rel, href = link.get("rel", "") or "alternate", (link.get("href") or "").strip()
+        entry.links.append((rel, href))
+        order = link.get(f"{{{LEAP2}}}display_order", "")
+        if last_part(rel) == "has_part" and order.strip().isdigit():
+            entry.part_orders[href] = int(order)
+    for category in element.findall(f"{{{ATOM}}}category"):
+        entry.categories.append((category.get("term", "").strip(), category.get("scheme", "").strip(),
+                                 category.get("label", "").strip()))
+    return entry
+
+
+def entry_relations(entry: Entry, name: str) -> list[str]:
+    return [href for rel, href in entry.links if last_part(rel) == name and href]
+
+
+def category_terms(entry: Entry, scheme_word: str) -> set[str]:
+    return {term.lower() for term, scheme, _label in entry.categories if scheme_word in scheme.lower()}
+
+
+def entry_tags(entry: Entry) -> list[str]:
+    names = []
+    for term, scheme, label in entry.categories:
+        if not scheme or "tag" in scheme.lower():
+            names.append(label or term)
+    return artefacts.normalise_tags(",".join(names))[:MAX_TAGS]
+
+
+def entry_content(entry: Entry) -> tuple[str, str, str | None]:
+    """(type, text as Markdown, src) of the entry's content."""
+    element = entry.element.find(f"{{{ATOM}}}content")
+    if element is None:
+        return "text", "", None
+    content_type = (element.get("type") or "text").lower()
+    src = element.get("src")
+    if src:
+        return content_type, "", src.strip()
+    if content_type == "xhtml":
+        return content_type, html_to_markdown(xhtml_markup(element)), None
+    text = element.text or ""
+    if content_type == "html":
+        return content_type, html_to_markdown(text), None
+    return content_type, text.strip()[:MAX_BODY], None
+
+
+def xhtml_markup(element: ET.Element) -> str:
+    """Inline XHTML content (`<div xmlns="http://www.w3.org/1999/xhtml">...`) as plain HTML markup."""
+    copy = ET.fromstring(ET.tostring(element))
+    for node in copy.iter():
+        if isinstance(node.tag, str) and "}" in node.tag:
+            node.tag = node.tag.rsplit("}", 1)[1]
+    return (copy.text or "") + "".join(ET.tostring(child, encoding="unicode") for child in copy)
+
+
+def summary_text(entry: Entry) -> str:
+    element = entry.element.find(f"{{{ATOM}}}summary")
+    if element is None:
+        return ""
+    summary_type = (element.get("type") or "text").lower()
+    if summary_type == "xhtml":
+        return html_to_markdown(xhtml_markup(element))
+    if summary_type == "html":
+        return html_to_markdown(element.text or "")
+    return (element.text or "").strip()
+
+
+def entry_dates(entry: Entry) -> dict[str, date]:
+    found: dict[str, date] = {}
+    for element in entry.element.findall(f"{{{LEAP2}}}date"):
+        when = parse_datetime(element.text)
+        if when is not None:
+            found.setdefault((element.get(f"{{{LEAP2}}}point") or "start").lower(), when.date())
+    return found
+
+
+def occurred_on(entry: Entry) -> date:
+    dates = entry_dates(entry)
+    when = dates.get("start") or (entry.published or entry.updated or utcnow()).date()
+    return when
+
+
+def is_completed(entry: Entry) -> bool:
+    for element in entry.element.findall(f"{{{LEAP2}}}status") + entry.element.findall(f"{{{MAHARA}}}completion"):
+        stage = element.get(f"{{{LEAP2}}}stage") or element.get("stage") or element.text or ""
+        if stage.strip().lower() in COMPLETED_STAGES:
+            return True
+    return False
+
+
+# --- HTML to Markdown ---------------------------------------------------------------------------------
+
+
+class _MarkdownWriter(HTMLParser):
+    """Just enough HTML to keep a journal post readable: paragraphs, line breaks, lists, emphasis and links."""
+
+    BLOCKS = {"p", "div", "section", "article", "blockquote", "pre", "table", "tr", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"}
+    DROPPED = {"script", "style", "head", "title", "iframe", "object", "noscript", "template"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.dropping = 0
+        self.links: list[str | None] = []
+        self.lists: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in self.DROPPED:
+            self.dropping += 1
+            return
+        if self.dropping:
+            return
+        if tag in self.BLOCKS:
+            self.parts.append("\n\n")
+            if tag in ("ul", "ol"):
+                self.lists.append(tag)
+            elif tag[0] == "h" and tag[1:].isdigit():
+                self.parts.append("## ")
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag == "li":
+            self.parts.append("\n- ")
+        elif tag in ("strong", "b"):
+            self.parts.append("**")
+        elif tag in ("em", "i"):
+            self.parts.append("*")
+        elif tag == "a":
+            href = dict(attrs).get("href") or ""
+            safe = urlsplit(href).scheme in ("http", "https", "mailto")
+            self.links.append(href if safe else None)
+            if safe:
+                self.parts.append("[")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.DROPPED:
+            self.dropping = max(0, self.dropping - 1)
+            return
+        if self.dropping:
+            return
+        if tag in self.BLOCKS:
+            self.parts.append("\n\n")
+            if tag in ("ul", "ol") and self.lists:
+                self.lists.pop()
+        elif tag in ("strong", "b"):
+            self.parts.append("**")
+        elif tag in ("em", "i"):
+            self.parts.append("*")
+        elif tag == "a" and self.links:
+            href = self.links.pop()
+            if href:
+                self.parts.append(f"]({href})")
+
+    def handle_data(self, data: str) -> None:
+        if not self.dropping:
+            self.parts.append(re.sub(r"\s+", " ", data))
+
+    def text(self) -> str:
+        joined = "".join(self.parts)
+        lines = [" ".join(line.split()) if not line.startswith("- ") else "- " + " ".join(line[2:].split())
+                 for line in joined.split("\n")]
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def html_to_markdown(markup: str) -> str:
+    """HTML (a Mahara journal post, a text box) as Markdown-ish plain text; scripts and styles are dropped."""
+    writer = _MarkdownWriter()
+    writer.feed(markup or "")
+    writer.close()
+    return html.unescape(writer.text())[:MAX_BODY]

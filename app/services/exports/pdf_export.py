@@ -1,0 +1,344 @@
+"""PDF exports: a student's portfolio (chosen sections) or one showcase as a tagged, archival PDF (PDF/UA-1) made
+with WeasyPrint from templates/pdf/portfolio.html and templates/pdf/print.css; and a whole class as a ZIP of one
+PDF per student.
+
+Nothing is fetched from the network or from outside the student's own uploads: the URL fetcher only knows
+`folio-file:<key>` names for the thumbnails gathered for this document (never originals, so memory stays bounded)
+and data: URIs; everything else raises, and WeasyPrint leaves that resource out.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote_to_bytes
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session, select
+
+from app import i18n
+from app.config import Settings
+from app.i18n import _
+from app.models import ClassRole, Enrollment, SchoolClass, Showcase, User
+from app.models.base import utcnow
+from app.services.exports.pdf_content import PortfolioContent, gather_portfolio, section_titles
+from app.services.portfolio.uploads import file_path
+
+Progress = Callable[[int, int, str], None]
+FILE_SCHEME = "folio-file:"
+PDF_VARIANT = "pdf/ua-1"
+PRINT_CSS = "pdf/print.css"  # under templates/
+# Thumbnails (WebP) are handed to WeasyPrint as JPEG of at most this many pixels a side, which it embeds as they
+# are (a WebP would be re-encoded as a huge PNG): a photo across the page prints at about 175 dpi, and a
+# 100-photo portfolio stays a small PDF, quick to write in bounded memory.
+EMBED_MAX_PX = 1200
+JPEG_QUALITY = 82
+
+
+def _no_progress(_done: int, _total: int, _stage: str) -> None:
+    return None
+
+
+# --- fetching images -----------------------------------------------------------------------------
+
+
+def _url_fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StudentFilesFetcher(URLFetcher):
+        """Serves `folio-file:<key>` from the student's own folder under upload_dir, and data: URIs; refuses all else."""
+
+        def __init__(self, *, upload_dir: Path, owner_id: int, files: dict[str, str]):
+            # fetch() below is overridden whole and never reaches urllib (so never the network or file: URLs);
+            # allowed_protocols is a second lock should WeasyPrint ever call the base class.
+            super().__init__(allowed_protocols=("folio-file", "data"), fail_on_errors=False)
+            self.upload_dir = upload_dir
+            self.owner_id = owner_id
+            self.files = dict(files)
+
+        def fetch(self, url: str, headers=None):
+            if url.startswith("data:"):
+                content_type, body = _decode_data_uri(url)
+                return URLFetcherResponse(url, body, {"Content-Type": content_type})
+            if not url.startswith(FILE_SCHEME):
+                raise ValueError(f"Refused: only the student's own files are embedded ({url[:60]!r})")
+            path = self.path_for(url)
+            return URLFetcherResponse(url, embeddable_jpeg(path), {"Content-Type": "image/jpeg"})
+
+        def path_for(self, url: str) -> Path:
+            """The file a folio-file: URL names; ValueError unless it is one of this document's files, in the
+            student's own folder."""
+            key = url[len(FILE_SCHEME):]
+            stored_name = self.files.get(key)
+            if stored_name is None:
+                raise ValueError(f"Refused: {url[:60]!r} is not a file of this document")
+            path = file_path(upload_dir=self.upload_dir, stored_name=stored_name)
+            root = self.upload_dir.resolve()
+            if path.relative_to(root).parts[0] != f"u{self.owner_id}" or not path.is_file():
+                raise ValueError(f"Refused: {url[:60]!r} is not the student's file")
+            return path
+
+    return StudentFilesFetcher
+
+
+def embeddable_jpeg(path: Path) -> bytes:
+    """A thumbnail as JPEG bytes of at most EMBED_MAX_PX a side (transparency flattened onto white)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.draft("RGB", (EMBED_MAX_PX, EMBED_MAX_PX))
+        if image.mode in ("RGBA", "LA", "P"):
+            image = image.convert("RGBA")
+            flat = Image.new("RGB", image.size, (255, 255, 255))
+            flat.paste(image, mask=image.getchannel("A"))
+            image = flat
+        elif image.mode != "RGB":
+            image = image.convert("RGB")
+        image.thumbnail((EMBED_MAX_PX, EMBED_MAX_PX), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return buffer.getvalue()
+
+
+def make_url_fetcher(*, settings: Settings, student: User, files: dict[str, str]):
+    """A WeasyPrint URL fetcher limited to `files` (key → stored name) of `student`, plus data: URIs."""
+    return _url_fetcher_class()(upload_dir=settings.upload_dir, owner_id=student.id, files=files)
+
+
+def _decode_data_uri(url: str) -> tuple[str, bytes]:
+    header, _sep, payload = url[5:].partition(",")
+    parts = header.split(";")
+    content_type = parts[0] or "text/plain"
+    if "base64" in parts[1:]:
+        return content_type, base64.b64decode(payload)
+    return content_type, unquote_to_bytes(payload)
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def css_string(text: str) -> str:
+    """A CSS string literal for `text`, safe inside a <style> element (quotes, backslashes, newlines and "<" are
+    escaped, so nothing a student typed can end the string or the element)."""
+    escaped = "".join(f"\\{ord(ch):X} " if ch in '\\"<>&\n\r\x0c' or ord(ch) < 32 else ch for ch in text)
+    return f'"{escaped}"'
+
+
+def css_page_content() -> str:
+    """The footer's "Page X of Y" as a CSS content value, from one translatable sentence (so translators can move
+    the numbers): the placeholders become counter(page) and counter(pages)."""
+    sentence = _("Page %(page)s of %(pages)s", page="\x00page\x00", pages="\x00pages\x00")
+    parts = []
+    for piece in sentence.split("\x00"):
+        if piece == "page":
+            parts.append("counter(page)")
+        elif piece == "pages":
+            parts.append("counter(pages)")
+        elif piece:
+            parts.append(css_string(piece))
+    return " ".join(parts)
+
+
+def document_title(content: PortfolioContent) -> str:
+    if content.showcase is not None:
+        return content.showcase.title
+    return _("Portfolio of %(name)s", name=content.student.display_name)
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    from app.templating import build_environment
+
+    return build_environment()
+
+
+def _local_now(settings: Settings):
+    try:
+        return utcnow().astimezone(ZoneInfo(settings.timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return utcnow()
+
+
+def render_html(*, content: PortfolioContent, settings: Settings) -> str:
+    """The document's HTML, in the current language."""
+    env = _environment()
+    lang = i18n.get_locale().replace("_", "-")
+    rendered_anchors = set()
+    for artefact in content.artefacts:
+        rendered_anchors.add(f"artefact-{artefact.id}")
+    for reflection in content.reflections:
+        rendered_anchors.add(f"reflection-{reflection.id}")
+    for entry in content.goals:
+        rendered_anchors.add(f"goal-{entry.goal.id}")
+    return env.get_template("pdf/portfolio.html").render(
+        content=content, lang=lang, title=document_title(content), titles=section_titles(),
+        page_content=css_page_content(), created=utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        school_name=content.school.name if content.school else "", anchors=rendered_anchors,
+        css_string=css_string, file_scheme=FILE_SCHEME, now_date=_local_now(settings),
+    )
+
+
+def build_portfolio_pdf(
+    *, session: Session, settings: Settings, student: User, sections: list[str], out_path: Path,
+    showcase: Showcase | None = None, progress: Progress | None = None,
+) -> int:
+    """Write the student's portfolio (the chosen sections), or one of their showcases, to `out_path` as a tagged
+    PDF/UA-1 document; returns its number of pages."""
+    import weasyprint
+
+    report = progress or _no_progress
+    total = 4
+    report(0, total, _("Gathering the portfolio"))
+    if showcase is not None and showcase.owner_id != student.id:
+        raise ValueError("The showcase belongs to someone else")
+    content = gather_portfolio(session=session, student=student, sections=sections, showcase=showcase)
+    report(1, total, _("Preparing the pages"))
+    html = render_html(content=content, settings=settings)
+    fetcher = make_url_fetcher(settings=settings, student=student, files=content.files)
+    from app.templating import TEMPLATES_DIR
+
+    stylesheet = weasyprint.CSS(filename=str(TEMPLATES_DIR / PRINT_CSS), url_fetcher=fetcher)
+    document_source = weasyprint.HTML(string=html, url_fetcher=fetcher)
+    del html
+    report(2, total, _("Laying out the pages"))
+    document = document_source.render(stylesheets=[stylesheet], pdf_variant=PDF_VARIANT)
+    pages = len(document.pages)
+    report(3, total, _("Writing the PDF"))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    document.write_pdf(out_path, pdf_variant=PDF_VARIANT)
+    report(total, total, _("Done"))
+    return pages
+
+
+# --- a whole class -------------------------------------------------------------------------------
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def safe_file_stem(name: str, fallback: str = "student") -> str:
+    """A name that is safe as a file name on every system (no separators, control or reserved characters)."""
+    stem = _UNSAFE.sub(" ", name)
+    stem = " ".join(stem.split()).strip(" .")[:100]
+    return stem or fallback
+
+
+def unique_name(stem: str, taken: set[str], suffix: str) -> str:
+    """`stem + suffix`, numbered " (2)", " (3)"… when already taken (case-insensitively); records it as taken."""
+    candidate, number = f"{stem}{suffix}", 2
+    while candidate.lower() in taken:
+        candidate, number = f"{stem} ({number}){suffix}", number + 1
+    taken.add(candidate.lower())
+    return candidate
+
+
+def class_students(*, session: Session, school_class: SchoolClass) -> list[User]:
+    """The class's students, by name (one query)."""
+    return list(session.exec(
+        select(User).join(Enrollment, Enrollment.user_id == User.id)
+        .where(Enrollment.class_id == school_class.id, Enrollment.role == ClassRole.student)
+        .order_by(User.display_name, User.id)
+    ).all())
+
+
+def build_class_pdfs(
+    *, session: Session, settings: Settings, school_class: SchoolClass, sections: list[str], out_zip: Path,
+    progress: Progress | None = None,
+) -> int:
+    """Write a ZIP holding one portfolio PDF per student of the class ("Name.pdf"); returns how many students.
+    Each PDF is made in a temporary file, added to the ZIP and deleted, so only one is on disk at a time."""
+    report = progress or _no_progress
+    students = class_students(session=session, school_class=school_class)
+    total = len(students)
+    taken: set[str] = set()
+    out_zip.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out_zip, "w", compression=zipfile.ZIP_STORED) as archive, \
+            tempfile.TemporaryDirectory(prefix=".pdfs-", dir=out_zip.parent) as scratch:
+        for done, student in enumerate(students):
+            report(done, total, _("Making the PDF for %(name)s", name=student.display_name))
+            name = unique_name(safe_file_stem(student.display_name), taken, ".pdf")
+            temp = Path(scratch) / f"{student.id}.pdf"
+            build_portfolio_pdf(session=session, settings=settings, student=student, sections=sections, out_path=temp)
+            archive.write(temp, arcname=name)
+            temp.unlink()
+    report(total, total, _("Done"))
+    return total
+
+
+# --- jobs ----------------------------------------------------------------------------------------
+
+from app.services.jobs import jobs  # noqa: E402  (after the builders, which don't need the jobs module)
+
+
+def _sections_param(raw: object) -> list[str]:
+    """The job's chosen sections, checked; JobFailed when none is a known section."""
+    from app.services.exports.pdf_content import SECTION_ORDER
+
+    if raw is None:
+        return list(SECTION_ORDER)
+    if not isinstance(raw, (list, tuple)) or not all(isinstance(name, str) for name in raw):
+        raise jobs.JobFailed(_("Choose at least one part of the portfolio to include."))
+    chosen = [name for name in SECTION_ORDER if name in raw]
+    if not chosen or len(set(raw)) != len(chosen):
+        raise jobs.JobFailed(_("Choose at least one part of the portfolio to include."))
+    return chosen
+
+
+@jobs.handler("portfolio_pdf")
+def run_portfolio_pdf(*, session: Session, settings: Settings, job, progress: Progress) -> jobs.JobResult:
+    """The owner's portfolio (params: sections), or one of their own showcases (params: showcase_id), as a PDF."""
+    from app.services.showcases.showcase_items import valid_id
+
+    student = session.get(User, job.owner_id)
+    if student is None:
+        raise jobs.JobFailed(_("This account no longer exists."))
+    params = job.params or {}
+    showcase_id = params.get("showcase_id")
+    showcase = None
+    if showcase_id is not None:
+        showcase = session.get(Showcase, showcase_id) if isinstance(showcase_id, int) and valid_id(showcase_id) else None
+        if showcase is None or showcase.owner_id != student.id:
+            raise jobs.JobFailed(_("That showcase can't be found. It may have been deleted."))
+        sections = ["feedback"] if "feedback" in (params.get("sections") or []) else []
+    else:
+        sections = _sections_param(params.get("sections"))
+    out_path = jobs.result_path(settings, job, ".pdf")
+    build_portfolio_pdf(session=session, settings=settings, student=student, sections=sections, out_path=out_path,
+                        showcase=showcase, progress=progress)
+    if showcase is not None:
+        name = _("%(name)s – %(title)s", name=student.display_name, title=showcase.title)
+    else:
+        name = _("%(name)s – portfolio", name=student.display_name)
+    return jobs.JobResult(path=out_path, download_name=jobs.safe_download_name(name + ".pdf", ".pdf"),
+                          content_type="application/pdf")
+
+
+@jobs.handler("class_pdfs")
+def run_class_pdfs(*, session: Session, settings: Settings, job, progress: Progress) -> jobs.JobResult:
+    """A ZIP of one portfolio PDF per student of a class the owner teaches (params: class_id, sections)."""
+    from app.models import Role
+    from app.services.showcases.showcase_items import valid_id
+
+    teacher = session.get(User, job.owner_id)
+    params = job.params or {}
+    class_id = params.get("class_id")
+    school_class = session.get(SchoolClass, class_id) if isinstance(class_id, int) and valid_id(class_id) else None
+    teaches = school_class is not None and teacher is not None and teacher.role is Role.teacher and session.exec(
+        select(Enrollment.id).where(Enrollment.class_id == school_class.id, Enrollment.user_id == teacher.id,
+                                    Enrollment.role == ClassRole.teacher)).first() is not None
+    if not teaches:
+        raise jobs.JobFailed(_("That class can't be found, or you don't teach it."))
+    sections = _sections_param(params.get("sections"))
+    out_zip = jobs.result_path(settings, job, ".zip")
+    count = build_class_pdfs(session=session, settings=settings, school_class=school_class, sections=sections,
+                             out_zip=out_zip, progress=progress)
+    if count == 0:
+        raise jobs.JobFailed(_("This class has no students yet."))
+    name = _("%(class_name)s – portfolios", class_name=school_class.name)
+    return jobs.JobResult(path=out_zip, download_name=jobs.safe_download_name(name + ".zip", ".zip"),
+                          content_type="application/zip")

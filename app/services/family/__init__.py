@@ -1,0 +1,1 @@
+"""Families: invitations and guardian links, the family pages, and calm digests."""

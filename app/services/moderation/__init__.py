@@ -1,0 +1,1 @@
+"""Feedback and its moderation: comments, feedback requests, family approval, notifications."""

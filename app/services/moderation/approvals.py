@@ -1,0 +1,446 @@
+"""Teacher approval of family-audience items and showcases, where a student's class asks for it first.
+
+An approval covers the item as a teacher approved it: its family-visible words (`family_texts`) are kept on approval.
+Every write path of an artefact, published reflection, goal (its steps and check-ins too) or showcase calls
+`request_if_needed` / `request_showcase_if_needed`: a new family item waits, and an approved one whose words changed
+since goes back to pending, so families see nothing of it until a teacher approves it again (no half-approved
+versions). The teacher's inbox shows what changed since the last approval. Who then sees what is decided in
+app.access.can_see (showcases: app.services.showcases.showcase_items.can_see_showcase).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from fastapi import Request
+from sqlmodel import Session, select
+
+from app.i18n import _
+from app.access import family_approval_required, not_found
+from app.access.relationships import students_in_class, students_taught_by, teacher_ids_of
+from app.services.portfolio.links import item_link
+from app.models import (
+    ApprovalStatus, Artefact, ArtefactTag, AuditEventKind, Audience, CheckIn, Goal, GoalStep, Item, ItemApproval,
+    ItemType, NotificationKind, Reflection, Showcase, Tag, User,
+)
+from app.models.base import utcnow
+from app.services.accounts import audit
+from app.services.moderation.notifications import notify
+
+MAX_NOTE = 2000
+SHOWCASE = "showcase"  # the kind of an approval's target besides the ItemType values
+
+# (kind, id): ("artefact", 3), ("goal", 7), ("showcase", 2)...
+Key = tuple[str, int]
+# A field's family-visible words: text, or a list of entries (tags, steps, check-ins) whose order doesn't matter.
+FamilyText = dict[str, str | list[str]]
+
+
+# --- what an approval covers -------------------------------------------------------------------
+# Only words the student wrote. Dates, statuses, ticks and competencies picked from a list can't say anything a
+# teacher would need to see first; files and recordings are artefacts with approvals of their own.
+
+
+def _artefact_texts(session: Session, ids: list[int]) -> dict[int, FamilyText]:
+    tags: dict[int, list[str]] = defaultdict(list)
+    for artefact_id, name in session.exec(
+        select(ArtefactTag.artefact_id, Tag.name).join(Tag, Tag.id == ArtefactTag.tag_id)
+        .where(ArtefactTag.artefact_id.in_(ids))
+    ).all():
+        tags[artefact_id].append(name)
+    rows = session.exec(select(Artefact.id, Artefact.title, Artefact.description, Artefact.body, Artefact.url)
+                        .where(Artefact.id.in_(ids))).all()
+    return {artefact_id: {"title": title, "description": description or "", "body": body or "", "url": url or "",
+                          "tags": sorted(tags[artefact_id])}
+            for artefact_id, title, description, body, url in rows}
+
+
+def _reflection_texts(session: Session, ids: list[int]) -> dict[int, FamilyText]:
+    rows = session.exec(select(Reflection.id, Reflection.title, Reflection.body).where(Reflection.id.in_(ids))).all()
+    return {reflection_id: {"title": title, "body": body or ""} for reflection_id, title, body in rows}
+
+
+def _goal_texts(session: Session, ids: list[int]) -> dict[int, FamilyText]:
+    steps: dict[int, list[str]] = defaultdict(list)
+    for goal_id, text in session.exec(select(GoalStep.goal_id, GoalStep.text).where(GoalStep.goal_id.in_(ids))).all():
+        steps[goal_id].append(text)
+    checkins: dict[int, list[str]] = defaultdict(list)
+    for goal_id, occurred_on, note in session.exec(
+        select(CheckIn.goal_id, CheckIn.occurred_on, CheckIn.note).where(CheckIn.goal_id.in_(ids), CheckIn.note != "")
+    ).all():
+        checkins[goal_id].append(f"{occurred_on.isoformat()}: {note}")
+    rows = session.exec(select(Goal.id, Goal.title, Goal.why, Goal.success_criteria).where(Goal.id.in_(ids))).all()
+    return {goal_id: {"title": title, "why": why or "", "success_criteria": criteria or "",
+                      "steps": sorted(steps[goal_id]), "checkins": sorted(checkins[goal_id])}
+            for goal_id, title, why, criteria in rows}
+
+
+def _showcase_texts(session: Session, ids: list[int]) -> dict[int, FamilyText]:
+    rows = session.exec(select(Showcase.id, Showcase.title, Showcase.introduction).where(Showcase.id.in_(ids))).all()
+    return {showcase_id: {"title": title, "introduction": introduction or ""} for showcase_id, title, introduction in rows}
+
+
+_LOADERS = {ItemType.artefact.value: _artefact_texts, ItemType.reflection.value: _reflection_texts,
+            ItemType.goal.value: _goal_texts, SHOWCASE: _showcase_texts}
+
+
+def family_texts(*, session: Session, keys: Iterable[Key]) -> dict[Key, FamilyText]:
+    """The family-visible words of these items and showcases, by (kind, id); two queries at most per kind."""
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for kind, item_id in keys:
+        by_kind[kind].append(item_id)
+    found: dict[Key, FamilyText] = {}
+    for kind, ids in by_kind.items():
+        for item_id, text in _LOADERS[kind](session, sorted(set(ids))).items():
+            found[(kind, item_id)] = text
+    return found
+
+
+def fingerprint(text: FamilyText | None) -> str:
+    """A short digest of an item's words: the inbox sends it back, so a teacher approves only the version they saw."""
+    return hashlib.sha256(json.dumps(text, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def key_of(approval: ItemApproval, item_type: ItemType | None) -> Key:
+    """The (kind, id) of what an approval covers; `item_type` is its item's type (None for a showcase)."""
+    if approval.showcase_id is not None:
+        return (SHOWCASE, approval.showcase_id)
+    return (ItemType(item_type).value, approval.item_id)
+
+
+# --- asking for approval -------------------------------------------------------------------------
+
+
+def request_if_needed(
+    *, session: Session, owner_id: int, item_id: int, audience: Audience, draft: bool = False, title: str = "",
+) -> ItemApproval | None:
+    """Ask (again) for a teacher's approval of a family item just saved, when a class of its owner wants one.
+
+    Call it after every change to what families could read of the item. An approved item keeps its approval while its
+    words are still those approved; otherwise it waits again, so families never see words no teacher has seen."""
+    if audience is not Audience.family or draft:
+        return None
+    session.flush()
+    item_type = session.exec(select(Item.type).where(Item.id == item_id)).one()
+    approval = session.exec(select(ItemApproval).where(ItemApproval.item_id == item_id)).first()
+    return _ask(session, approval, owner_id=owner_id, key=(item_type.value, item_id), title=title, item_id=item_id,
+                make=lambda: ItemApproval(item_id=item_id, owner_id=owner_id))
+
+
+def request_showcase_if_needed(*, session: Session, showcase: Showcase) -> ItemApproval | None:
+    """The same for a showcase just saved: its title and introduction are the student's words to their family."""
+    if showcase.audience is not Audience.family:
+        return None
+    approval = session.exec(select(ItemApproval).where(ItemApproval.showcase_id == showcase.id)).first()
+    return _ask(session, approval, owner_id=showcase.owner_id, key=(SHOWCASE, showcase.id), title=showcase.title,
+                showcase_id=showcase.id, make=lambda: ItemApproval(showcase_id=showcase.id, owner_id=showcase.owner_id))
+
+
+def _ask(session: Session, approval: ItemApproval | None, *, owner_id: int, key: Key, title: str,
+         make: Callable[[], ItemApproval], item_id: int | None = None, showcase_id: int | None = None,
+         ) -> ItemApproval | None:
+    if approval is not None and approval.status is ApprovalStatus.approved and approval.approved_text is not None:
+        session.flush()  # the words are read back from the database, as every page shows them
+        if family_texts(session=session, keys=[key]).get(key) == approval.approved_text:
+            return approval
+    if not family_approval_required(session=session, student_id=owner_id):
+        if approval is not None and approval.status is ApprovalStatus.approved:
+            # Changed while no class asks for approval: that approval no longer covers the item, and must not let
+            # these words through unseen if a class asks again later.
+            session.delete(approval)
+        return None
+    approval = approval or make()
+    already_waiting = approval.id is not None and approval.status is ApprovalStatus.pending
+    approval.status, approval.requested_at = ApprovalStatus.pending, utcnow()
+    approval.note, approval.reviewed_by_id, approval.reviewed_at = "", None, None
+    session.add(approval)
+    if not already_waiting:
+        # Told when it starts waiting, not again for each edit while it waits.
+        owner = session.get(User, owner_id)
+        for teacher_id in teacher_ids_of(session=session, student_id=owner_id):
+            notify(session=session, user_id=teacher_id, kind=NotificationKind.item_waiting, link="/inbox",
+                   item_id=item_id, showcase_id=showcase_id, name=owner.display_name if owner else "", title=title)
+    return approval
+
+
+def clear_when_approval_ends(*, session: Session, school_class) -> int:
+    """Drop the waiting (and returned) approvals of the class's students that no class of theirs asks for any more.
+
+    Families see those items at once without the setting, so nothing should stay in a teacher's inbox or tell the
+    student it is waiting."""
+    students = session.exec(students_in_class(school_class.id)).all()
+    still_required = [s for s in students if family_approval_required(session=session, student_id=s)]
+    stale = session.exec(
+        select(ItemApproval).where(ItemApproval.owner_id.in_(set(students) - set(still_required)),
+                                   ItemApproval.status.in_([ApprovalStatus.pending, ApprovalStatus.returned]))
+    ).all()
+    for approval in stale:
+        session.delete(approval)
+    return len(stale)
+
+
+def queue_existing_family_items(*, session: Session, school_class) -> int:
+    """Ask for approval of the family items and showcases the class's students already share and no teacher has
+    decided on."""
+    from app.models import ReflectionStatus
+
+    students = students_in_class(school_class.id)
+    decided = select(ItemApproval.id).where(ItemApproval.item_id == Item.id)
+    entries = session.exec(
+        select(Item).where(Item.owner_id.in_(students), Item.audience == Audience.family,
+                           Item.kind != ReflectionStatus.draft.value, ~decided.exists())
+    ).all()
+    for entry in entries:
+        session.add(ItemApproval(item_id=entry.id, owner_id=entry.owner_id))
+    decided_showcase = select(ItemApproval.id).where(ItemApproval.showcase_id == Showcase.id)
+    showcases = session.exec(
+        select(Showcase).where(Showcase.owner_id.in_(students), Showcase.audience == Audience.family,
+                               ~decided_showcase.exists())
+    ).all()
+    for showcase in showcases:
+        session.add(ItemApproval(showcase_id=showcase.id, owner_id=showcase.owner_id))
+    return len(entries) + len(showcases)
+
+
+# --- the teacher's side ------------------------------------------------------------------------
+
+
+def field_label(name: str) -> str:
+    """What a field of an item's family-visible words is called in the inbox, in the reader's language."""
+    return {
+        "title": _("Title"), "description": _("Description"), "body": _("Text"), "url": _("Web address"),
+        "tags": _("Tags"), "why": _("Why it matters"), "success_criteria": _("Success criteria"),
+        "steps": _("Steps"), "checkins": _("Check-ins"), "introduction": _("Introduction"),
+    }.get(name, name)
+
+
+@dataclass
+class Change:
+    """One field changed since the last approval: text before and after, or the entries added and removed."""
+
+    name: str
+    before: str = ""
+    after: str = ""
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return field_label(self.name)
+
+    @property
+    def is_list(self) -> bool:
+        return bool(self.added or self.removed)
+
+
+def changes_between(approved: FamilyText, current: FamilyText) -> list[Change]:
+    """The fields whose words differ, in the item's own field order (entries of a list compared as a multiset)."""
+    changes = []
+    for name, now in current.items():
+        then = approved.get(name, [] if isinstance(now, list) else "")
+        if isinstance(now, list):
+            before, after = Counter(then if isinstance(then, list) else [then]), Counter(now)
+            if before != after:
+                changes.append(Change(name, added=sorted((after - before).elements()),
+                                      removed=sorted((before - after).elements())))
+        elif now != then:
+            changes.append(Change(name, before=str(then), after=now))
+    return changes
+
+
+@dataclass
+class WaitingItem:
+    approval: ItemApproval
+    student_name: str
+    title: str
+    item_type: ItemType | None  # None for a showcase
+    text: FamilyText = field(default_factory=dict)  # what families would see, as it is now
+
+    @property
+    def link(self) -> str:
+        return _item_link(self.approval, self.item_type)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.text)
+
+    @property
+    def approved_before(self) -> bool:
+        return self.approval.approved_text is not None
+
+    @property
+    def changes(self) -> list[Change]:
+        """What changed since a teacher last approved it (empty when none ever did)."""
+        if self.approval.approved_text is None:
+            return []
+        return changes_between(self.approval.approved_text, self.text)
+
+    @property
+    def shown(self) -> list[tuple[str, str | list[str]]]:
+        """The fields with words in them, labelled, for an item no teacher approved before."""
+        return [(field_label(name), value) for name, value in self.text.items() if value]
+
+
+def _item_link(approval: ItemApproval, item_type: ItemType | None) -> str:
+    if approval.showcase_id is not None:
+        return f"/showcases/{approval.showcase_id}"
+    return item_link(item_type, approval.item_id)
+
+
+def _with_titles(teacher: User):
+    """Approvals of the teacher's students' items and showcases, with the student, the title and the item's type."""
+    return (
+        select(ItemApproval, User, sa.func.coalesce(Item.title, Showcase.title), Item.type)
+        .join(User, User.id == ItemApproval.owner_id)
+        .outerjoin(Item, Item.id == ItemApproval.item_id)
+        .outerjoin(Showcase, Showcase.id == ItemApproval.showcase_id)
+        .where(ItemApproval.owner_id.in_(students_taught_by(teacher.id)))
+    )
+
+
+def waiting_for(*, session: Session, teacher: User) -> list[WaitingItem]:
+    """Family items of the teacher's students waiting for approval, oldest first, with their words now (a fixed
+    number of queries, whatever the number of items).
+
+    Items no longer shared with families (or back to a draft) don't wait for anything, so they are left out."""
+    rows = session.exec(
+        _with_titles(teacher)
+        .where(ItemApproval.status == ApprovalStatus.pending,
+               sa.or_(sa.and_(Item.audience == Audience.family, Item.kind != "draft"),
+                      Showcase.audience == Audience.family))
+        .order_by(ItemApproval.requested_at, ItemApproval.id)
+    ).all()
+    texts = family_texts(session=session, keys=[key_of(approval, item_type) for approval, _o, _t, item_type in rows])
+    return [WaitingItem(approval, owner.display_name, title, item_type, texts.get(key_of(approval, item_type), {}))
+            for approval, owner, title, item_type in rows]
+
+
+def _review(session: Session, *, teacher: User, approval: ItemApproval, owner: User, title: str,
+            item_type: ItemType | None, status: ApprovalStatus, address: str | None, note: str = "",
+            text: FamilyText | None = None) -> None:
+    approval.status, approval.note = status, note
+    approval.reviewed_by_id, approval.reviewed_at = teacher.id, utcnow()
+    approved = status is ApprovalStatus.approved
+    if approved:
+        approval.approved_text = text
+    session.add(approval)
+    notify(session=session, user_id=approval.owner_id, kind=NotificationKind.item_approved if approved
+           else NotificationKind.item_returned, link=_item_link(approval, item_type), item_id=approval.item_id,
+           showcase_id=approval.showcase_id, title=title)
+    kind, target = key_of(approval, item_type)
+    audit.record(session=session, event=AuditEventKind.item_approved if approved else AuditEventKind.item_returned,
+                 actor=teacher, subject=owner, object_description=title, address=address,
+                 details={"item_type": kind, "item_id": target})
+
+
+def _approval_for(session: Session, *, teacher: User, approval_id: int
+                  ) -> tuple[ItemApproval, User, str, ItemType | None]:
+    """An approval of one of the teacher's students' items, with the student, the title and the item's type; or 404."""
+    row = session.exec(_with_titles(teacher).where(ItemApproval.id == approval_id)).first()
+    if row is None:
+        raise not_found()
+    return row[0], row[1], row[2], row[3]
+
+
+def parse_seen(values: list[str]) -> dict[int, str]:
+    """The inbox's "approval id:fingerprint" pairs, by approval id (anything else is ignored)."""
+    seen = {}
+    for value in values:
+        approval_id, _sep, digest = value.partition(":")
+        if approval_id.isdigit() and digest:
+            seen[int(approval_id)] = digest
+    return seen
+
+
+def approve(
+    *, session: Session, teacher: User, approval_id: int, address: str | None = None, seen: str | None = None,
+) -> tuple[ItemApproval, str | None]:
+    """Let families see the item as it is now, and tell the student; with `seen` (the fingerprint the teacher's page
+    showed), only if it is still that version. The approval, and why it wasn't approved if it wasn't."""
+    approval, owner, title, item_type = _approval_for(session, teacher=teacher, approval_id=approval_id)
+    if approval.status is ApprovalStatus.approved:
+        return approval, None
+    key = key_of(approval, item_type)
+    text = family_texts(session=session, keys=[key]).get(key)
+    if seen is not None and seen != fingerprint(text):
+        return approval, _("It changed since you opened your inbox. Look at it again before you approve it.")
+    _review(session, teacher=teacher, approval=approval, owner=owner, title=title, item_type=item_type,
+            status=ApprovalStatus.approved, address=address, text=text)
+    return approval, None
+
+
+def return_item(
+    *, session: Session, teacher: User, approval_id: int, note: str, address: str | None = None,
+) -> tuple[ItemApproval, str | None]:
+    """Keep the item from families and tell the student why; the approval, and what is wrong with the note if any."""
+    approval, owner, title, item_type = _approval_for(session, teacher=teacher, approval_id=approval_id)
+    note = note.strip()
+    if not note:
+        return approval, _("Write a short note so the student knows what to change.")
+    if len(note) > MAX_NOTE:
+        return approval, _("Use at most %(max)s characters (this has %(n)s).", max=MAX_NOTE, n=len(note))
+    _review(session, teacher=teacher, approval=approval, owner=owner, title=title, item_type=item_type,
+            status=ApprovalStatus.returned, address=address, note=note)
+    return approval, None
+
+
+@dataclass
+class BulkResult:
+    approved: int = 0
+    changed: int = 0  # ticked, but changed since the teacher's page showed them: left waiting
+
+
+def bulk_approve(
+    *, session: Session, teacher: User, approval_ids: list[int], seen: dict[int, str] | None = None,
+    address: str | None = None,
+) -> BulkResult:
+    """Approve the pending ones among `approval_ids` of the teacher's students, each only if it is still the version
+    `seen` names (when it names one); a fixed number of queries."""
+    result = BulkResult()
+    if not approval_ids:
+        return result
+    seen = seen or {}
+    rows = session.exec(
+        _with_titles(teacher).where(ItemApproval.id.in_(approval_ids), ItemApproval.status == ApprovalStatus.pending)
+    ).all()
+    texts = family_texts(session=session, keys=[key_of(approval, item_type) for approval, _o, _t, item_type in rows])
+    for approval, owner, title, item_type in rows:
+        text = texts.get(key_of(approval, item_type))
+        if approval.id in seen and seen[approval.id] != fingerprint(text):
+            result.changed += 1
+            continue
+        _review(session, teacher=teacher, approval=approval, owner=owner, title=title, item_type=item_type,
+                status=ApprovalStatus.approved, address=address, text=text)
+        result.approved += 1
+    return result
+
+
+# --- the student's side ------------------------------------------------------------------------
+
+
+def notice_for_owner(
+    *, session: Session, owner: User, item_id: int | None = None, showcase_id: int | None = None,
+) -> ItemApproval | None:
+    """The owner's pending or returned approval of one item or showcase (nothing to say once approved, or when none
+    is asked)."""
+    target = ItemApproval.showcase_id == showcase_id if showcase_id is not None else ItemApproval.item_id == item_id
+    return session.exec(
+        select(ItemApproval).where(target, ItemApproval.owner_id == owner.id,
+                                   ItemApproval.status.in_([ApprovalStatus.pending, ApprovalStatus.returned]))
+    ).first()
+
+
+def approval_notice(request: Request, item_type: str, item_id: int) -> ItemApproval | None:
+    """For templates: the signed-in owner's notice on one of their item (or showcase) pages (approvals/_status.html)."""
+    user = getattr(request.state, "user", None)
+    if user is None:
+        return None
+    with Session(request.app.state.engine) as session:
+        if item_type == SHOWCASE:
+            return notice_for_owner(session=session, owner=user, showcase_id=item_id)
+        return notice_for_owner(session=session, owner=user, item_id=item_id)

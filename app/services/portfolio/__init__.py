@@ -1,0 +1,1 @@
+"""A student's own work: evidence and its files, reflections, goals, the timeline and search."""

@@ -1,0 +1,277 @@
+"""Evidence: creating, editing and deleting artefacts (files, notes, links), their tags and competencies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from app.i18n import _
+from app.models import (
+    Artefact,
+    ArtefactCompetency,
+    ArtefactKind,
+    ArtefactTag,
+    Audience,
+    MediaKind,
+    Reflection,
+    ReflectionStatus,
+    Tag,
+    User,
+)
+from app.models.base import utcnow
+from app.services.moderation import approvals
+from app.services.portfolio import storage
+from app.services.portfolio import timeline
+from app.access import can_see, not_found
+from app.access.relationships import is_teacher_of
+
+MAX_TAGS = 12
+
+
+@dataclass
+class ArtefactInput:
+    """What a student typed in an artefact form, parsed and checked."""
+
+    title: str = ""
+    description: str = ""
+    occurred_on: date = field(default_factory=date.today)
+    audience: Audience = Audience.private
+    tags: list[str] = field(default_factory=list)
+    competency_ids: set[int] = field(default_factory=set)
+    body: str = ""
+    url: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def parse_input(
+    first: Callable[[str], str], every: Callable[[str], list[str]], *, kind: ArtefactKind, allowed_competencies: set[int]
+) -> ArtefactInput:
+    """Read and validate the shared artefact fields from any form source (plain or streamed multipart)."""
+    data = ArtefactInput()
+    errors = data.errors
+    data.title = first("title").strip()
+    if len(data.title) > 200:
+        errors["title"] = _("Keep the title under 200 characters (it has %(n)s).", n=len(data.title))
+    if kind is not ArtefactKind.file and not data.title:
+        errors["title"] = _("Give it a title, so you can find it later.")
+    data.description = first("description").strip()[:5000]
+    raw_date = first("occurred_on").strip()
+    if raw_date:
+        try:
+            data.occurred_on = date.fromisoformat(raw_date)
+        except ValueError:
+            errors["occurred_on"] = _("Use a date like 2026-11-23.")
+    try:
+        data.audience = Audience(first("audience") or Audience.private.value)
+    except ValueError:
+        errors["audience"] = _("Choose who can see it from the list.")
+    data.tags = normalise_tags(first("tags"))
+    if len(data.tags) > MAX_TAGS:
+        errors["tags"] = _("Use at most %(max)s tags.", max=MAX_TAGS)
+    data.competency_ids = {int(v) for v in every("competency_ids") if v.isdigit()} & allowed_competencies
+    if kind is ArtefactKind.note:
+        data.body = first("body").strip()
+        if not data.body:
+            errors["body"] = _("Write something in your note.")
+        elif len(data.body) > 100_000:
+            errors["body"] = _("That note is too long; split it into two.")
+    if kind is ArtefactKind.link:
+        data.url = first("url").strip()
+        parts = urlsplit(data.url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            errors["url"] = _("Paste a full web address starting with https://")
+        elif len(data.url) > 2000:
+            errors["url"] = _("That web address is too long.")
+    return data
+
+
+def normalise_tags(raw: str) -> list[str]:
+    """Comma-separated tags, trimmed, lower-cased, without duplicates, in the order typed."""
+    seen: list[str] = []
+    for part in raw.split(","):
+        tag = " ".join(part.strip().lower().split())[:60]
+        if tag and tag not in seen:
+            seen.append(tag)
+    return seen
+
+
+def _set_tags(session: Session, artefact: Artefact, names: list[str]) -> None:
+    session.exec(sa.delete(ArtefactTag).where(ArtefactTag.artefact_id == artefact.id))
+    if not names:
+        return
+    existing = {t.name: t for t in session.exec(select(Tag).where(Tag.owner_id == artefact.owner_id, Tag.name.in_(names)))}
+    for name in names:
+        tag = existing.get(name)
+        if tag is None:
+            tag = Tag(owner_id=artefact.owner_id, name=name)
+            session.add(tag)
+            session.flush()
+        session.add(ArtefactTag(artefact_id=artefact.id, tag_id=tag.id))
+
+
+def _set_competencies(session: Session, artefact: Artefact, competency_ids: set[int]) -> None:
+    session.exec(sa.delete(ArtefactCompetency).where(ArtefactCompetency.artefact_id == artefact.id))
+    for competency_id in sorted(competency_ids):
+        session.add(ArtefactCompetency(artefact_id=artefact.id, competency_id=competency_id))
+
+
+def _apply(artefact: Artefact, data: ArtefactInput) -> None:
+    artefact.description = data.description
+    artefact.occurred_on = data.occurred_on
+    artefact.audience = data.audience
+    if artefact.kind is ArtefactKind.note:
+        artefact.body = data.body
+    if artefact.kind is ArtefactKind.link:
+        artefact.url = data.url
+
+
+def _save(session: Session, artefact: Artefact, data: ArtefactInput) -> Artefact:
+    session.add(artefact)
+    session.flush()
+    _set_tags(session, artefact, data.tags)
+    _set_competencies(session, artefact, data.competency_ids)
+    timeline.sync_artefact(session=session, artefact=artefact)
+    approvals.request_if_needed(session=session, owner_id=artefact.owner_id, item_id=artefact.id, audience=artefact.audience, title=artefact.title)
+    return artefact
+
+
+def create_text_artefact(*, session: Session, owner: User, kind: ArtefactKind, data: ArtefactInput) -> Artefact:
+    """A new note or link."""
+    artefact = Artefact(owner_id=owner.id, kind=kind, title=data.title, occurred_on=data.occurred_on)
+    _apply(artefact, data)
+    return _save(session, artefact, data)
+
+
+def create_file_artefacts(*, session: Session, owner: User, files: list, data: ArtefactInput,
+                          quota_bytes: int | None = None) -> list[Artefact]:
+    """One artefact per stored upload, each counted against the owner's quota (None: demo data, not limited).
+
+    The title is the typed one (numbered) or the file's name. Raises storage.QuotaExceeded for a file that doesn't
+    fit; the caller rolls back what was already added and removes the stored files."""
+    created = []
+    for number, stored in enumerate(files, start=1):
+        storage.reserve(session=session, user_id=owner.id, size_bytes=stored.size_bytes, quota_bytes=quota_bytes,
+                        name=stored.original_name)
+        if data.title:
+            title = data.title if len(files) == 1 else f"{data.title} ({number})"
+        else:
+            title = Path(stored.original_name).stem[:200] or _("Untitled file")
+        artefact = Artefact(
+            owner_id=owner.id, kind=ArtefactKind.file, title=title[:200], occurred_on=data.occurred_on,
+            stored_name=stored.stored_name, original_name=stored.original_name[:255],
+            content_type=stored.content_type, media_kind=stored.media_kind, size_bytes=stored.size_bytes,
+            width=stored.width, height=stored.height, thumb_small=stored.thumb_small, thumb_large=stored.thumb_large,
+        )
+        _apply(artefact, data)
+        created.append(_save(session, artefact, data))
+    return created
+
+
+def update_artefact(*, session: Session, artefact: Artefact, data: ArtefactInput) -> Artefact:
+    """Save edits to an artefact (its file, if any, stays)."""
+    if data.title:
+        artefact.title = data.title
+    _apply(artefact, data)
+    artefact.updated_at = utcnow()
+    return _save(session, artefact, data)
+
+
+def delete_artefact(*, session: Session, artefact: Artefact) -> list[str]:
+    """Delete the row (links cascade), give its space back, and return the stored file names for the caller to
+    remove after commit."""
+    names = [n for n in (artefact.stored_name, artefact.thumb_small, artefact.thumb_large) if n]
+    storage.release(session=session, user_id=artefact.owner_id, size_bytes=artefact.size_bytes or 0)
+    timeline.delete_item(session=session, item_id=artefact.id)
+    return names
+
+
+# --- loading, with access checks ---------------------------------------------------------------
+
+
+def artefact_for_owner(*, session: Session, owner: User, artefact_id: int) -> Artefact:
+    """The owner's own artefact (for editing), or 404."""
+    artefact = session.get(Artefact, artefact_id)
+    if artefact is None or artefact.owner_id != owner.id:
+        raise not_found()
+    return artefact
+
+
+def artefact_visible_to(*, session: Session, viewer: User, artefact_id: int) -> Artefact:
+    """An artefact `viewer` may see under the audience rules, or 404.
+
+    A reflection's recording follows its reflection instead: whoever may read the reflection (any, if several use
+    it) may hear it, nobody else, whatever audience the recording itself was saved with."""
+    artefact = session.get(Artefact, artefact_id)
+    if artefact is None:
+        raise not_found()
+    recorded_for = _reflections_recorded_in(session, artefact)
+    if recorded_for:
+        if not any(can_see(session=session, viewer=viewer, owner_id=r.owner_id, audience=r.audience,
+                           draft=r.status is ReflectionStatus.draft, item_id=r.id)
+                   for r in recorded_for):
+            raise not_found()
+        return artefact
+    if not can_see(session=session, viewer=viewer, owner_id=artefact.owner_id, audience=artefact.audience,
+                   item_id=artefact.id):
+        raise not_found()
+    if artefact.media_kind is MediaKind.audio and not _comment_recording_visible(session, viewer=viewer, artefact=artefact):
+        raise not_found()
+    return artefact
+
+
+def _reflections_recorded_in(session: Session, artefact: Artefact) -> list[Reflection]:
+    if artefact.media_kind is not MediaKind.audio:
+        return []
+    return list(session.exec(select(Reflection).where(Reflection.audio_artefact_id == artefact.id,
+                                                      Reflection.owner_id == artefact.owner_id)).all())
+
+
+def _comment_recording_visible(session: Session, *, viewer: User, artefact: Artefact) -> bool:
+    # A teacher's spoken feedback is an artefact of the student; while its comment is held, reported or removed,
+    # the recording follows the comment's rule (app.services.moderation.feedback), not the item's audience.
+    from app.models import Comment, CommentStatus
+    comment = session.exec(select(Comment).where(Comment.audio_artefact_id == artefact.id)).first()
+    if comment is None or comment.status is CommentStatus.visible:
+        return True
+    if comment.status is CommentStatus.removed:
+        return False
+    if comment.status is CommentStatus.pending and comment.author_id == viewer.id:
+        return True
+    return is_teacher_of(session=session, viewer=viewer, student_id=artefact.owner_id)
+
+
+@dataclass
+class ArtefactDetails:
+    tags: list[str]
+    competencies: list  # Competency rows
+
+
+def details_of(*, session: Session, artefact: Artefact) -> ArtefactDetails:
+    """Tags and competencies of one artefact (two queries)."""
+    from app.models import Competency
+
+    tags = session.exec(
+        select(Tag.name).join(ArtefactTag, ArtefactTag.tag_id == Tag.id).where(ArtefactTag.artefact_id == artefact.id).order_by(Tag.name)
+    ).all()
+    competencies = session.exec(
+        select(Competency).join(ArtefactCompetency, ArtefactCompetency.competency_id == Competency.id)
+        .where(ArtefactCompetency.artefact_id == artefact.id).order_by(Competency.code)
+    ).all()
+    return ArtefactDetails(list(tags), list(competencies))
+
+
+def recent_artefacts(*, session: Session, owner: User, limit: int = 50) -> list[Artefact]:
+    """The owner's newest artefacts (for evidence pickers)."""
+    return list(session.exec(
+        select(Artefact).where(Artefact.owner_id == owner.id).order_by(Artefact.occurred_on.desc(), Artefact.id.desc()).limit(limit)
+    ).all())
+
+
+def is_viewable_inline(artefact: Artefact) -> bool:
+    return artefact.media_kind in (MediaKind.image, MediaKind.audio, MediaKind.video, MediaKind.pdf)

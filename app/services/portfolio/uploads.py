@@ -1,0 +1,512 @@
+"""Uploads received as a stream: each file goes to disk in chunks, is checked, then kept or removed whole."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import BinaryIO
+
+import anyio.to_thread
+from babel.numbers import format_decimal
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import (
+    MultipartParser,
+    MultipartState,
+    parse_options_header,
+)
+from starlette.requests import Request
+
+from app.i18n import _, get_locale, ngettext
+from app.models import MediaKind
+from app.services.portfolio import filetypes
+from app.services.portfolio import images
+
+INCOMING_DIR = ".incoming"  # under upload_dir: files still arriving, renamed into place when kept
+WRITE_BUFFER_BYTES = 1024 * 1024  # one disk write (in a worker thread) per MiB received
+FORM_OVERHEAD_BYTES = 1024 * 1024  # room for the text fields and part headers of a full form
+# At most two images decode at once: a 60 MP photo can need ~460 MB while it's being cleaned.
+_IMAGE_SLOTS = threading.BoundedSemaphore(2)
+
+
+class UploadTooLarge(Exception):
+    """The request is bigger than any acceptable form (answer 413); nothing was kept."""
+
+
+class MalformedUpload(ValueError):
+    """Not a well-formed multipart/form-data body, or one cut short (answer 400); nothing was kept."""
+
+
+class FileRefused(Exception):
+    """A file Folio won't keep (from store_path); `message` is user-facing and already translated."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class FileError:
+    field: str
+    filename: str
+    message: str
+    unexpected: bool = False  # sent under a field name the form doesn't have: the whole form is refused
+
+
+@dataclass
+class StoredFile:
+    field: str
+    original_name: str
+    stored_name: str  # relative to upload_dir, e.g. "u42/3f9c...e1.jpg"
+    content_type: str
+    media_kind: MediaKind
+    size_bytes: int
+    width: int | None = None
+    height: int | None = None
+    thumb_small: str | None = None  # relative to upload_dir, like stored_name
+    thumb_large: str | None = None
+
+
+@dataclass
+class ReceivedForm:
+    fields: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    files: list[StoredFile] = dataclasses.field(default_factory=list)
+    errors: list[FileError] = dataclasses.field(default_factory=list)
+
+    def first(self, name: str, default: str = "") -> str:
+        """The first value sent for `name` (like form.get)."""
+        values = self.fields.get(name)
+        return values[0] if values else default
+
+    def all(self, name: str) -> list[str]:
+        """Every value sent for `name` (checkbox groups, multi-selects)."""
+        return list(self.fields.get(name, []))
+
+    @property
+    def has_unexpected_file(self) -> bool:
+        """True when a file came under a field the form doesn't have; such a form is refused whole."""
+        return any(error.unexpected for error in self.errors)
+
+
+async def receive_multipart(
+    request: Request, *, upload_dir: Path, owner_id: int, max_file_bytes: int, quota_remaining: int,
+    file_fields: frozenset[str], max_files: int = 20, max_field_bytes: int = 1_000_000,
+) -> ReceivedForm:
+    """Parse a multipart form from the request stream, keeping each acceptable file under upload_dir.
+
+    Refused files become `errors` (and leave nothing on disk); a file under a name not in `file_fields` is never
+    written, and marks the form as one to refuse whole. Raises UploadTooLarge, MalformedUpload, or the stream's
+    ClientDisconnect; whatever is raised, nothing from this request is left on disk.
+    `max_field_bytes` bounds all text fields together. `quota_remaining` only refuses early what can't fit:
+    the owner's quota is reserved when the rows are written (app.services.portfolio.storage).
+    """
+    body_limit = max_files * max_file_bytes + FORM_OVERHEAD_BYTES
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise MalformedUpload("Content-Length is not a number")
+        if int(declared) > body_limit:
+            raise UploadTooLarge(f"Content-Length {declared} is over {body_limit}")
+    receiver = MultipartReceiver(
+        upload_dir=upload_dir, owner_id=owner_id, max_file_bytes=max_file_bytes,
+        quota_remaining=quota_remaining, max_files=max_files, max_field_bytes=max_field_bytes, file_fields=file_fields,
+    )
+    await receive_into(request, receiver, body_limit=body_limit)
+    return receiver.form
+
+
+async def receive_into(request: Request, receiver: "MultipartReceiver", *, body_limit: int) -> None:
+    """Stream the request's multipart body through `receiver`; on any failure, nothing it wrote is left."""
+    try:
+        async with aclosing(request.stream()) as stream:
+            await receiver.run(stream, boundary=multipart_boundary(request), body_limit=body_limit)
+    except BaseException:
+        receiver.remove_everything()
+        raise
+
+
+def store_path(*, path: Path, upload_dir: Path, owner_id: int, original_name: str, field: str = "file") -> StoredFile:
+    """Keep a copy of a file already on disk (demo data, imports), checked like an upload; raises FileRefused."""
+    temp = _new_temp_path(upload_dir)
+    try:
+        shutil.copyfile(path, temp)
+        with open(temp, "rb") as handle:
+            head = handle.read(filetypes.HEAD_BYTES)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return _keep(temp=temp, head=head, token=secrets.token_hex(16), upload_dir=upload_dir, owner_id=owner_id,
+                 field=field, original_name=original_name, size=temp.stat().st_size)
+
+
+def discard(*, upload_dir: Path, files: list[StoredFile]) -> None:
+    """Delete stored files and their thumbnails (the caller's database write failed, or they were deleted)."""
+    discard_names(upload_dir=upload_dir,
+                  names=[n for f in files for n in (f.stored_name, f.thumb_small, f.thumb_large) if n])
+
+
+def discard_names(*, upload_dir: Path, names: list[str]) -> None:
+    """Delete stored files by their stored names; names that are missing or unsafe are skipped."""
+    for name in names:
+        try:
+            file_path(upload_dir=upload_dir, stored_name=name).unlink(missing_ok=True)
+        except ValueError:
+            continue  # never a path outside upload_dir, whatever the database says
+
+
+def file_path(*, upload_dir: Path, stored_name: str) -> Path:
+    """The file a stored name refers to; ValueError for a name that escapes upload_dir (or points into .incoming)."""
+    if not stored_name or "\x00" in stored_name or Path(stored_name).is_absolute():
+        raise ValueError(f"Unsafe stored name: {stored_name!r}")
+    root = upload_dir.resolve()
+    path = (root / stored_name).resolve()
+    if path == root or not path.is_relative_to(root) or path.relative_to(root).parts[0] == INCOMING_DIR:
+        raise ValueError(f"Unsafe stored name: {stored_name!r}")
+    return path
+
+
+def remove_stale_incoming(*, upload_dir: Path, older_than_seconds: int = 24 * 3600) -> int:
+    """Delete partial files a crashed or killed process left in .incoming; returns how many."""
+    incoming = upload_dir / INCOMING_DIR
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for path in incoming.glob("*") if incoming.is_dir() else ():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def human_size(size_bytes: int) -> str:
+    """A size as people say it: "240 MB", "1.5 GB" (binary units, like the settings)."""
+    if size_bytes < 1024:
+        return ngettext("%(num)s byte", "%(num)s bytes", size_bytes)
+    value = float(size_bytes)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            break
+    number = format_decimal(round(value, 1) if value < 10 else round(value), locale=get_locale())
+    return _("%(number)s %(unit)s", number=number, unit=unit)
+
+
+# --- the receiver ----------------------------------------------------------------------------------
+
+
+@dataclass
+class FilePart:
+    field: str
+    filename: str
+    size: int = 0
+    head: bytearray = dataclasses.field(default_factory=bytearray)
+    temp: Path | None = None
+    handle: BinaryIO | None = None
+    buffer: bytearray = dataclasses.field(default_factory=bytearray)
+    refusal: str | None = None  # why the rest of the part is drained instead of written
+    space_left: int = 0  # for the quota message
+
+
+@dataclass
+class _FieldPart:
+    name: str
+    value: bytearray = dataclasses.field(default_factory=bytearray)
+
+
+class MultipartReceiver:
+    """One request's parse: the parser's callbacks queue events, which run between stream chunks.
+
+    Another kind of upload (an archive to import) subclasses it and overrides `_on_file_data` (write a file
+    part's bytes, via flush_part) and `_finish_file` (decide what to keep); `receive_into` runs it."""
+
+    def __init__(self, *, upload_dir: Path, owner_id: int, max_file_bytes: int, quota_remaining: int,
+                 max_files: int, max_field_bytes: int, file_fields: frozenset[str] | None = None):
+        self.upload_dir = upload_dir
+        self.file_fields = file_fields  # None: files under any name
+        self.owner_id = owner_id
+        self.max_file_bytes = max_file_bytes
+        self.quota_remaining = quota_remaining
+        self.max_files = max_files
+        self.max_field_bytes = max_field_bytes
+        self.form = ReceivedForm()
+        self.events: list[tuple[str, object]] = []
+        self.part: FilePart | _FieldPart | None = None
+        self.header_name = bytearray()
+        self.header_value = bytearray()
+        self.disposition = b""
+        self.files_seen = 0
+        self.field_bytes = 0
+        self.stored_bytes = 0
+        self.tokens: list[str] = []  # every name this request may have stored, for cleanup
+
+    async def run(self, stream: AsyncIterator[bytes], *, boundary: bytes, body_limit: int) -> None:
+        parser = MultipartParser(boundary, {
+            "on_part_begin": self._on_part_begin,
+            "on_header_field": lambda data, start, end: self.header_name.extend(data[start:end]),
+            "on_header_value": lambda data, start, end: self.header_value.extend(data[start:end]),
+            "on_header_end": self._on_header_end,
+            "on_headers_finished": lambda: self.events.append(("headers", self.disposition)),
+            "on_part_data": lambda data, start, end: self.events.append(("data", data[start:end])),
+            "on_part_end": lambda: self.events.append(("end", None)),
+        })
+        received = 0
+        async for chunk in stream:
+            received += len(chunk)
+            if received > body_limit:
+                raise UploadTooLarge(f"body is over {body_limit} bytes")
+            try:
+                parser.write(chunk)
+            except FormParserError as error:
+                raise MalformedUpload(str(error)) from error
+            await self._handle_events()
+        if parser.state != MultipartState.END:
+            raise MalformedUpload("the body ended before the closing boundary")
+
+    def remove_everything(self) -> None:
+        """Delete this request's partial and stored files (it failed, or the client went away)."""
+        if isinstance(self.part, FilePart):
+            self._drop_temp(self.part)
+        discard(upload_dir=self.upload_dir, files=self.form.files)
+        owner_dir = self.upload_dir / f"u{self.owner_id}"
+        for token in self.tokens:  # a file (and thumbnails) kept by a worker just as the request failed
+            for leftover in owner_dir.glob(f"{token}*"):
+                leftover.unlink(missing_ok=True)
+
+    # Parser callbacks: synchronous, so they only record what happened.
+
+    def _on_part_begin(self) -> None:
+        self.disposition = b""
+
+    def _on_header_end(self) -> None:
+        if bytes(self.header_name).strip().lower() == b"content-disposition":
+            self.disposition = bytes(self.header_value)
+        self.header_name.clear()
+        self.header_value.clear()
+
+    # Events, handled between chunks where awaiting is allowed.
+
+    async def _handle_events(self) -> None:
+        events, self.events = self.events, []
+        for kind, payload in events:
+            if kind == "headers":
+                self.part = self._start_part(payload)
+            elif kind == "data":
+                await self._on_data(payload)
+            elif kind == "end":
+                await self._end_part()
+
+    def _start_part(self, disposition: bytes) -> FilePart | _FieldPart | None:
+        _kind, options = parse_options_header(disposition)
+        name = _decode(options.get(b"name", b""))
+        if b"filename" not in options:
+            return _FieldPart(name=name)
+        filename = _safe_filename(_decode(options[b"filename"]))
+        if not filename:
+            return None  # an empty file input: browsers send no name and no bytes
+        part = FilePart(field=name, filename=filename)
+        if self.file_fields is not None and name not in self.file_fields:
+            part.refusal = "field"  # drained unwritten: no row would ever refer to it, nor count it
+            return part
+        self.files_seen += 1
+        if self.files_seen > self.max_files:
+            part.refusal = "count"
+        return part
+
+    async def _on_data(self, data: bytes) -> None:
+        part = self.part
+        if isinstance(part, _FieldPart):
+            self.field_bytes += len(data)
+            if self.field_bytes > self.max_field_bytes:
+                raise UploadTooLarge(f"text fields are over {self.max_field_bytes} bytes")
+            part.value.extend(data)
+        elif isinstance(part, FilePart):
+            await self._on_file_data(part, data)
+
+    async def _on_file_data(self, part: FilePart, data: bytes) -> None:
+        part.size += len(data)
+        if part.refusal:
+            return  # drain: count the bytes (for the message), keep none
+        space_left = self.quota_remaining - self.stored_bytes
+        if part.size > self.max_file_bytes:
+            self._refuse(part, "size")
+            return
+        if part.size > space_left:
+            part.space_left = max(0, space_left)
+            self._refuse(part, "quota")
+            return
+        if len(part.head) < filetypes.HEAD_BYTES:
+            part.head.extend(data[: filetypes.HEAD_BYTES - len(part.head)])
+            if len(part.head) >= filetypes.HEAD_BYTES and not _may_be_allowed(bytes(part.head)):
+                self._refuse(part, "type")  # refuse programs early rather than write 100 MB of one
+                return
+        if part.handle is None:
+            part.temp = _new_temp_path(self.upload_dir)
+            part.handle = open(part.temp, "xb")
+        part.buffer.extend(data)
+        if len(part.buffer) >= WRITE_BUFFER_BYTES:
+            await flush_part(part)
+
+    async def _end_part(self) -> None:
+        part, self.part = self.part, None
+        if isinstance(part, _FieldPart):
+            self.form.fields.setdefault(part.name, []).append(_decode(bytes(part.value)))
+        elif isinstance(part, FilePart):
+            await self._finish_file(part)
+
+    async def _finish_file(self, part: FilePart) -> None:
+        if part.refusal:
+            self._record_error(part, self._refusal_message(part))
+            return
+        if part.size == 0 or part.handle is None or part.temp is None:
+            self._record_error(part, _("“%(name)s” is empty.", name=part.filename))
+            return
+        await flush_part(part)
+        part.handle.close()
+        part.handle = None
+        token = secrets.token_hex(16)
+        self.tokens.append(token)
+        temp, part.temp = part.temp, None  # _keep owns it now, and removes it whatever happens
+        keep = partial(_keep, temp=temp, head=bytes(part.head), token=token, upload_dir=self.upload_dir,
+                       owner_id=self.owner_id, field=part.field, original_name=part.filename, size=part.size)
+        try:
+            stored = await anyio.to_thread.run_sync(keep)
+        except FileRefused as refused:
+            self._record_error(part, refused.message)
+            return
+        self.form.files.append(stored)
+        self.stored_bytes += stored.size_bytes
+
+    def _refuse(self, part: FilePart, reason: str) -> None:
+        part.refusal = reason
+        self._drop_temp(part)
+
+    def _drop_temp(self, part: FilePart) -> None:
+        if part.handle is not None:
+            part.handle.close()
+            part.handle = None
+        if part.temp is not None:
+            part.temp.unlink(missing_ok=True)
+            part.temp = None
+        part.buffer = bytearray()
+
+    def _record_error(self, part: FilePart, message: str) -> None:
+        self.form.errors.append(FileError(field=part.field, filename=part.filename, message=message,
+                                          unexpected=part.refusal == "field"))
+
+    def _refusal_message(self, part: FilePart) -> str:
+        name = part.filename
+        if part.refusal == "size":
+            return _("“%(name)s” is %(size)s; the limit is %(limit)s.",
+                     name=name, size=human_size(part.size), limit=human_size(self.max_file_bytes))
+        if part.refusal == "quota":
+            return _("“%(name)s” is %(size)s, but only %(space)s of your storage space is left.",
+                     name=name, size=human_size(part.size), space=human_size(part.space_left))
+        if part.refusal == "field":
+            return _("“%(name)s” was sent as “%(field)s”, a field this form doesn't have, so nothing was saved.",
+                     name=name, field=_safe_filename(part.field)[:60])
+        if part.refusal == "count":
+            return ngettext("“%(name)s” wasn't added: only %(num)s file can be sent at once.",
+                            "“%(name)s” wasn't added: only %(num)s files can be sent at once.",
+                            self.max_files, name=name)
+        return _type_message(name, filetypes.refusal_reason(bytes(part.head)))
+
+
+# --- keeping a complete file (runs in a worker thread) ---------------------------------------------
+
+
+def _keep(*, temp: Path, head: bytes, token: str, upload_dir: Path, owner_id: int, field: str,
+          original_name: str, size: int) -> StoredFile:
+    """Sniff the complete temp file and move it into place (images cleaned); FileRefused leaves nothing."""
+    try:
+        def tail_reader() -> BinaryIO:
+            return open(temp, "rb")
+
+        sniffed = filetypes.sniff(head, tail_reader=tail_reader)
+        if sniffed is None:
+            raise FileRefused(_type_message(original_name, filetypes.refusal_reason(head, tail_reader=tail_reader)))
+        owner_dir = upload_dir / f"u{owner_id}"
+        owner_dir.mkdir(parents=True, exist_ok=True)
+        if sniffed.media_kind is MediaKind.image:
+            return _keep_image(temp=temp, sniffed=sniffed, token=token, upload_dir=upload_dir, owner_dir=owner_dir,
+                               field=field, original_name=original_name)
+        destination = owner_dir / f"{token}.{sniffed.extension}"
+        os.replace(temp, destination)
+        return StoredFile(field=field, original_name=original_name, stored_name=_relative(destination, upload_dir),
+                          content_type=sniffed.content_type, media_kind=sniffed.media_kind, size_bytes=size)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _keep_image(*, temp: Path, sniffed: filetypes.SniffedType, token: str, upload_dir: Path, owner_dir: Path,
+                field: str, original_name: str) -> StoredFile:
+    content_type, extension = images.stored_type(sniffed.content_type)
+    destination = owner_dir / f"{token}.{extension}"
+    with _IMAGE_SLOTS:
+        try:
+            processed = images.process_image(source=temp, destination=destination, thumbs_dir=owner_dir, stem=token)
+        except images.ImageRejected as rejected:
+            raise FileRefused(_("“%(name)s”: %(problem)s", name=original_name, problem=rejected.message)) from None
+    return StoredFile(
+        field=field, original_name=original_name, stored_name=_relative(destination, upload_dir),
+        content_type=content_type, media_kind=MediaKind.image, size_bytes=destination.stat().st_size,
+        width=processed.width, height=processed.height,
+        thumb_small=_relative(processed.thumb_small, upload_dir), thumb_large=_relative(processed.thumb_large, upload_dir),
+    )
+
+
+# --- small helpers -------------------------------------------------------------------------------------
+
+
+def multipart_boundary(request: Request) -> bytes:
+    """The request's multipart boundary; MalformedUpload when it isn't a multipart form."""
+    content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    if content_type != b"multipart/form-data" or not boundary:
+        raise MalformedUpload("expected multipart/form-data with a boundary")
+    return boundary
+
+
+def _may_be_allowed(head: bytes) -> bool:
+    """False once the head alone proves a refusal (containers wait for the whole file)."""
+    return filetypes.is_container(head) or filetypes.sniff(head) is not None
+
+
+async def flush_part(part: FilePart) -> None:
+    """Write a file part's buffered bytes to its temporary file."""
+    if part.buffer and part.handle is not None:
+        # Disk writes can block (a slow or busy disk): keep them off the event loop.
+        await anyio.to_thread.run_sync(part.handle.write, part.buffer)
+        part.buffer.clear()
+
+
+def _new_temp_path(upload_dir: Path) -> Path:
+    incoming = upload_dir / INCOMING_DIR
+    incoming.mkdir(parents=True, exist_ok=True)
+    return incoming / f"{secrets.token_hex(16)}.part"
+
+
+def _type_message(name: str, reason: str) -> str:
+    return _("“%(name)s” isn't a file type Folio keeps: %(reason)s. Allowed: %(allowed)s.",
+             name=name, reason=reason, allowed=filetypes.allowed_description())
+
+
+def _decode(raw: bytes) -> str:
+    # Browsers send names and values as UTF-8 whatever the header's latin-1 framing says.
+    return raw.decode("utf-8", "replace")
+
+
+def _safe_filename(name: str) -> str:
+    """The name to show: no folders (some browsers send a full path), no control characters, ≤ 255 chars."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in base if ch.isprintable()).strip()[:255]
+
+
+def _relative(path: Path, upload_dir: Path) -> str:
+    return path.relative_to(upload_dir).as_posix()

@@ -1,0 +1,1 @@
+"""Showcases: curated items with talking points, and secret links to them."""
