@@ -201,9 +201,20 @@ def artefact_visible_to(*, session: Session, viewer: User, artefact_id: int) -> 
     if artefact is None or not can_see(session=session, viewer=viewer, owner_id=artefact.owner_id, audience=artefact.audience,
                                        item_type=ItemType.artefact, item_id=artefact.id):
         raise not_found()
-    if artefact.media_kind is MediaKind.audio and not _comment_recording_visible(session, viewer=viewer, artefact=artefact):
+    if artefact.media_kind is MediaKind.audio and (
+            not _comment_recording_visible(session, viewer=viewer, artefact=artefact)
+            or (viewer.id != artefact.owner_id and _records_a_draft(session, artefact=artefact))):
         raise not_found()
     return artefact
+
+
+def _records_a_draft(session: Session, *, artefact: Artefact) -> bool:
+    # A spoken reflection's recording is saved as an artefact with the reflection's audience, but while the
+    # reflection is a draft it is part of the draft: only its owner may hear it.
+    from app.models import Reflection, ReflectionStatus
+
+    return session.exec(select(Reflection.id).where(Reflection.audio_artefact_id == artefact.id,
+                                                    Reflection.status == ReflectionStatus.draft)).first() is not None
 
 
 def _comment_recording_visible(session: Session, *, viewer: User, artefact: Artefact) -> bool:
