@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from app.auth import burn_password_check, hash_password, password_needs_rehash, verify_password
 from app.config import Settings
 from app.i18n import _
-from app.models import ClassRole, Enrollment, Role, User
+from app.models import ClassRole, Enrollment, Role, SchoolClass, User
 from app.models.base import utcnow
 from app.services import throttle
 
@@ -103,15 +103,18 @@ def generate_password() -> str:
 
 
 def resettable_user(*, session: Session, actor: User, user_id: int) -> User | None:
-    """The user `actor` may reset: admins anyone else in their school, teachers their own classes' students."""
+    """The user `actor` may reset: admins anyone else in their school, teachers the students of their active classes."""
     target = session.get(User, user_id)
     if target is None or target.id == actor.id or target.school_id != actor.school_id:
         return None
     if actor.role is Role.admin:
         return target
     if actor.role is Role.teacher and target.role is Role.student:
-        taught = select(Enrollment.class_id).where(
-            Enrollment.user_id == actor.id, Enrollment.role == ClassRole.teacher
+        # An archived class no longer lets its teacher see its students (app.services.access), nor take over
+        # their accounts.
+        taught = select(Enrollment.class_id).join(SchoolClass, SchoolClass.id == Enrollment.class_id).where(
+            Enrollment.user_id == actor.id, Enrollment.role == ClassRole.teacher,
+            SchoolClass.archived == False,  # noqa: E712
         )
         shared = session.exec(
             select(Enrollment.id).where(Enrollment.user_id == target.id, Enrollment.class_id.in_(taught))
