@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,17 +52,24 @@ def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
+@contextmanager
+def fast_hashing() -> Iterator[None]:
     """Real argon2id, at the lowest cost: production parameters would spend most of the suite hashing."""
     from argon2 import PasswordHasher
 
     import app.auth
 
-    monkeypatch.setattr(app.auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app.auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        app.auth._dummy_hash.cache_clear()
+        yield
     app.auth._dummy_hash.cache_clear()
-    yield
-    app.auth._dummy_hash.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing():
+    with fast_hashing():
+        yield
 
 
 # --- databases ---------------------------------------------------------------------------------
@@ -98,11 +106,10 @@ def postgres_template(postgres_server: ThrowawayPostgres) -> str:
     return "folio_template"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database for one test, on each backend."""
+def _fresh_database(request, folder: Path) -> Iterator[str]:
+    """A copy of the migrated template on the backend named by request.param, dropped afterwards."""
     if request.param == "sqlite":
-        path = tmp_path / "folio.db"
+        path = folder / "folio.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
@@ -111,6 +118,21 @@ def database_url(request, tmp_path: Path) -> Iterator[str]:
     name = f"t_{uuid.uuid4().hex[:12]}"
     yield server.create_database(name, template=template)
     server.drop_database(name)
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for one test, on each backend."""
+    yield from _fresh_database(request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database_url(request, tmp_path_factory) -> Iterator[str]:
+    """A fresh, migrated database shared by one module's tests, on each backend (for a world built once)."""
+    yield from _fresh_database(request, tmp_path_factory.mktemp("module"))
 
 
 @pytest.fixture

@@ -208,3 +208,31 @@ def test_a_recording_made_private_first_follows_its_reflection_when_shared_later
     assert edit.status_code == 303
     assert peer.get(f"/reflections/{reflection.id}").status_code == 200
     assert peer.get(f"/files/{reflection.audio_artefact_id}/original").status_code == 200
+
+def test_a_draft_reflections_recording_is_heard_by_its_owner_alone(client, session, new_client):
+    """The recording of a spoken draft is part of the draft: its class and teacher hear it once it is published."""
+    from tests.test_filetypes import wav_bytes
+
+    school = make_school(session)
+    student, classmate = make_user(session, school), make_user(session, school)
+    teacher = make_user(session, school, Role.teacher)
+    make_class(session, school, teachers=[teacher], students=[student, classmate])
+    login(client, student)
+    response = post_multipart(client, "/reflections", {"title": "Still thinking", "body": "", "audience": "class",
+                                                        "action": "draft"},
+                              files={"audio": ("voice.wav", wav_bytes(), "audio/wav")})
+    assert response.status_code == 303
+    reflection = session.exec(select(Reflection)).one()
+    urls = [f"/artefacts/{reflection.audio_artefact_id}", f"/files/{reflection.audio_artefact_id}/original"]
+
+    def statuses(user) -> list[int]:
+        browser = new_client()
+        login(browser, user)
+        return [browser.get(url).status_code for url in urls]
+
+    assert [client.get(url).status_code for url in urls] == [200, 200]
+    assert statuses(teacher) == [404, 404] and statuses(classmate) == [404, 404]
+    published = post_multipart(client, f"/reflections/{reflection.id}/edit", {
+        "title": "Still thinking", "body": "", "audience": "class", "action": "publish", "version": "1"})
+    assert published.status_code == 303
+    assert statuses(teacher) == [200, 200] and statuses(classmate) == [200, 200]

@@ -52,6 +52,26 @@ def test_teacher_reaches_only_their_own_classes_students(client, session):
     assert client.get("/people/999999/password").status_code == 404
 
 
+
+def test_a_teacher_whose_class_with_the_student_is_archived_no_longer_resets_their_password(client, session):
+    """Archiving the class ends what its teacher may do for its students: they see nothing of them any more, so
+    they must not be able to take over the account either."""
+    from app.auth import verify_password
+    from app.models import User
+
+    school = make_school(session)
+    teacher, student = make_user(session, school, Role.teacher), make_user(session, school)
+    school_class = make_class(session, school, teachers=[teacher], students=[student])
+    login(client, teacher)
+    assert client.get(f"/people/{student.id}/password").status_code == 200
+    school_class.archived = True
+    session.add(school_class)
+    session.commit()
+    assert client.get(f"/people/{student.id}/password").status_code == 404
+    assert client.post(f"/people/{student.id}/password", data={"new_password": "taken-over-123"}).status_code == 404
+    session.expire_all()
+    assert not verify_password(session.get(User, student.id).password_hash, "taken-over-123")
+
 def test_admin_manages_only_their_own_school(client, session):
     riverside, hillside = make_school(session, "Riverside"), make_school(session, "Hillside")
     admin = make_user(session, riverside, Role.admin)

@@ -1,4 +1,5 @@
-"""Every route needs a signed-in user unless it is on the explicit public list."""
+"""Every route needs a signed-in user unless it is on the explicit public list, and every route on that list answers
+visitors itself."""
 
 import re
 
@@ -35,11 +36,39 @@ def test_every_non_public_route_requires_sign_in(app, client):
     assert {"GET /student", "GET /admin/people", "POST /account/password", "POST /people/{user_id}/password"} <= set(checked)
 
 
+# Public paths whose whole job is to send a visitor to the sign-in page (the front door, and signing out).
+SENDS_TO_SIGN_IN = {"/", "/logout"}
+
+
+def _guarded(response) -> bool:
+    """True when the sign-in guard answered: to an HTMX request it says 401 and where to go (see app/errors.py),
+    which no route says by itself, so a guarded route can't pass for one that sends visitors to /login."""
+    return response.status_code == 401 and response.headers.get("hx-redirect", "").startswith("/login")
+
+
+def _concrete_request(path: str, is_mount: bool) -> str:
+    return "/static/css/app.css" if is_mount else _concrete(path)
+
+
 def test_public_routes_are_exactly_the_listed_ones(app, client):
-    paths = {path for path, _methods, _mount in _routes(app)}
-    assert PUBLIC_PATHS <= paths
-    for path in PUBLIC_PATHS - {"/static"}:
-        methods = next(m for p, m, _mount in _routes(app) if p == path)
-        if "GET" in methods:
-            # A made-up secret link answers 404: public, but it shows nothing.
-            assert client.get(_concrete(path)).status_code in ((404,) if "{token}" in path else (200, 303)), path
+    guarded: dict[tuple[str, str], bool] = {}
+    for path, methods, is_mount in _routes(app):
+        for method in (methods or {"GET"}) - {"HEAD"}:
+            response = client.request(method, _concrete_request(path, is_mount), headers={"HX-Request": "true"})
+            assert response.status_code < 500, f"{method} {path} answered {response.status_code}"
+            guarded[(method, path)] = _guarded(response)
+    public = {path for (_method, path), asks_to_sign_in in guarded.items() if not asks_to_sign_in}
+    assert public == PUBLIC_PATHS, (
+        f"public but not listed: {sorted(public - PUBLIC_PATHS)}; "
+        f"listed but asking to sign in: {sorted(PUBLIC_PATHS - public)}")
+    for path, methods, is_mount in _routes(app):
+        if path not in PUBLIC_PATHS:
+            continue
+        for method in (methods or {"GET"}) - {"HEAD"}:
+            assert not guarded[(method, path)], f"{method} {path} asks to sign in, but {path} is public"
+            # Only the front door and signing out send a visitor to the sign-in page.
+            response = client.request(method, _concrete_request(path, is_mount))
+            to_sign_in = response.is_redirect and response.headers["location"].startswith("/login")
+            assert to_sign_in == (path in SENDS_TO_SIGN_IN), f"{method} {path} answered {response.status_code}"
+    # A made-up secret link answers, and shows nothing.
+    assert client.get("/s/not-a-token").status_code == 404

@@ -22,9 +22,10 @@ ROUTERS = [
 # Paths that answer without a signed-in user; tests/test_route_guard.py proves every other one
 # redirects to the sign-in page. Adding a path here is a decision to review.
 # /invite: a family member redeems an invitation code (creating an account or linking one);
-# /language: anyone may pick the language of the pages; /s/...: a showcase's secret link, read-only.
+# /language: anyone may pick the language of the pages; /s/...: a showcase's secret link, read-only;
+# /logout: signing out must work (and clear the cookie) even when the session has already ended.
 PUBLIC_PATHS = frozenset({
-    "/", "/login", "/healthz", "/static", "/invite", "/language",
+    "/", "/login", "/logout", "/healthz", "/static", "/invite", "/language",
     "/s/{token}", "/s/{token}/files/{artefact_id}/{variant}",
 })
 

@@ -93,7 +93,7 @@ def export_showcase_pdf(request: Request, showcase_id: int, user: StudentUser, s
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
     job = job_pages.request_job(session=session, owner=user, kind="portfolio_pdf",
                                 params={"sections": list(SECTIONS), "showcase_id": showcase.id}, subject=user,
-                                object_description=showcase.title, address=client_address(request))
+                                object_description=f"showcase {showcase.id}", address=client_address(request))
     return _to_job(job)
 
 

@@ -334,7 +334,7 @@ def _review(session: Session, *, teacher: User, approval: ItemApproval, owner: U
            showcase_id=approval.showcase_id, title=title)
     kind, target = key_of(approval, item_type)
     audit.record(session=session, event=AuditEventKind.item_approved if approved else AuditEventKind.item_returned,
-                 actor=teacher, subject=owner, object_description=title, address=address,
+                 actor=teacher, subject=owner, object_description=f"{kind} {target}", address=address,
                  details={"item_type": kind, "item_id": target})
 
 

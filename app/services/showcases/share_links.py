@@ -86,7 +86,7 @@ def create_link(
     session.add(link)
     session.flush()
     audit.record(session=session, event=AuditEventKind.share_link_created, actor=owner, subject=owner,
-                 object_description=showcase.title, address=address,
+                 object_description=f"showcase {showcase.id}", address=address,
                  details={"showcase_id": showcase.id, "link_id": link.id, "expires_at": link.expires_at.isoformat()})
     return link, token
 
@@ -124,7 +124,7 @@ def revoke_link(*, session: Session, owner: User, showcase: Showcase, link_id: i
         link.revoked_at = utcnow()
         session.add(link)
         audit.record(session=session, event=AuditEventKind.share_link_revoked, actor=owner, subject=owner,
-                     object_description=showcase.title, address=address,
+                     object_description=f"showcase {showcase.id}", address=address,
                      details={"showcase_id": showcase.id, "link_id": link.id})
     return link
 
