@@ -84,7 +84,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return await render_error(request, 403)
 
     @app.exception_handler(RequestValidationError)
-    async def malformed_request(request: Request, _exc: RequestValidationError) -> Response:
+    async def malformed_request(request: Request, exc: RequestValidationError) -> Response:
+        # An id in the path or query that no row could have (see app.routes.ids) names nothing: 404, as for a
+        # missing row, so absurd ids are never a 500 and never tell anything apart. A malformed form is a 400.
+        if all(error.get("loc", ("",))[0] in ("path", "query") for error in exc.errors()):
+            return await render_error(request, 404)
         return await render_error(request, 400)
 
     @app.exception_handler(Exception)

@@ -13,6 +13,7 @@ from app.services.accounts import accounts
 from app.services.accounts import audit_views
 from app.services.accounts import people
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -56,7 +57,7 @@ def _resettable(session, actor: User, user_id: int) -> User:
 
 
 @router.get("/people/{user_id}/password")
-def reset_password_form(request: Request, user_id: int, user: StaffUser, session: SessionDep) -> Response:
+def reset_password_form(request: Request, user_id: PathId, user: StaffUser, session: SessionDep) -> Response:
     """The form an admin or teacher uses to give someone a new password."""
     target = _resettable(session, user, user_id)
     context = {"target": target, "errors": {}, "new_password": None, "suggested": accounts.generate_password()}
@@ -66,7 +67,7 @@ def reset_password_form(request: Request, user_id: int, user: StaffUser, session
 @router.post("/people/{user_id}/password")
 def reset_password(
     request: Request,
-    user_id: int,
+    user_id: PathId,
     user: StaffUser,
     session: SessionDep,
     new_password: Annotated[str, Form(max_length=1024)] = "",

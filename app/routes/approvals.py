@@ -13,11 +13,11 @@ from app.flash import flash
 from app.i18n import _, ngettext
 from app.security import client_address
 from app.services.moderation import approvals as service
+from app.routes.ids import FormIds, PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
 Note = Annotated[str, Form(max_length=20_000)]
-Ids = Annotated[list[int], Form()]
 # "approval id:fingerprint" of each item as the teacher's inbox showed it (see approvals.fingerprint).
 Seen = Annotated[list[str], Form()]
 
@@ -27,7 +27,7 @@ def _to_inbox() -> RedirectResponse:
 
 
 @router.post("/approvals/approve")
-def approve_items(request: Request, user: TeacherUser, session: SessionDep, approval_ids: Ids = [],  # noqa: B006
+def approve_items(request: Request, user: TeacherUser, session: SessionDep, approval_ids: FormIds = [],  # noqa: B006
                   seen: Seen = []) -> Response:  # noqa: B006
     """Approve every ticked item at once (each as the inbox showed it)."""
     result = service.bulk_approve(session=session, teacher=user, approval_ids=approval_ids,
@@ -47,7 +47,7 @@ def approve_items(request: Request, user: TeacherUser, session: SessionDep, appr
 
 
 @router.post("/approvals/{approval_id}/approve")
-def approve_item(request: Request, approval_id: int, user: TeacherUser, session: SessionDep,
+def approve_item(request: Request, approval_id: PathId, user: TeacherUser, session: SessionDep,
                  seen: Seen = []) -> Response:  # noqa: B006
     """Let the student's families see the item, as the inbox showed it."""
     _approval, problem = service.approve(session=session, teacher=user, approval_id=approval_id,
@@ -63,7 +63,7 @@ def approve_item(request: Request, approval_id: int, user: TeacherUser, session:
 
 
 @router.post("/approvals/{approval_id}/return")
-def return_item(request: Request, approval_id: int, user: TeacherUser, session: SessionDep, note: Note = "") -> Response:
+def return_item(request: Request, approval_id: PathId, user: TeacherUser, session: SessionDep, note: Note = "") -> Response:
     """Keep the item from families, with a note to the student about what to change."""
     _approval, problem = service.return_item(session=session, teacher=user, approval_id=approval_id, note=note,
                                               address=client_address(request))

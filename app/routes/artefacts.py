@@ -22,6 +22,7 @@ from app.services.portfolio import uploads
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
 from app.services.portfolio.filetypes import allowed_description
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -176,7 +177,7 @@ def create_link(
 
 
 @router.get("/artefacts/{artefact_id}")
-def show_artefact(request: Request, artefact_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def show_artefact(request: Request, artefact_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """One artefact, for its owner and whoever its audience lets in."""
     artefact = service.artefact_visible_to(session=session, viewer=user, artefact_id=artefact_id)
     context = {"artefact": artefact, "details": service.details_of(session=session, artefact=artefact),
@@ -185,7 +186,7 @@ def show_artefact(request: Request, artefact_id: int, user: CurrentUser, session
 
 
 @router.get("/artefacts/{artefact_id}/edit")
-def edit_artefact(request: Request, artefact_id: int, user: StudentUser, session: SessionDep) -> Response:
+def edit_artefact(request: Request, artefact_id: PathId, user: StudentUser, session: SessionDep) -> Response:
     """The edit form, filled in."""
     artefact = service.artefact_for_owner(session=session, owner=user, artefact_id=artefact_id)
     details = service.details_of(session=session, artefact=artefact)
@@ -199,7 +200,7 @@ def edit_artefact(request: Request, artefact_id: int, user: StudentUser, session
 
 @router.post("/artefacts/{artefact_id}/edit")
 def update_artefact(
-    request: Request, artefact_id: int, user: StudentUser, session: SessionDep, title: TextField = "",
+    request: Request, artefact_id: PathId, user: StudentUser, session: SessionDep, title: TextField = "",
     body: TextField = "", url: TextField = "", description: TextField = "", occurred_on: TextField = "",
     audience: TextField = "", tags: TextField = "",
     competency_ids: Annotated[list[str], Form()] = [],  # noqa: B006
@@ -224,14 +225,14 @@ def update_artefact(
 
 
 @router.get("/artefacts/{artefact_id}/delete")
-def confirm_delete(request: Request, artefact_id: int, user: StudentUser, session: SessionDep) -> Response:
+def confirm_delete(request: Request, artefact_id: PathId, user: StudentUser, session: SessionDep) -> Response:
     """Ask before deleting."""
     artefact = service.artefact_for_owner(session=session, owner=user, artefact_id=artefact_id)
     return render(request, "artefacts/delete.html", {"artefact": artefact})
 
 
 @router.post("/artefacts/{artefact_id}/delete")
-def delete_artefact(request: Request, artefact_id: int, user: StudentUser, session: SessionDep) -> Response:
+def delete_artefact(request: Request, artefact_id: PathId, user: StudentUser, session: SessionDep) -> Response:
     """Delete the artefact and its files."""
     artefact = service.artefact_for_owner(session=session, owner=user, artefact_id=artefact_id)
     title = artefact.title
@@ -244,7 +245,7 @@ def delete_artefact(request: Request, artefact_id: int, user: StudentUser, sessi
 
 
 @router.get("/files/{artefact_id}/{variant}")
-def serve_file(request: Request, artefact_id: int, variant: str, user: CurrentUser, session: SessionDep) -> Response:
+def serve_file(request: Request, artefact_id: PathId, variant: str, user: CurrentUser, session: SessionDep) -> Response:
     """A stored file, only for those who may see its artefact; range requests let audio and video seek."""
     artefact = service.artefact_visible_to(session=session, viewer=user, artefact_id=artefact_id)
     return artefact_file_response(artefact=artefact, variant=variant, upload_dir=request.app.state.settings.upload_dir,

@@ -14,6 +14,7 @@ from app.i18n import _
 from app.services.competencies import assessments
 from app.services.competencies import ratings
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -21,7 +22,7 @@ TextField = Annotated[str, Form(max_length=10_000)]
 
 
 @router.get("/students/{student_id}/competencies")
-def list_student_competencies(request: Request, student_id: int, user: TeacherUser, session: SessionDep) -> Response:
+def list_student_competencies(request: Request, student_id: PathId, user: TeacherUser, session: SessionDep) -> Response:
     """Every competency available to the student, their latest self-rating beside the latest teacher rating."""
     student = assessments.student_for_teacher(session=session, teacher=user, student_id=student_id)
     groups = assessments.teacher_overview(session=session, student=student)
@@ -41,7 +42,7 @@ def _show(request: Request, session, user, student_id: int, competency_id: int, 
 
 @router.get("/students/{student_id}/competencies/{competency_id}")
 def show_student_competency(
-    request: Request, student_id: int, competency_id: int, user: TeacherUser, session: SessionDep
+    request: Request, student_id: PathId, competency_id: PathId, user: TeacherUser, session: SessionDep
 ) -> Response:
     """One competency of one student: both histories, the growth chart, and the rating form."""
     return _show(request, session, user, student_id, competency_id)
@@ -49,7 +50,7 @@ def show_student_competency(
 
 @router.post("/students/{student_id}/competencies/{competency_id}/ratings")
 def create_teacher_rating(
-    request: Request, student_id: int, competency_id: int, user: TeacherUser, session: SessionDep,
+    request: Request, student_id: PathId, competency_id: PathId, user: TeacherUser, session: SessionDep,
     level_id: TextField = "", comment: TextField = "",
     artefact_ids: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:

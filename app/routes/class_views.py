@@ -8,13 +8,14 @@ from app.db import SessionDep
 from app.services.classes import class_views
 from app.services.classes import classes
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
 
 @router.get("/classes/{class_id}/overview")
 def show_overview(
-    request: Request, class_id: int, user: StaffUser, session: SessionDep, sort: str = "name", dir: str = "asc",
+    request: Request, class_id: PathId, user: StaffUser, session: SessionDep, sort: str = "name", dir: str = "asc",
 ) -> Response:
     """Every student's latest evidence and reflection, goals, requests and items awaiting approval, sortable."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
@@ -25,7 +26,7 @@ def show_overview(
 
 
 @router.get("/classes/{class_id}/grid")
-def show_grid(request: Request, class_id: int, user: StaffUser, session: SessionDep) -> Response:
+def show_grid(request: Request, class_id: PathId, user: StaffUser, session: SessionDep) -> Response:
     """Students by competencies: each cell the latest self-rating beside the latest teacher rating."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
     grid = class_views.competency_grid(session=session, school_class=school_class)
@@ -33,7 +34,7 @@ def show_grid(request: Request, class_id: int, user: StaffUser, session: Session
 
 
 @router.get("/students/{student_id}")
-def show_student(request: Request, student_id: int, user: TeacherUser, session: SessionDep, page: str = "1") -> Response:
+def show_student(request: Request, student_id: PathId, user: TeacherUser, session: SessionDep, page: str = "1") -> Response:
     """One student as their teacher sees them: the timeline (no drafts), their goals, a link to competencies."""
     student = class_views.student_for_teacher(session=session, teacher=user, student_id=student_id)
     view = class_views.student_view(session=session, teacher=user, student=student,

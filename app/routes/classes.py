@@ -16,6 +16,7 @@ from app.services.classes import classes
 from app.services.classes import roster
 from app.services.portfolio.reflections import default_prompts
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 NO_STORE = {"Cache-Control": "no-store"}
@@ -98,7 +99,7 @@ def join_class(
 
 
 @router.get("/classes/{class_id}")
-def show_class(request: Request, class_id: int, user: StaffUser, session: SessionDep) -> Response:
+def show_class(request: Request, class_id: PathId, user: StaffUser, session: SessionDep) -> Response:
     """The class for its teachers (and the admin): roster, join code, links to settings and prompts."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
     return render(request, "classes/show.html", {"roster": classes.roster(session=session, school_class=school_class)})
@@ -118,7 +119,7 @@ def _added_page(request: Request, school_class: SchoolClass, created, existing) 
 
 
 @router.get("/classes/{class_id}/students/new")
-def add_students_form(request: Request, class_id: int, user: StaffUser, session: SessionDep) -> Response:
+def add_students_form(request: Request, class_id: PathId, user: StaffUser, session: SessionDep) -> Response:
     """Add one student, or many from a list."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
     return _add_students_page(request, school_class)
@@ -126,7 +127,7 @@ def add_students_form(request: Request, class_id: int, user: StaffUser, session:
 
 @router.post("/classes/{class_id}/students")
 def add_student(
-    request: Request, class_id: int, user: StaffUser, session: SessionDep,
+    request: Request, class_id: PathId, user: StaffUser, session: SessionDep,
     display_name: Annotated[str, Form(max_length=500)] = "", username: Annotated[str, Form(max_length=200)] = "",
     email: Annotated[str, Form(max_length=500)] = "", must_change_password: Annotated[bool, Form()] = False,
 ) -> Response:
@@ -147,7 +148,7 @@ def add_student(
 
 @router.post("/classes/{class_id}/students/bulk")
 def add_students_in_bulk(
-    request: Request, class_id: int, user: StaffUser, session: SessionDep,
+    request: Request, class_id: PathId, user: StaffUser, session: SessionDep,
     lines: Annotated[str, Form(max_length=100_000)] = "", must_change_password: Annotated[bool, Form()] = False,
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
@@ -172,7 +173,7 @@ def add_students_in_bulk(
 
 @router.post("/classes/{class_id}/cards")
 def login_cards(
-    request: Request, class_id: int, user: StaffUser, session: SessionDep,
+    request: Request, class_id: PathId, user: StaffUser, session: SessionDep,
     username: Annotated[list[str], Form()] = [], password: Annotated[list[str], Form()] = [],  # noqa: B006
 ) -> Response:
     """Printable login cards for the accounts just created (the result page posts them back; nothing is stored)."""
@@ -184,7 +185,7 @@ def login_cards(
 
 
 @router.get("/classes/{class_id}/students/{student_id}/remove")
-def confirm_remove_student(request: Request, class_id: int, student_id: int, user: StaffUser, session: SessionDep) -> Response:
+def confirm_remove_student(request: Request, class_id: PathId, student_id: PathId, user: StaffUser, session: SessionDep) -> Response:
     """Ask before taking a student out of the class."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
     _enrollment, student = classes.student_enrollment(session=session, school_class=school_class, student_id=student_id)
@@ -192,7 +193,7 @@ def confirm_remove_student(request: Request, class_id: int, student_id: int, use
 
 
 @router.post("/classes/{class_id}/students/{student_id}/remove")
-def remove_student(request: Request, class_id: int, student_id: int, user: StaffUser, session: SessionDep) -> Response:
+def remove_student(request: Request, class_id: PathId, student_id: PathId, user: StaffUser, session: SessionDep) -> Response:
     """Take the student out of the class; their portfolio stays theirs."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
     enrollment, student = classes.student_enrollment(session=session, school_class=school_class, student_id=student_id)
@@ -216,7 +217,7 @@ def _settings_page(request: Request, session, school_class: SchoolClass) -> Resp
 
 
 @router.get("/classes/{class_id}/settings")
-def edit_settings(request: Request, class_id: int, user: StaffUser, session: SessionDep) -> Response:
+def edit_settings(request: Request, class_id: PathId, user: StaffUser, session: SessionDep) -> Response:
     """The class's frameworks, and who sees what."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
     return _settings_page(request, session, school_class)
@@ -224,7 +225,7 @@ def edit_settings(request: Request, class_id: int, user: StaffUser, session: Ses
 
 @router.post("/classes/{class_id}/settings")
 def update_settings(
-    request: Request, class_id: int, user: StaffUser, session: SessionDep,
+    request: Request, class_id: PathId, user: StaffUser, session: SessionDep,
     framework_ids: Annotated[list[int], Form()] = [],  # noqa: B006
     classmates_see_class_items: Annotated[bool, Form()] = False,
     peer_comments_need_approval: Annotated[bool, Form()] = False,
@@ -247,7 +248,7 @@ def update_settings(
 
 
 @router.get("/classes/{class_id}/prompts")
-def edit_prompts(request: Request, class_id: int, user: StaffUser, session: SessionDep) -> Response:
+def edit_prompts(request: Request, class_id: PathId, user: StaffUser, session: SessionDep) -> Response:
     """The class's reflection prompts, one per line."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
     context = {"school_class": school_class, "prompts": school_class.reflection_prompts or "", "defaults": default_prompts(), "errors": {}}
@@ -256,7 +257,7 @@ def edit_prompts(request: Request, class_id: int, user: StaffUser, session: Sess
 
 @router.post("/classes/{class_id}/prompts")
 def update_prompts(
-    request: Request, class_id: int, user: StaffUser, session: SessionDep, prompts: Annotated[str, Form(max_length=5000)] = ""
+    request: Request, class_id: PathId, user: StaffUser, session: SessionDep, prompts: Annotated[str, Form(max_length=5000)] = ""
 ) -> Response:
     """Save the prompts (empty: Folio's defaults)."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)

@@ -13,6 +13,7 @@ from app.flash import flash
 from app.i18n import _
 from app.services.competencies import ratings
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -34,14 +35,14 @@ def _show(request: Request, session, user, competency_id: int, *, data=None, sta
 
 
 @router.get("/competencies/{competency_id}")
-def show_competency(request: Request, competency_id: int, user: StudentUser, session: SessionDep) -> Response:
+def show_competency(request: Request, competency_id: PathId, user: StudentUser, session: SessionDep) -> Response:
     """One competency: what it means, its scale, the student's evidence, goals and growth."""
     return _show(request, session, user, competency_id)
 
 
 @router.post("/competencies/{competency_id}/ratings")
 def create_rating(
-    request: Request, competency_id: int, user: StudentUser, session: SessionDep,
+    request: Request, competency_id: PathId, user: StudentUser, session: SessionDep,
     level_id: TextField = "", reason: TextField = "",
     artefact_ids: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:

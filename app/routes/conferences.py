@@ -15,6 +15,7 @@ from app.models import ConferenceSlot, Role, SchoolClass, User
 from app.services.conferences import conference_booking
 from app.services.conferences import conferences
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -37,7 +38,7 @@ def _redirect(request: Request, url: str, message: str) -> RedirectResponse:
 
 
 @router.get("/classes/{class_id:int}/conferences")
-def class_conferences(request: Request, class_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def class_conferences(request: Request, class_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Each student's showcase readiness, family and slots, and the class's slots in time order."""
     school_class = conferences.class_for_teacher(session=session, user=user, class_id=class_id)
     view = conferences.class_conferences(session=session, school_class=school_class)
@@ -74,7 +75,7 @@ def _posted_form(
 
 
 @router.get("/classes/{class_id:int}/conferences/new")
-def new_slot(request: Request, class_id: int, user: CurrentUser, session: SessionDep, student_id: str = "") -> Response:
+def new_slot(request: Request, class_id: PathId, user: CurrentUser, session: SessionDep, student_id: str = "") -> Response:
     """Schedule a conference: pick the student first, then the time, place and the family to invite."""
     school_class = conferences.class_for_teacher(session=session, user=user, class_id=class_id)
     students = conferences.students_of_class(session=session, school_class=school_class)
@@ -86,7 +87,7 @@ def new_slot(request: Request, class_id: int, user: CurrentUser, session: Sessio
 
 @router.post("/classes/{class_id:int}/conferences/new")
 def create_slot(
-    request: Request, class_id: int, user: CurrentUser, session: SessionDep,
+    request: Request, class_id: PathId, user: CurrentUser, session: SessionDep,
     student_id: ShortText = "", date: ShortText = "", time: ShortText = "", duration: ShortText = "",
     location: ShortText = "", note: LongText = "", guardian_ids: Ids = [], guardians_for: ShortText = "",
 ) -> Response:
@@ -110,7 +111,7 @@ def create_slot(
 
 
 @router.get("/conferences/{slot_id:int}/edit")
-def edit_slot(request: Request, slot_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def edit_slot(request: Request, slot_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Change a slot's student, time, place, note or invited families."""
     slot, school_class = conferences.slot_for_teacher(session=session, user=user, slot_id=slot_id)
     students = conferences.students_of_class(session=session, school_class=school_class)
@@ -121,7 +122,7 @@ def edit_slot(request: Request, slot_id: int, user: CurrentUser, session: Sessio
 
 @router.post("/conferences/{slot_id:int}/edit")
 def update_slot(
-    request: Request, slot_id: int, user: CurrentUser, session: SessionDep,
+    request: Request, slot_id: PathId, user: CurrentUser, session: SessionDep,
     student_id: ShortText = "", date: ShortText = "", time: ShortText = "", duration: ShortText = "",
     location: ShortText = "", note: LongText = "", guardian_ids: Ids = [], guardians_for: ShortText = "",
 ) -> Response:
@@ -144,7 +145,7 @@ def update_slot(
 
 
 @router.get("/conferences/{slot_id:int}/cancel")
-def confirm_cancel(request: Request, slot_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def confirm_cancel(request: Request, slot_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Ask before cancelling a slot."""
     slot, school_class = conferences.slot_for_teacher(session=session, user=user, slot_id=slot_id)
     student = session.get(User, slot.student_id)
@@ -154,7 +155,7 @@ def confirm_cancel(request: Request, slot_id: int, user: CurrentUser, session: S
 
 
 @router.post("/conferences/{slot_id:int}/cancel")
-def cancel_slot(request: Request, slot_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def cancel_slot(request: Request, slot_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Cancel the slot and tell the student and invited families."""
     slot, school_class = conferences.slot_for_teacher(session=session, user=user, slot_id=slot_id)
     student = session.get(User, slot.student_id)

@@ -21,6 +21,7 @@ from app.access import not_found
 from app.services.classes.classes import class_for_staff
 from app.services.showcases.showcase_items import showcase_of_owner, valid_id
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -88,7 +89,7 @@ def export_portfolio_pdf(
 
 
 @router.post("/exports/showcases/{showcase_id:int}")
-def export_showcase_pdf(request: Request, showcase_id: int, user: StudentUser, session: SessionDep) -> Response:
+def export_showcase_pdf(request: Request, showcase_id: PathId, user: StudentUser, session: SessionDep) -> Response:
     """Queue a PDF of one of the student's own showcases."""
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
     job = job_pages.request_job(session=session, owner=user, kind="portfolio_pdf",
@@ -123,14 +124,14 @@ def _class_page(request: Request, session, user, school_class, *, selected=SECTI
 
 
 @router.get("/classes/{class_id:int}/export")
-def show_class_export(request: Request, class_id: int, user: TeacherUser, session: SessionDep) -> Response:
+def show_class_export(request: Request, class_id: PathId, user: TeacherUser, session: SessionDep) -> Response:
     """PDFs for conference night: one per student of the class, zipped."""
     return _class_page(request, session, user, _class_of_teacher(session, user, class_id))
 
 
 @router.post("/classes/{class_id:int}/export")
 def export_class_pdfs(
-    request: Request, class_id: int, user: TeacherUser, session: SessionDep,
+    request: Request, class_id: PathId, user: TeacherUser, session: SessionDep,
     sections: Annotated[list[str], Form(max_length=20)] = [],  # noqa: B006
 ) -> Response:
     """Queue one PDF per student of the class, in a ZIP."""
@@ -156,7 +157,7 @@ def _back_link(job: Job, user) -> tuple[str, str]:
 
 
 @router.get("/jobs/{job_id:int}")
-def show_job(request: Request, job_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def show_job(request: Request, job_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """A job's progress (re-polled while it runs), then its download or why it failed."""
     job = job_pages.job_for_owner(session=session, user=user, job_id=job_id)
     context = {"job": job, "active": job.status in jobs.ACTIVE, "back": _back_link(job, user), **_job_helpers()}
@@ -165,7 +166,7 @@ def show_job(request: Request, job_id: int, user: CurrentUser, session: SessionD
 
 
 @router.post("/jobs/{job_id:int}/retry")
-def retry_job(request: Request, job_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def retry_job(request: Request, job_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Try a failed job again (a new job with the same request)."""
     job = job_pages.job_for_owner(session=session, user=user, job_id=job_id)
     if job.status is not JobStatus.failed:
@@ -174,7 +175,7 @@ def retry_job(request: Request, job_id: int, user: CurrentUser, session: Session
 
 
 @router.get("/jobs/{job_id:int}/download")
-def download_job(request: Request, job_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def download_job(request: Request, job_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """The job's result file, streamed from disk, for its owner only while it is kept."""
     job = job_pages.job_for_owner(session=session, user=user, job_id=job_id)
     path = jobs.stored_result(request.app.state.settings, job) if job_pages.is_downloadable(job) else None

@@ -17,6 +17,7 @@ from app.services.family import family as service
 from app.services.family import invitations
 from app.access import not_found
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -25,7 +26,7 @@ router = APIRouter(dependencies=[Depends(require_user)])
 
 
 @router.get("/students/{student_id}/family")
-def student_family(request: Request, student_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def student_family(request: Request, student_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """The student's linked guardians and outstanding invitations (their teachers and the school's admins)."""
     student = invitations.student_for_staff(session=session, staff=user, student_id=student_id)
     context = {"family": invitations.family_admin(session=session, student=student), "now": utcnow(),
@@ -34,7 +35,7 @@ def student_family(request: Request, student_id: int, user: CurrentUser, session
 
 
 @router.post("/students/{student_id}/invitations")
-def create_invitation(request: Request, student_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def create_invitation(request: Request, student_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Make an invitation and show it once, ready to print."""
     settings = request.app.state.settings
     student = invitations.student_for_staff(session=session, staff=user, student_id=student_id)
@@ -49,7 +50,7 @@ def create_invitation(request: Request, student_id: int, user: CurrentUser, sess
 
 
 @router.post("/students/{student_id}/invitations/{invitation_id}/revoke")
-def revoke_invitation(request: Request, student_id: int, invitation_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def revoke_invitation(request: Request, student_id: PathId, invitation_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Cancel an invitation that hasn't been used."""
     student = invitations.student_for_staff(session=session, staff=user, student_id=student_id)
     invitations.revoke_invitation(session=session, staff=user, student=student, invitation_id=invitation_id,
@@ -61,7 +62,7 @@ def revoke_invitation(request: Request, student_id: int, invitation_id: int, use
 
 
 @router.post("/students/{student_id}/guardians/{guardian_id}/remove")
-def remove_guardian(request: Request, student_id: int, guardian_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def remove_guardian(request: Request, student_id: PathId, guardian_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """An admin of the school ends a guardian's link to the student."""
     if user.role is not Role.admin:
         raise not_found()
@@ -79,7 +80,7 @@ def remove_guardian(request: Request, student_id: int, guardian_id: int, user: C
 
 
 @router.get("/family/children/{student_id}")
-def child_page(request: Request, student_id: int, user: GuardianUser, session: SessionDep, page: str = "1") -> Response:
+def child_page(request: Request, student_id: PathId, user: GuardianUser, session: SessionDep, page: str = "1") -> Response:
     """One child as their family sees them: what they share, their goals, their growth, their showcases."""
     view = service.child_page(session=session, guardian=user, student_id=student_id,
                               number=int(page) if page.isdigit() else 1)
@@ -96,14 +97,14 @@ def my_family(request: Request, user: StudentUser, session: SessionDep) -> Respo
 
 
 @router.get("/my-family/{guardian_id}/remove")
-def confirm_remove(request: Request, guardian_id: int, user: StudentUser, session: SessionDep) -> Response:
+def confirm_remove(request: Request, guardian_id: PathId, user: StudentUser, session: SessionDep) -> Response:
     """Ask before ending a guardian's link."""
     guardian = service.my_guardian(session=session, student=user, guardian_id=guardian_id)
     return render(request, "family/remove.html", {"guardian": guardian})
 
 
 @router.post("/my-family/{guardian_id}/remove")
-def remove_my_guardian(request: Request, guardian_id: int, user: StudentUser, session: SessionDep) -> Response:
+def remove_my_guardian(request: Request, guardian_id: PathId, user: StudentUser, session: SessionDep) -> Response:
     """End the link: from the next request on, they see nothing of the student's."""
     guardian = service.remove_my_guardian(session=session, student=user, guardian_id=guardian_id,
                                           address=client_address(request))

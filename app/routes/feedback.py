@@ -18,13 +18,12 @@ from app.services.moderation import feedback as service
 from app.services.moderation import feedback_requests
 from app.services.portfolio import uploads
 from app.templating import render
+from app.routes.ids import FormId, FormIds, PathId, QueryId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
 ShortText = Annotated[str, Form(max_length=1000)]
 LongText = Annotated[str, Form(max_length=20_000)]
-Ids = Annotated[list[int], Form()]
-FormId = Annotated[int, Form()]
 
 
 def _thread_page(request: Request, session, user, *, item_type: str, item_id: int, data=None, status_code: int = 200) -> Response:
@@ -39,7 +38,7 @@ def _back_to(item_link: str, anchor: str = "comments") -> RedirectResponse:
 
 
 @router.get("/feedback/thread")
-def show_thread(request: Request, user: CurrentUser, session: SessionDep, item_type: str = "", item_id: int = 0) -> Response:
+def show_thread(request: Request, user: CurrentUser, session: SessionDep, item_id: QueryId, item_type: str = "") -> Response:
     """An item's comments and the comment form (a fragment for the item page, or a page of its own)."""
     return _thread_page(request, session, user, item_type=item_type, item_id=item_id)
 
@@ -97,7 +96,7 @@ def _save_comment(request: Request, session, user, item: service.ThreadItem, for
 
 
 @router.post("/feedback/comments")
-async def create_comment(request: Request, user: CurrentUser, session: SessionDep, item_type: str = "", item_id: int = 0) -> Response:
+async def create_comment(request: Request, user: CurrentUser, session: SessionDep, item_id: QueryId, item_type: str = "") -> Response:
     """Save a comment or reply (a teacher's may carry a recording) on an item the writer can see (404 otherwise).
 
     The item is named in the query string, so a recording can be streamed straight into its student's folder."""
@@ -108,7 +107,7 @@ async def create_comment(request: Request, user: CurrentUser, session: SessionDe
 
 
 @router.post("/feedback/comments/{comment_id}/report")
-def report_comment(request: Request, comment_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def report_comment(request: Request, comment_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Hide a comment until a teacher has looked at it."""
     comment = service.report_comment(session=session, viewer=user, comment_id=comment_id)
     session.commit()
@@ -119,7 +118,7 @@ def report_comment(request: Request, comment_id: int, user: CurrentUser, session
 
 @router.post("/feedback/comments/{comment_id}/review")
 def review_comment(
-    request: Request, comment_id: int, user: TeacherUser, session: SessionDep, action: ShortText = "", back: ShortText = "",
+    request: Request, comment_id: PathId, user: TeacherUser, session: SessionDep, action: ShortText = "", back: ShortText = "",
 ) -> Response:
     """Approve, restore or remove one comment (teachers of the item's owner)."""
     comment = service.review_comment(session=session, teacher=user, comment_id=comment_id, action=action)
@@ -133,7 +132,7 @@ def review_comment(
 
 
 @router.post("/feedback/comments/{comment_id}/next-step")
-def use_next_step(request: Request, comment_id: int, user: StudentUser, session: SessionDep, goal: ShortText = "") -> Response:
+def use_next_step(request: Request, comment_id: PathId, user: StudentUser, session: SessionDep, goal: ShortText = "") -> Response:
     """Turn a teacher's next step into a step of a goal (or a new goal)."""
     result, problem = service.use_next_step(session=session, owner=user, comment_id=comment_id, goal_choice=goal)
     if problem:
@@ -153,7 +152,7 @@ def use_next_step(request: Request, comment_id: int, user: StudentUser, session:
 
 
 @router.get("/feedback/requests/new")
-def new_request(request: Request, user: StudentUser, session: SessionDep, item_type: str = "", item_id: int = 0) -> Response:
+def new_request(request: Request, user: StudentUser, session: SessionDep, item_id: QueryId, item_type: str = "") -> Response:
     """Ask teachers or classmates for feedback on one of your items."""
     item = service.item_visible_to(session=session, viewer=user, item_type=service.parse_item_type(item_type), item_id=item_id)
     if item.owner_id != user.id:
@@ -166,7 +165,7 @@ def new_request(request: Request, user: StudentUser, session: SessionDep, item_t
 @router.post("/feedback/requests")
 def create_request(
     request: Request, user: StudentUser, session: SessionDep, item_type: ShortText = "", item_id: FormId = 0,
-    question: LongText = "", recipient_ids: Ids = [],  # noqa: B006 (FastAPI copies defaults)
+    question: LongText = "", recipient_ids: FormIds = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
     """Send the request; it waits in each recipient's inbox until they answer or you withdraw it."""
     item = service.item_visible_to(session=session, viewer=user, item_type=service.parse_item_type(item_type), item_id=item_id)
@@ -185,7 +184,7 @@ def create_request(
 
 
 @router.post("/feedback/requests/{request_id}/withdraw")
-def withdraw_request(request: Request, request_id: int, user: StudentUser, session: SessionDep) -> Response:
+def withdraw_request(request: Request, request_id: PathId, user: StudentUser, session: SessionDep) -> Response:
     """Take a request back."""
     withdrawn = feedback_requests.withdraw_request(session=session, student=user, request_id=request_id)
     session.commit()
@@ -205,7 +204,7 @@ def show_inbox(request: Request, user: TeacherUser, session: SessionDep) -> Resp
 
 
 @router.post("/inbox/approve")
-def approve_comments(request: Request, user: TeacherUser, session: SessionDep, comment_ids: Ids = []) -> Response:  # noqa: B006
+def approve_comments(request: Request, user: TeacherUser, session: SessionDep, comment_ids: FormIds = []) -> Response:  # noqa: B006
     """Approve every ticked pending comment at once."""
     approved = service.bulk_approve(session=session, teacher=user, comment_ids=comment_ids)
     session.commit()

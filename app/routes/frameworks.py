@@ -16,6 +16,7 @@ from app.services.competencies import scales
 from app.services.competencies.bc_competencies import find_bc_framework, seed_bc_framework
 from app.services.accounts.people import school_of
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -91,7 +92,7 @@ def add_bc_framework(request: Request, user: AdminUser, session: SessionDep) -> 
 
 
 @router.get("/admin/frameworks/{framework_id}")
-def edit_framework(request: Request, framework_id: int, user: AdminUser, session: SessionDep) -> Response:
+def edit_framework(request: Request, framework_id: PathId, user: AdminUser, session: SessionDep) -> Response:
     """A framework's page: its details, competencies, scale, and the classes that use it."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     return _edit_page(request, session, framework)
@@ -99,7 +100,7 @@ def edit_framework(request: Request, framework_id: int, user: AdminUser, session
 
 @router.post("/admin/frameworks/{framework_id}")
 def update_framework(
-    request: Request, framework_id: int, user: AdminUser, session: SessionDep, name: TextField = "",
+    request: Request, framework_id: PathId, user: AdminUser, session: SessionDep, name: TextField = "",
     description: TextField = "",
 ) -> Response:
     """Rename the framework or change its description."""
@@ -114,7 +115,7 @@ def update_framework(
 
 @router.post("/admin/frameworks/{framework_id}/archive")
 def archive_framework(
-    request: Request, framework_id: int, user: AdminUser, session: SessionDep, archived: Annotated[bool, Form()] = True,
+    request: Request, framework_id: PathId, user: AdminUser, session: SessionDep, archived: Annotated[bool, Form()] = True,
 ) -> Response:
     """Hide the framework from students (or bring it back)."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
@@ -126,7 +127,7 @@ def archive_framework(
 
 
 @router.get("/admin/frameworks/{framework_id}/delete")
-def confirm_delete_framework(request: Request, framework_id: int, user: AdminUser, session: SessionDep) -> Response:
+def confirm_delete_framework(request: Request, framework_id: PathId, user: AdminUser, session: SessionDep) -> Response:
     """Ask before deleting a framework (or explain why it can't be)."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     context = {"framework": framework, "problem": service.framework_deletion_problem(session=session, framework=framework)}
@@ -134,7 +135,7 @@ def confirm_delete_framework(request: Request, framework_id: int, user: AdminUse
 
 
 @router.post("/admin/frameworks/{framework_id}/delete")
-def delete_framework(request: Request, framework_id: int, user: AdminUser, session: SessionDep) -> Response:
+def delete_framework(request: Request, framework_id: PathId, user: AdminUser, session: SessionDep) -> Response:
     """Delete a framework nobody has used; otherwise refuse and suggest archiving it."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     name = framework.name
@@ -148,7 +149,7 @@ def delete_framework(request: Request, framework_id: int, user: AdminUser, sessi
 
 @router.post("/admin/frameworks/{framework_id}/classes")
 def update_framework_classes(
-    request: Request, framework_id: int, user: AdminUser, session: SessionDep,
+    request: Request, framework_id: PathId, user: AdminUser, session: SessionDep,
     class_ids: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
     """Choose which of the school's classes use this framework."""
@@ -163,7 +164,7 @@ def update_framework_classes(
 
 @router.post("/admin/frameworks/{framework_id}/competencies")
 def create_competency(
-    request: Request, framework_id: int, user: AdminUser, session: SessionDep, competency_code: TextField = "",
+    request: Request, framework_id: PathId, user: AdminUser, session: SessionDep, competency_code: TextField = "",
     competency_name: TextField = "", competency_description: TextField = "", parent_id: TextField = "",
 ) -> Response:
     """Add a competency (optionally inside another)."""
@@ -185,7 +186,7 @@ def _competency_form(request: Request, session, framework, competency, data, *, 
 
 
 @router.get("/admin/frameworks/{framework_id}/competencies/{competency_id}")
-def edit_competency(request: Request, framework_id: int, competency_id: int, user: AdminUser, session: SessionDep) -> Response:
+def edit_competency(request: Request, framework_id: PathId, competency_id: PathId, user: AdminUser, session: SessionDep) -> Response:
     """The form to rename, recode, redescribe or move a competency under another parent."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     competency = service.competency_of(session=session, framework=framework, competency_id=competency_id)
@@ -196,7 +197,7 @@ def edit_competency(request: Request, framework_id: int, competency_id: int, use
 
 @router.post("/admin/frameworks/{framework_id}/competencies/{competency_id}")
 def update_competency(
-    request: Request, framework_id: int, competency_id: int, user: AdminUser, session: SessionDep,
+    request: Request, framework_id: PathId, competency_id: PathId, user: AdminUser, session: SessionDep,
     competency_code: TextField = "", competency_name: TextField = "", competency_description: TextField = "",
     parent_id: TextField = "",
 ) -> Response:
@@ -215,7 +216,7 @@ def update_competency(
 
 @router.post("/admin/frameworks/{framework_id}/competencies/{competency_id}/move")
 def move_competency(
-    request: Request, framework_id: int, competency_id: int, user: AdminUser, session: SessionDep,
+    request: Request, framework_id: PathId, competency_id: PathId, user: AdminUser, session: SessionDep,
     direction: DirectionField = "up",
 ) -> Response:
     """Move a competency up or down among its siblings."""
@@ -229,7 +230,7 @@ def move_competency(
 
 @router.post("/admin/frameworks/{framework_id}/competencies/{competency_id}/archive")
 def archive_competency(
-    request: Request, framework_id: int, competency_id: int, user: AdminUser, session: SessionDep,
+    request: Request, framework_id: PathId, competency_id: PathId, user: AdminUser, session: SessionDep,
     archived: Annotated[bool, Form()] = True,
 ) -> Response:
     """Hide a competency from pickers (or bring it back); its history stays."""
@@ -244,7 +245,7 @@ def archive_competency(
 
 @router.get("/admin/frameworks/{framework_id}/competencies/{competency_id}/delete")
 def confirm_delete_competency(
-    request: Request, framework_id: int, competency_id: int, user: AdminUser, session: SessionDep
+    request: Request, framework_id: PathId, competency_id: PathId, user: AdminUser, session: SessionDep
 ) -> Response:
     """Ask before deleting a competency, or explain why it can't be (and offer to archive it)."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
@@ -255,7 +256,7 @@ def confirm_delete_competency(
 
 @router.post("/admin/frameworks/{framework_id}/competencies/{competency_id}/delete")
 def delete_competency(
-    request: Request, framework_id: int, competency_id: int, user: AdminUser, session: SessionDep
+    request: Request, framework_id: PathId, competency_id: PathId, user: AdminUser, session: SessionDep
 ) -> Response:
     """Delete a competency nobody has used; otherwise refuse (422) and suggest archiving it."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
@@ -274,7 +275,7 @@ def delete_competency(
 
 @router.post("/admin/frameworks/{framework_id}/levels")
 def create_level(
-    request: Request, framework_id: int, user: AdminUser, session: SessionDep, level_label: TextField = "",
+    request: Request, framework_id: PathId, user: AdminUser, session: SessionDep, level_label: TextField = "",
     level_descriptor: TextField = "",
 ) -> Response:
     """Add a level at the top of the scale."""
@@ -293,7 +294,7 @@ def _level_form(request: Request, framework, level, data, *, status_code: int = 
 
 
 @router.get("/admin/frameworks/{framework_id}/levels/{level_id}")
-def edit_level(request: Request, framework_id: int, level_id: int, user: AdminUser, session: SessionDep) -> Response:
+def edit_level(request: Request, framework_id: PathId, level_id: PathId, user: AdminUser, session: SessionDep) -> Response:
     """The form to rename a level or change its descriptor."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     level = scales.level_of(session=session, framework=framework, level_id=level_id)
@@ -302,7 +303,7 @@ def edit_level(request: Request, framework_id: int, level_id: int, user: AdminUs
 
 @router.post("/admin/frameworks/{framework_id}/levels/{level_id}")
 def update_level(
-    request: Request, framework_id: int, level_id: int, user: AdminUser, session: SessionDep,
+    request: Request, framework_id: PathId, level_id: PathId, user: AdminUser, session: SessionDep,
     level_label: TextField = "", level_descriptor: TextField = "",
 ) -> Response:
     """Save a level's edits."""
@@ -318,7 +319,7 @@ def update_level(
 
 @router.post("/admin/frameworks/{framework_id}/levels/{level_id}/move")
 def move_level(
-    request: Request, framework_id: int, level_id: int, user: AdminUser, session: SessionDep, direction: DirectionField = "up",
+    request: Request, framework_id: PathId, level_id: PathId, user: AdminUser, session: SessionDep, direction: DirectionField = "up",
 ) -> Response:
     """Move a level one step along the scale."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
@@ -331,7 +332,7 @@ def move_level(
 
 
 @router.get("/admin/frameworks/{framework_id}/levels/{level_id}/delete")
-def confirm_delete_level(request: Request, framework_id: int, level_id: int, user: AdminUser, session: SessionDep) -> Response:
+def confirm_delete_level(request: Request, framework_id: PathId, level_id: PathId, user: AdminUser, session: SessionDep) -> Response:
     """Ask before deleting a level, or explain why it can't be."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     level = scales.level_of(session=session, framework=framework, level_id=level_id)
@@ -340,7 +341,7 @@ def confirm_delete_level(request: Request, framework_id: int, level_id: int, use
 
 
 @router.post("/admin/frameworks/{framework_id}/levels/{level_id}/delete")
-def delete_level(request: Request, framework_id: int, level_id: int, user: AdminUser, session: SessionDep) -> Response:
+def delete_level(request: Request, framework_id: PathId, level_id: PathId, user: AdminUser, session: SessionDep) -> Response:
     """Delete a level no rating uses; otherwise refuse (422)."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     level = scales.level_of(session=session, framework=framework, level_id=level_id)

@@ -16,13 +16,13 @@ from app.services.portfolio import goal_forms
 from app.services.portfolio import goals
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
 from app.templating import render
+from app.routes.ids import FormIds, PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
 # Generous limits: longer text is refused by the services with a message saying how long it is.
 ShortText = Annotated[str, Form(max_length=1000)]
 LongText = Annotated[str, Form(max_length=50_000)]
-Ids = Annotated[list[int], Form()]
 
 
 def _redirect(request: Request, url: str, message: str, category: str = "success") -> RedirectResponse:
@@ -89,7 +89,7 @@ def new_goal(request: Request, user: StudentUser, session: SessionDep) -> Respon
 def create_goal(
     request: Request, user: StudentUser, session: SessionDep,
     title: ShortText = "", why: LongText = "", success_criteria: LongText = "", target_date: ShortText = "",
-    audience: ShortText = "private", competency_ids: Ids = [], steps: Annotated[list[str], Form()] = [],
+    audience: ShortText = "private", competency_ids: FormIds = [], steps: Annotated[list[str], Form()] = [],
 ) -> Response:
     """Save a new goal with its steps, or show the form again with what needs fixing."""
     form = goal_forms.GoalForm(title, why, success_criteria, target_date, audience, set(competency_ids), steps)
@@ -104,14 +104,14 @@ def create_goal(
 
 
 @router.get("/goals/{goal_id:int}")
-def show_goal(request: Request, goal_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def show_goal(request: Request, goal_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """One goal: the owner's to work on; their teachers and its audience may read it."""
     goal = goals.goal_visible_to(session=session, viewer=user, goal_id=goal_id)
     return _show_page(request, session, user, goal)
 
 
 @router.get("/goals/{goal_id:int}/edit")
-def edit_goal(request: Request, goal_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def edit_goal(request: Request, goal_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """The edit form, with the steps to add, rename, reorder and remove."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
     return _edit_page(request, session, user, goal, errors={})
@@ -119,9 +119,9 @@ def edit_goal(request: Request, goal_id: int, user: CurrentUser, session: Sessio
 
 @router.post("/goals/{goal_id:int}/edit")
 def update_goal(
-    request: Request, goal_id: int, user: CurrentUser, session: SessionDep,
+    request: Request, goal_id: PathId, user: CurrentUser, session: SessionDep,
     title: ShortText = "", why: LongText = "", success_criteria: LongText = "", target_date: ShortText = "",
-    audience: ShortText = "private", competency_ids: Ids = [],
+    audience: ShortText = "private", competency_ids: FormIds = [],
 ) -> Response:
     """Save the edited goal, or show the form again with what needs fixing."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
@@ -137,7 +137,7 @@ def update_goal(
 
 
 @router.post("/goals/{goal_id:int}/delete")
-def delete_goal(request: Request, goal_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def delete_goal(request: Request, goal_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Delete a goal for good (a closing reflection stays in the student's reflections)."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
     goals.delete_goal(session=session, goal=goal)
@@ -149,7 +149,7 @@ def delete_goal(request: Request, goal_id: int, user: CurrentUser, session: Sess
 
 
 @router.post("/goals/{goal_id:int}/steps")
-def add_step(request: Request, goal_id: int, user: CurrentUser, session: SessionDep, text: ShortText = "") -> Response:
+def add_step(request: Request, goal_id: PathId, user: CurrentUser, session: SessionDep, text: ShortText = "") -> Response:
     """Add a step at the end of the goal's checklist."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
     _step, problem = goals.add_step(session=session, goal=goal, text=text)
@@ -162,7 +162,7 @@ def add_step(request: Request, goal_id: int, user: CurrentUser, session: Session
 
 @router.post("/goals/{goal_id:int}/steps/{step_id:int}/toggle")
 def toggle_step(
-    request: Request, goal_id: int, step_id: int, user: CurrentUser, session: SessionDep,
+    request: Request, goal_id: PathId, step_id: PathId, user: CurrentUser, session: SessionDep,
     done: Annotated[bool | None, Form()] = None,
 ) -> Response:
     """Tick a step off (or untick it); with HTMX, answer with the step list alone."""
@@ -179,7 +179,7 @@ def toggle_step(
 
 @router.post("/goals/{goal_id:int}/steps/{step_id:int}/rename")
 def rename_step(
-    request: Request, goal_id: int, step_id: int, user: CurrentUser, session: SessionDep, text: ShortText = ""
+    request: Request, goal_id: PathId, step_id: PathId, user: CurrentUser, session: SessionDep, text: ShortText = ""
 ) -> Response:
     """Change the words of a step."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
@@ -193,7 +193,7 @@ def rename_step(
 
 @router.post("/goals/{goal_id:int}/steps/{step_id:int}/move")
 def move_step(
-    request: Request, goal_id: int, step_id: int, user: CurrentUser, session: SessionDep, direction: ShortText = ""
+    request: Request, goal_id: PathId, step_id: PathId, user: CurrentUser, session: SessionDep, direction: ShortText = ""
 ) -> Response:
     """Move a step one place up or down the list."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
@@ -204,7 +204,7 @@ def move_step(
 
 
 @router.post("/goals/{goal_id:int}/steps/{step_id:int}/delete")
-def delete_step(request: Request, goal_id: int, step_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def delete_step(request: Request, goal_id: PathId, step_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Remove a step from the checklist."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
     goals.remove_step(session=session, goal=goal, step_id=step_id)
@@ -217,8 +217,8 @@ def delete_step(request: Request, goal_id: int, step_id: int, user: CurrentUser,
 
 @router.post("/goals/{goal_id:int}/checkins")
 def create_checkin(
-    request: Request, goal_id: int, user: CurrentUser, session: SessionDep,
-    occurred_on: ShortText = "", note: LongText = "", artefact_ids: Ids = [], step_ids: Ids = [],
+    request: Request, goal_id: PathId, user: CurrentUser, session: SessionDep,
+    occurred_on: ShortText = "", note: LongText = "", artefact_ids: FormIds = [], step_ids: FormIds = [],
 ) -> Response:
     """Save a progress note, with evidence and the steps done since last time."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
@@ -233,7 +233,7 @@ def create_checkin(
 
 
 @router.get("/goals/{goal_id:int}/achieve")
-def achieve_form(request: Request, goal_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def achieve_form(request: Request, goal_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Ask for the closing reflection before a goal is marked achieved."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
     if not goals.can_achieve(goal):
@@ -243,7 +243,7 @@ def achieve_form(request: Request, goal_id: int, user: CurrentUser, session: Ses
 
 @router.post("/goals/{goal_id:int}/achieve")
 def achieve_goal(
-    request: Request, goal_id: int, user: CurrentUser, session: SessionDep, closing_text: LongText = ""
+    request: Request, goal_id: PathId, user: CurrentUser, session: SessionDep, closing_text: LongText = ""
 ) -> Response:
     """Mark the goal achieved and keep the student's closing words as a reflection."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
@@ -260,7 +260,7 @@ def achieve_goal(
 
 @router.post("/goals/{goal_id:int}/status")
 def change_status(
-    request: Request, goal_id: int, user: CurrentUser, session: SessionDep, action: ShortText = ""
+    request: Request, goal_id: PathId, user: CurrentUser, session: SessionDep, action: ShortText = ""
 ) -> Response:
     """Pause, resume, drop or reopen a goal."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)

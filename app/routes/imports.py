@@ -21,6 +21,7 @@ from app.services.jobs import jobs
 from app.services.portfolio import uploads
 from app.access import not_found
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -84,14 +85,14 @@ async def import_upload(request: Request, user: StudentUser, session: SessionDep
 
 
 @router.get("/people/{user_id}/import")
-def admin_import_form(request: Request, user_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def admin_import_form(request: Request, user_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """An admin importing an archive into a student of their school."""
     target = _import_target(session, user, user_id)
     return _form(request, target=target, for_admin=True)
 
 
 @router.post("/people/{user_id}/import")
-async def admin_import_upload(request: Request, user_id: int, user: CurrentUser, session: SessionDep) -> Response:
+async def admin_import_upload(request: Request, user_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Receive the archive for a student of the admin's school and start the import job."""
     target = await run_in_threadpool(_import_target, session, user, user_id)
     return await _receive(request, session, owner=user, target=target, for_admin=True)

@@ -7,6 +7,7 @@ from app.auth import CurrentUser, require_user
 from app.db import SessionDep
 from app.services.moderation import notifications as service
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -25,7 +26,7 @@ def notification_count(request: Request, user: CurrentUser, session: SessionDep)
 
 
 @router.post("/notifications/{notification_id}/read")
-def open_notification(request: Request, notification_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def open_notification(request: Request, notification_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Mark one read and go where it points."""
     notification = service.mark_read(session=session, user=user, notification_id=notification_id)
     session.commit()

@@ -16,6 +16,7 @@ from app.services.conferences import conference_responses as service
 from app.access import not_found
 from app.services.showcases.showcase_items import showcase_of_owner, showcase_visible_to
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -38,7 +39,7 @@ def _render_presentation(request: Request, session, user, showcase, *, data=None
 
 @router.get("/showcases/{showcase_id:int}/present")
 def present_showcase(
-    request: Request, showcase_id: int, user: CurrentUser, session: SessionDep, responded: str = "",
+    request: Request, showcase_id: PathId, user: CurrentUser, session: SessionDep, responded: str = "",
 ) -> Response:
     """The full-screen presentation of one of the student's own showcases."""
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
@@ -47,7 +48,7 @@ def present_showcase(
 
 @router.post("/showcases/{showcase_id:int}/responses")
 def create_conference_response(
-    request: Request, showcase_id: int, user: CurrentUser, session: SessionDep,
+    request: Request, showcase_id: PathId, user: CurrentUser, session: SessionDep,
     author_name: AnswerField = "", proud: AnswerField = "", next_hope: AnswerField = "",
 ) -> Response:
     """Save the family's response typed on the student's device at the end of the presentation."""
@@ -74,7 +75,7 @@ def _render_respond(request: Request, showcase, data, status_code=200) -> Respon
 
 
 @router.get("/showcases/{showcase_id:int}/respond")
-def respond_form(request: Request, showcase_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def respond_form(request: Request, showcase_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """A guardian's response to a showcase they may see, from their own login."""
     showcase = _showcase_for_family(session, user, showcase_id)
     return _render_respond(request, showcase, service.ResponseInput(author_name=user.display_name))
@@ -82,7 +83,7 @@ def respond_form(request: Request, showcase_id: int, user: CurrentUser, session:
 
 @router.post("/showcases/{showcase_id:int}/respond")
 def create_family_response(
-    request: Request, showcase_id: int, user: CurrentUser, session: SessionDep,
+    request: Request, showcase_id: PathId, user: CurrentUser, session: SessionDep,
     author_name: AnswerField = "", proud: AnswerField = "", next_hope: AnswerField = "",
 ) -> Response:
     """Save a guardian's response and tell the student."""
@@ -101,7 +102,7 @@ def create_family_response(
 
 
 @router.get("/showcases/{showcase_id:int}/responses")
-def list_responses(request: Request, showcase_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def list_responses(request: Request, showcase_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """The family's responses on a showcase, newest first (the student, their teachers, its family)."""
     showcase = service.showcase_responses_visible_to(session=session, viewer=user, showcase_id=showcase_id)
     responses = service.responses_for(session=session, showcase=showcase)

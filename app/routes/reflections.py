@@ -21,6 +21,7 @@ from app.services.portfolio import storage
 from app.services.portfolio import uploads
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -138,7 +139,7 @@ async def create_reflection(request: Request, user: StudentUser, session: Sessio
 
 
 @router.get("/reflections/{reflection_id}")
-def show_reflection(request: Request, reflection_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def show_reflection(request: Request, reflection_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """One reflection with what it links to."""
     reflection = service.reflection_visible_to(session=session, viewer=user, reflection_id=reflection_id)
     audio = service.recording_of(session=session, reflection=reflection)
@@ -148,7 +149,7 @@ def show_reflection(request: Request, reflection_id: int, user: CurrentUser, ses
 
 
 @router.get("/reflections/{reflection_id}/edit")
-def edit_reflection(request: Request, reflection_id: int, user: StudentUser, session: SessionDep) -> Response:
+def edit_reflection(request: Request, reflection_id: PathId, user: StudentUser, session: SessionDep) -> Response:
     """The edit form; it remembers which version it started from."""
     reflection = service.reflection_for_owner(session=session, owner=user, reflection_id=reflection_id)
     links = service.links_of(session=session, reflection=reflection, viewer=user)
@@ -161,7 +162,7 @@ def edit_reflection(request: Request, reflection_id: int, user: StudentUser, ses
 
 
 @router.post("/reflections/{reflection_id}/edit")
-async def update_reflection(request: Request, reflection_id: int, user: StudentUser, session: SessionDep) -> Response:
+async def update_reflection(request: Request, reflection_id: PathId, user: StudentUser, session: SessionDep) -> Response:
     """Save edits, unless the reflection changed meanwhile (then say so and keep the typed text)."""
     reflection = await run_in_threadpool(service.reflection_for_owner, session=session, owner=user, reflection_id=reflection_id)
     form = await _receive(request, user)
@@ -171,14 +172,14 @@ async def update_reflection(request: Request, reflection_id: int, user: StudentU
 
 
 @router.get("/reflections/{reflection_id}/delete")
-def confirm_delete(request: Request, reflection_id: int, user: StudentUser, session: SessionDep) -> Response:
+def confirm_delete(request: Request, reflection_id: PathId, user: StudentUser, session: SessionDep) -> Response:
     """Ask before deleting."""
     reflection = service.reflection_for_owner(session=session, owner=user, reflection_id=reflection_id)
     return render(request, "reflections/delete.html", {"reflection": reflection})
 
 
 @router.post("/reflections/{reflection_id}/delete")
-def delete_reflection(request: Request, reflection_id: int, user: StudentUser, session: SessionDep) -> Response:
+def delete_reflection(request: Request, reflection_id: PathId, user: StudentUser, session: SessionDep) -> Response:
     """Delete the reflection."""
     reflection = service.reflection_for_owner(session=session, owner=user, reflection_id=reflection_id)
     title = reflection.title

@@ -12,6 +12,7 @@ from app.file_responses import artefact_file_response
 from app.services.showcases import share_links
 from app.services.showcases.showcase_items import resolve_items
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter()
 
@@ -35,7 +36,7 @@ def shared_showcase(request: Request, token: str, session: SessionDep) -> Respon
 
 
 @router.get("/s/{token}/files/{artefact_id}/{variant}")
-def shared_file(request: Request, token: str, artefact_id: int, variant: str, session: SessionDep) -> Response:
+def shared_file(request: Request, token: str, artefact_id: PathId, variant: str, session: SessionDep) -> Response:
     """A file of an item in the linked showcase (anything else: 404)."""
     _link, showcase = share_links.showcase_for_token(session=session, token=token)
     artefact = share_links.artefact_via_link(session=session, showcase=showcase, artefact_id=artefact_id)

@@ -21,6 +21,7 @@ from app.services.showcases import share_links
 from app.services.showcases import showcases
 from app.services.showcases.showcase_items import entries_of, resolve_items, showcase_of_owner, showcase_visible_to
 from app.templating import render
+from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -99,7 +100,7 @@ def _owner_page(request: Request, session: Session, user: User, showcase: Showca
 
 
 @router.get("/showcases/{showcase_id:int}")
-def show_showcase(request: Request, showcase_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def show_showcase(request: Request, showcase_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """A showcase: its owner works on it here; teachers, and its audience, see what they may of it."""
     showcase = showcase_visible_to(session=session, viewer=user, showcase_id=showcase_id)
     if showcase.owner_id == user.id:
@@ -114,7 +115,7 @@ def show_showcase(request: Request, showcase_id: int, user: CurrentUser, session
 
 
 @router.get("/showcases/{showcase_id:int}/edit")
-def edit_showcase(request: Request, showcase_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def edit_showcase(request: Request, showcase_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """The showcase's title, introduction, audience and readiness; the form remembers its version."""
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
     data = showcases.ShowcaseInput(title=showcase.title, introduction=showcase.introduction, audience=showcase.audience,
@@ -124,7 +125,7 @@ def edit_showcase(request: Request, showcase_id: int, user: CurrentUser, session
 
 @router.post("/showcases/{showcase_id:int}/edit")
 def update_showcase(
-    request: Request, showcase_id: int, user: CurrentUser, session: SessionDep,
+    request: Request, showcase_id: PathId, user: CurrentUser, session: SessionDep,
     title: ShortText = "", introduction: LongText = "", audience: ShortText = "",
     ready: Annotated[bool, Form()] = False, version: ShortText = "",
 ) -> Response:
@@ -148,14 +149,14 @@ def update_showcase(
 
 
 @router.get("/showcases/{showcase_id:int}/delete")
-def confirm_delete(request: Request, showcase_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def confirm_delete(request: Request, showcase_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Ask before deleting."""
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
     return render(request, "showcases/delete.html", {"showcase": showcase})
 
 
 @router.post("/showcases/{showcase_id:int}/delete")
-def delete_showcase(request: Request, showcase_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def delete_showcase(request: Request, showcase_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Delete the showcase and its secret links; the work in it stays."""
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
     title = showcase.title
@@ -168,7 +169,7 @@ def delete_showcase(request: Request, showcase_id: int, user: CurrentUser, sessi
 
 
 @router.get("/showcases/{showcase_id:int}/items/new")
-def pick_items(request: Request, showcase_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def pick_items(request: Request, showcase_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Everything the student may add: evidence, reflections, goals and the competencies they rated."""
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
     context = {"showcase": showcase, "picker": showcases.picker(session=session, owner=user, showcase=showcase)}
@@ -177,7 +178,7 @@ def pick_items(request: Request, showcase_id: int, user: CurrentUser, session: S
 
 @router.post("/showcases/{showcase_id:int}/items")
 def add_item(
-    request: Request, showcase_id: int, user: CurrentUser, session: SessionDep,
+    request: Request, showcase_id: PathId, user: CurrentUser, session: SessionDep,
     item_type: ShortText = "", item_id: ShortText = "",
 ) -> Response:
     """Add one of the student's own items at the end of the showcase (someone else's: 404)."""
@@ -195,7 +196,7 @@ def add_item(
 
 
 @router.post("/showcases/{showcase_id:int}/items/{entry_id:int}/remove")
-def remove_item(request: Request, showcase_id: int, entry_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def remove_item(request: Request, showcase_id: PathId, entry_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Take an item out of the showcase (it stays in the portfolio)."""
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
     entry = showcases.entry_of(session=session, showcase=showcase, entry_id=entry_id)
@@ -207,7 +208,7 @@ def remove_item(request: Request, showcase_id: int, entry_id: int, user: Current
 
 @router.post("/showcases/{showcase_id:int}/items/{entry_id:int}/points")
 def save_talking_points(
-    request: Request, showcase_id: int, entry_id: int, user: CurrentUser, session: SessionDep,
+    request: Request, showcase_id: PathId, entry_id: PathId, user: CurrentUser, session: SessionDep,
     talking_points: LongText = "",
 ) -> Response:
     """Save what the student wants to say about this item when presenting."""
@@ -224,7 +225,7 @@ def save_talking_points(
 
 @router.post("/showcases/{showcase_id:int}/items/{entry_id:int}/move")
 def move_item(
-    request: Request, showcase_id: int, entry_id: int, user: CurrentUser, session: SessionDep, direction: ShortText = "",
+    request: Request, showcase_id: PathId, entry_id: PathId, user: CurrentUser, session: SessionDep, direction: ShortText = "",
 ) -> Response:
     """Move an item one place up or down."""
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
@@ -240,7 +241,7 @@ def _wants_json(request: Request) -> bool:
 
 
 @router.post("/showcases/{showcase_id:int}/items/order")
-def reorder_items(request: Request, showcase_id: int, user: CurrentUser, session: SessionDep, order: LongText = "") -> Response:
+def reorder_items(request: Request, showcase_id: PathId, user: CurrentUser, session: SessionDep, order: LongText = "") -> Response:
     """Put all the items in a new order (sent by drag and drop): it must name each item exactly once."""
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
     ids = showcases.parse_order(order)
@@ -261,7 +262,7 @@ def reorder_items(request: Request, showcase_id: int, user: CurrentUser, session
 
 @router.post("/showcases/{showcase_id:int}/links")
 def create_link(
-    request: Request, showcase_id: int, user: CurrentUser, session: SessionDep, expires_on: ShortText = "",
+    request: Request, showcase_id: PathId, user: CurrentUser, session: SessionDep, expires_on: ShortText = "",
 ) -> Response:
     """Make a secret link and show its address, this once."""
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
@@ -284,7 +285,7 @@ def create_link(
 
 
 @router.post("/showcases/{showcase_id:int}/links/{link_id:int}/revoke")
-def revoke_link(request: Request, showcase_id: int, link_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def revoke_link(request: Request, showcase_id: PathId, link_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Stop a secret link for good."""
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
     share_links.revoke_link(session=session, owner=user, showcase=showcase, link_id=link_id,
