@@ -2,10 +2,12 @@
 
 - `relationships`: who teaches whom, whose guardian is whose, classmates through which class;
 - `rules`: can_see and the audiences a viewer may see of a student's items;
+- `loaders`: one row for one viewer (load_visible, load_own), NotFound otherwise;
 - `errors`: NotFound / NotAllowed, raised by services and turned into 404 / 403 by the web layer only.
 """
 
 from app.access.errors import NotAllowed, NotFound, not_found
+from app.access.loaders import can_change, load, load_own, load_visible, valid_id
 from app.access.rules import (
     ALL_AUDIENCES,
     can_see,
@@ -16,6 +18,6 @@ from app.access.rules import (
 )
 
 __all__ = [
-    "ALL_AUDIENCES", "NotAllowed", "NotFound", "can_see", "family_approval_required", "not_found",
-    "student_visible_to", "visible_among", "visible_audiences",
+    "ALL_AUDIENCES", "NotAllowed", "NotFound", "can_change", "can_see", "family_approval_required", "load",
+    "load_own", "load_visible", "not_found", "student_visible_to", "valid_id", "visible_among", "visible_audiences",
 ]

@@ -15,6 +15,7 @@ from app.i18n import _, ngettext
 from app.models import Comment, CommentKind, User
 from app.services.moderation import approvals
 from app.services.moderation import feedback as service
+from app.services.portfolio.links import link_to_item
 from app.services.moderation import feedback_requests
 from app.services.portfolio import uploads
 from app.templating import render
@@ -111,7 +112,7 @@ def report_comment(request: Request, comment_id: PathId, user: CurrentUser, sess
     """Hide a comment until a teacher has looked at it."""
     comment = service.report_comment(session=session, viewer=user, comment_id=comment_id)
     session.commit()
-    response = _back_to(service.link_to_item(session=session, item_id=comment.item_id))
+    response = _back_to(link_to_item(session=session, item_id=comment.item_id))
     flash(request, response, _("Thank you. The comment is hidden until a teacher has looked at it."), "success")
     return response
 
@@ -123,7 +124,7 @@ def review_comment(
     """Approve, restore or remove one comment (teachers of the item's owner)."""
     comment = service.review_comment(session=session, teacher=user, comment_id=comment_id, action=action)
     session.commit()
-    link = "/inbox" if back == "inbox" else service.link_to_item(session=session, item_id=comment.item_id) + "#comments"
+    link = "/inbox" if back == "inbox" else link_to_item(session=session, item_id=comment.item_id) + "#comments"
     response = RedirectResponse(link, status_code=303)
     messages = {"visible": _("The comment is visible again."), "removed": _("The comment is removed."),
                 "pending": _("The comment still waits for approval."), "reported": _("The comment stays hidden.")}
@@ -138,7 +139,7 @@ def use_next_step(request: Request, comment_id: PathId, user: StudentUser, sessi
     if problem:
         session.rollback()
         comment = session.get(Comment, comment_id)
-        comment_link = service.link_to_item(session=session, item_id=comment.item_id) if comment else "/"
+        comment_link = link_to_item(session=session, item_id=comment.item_id) if comment else "/"
         response = _back_to(comment_link, f"comment-{comment_id}")
         flash(request, response, problem, "error")
         return response
@@ -188,7 +189,7 @@ def withdraw_request(request: Request, request_id: PathId, user: StudentUser, se
     """Take a request back."""
     withdrawn = feedback_requests.withdraw_request(session=session, student=user, request_id=request_id)
     session.commit()
-    response = _back_to(service.link_to_item(session=session, item_id=withdrawn.item_id))
+    response = _back_to(link_to_item(session=session, item_id=withdrawn.item_id))
     flash(request, response, _("Your request is withdrawn."), "success")
     return response
 

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Form, Path, Query
 from pydantic import Field
 
-MAX_ID = 2**31 - 1
+from app.access.loaders import MAX_ID  # one definition of an id, for routes and services
 
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
@@ -19,7 +19,3 @@ QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
 FormId = Annotated[int, Form(ge=1, le=MAX_ID)]
 FormIds = Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]], Form()]
 
-
-def valid_id(value: object) -> bool:
-    """True for an int that could be a row's id."""
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID

@@ -17,7 +17,6 @@ from app.models import Role, User
 from app.security import client_address
 from app.services.exports import archive_upload
 from app.services.jobs import job_pages
-from app.services.jobs import jobs
 from app.services.portfolio import uploads
 from app.access import not_found
 from app.templating import render

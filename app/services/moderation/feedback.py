@@ -8,18 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.i18n import _
 from app.models import (
     Audience,
-    ClassRole,
     Comment,
     CommentKind,
     CommentStatus,
-    Enrollment,
     FeedbackRecipient,
     FeedbackRequest,
     Goal,
@@ -37,10 +33,10 @@ from app.models.base import utcnow
 from app.models.items import Item as ItemRow
 from app.access import relationships
 from app.access.relationships import is_teacher_of, students_taught_by, teacher_ids_of
-from app.services.portfolio.links import item_link, link_to_item
+from app.services.portfolio.links import item_link
 from app.services.portfolio import goals as goal_service
 from app.services.portfolio import storage
-from app.access import family_approval_required, not_found, visible_audiences
+from app.access import family_approval_required, not_found
 from app.services.portfolio.artefacts import ArtefactInput, artefact_visible_to, create_file_artefacts
 from app.services.portfolio.goal_forms import MAX_TITLE, GoalData
 from app.services.moderation.notifications import notify

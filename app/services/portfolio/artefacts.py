@@ -28,7 +28,7 @@ from app.models.base import utcnow
 from app.services.moderation import approvals
 from app.services.portfolio import storage
 from app.services.portfolio import timeline
-from app.access import can_see, not_found
+from app.access import can_see, load, load_own, not_found
 from app.access.relationships import is_teacher_of
 
 MAX_TAGS = 12
@@ -196,10 +196,7 @@ def delete_artefact(*, session: Session, artefact: Artefact) -> list[str]:
 
 def artefact_for_owner(*, session: Session, owner: User, artefact_id: int) -> Artefact:
     """The owner's own artefact (for editing), or 404."""
-    artefact = session.get(Artefact, artefact_id)
-    if artefact is None or artefact.owner_id != owner.id:
-        raise not_found()
-    return artefact
+    return load_own(session, Artefact, artefact_id, owner)
 
 
 def artefact_visible_to(*, session: Session, viewer: User, artefact_id: int) -> Artefact:
@@ -207,9 +204,7 @@ def artefact_visible_to(*, session: Session, viewer: User, artefact_id: int) -> 
 
     A reflection's recording follows its reflection instead: whoever may read the reflection (any, if several use
     it) may hear it, nobody else, whatever audience the recording itself was saved with."""
-    artefact = session.get(Artefact, artefact_id)
-    if artefact is None:
-        raise not_found()
+    artefact = load(session, Artefact, artefact_id)
     recorded_for = _reflections_recorded_in(session, artefact)
     if recorded_for:
         if not any(can_see(session=session, viewer=viewer, owner_id=r.owner_id, audience=r.audience,

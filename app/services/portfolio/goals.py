@@ -27,7 +27,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.moderation import approvals
 from app.services.portfolio import timeline
-from app.access import can_see, not_found, visible_among, visible_audiences
+from app.access import load_own, load_visible, not_found, visible_among, visible_audiences
 from app.services.portfolio.goal_forms import MAX_STEPS, MAX_TITLE, GoalData, closing_problem, step_problem
 
 EVIDENCE_CHOICES = 50
@@ -47,19 +47,12 @@ STATUS_ACTIONS = {
 
 def goal_for_owner(*, session: Session, owner: User, goal_id: int) -> Goal:
     """`owner`'s goal, or 404 (for anyone else's, too: changing a goal is for its owner only)."""
-    goal = session.get(Goal, goal_id)
-    if goal is None or goal.owner_id != owner.id:
-        raise not_found()
-    return goal
+    return load_own(session, Goal, goal_id, owner)
 
 
 def goal_visible_to(*, session: Session, viewer: User, goal_id: int) -> Goal:
     """A goal `viewer` may look at (the owner, their teachers, others as its audience allows), or 404."""
-    goal = session.get(Goal, goal_id)
-    if goal is None or not can_see(session=session, viewer=viewer, owner_id=goal.owner_id, audience=goal.audience,
-                                   item_id=goal.id):
-        raise not_found()
-    return goal
+    return load_visible(session, Goal, goal_id, viewer)
 
 
 @dataclass

@@ -28,7 +28,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.moderation import approvals
 from app.services.portfolio import timeline
-from app.access import can_see, not_found, visible_among
+from app.access import load_own, load_visible, visible_among
 
 
 def default_prompts() -> list[str]:
@@ -173,21 +173,12 @@ def delete_reflection(*, session: Session, reflection: Reflection) -> None:
 
 def reflection_for_owner(*, session: Session, owner: User, reflection_id: int) -> Reflection:
     """The owner's own reflection, or 404."""
-    reflection = session.get(Reflection, reflection_id)
-    if reflection is None or reflection.owner_id != owner.id:
-        raise not_found()
-    return reflection
+    return load_own(session, Reflection, reflection_id, owner)
 
 
 def reflection_visible_to(*, session: Session, viewer: User, reflection_id: int) -> Reflection:
     """A reflection `viewer` may read (drafts are the owner's alone), or 404."""
-    reflection = session.get(Reflection, reflection_id)
-    if reflection is None or not can_see(
-        session=session, viewer=viewer, owner_id=reflection.owner_id, audience=reflection.audience,
-        draft=reflection.status is ReflectionStatus.draft, item_id=reflection.id,
-    ):
-        raise not_found()
-    return reflection
+    return load_visible(session, Reflection, reflection_id, viewer)
 
 
 def recording_of(*, session: Session, reflection: Reflection) -> Artefact | None:
