@@ -87,7 +87,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def malformed_request(request: Request, exc: RequestValidationError) -> Response:
         # An id in the path or query that no row could have (see app.routes.ids) names nothing: 404, as for a
         # missing row, so absurd ids are never a 500 and never tell anything apart. A malformed form is a 400.
-        if all(error.get("loc", ("",))[0] in ("path", "query") for error in exc.errors()):
+        def names_an_id(loc: tuple) -> bool:
+            return loc[:1] == ("path",) or (loc[:1] == ("query",) and str(loc[1:2][0] if loc[1:] else "").endswith("_id"))
+
+        if all(names_an_id(tuple(error.get("loc", ()))) for error in exc.errors()):
             return await render_error(request, 404)
         return await render_error(request, 400)
 
