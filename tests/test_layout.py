@@ -86,3 +86,75 @@ def test_no_import_cycles_between_app_modules():
 
 def test_the_cycle_check_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# --- who is whose is decided in app/access only --------------------------------------------------------------------
+
+RELATIONSHIP_MODELS = frozenset({"Enrollment", "GuardianLink"})
+# Relationship attributes for eager loading (`selectinload(...).selectinload(Enrollment.user)`) decide nothing.
+ALLOWED_ATTRIBUTES = frozenset({"user", "school_class"})
+# Statements that read (or delete) rows by their columns when handed the model itself.
+READING_CALLS = frozenset({"select", "join", "outerjoin", "aliased", "delete", "update", "exists"})
+ALLOWED_PACKAGES = ("app.access", "app.models")
+
+
+def relationship_reads(source: str, filename: str = "<source>") -> list[int]:
+    """The lines of `source` that read enrolments or guardian links: a column of Enrollment or GuardianLink (also
+    through an import alias, `models.Enrollment` or an `aliased(...)` copy), or the model handed to select, join,
+    aliased, delete or update."""
+    tree = ast.parse(source, filename=filename)
+    names = set(RELATIONSHIP_MODELS)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            names |= {alias.asname for alias in node.names if alias.name in RELATIONSHIP_MODELS and alias.asname}
+
+    def is_model(node: ast.AST) -> bool:
+        return (isinstance(node, ast.Name) and node.id in names) or (
+            isinstance(node, ast.Attribute) and node.attr in RELATIONSHIP_MODELS)
+
+    def call_name(node: ast.Call) -> str:
+        return node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+
+    for node in ast.walk(tree):  # `mine = aliased(Enrollment)`: mine.class_id reads enrolments too
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and call_name(node.value) == "aliased"
+                and node.value.args and is_model(node.value.args[0])):
+            names |= {target.id for target in node.targets if isinstance(target, ast.Name)}
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and is_model(node.value) and node.attr not in ALLOWED_ATTRIBUTES:
+            lines.add(node.lineno)
+        elif isinstance(node, ast.Call) and call_name(node) in READING_CALLS and any(is_model(a) for a in node.args):
+            lines.add(node.lineno)
+    return sorted(lines)
+
+
+def test_only_app_access_reads_enrolments_and_guardian_links():
+    """Who teaches whom and whose guardian is whose is decided in app.access.relationships only; any other module
+    asks there (constructors and deleting a fetched row stay where they are: only reading decides)."""
+    found = [
+        f"{path.relative_to(APP.parent)}:{line}"
+        for name, path in sorted(_modules().items())
+        if not name.startswith(ALLOWED_PACKAGES)
+        for line in relationship_reads(path.read_text(), str(path))
+    ]
+    assert not found, "read enrolments and guardian links through app.access.relationships:\n" + "\n".join(found)
+
+
+def test_the_relationship_check_finds_reads():
+    planted = """
+from sqlalchemy.orm import aliased, selectinload
+from app import models
+from app.models import Enrollment, GuardianLink as Link, SchoolClass
+
+def mine(session, user):
+    other = aliased(Enrollment)
+    session.exec(select(other.user_id).where(other.class_id == 1))
+    session.exec(select(Link.student_id))
+    session.exec(sa.delete(Link))
+    session.exec(select(SchoolClass).join(Enrollment))
+    session.exec(select(models.Enrollment.user_id))
+    session.add(Enrollment(class_id=1, user_id=user.id))
+    session.exec(select(SchoolClass).options(selectinload(SchoolClass.enrollments).selectinload(Enrollment.user)))
+    session.delete(user.enrollment)
+"""
+    assert relationship_reads(planted) == [7, 8, 9, 10, 11, 12]

@@ -1,17 +1,22 @@
 """Who is whose: teachers and their students, classmates, guardians and their children.
 
 The only module that reads enrolments and guardian links to decide a relationship; everything else asks here. Only
-active (not archived) classes count. Functions named like `students_taught_by` return a SELECT of ids, to use
-inside a larger query; `is_...` answer one question in one query.
+active (not archived) classes count where a rule is about access (what a class's own page lists counts its members
+whether archived or not). Functions named like `students_taught_by` return a SELECT of ids, to use inside a larger
+query (so a page gains no query); `is_...` answer one question in one query. tests/test_layout.py fails when another
+module reads Enrollment or GuardianLink columns.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 from sqlmodel import Session, select
 
-from app.models import ClassRole, Enrollment, GuardianLink, Role, SchoolClass, User
+from app.models import ClassRole, EnrolledVia, Enrollment, GuardianLink, Role, SchoolClass, User
 
 _active = SchoolClass.archived == False  # noqa: E712
 
@@ -35,6 +40,19 @@ def teachers_of(student_id: int):
         .join(theirs, theirs.class_id == Enrollment.class_id)
         .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
         .where(theirs.user_id == student_id, theirs.role == ClassRole.student, Enrollment.role == ClassRole.teacher,
+               _active)
+    )
+
+
+def teachers_of_students(student_ids):
+    """A SELECT of (student id, teacher id) for the teachers of the students' active classes (`student_ids`: a list
+    or a SELECT)."""
+    theirs = aliased(Enrollment)
+    return (
+        select(theirs.user_id, Enrollment.user_id).distinct()
+        .join(theirs, theirs.class_id == Enrollment.class_id)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .where(theirs.user_id.in_(student_ids), theirs.role == ClassRole.student, Enrollment.role == ClassRole.teacher,
                _active)
     )
 
@@ -67,6 +85,20 @@ def is_teacher_of(*, session: Session, viewer: User, student_id: int) -> bool:
         session=session, viewer_id=viewer.id, viewer_role=ClassRole.teacher, student_id=student_id)
 
 
+def teaches_through(*, session: Session, teacher_id: int, student_id: int, vias: Iterable[EnrolledVia]) -> bool:
+    """True when the teacher teaches the student in an active class the student was enrolled in one of these ways."""
+    teaches = aliased(Enrollment)
+    return session.exec(
+        select(Enrollment.id)
+        .join(teaches, teaches.class_id == Enrollment.class_id)
+        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
+        .where(Enrollment.user_id == student_id, Enrollment.role == ClassRole.student,
+               Enrollment.enrolled_via.in_(list(vias)), teaches.user_id == teacher_id,
+               teaches.role == ClassRole.teacher, _active)
+        .limit(1)
+    ).first() is not None
+
+
 def is_guardian_of(*, session: Session, guardian_id: int, student_id: int) -> bool:
     """True when the guardian is linked to the student."""
     return session.exec(select(GuardianLink.id).where(
@@ -83,9 +115,49 @@ def guardians_of(student_ids):
     return select(GuardianLink.student_id, GuardianLink.guardian_id).where(GuardianLink.student_id.in_(student_ids))
 
 
+def guardian_links_of(*, session: Session, student_id: int) -> list[tuple[User, GuardianLink]]:
+    """The student's guardians, each with their link, by name (one query)."""
+    return list(session.exec(
+        select(User, GuardianLink).join(GuardianLink, GuardianLink.guardian_id == User.id)
+        .where(GuardianLink.student_id == student_id).order_by(User.display_name, User.id)
+    ).all())
+
+
+def linked_guardian(*, session: Session, student_id: int, guardian_id: int) -> User | None:
+    """The guardian, when linked to the student (one query)."""
+    return session.exec(
+        select(User).join(GuardianLink, GuardianLink.guardian_id == User.id)
+        .where(GuardianLink.student_id == student_id, GuardianLink.guardian_id == guardian_id)
+    ).first()
+
+
+def first_linked_at(*, session: Session, guardian_id: int) -> datetime | None:
+    """When the guardian was first linked to a child (None: never)."""
+    return session.exec(
+        select(GuardianLink.created_at).where(GuardianLink.guardian_id == guardian_id)
+        .order_by(GuardianLink.created_at).limit(1)
+    ).first()
+
+
+def unlink(*, session: Session, guardian_id: int, student_id: int) -> None:
+    """End the guardian's link to the student (nothing to end: nothing happens)."""
+    session.exec(sa.delete(GuardianLink).where(GuardianLink.guardian_id == guardian_id,
+                                               GuardianLink.student_id == student_id))
+
+
 def students_in_class(class_id: int):
     """A SELECT of the ids of the class's students."""
     return select(Enrollment.user_id).where(Enrollment.class_id == class_id, Enrollment.role == ClassRole.student)
+
+
+def teachers_in_class(class_id: int):
+    """A SELECT of the ids of the class's teachers."""
+    return select(Enrollment.user_id).where(Enrollment.class_id == class_id, Enrollment.role == ClassRole.teacher)
+
+
+def members_of_class(class_id: int):
+    """A SELECT of (user id, class role) for everyone in the class."""
+    return select(Enrollment.user_id, Enrollment.role).where(Enrollment.class_id == class_id)
 
 
 def classes_taught_by(teacher_id: int):
@@ -111,10 +183,13 @@ def teaches_class(*, session: Session, teacher_id: int, class_id: int) -> bool:
     )).first() is not None
 
 
-def enrolment(*, session: Session, class_id: int, user_id: int) -> Enrollment | None:
-    """The user's enrolment in the class, if any."""
-    return session.exec(select(Enrollment).where(
-        Enrollment.class_id == class_id, Enrollment.user_id == user_id)).first()
+def enrolment(*, session: Session, class_id: int, user_id: int, role: ClassRole | None = None) -> Enrollment | None:
+    """The user's enrolment in the class (with that role, when given), its user loaded in the same query; or None."""
+    statement = (select(Enrollment).options(joinedload(Enrollment.user))
+                 .where(Enrollment.class_id == class_id, Enrollment.user_id == user_id))
+    if role is not None:
+        statement = statement.where(Enrollment.role == role)
+    return session.exec(statement).first()
 
 
 def students_with_class_setting(setting) -> sa.Select:

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from enum import Enum
 
 from sqlalchemy import or_
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.auth import burn_password_check, hash_password, password_needs_rehash, verify_password
 from app.config import Settings
 from app.i18n import _
-from app.models import AuditEventKind, ClassRole, EnrolledVia, Enrollment, Role, SchoolClass, User
+from app.access import relationships
+from app.models import AuditEventKind, EnrolledVia, Role, User
 from app.models.base import utcnow
 from app.services.accounts import audit
 from app.services.accounts import throttle
@@ -132,15 +132,8 @@ def resettable_user(*, session: Session, actor: User, user_id: int) -> User | No
     if actor.role is Role.admin:
         return target
     if actor.role is Role.teacher and target.role is Role.student:
-        teaches = aliased(Enrollment)
-        trusted = session.exec(
-            select(Enrollment.id)
-            .join(teaches, teaches.class_id == Enrollment.class_id)
-            .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
-            .where(Enrollment.user_id == target.id, Enrollment.role == ClassRole.student,
-                   Enrollment.enrolled_via.in_(RESET_TRUSTED), teaches.user_id == actor.id,
-                   teaches.role == ClassRole.teacher, SchoolClass.archived == False)  # noqa: E712
-        ).first()
+        trusted = relationships.teaches_through(session=session, teacher_id=actor.id, student_id=target.id,
+                                                vias=RESET_TRUSTED)
         return target if trusted else None
     return None
 

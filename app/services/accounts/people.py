@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
-from app.models import ClassRole, Enrollment, GuardianLink, Role, School, SchoolClass, User
+from app.access import relationships
+from app.models import ClassRole, Enrollment, Role, School, SchoolClass, User
 from app.pagination import Page, paginate
 
 
@@ -42,7 +43,7 @@ def _classes_query():
 
 def classes_of(*, session: Session, user: User, role: ClassRole) -> list[ClassView]:
     """The active classes `user` is enrolled in with `role`, with members (three queries)."""
-    member_of = select(Enrollment.class_id).where(Enrollment.user_id == user.id, Enrollment.role == role)
+    member_of = relationships.classes_of(user.id, role)
     classes = session.exec(_classes_query().where(SchoolClass.id.in_(member_of))).all()
     return _class_views(list(classes))
 
@@ -61,7 +62,7 @@ class ChildView:
 
 def children_of(*, session: Session, guardian: User) -> list[ChildView]:
     """The students linked to `guardian`, each with their classes."""
-    linked = select(GuardianLink.student_id).where(GuardianLink.guardian_id == guardian.id)
+    linked = relationships.children_of(guardian.id)
     children = session.exec(
         select(User)
         .where(User.id.in_(linked))

@@ -12,15 +12,14 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app.access.relationships import students_in_class
 from app.models import (
     Artefact,
     ClassFramework,
-    ClassRole,
     Comment,
     CommentStatus,
     Competency,
     CompetencyRating,
-    Enrollment,
     FeedbackRequest,
     Framework,
     Goal,
@@ -92,10 +91,6 @@ def parse_sort(*, sort: str, direction: str) -> OverviewSort:
     return OverviewSort(column, direction if direction in SORT_DIRECTIONS else "asc")
 
 
-def _students_of(class_id: int):
-    return select(Enrollment.user_id).where(Enrollment.class_id == class_id, Enrollment.role == ClassRole.student)
-
-
 def _grouped(owner_column, value, *conditions, name: str):
     """A subquery of one aggregate per student of the class: (owner_id, value)."""
     return (
@@ -112,7 +107,7 @@ def class_overview(
     """One row per student of the class with their activity figures, sorted (one query, whatever the class size)."""
     sort = sort or OverviewSort()
     today = today or utcnow().date()
-    students = _students_of(school_class.id)
+    students = students_in_class(school_class.id)
     evidence = _grouped(Artefact.owner_id, sa.func.max(Artefact.occurred_on), Artefact.owner_id.in_(students),
                         name="evidence")
     reflections = _grouped(
@@ -126,13 +121,12 @@ def class_overview(
                         Comment.status.in_([CommentStatus.pending, CommentStatus.reported]), name="awaiting")
     statement = (
         select(User, evidence.c.value, reflections.c.value, goals.c.value, requests.c.value, awaiting.c.value)
-        .join(Enrollment, Enrollment.user_id == User.id)
         .outerjoin(evidence, evidence.c.owner_id == User.id)
         .outerjoin(reflections, reflections.c.owner_id == User.id)
         .outerjoin(goals, goals.c.owner_id == User.id)
         .outerjoin(requests, requests.c.owner_id == User.id)
         .outerjoin(awaiting, awaiting.c.owner_id == User.id)
-        .where(Enrollment.class_id == school_class.id, Enrollment.role == ClassRole.student)
+        .where(User.id.in_(students))
         .order_by(User.display_name, User.id)
     )
     quiet_before = today - timedelta(days=QUIET_DAYS)
@@ -212,7 +206,7 @@ def latest_class_ratings(
                 order_by=(CompetencyRating.created_at.desc(), CompetencyRating.id.desc()),
             ).label("rank"),
         )
-        .where(CompetencyRating.student_id.in_(_students_of(class_id)),
+        .where(CompetencyRating.student_id.in_(students_in_class(class_id)),
                CompetencyRating.competency_id.in_(competency_ids))
         .subquery("ranked")
     )
@@ -236,9 +230,7 @@ def competency_grid(*, session: Session, school_class: SchoolClass) -> Competenc
     columns = [GridColumn(f, option) for f in frameworks for option in nested(by_framework.get(f.id, []))]
     spans = [(f, sum(1 for c in columns if c.framework.id == f.id)) for f in frameworks]
     students = session.exec(
-        select(User).join(Enrollment, Enrollment.user_id == User.id)
-        .where(Enrollment.class_id == school_class.id, Enrollment.role == ClassRole.student)
-        .order_by(User.display_name, User.id)
+        select(User).where(User.id.in_(students_in_class(school_class.id))).order_by(User.display_name, User.id)
     ).all()
     latest = latest_class_ratings(session=session, class_id=school_class.id,
                                   competency_ids=[c.option.id for c in columns]) if students else {}

@@ -6,9 +6,9 @@ import secrets
 from dataclasses import dataclass, field
 from enum import Enum
 
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from app.access import relationships
 from app.config import Settings
 from app.models import AuditEventKind, ClassRole, EnrolledVia, Enrollment, NotificationKind, SchoolClass, User
 from app.services.accounts import audit
@@ -37,8 +37,7 @@ def enroll(*, session: Session, school_class: SchoolClass, user: User, role: Cla
 def class_teachers(*, session: Session, school_class: SchoolClass) -> list[User]:
     """The class's teachers, by name."""
     return list(session.exec(
-        select(User).join(Enrollment, Enrollment.user_id == User.id)
-        .where(Enrollment.class_id == school_class.id, Enrollment.role == ClassRole.teacher)
+        select(User).where(User.id.in_(relationships.teachers_in_class(school_class.id)))
         .order_by(User.display_name, User.id)
     ).all())
 
@@ -74,14 +73,7 @@ def _tell_about_enrolment(session: Session, *, school_class: SchoolClass, studen
                           actor: User) -> None:
     """The students (unless they joined themselves) and every teacher of theirs, this class's included, get a notice."""
     by_id = {student.id: student for student in students}
-    teaches = aliased(Enrollment)
-    pairs = session.exec(
-        select(Enrollment.user_id, teaches.user_id).distinct()
-        .join(teaches, teaches.class_id == Enrollment.class_id)
-        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
-        .where(Enrollment.user_id.in_(by_id), Enrollment.role == ClassRole.student,
-               teaches.role == ClassRole.teacher, SchoolClass.archived == False)  # noqa: E712
-    ).all()
+    pairs = session.exec(relationships.teachers_of_students(list(by_id))).all()
     kind = NotificationKind.student_joined if via is EnrolledVia.join_code else NotificationKind.student_added
     for student_id, teacher_id in pairs:
         if teacher_id != actor.id:
@@ -107,9 +99,8 @@ def class_for_staff(*, session: Session, user: User, class_id: int) -> SchoolCla
         raise not_found()
     if user.role is Role.admin:
         return school_class
-    teaches = session.exec(select(Enrollment.id).where(
-        Enrollment.class_id == class_id, Enrollment.user_id == user.id, Enrollment.role == ClassRole.teacher)).first()
-    if user.role is not Role.teacher or teaches is None:
+    if user.role is not Role.teacher or not relationships.teaches_class(
+            session=session, teacher_id=user.id, class_id=class_id):
         raise not_found()
     return school_class
 
@@ -209,11 +200,9 @@ class Roster:
 
 def roster(*, session: Session, school_class: SchoolClass) -> Roster:
     """The class's teachers and students by name, in one query however big the class."""
+    members = relationships.members_of_class(school_class.id).subquery("members")
     rows = session.exec(
-        select(Enrollment.role, User)
-        .join(User, User.id == Enrollment.user_id)
-        .where(Enrollment.class_id == school_class.id)
-        .order_by(User.display_name, User.id)
+        select(members.c.role, User).join(members, members.c.user_id == User.id).order_by(User.display_name, User.id)
     ).all()
     result = Roster(school_class)
     for role, user in rows:
@@ -225,15 +214,11 @@ def student_enrollment(*, session: Session, school_class: SchoolClass, student_i
     """A student's place in the class (and the student), or 404."""
     from app.access import not_found
 
-    row = session.exec(
-        select(Enrollment, User)
-        .join(User, User.id == Enrollment.user_id)
-        .where(Enrollment.class_id == school_class.id, Enrollment.user_id == student_id,
-               Enrollment.role == ClassRole.student)
-    ).first()
-    if row is None:
+    enrollment = relationships.enrolment(session=session, class_id=school_class.id, user_id=student_id,
+                                         role=ClassRole.student)
+    if enrollment is None:
         raise not_found()
-    return row[0], row[1]
+    return enrollment, enrollment.user
 
 
 def remove_student(
@@ -279,9 +264,7 @@ def join_with_code(
     if school_class is None or school_class.archived or school_class.school_id != student.school_id:
         throttle.record_failure(session=session, scope=scope, account=account, address=address, settings=settings)
         return JoinOutcome.unknown_code, None
-    member = session.exec(select(Enrollment.id).where(
-        Enrollment.class_id == school_class.id, Enrollment.user_id == student.id)).first()
-    if member is not None:
+    if relationships.enrolment(session=session, class_id=school_class.id, user_id=student.id) is not None:
         return JoinOutcome.already_member, school_class
     add_students(session=session, school_class=school_class, students=[student], via=EnrolledVia.join_code,
                  actor=student, address=address, tell=True)

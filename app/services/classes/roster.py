@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
+from app.access import relationships
 from app.i18n import _
-from app.models import AuditEventKind, ClassRole, EnrolledVia, Enrollment, Role, SchoolClass, User
+from app.models import AuditEventKind, EnrolledVia, Role, SchoolClass, User
 from app.services.accounts import accounts
 from app.services.accounts import audit
 from app.services.classes.classes import add_students
@@ -143,7 +144,7 @@ def check_rows(
     plan = RosterPlan()
     usernames = {row.username for row in rows if row.username}
     known = {u.username: u for u in session.exec(select(User).where(User.username.in_(usernames))).all()} if usernames else {}
-    in_class = set(session.exec(select(Enrollment.user_id).where(Enrollment.class_id == school_class.id)).all())
+    in_class = {user_id for user_id, _role in session.exec(relationships.members_of_class(school_class.id)).all()}
     seen: dict[str, int] = {}
 
     def problem(key: str, message: str | None) -> None:
@@ -245,8 +246,8 @@ def printable_accounts(
     if not pairs:
         return []
     students = session.exec(
-        select(User).join(Enrollment, Enrollment.user_id == User.id)
-        .where(Enrollment.class_id == school_class.id, Enrollment.role == ClassRole.student, User.username.in_(pairs))
+        select(User)
+        .where(User.id.in_(relationships.students_in_class(school_class.id)), User.username.in_(pairs))
         .order_by(User.display_name, User.id)
     ).all()
     return [NewAccount(user=student, password=pairs[student.username]) for student in students]

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from app.models import ClassFramework, ClassRole, Competency, Enrollment, Framework, SchoolClass, User
+from app.access.relationships import active_classes_of_student
+from app.models import ClassFramework, Competency, Framework, User
 
 
 @dataclass
@@ -25,12 +26,8 @@ class FrameworkOptions:
 
 def frameworks_for_student(*, session: Session, student: User) -> list[Framework]:
     """Frameworks of the student's active classes; if their classes name none, all of the school's."""
-    in_classes = (
-        select(ClassFramework.framework_id)
-        .join(Enrollment, Enrollment.class_id == ClassFramework.class_id)
-        .join(SchoolClass, SchoolClass.id == ClassFramework.class_id)
-        .where(Enrollment.user_id == student.id, Enrollment.role == ClassRole.student, SchoolClass.archived == False)  # noqa: E712
-    )
+    in_classes = select(ClassFramework.framework_id).where(
+        ClassFramework.class_id.in_(active_classes_of_student(student.id)))
     statement = select(Framework).where(Framework.school_id == student.school_id, Framework.archived == False)  # noqa: E712
     chosen = session.exec(statement.where(Framework.id.in_(in_classes)).order_by(Framework.name)).all()
     return list(chosen) or list(session.exec(statement.order_by(Framework.name)).all())

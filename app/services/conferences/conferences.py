@@ -17,12 +17,9 @@ from babel.dates import format_datetime, get_date_format, get_datetime_format, g
 from sqlmodel import Session, select
 
 from app import i18n
-from app.models import (
-    Audience, ClassRole, ConferenceInvite, ConferenceSlot, Enrollment, GuardianLink, Role,
-    SchoolClass, Showcase, User,
-)
+from app.models import Audience, ConferenceInvite, ConferenceSlot, Role, SchoolClass, Showcase, User
 from app.models.base import utcnow
-from app.access import not_found
+from app.access import not_found, relationships
 
 MIN_DURATION = 5
 MAX_DURATION = 120
@@ -104,8 +101,8 @@ def class_for_teacher(*, session: Session, user: User, class_id: int) -> SchoolC
     if user.role is not Role.teacher:
         raise not_found()
     school_class = session.exec(
-        select(SchoolClass).join(Enrollment, Enrollment.class_id == SchoolClass.id)
-        .where(SchoolClass.id == class_id, Enrollment.user_id == user.id, Enrollment.role == ClassRole.teacher)
+        select(SchoolClass).where(SchoolClass.id == class_id,
+                                  SchoolClass.id.in_(relationships.classes_taught_by(user.id)))
     ).first()
     if school_class is None:
         raise not_found()
@@ -123,8 +120,7 @@ def slot_for_teacher(*, session: Session, user: User, slot_id: int) -> tuple[Con
 def students_of_class(*, session: Session, school_class: SchoolClass) -> list[User]:
     """The class's students by name."""
     return list(session.exec(
-        select(User).join(Enrollment, Enrollment.user_id == User.id)
-        .where(Enrollment.class_id == school_class.id, Enrollment.role == ClassRole.student)
+        select(User).where(User.id.in_(relationships.students_in_class(school_class.id)))
         .order_by(User.display_name, User.id)
     ).all())
 
@@ -134,9 +130,9 @@ def guardians_of(*, session: Session, student_ids: list[int]) -> dict[int, list[
     result: dict[int, list[User]] = {student_id: [] for student_id in student_ids}
     if not student_ids:
         return result
+    links = relationships.guardians_of(student_ids).subquery("links")
     rows = session.exec(
-        select(GuardianLink.student_id, User).join(User, User.id == GuardianLink.guardian_id)
-        .where(GuardianLink.student_id.in_(student_ids)).order_by(User.display_name, User.id)
+        select(links.c.student_id, User).join(links, links.c.guardian_id == User.id).order_by(User.display_name, User.id)
     ).all()
     for student_id, guardian in rows:
         result[student_id].append(guardian)
@@ -206,8 +202,7 @@ def class_conferences(*, session: Session, school_class: SchoolClass, now: datet
     now = now or utcnow()
     students = students_of_class(session=session, school_class=school_class)
     by_id = {student.id: student for student in students}
-    student_ids = select(Enrollment.user_id).where(Enrollment.class_id == school_class.id,
-                                                   Enrollment.role == ClassRole.student)
+    student_ids = relationships.students_in_class(school_class.id)
     readiness = ready_showcases(session=session, student_ids=student_ids) if students else {}
     families = guardians_of(session=session, student_ids=list(by_id))
     rows = session.exec(
@@ -247,9 +242,8 @@ def for_teacher(*, session: Session, teacher: User, now: datetime | None = None,
     """The classes `teacher` teaches (not archived) and the next slots across them (three queries)."""
     now = now or utcnow()
     classes = list(session.exec(
-        select(SchoolClass).join(Enrollment, Enrollment.class_id == SchoolClass.id)
-        .where(Enrollment.user_id == teacher.id, Enrollment.role == ClassRole.teacher,
-               SchoolClass.archived == False)  # noqa: E712
+        select(SchoolClass)
+        .where(SchoolClass.id.in_(relationships.classes_taught_by(teacher.id)), SchoolClass.archived == False)  # noqa: E712
         .order_by(SchoolClass.name, SchoolClass.id)
     ).all())
     if not classes:
@@ -309,9 +303,8 @@ def for_guardian(*, session: Session, guardian: User, now: datetime | None = Non
     statement = (
         select(ConferenceSlot, User, SchoolClass)
         .join(ConferenceInvite, ConferenceInvite.slot_id == ConferenceSlot.id)
-        .join(GuardianLink, sa.and_(GuardianLink.student_id == ConferenceSlot.student_id,
-                                    GuardianLink.guardian_id == guardian.id))
-        .where(ConferenceInvite.guardian_id == guardian.id)
+        .where(ConferenceInvite.guardian_id == guardian.id,
+               ConferenceSlot.student_id.in_(relationships.children_of(guardian.id)))
     )
     views = _slot_rows(session, statement)
     return _split(_with_showcases(session=session, viewer=guardian, views=views), now)

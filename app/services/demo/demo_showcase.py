@@ -6,8 +6,9 @@ from datetime import datetime, time, timedelta
 
 from sqlmodel import Session, select
 
+from app.access import relationships
 from app.models import (
-    Artefact, Audience, ClassRole, Competency, ConferenceInvite, ConferenceSlot, Enrollment, Framework, GuardianLink, Goal,
+    Artefact, Audience, ClassRole, Competency, ConferenceInvite, ConferenceSlot, Framework, Goal,
     Reflection, Showcase, ShowcaseItem, ShowcaseItemType, User,
 )
 from app.models.base import utcnow
@@ -49,11 +50,9 @@ def seed_showcase(*, session: Session, school_id: int) -> Showcase | None:
         if item_id is not None:
             session.add(ShowcaseItem.to(showcase_id=showcase.id, item_type=kind, target_id=item_id, position=position,
                                      talking_points=points))
-    class_id = session.exec(select(Enrollment.class_id).where(Enrollment.user_id == maya.id,
-                                                              Enrollment.role == ClassRole.student)).first()
+    class_id = session.exec(relationships.classes_of(maya.id, ClassRole.student)).first()
     if class_id is not None:
-        teacher_id = session.exec(select(Enrollment.user_id).where(Enrollment.class_id == class_id,
-                                                                   Enrollment.role == ClassRole.teacher)).first()
+        teacher_id = session.exec(relationships.teachers_in_class(class_id)).first()
         day = (utcnow() + timedelta(days=10)).date()
         slot = ConferenceSlot(class_id=class_id, student_id=maya.id, created_by_id=teacher_id,
                               starts_at=datetime.combine(day, time(17, 30), tzinfo=utcnow().tzinfo),
@@ -61,7 +60,7 @@ def seed_showcase(*, session: Session, school_id: int) -> Showcase | None:
                               note="Maya will lead; bring your questions!")
         session.add(slot)
         session.flush()
-        for guardian_id in session.exec(select(GuardianLink.guardian_id).where(GuardianLink.student_id == maya.id)):
+        for _student_id, guardian_id in session.exec(relationships.guardians_of([maya.id])):
             session.add(ConferenceInvite(slot_id=slot.id, guardian_id=guardian_id))
     session.flush()
     return showcase

@@ -25,7 +25,8 @@ from sqlmodel import Session, select
 from app import i18n
 from app.config import Settings
 from app.i18n import _
-from app.models import ClassRole, Enrollment, SchoolClass, Showcase, User
+from app.access.relationships import students_in_class, teaches_class
+from app.models import SchoolClass, Showcase, User
 from app.models.base import utcnow
 from app.services.exports.pdf_content import PortfolioContent, gather_portfolio, section_titles
 from app.services.portfolio.uploads import file_path
@@ -240,9 +241,7 @@ def unique_name(stem: str, taken: set[str], suffix: str) -> str:
 def class_students(*, session: Session, school_class: SchoolClass) -> list[User]:
     """The class's students, by name (one query)."""
     return list(session.exec(
-        select(User).join(Enrollment, Enrollment.user_id == User.id)
-        .where(Enrollment.class_id == school_class.id, Enrollment.role == ClassRole.student)
-        .order_by(User.display_name, User.id)
+        select(User).where(User.id.in_(students_in_class(school_class.id))).order_by(User.display_name, User.id)
     ).all())
 
 
@@ -328,9 +327,8 @@ def run_class_pdfs(*, session: Session, settings: Settings, job, progress: Progr
     params = job.params or {}
     class_id = params.get("class_id")
     school_class = session.get(SchoolClass, class_id) if isinstance(class_id, int) and valid_id(class_id) else None
-    teaches = school_class is not None and teacher is not None and teacher.role is Role.teacher and session.exec(
-        select(Enrollment.id).where(Enrollment.class_id == school_class.id, Enrollment.user_id == teacher.id,
-                                    Enrollment.role == ClassRole.teacher)).first() is not None
+    teaches = school_class is not None and teacher is not None and teacher.role is Role.teacher and teaches_class(
+        session=session, teacher_id=teacher.id, class_id=school_class.id)
     if not teaches:
         raise jobs.JobFailed(_("That class can't be found, or you don't teach it."))
     sections = _sections_param(params.get("sections"))

@@ -28,12 +28,13 @@ from app.config import Settings
 from app.i18n import _
 from app.mail import Mailer, open_mailer
 from app.models import (
-    ApprovalStatus, Comment, CommentKind, CommentStatus, DigestFrequency, DigestLog, Goal, GoalStatus, GuardianLink,
+    ApprovalStatus, Comment, CommentKind, CommentStatus, DigestFrequency, DigestLog, Goal, GoalStatus,
     ItemApproval, ItemType, Role, Item, User,
 )
 from app.models.base import utcnow
 from app.models.evidence import Audience
 from app import access
+from app.access import relationships
 from app.services.portfolio.markdown import plain_text
 
 logger = logging.getLogger(__name__)
@@ -81,10 +82,7 @@ def digest_period(*, session: Session, guardian: User, now: datetime) -> tuple[d
     if last_end is not None:
         start = max(_aware(last_end), now - 2 * interval)
     else:
-        linked = session.exec(
-            select(GuardianLink.created_at).where(GuardianLink.guardian_id == guardian.id)
-            .order_by(GuardianLink.created_at).limit(1)
-        ).first()
+        linked = relationships.first_linked_at(session=session, guardian_id=guardian.id)
         start = max(_aware(linked or guardian.created_at), now - interval)
     return min(start, now), now
 
@@ -164,8 +162,7 @@ def compose_digest(
 ) -> Digest:
     """What the guardian's digest for this period says, per child (a fixed number of queries per child, whatever the items)."""
     children = session.exec(
-        select(User).join(GuardianLink, GuardianLink.student_id == User.id)
-        .where(GuardianLink.guardian_id == guardian.id, User.role == Role.student)
+        select(User).where(User.id.in_(relationships.children_of(guardian.id)), User.role == Role.student)
         .order_by(User.display_name, User.id)
     ).all()
     digest = Digest(guardian=guardian, period_start=period_start, period_end=period_end, children=[

@@ -1,9 +1,9 @@
 """What a guardian sees of their children: the family home's cards, a child's family feed, shared goals,
 competency growth in plain words, and showcases; and a student's own list of linked guardians.
 
-The family rule (app.access) in SQL, so pages stay a constant number of queries: items with the "family"
-audience, never a draft reflection, and where any active class of the student asks for it, only items a teacher
-approved. The guardian must be linked to the student (checked first, on every request).
+The family rule in SQL (app.access.rules.family_items), so pages stay a constant number of queries: items with the
+"family" audience, never a draft reflection, and where any active class of the student asks for it, only items a
+teacher approved. The guardian must be linked to the student (checked first, on every request).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.models import (
-    ApprovalStatus, Artefact, Audience, ClassRole, Competency, Enrollment, Framework, Goal, GoalStep, GuardianLink,
-    ItemApproval, ItemType, ProficiencyLevel, RatingSource, ReflectionStatus, Role, SchoolClass, Showcase, Item,
-    User,
+    Artefact, Audience, Competency, Framework, Goal, GoalStep, GuardianLink, ItemType, ProficiencyLevel, RatingSource,
+    Role, SchoolClass, Showcase, Item, User,
 )
 from app.models.base import utcnow
 from app.pagination import Page, paginate
-from app.access import not_found, student_visible_to, visible_among
+from app.access import not_found, relationships, student_visible_to, visible_among
+from app.access.rules import approved_for_families, family_items, students_needing_family_approval
 from app.services.family.invitations import record_unlinked
 from app.services.accounts.people import ChildView, children_of
 from app.services.competencies.ratings import latest_ratings
@@ -30,38 +30,6 @@ from app.services.showcases.showcase_items import showcases_visible_to
 RECENT_DAYS = 7
 RECENT_ON_CARD = 3
 FEED_PAGE_SIZE = 20
-
-
-# --- the family rule, in SQL ---------------------------------------------------------------------
-
-
-def _students_needing_approval():
-    """Ids of students with an active class that holds family items for a teacher's approval."""
-    return (
-        select(Enrollment.user_id)
-        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
-        .where(Enrollment.role == ClassRole.student, SchoolClass.archived == False,  # noqa: E712
-               SchoolClass.family_items_need_approval == True)  # noqa: E712
-    )
-
-
-def _approved(item_id_column):
-    return (
-        select(ItemApproval.id)
-        .where(ItemApproval.item_id == item_id_column,
-               ItemApproval.status == ApprovalStatus.approved)
-        .exists()
-    )
-
-
-def family_entries_condition() -> sa.ColumnElement[bool]:
-    """Timeline entries a linked guardian may see (the audience, no drafts, the approval rule)."""
-    return sa.and_(
-        Item.audience == Audience.family,
-        sa.not_(sa.and_(Item.type == ItemType.reflection, Item.kind == ReflectionStatus.draft.value)),
-        sa.or_(Item.owner_id.not_in(_students_needing_approval()),
-               _approved(Item.id)),
-    )
 
 
 def child_for_guardian(*, session: Session, guardian: User, student_id: int) -> User:
@@ -100,7 +68,7 @@ def family_home(*, session: Session, guardian: User) -> list[ChildCard]:
         return cards
     ids = [card.child.id for card in cards]
     by_id = {card.child.id: card for card in cards}
-    visible = sa.and_(Item.owner_id.in_(ids), family_entries_condition())
+    visible = sa.and_(Item.owner_id.in_(ids), family_items())
     since = utcnow() - timedelta(days=RECENT_DAYS)
     for owner_id, count in session.exec(
         select(Item.owner_id, sa.func.count()).where(visible, Item.updated_at >= since)
@@ -175,7 +143,7 @@ class ChildPage:
 def feed_page(*, session: Session, guardian: User, child: User, number: int = 1, size: int = FEED_PAGE_SIZE) -> Page[FeedItem]:
     """One page of the child's items a guardian may see, newest first (a constant number of queries)."""
     statement = (
-        select(Item).where(Item.owner_id == child.id, family_entries_condition())
+        select(Item).where(Item.owner_id == child.id, family_items())
         .order_by(Item.occurred_on.desc(), Item.id.desc())
     )
     entries = paginate(session, statement, number=number, size=size)
@@ -203,8 +171,7 @@ def shared_goals(*, session: Session, child: User) -> list[SharedGoal]:
         select(Goal, sa.func.coalesce(counts.c.done, 0), sa.func.coalesce(counts.c.total, 0))
         .outerjoin(counts, counts.c.goal_id == Goal.id)
         .where(Goal.owner_id == child.id, Goal.audience == Audience.family,
-               sa.or_(Goal.owner_id.not_in(_students_needing_approval()),
-                      _approved(Goal.id)))
+               sa.or_(Goal.owner_id.not_in(students_needing_family_approval()), approved_for_families(Goal.id)))
         .order_by(Goal.updated_at.desc(), Goal.id.desc())
     ).all()
     return [SharedGoal(goal, int(done), int(total)) for goal, done, total in rows]
@@ -243,26 +210,20 @@ def child_page(*, session: Session, guardian: User, student_id: int, number: int
 
 def my_guardians(*, session: Session, student: User) -> list[tuple[User, GuardianLink]]:
     """The guardians linked to `student`, by name (one query)."""
-    return list(session.exec(
-        select(User, GuardianLink).join(GuardianLink, GuardianLink.guardian_id == User.id)
-        .where(GuardianLink.student_id == student.id).order_by(User.display_name, User.id)
-    ).all())
+    return relationships.guardian_links_of(session=session, student_id=student.id)
 
 
 def my_guardian(*, session: Session, student: User, guardian_id: int) -> User:
     """One guardian linked to `student`, or 404."""
-    row = session.exec(
-        select(User).join(GuardianLink, GuardianLink.guardian_id == User.id)
-        .where(GuardianLink.student_id == student.id, GuardianLink.guardian_id == guardian_id)
-    ).first()
-    if row is None:
+    guardian = relationships.linked_guardian(session=session, student_id=student.id, guardian_id=guardian_id)
+    if guardian is None:
         raise not_found()
-    return row
+    return guardian
 
 
 def remove_my_guardian(*, session: Session, student: User, guardian_id: int, address: str | None) -> User:
     """End the link between `student` and one of their guardians (404 when not theirs); returns the guardian."""
     guardian = my_guardian(session=session, student=student, guardian_id=guardian_id)
-    session.exec(sa.delete(GuardianLink).where(GuardianLink.student_id == student.id, GuardianLink.guardian_id == guardian_id))
+    relationships.unlink(session=session, guardian_id=guardian_id, student_id=student.id)
     record_unlinked(session=session, actor=student, student=student, guardian=guardian, address=address)
     return guardian

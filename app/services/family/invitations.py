@@ -24,7 +24,7 @@ from app.models.base import utcnow
 from app.services.accounts import accounts
 from app.services.accounts import audit
 from app.services.accounts import throttle
-from app.access import not_found, visible_audiences
+from app.access import not_found, relationships, visible_audiences
 from app.services.moderation.notifications import notify
 from app.services.classes.roster import EMAIL_PATTERN, MAX_NAME_LENGTH, USERNAME_PATTERN
 
@@ -104,10 +104,7 @@ class FamilyAdmin:
 
 def guardians_of(*, session: Session, student_id: int) -> list[GuardianRow]:
     """The guardians linked to `student_id`, by name (one query)."""
-    rows = session.exec(
-        select(User, GuardianLink).join(GuardianLink, GuardianLink.guardian_id == User.id)
-        .where(GuardianLink.student_id == student_id).order_by(User.display_name, User.id)
-    ).all()
+    rows = relationships.guardian_links_of(session=session, student_id=student_id)
     return [GuardianRow(guardian, link) for guardian, link in rows]
 
 
@@ -146,14 +143,10 @@ def record_unlinked(*, session: Session, actor: User, student: User, guardian: U
 
 def remove_link(*, session: Session, staff: User, student: User, guardian_id: int, address: str | None) -> User:
     """End a guardian's link to the student (404 when there is none); returns the guardian."""
-    link = session.exec(
-        select(GuardianLink).where(GuardianLink.student_id == student.id, GuardianLink.guardian_id == guardian_id)
-    ).first()
-    if link is None:
+    guardian = relationships.linked_guardian(session=session, student_id=student.id, guardian_id=guardian_id)
+    if guardian is None:
         raise not_found()
-    guardian = session.get(User, guardian_id)
-    session.delete(link)
-    session.flush()
+    relationships.unlink(session=session, guardian_id=guardian_id, student_id=student.id)
     record_unlinked(session=session, actor=staff, student=student, guardian=guardian, address=address)
     return guardian
 
@@ -252,10 +245,7 @@ def redeem(*, session: Session, invitation: FamilyInvitation, guardian: User, ad
     A guardian already linked to the student leaves the code unused. The invitation is claimed with one UPDATE ... WHERE used_at IS NULL, so two racing redemptions can't both win.
     The caller commits (or rolls back on None)."""
     student = session.get(User, invitation.student_id)
-    existing = session.exec(
-        select(GuardianLink.id).where(GuardianLink.guardian_id == guardian.id, GuardianLink.student_id == student.id)
-    ).first()
-    if existing is not None:
+    if relationships.is_guardian_of(session=session, guardian_id=guardian.id, student_id=student.id):
         # Already linked: the code stays unused, for another member of the family.
         return Redeemed(student, already_linked=True)
     now = utcnow()

@@ -9,22 +9,19 @@ from sqlmodel import Session, select
 
 from app.i18n import _
 from app.models import (
-    ClassRole,
     Comment,
     CommentStatus,
-    Enrollment,
     FeedbackRecipient,
     FeedbackRequest,
     NotificationKind,
     RequestStatus,
-    SchoolClass,
     Item,
     ItemType,
     User,
 )
 from app.models.base import utcnow
 from app.access import can_see, not_found
-from app.access.relationships import students_taught_by
+from app.access.relationships import classmates_of, students_taught_by
 from app.services.moderation.feedback import MAX_QUESTION, ThreadItem, too_long
 from app.services.portfolio.links import item_link
 from app.services.moderation.notifications import notify
@@ -35,14 +32,9 @@ from app.services.moderation.notifications import notify
 
 def possible_recipients(*, session: Session, student: User) -> list[User]:
     """The student's teachers and classmates (active classes), teachers first, by name (one query)."""
-    mine = aliased(Enrollment)
     return list(session.exec(
-        select(User).distinct()
-        .join(Enrollment, Enrollment.user_id == User.id)
-        .join(mine, mine.class_id == Enrollment.class_id)
-        .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
-        .where(mine.user_id == student.id, mine.role == ClassRole.student, User.id != student.id,
-               User.is_active == True, SchoolClass.archived == False)  # noqa: E712
+        select(User)
+        .where(User.id.in_(classmates_of(student.id)), User.is_active == True)  # noqa: E712
         .order_by(User.role.desc(), User.display_name)
     ).all())
 

@@ -12,9 +12,7 @@ from app.i18n import _
 from app.models import (
     Artefact,
     Audience,
-    ClassRole,
     Competency,
-    Enrollment,
     Goal,
     MediaKind,
     Reflection,
@@ -29,6 +27,7 @@ from app.models.base import utcnow
 from app.services.moderation import approvals
 from app.services.portfolio import timeline
 from app.access import load_own, load_visible, visible_among
+from app.access.relationships import active_classes_of_student
 
 
 def default_prompts() -> list[str]:
@@ -40,9 +39,7 @@ def prompts_for(*, session: Session, student: User) -> list[str]:
     """The prompts of the student's first class that sets some, else the defaults."""
     custom = session.exec(
         select(SchoolClass.reflection_prompts)
-        .join(Enrollment, Enrollment.class_id == SchoolClass.id)
-        .where(Enrollment.user_id == student.id, Enrollment.role == ClassRole.student,
-               SchoolClass.archived == False, SchoolClass.reflection_prompts.is_not(None))  # noqa: E712
+        .where(SchoolClass.id.in_(active_classes_of_student(student.id)), SchoolClass.reflection_prompts.is_not(None))
         .order_by(SchoolClass.id)
     ).first()
     lines = [line.strip() for line in (custom or "").splitlines() if line.strip()]

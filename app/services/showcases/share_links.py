@@ -16,12 +16,13 @@ from sqlmodel import Session, select
 
 from app.i18n import _
 from app.models import (
-    Artefact, ArtefactKind, AuditEventKind, ClassRole, Enrollment, Reflection, ReflectionStatus, Role, SchoolClass, ShareLink,
+    Artefact, ArtefactKind, AuditEventKind, Reflection, ReflectionStatus, Role, SchoolClass, ShareLink,
     ShareLinkView, Showcase, ShowcaseItem, ShowcaseItemType, User,
 )
 from app.models.base import utcnow
 from app.services.accounts import audit
 from app.access import not_found
+from app.access.relationships import active_classes_of_student
 from app.services.showcases.showcase_items import valid_id
 
 
@@ -31,12 +32,8 @@ def hash_token(token: str) -> str:
 
 
 def _blocking_classes(student_id: int, what=SchoolClass):
-    return (
-        select(what)
-        .join(Enrollment, Enrollment.class_id == SchoolClass.id)
-        .where(Enrollment.user_id == student_id, Enrollment.role == ClassRole.student,
-               SchoolClass.archived == False, SchoolClass.secret_links_allowed == False)  # noqa: E712
-    )
+    return select(what).where(SchoolClass.id.in_(active_classes_of_student(student_id)),
+                              SchoolClass.secret_links_allowed == False)  # noqa: E712
 
 
 def classes_blocking_links(*, session: Session, student_id: int) -> list[SchoolClass]:
