@@ -388,3 +388,24 @@ def test_the_print_copy_is_a_jpeg_of_at_most_1200_px_flattened_onto_white(tmp_pa
     printed = Image.open(processed.print_copy)
     assert printed.format == "JPEG" and printed.mode == "RGB" and max(printed.size) == images.PRINT_PX
     assert processed.print_copy.name == "abc-p.jpg"
+
+
+def test_without_jpegtran_a_sideways_jpeg_is_still_turned_and_flagged_as_re_encoded(tmp_path, monkeypatch):
+    monkeypatch.setattr(images, "JPEGTRAN", None)
+
+    processed, stored = _process(tmp_path, camera_jpeg(640, 480, orientation=6))
+
+    assert processed.reencoded and Image.open(stored).size == (480, 640) == (processed.width, processed.height)
+    assert_no_exif(stored)
+
+
+def test_an_mpo_s_second_picture_and_trailing_data_are_dropped(tmp_path):
+    # Phones append a second picture (with its own EXIF) or a trailer after the first image's EOI.
+    original = camera_jpeg(orientation=1)
+    trailer = camera_jpeg(64, 48, orientation=1) + b"SEFT location 49.0N"
+
+    processed, stored = _process(tmp_path, original + trailer)
+
+    assert stored.read_bytes().endswith(b"\xff\xd9") and b"SEFT" not in stored.read_bytes()
+    assert_no_exif(stored)
+    assert_same_pixels(original, stored)
