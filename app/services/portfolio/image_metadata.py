@@ -9,7 +9,7 @@ the RIFF size follow. GIF: comments and application extensions go, except the lo
 
 ICC profiles: kept only when their description names a standard colour space (sRGB, Display P3, Adobe RGB...);
 any other profile (a calibrated monitor's or a camera's, whose description or copyright may name its owner) is
-dropped, at the cost of a possible slight colour shift. Every parser raises ValueError on a malformed file.
+dropped, at the cost of a possible slight colour shift. Every parser takes bytes or an mmap (only what is kept is copied) and raises ValueError on a malformed file.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def _keep_jpeg_segment(marker: int, payload: bytes, *, keep_icc: bool) -> bool:
 def strip_jpeg(data: bytes) -> tuple[bytes, bool]:
     """The JPEG without metadata segments, its scans unchanged, ending at the first image's EOI; and whether an
     ICC profile was dropped as non-standard."""
-    if not data.startswith(b"\xff\xd8"):
+    if data[:2] != b"\xff\xd8":
         raise ValueError("JPEG: no SOI")
     # The ICC profile may be split over several APP2 segments: judge it whole, keep all or none.
     icc_parts: list[tuple[int, bytes]] = []
@@ -141,7 +141,7 @@ OPEN_BADGES_KEYWORD = b"openbadges"
 def strip_png(data: bytes) -> tuple[bytes, bool]:
     """The PNG with only pixel-describing chunks (and an Open Badges text chunk); and whether an ICC profile
     was dropped as non-standard."""
-    if not data.startswith(_PNG_SIGNATURE):
+    if data[:len(_PNG_SIGNATURE)] != _PNG_SIGNATURE:
         raise ValueError("PNG: no signature")
     out = bytearray(_PNG_SIGNATURE)
     position, dropped_icc = len(_PNG_SIGNATURE), False
@@ -157,7 +157,7 @@ def strip_png(data: bytes) -> tuple[bytes, bool]:
         if kind in (b"tEXt", b"iTXt"):
             keep = payload.split(b"\x00", 1)[0] == OPEN_BADGES_KEYWORD
         elif kind == b"iCCP":
-            name, _sep, rest = payload.partition(b"\x00")
+            _name, _sep, rest = payload.partition(b"\x00")
             try:
                 keep = icc_is_standard(zlib.decompress(rest[1:]))
             except zlib.error:

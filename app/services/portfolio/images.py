@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import mmap
 import os
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
+from PIL import Image, JpegImagePlugin, UnidentifiedImageError
 
 from app.i18n import _
 from app.services.portfolio import image_metadata
@@ -128,15 +129,18 @@ def _write_all(source: Path, full: Path, small: Path, large: Path, printed: Path
         image_format = image.format
         orientation = image.getexif().get(ORIENTATION, 1) if image_format != "GIF" else 1
         orientation = orientation if orientation in range(2, 9) else 1
-    data = source.read_bytes()
+    # Mapped, not read: a file padded with a large trailer costs no memory, only what is kept is copied.
+    with open(source, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if image_format in ("JPEG", "MPO"):
+            stripped, _dropped = image_metadata.strip_jpeg(data)
+        elif image_format == "PNG":
+            stripped, _dropped = image_metadata.strip_png(data)
+        elif image_format == "WEBP":
+            stripped, _dropped = image_metadata.strip_webp(data)
+        else:
+            stripped, orientation = image_metadata.strip_gif(data), 1
     if image_format in ("JPEG", "MPO"):
-        return _write_jpeg(data, orientation, full, small, large, printed)
-    if image_format == "PNG":
-        stripped, _dropped = image_metadata.strip_png(data)
-    elif image_format == "WEBP":
-        stripped, _dropped = image_metadata.strip_webp(data)
-    else:
-        stripped, orientation = image_metadata.strip_gif(data), 1
+        return _write_jpeg(stripped, orientation, full, small, large, printed)
     full.write_bytes(stripped)
     with _open_checked(full) as image:
         icc = image.info.get("icc_profile")
@@ -151,11 +155,10 @@ def _write_all(source: Path, full: Path, small: Path, large: Path, printed: Path
     return *upright.size, True
 
 
-def _write_jpeg(data: bytes, orientation: int, full: Path, small: Path, large: Path,
+def _write_jpeg(stripped: bytes, orientation: int, full: Path, small: Path, large: Path,
                 printed: Path) -> tuple[int, int, bool]:
-    """A JPEG: segments stripped, turned by jpegtran in another process while the thumbnails are made from the
-    unturned data (turned after their first resize, which costs little)."""
-    stripped, _dropped = image_metadata.strip_jpeg(data)
+    """A stripped JPEG turned by jpegtran in another process while the thumbnails are made from the unturned
+    data (turned after their first resize, which costs little)."""
     unturned = full.with_name(f"{full.name}.in")
     turning: subprocess.Popen | None = None
     try:
@@ -175,7 +178,7 @@ def _write_jpeg(data: bytes, orientation: int, full: Path, small: Path, large: P
         if orientation >= 5:
             width, height = height, width
         # -perfect fails when a dimension isn't a multiple of the block size (the edge blocks can't move).
-        if turning is not None and turning.wait(timeout=JPEGTRAN_TIMEOUT_S) == 0 and full.stat().st_size:
+        if turning is not None and _finished_well(turning) and full.stat().st_size:
             return width, height, False
         full.write_bytes(_reencode_jpeg_upright(stripped, orientation))
         return width, height, True
@@ -184,6 +187,13 @@ def _write_jpeg(data: bytes, orientation: int, full: Path, small: Path, large: P
             turning.kill()
             turning.wait()
         unturned.unlink(missing_ok=True)
+
+
+def _finished_well(process: subprocess.Popen) -> bool:
+    try:
+        return process.wait(timeout=JPEGTRAN_TIMEOUT_S) == 0
+    except subprocess.TimeoutExpired:
+        return False  # killed in _write_jpeg's finally; the photo is re-encoded instead
 
 
 def _start_jpegtran(source: Path, destination: Path, orientation: int) -> subprocess.Popen | None:
