@@ -409,3 +409,17 @@ def test_an_mpo_s_second_picture_and_trailing_data_are_dropped(tmp_path):
     assert stored.read_bytes().endswith(b"\xff\xd9") and b"SEFT" not in stored.read_bytes()
     assert_no_exif(stored)
     assert_same_pixels(original, stored)
+
+
+def test_a_sideways_png_is_turned_losslessly_and_flagged(tmp_path):
+    picture = noisy_picture(120, 80)
+    exif = Image.Exif()
+    exif[ORIENTATION], exif[MAKE] = 6, "PhoneMaker"
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG", exif=exif)
+
+    processed, stored = _process(tmp_path, buffer.getvalue(), suffix="png")
+
+    assert processed.reencoded and (processed.width, processed.height) == (80, 120)
+    assert_no_exif(stored)
+    assert_same_pixels(picture.transpose(Image.Transpose.ROTATE_270), stored)
