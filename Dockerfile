@@ -6,11 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Pango/HarfBuzz and fonts for WeasyPrint (PDF export), image libraries for Pillow.
+# Pango/HarfBuzz and fonts for WeasyPrint (PDF export), image libraries for Pillow, jpegtran (lossless rotation).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
-        libjpeg62-turbo libopenjp2-7 libwebp7 fonts-dejavu-core fonts-noto-core shared-mime-info \
+        libjpeg62-turbo libjpeg-turbo-progs libopenjp2-7 libwebp7 fonts-dejavu-core fonts-noto-core shared-mime-info \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 folio

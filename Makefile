@@ -7,7 +7,7 @@ PIP := $(BIN)/pip --disable-pip-version-check -q
 # Tests run on every core (at most 4): each worker has its own PostgreSQL cluster and, for browser tests, live server.
 PYTEST_ARGS ?= -n auto --maxprocesses=4
 
-.PHONY: run test install install-test migrate seed translations messages chromium postgresql clean
+.PHONY: run test install install-test migrate seed translations messages chromium postgresql jpegtran clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ migrate: install
 seed: migrate
 	$(BIN)/folio seed-demo --if-empty
 
-run: seed
+run: seed jpegtran
 	$(BIN)/folio serve
 
 # Debian's Chromium for the browser tests; installed when missing and we are root.
@@ -63,8 +63,20 @@ postgresql:
 		fi; \
 	fi
 
-test: install-test chromium postgresql
+test: install-test chromium postgresql jpegtran
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# libjpeg-turbo's jpegtran turns sideways JPEG photos upright without re-encoding them; installed when missing and
+# we are root. Without it, such photos are re-encoded at quality 95 (and flagged as re-encoded).
+jpegtran:
+	@if ! command -v jpegtran >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing libjpeg-turbo's jpegtran for lossless photo rotation..."; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjpeg-turbo-progs >/dev/null; \
+		else \
+			echo "Lossless photo rotation needs jpegtran: run 'sudo apt-get install libjpeg-turbo-progs'."; \
+		fi; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache *.egg-info

@@ -33,8 +33,9 @@ def test_upload_photo_strips_gps_and_camera_from_image_and_thumbnails(client, se
     assert response.status_code == 303
     artefact = session.exec(select(Artefact)).one()
     assert artefact.title == "Playground survey" and artefact.content_type == "image/jpeg"
-    paths = [settings.upload_dir / name for name in (artefact.stored_name, artefact.thumb_small, artefact.thumb_large)]
-    assert len(paths) == 3 and all(p.exists() for p in paths)
+    paths = [settings.upload_dir / name
+             for name in (artefact.stored_name, artefact.thumb_small, artefact.thumb_large, artefact.thumb_print)]
+    assert len(paths) == 4 and all(p.exists() for p in paths)
     for path in paths:
         with Image.open(path) as image:
             assert len(image.getexif()) == 0, f"{path.name} still has EXIF"
@@ -214,7 +215,7 @@ def test_edit_and_delete_own_artefact_removes_its_files(client, session, student
     assert edited.status_code == 303
     session.expire_all()
     assert session.get(Artefact, artefact.id).title == "Better drawing"
-    assert len(stored_files(settings.upload_dir)) == 3
+    assert len(stored_files(settings.upload_dir)) == 4  # the image, two thumbnails and the print copy
     assert client.post(f"/artefacts/{artefact.id}/delete").status_code == 303
     session.expunge_all()
     assert session.get(Artefact, artefact.id) is None

@@ -8,7 +8,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageCms, PngImagePlugin
+from PIL import Image, ImageChops, ImageCms, ImageOps, ImageStat, PngImagePlugin
+
+from app.services.portfolio import images
 
 from app.services.portfolio.images import (
     LARGE_THUMB_PX, MAX_PIXELS, SMALL_THUMB_PX, ImageRejected, check_dimensions, process_image, stored_type,
@@ -134,16 +136,19 @@ def test_webp_metadata_is_stripped_and_webp_stays_webp(tmp_path):
     assert _assert_no_metadata(stored).format == "WEBP"
 
 
-def test_gif_keeps_its_first_frame_as_png(tmp_path):
-    frames = [Image.new("P", (60, 40), index) for index in (1, 2)]
+def test_gif_stays_an_animated_gif_without_its_comment(tmp_path):
+    frames = [Image.new("RGB", (60, 40), colour).convert("P") for colour in (RED, BLUE)]
     buffer = io.BytesIO()
-    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], comment=b"Maya")
-    assert stored_type("image/gif") == ("image/png", "png")
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], comment=b"Maya", loop=0)
+    assert b"Maya" in buffer.getvalue() and Image.open(io.BytesIO(buffer.getvalue())).n_frames == 2
+    assert stored_type("image/gif") == ("image/gif", "gif")
 
-    processed, stored = _process(tmp_path, buffer.getvalue(), suffix="png")
+    processed, stored = _process(tmp_path, buffer.getvalue(), suffix="gif")
 
     image = _assert_no_metadata(stored)
-    assert image.format == "PNG" and image.size == (60, 40) and not getattr(image, "is_animated", False)
+    assert image.format == "GIF" and image.size == (60, 40) and image.n_frames == 2
+    assert image.info.get("loop") == 0  # the NETSCAPE looping extension is kept
+    assert_same_pixels(buffer.getvalue(), stored)
 
 
 def test_icc_profile_is_kept_so_colours_stay_true(tmp_path):
@@ -209,3 +214,212 @@ def test_a_broken_image_is_refused_with_a_message_and_leaves_nothing(tmp_path):
         _process(tmp_path, data[: len(data) // 2])
 
     assert files_under(tmp_path) == [tmp_path / "incoming" / "upload.part"]
+
+
+# --- files of the kind users bring: kept as uploaded, minus their metadata --------------------------------
+
+
+def assert_same_pixels(original: bytes | Image.Image, stored: Path, *, frames: bool = True) -> None:
+    """Every decoded pixel (of every frame) of `stored` equals `original`'s."""
+    before = Image.open(io.BytesIO(original)) if isinstance(original, bytes) else original
+    after = Image.open(stored)
+    count = getattr(before, "n_frames", 1) if frames else 1
+    assert getattr(after, "n_frames", 1) == count
+    for index in range(count):
+        before.seek(index)
+        after.seek(index)
+        assert after.mode == before.mode and after.size == before.size
+        assert after.tobytes() == before.tobytes(), f"frame {index} differs"
+
+
+def assert_no_exif(path: Path) -> None:
+    data = path.read_bytes()
+    image = Image.open(path)
+    assert not image.getexif() and not image.getexif().get_ifd(GPS_IFD)
+    assert b"Exif\x00\x00" not in data and b"PhoneMaker" not in data and b"xmpmeta" not in data
+
+
+def noisy_picture(width: int, height: int) -> Image.Image:
+    """A photo-like picture (noise over colour gradients) whose halves differ, so turning it shows."""
+    noise = Image.effect_noise((width, height), 30)
+    across = Image.linear_gradient("L").resize((width, height))
+    image = Image.merge("RGB", (Image.blend(across, noise, 0.3), noise, across.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
+    image.paste(RED, (0, 0, width // 4, height))
+    return image
+
+
+def personal_icc() -> bytes:
+    """An sRGB profile whose description names its owner, as a calibrated monitor's profile may."""
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    data = bytearray(profile.tobytes())
+    # Swap the description text for a personal one of the same length (the tag's length stays valid).
+    description = ImageCms.getProfileDescription(profile).strip().encode("utf-16-be")  # an ICC v4 mluc tag
+    at = data.find(description)
+    data[at:at + len(description)] = "Maya's iMac".ljust(len(description) // 2).encode("utf-16-be")
+    assert ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(bytes(data)))).startswith("Maya")
+    return bytes(data)
+
+
+def camera_jpeg(width: int = 640, height: int = 480, *, orientation: int = 6, icc: bytes | None = None,
+                subsampling: int = 2) -> bytes:
+    """A camera-like JPEG: EXIF with camera, GPS and orientation, XMP, an ICC profile and a COM segment."""
+    image = noisy_picture(width, height)
+    exif = image.getexif()
+    exif[MAKE], exif[MODEL], exif[ORIENTATION] = "PhoneMaker", "Pocket 12", orientation
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (49.0, 15.0, 30.0), 3: "W", 4: (123.0, 7.0, 12.0)})
+    icc = icc if icc is not None else ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif, xmp=XMP, comment=b"Maya's camera", icc_profile=icc, quality=90,
+               subsampling=subsampling)
+    data = buffer.getvalue()
+    assert b"Exif\x00\x00" in data and b"\xff\xfe" in data and Image.open(io.BytesIO(data)).getexif().get_ifd(GPS_IFD)
+    return data
+
+
+def _scan_data(data: bytes) -> bytes:
+    """Everything from the first SOS marker on (the entropy-coded image data)."""
+    return data[data.index(b"\xff\xda"):]
+
+
+def test_an_upright_camera_jpeg_keeps_its_image_data_byte_for_byte_and_loses_its_metadata(tmp_path):
+    original = camera_jpeg(orientation=1)
+
+    processed, stored = _process(tmp_path, original)
+
+    data = stored.read_bytes()
+    assert _scan_data(data) == _scan_data(original)  # not re-encoded: the same bytes after SOS
+    assert_same_pixels(original, stored)
+    assert_no_exif(stored)
+    assert b"Maya's camera" not in data and not processed.reencoded
+    assert Image.open(stored).info.get("icc_profile") == ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    for derivative in (processed.thumb_small, processed.thumb_large, processed.print_copy):
+        assert_no_exif(derivative)
+
+
+@pytest.mark.skipif(images.JPEGTRAN is None, reason="jpegtran (libjpeg-turbo-progs) is not installed")
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_a_sideways_camera_jpeg_is_turned_upright_losslessly(tmp_path, orientation):
+    original = camera_jpeg(640, 480, orientation=orientation)  # multiples of the 16 px block: jpegtran -perfect
+
+    processed, stored = _process(tmp_path, original)
+
+    assert not processed.reencoded
+    assert_no_exif(stored)
+    expected_size = (480, 640) if orientation in (6, 8) else (640, 480)
+    assert (processed.width, processed.height) == Image.open(stored).size == expected_size
+    # Lossless: the DCT blocks were moved, not re-quantised, so turning it back gives the uploaded pixels exactly.
+    back = {3: 3, 6: 8, 8: 6}[orientation]
+    restored = tmp_path / "restored.jpg"
+    restored.write_bytes(images._jpegtran(stored.read_bytes(), back))
+    assert_same_pixels(Image.open(io.BytesIO(original)), restored)
+    # And it looks like the upload turned as its EXIF said (the red quarter is the uploaded left edge).
+    expected = ImageOps.exif_transpose(Image.open(io.BytesIO(original))).convert("RGB")
+    difference = ImageChops.difference(expected, Image.open(stored).convert("RGB"))
+    assert max(high for _low, high in difference.getextrema()) <= 8
+
+
+def test_a_sideways_jpeg_that_cannot_be_turned_losslessly_is_re_encoded_at_high_quality_and_says_so(tmp_path, caplog):
+    original = camera_jpeg(630, 470, orientation=6)  # not multiples of the 16 px block
+
+    processed, stored = _process(tmp_path, original)
+
+    assert processed.reencoded and "re-encoded" in caplog.text
+    assert_no_exif(stored)
+    assert Image.open(stored).size == (470, 630)
+    from PIL import JpegImagePlugin
+    assert JpegImagePlugin.get_sampling(Image.open(stored)) == 2  # same 4:2:0 subsampling as the upload
+    expected = ImageOps.exif_transpose(Image.open(io.BytesIO(original))).convert("RGB")
+    stat = ImageStat.Stat(ImageChops.difference(expected, Image.open(stored).convert("RGB")))
+    assert max(stat.mean) < 4  # quality 95: close to the upload (this noisy picture is a hard case)
+
+
+def test_a_personal_icc_profile_is_dropped_and_a_standard_one_kept(tmp_path):
+    original = camera_jpeg(orientation=1, icc=personal_icc())
+
+    processed, stored = _process(tmp_path, original)
+
+    assert "icc_profile" not in Image.open(stored).info and b"Maya" not in stored.read_bytes()
+    assert_same_pixels(original, stored)
+    assert "icc_profile" not in Image.open(processed.thumb_large).info
+
+
+def test_a_png_loses_its_text_but_keeps_its_open_badge_and_pixels(tmp_path):
+    image = noisy_picture(120, 80).convert("RGBA")
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "Maya Example")
+    info.add_itxt("XML:com.adobe.xmp", XMP.decode())
+    info.add_itxt("openbadges", '{"@context": "https://w3id.org/openbadges/v2", "id": "https://example.org/a/1"}')
+    exif = Image.Exif()
+    exif[MAKE] = "PhoneMaker"
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", pnginfo=info, exif=exif)
+    original = buffer.getvalue()
+
+    processed, stored = _process(tmp_path, original, suffix="png")
+
+    kept = Image.open(stored)
+    assert kept.text == {"openbadges": '{"@context": "https://w3id.org/openbadges/v2", "id": "https://example.org/a/1"}'}
+    assert_no_exif(stored)
+    assert b"Maya" not in stored.read_bytes()
+    assert_same_pixels(original, stored)
+
+
+def test_a_webp_loses_its_exif_and_xmp_and_keeps_its_pixels(tmp_path):
+    exif = Image.Exif()
+    exif[MAKE] = "PhoneMaker"
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (49.0, 15.0, 30.0)})
+    buffer = io.BytesIO()
+    noisy_picture(300, 200).save(buffer, "WEBP", exif=exif, xmp=XMP, quality=80)
+    original = buffer.getvalue()
+    assert b"Exif\x00\x00" in original or b"EXIF" in original
+
+    processed, stored = _process(tmp_path, original, suffix="webp")
+
+    data = stored.read_bytes()
+    assert b"EXIF" not in data and b"XMP " not in data and data[4:8] == struct.pack("<I", len(data) - 8)
+    assert data[20] & 0x0C == 0  # VP8X: the EXIF and XMP flags are cleared
+    assert_no_exif(stored)
+    assert_same_pixels(original, stored)
+
+
+def test_the_print_copy_is_a_jpeg_of_at_most_1200_px_flattened_onto_white(tmp_path):
+    processed, _stored = _process(tmp_path, png_with_text(2400, 1600), suffix="png")
+
+    printed = Image.open(processed.print_copy)
+    assert printed.format == "JPEG" and printed.mode == "RGB" and max(printed.size) == images.PRINT_PX
+    assert processed.print_copy.name == "abc-p.jpg"
+
+
+def test_without_jpegtran_a_sideways_jpeg_is_still_turned_and_flagged_as_re_encoded(tmp_path, monkeypatch):
+    monkeypatch.setattr(images, "JPEGTRAN", None)
+
+    processed, stored = _process(tmp_path, camera_jpeg(640, 480, orientation=6))
+
+    assert processed.reencoded and Image.open(stored).size == (480, 640) == (processed.width, processed.height)
+    assert_no_exif(stored)
+
+
+def test_an_mpo_s_second_picture_and_trailing_data_are_dropped(tmp_path):
+    # Phones append a second picture (with its own EXIF) or a trailer after the first image's EOI.
+    original = camera_jpeg(orientation=1)
+    trailer = camera_jpeg(64, 48, orientation=1) + b"SEFT location 49.0N"
+
+    processed, stored = _process(tmp_path, original + trailer)
+
+    assert stored.read_bytes().endswith(b"\xff\xd9") and b"SEFT" not in stored.read_bytes()
+    assert_no_exif(stored)
+    assert_same_pixels(original, stored)
+
+
+def test_a_sideways_png_is_turned_losslessly_and_flagged(tmp_path):
+    picture = noisy_picture(120, 80)
+    exif = Image.Exif()
+    exif[ORIENTATION], exif[MAKE] = 6, "PhoneMaker"
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG", exif=exif)
+
+    processed, stored = _process(tmp_path, buffer.getvalue(), suffix="png")
+
+    assert processed.reencoded and (processed.width, processed.height) == (80, 120)
+    assert_no_exif(stored)
+    assert_same_pixels(picture.transpose(Image.Transpose.ROTATE_270), stored)

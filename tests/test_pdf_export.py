@@ -21,7 +21,8 @@ from app.services.jobs import jobs
 from app.services.portfolio.artefacts import ArtefactInput, create_file_artefacts, create_text_artefact
 from app.services.portfolio.goal_forms import GoalData
 from app.services.portfolio.goals import create_goal
-from app.services.exports.pdf_content import gather_portfolio
+from app.services.exports import pdf_export
+from app.services.exports.pdf_content import gather_portfolio, image_key
 from app.services.exports.pdf_export import (
     build_class_pdfs, build_portfolio_pdf, css_page_content, css_string, make_url_fetcher, safe_file_stem, unique_name,
 )
@@ -322,6 +323,23 @@ def test_url_fetcher_only_serves_the_students_own_thumbnails(world, session, set
     with pytest.raises(ValueError):
         other("folio-file:mine")
     assert fetcher("data:text/plain;base64,aGk=").read() == b"hi"
+
+
+def test_photos_are_embedded_from_the_print_copy_made_at_upload_never_resized_during_the_export(
+        world, session, settings, monkeypatch):
+    maya, image = world["maya"], world["image"]
+    assert image.thumb_print and image.thumb_print.endswith("-p.jpg")
+    content = gather_portfolio(session=session, student=maya, sections=["evidence"])
+    assert content.files[image_key(image)] == image.thumb_print
+
+    def resizing(path):
+        raise AssertionError(f"{path.name} was decoded and resized during the export")
+
+    monkeypatch.setattr(pdf_export, "embeddable_jpeg", resizing)
+    fetcher = make_url_fetcher(settings=settings, student=maya, files=content.files)
+    response = fetcher(f"folio-file:{image_key(image)}")
+    assert response.read() == (settings.upload_dir / image.thumb_print).read_bytes()
+    response.close()
 
 
 def test_css_helpers_escape_and_translate():

@@ -97,10 +97,13 @@ def test_a_photo_is_stored_clean_with_thumbnails_and_fields_are_collected(tmp_pa
     assert photo.media_kind is MediaKind.image and (photo.width, photo.height) == (100, 200)
     stored = tmp_path / photo.stored_name
     assert photo.size_bytes == stored.stat().st_size
-    for name in (photo.stored_name, photo.thumb_small, photo.thumb_large):
+    for name in (photo.stored_name, photo.thumb_small, photo.thumb_large, photo.thumb_print):
         image = Image.open(tmp_path / name)
         assert not image.getexif() and "exif" not in image.info and "xmp" not in image.info
     assert photo.thumb_small.endswith("-s.webp") and photo.thumb_large.endswith("-l.webp")
+    assert photo.thumb_print.endswith("-p.jpg")
+    # 200 x 100 isn't a multiple of the 16 px block: turning it upright needed a re-encode, and that is recorded.
+    assert photo.reencoded
     assert not any((tmp_path / INCOMING_DIR).iterdir())
 
 
@@ -303,7 +306,7 @@ def test_a_body_that_is_not_multipart_is_malformed(tmp_path):
 def test_discard_deletes_the_files_and_their_thumbnails(tmp_path):
     body = multipart(file_part("files", "a.jpg", jpeg_with_gps_exif()), file_part("files", "b.txt", b"b\n"))
     form = receive(make_request(body), tmp_path)
-    assert len(files_under(tmp_path)) == 4  # photo, two thumbnails, text
+    assert len(files_under(tmp_path)) == 5  # photo, two thumbnails, print copy, text
 
     discard(upload_dir=tmp_path, files=form.files)
 
@@ -334,7 +337,7 @@ def test_store_path_keeps_a_file_from_disk_and_refuses_programs(tmp_path):
 
     assert picture.exists() and stored.media_kind is MediaKind.image and stored.thumb_small
     assert sorted(files_under(upload_dir)) == sorted(
-        upload_dir / n for n in (stored.stored_name, stored.thumb_small, stored.thumb_large))
+        upload_dir / n for n in (stored.stored_name, stored.thumb_small, stored.thumb_large, stored.thumb_print))
 
 
 @pytest.mark.parametrize(("size", "expected"), [

@@ -60,6 +60,10 @@ class Artefact(SQLModel, table=True):
     height: int | None = Field(default=None)
     thumb_small: str | None = Field(default=None, max_length=120)
     thumb_large: str | None = Field(default=None, max_length=120)
+    # A JPEG of at most 1200 px a side made at upload, embedded in PDF exports as it is (None for older photos)
+    thumb_print: str | None = Field(default=None, max_length=120)
+    # The stored photo had to be re-encoded (quality 95) to turn it upright; otherwise it is the upload's data
+    reencoded: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

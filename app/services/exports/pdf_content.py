@@ -169,7 +169,7 @@ class PortfolioContent:
 
 def is_image(artefact: Artefact) -> bool:
     """An image artefact with a thumbnail the PDF can show (originals are never embedded)."""
-    return artefact.media_kind is MediaKind.image and bool(artefact.thumb_large or artefact.thumb_small)
+    return artefact.media_kind is MediaKind.image and bool(artefact.thumb_print or artefact.thumb_large or artefact.thumb_small)
 
 
 def image_key(artefact: Artefact, size: str = "large") -> str:
@@ -215,7 +215,8 @@ def gather_portfolio(
             content.feedback = _feedback(session=session, owner_id=student.id, only=None)
     for artefact in content.artefacts:
         if is_image(artefact):
-            content.files[image_key(artefact)] = artefact.thumb_large or artefact.thumb_small
+            # The print JPEG made at upload is embedded as it is; older photos have only the WebP thumbnails.
+            content.files[image_key(artefact)] = artefact.thumb_print or artefact.thumb_large or artefact.thumb_small
     _date_range(content)
     return content
 

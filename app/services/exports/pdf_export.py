@@ -29,6 +29,7 @@ from app.access.relationships import students_in_class, teaches_class
 from app.models import SchoolClass, Showcase, User
 from app.models.base import utcnow
 from app.services.exports.pdf_content import PortfolioContent, gather_portfolio, section_titles
+from app.services.portfolio.images import PRINT_PX, PRINT_SUFFIX
 from app.services.portfolio.uploads import file_path
 
 Progress = Callable[[int, int, str], None]
@@ -38,7 +39,7 @@ PRINT_CSS = "pdf/print.css"  # under templates/
 # Thumbnails (WebP) are handed to WeasyPrint as JPEG of at most this many pixels a side, which it embeds as they
 # are (a WebP would be re-encoded as a huge PNG): a photo across the page prints at about 175 dpi, and a
 # 100-photo portfolio stays a small PDF, quick to write in bounded memory.
-EMBED_MAX_PX = 1200
+EMBED_MAX_PX = PRINT_PX  # photos uploaded since the print copy existed come at this size already
 JPEG_QUALITY = 82
 
 
@@ -70,7 +71,9 @@ def _url_fetcher_class():
             if not url.startswith(FILE_SCHEME):
                 raise ValueError(f"Refused: only the student's own files are embedded ({url[:60]!r})")
             path = self.path_for(url)
-            return URLFetcherResponse(url, embeddable_jpeg(path), {"Content-Type": "image/jpeg"})
+            # The print copy is already a JPEG of at most EMBED_MAX_PX: no decoding or resizing during the export.
+            body = path.read_bytes() if path.name.endswith(PRINT_SUFFIX) else embeddable_jpeg(path)
+            return URLFetcherResponse(url, body, {"Content-Type": "image/jpeg"})
 
         def path_for(self, url: str) -> Path:
             """The file a folio-file: URL names; ValueError unless it is one of this document's files, in the

@@ -167,6 +167,7 @@ def create_file_artefacts(*, session: Session, owner: User, files: list, data: A
             stored_name=stored.stored_name, original_name=stored.original_name[:255],
             content_type=stored.content_type, media_kind=stored.media_kind, size_bytes=stored.size_bytes,
             width=stored.width, height=stored.height, thumb_small=stored.thumb_small, thumb_large=stored.thumb_large,
+            thumb_print=stored.thumb_print, reencoded=stored.reencoded,
         )
         _apply(artefact, data)
         created.append(_save(session, artefact, data))
@@ -185,7 +186,7 @@ def update_artefact(*, session: Session, artefact: Artefact, data: ArtefactInput
 def delete_artefact(*, session: Session, artefact: Artefact) -> list[str]:
     """Delete the row (links cascade), give its space back, and return the stored file names for the caller to
     remove after commit."""
-    names = [n for n in (artefact.stored_name, artefact.thumb_small, artefact.thumb_large) if n]
+    names = [n for n in (artefact.stored_name, artefact.thumb_small, artefact.thumb_large, artefact.thumb_print) if n]
     storage.release(session=session, user_id=artefact.owner_id, size_bytes=artefact.size_bytes or 0)
     timeline.delete_item(session=session, item_id=artefact.id)
     return names

@@ -73,6 +73,8 @@ class StoredFile:
     height: int | None = None
     thumb_small: str | None = None  # relative to upload_dir, like stored_name
     thumb_large: str | None = None
+    thumb_print: str | None = None  # a 1200 px JPEG for PDF exports
+    reencoded: bool = False
 
 
 @dataclass
@@ -150,7 +152,7 @@ def store_path(*, path: Path, upload_dir: Path, owner_id: int, original_name: st
 def discard(*, upload_dir: Path, files: list[StoredFile]) -> None:
     """Delete stored files and their thumbnails (the caller's database write failed, or they were deleted)."""
     discard_names(upload_dir=upload_dir,
-                  names=[n for f in files for n in (f.stored_name, f.thumb_small, f.thumb_large) if n])
+                  names=[n for f in files for n in (f.stored_name, f.thumb_small, f.thumb_large, f.thumb_print) if n])
 
 
 def discard_names(*, upload_dir: Path, names: list[str]) -> None:
@@ -458,6 +460,7 @@ def _keep_image(*, temp: Path, sniffed: filetypes.SniffedType, token: str, uploa
         content_type=content_type, media_kind=MediaKind.image, size_bytes=destination.stat().st_size,
         width=processed.width, height=processed.height,
         thumb_small=_relative(processed.thumb_small, upload_dir), thumb_large=_relative(processed.thumb_large, upload_dir),
+        thumb_print=_relative(processed.print_copy, upload_dir), reencoded=processed.reencoded,
     )
 
 
