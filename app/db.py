@@ -1,8 +1,19 @@
-"""The database engine and the per-request session dependency."""
+"""The database engine and the per-request session dependency.
+
+One request, one session, one connection at a time: everything a page shows (the header's unread count included) is
+loaded through the session get_session gives the request, never through a session a template or helper opens on the
+side. A request that held a connection while waiting for a second one would, under load, empty the pool with every
+request waiting on another (a hang until the pool's 30 s timeout, then 500s).
+
+The worker threads that run sync routes and dependencies are sized from the pool (worker_threads): each thread does
+one request's database work with at most one connection, and one connection is left over for the in-process job
+runner and `/healthz`, so a request's thread never waits for a connection another request is sitting on.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -20,12 +31,23 @@ def make_engine(settings: Settings) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        pool = {} if url.database in (None, "", ":memory:") else _pool_sizes(settings)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, **_pool_sizes(settings))
+
+
+def _pool_sizes(settings: Settings) -> dict[str, int]:
+    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
+
+
+def worker_threads(settings: Settings) -> int:
+    """How many threads may run requests' sync code at once: one connection each, and one spare (see the module
+    docstring)."""
+    return max(1, settings.db_pool_size + settings.db_max_overflow - 1)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -48,9 +70,34 @@ def database_is_reachable(engine: Engine) -> bool:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, closed afterwards."""
+    """One session per request, closed afterwards; render() finds it on request.state for the header's counts."""
     with Session(request.app.state.engine, expire_on_commit=False) as session:
-        yield session
+        request.state.db_session = session
+        try:
+            yield session
+        finally:
+            # A closed session would open a new connection if used again, and nothing would close that one.
+            request.state.db_session = None
+
+
+def request_session(request: Request) -> Session:
+    """The session get_session gave this request (a route's render, or an error page's, see app.errors)."""
+    session = getattr(request.state, "db_session", None)
+    if session is None:
+        raise RuntimeError("no database session for this request: it is opened by app.db.get_session")
+    return session
+
+
+@contextmanager
+def error_page_session(request: Request) -> Iterator[Session]:
+    """A session for an error page rendered outside any route (after the route's own session was closed)."""
+    outer = getattr(request.state, "db_session", None)
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        request.state.db_session = session
+        try:
+            yield session
+        finally:
+            request.state.db_session = outer
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

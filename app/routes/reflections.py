@@ -15,6 +15,7 @@ from app.flash import flash
 from app.i18n import _
 from app.models import Audience, Goal, MediaKind, Reflection, ReflectionStatus
 from app.pagination import paginate
+from app.services.moderation.approvals import approval_notice
 from app.services.portfolio import artefacts as artefact_service
 from app.services.portfolio import reflections as service
 from app.services.portfolio import storage
@@ -144,7 +145,9 @@ def show_reflection(request: Request, reflection_id: PathId, user: CurrentUser, 
     reflection = service.reflection_visible_to(session=session, viewer=user, reflection_id=reflection_id)
     audio = service.recording_of(session=session, reflection=reflection)
     context = {"reflection": reflection, "links": service.links_of(session=session, reflection=reflection, viewer=user),
-               "audio": audio, "is_owner": reflection.owner_id == user.id}
+               "audio": audio, "is_owner": reflection.owner_id == user.id,
+               "approval_notice": approval_notice(session=session, viewer=user, owner_id=reflection.owner_id,
+                                                  item_id=reflection.id)}
     return render(request, "reflections/show.html", context)
 
 
