@@ -11,12 +11,11 @@ from typing import Annotated
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from fastapi import Depends, HTTPException, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session, delete, select
 
 from app import i18n
 from app.config import Settings
-from app.db import SessionDep
+from app.db import SessionDep, read_in_thread
 from app.models import Role, User, UserSession
 from app.models.base import utcnow
 
@@ -146,22 +145,19 @@ def _apply_context(request: Request, user: User | None) -> None:
 
 
 def _lookup_user(request: Request, session: Session) -> User | None:
-    user = user_for_token(
+    return user_for_token(
         session=session,
         token=request.cookies.get(SESSION_COOKIE),
         idle_minutes=request.app.state.settings.session_idle_minutes,
     )
-    # Give the connection back to the pool (the user stays loaded: expire_on_commit is off). The route runs in another
-    # worker thread, perhaps after waiting for one, and a connection held while waiting could be the one every busy
-    # thread is waiting for.
-    session.commit()
-    return user
 
 
 async def load_request_context(request: Request, session: SessionDep) -> None:
     """Who is asking, and in which language (runs for every route, public ones included)."""
     if not hasattr(request.state, "user"):
-        _apply_context(request, await run_in_threadpool(_lookup_user, request, session))
+        # The route runs in another worker thread, perhaps after waiting for one: read_in_thread gives the connection
+        # back meanwhile, or it could be the one every busy thread is waiting for.
+        _apply_context(request, await read_in_thread(session, _lookup_user, request, session))
     else:
         i18n.set_locale(request.state.locale)
 

@@ -5,24 +5,30 @@ loaded through the session get_session gives the request, never through a sessio
 side. A request that held a connection while waiting for a second one would, under load, empty the pool with every
 request waiting on another (a hang until the pool's 30 s timeout, then 500s).
 
-The worker threads that run sync routes and dependencies are sized from the pool (worker_threads): each thread does
-one request's database work with at most one connection, and one connection is left over for the in-process job
-runner and `/healthz`, so a request's thread never waits for a connection another request is sitting on.
+A request holds its connection only while one of its worker threads runs: between threads (the sign-in lookup, then
+the route) or while an async route waits for an upload, read_in_thread has given it back (and FastAPI closes the
+session at the end outside the worker limit, so closing never waits for a thread). The worker threads are
+sized from the pool (worker_threads, set in app.main's lifespan): each runs one request's database work with at most
+one connection, and one connection is left over for the in-process job runner and `/healthz`, so no request's thread
+waits for a connection another request is sitting on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from app.config import Settings
+
+T = TypeVar("T")
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -86,6 +92,19 @@ def request_session(request: Request) -> Session:
     if session is None:
         raise RuntimeError("no database session for this request: it is opened by app.db.get_session")
     return session
+
+
+async def read_in_thread(session: Session, read: Callable[..., T], /, *args, **kwargs) -> T:
+    """`read(*args, **kwargs)` through `session` in a worker thread (it must leave nothing unsaved); then the session's
+    connection goes back to the pool, because the request is about to wait (for an upload to stream in, or for a
+    thread) and must hold none meanwhile."""
+
+    def call() -> T:
+        result = read(*args, **kwargs)
+        session.commit()  # nothing to save: this ends the read transaction (loaded objects stay loaded)
+        return result
+
+    return await run_in_threadpool(call)
 
 
 @contextmanager

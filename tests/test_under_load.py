@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -31,13 +32,15 @@ ANSWER_WITHIN = 12.0
 
 
 class ConnectionWatch:
-    """The pool's checkouts while active: how many, how many at once at most, and which sessions began."""
+    """The pool's checkouts while active: how many, how many at once at most, which sessions began, and the statements
+    run from inside a template."""
 
     def __init__(self, engine) -> None:
         self.engine = engine
         self.lock = threading.Lock()
         self.checkouts = self.held = self.peak = 0
         self.sessions: set[int] = set()
+        self.from_templates: list[str] = []
 
     def _checkout(self, *_args) -> None:
         with self.lock:
@@ -49,6 +52,14 @@ class ConnectionWatch:
         with self.lock:
             self.held -= 1
 
+    def _statement(self, _conn, _cursor, statement, *_args) -> None:
+        frame = sys._getframe()
+        while frame is not None:
+            if frame.f_code.co_filename.endswith(".html"):  # Jinja's compiled code keeps the template's file name
+                self.from_templates.append(f"{frame.f_code.co_filename}: {statement}")
+                return
+            frame = frame.f_back
+
     def _began(self, session, *_args) -> None:
         with self.lock:
             self.sessions.add(id(session))
@@ -56,16 +67,18 @@ class ConnectionWatch:
     def __enter__(self) -> "ConnectionWatch":
         event.listen(self.engine, "checkout", self._checkout)
         event.listen(self.engine, "checkin", self._checkin)
+        event.listen(self.engine, "before_cursor_execute", self._statement)
         event.listen(Session, "after_begin", self._began)
         return self
 
     def __exit__(self, *_exc) -> None:
         event.remove(self.engine, "checkout", self._checkout)
         event.remove(self.engine, "checkin", self._checkin)
+        event.remove(self.engine, "before_cursor_execute", self._statement)
         event.remove(Session, "after_begin", self._began)
 
 
-def test_a_page_uses_one_session_and_one_connection_at_a_time(client, new_client, session, app):
+def test_a_page_uses_one_session_one_connection_at_a_time_and_its_templates_never_query(client, new_client, session, app):
     school = make_school(session)
     teacher = make_user(session, school, Role.teacher)
     maya = make_user(session, school)
@@ -101,6 +114,7 @@ def test_a_page_uses_one_session_and_one_connection_at_a_time(client, new_client
         assert expected is None or expected in response.text, url
         assert watch.peak == 1, f"{url} held {watch.peak} connections at once"
         assert watch.held == 0, f"{url} kept a connection"
+        assert watch.from_templates == [], f"{url}: templates ran queries"
         # The sign-in lookup gives its connection back before the route runs (app.auth._lookup_user); an error page
         # is loaded after the route's session closed, through its own (app.errors.render_error).
         sessions, checkouts = (2, 3) if url.endswith("999999") else (1, 2)
@@ -134,9 +148,11 @@ def live_server(settings) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def test_many_students_at_once_all_answer_and_healthz_stays_up(tmp_path, database_url):
+# The default pool, and a tiny one: two worker threads for three connections still serve everyone, only slower.
+@pytest.mark.parametrize("pool", [{}, {"db_pool_size": 2, "db_max_overflow": 1}], ids=["default-pool", "tiny-pool"])
+def test_many_students_at_once_all_answer_and_healthz_stays_up(tmp_path, database_url, pool):
     port = _free_port()
-    settings = make_settings(tmp_path, database_url, base_url=f"http://127.0.0.1:{port}", port=port)
+    settings = make_settings(tmp_path, database_url, base_url=f"http://127.0.0.1:{port}", port=port, **pool)
     setup_app = create_app(settings)
     tokens = []
     with Session(setup_app.state.engine, expire_on_commit=False) as session:
@@ -196,3 +212,48 @@ def test_no_session_is_opened_beside_the_requests_own():
         if opening.search(path.read_text()) and str(path.relative_to(root)) not in allowed
     )
     assert found == []
+
+
+def test_no_connection_is_held_while_an_upload_streams_in(client, new_client, session, app, monkeypatch):
+    # A slow upload can take minutes: the request must not sit on a pooled connection meanwhile.
+    from app.services.portfolio import uploads
+    from tests.factories import post_multipart
+
+    school = make_school(session)
+    teacher = make_user(session, school, Role.teacher)
+    maya = make_user(session, school)
+    make_class(session, school, teachers=[teacher], students=[maya])
+    reflection = make_reflection(session, maya, title="Science")
+    session.close()
+    held_while_receiving: list[int] = []
+    receive = uploads.receive_multipart
+
+    async def watched_receive(*args, **kwargs):
+        held_while_receiving.append(app.state.engine.pool.checkedout())
+        return await receive(*args, **kwargs)
+
+    monkeypatch.setattr(uploads, "receive_multipart", watched_receive)
+    login(client, maya)
+    edited = post_multipart(client, f"/reflections/{reflection.id}/edit", {
+        "title": "Science", "body": "Edited", "version": "1", "action": "publish"})
+    assert edited.status_code == 303
+    staff = new_client()
+    login(staff, teacher)
+    commented = post_multipart(staff, f"/feedback/comments?item_type=reflection&item_id={reflection.id}",
+                               {"body": "Well explained"})
+    assert commented.status_code == 303
+    assert held_while_receiving == [0, 0]
+
+
+def test_worker_threads_never_outnumber_the_connections(tmp_path, database_url):
+    # One connection for each thread running a request's database work, and one left for the jobs and /healthz.
+    import anyio.to_thread
+    from fastapi.testclient import TestClient
+
+    settings = make_settings(tmp_path, database_url, db_pool_size=3, db_max_overflow=2)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        threads = client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+    app.state.engine.dispose()
+    assert threads == 4
+    assert app.state.engine.pool.size() + app.state.engine.pool._max_overflow == 5

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
 from app.auth import CurrentUser, StudentUser, require_user
-from app.db import SessionDep
+from app.db import SessionDep, read_in_thread
 from app.flash import flash
 from app.i18n import _
 from app.models import Audience, Goal, MediaKind, Reflection, ReflectionStatus
@@ -167,7 +167,8 @@ def edit_reflection(request: Request, reflection_id: PathId, user: StudentUser, 
 @router.post("/reflections/{reflection_id}/edit")
 async def update_reflection(request: Request, reflection_id: PathId, user: StudentUser, session: SessionDep) -> Response:
     """Save edits, unless the reflection changed meanwhile (then say so and keep the typed text)."""
-    reflection = await run_in_threadpool(service.reflection_for_owner, session=session, owner=user, reflection_id=reflection_id)
+    reflection = await read_in_thread(session, service.reflection_for_owner, session=session, owner=user,
+                                      reflection_id=reflection_id)
     form = await _receive(request, user)
     if isinstance(form, Response):
         return form
