@@ -11,12 +11,11 @@ from typing import Annotated
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from fastapi import Depends, HTTPException, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session, delete, select
 
 from app import i18n
 from app.config import Settings
-from app.db import SessionDep
+from app.db import SessionDep, read_in_thread
 from app.models import Role, User, UserSession
 from app.models.base import utcnow
 
@@ -145,40 +144,41 @@ def _apply_context(request: Request, user: User | None) -> None:
     i18n.set_locale(locale)
 
 
+def _lookup_user(request: Request, session: Session) -> User | None:
+    return user_for_token(
+        session=session,
+        token=request.cookies.get(SESSION_COOKIE),
+        idle_minutes=request.app.state.settings.session_idle_minutes,
+    )
+
+
 async def load_request_context(request: Request, session: SessionDep) -> None:
     """Who is asking, and in which language (runs for every route, public ones included)."""
     if not hasattr(request.state, "user"):
-        settings: Settings = request.app.state.settings
-        user = await run_in_threadpool(
-            user_for_token,
-            session=session,
-            token=request.cookies.get(SESSION_COOKIE),
-            idle_minutes=settings.session_idle_minutes,
-        )
-        _apply_context(request, user)
+        # The route runs in another worker thread, perhaps after waiting for one: read_in_thread gives the connection
+        # back meanwhile, or it could be the one every busy thread is waiting for.
+        _apply_context(request, await read_in_thread(session, _lookup_user, request, session))
     else:
         i18n.set_locale(request.state.locale)
 
 
-async def ensure_request_context(request: Request) -> None:
-    """The same as load_request_context, for error pages rendered outside any route."""
+def resolve_request_context(request: Request, session: Session) -> None:
+    """The same as load_request_context, for error pages rendered outside any route, through the error page's
+    session (app.db.error_page_session)."""
     if hasattr(request.state, "user"):
         i18n.set_locale(request.state.locale)
         return
-
-    def lookup() -> User | None:
-        with Session(request.app.state.engine, expire_on_commit=False) as session:
-            return user_for_token(
-                session=session,
-                token=request.cookies.get(SESSION_COOKIE),
-                idle_minutes=request.app.state.settings.session_idle_minutes,
-            )
-
     try:
-        user = await run_in_threadpool(lookup)
+        user = _lookup_user(request, session)
     except Exception:  # the error page must render even when the database is down
         user = None
     _apply_context(request, user)
+
+
+def restore_request_context(request: Request) -> None:
+    """The language of a request whose user a route already looked up (for responses made in exception handlers)."""
+    if hasattr(request.state, "locale"):
+        i18n.set_locale(request.state.locale)
 
 
 PASSWORD_CHANGE_PATHS = frozenset({"/account/password", "/logout"})

@@ -60,6 +60,13 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; empty means a SQLite file data/folio.db. "
         "PostgreSQL: postgresql+psycopg://user:pass@host/db",
     )
+    db_pool_size: int = Field(
+        10, ge=1, description="Database connections kept open; each request uses one at a time.",
+    )
+    db_max_overflow: int = Field(
+        10, ge=0, description="Extra connections opened under load beyond db_pool_size. Requests are run on at most "
+        "db_pool_size + db_max_overflow - 1 threads, so none waits for a connection.",
+    )
     secret_key: str = Field(
         "",
         description="Signs cookies. Generated into data/secret_key in development; required in production.",

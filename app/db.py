@@ -1,17 +1,34 @@
-"""The database engine and the per-request session dependency."""
+"""The database engine and the per-request session dependency.
+
+One request, one session, one connection at a time: everything a page shows (the header's unread count included) is
+loaded through the session get_session gives the request, never through a session a template or helper opens on the
+side. A request that held a connection while waiting for a second one would, under load, empty the pool with every
+request waiting on another (a hang until the pool's 30 s timeout, then 500s).
+
+A request holds its connection only while one of its worker threads runs: between threads (the sign-in lookup, then
+the route) or while an async route waits for an upload, read_in_thread has given it back (and FastAPI closes the
+session at the end outside the worker limit, so closing never waits for a thread). The worker threads are
+sized from the pool (worker_threads, set in app.main's lifespan): each runs one request's database work with at most
+one connection, and one connection is left over for the in-process job runner and `/healthz`, so no request's thread
+waits for a connection another request is sitting on.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from app.config import Settings
+
+T = TypeVar("T")
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -20,12 +37,23 @@ def make_engine(settings: Settings) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        pool = {} if url.database in (None, "", ":memory:") else _pool_sizes(settings)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, **_pool_sizes(settings))
+
+
+def _pool_sizes(settings: Settings) -> dict[str, int]:
+    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
+
+
+def worker_threads(settings: Settings) -> int:
+    """How many threads may run requests' sync code at once: one connection each, and one spare (see the module
+    docstring)."""
+    return max(1, settings.db_pool_size + settings.db_max_overflow - 1)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -48,9 +76,47 @@ def database_is_reachable(engine: Engine) -> bool:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, closed afterwards."""
+    """One session per request, closed afterwards; render() finds it on request.state for the header's counts."""
     with Session(request.app.state.engine, expire_on_commit=False) as session:
-        yield session
+        request.state.db_session = session
+        try:
+            yield session
+        finally:
+            # A closed session would open a new connection if used again, and nothing would close that one.
+            request.state.db_session = None
+
+
+def request_session(request: Request) -> Session:
+    """The session get_session gave this request (a route's render, or an error page's, see app.errors)."""
+    session = getattr(request.state, "db_session", None)
+    if session is None:
+        raise RuntimeError("no database session for this request: it is opened by app.db.get_session")
+    return session
+
+
+async def read_in_thread(session: Session, read: Callable[..., T], /, *args, **kwargs) -> T:
+    """`read(*args, **kwargs)` through `session` in a worker thread (it must leave nothing unsaved); then the session's
+    connection goes back to the pool, because the request is about to wait (for an upload to stream in, or for a
+    thread) and must hold none meanwhile."""
+
+    def call() -> T:
+        result = read(*args, **kwargs)
+        session.commit()  # nothing to save: this ends the read transaction (loaded objects stay loaded)
+        return result
+
+    return await run_in_threadpool(call)
+
+
+@contextmanager
+def error_page_session(request: Request) -> Iterator[Session]:
+    """A session for an error page rendered outside any route (after the route's own session was closed)."""
+    outer = getattr(request.state, "db_session", None)
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        request.state.db_session = session
+        try:
+            yield session
+        finally:
+            request.state.db_session = outer
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -6,12 +6,14 @@ import logging
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.access import NotAllowed, NotFound
-from app.auth import LoginRequired, PasswordChangeRequired, ensure_request_context
+from app.auth import LoginRequired, PasswordChangeRequired, resolve_request_context, restore_request_context
+from app.db import error_page_session
 from app.flash import flash
 from app.i18n import _
 from app.security import security_headers
@@ -35,12 +37,18 @@ def _error_texts(status_code: int) -> tuple[str, str]:
 
 async def render_error(request: Request, status_code: int) -> Response:
     """The error page for `status_code`, with navigation when someone is signed in."""
-    await ensure_request_context(request)
-    title, message = _error_texts(status_code)
-    return render(
-        request, "errors/error.html", {"status_code": status_code, "title": title, "message": message},
-        status_code=status_code,
-    )
+
+    def page() -> Response:
+        # The route's session (if a route ran) is closed by now: the page's header is loaded through its own one.
+        with error_page_session(request) as session:
+            resolve_request_context(request, session)
+            title, message = _error_texts(status_code)
+            return render(
+                request, "errors/error.html", {"status_code": status_code, "title": title, "message": message},
+                status_code=status_code,
+            )
+
+    return await run_in_threadpool(page)
 
 
 def _safe_next(request: Request) -> str:
@@ -63,7 +71,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PasswordChangeRequired)
     async def password_change_required(request: Request, _exc: PasswordChangeRequired) -> Response:
-        await ensure_request_context(request)
+        restore_request_context(request)
         response = RedirectResponse("/account/password", status_code=303)
         flash(request, response, _("Please choose a new password before you continue."), "info")
         return response

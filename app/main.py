@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 
 from app.auth import load_request_context
 from app.config import Settings, get_settings
-from app.db import make_engine
+from app.db import make_engine, worker_threads
 from app.errors import install_error_handlers
 from app.job_runner import JobRunner
 from app.routes import ROUTERS, PublicStaticFiles
@@ -25,6 +26,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         # Files left half-received by a process that was killed mid-upload.
         remove_stale_incoming(upload_dir=settings.upload_dir)
+        # The threads that run sync routes, sized to the pool so none waits for a connection (app.db's docstring).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads(settings)
         runner = None
         if settings.job_runner == "in-process":
             runner = JobRunner(engine=app.state.engine, settings=settings)

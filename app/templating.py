@@ -14,8 +14,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from app import i18n, labels, navigation
 from app.config import PROJECT_ROOT
+from app.db import request_session
 from app.flash import pop_flashes
-from app.services.moderation.approvals import approval_notice
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -77,7 +77,6 @@ def build_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         audience_hint=labels.audience_hint,
         kind_label=labels.kind_label,
         media_label=labels.media_label,
-        approval_notice=approval_notice,
     )
     env.filters.update(filesize=labels.file_size, markdown=_markdown, excerpt=_excerpt)
     env.filters.update(date=_format_date, datetime=_format_datetime)
@@ -85,12 +84,10 @@ def build_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
 
 
 def _unread(request: Request, user) -> int:
-    from sqlmodel import Session
-
     from app.services.moderation.notifications import unread_count
 
-    with Session(request.app.state.engine) as session:
-        return unread_count(session=session, user=user)
+    # The request's own session: a second one here would hold a second connection while the first is held.
+    return unread_count(session=request_session(request), user=user)
 
 
 def render(

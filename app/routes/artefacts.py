@@ -16,6 +16,7 @@ from app.flash import flash
 from app.i18n import _, ngettext
 from app.models import Artefact, ArtefactKind
 from app.pagination import paginate
+from app.services.moderation.approvals import approval_notice
 from app.services.portfolio import artefacts as service
 from app.services.portfolio import storage
 from app.services.portfolio import uploads
@@ -181,7 +182,9 @@ def show_artefact(request: Request, artefact_id: PathId, user: CurrentUser, sess
     """One artefact, for its owner and whoever its audience lets in."""
     artefact = service.artefact_visible_to(session=session, viewer=user, artefact_id=artefact_id)
     context = {"artefact": artefact, "details": service.details_of(session=session, artefact=artefact),
-               "is_owner": artefact.owner_id == user.id}
+               "is_owner": artefact.owner_id == user.id,
+               "approval_notice": approval_notice(session=session, viewer=user, owner_id=artefact.owner_id,
+                                                  item_id=artefact.id)}
     return render(request, "artefacts/show.html", context)
 
 

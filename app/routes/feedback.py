@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from app.auth import CurrentUser, StudentUser, TeacherUser, require_user
-from app.db import SessionDep
+from app.db import SessionDep, read_in_thread
 from app.flash import flash
 from app.i18n import _, ngettext
 from app.models import Comment, CommentKind, User
@@ -52,7 +52,7 @@ async def _receive(request: Request, session, user, item: service.ThreadItem) ->
     settings = request.app.state.settings
     quota, file_fields = 0, frozenset()  # only a teacher's form has a file (a recording)
     if service.kind_for(viewer=user, owner_id=item.owner_id) is CommentKind.teacher:
-        owner = await run_in_threadpool(session.get, User, item.owner_id)
+        owner = await read_in_thread(session, session.get, User, item.owner_id)
         quota, file_fields = max(0, settings.student_quota_bytes - owner.storage_used_bytes), frozenset({"audio"})
     try:
         return await uploads.receive_multipart(request, upload_dir=settings.upload_dir, owner_id=item.owner_id,
@@ -101,8 +101,8 @@ async def create_comment(request: Request, user: CurrentUser, session: SessionDe
     """Save a comment or reply (a teacher's may carry a recording) on an item the writer can see (404 otherwise).
 
     The item is named in the query string, so a recording can be streamed straight into its student's folder."""
-    item = await run_in_threadpool(service.item_visible_to, session=session, viewer=user,
-                                   item_type=service.parse_item_type(item_type), item_id=item_id)
+    item = await read_in_thread(session, service.item_visible_to, session=session, viewer=user,
+                                item_type=service.parse_item_type(item_type), item_id=item_id)
     form = await _receive(request, session, user, item)
     return await run_in_threadpool(_save_comment, request, session, user, item, form)
 

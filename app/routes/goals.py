@@ -12,6 +12,7 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
 from app.models import Goal, User
+from app.services.moderation.approvals import approval_notice
 from app.services.portfolio import goal_forms
 from app.services.portfolio import goals
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
@@ -65,6 +66,7 @@ def _show_page(
         "checkin": checkin or goal_forms.CheckInForm(occurred_on=date.today().isoformat()), "errors": errors or {},
         "evidence": goals.evidence_choices(session=session, owner=user) if is_owner else [],
         "can_achieve": goals.can_achieve(goal),
+        "approval_notice": approval_notice(session=session, viewer=user, owner_id=goal.owner_id, item_id=goal.id),
     }
     return render(request, "goals/show.html", context, status_code=status_code)
 

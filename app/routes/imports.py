@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from app.auth import CurrentUser, StudentUser, require_user
-from app.db import SessionDep
+from app.db import SessionDep, read_in_thread
 from app.i18n import _
 from app.models import Role, User
 from app.security import client_address
@@ -93,5 +93,5 @@ def admin_import_form(request: Request, user_id: PathId, user: CurrentUser, sess
 @router.post("/people/{user_id}/import")
 async def admin_import_upload(request: Request, user_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Receive the archive for a student of the admin's school and start the import job."""
-    target = await run_in_threadpool(_import_target, session, user, user_id)
+    target = await read_in_thread(session, _import_target, session, user, user_id)
     return await _receive(request, session, owner=user, target=target, for_admin=True)

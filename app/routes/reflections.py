@@ -10,11 +10,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
 from app.auth import CurrentUser, StudentUser, require_user
-from app.db import SessionDep
+from app.db import SessionDep, read_in_thread
 from app.flash import flash
 from app.i18n import _
 from app.models import Audience, Goal, MediaKind, Reflection, ReflectionStatus
 from app.pagination import paginate
+from app.services.moderation.approvals import approval_notice
 from app.services.portfolio import artefacts as artefact_service
 from app.services.portfolio import reflections as service
 from app.services.portfolio import storage
@@ -144,7 +145,9 @@ def show_reflection(request: Request, reflection_id: PathId, user: CurrentUser, 
     reflection = service.reflection_visible_to(session=session, viewer=user, reflection_id=reflection_id)
     audio = service.recording_of(session=session, reflection=reflection)
     context = {"reflection": reflection, "links": service.links_of(session=session, reflection=reflection, viewer=user),
-               "audio": audio, "is_owner": reflection.owner_id == user.id}
+               "audio": audio, "is_owner": reflection.owner_id == user.id,
+               "approval_notice": approval_notice(session=session, viewer=user, owner_id=reflection.owner_id,
+                                                  item_id=reflection.id)}
     return render(request, "reflections/show.html", context)
 
 
@@ -164,7 +167,8 @@ def edit_reflection(request: Request, reflection_id: PathId, user: StudentUser, 
 @router.post("/reflections/{reflection_id}/edit")
 async def update_reflection(request: Request, reflection_id: PathId, user: StudentUser, session: SessionDep) -> Response:
     """Save edits, unless the reflection changed meanwhile (then say so and keep the typed text)."""
-    reflection = await run_in_threadpool(service.reflection_for_owner, session=session, owner=user, reflection_id=reflection_id)
+    reflection = await read_in_thread(session, service.reflection_for_owner, session=session, owner=user,
+                                      reflection_id=reflection_id)
     form = await _receive(request, user)
     if isinstance(form, Response):
         return form

@@ -17,6 +17,7 @@ from app.i18n import _
 from app.models import Role, Showcase, User
 from app.security import client_address
 from app.services.conferences import conference_responses
+from app.services.moderation.approvals import approval_notice
 from app.services.showcases import share_links
 from app.services.showcases import showcases
 from app.services.showcases.showcase_items import entries_of, resolve_items, showcase_of_owner, showcase_visible_to
@@ -95,6 +96,8 @@ def _owner_page(request: Request, session: Session, user: User, showcase: Showca
         "default_expiry": share_links.default_expiry(today=today, max_days=settings.share_link_days),
         "errors": errors or {}, "typed": typed or {}, "file_url": signed_in_file_url,
         "response_count": _response_count(session, showcase),
+        "approval_notice": approval_notice(session=session, viewer=user, owner_id=showcase.owner_id,
+                                           showcase_id=showcase.id),
     }
     return render(request, "showcases/show.html", context, status_code=status_code)
 

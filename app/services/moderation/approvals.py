@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from fastapi import Request
 from sqlmodel import Session, select
 
 from app.i18n import _
@@ -435,12 +434,9 @@ def notice_for_owner(
     ).first()
 
 
-def approval_notice(request: Request, item_type: str, item_id: int) -> ItemApproval | None:
-    """For templates: the signed-in owner's notice on one of their item (or showcase) pages (approvals/_status.html)."""
-    user = getattr(request.state, "user", None)
-    if user is None:
+def approval_notice(*, session: Session, viewer: User, owner_id: int, item_id: int | None = None,
+                    showcase_id: int | None = None) -> ItemApproval | None:
+    """What approvals/_status.html says on an item or showcase page: the owner's notice, nothing for anyone else."""
+    if viewer.id != owner_id:
         return None
-    with Session(request.app.state.engine) as session:
-        if item_type == SHOWCASE:
-            return notice_for_owner(session=session, owner=user, showcase_id=item_id)
-        return notice_for_owner(session=session, owner=user, item_id=item_id)
+    return notice_for_owner(session=session, owner=viewer, item_id=item_id, showcase_id=showcase_id)
