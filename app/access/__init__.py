@@ -1,7 +1,8 @@
 """Who may see or change what: the one place that decides.
 
 - `relationships`: who teaches whom, whose guardian is whose, classmates through which class;
-- `rules`: can_see and the audiences a viewer may see of a student's items;
+- `rules`: can_see and the audiences a viewer may see of a student's items; recordings listed only with what they
+  belong to;
 - `errors`: NotFound / NotAllowed, raised by services and turned into 404 / 403 by the web layer only.
 """
 
@@ -9,13 +10,15 @@ from app.access.errors import NotAllowed, NotFound, not_found
 from app.access.rules import (
     ALL_AUDIENCES,
     can_see,
+    attached_recordings_among,
     family_approval_required,
+    not_an_attached_recording,
     student_visible_to,
     visible_among,
     visible_audiences,
 )
 
 __all__ = [
-    "ALL_AUDIENCES", "NotAllowed", "NotFound", "can_see", "family_approval_required", "not_found",
-    "student_visible_to", "visible_among", "visible_audiences",
+    "ALL_AUDIENCES", "NotAllowed", "NotFound", "attached_recordings_among", "can_see", "family_approval_required",
+    "not_an_attached_recording", "not_found", "student_visible_to", "visible_among", "visible_audiences",
 ]

@@ -21,7 +21,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.pagination import Page, paginate
-from app.access import not_found, student_visible_to, visible_among
+from app.access import not_an_attached_recording, not_found, student_visible_to, visible_among
 from app.services.family.invitations import record_unlinked
 from app.services.accounts.people import ChildView, children_of
 from app.services.competencies.ratings import latest_ratings
@@ -55,12 +55,14 @@ def _approved(item_id_column):
 
 
 def family_entries_condition() -> sa.ColumnElement[bool]:
-    """Timeline entries a linked guardian may see (the audience, no drafts, the approval rule)."""
+    """Timeline entries a linked guardian may see (the audience, no drafts, the approval rule; recordings only with
+    what they belong to)."""
     return sa.and_(
         Item.audience == Audience.family,
         sa.not_(sa.and_(Item.type == ItemType.reflection, Item.kind == ReflectionStatus.draft.value)),
         sa.or_(Item.owner_id.not_in(_students_needing_approval()),
                _approved(Item.id)),
+        not_an_attached_recording(),
     )
 
 

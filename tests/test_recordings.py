@@ -1,0 +1,212 @@
+"""Spoken recordings are part of their reflection or comment, everywhere.
+
+A spoken reflection's recording, and a teacher's spoken feedback, are stored as audio artefacts of the student's; but
+they are heard, and listed, only as part of the reflection or comment they belong to: never as items of their own in
+other people's timelines, competency pickers, family pages, digests, approval inboxes, showcases or PDFs (whoever may
+read the reflection, or see the comment, may hear it). The owner's evidence grid lists them, marked with what they
+belong to.
+
+Recordings saved before this was so carry a copy of their reflection's (or item's) audience; `_as_saved_before` makes
+one, so every list is checked against those too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from app.models import (
+    Artefact, Audience, Comment, Item, ItemApproval, Reflection, Role, SchoolClass, ShowcaseItem, ShowcaseItemType,
+    User,
+)
+from app.services.moderation import approvals
+from tests.factories import (
+    link_guardian, login, make_class, make_framework, make_note, make_school, make_user, post_multipart,
+)
+from tests.test_filetypes import wav_bytes
+
+
+@dataclass
+class People:
+    maya: User
+    classmate: User
+    teacher: User
+    guardian: User
+    school_class: SchoolClass
+    competency_id: int
+
+
+def _people(session, *, family_approval: bool = False) -> People:
+    school = make_school(session)
+    maya, classmate = make_user(session, school, display_name="Maya"), make_user(session, school)
+    teacher = make_user(session, school, Role.teacher, display_name="Ms Rivera")
+    guardian = make_user(session, school, Role.guardian)
+    school_class = make_class(session, school, teachers=[teacher], students=[maya, classmate])
+    school_class.family_items_need_approval = family_approval
+    session.add(school_class)
+    session.commit()
+    link_guardian(session, guardian, maya)
+    framework = make_framework(session, school, classes=[school_class])
+    competency_id = next(c.id for c in framework.competencies if c.code == "COM.1")
+    return People(maya, classmate, teacher, guardian, school_class, competency_id)
+
+
+def _browser(new_client, user: User):
+    browser = new_client()
+    login(browser, user)
+    return browser
+
+
+def _speak(client, session, *, title: str, audience: str, action: str = "publish", **fields) -> Reflection:
+    """A spoken reflection, recorded through the reflection form."""
+    response = post_multipart(client, "/reflections", {"title": title, "body": "", "audience": audience,
+                                                       "action": action, **fields},
+                              files={"audio": ("voice.wav", wav_bytes(), "audio/wav")})
+    assert response.status_code == 303, response.text
+    session.expire_all()
+    return session.exec(select(Reflection).where(Reflection.title == title)).one()
+
+
+def _as_saved_before(session, artefact_id: int, audience: Audience) -> None:
+    """Give a recording the audience that versions before recordings followed their reflection copied onto it."""
+    session.exec(sa.update(Artefact).where(Artefact.id == artefact_id).values(audience=audience))
+    session.exec(sa.update(Item).where(Item.id == artefact_id).values(audience=audience))
+    session.commit()
+
+
+def _edit(client, session, reflection: Reflection, **fields) -> None:
+    session.expire_all()
+    current = session.get(Reflection, reflection.id)
+    values = {"title": current.title, "body": current.body, "audience": current.audience.value, "action": "publish",
+              "version": current.version} | fields
+    assert post_multipart(client, f"/reflections/{reflection.id}/edit", values).status_code == 303
+
+
+# --- the teacher's pages ------------------------------------------------------------------------
+
+
+def test_a_drafts_recording_is_not_on_the_teachers_pages_of_the_student(client, session, new_client):
+    people = _people(session)
+    login(client, people.maya)
+    draft = _speak(client, session, title="Still thinking", audience="class", action="draft")
+    spoken = _speak(client, session, title="My speech", audience="private")
+    teacher = _browser(new_client, people.teacher)
+
+    student_page = teacher.get(f"/students/{people.maya.id}")
+    assert student_page.status_code == 200
+    assert "Still thinking" not in student_page.text  # the draft, and its recording, are the owner's alone
+    # The published reflection is there, its recording only with it (never an item of its own).
+    assert f"/reflections/{spoken.id}" in student_page.text
+    assert f"/artefacts/{spoken.audio_artefact_id}" not in student_page.text
+    assert "Recording: My speech" not in student_page.text
+
+    competency_page = teacher.get(f"/students/{people.maya.id}/competencies/{people.competency_id}")
+    assert competency_page.status_code == 200
+    assert "Still thinking" not in competency_page.text
+    assert "Recording: My speech" not in competency_page.text  # not evidence of its own to pick
+    # Nor may its id be sent as evidence.
+    level_id = session.exec(sa.text("SELECT id FROM proficiency_levels ORDER BY position")).first()[0]
+    response = teacher.post(f"/students/{people.maya.id}/competencies/{people.competency_id}/ratings", data={
+        "level_id": str(level_id), "comment": "Good", "artefact_ids": [str(draft.audio_artefact_id),
+                                                                      str(spoken.audio_artefact_id)]})
+    assert response.status_code == 303
+    assert session.exec(sa.text("SELECT count(*) FROM rating_artefacts")).one()[0] == 0
+
+
+# --- families -------------------------------------------------------------------------------------
+
+
+def test_families_never_see_a_recording_as_an_item_of_its_own(client, session, new_client, settings):
+    from app.services.family import digests
+
+    people = _people(session)
+    login(client, people.maya)
+    draft = _speak(client, session, title="Secret plans", audience="family", action="draft")
+    trip = _speak(client, session, title="Our trip", audience="family")
+    for reflection in (draft, trip):
+        _as_saved_before(session, reflection.audio_artefact_id, Audience.family)
+    guardian = _browser(new_client, people.guardian)
+
+    pages = {path: guardian.get(path) for path in
+             ("/family", f"/family/children/{people.maya.id}", "/family/digest")}
+    for path, page in pages.items():
+        assert page.status_code == 200, path
+        assert "Secret plans" not in page.text, path
+        assert "Recording: Our trip" not in page.text, path
+        assert f"/artefacts/{trip.audio_artefact_id}" not in page.text, path
+    assert f"/reflections/{trip.id}" in pages[f"/family/children/{people.maya.id}"].text  # the reflection itself is
+    assert guardian.get(f"/files/{trip.audio_artefact_id}/original").status_code == 200  # and heard with it
+    assert guardian.get(f"/files/{draft.audio_artefact_id}/original").status_code == 404
+
+    # The emailed digest says what the preview says.
+    session.expire_all()
+    preview = digests.preview_digest(session=session, settings=settings, guardian=session.get(User, people.guardian.id))
+    rendered = digests.render_digest(settings=settings, digest=preview.digest)
+    assert "Our trip" in rendered.text
+    for part in (rendered.text, rendered.html):
+        assert "Secret plans" not in part and "Recording: Our trip" not in part
+
+
+# --- classmates -----------------------------------------------------------------------------------
+
+
+def test_a_classmate_sees_no_old_recording_once_its_reflection_is_private(client, session, new_client):
+    people = _people(session)
+    login(client, people.maya)
+    speech = _speak(client, session, title="My speech", audience="class")
+    recording_id = speech.audio_artefact_id
+    _as_saved_before(session, recording_id, Audience.class_)
+    # Places a classmate sees lists of Maya's things in: another reflection's evidence, a goal's check-ins, a
+    # showcase (the recording put there on its own, as the showcase picker used to allow).
+    practice = post_multipart(client, "/reflections", {"title": "Practice notes", "body": "Three rehearsals",
+                                                       "audience": "class", "action": "publish",
+                                                       "artefact_ids": [str(recording_id)]})
+    assert practice.status_code == 303
+    goal = client.post("/goals/new", data={"title": "Speak up", "audience": "class", "steps": ["Rehearse"]})
+    goal_path = goal.headers["location"]
+    assert client.post(f"{goal_path}/checkins", data={"note": "Recorded it",
+                                                      "artefact_ids": [str(recording_id)]}).status_code == 303
+    showcase = client.post("/showcases/new", data={"title": "Term one", "audience": "class", "introduction": ""})
+    showcase_id = int(showcase.headers["location"].split("/")[2])
+    session.add(ShowcaseItem.to(showcase_id=showcase_id, item_type=ShowcaseItemType.artefact, target_id=recording_id,
+                                position=1))
+    session.commit()
+    link = client.post(f"/showcases/{showcase_id}/links", data={"expires_on": (date.today() + timedelta(days=7)).isoformat()})
+    assert link.status_code == 200, link.text
+    token = link.text.split('value="http://testserver/s/')[1].split('"')[0]
+
+    _edit(client, session, speech, audience="private")
+    classmate = _browser(new_client, people.classmate)
+    practice_path = practice.headers["location"]
+    for path in (practice_path, goal_path, f"/showcases/{showcase_id}"):
+        page = classmate.get(path)
+        assert page.status_code == 200, path
+        assert "My speech" not in page.text and f"/files/{recording_id}/" not in page.text, path
+    assert "Three rehearsals" in classmate.get(practice_path).text
+    visitor = new_client()
+    shared = visitor.get(f"/s/{token}")
+    assert shared.status_code == 200 and "My speech" not in shared.text
+    assert visitor.get(f"/s/{token}/files/{recording_id}/original").status_code == 404
+    assert classmate.get(f"/files/{recording_id}/original").status_code == 404
+
+
+# --- exports ------------------------------------------------------------------------------------------
+
+
+def test_a_pdf_plays_no_recording_as_evidence_of_its_own(client, session):
+    from app.services.exports.pdf_content import gather_portfolio
+
+    people = _people(session)
+    login(client, people.maya)
+    draft = _speak(client, session, title="Still thinking", audience="class", action="draft")
+    spoken = _speak(client, session, title="My speech", audience="private")
+    note = make_note(session, people.maya, title="Poem")
+    session.expire_all()
+    content = gather_portfolio(session=session, student=session.get(User, people.maya.id),
+                               sections=["reflections", "evidence"])
+    assert [a.id for a in content.artefacts] == [note.id]  # neither the draft's recording nor the other
+    assert [r.id for r in content.reflections] == [spoken.id]
+    assert draft.audio_artefact_id not in {a.id for a in content.artefacts}
