@@ -53,7 +53,7 @@ from app.models.base import utcnow
 
 FORMAT = "folio-portfolio"
 VERSION = 1
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "portfolio-v1.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "portfolio-v1.schema.json"  # app/schemas
 FILES_PREFIX = "files/"
 
 
