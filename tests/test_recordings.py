@@ -150,6 +150,81 @@ def test_families_never_see_a_recording_as_an_item_of_its_own(client, session, n
         assert "Secret plans" not in part and "Recording: Our trip" not in part
 
 
+# --- approvals ------------------------------------------------------------------------------------
+
+
+def test_a_recording_waits_for_no_approval_of_its_own(client, session, new_client):
+    people = _people(session, family_approval=True)
+    login(client, people.maya)
+    draft = _speak(client, session, title="Secret plans", audience="family", action="draft")
+    recording_id = draft.audio_artefact_id
+    teacher = _browser(new_client, people.teacher)
+
+    # The owner's edit of the recording can't share it on its own: it follows its reflection.
+    response = client.post(f"/artefacts/{recording_id}/edit", data={
+        "title": "Recording: Secret plans", "audience": "family", "occurred_on": "2026-12-01"})
+    assert response.status_code == 303, response.text
+    session.expire_all()
+    assert session.get(Artefact, recording_id).audience is Audience.private
+    assert session.exec(select(ItemApproval).where(ItemApproval.item_id == recording_id)).first() is None
+    assert "Secret plans" not in teacher.get("/inbox").text
+    assert "Secret plans" not in teacher.get("/notifications").text
+
+    # One that waits from before (when a recording copied its reflection's audience) is not in the inbox either;
+    # the reflection's own approval, once published, is what lets families hear it.
+    _as_saved_before(session, recording_id, Audience.family)
+    approvals.request_if_needed(session=session, owner_id=people.maya.id, item_id=recording_id,
+                                audience=Audience.family, title="Recording: Secret plans")
+    session.commit()
+    assert "Secret plans" not in teacher.get("/inbox").text
+    _edit(client, session, draft)
+    inbox = teacher.get("/inbox").text
+    assert "Secret plans" in inbox and "Recording: Secret plans" not in inbox
+    guardian = _browser(new_client, people.guardian)
+    assert guardian.get(f"/files/{recording_id}/original").status_code == 404
+    approval = session.exec(select(ItemApproval).where(ItemApproval.item_id == draft.id)).one()
+    assert teacher.post(f"/approvals/{approval.id}/approve").status_code == 303
+    assert guardian.get(f"/files/{recording_id}/original").status_code == 200
+
+
+# --- spoken feedback ------------------------------------------------------------------------------
+
+
+def test_spoken_feedback_is_heard_with_its_comment_and_listed_with_nothing(client, session, new_client):
+    people = _people(session)
+    poem = make_note(session, people.maya, title="Poem", audience=Audience.family)
+    lab = make_note(session, people.maya, title="Lab notes", audience=Audience.class_)
+    teacher = _browser(new_client, people.teacher)
+    recordings = {}
+    for note in (poem, lab):
+        url = f"/feedback/comments?item_type=artefact&item_id={note.id}"
+        response = post_multipart(teacher, url, {"body": ""}, files={"audio": ("fb.wav", wav_bytes(), "audio/wav")})
+        assert response.status_code == 303, response.text
+        session.expire_all()
+        recordings[note.title] = session.exec(select(Comment.audio_artefact_id).where(Comment.item_id == note.id)).one()
+    # Saved private: who hears it is decided by its comment, every time.
+    assert {session.get(Artefact, i).audience for i in recordings.values()} == {Audience.private}
+
+    guardian, classmate = _browser(new_client, people.guardian), _browser(new_client, people.classmate)
+    assert guardian.get(f"/files/{recordings['Poem']}/original").status_code == 200
+    assert classmate.get(f"/files/{recordings['Lab notes']}/original").status_code == 200
+    assert guardian.get(f"/files/{recordings['Lab notes']}/original").status_code == 404
+    assert classmate.get(f"/files/{recordings['Poem']}/original").status_code == 404
+    for path in ("/family", f"/family/children/{people.maya.id}", "/family/digest"):
+        page = guardian.get(path).text
+        assert "Poem" in page or path == "/family/digest"
+        assert "Feedback from" not in page and f"/artefacts/{recordings['Poem']}" not in page, path
+
+    # Made private later, the item takes its spoken feedback along, whatever audience an old recording copied.
+    _as_saved_before(session, recordings["Lab notes"], Audience.class_)
+    login(client, people.maya)
+    response = client.post(f"/artefacts/{lab.id}/edit", data={"title": "Lab notes", "body": "Some words",
+                                                               "audience": "private", "occurred_on": "2026-12-01"})
+    assert response.status_code == 303, response.text
+    assert classmate.get(f"/files/{recordings['Lab notes']}/original").status_code == 404
+    assert classmate.get(f"/artefacts/{recordings['Lab notes']}").status_code == 404
+
+
 # --- classmates -----------------------------------------------------------------------------------
 
 
@@ -174,7 +249,8 @@ def test_a_classmate_sees_no_old_recording_once_its_reflection_is_private(client
     session.add(ShowcaseItem.to(showcase_id=showcase_id, item_type=ShowcaseItemType.artefact, target_id=recording_id,
                                 position=1))
     session.commit()
-    link = client.post(f"/showcases/{showcase_id}/links", data={"expires_on": (date.today() + timedelta(days=7)).isoformat()})
+    expires_on = (date.today() + timedelta(days=7)).isoformat()
+    link = client.post(f"/showcases/{showcase_id}/links", data={"expires_on": expires_on})
     assert link.status_code == 200, link.text
     token = link.text.split('value="http://testserver/s/')[1].split('"')[0]
 
@@ -191,6 +267,44 @@ def test_a_classmate_sees_no_old_recording_once_its_reflection_is_private(client
     assert shared.status_code == 200 and "My speech" not in shared.text
     assert visitor.get(f"/s/{token}/files/{recording_id}/original").status_code == 404
     assert classmate.get(f"/files/{recording_id}/original").status_code == 404
+
+
+# --- the owner --------------------------------------------------------------------------------------
+
+
+def test_the_owner_finds_recordings_with_what_they_belong_to(client, session, new_client):
+    people = _people(session)
+    login(client, people.maya)
+    speech = _speak(client, session, title="My speech", audience="class")
+    recording_id = speech.audio_artefact_id
+    note = make_note(session, people.maya, title="Poem", audience=Audience.class_)
+    teacher = _browser(new_client, people.teacher)
+    post_multipart(teacher, f"/feedback/comments?item_type=artefact&item_id={note.id}", {"body": ""},
+                   files={"audio": ("fb.wav", wav_bytes(), "audio/wav")})
+    feedback_id = session.exec(select(Comment.audio_artefact_id).where(Comment.item_id == note.id)).one()
+
+    # The evidence grid, where the student sees what takes their space: each marked with what it belongs to.
+    grid = client.get("/artefacts").text
+    assert f"/artefacts/{recording_id}" in grid and f'href="/reflections/{speech.id}"' in grid
+    assert "Recording of “My speech”" in grid
+    assert f"/artefacts/{feedback_id}" in grid and "Spoken feedback on “Poem”" in grid
+    assert "Recording of “My speech”" in client.get(f"/artefacts/{recording_id}").text
+    edit = client.get(f"/artefacts/{recording_id}/edit").text  # no audience of its own to choose
+    assert "Whoever may see “My speech” hears this recording with it." in edit and 'name="audience"' not in edit
+    # The timeline shows the reflection (and the note), not their recordings again.
+    home = client.get("/student").text
+    assert f"/reflections/{speech.id}" in home and f"/artefacts/{recording_id}" not in home
+    assert f"/artefacts/{feedback_id}" not in home
+    # Pickers offer work to link as evidence; a recording is part of something already.
+    assert f'id="artefact-{note.id}"' in client.get("/reflections/new").text
+    assert f'id="artefact-{recording_id}"' not in client.get("/reflections/new").text
+    assert f'id="artefact-{recording_id}"' not in client.get(f"/competencies/{people.competency_id}").text
+    showcase = client.post("/showcases/new", data={"title": "Term one", "audience": "class", "introduction": ""})
+    showcase_id = int(showcase.headers["location"].split("/")[2])
+    picker = client.get(f"/showcases/{showcase_id}/items/new").text
+    assert f'id="artefact-{note.id}"' in picker and f'id="artefact-{recording_id}"' not in picker
+    assert client.post(f"/showcases/{showcase_id}/items", data={"item_type": "artefact",
+                                                                "item_id": str(recording_id)}).status_code == 404
 
 
 # --- exports ------------------------------------------------------------------------------------------
@@ -210,3 +324,4 @@ def test_a_pdf_plays_no_recording_as_evidence_of_its_own(client, session):
     assert [a.id for a in content.artefacts] == [note.id]  # neither the draft's recording nor the other
     assert [r.id for r in content.reflections] == [spoken.id]
     assert draft.audio_artefact_id not in {a.id for a in content.artefacts}
+

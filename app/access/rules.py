@@ -67,7 +67,7 @@ def approved_for_families(item_id_column) -> sa.ColumnElement[bool]:
 
 def not_an_attached_recording(item_id_column=Item.id) -> sa.ColumnElement[bool]:
     """SQL: this item (or artefact) is not some reflection's recording nor some comment's spoken feedback, which are
-    listed only as part of what they belong to. Old recordings copied an audience of their own: it counts for nothing."""
+    listed only as part of what they belong to (the audience an old recording copied counts for nothing)."""
     return sa.and_(
         ~select(Reflection.id).where(Reflection.audio_artefact_id == item_id_column).exists(),
         ~select(Comment.id).where(Comment.audio_artefact_id == item_id_column).exists(),

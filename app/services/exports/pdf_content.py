@@ -226,7 +226,8 @@ def gather_portfolio(
 def _gather_showcase(*, session: Session, content: PortfolioContent) -> None:
 
     resolved = resolve_items(session=session, showcase=content.showcase, viewer=content.student)
-    recordings = attached_recordings_among(session=session, ids=[r.obj.id for r in resolved if isinstance(r.obj, Artefact)])
+    recordings = attached_recordings_among(session=session,
+                                           ids=[r.obj.id for r in resolved if isinstance(r.obj, Artefact)])
     resolved = [r for r in resolved if not (isinstance(r.obj, Reflection) and r.obj.status is ReflectionStatus.draft)
                 and not (isinstance(r.obj, Artefact) and r.obj.id in recordings)]
     goal_ids = [r.obj.goal.id for r in resolved if isinstance(r.obj, GoalSummary)]

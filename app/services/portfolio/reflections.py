@@ -121,7 +121,7 @@ def _save_links(session: Session, reflection: Reflection, data: ReflectionInput)
 
 
 def create_reflection(*, session: Session, owner: User, data: ReflectionInput, audio_artefact_id: int | None = None) -> Reflection:
-    """A new reflection (draft or published) with its links."""
+    """A new reflection (draft or published) with its links; its recording is part of it, not linked evidence."""
     now = utcnow()
     reflection = Reflection(
         owner_id=owner.id, title=data.title, body=data.body, audience=data.audience, status=data.status,
@@ -129,8 +129,6 @@ def create_reflection(*, session: Session, owner: User, data: ReflectionInput, a
     )
     session.add(reflection)
     session.flush()
-    if audio_artefact_id:
-        data.artefact_ids.add(audio_artefact_id)
     _save_links(session, reflection, data)
     timeline.sync_reflection(session=session, reflection=reflection)
     approvals.request_if_needed(session=session, owner_id=reflection.owner_id, item_id=reflection.id, audience=reflection.audience, title=reflection.title, draft=reflection.status is ReflectionStatus.draft)
@@ -149,7 +147,6 @@ def update_reflection(
         values["published_at"] = utcnow()
     if audio_artefact_id:
         values["audio_artefact_id"] = audio_artefact_id
-        data.artefact_ids.add(audio_artefact_id)
     # The version check is part of the UPDATE itself, so two saves racing can't both pass it.
     result = session.exec(
         sa.update(Reflection).where(Reflection.id == reflection.id, Reflection.version == data.version).values(**values)
