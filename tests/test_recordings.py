@@ -325,3 +325,24 @@ def test_a_pdf_plays_no_recording_as_evidence_of_its_own(client, session):
     assert [r.id for r in content.reflections] == [spoken.id]
     assert draft.audio_artefact_id not in {a.id for a in content.artefacts}
 
+
+def test_an_archive_from_before_brings_its_recordings_in_private(client, session, settings, tmp_path):
+    from app.models import Notification
+    from app.services.exports import archive_export, archive_import
+
+    people = _people(session)
+    login(client, people.maya)
+    trip = _speak(client, session, title="Our trip", audience="family")
+    _as_saved_before(session, trip.audio_artefact_id, Audience.family)
+    archive = tmp_path / "maya.zip"
+    archive_export.build_archive(session=session, settings=settings, student=session.get(User, people.maya.id),
+                                 out_path=archive)
+    newcomer = _people(session, family_approval=True)
+    archive_import.import_archive(session=session, settings=settings, student=newcomer.maya, archive_path=archive)
+    session.expire_all()
+    imported = session.exec(select(Reflection).where(Reflection.owner_id == newcomer.maya.id)).one()
+    assert session.get(Artefact, imported.audio_artefact_id).audience is Audience.private
+    assert session.exec(select(ItemApproval).where(ItemApproval.item_id == imported.audio_artefact_id)).first() is None
+    assert not [n for n in session.exec(select(Notification).where(Notification.user_id == newcomer.teacher.id)).all()
+                if "Recording" in str(n.params)]
+    assert session.exec(select(ItemApproval).where(ItemApproval.item_id == imported.id)).one()  # the reflection waits
