@@ -307,6 +307,24 @@ def test_the_owner_finds_recordings_with_what_they_belong_to(client, session, ne
                                                                 "item_id": str(recording_id)}).status_code == 404
 
 
+def test_a_reflection_deleted_takes_its_recording_along(client, session, new_client, settings):
+    people = _people(session)
+    login(client, people.maya)
+    draft = _speak(client, session, title="Secret plans", audience="class", action="draft")
+    recording = session.get(Artefact, draft.audio_artefact_id)
+    recording_id, stored, size = recording.id, recording.stored_name, recording.size_bytes
+    used = session.get(User, people.maya.id).storage_used_bytes
+    assert used >= size > 0
+    assert "its recording" in client.get(f"/reflections/{draft.id}/delete").text
+    assert client.post(f"/reflections/{draft.id}/delete").status_code == 303
+    session.expire_all()
+    # Not left behind as evidence of its own, where the draft's teacher would have seen its title.
+    assert session.get(Artefact, recording_id) is None
+    assert session.get(User, people.maya.id).storage_used_bytes == used - size
+    assert not [p for p in settings.upload_dir.rglob("*") if p.name == stored]
+    assert "Secret plans" not in _browser(new_client, people.teacher).get(f"/students/{people.maya.id}").text
+
+
 # --- exports ------------------------------------------------------------------------------------------
 
 

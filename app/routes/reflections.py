@@ -179,11 +179,12 @@ def confirm_delete(request: Request, reflection_id: int, user: StudentUser, sess
 
 @router.post("/reflections/{reflection_id}/delete")
 def delete_reflection(request: Request, reflection_id: int, user: StudentUser, session: SessionDep) -> Response:
-    """Delete the reflection."""
+    """Delete the reflection (and its recording)."""
     reflection = service.reflection_for_owner(session=session, owner=user, reflection_id=reflection_id)
     title = reflection.title
-    service.delete_reflection(session=session, reflection=reflection)
+    names = service.delete_reflection(session=session, reflection=reflection)
     session.commit()
+    uploads.discard_names(upload_dir=request.app.state.settings.upload_dir, names=names)
     response = RedirectResponse("/reflections", status_code=303)
     flash(request, response, _("“%(title)s” was deleted.", title=title), "success")
     return response

@@ -27,8 +27,9 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.moderation import approvals
+from app.services.portfolio import artefacts as artefact_service
 from app.services.portfolio import timeline
-from app.access import can_see, not_found, visible_among
+from app.access import attached_recordings_among, can_see, not_found, visible_among
 
 
 def default_prompts() -> list[str]:
@@ -163,9 +164,14 @@ def update_reflection(
     return reflection
 
 
-def delete_reflection(*, session: Session, reflection: Reflection) -> None:
-    """Delete a reflection (its recording stays, as evidence of its own)."""
+def delete_reflection(*, session: Session, reflection: Reflection) -> list[str]:
+    """Delete a reflection with its recording, which is part of it (unless another reflection or comment plays it
+    too); its linked evidence stays. Returns the recording's stored file names for the caller to remove after commit."""
+    recording = recording_of(session=session, reflection=reflection)
     timeline.delete_item(session=session, item_id=reflection.id)
+    if recording is None or attached_recordings_among(session=session, ids=[recording.id]):
+        return []
+    return artefact_service.delete_artefact(session=session, artefact=recording)
 
 
 def reflection_for_owner(*, session: Session, owner: User, reflection_id: int) -> Reflection:
