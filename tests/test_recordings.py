@@ -325,6 +325,24 @@ def test_a_reflection_deleted_takes_its_recording_along(client, session, new_cli
     assert "Secret plans" not in _browser(new_client, people.teacher).get(f"/students/{people.maya.id}").text
 
 
+def test_a_recording_replaced_goes(client, session, settings):
+    people = _people(session)
+    login(client, people.maya)
+    draft = _speak(client, session, title="Secret plans", audience="class", action="draft")
+    first = session.get(Artefact, draft.audio_artefact_id)
+    first_id, first_file = first.id, first.stored_name
+    response = post_multipart(client, f"/reflections/{draft.id}/edit", {
+        "title": "Secret plans", "body": "", "audience": "class", "action": "draft", "version": draft.version},
+        files={"audio": ("again.wav", wav_bytes(), "audio/wav")})
+    assert response.status_code == 303, response.text
+    session.expire_all()
+    now = session.get(Reflection, draft.id).audio_artefact_id
+    assert now != first_id and session.get(Artefact, now) is not None
+    assert session.get(Artefact, first_id) is None
+    assert not [p for p in settings.upload_dir.rglob("*") if p.name == first_file]
+    assert session.get(User, people.maya.id).storage_used_bytes == session.get(Artefact, now).size_bytes
+
+
 # --- exports ------------------------------------------------------------------------------------------
 
 

@@ -93,11 +93,15 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
                                                        occurred_on=date.today(), audience=Audience.private)
             audio_id = artefact_service.create_file_artefacts(session=session, owner=user, files=audio, data=recording,
                                                               quota_bytes=settings.student_quota_bytes)[0].id
+        replaced: list[str] = []
         if reflection is None:
             reflection = service.create_reflection(session=session, owner=user, data=data, audio_artefact_id=audio_id)
         else:
+            previous = reflection.audio_artefact_id if audio_id else None
             reflection = service.update_reflection(session=session, reflection=reflection, data=data, audio_artefact_id=audio_id)
+            replaced = service.drop_replaced_recording(session=session, reflection=reflection, artefact_id=previous)
         session.commit()
+        uploads.discard_names(upload_dir=upload_dir, names=replaced)
     except storage.QuotaExceeded as full:  # another upload took the space while this one was arriving
         session.rollback()
         data.errors["audio"] = full.message

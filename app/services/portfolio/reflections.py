@@ -169,8 +169,23 @@ def delete_reflection(*, session: Session, reflection: Reflection) -> list[str]:
     too); its linked evidence stays. Returns the recording's stored file names for the caller to remove after commit."""
     recording = recording_of(session=session, reflection=reflection)
     timeline.delete_item(session=session, item_id=reflection.id)
-    if recording is None or attached_recordings_among(session=session, ids=[recording.id]):
+    return _drop_recording(session, recording)
+
+
+def drop_replaced_recording(*, session: Session, reflection: Reflection, artefact_id: int | None) -> list[str]:
+    """Delete the recording a new one replaced in `reflection` (it was part of the reflection, so it goes rather
+    than stay behind as evidence of its own); returns its stored file names for the caller to remove after commit."""
+    if artefact_id is None or artefact_id == reflection.audio_artefact_id:
         return []
+    recording = session.get(Artefact, artefact_id)
+    if recording is None or recording.owner_id != reflection.owner_id or recording.media_kind is not MediaKind.audio:
+        return []
+    return _drop_recording(session, recording)
+
+
+def _drop_recording(session: Session, recording: Artefact | None) -> list[str]:
+    if recording is None or attached_recordings_among(session=session, ids=[recording.id]):
+        return []  # another reflection or comment still plays it
     return artefact_service.delete_artefact(session=session, artefact=recording)
 
 
