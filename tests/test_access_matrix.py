@@ -843,12 +843,7 @@ def test_every_route_has_exactly_one_access_rule(tmp_path):
 
 # Holes the matrix finds that are not fixed yet, each with why. The test fails when one of them stops happening
 # (then take it out of this list), as it does for any other wrong answer.
-KNOWN_HOLES: dict[str, str] = {
-    "GET /students/{student_id} as teacher: the page shows ['Mx draft reflection']":
-        "a draft's recording is listed on the teacher's timeline as 'Recording: <draft title>' (it can't be opened)",
-    "GET /students/{student_id}/competencies/{competency_id} as teacher: the page shows ['Mx draft reflection']":
-        "the same recording is offered as evidence in the teacher's rating form",
-}
+KNOWN_HOLES: dict[str, str] = {}
 
 
 def test_the_access_matrix(world):

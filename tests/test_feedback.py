@@ -342,7 +342,8 @@ def test_a_teacher_records_audio_feedback_kept_as_the_students_audio_artefact(cl
     comment = session.exec(select(Comment)).one()
     session.expire_all()
     audio = session.get(Artefact, comment.audio_artefact_id)
-    assert audio.owner_id == maya.id and audio.media_kind is MediaKind.audio and audio.audience is Audience.class_
+    # Saved private: it is part of the comment, heard by whoever may see the comment (tests/test_recordings.py).
+    assert audio.owner_id == maya.id and audio.media_kind is MediaKind.audio and audio.audience is Audience.private
     assert session.get(User, maya.id).storage_used_bytes >= audio.size_bytes
     assert f"/files/{audio.id}/original" in _thread(client, "artefact", note.id).text
     assert client.get(f"/files/{audio.id}/original").status_code == 200  # the teacher may hear it, like the item
@@ -361,7 +362,7 @@ def test_a_teacher_records_audio_feedback_kept_as_the_students_audio_artefact(cl
     assert len(files) == 1
     # Reported, the recording hides with its comment (a direct link included), except from the teachers;
     # removed, from everyone.
-    assert peer.get(f"/files/{audio.id}/original").status_code == 200  # a class item: classmates hear it
+    assert peer.get(f"/files/{audio.id}/original").status_code == 200  # on a class item: classmates hear it
     assert owner.post(f"/feedback/comments/{comment.id}/report").status_code == 303
     assert owner.get(f"/files/{audio.id}/original").status_code == 404
     assert peer.get(f"/files/{audio.id}/original").status_code == 404

@@ -7,6 +7,11 @@
   the student asks for that (SchoolClass.family_items_need_approval); a change to an approved item's words puts it
   back to pending (app.services.moderation.approvals), so until it is approved again they see nothing of it;
 - nobody else sees anything, and gets 404 (not 403) so existence does not leak.
+
+A spoken reflection's recording and a teacher's spoken feedback are audio artefacts of the student's, but they are
+parts of their reflection or comment, not items of their own: they are heard with it (whoever may read the reflection,
+or see the comment, may hear it: app.services.portfolio.artefacts.artefact_visible_to) and listed only with it, so
+no list shows them to anyone but their owner (`not_an_attached_recording`).
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from sqlmodel import Session, select
 from app.access import relationships
 from app.access.errors import not_found
 from app.models import (
-    ApprovalStatus, Audience, ClassRole, Enrollment, Item, ItemApproval, ReflectionStatus, Role, SchoolClass, User,
+    ApprovalStatus, Audience, ClassRole, Comment, Enrollment, Item, ItemApproval, Reflection, ReflectionStatus, Role,
+    SchoolClass, User,
 )
 
 ALL_AUDIENCES = frozenset(Audience)
@@ -59,12 +65,34 @@ def approved_for_families(item_id_column) -> sa.ColumnElement[bool]:
             .where(ItemApproval.item_id == item_id_column, ItemApproval.status == ApprovalStatus.approved).exists())
 
 
+def not_an_attached_recording(item_id_column=Item.id) -> sa.ColumnElement[bool]:
+    """SQL: this item (or artefact) is not some reflection's recording nor some comment's spoken feedback, which are
+    listed only as part of what they belong to (the audience an old recording copied counts for nothing)."""
+    return sa.and_(
+        ~select(Reflection.id).where(Reflection.audio_artefact_id == item_id_column).exists(),
+        ~select(Comment.id).where(Comment.audio_artefact_id == item_id_column).exists(),
+    )
+
+
+def attached_recordings_among(*, session: Session, ids) -> set[int]:
+    """Those of `ids` that are a reflection's recording or a comment's spoken feedback (one query)."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    return set(session.exec(sa.union(
+        select(Reflection.audio_artefact_id).where(Reflection.audio_artefact_id.in_(ids)),
+        select(Comment.audio_artefact_id).where(Comment.audio_artefact_id.in_(ids)),
+    )).scalars().all())
+
+
 def family_items() -> sa.ColumnElement[bool]:
-    """SQL on `items`: what a linked guardian may see (the family audience, no drafts, the approval rule)."""
+    """SQL on `items`: what a linked guardian may see (the family audience, no drafts, the approval rule; recordings
+    only with what they belong to)."""
     return sa.and_(
         Item.audience == Audience.family,
         Item.kind != ReflectionStatus.draft.value,
         sa.or_(Item.owner_id.not_in(students_needing_family_approval()), approved_for_families(Item.id)),
+        not_an_attached_recording(),
     )
 
 
@@ -82,7 +110,7 @@ def visible_items(viewer: User) -> sa.ColumnElement[bool]:
         others = sa.and_(Item.owner_id.in_(relationships.children_of(viewer.id)), family_items())
     else:
         others = sa.false()
-    return sa.or_(Item.owner_id == viewer.id, others)
+    return sa.or_(Item.owner_id == viewer.id, sa.and_(others, not_an_attached_recording()))
 
 
 def _is_approved(session: Session, *, item_id: int) -> bool:
@@ -124,7 +152,8 @@ def visible_among(*, session: Session, viewer: User, owner_id: int, items: list)
     """The items (artefacts, reflections or goals of one owner) that `viewer` may see, in the given order.
 
     For pages that list other items (a reflection's evidence, a goal's check-ins): the same rules as
-    can_see, in at most three queries whatever the number of items."""
+    can_see, in at most four queries whatever the number of items. A recording is never listed on its own to anyone
+    but its owner (it is heard with its reflection or comment)."""
     if viewer.id == owner_id:
         return list(items)
     audiences = visible_audiences(session=session, viewer=viewer, owner_id=owner_id)
@@ -136,4 +165,5 @@ def visible_among(*, session: Session, viewer: User, owner_id: int, items: list)
                                                ItemApproval.item_id.in_([i.id for i in shown]))
         ).all())
         shown = [i for i in shown if i.id in approved]
-    return shown
+    recordings = attached_recordings_among(session=session, ids=[i.id for i in shown])
+    return [i for i in shown if i.id not in recordings]

@@ -73,7 +73,8 @@ class Comment(SQLModel, table=True):
     # A teacher's next step, which the student can turn into a goal step (or a new goal) with one click.
     next_step: str = Field(default="", max_length=300)
     next_step_used_at: datetime | None = Field(default=None)
-    audio_artefact_id: int | None = Field(default=None, foreign_key="artefacts.id", ondelete="SET NULL")
+    # A teacher's spoken feedback: an audio artefact of the student's, part of this comment (see Reflection).
+    audio_artefact_id: int | None = Field(default=None, foreign_key="artefacts.id", ondelete="SET NULL", index=True)
     status: CommentStatus = Field(sa_column=_enum_column(CommentStatus, nullable=False, default=CommentStatus.visible))
     reviewed_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     reviewed_at: datetime | None = Field(default=None)

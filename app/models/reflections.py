@@ -26,8 +26,9 @@ class Reflection(SQLModel, table=True):
     body: str = Field(default="", sa_type=sa.Text)
     audience: Audience = Field(sa_column=_enum_column(Audience, nullable=False, default=Audience.private))
     status: ReflectionStatus = Field(sa_column=_enum_column(ReflectionStatus, nullable=False, default=ReflectionStatus.draft))
-    # A spoken reflection: the recording is an audio artefact of the same student.
-    audio_artefact_id: int | None = Field(default=None, foreign_key="artefacts.id", ondelete="SET NULL")
+    # A spoken reflection: the recording is an audio artefact of the same student, part of the reflection (heard and
+    # listed only with it: app.access.rules.not_an_attached_recording looks it up by this column, hence the index).
+    audio_artefact_id: int | None = Field(default=None, foreign_key="artefacts.id", ondelete="SET NULL", index=True)
     # Optimistic locking: a save must name the version it edited (two tabs never overwrite each other).
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow)

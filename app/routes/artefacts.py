@@ -40,18 +40,21 @@ def _form_context(session, user, *, kind: ArtefactKind, data=None, file_errors=(
     return {
         "kind": kind, "data": data, "errors": errors if errors is not None else data.errors,
         "file_errors": list(file_errors), "groups": groups, "artefact": artefact,
+        "recording": service.recording_of(session=session, artefact=artefact) if artefact else None,
         "allowed": allowed_description(), "max_upload_mb": 0, "created": [],
     }
 
 
 @router.get("/artefacts")
 def list_artefacts(request: Request, user: StudentUser, session: SessionDep, kind: str = "", page: int = 1) -> Response:
-    """The student's evidence, newest first, a page at a time."""
+    """The student's evidence, newest first, a page at a time (recordings too, marked with what they belong to)."""
     statement = select(Artefact).where(Artefact.owner_id == user.id)
     if kind in KINDS:
         statement = statement.where(Artefact.kind == KINDS[kind])
     result = paginate(session, statement.order_by(Artefact.occurred_on.desc(), Artefact.id.desc()), number=page, size=24)
-    return render(request, "artefacts/list.html", {"page": result, "kind": kind}, block="results")
+    recordings = service.recordings_of(session=session, artefact_ids=[a.id for a in result.items])
+    return render(request, "artefacts/list.html", {"page": result, "kind": kind, "recordings": recordings},
+                  block="results")
 
 
 @router.get("/artefacts/new")
@@ -181,8 +184,10 @@ def create_link(
 def show_artefact(request: Request, artefact_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """One artefact, for its owner and whoever its audience lets in."""
     artefact = service.artefact_visible_to(session=session, viewer=user, artefact_id=artefact_id)
+    is_owner = artefact.owner_id == user.id
     context = {"artefact": artefact, "details": service.details_of(session=session, artefact=artefact),
-               "is_owner": artefact.owner_id == user.id,
+               "is_owner": is_owner,
+               "recording": service.recording_of(session=session, artefact=artefact) if is_owner else None,
                "approval_notice": approval_notice(session=session, viewer=user, owner_id=artefact.owner_id,
                                                   item_id=artefact.id)}
     return render(request, "artefacts/show.html", context)

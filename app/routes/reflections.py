@@ -95,11 +95,15 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
                                                        occurred_on=date.today(), audience=Audience.private)
             audio_id = artefact_service.create_file_artefacts(session=session, owner=user, files=audio, data=recording,
                                                               quota_bytes=settings.student_quota_bytes)[0].id
+        replaced: list[str] = []
         if reflection is None:
             reflection = service.create_reflection(session=session, owner=user, data=data, audio_artefact_id=audio_id)
         else:
+            previous = reflection.audio_artefact_id if audio_id else None
             reflection = service.update_reflection(session=session, reflection=reflection, data=data, audio_artefact_id=audio_id)
+            replaced = service.drop_replaced_recording(session=session, reflection=reflection, artefact_id=previous)
         session.commit()
+        uploads.discard_names(upload_dir=upload_dir, names=replaced)
     except storage.QuotaExceeded as full:  # another upload took the space while this one was arriving
         session.rollback()
         data.errors["audio"] = full.message
@@ -184,11 +188,12 @@ def confirm_delete(request: Request, reflection_id: PathId, user: StudentUser, s
 
 @router.post("/reflections/{reflection_id}/delete")
 def delete_reflection(request: Request, reflection_id: PathId, user: StudentUser, session: SessionDep) -> Response:
-    """Delete the reflection."""
+    """Delete the reflection (and its recording)."""
     reflection = service.reflection_for_owner(session=session, owner=user, reflection_id=reflection_id)
     title = reflection.title
-    service.delete_reflection(session=session, reflection=reflection)
+    names = service.delete_reflection(session=session, reflection=reflection)
     session.commit()
+    uploads.discard_names(upload_dir=request.app.state.settings.upload_dir, names=names)
     response = RedirectResponse("/reflections", status_code=303)
     flash(request, response, _("“%(title)s” was deleted.", title=title), "success")
     return response

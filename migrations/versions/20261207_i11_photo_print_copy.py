@@ -4,7 +4,7 @@ Photos uploaded before have no print copy (the PDF export still makes one from t
 re-encoded by the old upload code, but are left False: the flag only describes uploads from now on.
 
 Revision ID: i11_photo_print_copy
-Revises: i10_items
+Revises: i10_recordings
 Create Date: 2026-12-07
 """
 from typing import Sequence, Union
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "i11_photo_print_copy"
-down_revision: Union[str, Sequence[str], None] = "i10_items"
+down_revision: Union[str, Sequence[str], None] = "i10_recordings"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -34,7 +34,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.pagination import Page
-from app.access import ALL_AUDIENCES, not_found, student_visible_to, visible_audiences
+from app.access import ALL_AUDIENCES, not_an_attached_recording, not_found, student_visible_to, visible_audiences
 from app.services.competencies.competency_picker import CompetencyOption, nested
 from app.services.portfolio.goals import GoalGroup, goals_overview
 from app.services.portfolio.timeline import TimelineFilters, TimelineItem, timeline_page
@@ -109,7 +109,7 @@ def class_overview(
     today = today or utcnow().date()
     students = students_in_class(school_class.id)
     evidence = _grouped(Artefact.owner_id, sa.func.max(Artefact.occurred_on), Artefact.owner_id.in_(students),
-                        name="evidence")
+                        not_an_attached_recording(Artefact.id), name="evidence")
     reflections = _grouped(
         Reflection.owner_id, sa.func.max(sa.func.coalesce(Reflection.published_at, Reflection.created_at)),
         Reflection.owner_id.in_(students), Reflection.status == ReflectionStatus.published, name="reflections")

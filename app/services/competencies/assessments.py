@@ -19,7 +19,7 @@ from app.models import (
     Role,
     User,
 )
-from app.access import ALL_AUDIENCES, not_found, visible_audiences
+from app.access import ALL_AUDIENCES, not_an_attached_recording, not_found, visible_audiences
 from app.services.competencies.charts import ChartSeries, growth_chart_svg
 from app.services.competencies.competency_picker import CompetencyOption, available_competencies
 from app.services.competencies.ratings import (
@@ -49,13 +49,15 @@ def student_for_teacher(*, session: Session, teacher: User, student_id: int) -> 
 
 
 def _visible_evidence(*, session: Session, viewer: User, student: User, wanted: set[int]) -> set[int]:
-    """The ids in `wanted` that are the student's artefacts `viewer` may see (anything else is dropped)."""
+    """The ids in `wanted` that are the student's artefacts `viewer` may see, recordings aside (anything else is
+    dropped)."""
     audiences = visible_audiences(session=session, viewer=viewer, owner_id=student.id)
     if not wanted or not audiences:
         return set()
     return set(session.exec(
         select(Artefact.id)
-        .where(Artefact.id.in_(wanted), Artefact.owner_id == student.id, Artefact.audience.in_(audiences))
+        .where(Artefact.id.in_(wanted), Artefact.owner_id == student.id, Artefact.audience.in_(audiences),
+               not_an_attached_recording(Artefact.id))
     ).all())
 
 
@@ -166,7 +168,8 @@ def teacher_competency_page(
     ) if history else None
     audiences = visible_audiences(session=session, viewer=teacher, owner_id=student.id)
     choices = session.exec(
-        select(Artefact).where(Artefact.owner_id == student.id, Artefact.audience.in_(audiences))
+        select(Artefact).where(Artefact.owner_id == student.id, Artefact.audience.in_(audiences),
+                               not_an_attached_recording(Artefact.id))
         .order_by(Artefact.occurred_on.desc(), Artefact.id.desc()).limit(EVIDENCE_CHOICES)
     ).all()
     return TeacherCompetencyPage(

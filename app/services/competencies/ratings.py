@@ -29,7 +29,7 @@ from app.models import (
     ReflectionCompetency,
     User,
 )
-from app.access import not_found
+from app.access import not_an_attached_recording, not_found
 from app.services.competencies.charts import ChartPoint, ChartSeries, growth_chart_svg
 from app.services.competencies.competency_picker import CompetencyOption, available_competencies, frameworks_for_student
 
@@ -152,7 +152,7 @@ def rating_history(*, session: Session, student_id: int, competency_id: int) -> 
         linked = session.exec(
             select(RatingArtefact.rating_id, Artefact)
             .join(Artefact, Artefact.id == RatingArtefact.artefact_id)
-            .where(RatingArtefact.rating_id.in_(list(by_id)))
+            .where(RatingArtefact.rating_id.in_(list(by_id)), not_an_attached_recording(Artefact.id))
             .order_by(Artefact.occurred_on.desc(), Artefact.id.desc())
         ).all()
         for rating_id, artefact in linked:
@@ -247,7 +247,8 @@ def evidence_for(*, session: Session, student: User, competency_id: int) -> Comp
     """The student's own artefacts and reflections tagged with a competency, and their goals aiming at it."""
     artefacts = session.exec(
         select(Artefact).join(ArtefactCompetency, ArtefactCompetency.artefact_id == Artefact.id)
-        .where(ArtefactCompetency.competency_id == competency_id, Artefact.owner_id == student.id)
+        .where(ArtefactCompetency.competency_id == competency_id, Artefact.owner_id == student.id,
+               not_an_attached_recording(Artefact.id))
         .order_by(Artefact.occurred_on.desc(), Artefact.id.desc())
     ).all()
     reflections = session.exec(
@@ -264,9 +265,9 @@ def evidence_for(*, session: Session, student: User, competency_id: int) -> Comp
 
 
 def artefact_choices(*, session: Session, student: User, limit: int = EVIDENCE_CHOICES) -> list[Artefact]:
-    """The student's own artefacts to link as evidence, newest first."""
+    """The student's own artefacts to link as evidence, newest first (recordings are part of something already)."""
     return list(session.exec(
-        select(Artefact).where(Artefact.owner_id == student.id)
+        select(Artefact).where(Artefact.owner_id == student.id, not_an_attached_recording(Artefact.id))
         .order_by(Artefact.occurred_on.desc(), Artefact.id.desc()).limit(limit)
     ).all())
 

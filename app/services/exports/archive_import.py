@@ -268,14 +268,16 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
     artefact_ids: dict[str, int] = {}
     titles: dict[str, str] = {}
 
+    # Recordings come in private, whatever an older archive says: they are heard with their reflection.
+    recordings = {doc["audio"] for doc in document["reflections"] if doc["audio"]}
     total = len(document["artefacts"])
     for number, doc in enumerate(document["artefacts"], start=1):
         competency_ids, unmatched = matcher.split(doc["competencies"])
         tags = artefact_service.normalise_tags(",".join(doc["tags"] + [matcher.label(r).replace(",", " ") for r in unmatched]))
         data = artefact_service.ArtefactInput(
             title=doc["title"], description=doc["description"], occurred_on=date.fromisoformat(doc["occurred_on"]),
-            audience=Audience(doc["audience"]), tags=tags, competency_ids=competency_ids, body=doc["body"],
-            url=doc["url"] or "",
+            audience=Audience.private if doc["ref"] in recordings else Audience(doc["audience"]), tags=tags,
+            competency_ids=competency_ids, body=doc["body"], url=doc["url"] or "",
         )
         kind = ArtefactKind(doc["kind"])
         if kind is ArtefactKind.file:

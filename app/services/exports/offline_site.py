@@ -25,6 +25,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 from sqlmodel import Session, select
 
+from app.access import attached_recordings_among
 from app.config import PROJECT_ROOT, Settings
 from app.i18n import _, get_locale
 from app.models import (
@@ -63,6 +64,7 @@ class ArtefactView:
     competencies: list[Competency] = field(default_factory=list)
     original: str | None = None  # archive-relative path of the original file, when the archive holds it
     image: str | None = None  # archive-relative path of the picture to show
+    recording: bool = False  # a reflection's recording or a comment's spoken feedback: played there, not listed
 
 
 @dataclass
@@ -185,6 +187,8 @@ def load_portfolio(
         select(Artefact).where(Artefact.owner_id == sid).order_by(Artefact.occurred_on.desc(), Artefact.id.desc())
     ).all())
     a_views = {a.id: ArtefactView(a, f"evidence/artefact-{a.id}.html") for a in artefacts}
+    for artefact_id in attached_recordings_among(session=session, ids=list(a_views)):
+        a_views[artefact_id].recording = True
     for name, artefact_id in session.exec(
         select(Tag.name, ArtefactTag.artefact_id).join(Tag, Tag.id == ArtefactTag.tag_id)
         .where(Tag.owner_id == sid).order_by(Tag.name)

@@ -36,6 +36,7 @@ from app.models import (
     ShowcaseItemType,
     User,
 )
+from app.access import attached_recordings_among, not_an_attached_recording
 from app.services.competencies.charts import growth_chart_svg
 from app.services.competencies.ratings import RatingView, growth_series, latest_of
 from app.services.showcases.showcase_items import GoalSummary, resolve_items
@@ -206,8 +207,10 @@ def gather_portfolio(
                 .order_by(Reflection.created_at, Reflection.id)
             ).all())
         if "evidence" in wanted:
+            # Recordings aside: paper can't play them, and they are part of their reflection (or comment).
             content.artefacts = list(session.exec(
-                select(Artefact).where(Artefact.owner_id == student.id).order_by(Artefact.occurred_on, Artefact.id)
+                select(Artefact).where(Artefact.owner_id == student.id, not_an_attached_recording(Artefact.id))
+                .order_by(Artefact.occurred_on, Artefact.id)
             ).all())
         if "competencies" in wanted:
             content.competencies = _competencies(session=session, student_id=student.id)
@@ -224,7 +227,10 @@ def gather_portfolio(
 def _gather_showcase(*, session: Session, content: PortfolioContent) -> None:
 
     resolved = resolve_items(session=session, showcase=content.showcase, viewer=content.student)
-    resolved = [r for r in resolved if not (isinstance(r.obj, Reflection) and r.obj.status is ReflectionStatus.draft)]
+    recordings = attached_recordings_among(session=session,
+                                           ids=[r.obj.id for r in resolved if isinstance(r.obj, Artefact)])
+    resolved = [r for r in resolved if not (isinstance(r.obj, Reflection) and r.obj.status is ReflectionStatus.draft)
+                and not (isinstance(r.obj, Artefact) and r.obj.id in recordings)]
     goal_ids = [r.obj.goal.id for r in resolved if isinstance(r.obj, GoalSummary)]
     checkins = _checkins(session=session, goal_ids=goal_ids)
     competency_ids = [r.entry.competency_id for r in resolved if r.kind is ShowcaseItemType.competency]

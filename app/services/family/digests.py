@@ -179,7 +179,7 @@ def compose_digest(
         select(Item, ItemApproval.reviewed_at)
         .outerjoin(ItemApproval, and_(ItemApproval.item_id == Item.id,
                                       ItemApproval.status == ApprovalStatus.approved))
-        .where(Item.owner_id.in_(child_ids), Item.audience == Audience.family,
+        .where(Item.owner_id.in_(child_ids), Item.audience == Audience.family, access.not_an_attached_recording(),
                or_(in_period(Item.updated_at), in_period(ItemApproval.reviewed_at)))
         .order_by(Item.updated_at, Item.id)
     ).all()

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.i18n import _
-from app.access import family_approval_required, not_found
+from app.access import family_approval_required, not_an_attached_recording, not_found
 from app.access.relationships import students_in_class, students_taught_by, teacher_ids_of
 from app.services.portfolio.links import item_link
 from app.models import (
@@ -42,7 +42,8 @@ FamilyText = dict[str, str | list[str]]
 
 # --- what an approval covers -------------------------------------------------------------------
 # Only words the student wrote. Dates, statuses, ticks and competencies picked from a list can't say anything a
-# teacher would need to see first; files and recordings are artefacts with approvals of their own.
+# teacher would need to see first; files are artefacts with approvals of their own, and recordings go with their
+# reflection's (or comment's): they are never shared on their own.
 
 
 def _artefact_texts(session: Session, ids: list[int]) -> dict[int, FamilyText]:
@@ -192,7 +193,7 @@ def queue_existing_family_items(*, session: Session, school_class) -> int:
     decided = select(ItemApproval.id).where(ItemApproval.item_id == Item.id)
     entries = session.exec(
         select(Item).where(Item.owner_id.in_(students), Item.audience == Audience.family,
-                           Item.kind != ReflectionStatus.draft.value, ~decided.exists())
+                           Item.kind != ReflectionStatus.draft.value, ~decided.exists(), not_an_attached_recording())
     ).all()
     for entry in entries:
         session.add(ItemApproval(item_id=entry.id, owner_id=entry.owner_id))
@@ -306,11 +307,12 @@ def waiting_for(*, session: Session, teacher: User) -> list[WaitingItem]:
     """Family items of the teacher's students waiting for approval, oldest first, with their words now (a fixed
     number of queries, whatever the number of items).
 
-    Items no longer shared with families (or back to a draft) don't wait for anything, so they are left out."""
+    Items no longer shared with families (or back to a draft) don't wait for anything, so they are left out; nor do
+    recordings, which go with their reflection's approval (or their comment's)."""
     rows = session.exec(
         _with_titles(teacher)
         .where(ItemApproval.status == ApprovalStatus.pending,
-               sa.or_(sa.and_(Item.audience == Audience.family, Item.kind != "draft"),
+               sa.or_(sa.and_(Item.audience == Audience.family, Item.kind != "draft", not_an_attached_recording()),
                       Showcase.audience == Audience.family))
         .order_by(ItemApproval.requested_at, ItemApproval.id)
     ).all()

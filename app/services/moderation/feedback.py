@@ -249,8 +249,9 @@ def add_comment(*, session: Session, author: User, item: ThreadItem, data: Comme
     """Save a comment (or reply) on an item the author can see; None with data.errors when it can't be saved.
 
     A teacher's recording (`audio`, already stored in the student's folder) becomes an audio artefact owned by the
-    student, with the item's audience, so /files serves it under the same rules as the item; it counts against
-    the student's quota (`quota_bytes`)."""
+    student, saved private: it is part of the comment, heard by whoever may see the comment
+    (artefacts.artefact_visible_to) and listed nowhere on its own; it counts against the student's quota
+    (`quota_bytes`)."""
     if item.draft:
         data.errors["form"] = _("Drafts can't have comments yet.")
         return None
@@ -277,7 +278,7 @@ def add_comment(*, session: Session, author: User, item: ThreadItem, data: Comme
     if audio is not None:
         owner = session.get(User, item.owner_id)
         recording = ArtefactInput(title=_("Feedback from %(name)s on “%(title)s”", name=author.display_name,
-                                          title=item.title)[:200], audience=item.audience)
+                                          title=item.title)[:200], audience=Audience.private)
         try:
             created = create_file_artefacts(session=session, owner=owner, files=[audio], data=recording,
                                             quota_bytes=quota_bytes)

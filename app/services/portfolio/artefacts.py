@@ -18,6 +18,10 @@ from app.models import (
     ArtefactKind,
     ArtefactTag,
     Audience,
+    Comment,
+    CommentStatus,
+    Item,
+    ItemType,
     MediaKind,
     Reflection,
     ReflectionStatus,
@@ -28,8 +32,9 @@ from app.models.base import utcnow
 from app.services.moderation import approvals
 from app.services.portfolio import storage
 from app.services.portfolio import timeline
-from app.access import can_see, load, load_own, not_found
+from app.access import attached_recordings_among, can_see, load, load_own, not_an_attached_recording, not_found
 from app.access.relationships import is_teacher_of
+from app.services.portfolio.links import item_link
 
 MAX_TAGS = 12
 
@@ -175,9 +180,12 @@ def create_file_artefacts(*, session: Session, owner: User, files: list, data: A
 
 
 def update_artefact(*, session: Session, artefact: Artefact, data: ArtefactInput) -> Artefact:
-    """Save edits to an artefact (its file, if any, stays)."""
+    """Save edits to an artefact (its file, if any, stays). A recording stays private: who hears it is decided by
+    what it belongs to, so it is never shared (or sent for approval) on its own."""
     if data.title:
         artefact.title = data.title
+    if is_attached_recording(session=session, artefact=artefact):
+        data.audience = Audience.private
     _apply(artefact, data)
     artefact.updated_at = utcnow()
     return _save(session, artefact, data)
@@ -203,8 +211,9 @@ def artefact_for_owner(*, session: Session, owner: User, artefact_id: int) -> Ar
 def artefact_visible_to(*, session: Session, viewer: User, artefact_id: int) -> Artefact:
     """An artefact `viewer` may see under the audience rules, or 404.
 
-    A reflection's recording follows its reflection instead: whoever may read the reflection (any, if several use
-    it) may hear it, nobody else, whatever audience the recording itself was saved with."""
+    A recording follows what it belongs to instead, whatever audience it was saved with: a reflection's recording is
+    heard by whoever may read the reflection (any, if several use it), a teacher's spoken feedback by whoever may see
+    its comment (app.services.moderation.feedback's rule); nobody else."""
     artefact = load(session, Artefact, artefact_id)
     recorded_for = _reflections_recorded_in(session, artefact)
     if recorded_for:
@@ -213,10 +222,13 @@ def artefact_visible_to(*, session: Session, viewer: User, artefact_id: int) -> 
                    for r in recorded_for):
             raise not_found()
         return artefact
+    spoken_in = _comments_recorded_in(session, artefact)
+    if spoken_in:
+        if not any(_comment_recording_visible(session, viewer=viewer, comment=c) for c in spoken_in):
+            raise not_found()
+        return artefact
     if not can_see(session=session, viewer=viewer, owner_id=artefact.owner_id, audience=artefact.audience,
                    item_id=artefact.id):
-        raise not_found()
-    if artefact.media_kind is MediaKind.audio and not _comment_recording_visible(session, viewer=viewer, artefact=artefact):
         raise not_found()
     return artefact
 
@@ -228,18 +240,67 @@ def _reflections_recorded_in(session: Session, artefact: Artefact) -> list[Refle
                                                       Reflection.owner_id == artefact.owner_id)).all())
 
 
-def _comment_recording_visible(session: Session, *, viewer: User, artefact: Artefact) -> bool:
-    # A teacher's spoken feedback is an artefact of the student; while its comment is held, reported or removed,
-    # the recording follows the comment's rule (app.services.moderation.feedback), not the item's audience.
-    from app.models import Comment, CommentStatus
-    comment = session.exec(select(Comment).where(Comment.audio_artefact_id == artefact.id)).first()
-    if comment is None or comment.status is CommentStatus.visible:
+def _comments_recorded_in(session: Session, artefact: Artefact) -> list[Comment]:
+    if artefact.media_kind is not MediaKind.audio:
+        return []
+    return list(session.exec(select(Comment).where(Comment.audio_artefact_id == artefact.id,
+                                                   Comment.owner_id == artefact.owner_id)).all())
+
+
+def _comment_recording_visible(session: Session, *, viewer: User, comment: Comment) -> bool:
+    # The rule of app.services.moderation.feedback (which imports this module, so it is not called from here): a
+    # comment is seen by whoever may see its item while it is visible; held, by its author and the owner's teachers;
+    # reported, by the teachers; removed, by nobody.
+    item = session.get(Item, comment.item_id)
+    if item is None or not can_see(session=session, viewer=viewer, owner_id=item.owner_id, audience=item.audience,
+                                   draft=item.type is ItemType.reflection and item.kind == ReflectionStatus.draft.value,
+                                   item_id=item.id):
+        return False
+    if comment.status is CommentStatus.visible:
         return True
     if comment.status is CommentStatus.removed:
         return False
     if comment.status is CommentStatus.pending and comment.author_id == viewer.id:
         return True
-    return is_teacher_of(session=session, viewer=viewer, student_id=artefact.owner_id)
+    return is_teacher_of(session=session, viewer=viewer, student_id=item.owner_id)
+
+
+def is_attached_recording(*, session: Session, artefact: Artefact) -> bool:
+    """True when the artefact is a reflection's recording or a comment's spoken feedback (part of that, not evidence
+    of its own)."""
+    return bool(attached_recordings_among(session=session, ids=[artefact.id]))
+
+
+@dataclass
+class RecordingOf:
+    """What a recording belongs to, for its owner's evidence grid: a reflection, or the item a spoken comment is on."""
+
+    title: str
+    link: str
+    spoken_feedback: bool = False
+
+
+def recordings_of(*, session: Session, artefact_ids: list[int]) -> dict[int, RecordingOf]:
+    """For those of `artefact_ids` that are recordings, what each belongs to (two queries)."""
+    if not artefact_ids:
+        return {}
+    found: dict[int, RecordingOf] = {}
+    for item_id, reflection_id, title in session.exec(
+        select(Reflection.audio_artefact_id, Reflection.id, Reflection.title)
+        .where(Reflection.audio_artefact_id.in_(artefact_ids)).order_by(Reflection.id)
+    ).all():
+        found.setdefault(item_id, RecordingOf(title, item_link(ItemType.reflection, reflection_id)))
+    for item_id, item in session.exec(
+        select(Comment.audio_artefact_id, Item).join(Item, Item.id == Comment.item_id)
+        .where(Comment.audio_artefact_id.in_(artefact_ids)).order_by(Comment.id)
+    ).all():
+        found.setdefault(item_id, RecordingOf(item.title, item_link(item.type, item.id), spoken_feedback=True))
+    return found
+
+
+def recording_of(*, session: Session, artefact: Artefact) -> RecordingOf | None:
+    """What the artefact is a recording of, or None when it is evidence of its own."""
+    return recordings_of(session=session, artefact_ids=[artefact.id]).get(artefact.id)
 
 
 @dataclass
@@ -263,9 +324,10 @@ def details_of(*, session: Session, artefact: Artefact) -> ArtefactDetails:
 
 
 def recent_artefacts(*, session: Session, owner: User, limit: int = 50) -> list[Artefact]:
-    """The owner's newest artefacts (for evidence pickers)."""
+    """The owner's newest artefacts (for evidence pickers), recordings aside: they are part of something already."""
     return list(session.exec(
-        select(Artefact).where(Artefact.owner_id == owner.id).order_by(Artefact.occurred_on.desc(), Artefact.id.desc()).limit(limit)
+        select(Artefact).where(Artefact.owner_id == owner.id, not_an_attached_recording(Artefact.id))
+        .order_by(Artefact.occurred_on.desc(), Artefact.id.desc()).limit(limit)
     ).all())
 
 

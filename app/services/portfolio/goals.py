@@ -27,7 +27,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.moderation import approvals
 from app.services.portfolio import timeline
-from app.access import load_own, load_visible, not_found, visible_among, visible_audiences
+from app.access import load_own, load_visible, not_an_attached_recording, not_found, visible_among, visible_audiences
 from app.services.portfolio.goal_forms import MAX_STEPS, MAX_TITLE, GoalData, closing_problem, step_problem
 
 EVIDENCE_CHOICES = 50
@@ -190,9 +190,9 @@ def goal_page(*, session: Session, goal: Goal, viewer: User) -> GoalPage:
 
 
 def evidence_choices(*, session: Session, owner: User, limit: int = EVIDENCE_CHOICES) -> list[Artefact]:
-    """The student's own artefacts, newest first, to attach to a check-in."""
+    """The student's own artefacts, newest first, to attach to a check-in (recordings are part of something already)."""
     return list(session.exec(
-        select(Artefact).where(Artefact.owner_id == owner.id)
+        select(Artefact).where(Artefact.owner_id == owner.id, not_an_attached_recording(Artefact.id))
         .order_by(Artefact.occurred_on.desc(), Artefact.id.desc()).limit(limit)
     ).all())
 

@@ -25,8 +25,9 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.moderation import approvals
+from app.services.portfolio import artefacts as artefact_service
 from app.services.portfolio import timeline
-from app.access import load_own, load_visible, visible_among
+from app.access import attached_recordings_among, load_own, load_visible, visible_among
 from app.access.relationships import active_classes_of_student
 
 
@@ -118,7 +119,7 @@ def _save_links(session: Session, reflection: Reflection, data: ReflectionInput)
 
 
 def create_reflection(*, session: Session, owner: User, data: ReflectionInput, audio_artefact_id: int | None = None) -> Reflection:
-    """A new reflection (draft or published) with its links."""
+    """A new reflection (draft or published) with its links; its recording is part of it, not linked evidence."""
     now = utcnow()
     reflection = Reflection(
         owner_id=owner.id, title=data.title, body=data.body, audience=data.audience, status=data.status,
@@ -126,8 +127,6 @@ def create_reflection(*, session: Session, owner: User, data: ReflectionInput, a
     )
     session.add(reflection)
     session.flush()
-    if audio_artefact_id:
-        data.artefact_ids.add(audio_artefact_id)
     _save_links(session, reflection, data)
     timeline.sync_reflection(session=session, reflection=reflection)
     approvals.request_if_needed(session=session, owner_id=reflection.owner_id, item_id=reflection.id, audience=reflection.audience, title=reflection.title, draft=reflection.status is ReflectionStatus.draft)
@@ -146,7 +145,6 @@ def update_reflection(
         values["published_at"] = utcnow()
     if audio_artefact_id:
         values["audio_artefact_id"] = audio_artefact_id
-        data.artefact_ids.add(audio_artefact_id)
     # The version check is part of the UPDATE itself, so two saves racing can't both pass it.
     result = session.exec(
         sa.update(Reflection).where(Reflection.id == reflection.id, Reflection.version == data.version).values(**values)
@@ -163,9 +161,29 @@ def update_reflection(
     return reflection
 
 
-def delete_reflection(*, session: Session, reflection: Reflection) -> None:
-    """Delete a reflection (its recording stays, as evidence of its own)."""
+def delete_reflection(*, session: Session, reflection: Reflection) -> list[str]:
+    """Delete a reflection with its recording, which is part of it (unless another reflection or comment plays it
+    too); its linked evidence stays. Returns the recording's stored file names for the caller to remove after commit."""
+    recording = recording_of(session=session, reflection=reflection)
     timeline.delete_item(session=session, item_id=reflection.id)
+    return _drop_recording(session, recording)
+
+
+def drop_replaced_recording(*, session: Session, reflection: Reflection, artefact_id: int | None) -> list[str]:
+    """Delete the recording a new one replaced in `reflection` (it was part of the reflection, so it goes rather
+    than stay behind as evidence of its own); returns its stored file names for the caller to remove after commit."""
+    if artefact_id is None or artefact_id == reflection.audio_artefact_id:
+        return []
+    recording = session.get(Artefact, artefact_id)
+    if recording is None or recording.owner_id != reflection.owner_id or recording.media_kind is not MediaKind.audio:
+        return []
+    return _drop_recording(session, recording)
+
+
+def _drop_recording(session: Session, recording: Artefact | None) -> list[str]:
+    if recording is None or attached_recordings_among(session=session, ids=[recording.id]):
+        return []  # another reflection or comment still plays it
+    return artefact_service.delete_artefact(session=session, artefact=recording)
 
 
 def reflection_for_owner(*, session: Session, owner: User, reflection_id: int) -> Reflection:

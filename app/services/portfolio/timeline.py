@@ -28,6 +28,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.item_rows import MODEL_OF, item_values
+from app.access import not_an_attached_recording
 from app.pagination import Page, paginate
 
 KIND_FILTERS = ("file", "note", "link", "reflection", "goal")
@@ -187,9 +188,10 @@ def timeline_page(
 ) -> Page[TimelineItem]:
     """One page of a student's items as `audiences` allow, newest first (or best match when searching).
 
-    A constant number of queries whatever the page holds: count, page, and one per item type shown.
+    Recordings are not items of their own here, for anyone: they come with their reflection (or comment). A constant
+    number of queries whatever the page holds: count, page, and one per item type shown.
     """
-    statement = _filtered(select(Item).where(Item.owner_id == owner_id),
+    statement = _filtered(select(Item).where(Item.owner_id == owner_id, not_an_attached_recording()),
                           owner_id=owner_id, filters=filters, audiences=audiences, session=session)
     if not viewer_is_owner:
         statement = statement.where(sa.not_(sa.and_(Item.type == ItemType.reflection,

@@ -21,7 +21,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.accounts import audit
-from app.access import not_found
+from app.access import attached_recordings_among, not_found
 from app.access.relationships import active_classes_of_student
 from app.services.showcases.showcase_items import valid_id
 
@@ -154,15 +154,15 @@ def log_view(*, session: Session, link: ShareLink) -> None:
 
 
 def artefact_via_link(*, session: Session, showcase: Showcase, artefact_id: int) -> Artefact:
-    """A file artefact the link may serve: an item of this showcase, or the recording of a (published)
-    reflection in it. Anything else: 404."""
+    """A file artefact the link may serve: an item of this showcase (not a recording: that is part of its
+    reflection), or the recording of a (published) reflection in it. Anything else: 404."""
     artefact = session.get(Artefact, artefact_id) if valid_id(artefact_id) else None
     if artefact is None or artefact.owner_id != showcase.owner_id or artefact.kind is not ArtefactKind.file:
         raise not_found()
     as_item = session.exec(select(ShowcaseItem.id).where(
         ShowcaseItem.showcase_id == showcase.id, ShowcaseItem.item_type == ShowcaseItemType.artefact,
         ShowcaseItem.item_id == artefact_id)).first()
-    if as_item is not None:
+    if as_item is not None and not attached_recordings_among(session=session, ids=[artefact_id]):
         return artefact
     as_recording = session.exec(
         select(Reflection.id).join(ShowcaseItem, sa.and_(ShowcaseItem.item_id == Reflection.id,

@@ -23,7 +23,9 @@ from app.models import (
     ApprovalStatus, Artefact, Audience, Competency, Framework, Goal, GoalStep, ItemApproval, MediaKind,
     ProficiencyLevel, RatingSource, Reflection, ReflectionStatus, Role, Showcase, ShowcaseItem, ShowcaseItemType, User,
 )
-from app.access import family_approval_required, not_found, visible_among, visible_audiences
+from app.access import (
+    attached_recordings_among, family_approval_required, not_found, visible_among, visible_audiences,
+)
 from app.services.competencies.ratings import latest_ratings
 
 
@@ -160,6 +162,9 @@ def resolve_items(
     is_owner = viewer is not None and viewer.id == owner_id
     if not is_owner:
         reflections = {k: r for k, r in reflections.items() if r.status != ReflectionStatus.draft}
+        # A recording put in on its own (before that was refused) is heard with its reflection, or not at all.
+        for key in attached_recordings_among(session=session, ids=list(artefacts)):
+            del artefacts[key]
         if not via_link:
             if viewer is None:
                 return []

@@ -15,7 +15,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.pagination import Page, paginate
 from app.services.moderation import approvals
-from app.access import not_found
+from app.access import not_an_attached_recording, not_found
 from app.services.showcases.showcase_items import ResolvedItem, entries_of, valid_id
 
 MAX_TITLE = 200
@@ -158,10 +158,11 @@ def parse_item_type(raw: str) -> ShowcaseItemType:
 
 
 def owns_item(*, session: Session, owner: User, item_type: ShowcaseItemType, item_id: int) -> bool:
-    """True when the item is the owner's own: their artefact, published reflection or goal, or a competency
-    they have rated themselves."""
+    """True when the item is the owner's own: their artefact (not a recording: that is shown with its reflection),
+    published reflection or goal, or a competency they have rated themselves."""
     if item_type is ShowcaseItemType.artefact:
-        found = session.exec(select(Artefact.id).where(Artefact.id == item_id, Artefact.owner_id == owner.id)).first()
+        found = session.exec(select(Artefact.id).where(Artefact.id == item_id, Artefact.owner_id == owner.id,
+                                                       not_an_attached_recording(Artefact.id))).first()
     elif item_type is ShowcaseItemType.reflection:
         found = session.exec(select(Reflection.id).where(
             Reflection.id == item_id, Reflection.owner_id == owner.id, Reflection.status == ReflectionStatus.published)).first()
@@ -292,7 +293,8 @@ class Picker:
 def picker(*, session: Session, owner: User, showcase: Showcase, limit: int = 200) -> Picker:
     """The owner's artefacts, published reflections, goals and self-rated competencies, newest first (five
     queries, whatever the numbers)."""
-    artefacts = session.exec(select(Artefact).where(Artefact.owner_id == owner.id)
+    artefacts = session.exec(select(Artefact)
+                             .where(Artefact.owner_id == owner.id, not_an_attached_recording(Artefact.id))
                              .order_by(Artefact.occurred_on.desc(), Artefact.id.desc()).limit(limit)).all()
     reflections = session.exec(select(Reflection).where(Reflection.owner_id == owner.id,
                                                         Reflection.status == ReflectionStatus.published)
