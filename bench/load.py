@@ -8,6 +8,7 @@ transport error) and timeouts.
 
 Against a running server (loopback only), signing in through /login with the demo accounts:
     .venv/bin/python bench/load.py --base-url http://127.0.0.1:8000 --users 64 --seconds 30
+(its uploads stay in the demo students' portfolios; --no-uploads leaves them out of the mix).
 Or serving Folio itself on a fresh database, seeded through the services (sessions started directly):
     .venv/bin/python bench/load.py --serve sqlite --users 64 --seconds 20
     .venv/bin/python bench/load.py --serve postgresql+psycopg://user@127.0.0.1/empty_db --users 64
