@@ -32,12 +32,12 @@ def import_graph() -> dict[str, set[str]]:
                 base = node.module or ""
                 if node.level:
                     base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
-                targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+                # `from package import module` runs the package's __init__ too: both are dependencies.
+                targets = [base] + [f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in modules]
             for target in targets:
                 while target and target not in modules:
                     target = target.rpartition(".")[0]
-                # A package's __init__ importing its own modules is how a package is made, not a cycle.
-                if target and target != name and not (path.name == "__init__.py" and target.startswith(name + ".")):
+                if target and target != name:
                     graph[name].add(target)
     return graph
 

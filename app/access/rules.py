@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from app.access import relationships
+import app.access.relationships as relationships
 from app.access.errors import not_found
 from app.models import (
     ApprovalStatus, Audience, ClassRole, Comment, Enrollment, Item, ItemApproval, Reflection, ReflectionStatus, Role,
