@@ -294,7 +294,7 @@ def _sections_param(raw: object) -> list[str]:
 @jobs.handler("portfolio_pdf")
 def run_portfolio_pdf(*, session: Session, settings: Settings, job, progress: Progress) -> jobs.JobResult:
     """The owner's portfolio (params: sections), or one of their own showcases (params: showcase_id), as a PDF."""
-    from app.services.showcases.showcase_items import valid_id
+    from app.access import valid_id
 
     student = session.get(User, job.owner_id)
     if student is None:
@@ -303,7 +303,7 @@ def run_portfolio_pdf(*, session: Session, settings: Settings, job, progress: Pr
     showcase_id = params.get("showcase_id")
     showcase = None
     if showcase_id is not None:
-        showcase = session.get(Showcase, showcase_id) if isinstance(showcase_id, int) and valid_id(showcase_id) else None
+        showcase = session.get(Showcase, showcase_id) if valid_id(showcase_id) else None
         if showcase is None or showcase.owner_id != student.id:
             raise jobs.JobFailed(_("That showcase can't be found. It may have been deleted."))
         sections = ["feedback"] if "feedback" in (params.get("sections") or []) else []
@@ -324,12 +324,12 @@ def run_portfolio_pdf(*, session: Session, settings: Settings, job, progress: Pr
 def run_class_pdfs(*, session: Session, settings: Settings, job, progress: Progress) -> jobs.JobResult:
     """A ZIP of one portfolio PDF per student of a class the owner teaches (params: class_id, sections)."""
     from app.models import Role
-    from app.services.showcases.showcase_items import valid_id
+    from app.access import valid_id
 
     teacher = session.get(User, job.owner_id)
     params = job.params or {}
     class_id = params.get("class_id")
-    school_class = session.get(SchoolClass, class_id) if isinstance(class_id, int) and valid_id(class_id) else None
+    school_class = session.get(SchoolClass, class_id) if valid_id(class_id) else None
     teaches = school_class is not None and teacher is not None and teacher.role is Role.teacher and teaches_class(
         session=session, teacher_id=teacher.id, class_id=school_class.id)
     if not teaches:

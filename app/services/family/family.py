@@ -20,6 +20,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.pagination import Page, paginate
+from app.services.portfolio.goals import GoalProgress
 from app.access import not_found, relationships, student_visible_to, visible_among
 from app.access.rules import approved_for_families, family_items, students_needing_family_approval
 from app.services.family.invitations import record_unlinked
@@ -111,17 +112,6 @@ class FeedItem:
 
 
 @dataclass
-class SharedGoal:
-    goal: Goal
-    done: int
-    total: int
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.done / self.total) if self.total else 0
-
-
-@dataclass
 class Growth:
     """One competency in plain words: the latest level each side gave, with what the level means."""
 
@@ -135,7 +125,7 @@ class Growth:
 class ChildPage:
     child: User
     feed: Page[FeedItem]
-    goals: list[SharedGoal]
+    goals: list[GoalProgress]
     growth: list[Growth]
     showcases: list[Showcase]
 
@@ -159,7 +149,7 @@ def feed_page(*, session: Session, guardian: User, child: User, number: int = 1,
     return Page(items=items, number=entries.number, size=entries.size, total=entries.total)
 
 
-def shared_goals(*, session: Session, child: User) -> list[SharedGoal]:
+def shared_goals(*, session: Session, child: User) -> list[GoalProgress]:
     """The child's goals shared with family (approved where needed), with steps done / total (one query)."""
     counts = (
         select(GoalStep.goal_id.label("goal_id"), sa.func.count().label("total"),
@@ -174,7 +164,7 @@ def shared_goals(*, session: Session, child: User) -> list[SharedGoal]:
                sa.or_(Goal.owner_id.not_in(students_needing_family_approval()), approved_for_families(Goal.id)))
         .order_by(Goal.updated_at.desc(), Goal.id.desc())
     ).all()
-    return [SharedGoal(goal, int(done), int(total)) for goal, done, total in rows]
+    return [GoalProgress(goal, int(done), int(total)) for goal, done, total in rows]
 
 
 def growth_of(*, session: Session, child: User) -> list[Growth]:

@@ -14,7 +14,7 @@ from app.models.base import utcnow
 from app.services.accounts import audit
 from app.access import not_found
 from app.services.jobs.jobs import enqueue
-from app.services.showcases.showcase_items import valid_id
+from app.access import valid_id
 
 
 def request_job(

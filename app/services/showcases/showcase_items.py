@@ -24,17 +24,9 @@ from app.models import (
     ProficiencyLevel, RatingSource, Reflection, ReflectionStatus, Role, Showcase, ShowcaseItem, ShowcaseItemType, User,
 )
 from app.access import (
-    attached_recordings_among, family_approval_required, not_found, visible_among, visible_audiences,
+    attached_recordings_among, family_approval_required, not_found, valid_id, visible_among, visible_audiences,
 )
 from app.services.competencies.ratings import latest_ratings
-
-
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: anything larger can't exist
-
-
-def valid_id(value: int) -> bool:
-    """True for a number that could be a row id (a larger one would make PostgreSQL fail, not find nothing)."""
-    return 0 < value <= MAX_ID
 
 
 def showcase_visible_to(*, session: Session, viewer: User, showcase_id: int) -> Showcase:

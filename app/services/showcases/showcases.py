@@ -16,7 +16,8 @@ from app.models.base import utcnow
 from app.pagination import Page, paginate
 from app.services.moderation import approvals
 from app.access import not_an_attached_recording, not_found
-from app.services.showcases.showcase_items import ResolvedItem, entries_of, valid_id
+from app.access import valid_id
+from app.services.showcases.showcase_items import ResolvedItem, entries_of
 
 MAX_TITLE = 200
 MAX_INTRODUCTION = 20_000
