@@ -10,10 +10,7 @@ app.access.can_see (showcases: app.services.showcases.showcase_items.can_see_sho
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -24,95 +21,16 @@ from app.access import family_approval_required, not_an_attached_recording, not_
 from app.access.relationships import students_in_class, students_taught_by, teacher_ids_of
 from app.services.portfolio.links import item_link
 from app.models import (
-    ApprovalStatus, Artefact, ArtefactTag, AuditEventKind, Audience, CheckIn, Goal, GoalStep, Item, ItemApproval,
-    ItemType, NotificationKind, Reflection, Showcase, Tag, User,
+    ApprovalStatus, AuditEventKind, Audience, Item, ItemApproval, ItemType, NotificationKind, Showcase, User,
 )
 from app.models.base import utcnow
 from app.services.accounts import audit
+from app.services.moderation.approval_texts import (  # noqa: F401  (field_label and Change are the inbox's, via here)
+    SHOWCASE, Change, FamilyText, Key, changes_between, family_texts, field_label, fingerprint, key_of,
+)
 from app.services.moderation.notifications import notify
 
 MAX_NOTE = 2000
-SHOWCASE = "showcase"  # the kind of an approval's target besides the ItemType values
-
-# (kind, id): ("artefact", 3), ("goal", 7), ("showcase", 2)...
-Key = tuple[str, int]
-# A field's family-visible words: text, or a list of entries (tags, steps, check-ins) whose order doesn't matter.
-FamilyText = dict[str, str | list[str]]
-
-
-# --- what an approval covers -------------------------------------------------------------------
-# Only words the student wrote. Dates, statuses, ticks and competencies picked from a list can't say anything a
-# teacher would need to see first; files are artefacts with approvals of their own, and recordings go with their
-# reflection's (or comment's): they are never shared on their own.
-
-
-def _artefact_texts(session: Session, ids: list[int]) -> dict[int, FamilyText]:
-    tags: dict[int, list[str]] = defaultdict(list)
-    for artefact_id, name in session.exec(
-        select(ArtefactTag.artefact_id, Tag.name).join(Tag, Tag.id == ArtefactTag.tag_id)
-        .where(ArtefactTag.artefact_id.in_(ids))
-    ).all():
-        tags[artefact_id].append(name)
-    rows = session.exec(select(Artefact.id, Artefact.title, Artefact.description, Artefact.body, Artefact.url)
-                        .where(Artefact.id.in_(ids))).all()
-    return {artefact_id: {"title": title, "description": description or "", "body": body or "", "url": url or "",
-                          "tags": sorted(tags[artefact_id])}
-            for artefact_id, title, description, body, url in rows}
-
-
-def _reflection_texts(session: Session, ids: list[int]) -> dict[int, FamilyText]:
-    rows = session.exec(select(Reflection.id, Reflection.title, Reflection.body).where(Reflection.id.in_(ids))).all()
-    return {reflection_id: {"title": title, "body": body or ""} for reflection_id, title, body in rows}
-
-
-def _goal_texts(session: Session, ids: list[int]) -> dict[int, FamilyText]:
-    steps: dict[int, list[str]] = defaultdict(list)
-    for goal_id, text in session.exec(select(GoalStep.goal_id, GoalStep.text).where(GoalStep.goal_id.in_(ids))).all():
-        steps[goal_id].append(text)
-    checkins: dict[int, list[str]] = defaultdict(list)
-    for goal_id, occurred_on, note in session.exec(
-        select(CheckIn.goal_id, CheckIn.occurred_on, CheckIn.note).where(CheckIn.goal_id.in_(ids), CheckIn.note != "")
-    ).all():
-        checkins[goal_id].append(f"{occurred_on.isoformat()}: {note}")
-    rows = session.exec(select(Goal.id, Goal.title, Goal.why, Goal.success_criteria).where(Goal.id.in_(ids))).all()
-    return {goal_id: {"title": title, "why": why or "", "success_criteria": criteria or "",
-                      "steps": sorted(steps[goal_id]), "checkins": sorted(checkins[goal_id])}
-            for goal_id, title, why, criteria in rows}
-
-
-def _showcase_texts(session: Session, ids: list[int]) -> dict[int, FamilyText]:
-    rows = session.exec(select(Showcase.id, Showcase.title, Showcase.introduction).where(Showcase.id.in_(ids))).all()
-    return {showcase_id: {"title": title, "introduction": introduction or ""} for showcase_id, title, introduction in rows}
-
-
-_LOADERS = {ItemType.artefact.value: _artefact_texts, ItemType.reflection.value: _reflection_texts,
-            ItemType.goal.value: _goal_texts, SHOWCASE: _showcase_texts}
-
-
-def family_texts(*, session: Session, keys: Iterable[Key]) -> dict[Key, FamilyText]:
-    """The family-visible words of these items and showcases, by (kind, id); two queries at most per kind."""
-    by_kind: dict[str, list[int]] = defaultdict(list)
-    for kind, item_id in keys:
-        by_kind[kind].append(item_id)
-    found: dict[Key, FamilyText] = {}
-    for kind, ids in by_kind.items():
-        for item_id, text in _LOADERS[kind](session, sorted(set(ids))).items():
-            found[(kind, item_id)] = text
-    return found
-
-
-def fingerprint(text: FamilyText | None) -> str:
-    """A short digest of an item's words: the inbox sends it back, so a teacher approves only the version they saw."""
-    return hashlib.sha256(json.dumps(text, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def key_of(approval: ItemApproval, item_type: ItemType | None) -> Key:
-    """The (kind, id) of what an approval covers; `item_type` is its item's type (None for a showcase)."""
-    if approval.showcase_id is not None:
-        return (SHOWCASE, approval.showcase_id)
-    return (ItemType(item_type).value, approval.item_id)
-
-
 # --- asking for approval -------------------------------------------------------------------------
 
 
@@ -208,49 +126,6 @@ def queue_existing_family_items(*, session: Session, school_class) -> int:
 
 
 # --- the teacher's side ------------------------------------------------------------------------
-
-
-def field_label(name: str) -> str:
-    """What a field of an item's family-visible words is called in the inbox, in the reader's language."""
-    return {
-        "title": _("Title"), "description": _("Description"), "body": _("Text"), "url": _("Web address"),
-        "tags": _("Tags"), "why": _("Why it matters"), "success_criteria": _("Success criteria"),
-        "steps": _("Steps"), "checkins": _("Check-ins"), "introduction": _("Introduction"),
-    }.get(name, name)
-
-
-@dataclass
-class Change:
-    """One field changed since the last approval: text before and after, or the entries added and removed."""
-
-    name: str
-    before: str = ""
-    after: str = ""
-    added: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return field_label(self.name)
-
-    @property
-    def is_list(self) -> bool:
-        return bool(self.added or self.removed)
-
-
-def changes_between(approved: FamilyText, current: FamilyText) -> list[Change]:
-    """The fields whose words differ, in the item's own field order (entries of a list compared as a multiset)."""
-    changes = []
-    for name, now in current.items():
-        then = approved.get(name, [] if isinstance(now, list) else "")
-        if isinstance(now, list):
-            before, after = Counter(then if isinstance(then, list) else [then]), Counter(now)
-            if before != after:
-                changes.append(Change(name, added=sorted((after - before).elements()),
-                                      removed=sorted((before - after).elements())))
-        elif now != then:
-            changes.append(Change(name, before=str(then), after=now))
-    return changes
 
 
 @dataclass
