@@ -1,10 +1,11 @@
-"""The `folio` command: migrate, seed-demo, create-admin, send-digests, worker, serve."""
+"""The `folio` command: migrate, seed-demo, create-admin, send-digests, worker, serve, backup, restore."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -135,6 +136,45 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from app.services.operations.backup import BackupError, backup
+    from app.services.operations.pg_tools import MissingTool
+
+    try:
+        report = backup(settings=settings, dest=args.dest, progress=print)
+    except (BackupError, MissingTool) as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 2
+    print(f"Backup written to {report.path}: the database and {report.files:,} files "
+          f"({report.bytes / 1024 / 1024:,.1f} MB) in {report.seconds:.1f} s.")
+    if report.missing:
+        print(f"{len(report.missing)} files the database names were missing (listed in the manifest): "
+              "run 'folio check'.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from app.migrate import upgrade
+    from app.services.operations.backup import BackupError
+    from app.services.operations.pg_tools import MissingTool
+    from app.services.operations.restore import restore
+
+    try:
+        report = restore(settings=settings, source=args.source, progress=print)
+    except (BackupError, MissingTool) as exc:
+        print(f"Restore failed, nothing was changed: {exc}", file=sys.stderr)
+        return 2
+    # A backup from an older Folio is brought up to this version's schema.
+    engine = make_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+    for warning in report.warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
+    print(f"Restored the database and {report.files:,} files; the database is up to date.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="folio", description="Folio, the student e-portfolio.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -169,6 +209,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(func=cmd_serve)
+
+    backup = commands.add_parser(
+        "backup", help="copy the database, the files it references and the secret key into a new folder, while "
+        "Folio runs")
+    backup.add_argument("dest", type=Path, help="a new or empty folder")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = commands.add_parser(
+        "restore", help="check a backup against its manifest and restore it into an empty database and upload folder")
+    restore.add_argument("source", type=Path, help="a folder made by 'folio backup'")
+    restore.set_defaults(func=cmd_restore)
     return parser
 
 

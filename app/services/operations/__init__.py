@@ -1,0 +1,1 @@
+"""Running a Folio: backups and restores, and checking that files and rows agree."""
