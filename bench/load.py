@@ -1,8 +1,8 @@
 """Load test: many signed-in students, a teacher and a family using a running Folio at once, for a fixed time.
 
-Each virtual user runs a closed loop (no think time) over a realistic mix: students open their home, filter and
-search their timeline, open item pages and upload small photos; teacher sessions open the class overview and the
-inbox; family sessions open the family feed. A probe asks /healthz every half second. Reported per endpoint and
+Each virtual user runs a closed loop (no think time unless --think) over a realistic mix: students open their
+home, filter and search their timeline, open item pages and upload small photos; teacher sessions open the class
+overview and the inbox; family sessions open the family feed. A probe asks /healthz every half second. Reported per endpoint and
 overall: requests/s, p50/p95/p99 latency, errors (any unexpected status, a redirect to sign-in included, or
 transport error) and timeouts.
 
@@ -225,8 +225,14 @@ async def _sign_in(client: httpx.AsyncClient, account: Account, recorder: Record
     return response is not None and response.status_code == 303 and SESSION_COOKIE in client.cookies
 
 
+async def _think(rng: random.Random, think: float) -> None:
+    """A person reads the page before the next click: a pause of 0.5-1.5x `think` seconds (none when 0)."""
+    if think > 0:
+        await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
+
+
 async def _student(client: httpx.AsyncClient, recorder: Recorder, rng: random.Random, deadline: float,
-                   uploads: bool) -> None:
+                   uploads: bool, think: float = 0.0) -> None:
     items: list[str] = []
 
     def remember(response: httpx.Response | None) -> None:
@@ -238,6 +244,7 @@ async def _student(client: httpx.AsyncClient, recorder: Recorder, rng: random.Ra
     remember(await recorder.request(client, "student home", "GET", "/student"))
     photo = small_jpeg(rng.randrange(1 << 30))
     while time.monotonic() < deadline:
+        await _think(rng, think)
         roll = rng.random()
         if roll < 0.30:
             remember(await recorder.request(client, "student home", "GET", "/student"))
@@ -259,18 +266,22 @@ async def _student(client: httpx.AsyncClient, recorder: Recorder, rng: random.Ra
                 items.extend(created["url"] for created in response.json()["created"])
 
 
-async def _teacher(client: httpx.AsyncClient, recorder: Recorder, rng: random.Random, deadline: float) -> None:
+async def _teacher(client: httpx.AsyncClient, recorder: Recorder, rng: random.Random, deadline: float,
+                   think: float = 0.0) -> None:
     home = await recorder.request(client, "teacher home", "GET", "/teacher")
     class_ids = CLASS_LINK.findall(home.text) if home is not None else []
     while time.monotonic() < deadline:
+        await _think(rng, think)
         if class_ids and rng.random() < 0.6:
             await recorder.request(client, "class overview", "GET", f"/classes/{rng.choice(class_ids)}/overview")
         else:
             await recorder.request(client, "inbox", "GET", "/inbox")
 
 
-async def _family(client: httpx.AsyncClient, recorder: Recorder, _rng: random.Random, deadline: float) -> None:
+async def _family(client: httpx.AsyncClient, recorder: Recorder, rng: random.Random, deadline: float,
+                  think: float = 0.0) -> None:
     while time.monotonic() < deadline:
+        await _think(rng, think)
         await recorder.request(client, "family feed", "GET", "/family")
 
 
@@ -281,7 +292,7 @@ async def _healthz(client: httpx.AsyncClient, recorder: Recorder, deadline: floa
 
 
 async def run_load_async(*, base_url: str, population: Population, seconds: float, timeout: float = 10.0,
-                         uploads: bool = True, seed: int = 1) -> LoadStats:
+                         uploads: bool = True, seed: int = 1, think: float = 0.0) -> LoadStats:
     """Sign everyone in, then run the mix for `seconds`; returns the figures (sign-in requests are not counted)."""
     base_url = check_base_url(base_url)
     if not 0 < seconds <= MAX_SECONDS:
@@ -307,11 +318,11 @@ async def run_load_async(*, base_url: str, population: Population, seconds: floa
         for client, account in zip(clients, population.everyone, strict=True):
             user_rng = random.Random(rng.randrange(1 << 30))
             if account.role == "student":
-                tasks.append(_student(client, recorder, user_rng, deadline, uploads))
+                tasks.append(_student(client, recorder, user_rng, deadline, uploads, think))
             elif account.role == "teacher":
-                tasks.append(_teacher(client, recorder, user_rng, deadline))
+                tasks.append(_teacher(client, recorder, user_rng, deadline, think))
             else:
-                tasks.append(_family(client, recorder, user_rng, deadline))
+                tasks.append(_family(client, recorder, user_rng, deadline, think))
         # Each loop stops at the deadline; a request in flight then ends within `timeout`.
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + timeout + 5)
         took = time.monotonic() - began
@@ -447,14 +458,15 @@ def serve_in_thread(settings) -> Iterator[str]:
 
 
 @contextmanager
-def serve_in_process(settings) -> Iterator[str]:
-    """The app served by uvicorn in a child process (its own interpreter, so the generator does not share its GIL)."""
+def serve_in_process(settings, workers: int = 1) -> Iterator[str]:
+    """The app served by uvicorn in child processes (their own interpreters, so the generator does not share their
+    GIL): `workers` of them, as `folio serve` does with FOLIO_WORKERS."""
     env = dict(os.environ)
     for name in ("database_url", "data_dir", "upload_dir", "secret_key", "base_url"):
         env[f"FOLIO_{name.upper()}"] = str(getattr(settings, name))
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1",
-         "--port", str(settings.port), "--log-level", "warning"], cwd=ROOT, env=env)
+         "--port", str(settings.port), "--log-level", "warning", "--workers", str(workers)], cwd=ROOT, env=env)
     base_url = f"http://127.0.0.1:{settings.port}"
     try:
         deadline = time.monotonic() + 30
@@ -488,6 +500,9 @@ def main(argv: list[str] | None = None) -> int:
                         "database in a temporary folder (a PostgreSQL database should be empty)")
     parser.add_argument("--timeout", type=float, default=10, help="seconds before a request counts as a timeout")
     parser.add_argument("--no-uploads", action="store_true", help="leave photo uploads out of the mix")
+    parser.add_argument("--think", type=float, default=0.0, help="mean seconds a user reads a page before the next "
+                        "click (0: a closed loop with no pause, a stress test)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes when serving Folio ourselves")
     args = parser.parse_args(argv)
     if not 1 <= args.users <= MAX_USERS or not 0 < args.seconds <= MAX_SECONDS:
         parser.error(f"--users must be 1-{MAX_USERS} and --seconds at most {MAX_SECONDS}")
@@ -495,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         check_base_url(args.base_url)
     except ValueError as exc:
         parser.error(str(exc))
-    options = dict(seconds=args.seconds, timeout=args.timeout, uploads=not args.no_uploads)
+    options = dict(seconds=args.seconds, timeout=args.timeout, uploads=not args.no_uploads, think=args.think)
     if not args.serve:
         stats = run_load(base_url=args.base_url, population=demo_population(args.users), **options)
     else:
@@ -504,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
             began = time.monotonic()
             settings, population = seed(database_url=url, folder=Path(folder), students=args.users)
             print(f"seeded {args.users} students in {time.monotonic() - began:.1f} s", file=sys.stderr)
-            with serve_in_process(settings) as base_url:
+            with serve_in_process(settings, workers=args.workers) as base_url:
                 stats = run_load(base_url=base_url, population=population, **options)
     print(stats.table())
     return 1 if stats.overall.errors or stats.overall.timeouts else 0
