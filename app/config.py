@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     upload_dir: Path = Field(PROJECT_ROOT / "uploads", description="Where uploaded files are stored.")
     max_upload_mb: int = Field(100, ge=1, description="Largest single upload, in megabytes.")
     student_quota_mb: int = Field(2048, ge=1, description="Total size of the uploads one student may keep, in megabytes.")
+    health_min_free_mb: int = Field(
+        512, ge=0, description="/healthz reports unavailable when the upload or data folder has less free space than "
+        "this, in megabytes (a save needs room before the disk is full).")
     base_url: str = Field(
         "http://127.0.0.1:8000", description="Public address of this Folio, used in links and the CSRF check."
     )
