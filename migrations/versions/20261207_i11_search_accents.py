@@ -1,4 +1,5 @@
-"""search accents: PostgreSQL search ignores accents like SQLite's, through a GIN index
+"""search accents and scale: PostgreSQL search ignores accents like SQLite's, through a GIN index; indexes the
+district-scale benchmark (bench/scale.py) showed missing
 
 PostgreSQL: the `unaccent` extension (trusted since PostgreSQL 13, so the database owner may create it), an
 IMMUTABLE wrapper `folio_unaccent(text)` (unaccent() itself is only STABLE, so it can't be indexed) and
@@ -7,6 +8,9 @@ index over it. The timeline's query calls the same function, so the planner can 
 
 Without the extension the migration stops with a message saying what to install or whom to ask: silently falling
 back to accent-sensitive search would make the two databases answer differently, which is the bug this fixes.
+
+Both databases: artefacts (owner_id, occurred_on, id) replaces the index on owner_id alone, so the class overview's
+latest evidence per student is read from the index instead of one row (one page) per artefact.
 
 SQLite: items_fts already uses `unicode61 remove_diacritics 2` (made so in i10_items), which folds accents on both
 the indexed text and the query, so there is nothing to rebuild.
@@ -47,6 +51,8 @@ def _create_unaccent(bind) -> str:
 
 
 def upgrade() -> None:
+    op.create_index("ix_artefacts_owner_when", "artefacts", ["owner_id", "occurred_on", "id"], unique=False)
+    op.drop_index("ix_artefacts_owner_id", table_name="artefacts")
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
@@ -69,6 +75,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.create_index("ix_artefacts_owner_id", "artefacts", ["owner_id"], unique=False)
+    op.drop_index("ix_artefacts_owner_when", table_name="artefacts")
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(f"DROP INDEX IF EXISTS {SEARCH_INDEX}")
