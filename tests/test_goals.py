@@ -404,3 +404,52 @@ def test_active_goals_with_progress_for_the_home_page(session):
     panel = goals.active_goals_with_progress(session=session, owner=student)
     assert [(p.goal.title, p.done, p.total) for p in panel] == [("Soon", 1, 2), ("Later", 0, 2), ("No steps", 0, 0)]
     assert len(goals.active_goals_with_progress(session=session, owner=student, limit=1)) == 1
+
+
+def _goal_steps_read(session, run) -> int:
+    """How many goal_steps rows the statements `run` makes read, from the database's own plans (EXPLAIN ANALYZE)."""
+    import json
+
+    from sqlalchemy import event
+
+    engine = session.get_bind()
+    statements = []
+    record = lambda _c, _cur, statement, parameters, *_a: statements.append((statement, parameters))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    cursor = session.connection().connection.driver_connection.cursor()
+    total = 0
+
+    def walk(node) -> int:
+        own = node.get("Actual Rows", 0) * node.get("Actual Loops", 1) if node.get("Relation Name") == "goal_steps" else 0
+        return own + sum(walk(child) for child in node.get("Plans", []))
+
+    for statement, parameters in statements:
+        if "goal_steps" in statement:
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+            plan = cursor.fetchone()[0]
+            total += walk((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
+    return total
+
+
+def test_step_counts_read_only_the_owners_steps(session):
+    """The home page's goal panel and the family's goal list count one student's steps, not every goal's (at a
+    district's size, a count over the whole table took longer than the rest of the page)."""
+    import pytest
+
+    from app.services.family import family
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("reads the row counts from PostgreSQL's EXPLAIN ANALYZE")
+    school = make_school(session)
+    student, other = make_user(session, school), make_user(session, school)
+    for n in range(10):
+        make_goal(session, other, title=f"Other {n}", steps=("a", "b", "c"))
+    make_goal(session, student, title="Mine", audience=Audience.family, steps=("a", "b"))
+    assert _goal_steps_read(session, lambda: goals.active_goals_with_progress(session=session, owner=student)) == 2
+    assert _goal_steps_read(session, lambda: goals.goals_overview(session=session, owner=student)) == 2
+    assert _goal_steps_read(session, lambda: family.shared_goals(session=session, child=student)) == 2
+    assert [p.total for p in family.shared_goals(session=session, child=student)] == [2]

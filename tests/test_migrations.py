@@ -113,3 +113,39 @@ def test_existing_enrolments_are_marked_by_what_the_database_shows(request, tmp_
         assert marked == {i: via for i, *_rest, via in rows}
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_search_migration_says_what_to_do_when_unaccent_cannot_be_created(request, tmp_path):
+    """A role that may not create extensions gets a clear message (not accent-sensitive search on one database
+    only); once someone allowed to has created the extension, the same role migrates."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    server = request.getfixturevalue("postgres_server")
+    name = f"plain_{tmp_path.name[-20:].lower().replace('-', '_')}"
+    url = server.create_database(name)
+    role = f"r_{name}"
+    admin = make_engine(Settings(_env_file=None, database_url=url, secret_key=TEST_SECRET))
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        connection.exec_driver_sql(f"GRANT CREATE ON SCHEMA public TO {role}")  # tables, but no extensions
+    engine = make_engine(Settings(_env_file=None, database_url=str(make_url(url).set(username=role)),
+                                  secret_key=TEST_SECRET))
+    try:
+        upgrade(engine, "i11_photo_print_copy")
+        with pytest.raises(RuntimeError, match=r"needs PostgreSQL's `unaccent` extension.*CREATE EXTENSION unaccent"):
+            upgrade(engine)
+        with admin.begin() as connection:
+            connection.exec_driver_sql("CREATE EXTENSION unaccent")
+        upgrade(engine)
+        assert pending_changes(engine) == []
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT folio_unaccent('Café Élan')")).scalar_one() == "Cafe Elan"
+        downgrade(engine, "i11_photo_print_copy")
+    finally:
+        engine.dispose()
+        admin.dispose()
+        server.drop_database(name)
+        with server._admin_connect() as connection:
+            connection.execute(f"DROP ROLE {role}")

@@ -2,6 +2,8 @@
 
 from datetime import date, timedelta
 
+import pytest
+
 from app.models import Audience
 from tests.factories import login, make_class, make_framework, make_note, make_reflection, make_school, make_user
 
@@ -33,6 +35,39 @@ def test_search_finds_a_word_from_a_reflection_body_and_ranks_titles_first(clien
     assert "Nothing matches" in nothing
     # Operators and punctuation are treated as words, never as query syntax.
     assert client.get('/student?q="photo* OR) NEAR(').status_code == 200
+
+
+def test_search_ignores_accents_both_ways_on_both_databases(client, session):
+    student = make_user(session, make_school(session))
+    make_note(session, student, title="Café visit", body="We wrote the menu")
+    make_reflection(session, student, title="Cafe maths", body="Prices at the crème brûlée stand")
+    make_note(session, student, title="Élan", body="Dance practice")
+    make_note(session, student, title="Fractions", body="Halves")
+    login(client, student)
+
+    def found(q: str) -> set[str]:
+        html = client.get("/student", params={"q": q}).text
+        return {t for t in ("Café visit", "Cafe maths", "Élan", "Fractions") if t in html}
+
+    assert found("cafe") == {"Café visit", "Cafe maths"}
+    assert found("café") == {"Café visit", "Cafe maths"}
+    assert found("CAFÉ") == {"Café visit", "Cafe maths"}
+    assert found("creme brulee") == {"Cafe maths"}  # body text, every word must match
+    assert found("elan") == {"Élan"}
+    assert found("ela") == {"Élan"}  # still a prefix search
+    assert found("caf menu") == {"Café visit"}
+    # Words unaccent turns into several (½ becomes "1/2") are still words, not query syntax.
+    assert client.get("/student", params={"q": "½ ©"}).status_code == 200
+
+
+def test_accent_free_search_still_ranks_titles_over_bodies(client, session):
+    student = make_user(session, make_school(session))
+    make_note(session, student, title="Menu", body="Notes from the café on Friday", occurred_on=date(2026, 5, 2))
+    make_note(session, student, title="Café poster", body="Drawn in class", occurred_on=date(2026, 5, 1))
+    login(client, student)
+    page = client.get("/student?q=cafe").text
+    assert "2 results for “cafe”" in page
+    assert page.index("Café poster") < page.index("Menu")
 
 
 def test_search_never_shows_another_students_items(client, session):
@@ -91,3 +126,24 @@ def test_timeline_query_count_is_the_same_for_10_and_200_items(client, session, 
             assert client.get("/student").status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
+
+
+def test_postgresql_search_can_use_the_gin_index(session):
+    """The search's document is the very expression ix_items_search is built on (else it is a sequential scan)."""
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from app.models import Item
+    from app.services.portfolio.timeline import postgres_search, search_tokens
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite searches its FTS5 table")
+    student = make_user(session, make_school(session))
+    make_note(session, student, title="Café visit")
+    document, query = postgres_search(search_tokens("café visit"))
+    statement = select(Item.id).where(document.op("@@")(query))
+    session.exec(sa.text("SET LOCAL enable_seqscan = off"))  # a tiny table would be scanned whatever the index
+    compiled = statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
+    plan = "\n".join(session.exec(sa.text(f"EXPLAIN {compiled}")).scalars())
+    assert "ix_items_search" in plan, plan
+    assert session.exec(statement).all() == [session.exec(select(Item.id)).one()]

@@ -6,9 +6,10 @@ PostgreSQL). Comments, feedback requests, approvals, showcase entries and notifi
 with a real foreign key and ON DELETE CASCADE: deleting the item row deletes the artefact (or reflection, or
 goal) and everything that points at it, in the database, on every write path.
 
-The row also carries what the timeline shows and what search looks through (SQLite: an FTS5 table over it,
-made in a migration; PostgreSQL: to_tsvector at query time). app.models.item_rows allocates the row when an
-artefact, reflection or goal is first flushed; app.services.portfolio.timeline keeps its text in step.
+The row also carries what the timeline shows and what search looks through (SQLite: an FTS5 table over it;
+PostgreSQL: a GIN index over folio_search_document(title, body); both made in migrations, both ignore accents).
+app.models.item_rows allocates the row when an artefact, reflection or goal is first flushed;
+app.services.portfolio.timeline keeps its text in step.
 """
 
 from datetime import date, datetime

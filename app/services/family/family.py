@@ -154,6 +154,7 @@ def shared_goals(*, session: Session, child: User) -> list[GoalProgress]:
     counts = (
         select(GoalStep.goal_id.label("goal_id"), sa.func.count().label("total"),
                sa.func.sum(sa.case((GoalStep.done == True, 1), else_=0)).label("done"))  # noqa: E712
+        .where(GoalStep.goal_id.in_(select(Goal.id).where(Goal.owner_id == child.id)))  # not every goal's steps
         .group_by(GoalStep.goal_id)
         .subquery("step_counts")
     )

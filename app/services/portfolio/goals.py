@@ -81,6 +81,8 @@ def _with_progress(owner: User):
             sa.func.count().label("total"),
             sa.func.sum(sa.case((GoalStep.done == True, 1), else_=0)).label("done"),  # noqa: E712
         )
+        # Only this owner's steps: a count over every goal's steps would read the whole table on each page.
+        .where(GoalStep.goal_id.in_(select(Goal.id).where(Goal.owner_id == owner.id)))
         .group_by(GoalStep.goal_id)
         .subquery("step_counts")
     )

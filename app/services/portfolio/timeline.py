@@ -170,10 +170,22 @@ def _ranked_search(statement, *, session: Session, tokens: list[str]):
                        "WHERE items_fts MATCH :match").bindparams(match=match).columns(
             entry_id=sa.Integer, rank=sa.Float).subquery("hits")
         return statement.join(hits, hits.c.entry_id == Item.id).order_by(hits.c.rank, Item.id.desc())
-    query = sa.func.to_tsquery("simple", " & ".join(f"{t}:*" for t in tokens))
-    document = sa.func.setweight(sa.func.to_tsvector("simple", Item.title), sa.literal_column("'A'")).op("||")(
-        sa.func.to_tsvector("simple", Item.body))
+    document, query = postgres_search(tokens)
     return statement.where(document.op("@@")(query)).order_by(sa.func.ts_rank(document, query).desc(), Item.id.desc())
+
+
+def postgres_search(tokens: list[str]) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    """PostgreSQL's searched document and the query matching every word as a prefix, accents ignored on both sides.
+
+    folio_search_document and folio_unaccent come from the i11_search_accents migration: the document is the
+    expression the GIN index ix_items_search is built on, so the planner can use it. Each word is unaccented and
+    quoted on its own, so no word (whatever unaccent turns it into) can be read as query syntax."""
+    words = [sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"),
+                                sa.func.quote_literal(sa.func.folio_unaccent(t)).op("||")(":*")) for t in tokens]
+    query = words[0]
+    for word in words[1:]:
+        query = query.op("&&")(word)
+    return sa.func.folio_search_document(Item.title, Item.body), query
 
 
 def timeline_page(
