@@ -1,12 +1,12 @@
-"""Pages anyone may reach: the front door and the health check."""
+"""Pages anyone may reach: the front door and the language switch (the health check is app.health)."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
 from app.auth import MaybeUser
-from app.db import SessionDep, database_is_reachable
+from app.db import SessionDep
 from app.i18n import LOCALE_COOKIE, available_locales
 from app.navigation import home_path
 
@@ -17,14 +17,6 @@ router = APIRouter()
 def index(user: MaybeUser) -> RedirectResponse:
     """Send visitors to their home page, or to sign in."""
     return RedirectResponse(home_path(user) if user else "/login", status_code=303)
-
-
-@router.get("/healthz")
-def healthz(request: Request) -> JSONResponse:
-    """200 when the database answers, 503 when it doesn't (for load balancers and monitors)."""
-    if database_is_reachable(request.app.state.engine):
-        return JSONResponse({"status": "ok"})
-    return JSONResponse({"status": "unavailable", "reason": "database"}, status_code=503)
 
 
 @router.post("/language")
