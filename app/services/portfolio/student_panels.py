@@ -24,7 +24,7 @@ def home_context(*, session: Session, student: User, filters: timeline.TimelineF
         "groups": available_competencies(session=session, student=student),
         "goals": list(session.exec(select(Goal).where(Goal.owner_id == student.id).order_by(Goal.title)).all()),
         "tags": list(session.exec(select(Tag.name).where(Tag.owner_id == student.id).order_by(Tag.name)).all()),
-        "classes": people.classes_of(session=session, user=student, role=ClassRole.student),
+        "classes": people.classes_with_teachers(session=session, user=student, role=ClassRole.student),
         "active_goals": active_goals_with_progress(session=session, owner=student, limit=5),
         "competency_levels": _latest_levels(session, student),
     }
