@@ -34,7 +34,13 @@ def static_url(path: str) -> str:
 
 
 def _format_date(value, format: str = "medium") -> str:
-    return format_date(value, format=format, locale=i18n.get_locale()) if value else ""
+    return _formatted_date(value, format, i18n.get_locale()) if value else ""
+
+
+@lru_cache(maxsize=4096)
+def _formatted_date(value, format: str, locale: str) -> str:
+    # A timeline page shows twenty dates, mostly the same few; Babel parses the locale and pattern for each one.
+    return format_date(value, format=format, locale=locale)
 
 
 def _format_datetime(value, format: str = "medium") -> str:
