@@ -51,3 +51,39 @@ def test_the_student_home_names_each_class_with_its_teachers_whatever_the_class_
         assert "Science 5 <span class=\"muted\">· Ana Ruiz, Zoe Park</span>" in html
         assert "Art club <span class=\"muted\">· </span>" in html
     assert counts[0] == counts[1], counts
+
+
+def test_the_student_home_shows_goals_and_active_ones_with_progress_from_one_goal_query(client, session, count_queries):
+    from datetime import date, timedelta
+
+    from app.models import Goal, GoalStatus, GoalStep
+    from tests.factories import login, make_school, make_user
+
+    school = make_school(session)
+    maya, noah = make_user(session, school), make_user(session, school)
+
+    def goal(owner, title, *, status=GoalStatus.active, due=None, steps=(), audience=None):
+        row = Goal(owner_id=owner.id, title=title, status=status, target_date=due)
+        session.add(row)
+        session.flush()
+        session.add_all(GoalStep(goal_id=row.id, text=f"step {n}", position=n, done=done) for n, done in enumerate(steps))
+        session.commit()
+        return row
+
+    goal(maya, "Zebra facts", steps=(True, False))
+    goal(maya, "Algebra", due=date.today() + timedelta(days=3), steps=(True, True, False))
+    goal(maya, "Done already", status=GoalStatus.achieved, steps=(True,))
+    goal(noah, "Noah's own", steps=(True, True, True, True))  # steps of another student's goal count for nobody here
+    login(client, maya)
+    with count_queries() as counter:
+        html = client.get("/student").text
+    goal_queries = [s for s in counter.statements if "goals.owner_id = " in s]  # not the timeline's rows by id
+    assert len(goal_queries) == 1, goal_queries
+    side = html[html.index('id="goals-heading"'):]
+    assert side.index("Algebra") < side.index("Zebra facts")  # soonest target date first
+    assert "Done already" not in side[:side.index("</section>")]
+    assert "2 of 3 steps" in side and "1 of 2 steps" in side and "4 of 4" not in html
+    dropdown = html[html.index('id="goal"'):html.index("</select>", html.index('id="goal"'))]
+    assert [t for t in ("Algebra", "Done already", "Zebra facts") if t in dropdown] == ["Algebra", "Done already",
+                                                                                      "Zebra facts"]
+    assert "Noah" not in dropdown
