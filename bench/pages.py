@@ -129,7 +129,7 @@ def server(command: list[str], *, cwd: Path, env: dict[str, str], probe: str):
             process.wait()
 
 
-def folio_server(settings, *, source: Path, port: int):
+def folio_server(settings, *, source: Path, port: int, http: str = "auto"):
     env = dict(os.environ, PYTHONPATH=str(source), FOLIO_WORKERS="1")
     for name in ("database_url", "data_dir", "upload_dir", "secret_key"):
         env[f"FOLIO_{name.upper()}"] = str(getattr(settings, name))
@@ -137,7 +137,7 @@ def folio_server(settings, *, source: Path, port: int):
     env["FOLIO_ENVIRONMENT"] = "production"  # what a school runs: no development conveniences
     env["FOLIO_COOKIE_SECURE"] = "false"  # plain http on loopback
     return server([sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1",
-                   "--port", str(port), "--log-level", "warning", "--no-access-log"], cwd=source, env=env,
+                   "--port", str(port), "--http", http, "--log-level", "warning", "--no-access-log"], cwd=source, env=env,
                   probe=f"http://127.0.0.1:{port}/healthz")
 
 
@@ -230,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--baseline-src", type=Path, help="an older Folio checkout to measure beside this one")
+    parser.add_argument("--baseline-http", default="auto", help="uvicorn's HTTP parser for the older checkout "
+                        "(h11 for one from before httptools was a dependency)")
     parser.add_argument("--only", help="measure only endpoints whose name contains this")
     args = parser.parse_args(argv)
     drive = drive_wrk if shutil.which("wrk") else drive_httpx
@@ -245,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         targets = {"bare": f"http://127.0.0.1:{bare_port}"}
         if args.baseline_src:
             port = _free_port()
-            stack.enter_context(folio_server(settings, source=args.baseline_src.resolve(), port=port))
+            stack.enter_context(folio_server(settings, source=args.baseline_src.resolve(), port=port,
+                                             http=args.baseline_http))
             targets["before"] = f"http://127.0.0.1:{port}"
         port = _free_port()
         stack.enter_context(folio_server(settings, source=ROOT, port=port))
