@@ -127,12 +127,41 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from app.main import create_app
-
     # The same proxies the app believes (app.security.client_address), so logs and throttles agree.
     proxies = [str(network) for network in settings.trusted_proxy_networks]
-    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-                proxy_headers=bool(proxies), forwarded_allow_ips=proxies)
+    options = dict(host=args.host or settings.host, port=args.port or settings.port, proxy_headers=bool(proxies),
+                   forwarded_allow_ips=proxies)
+    processes = args.workers or settings.serving_processes
+    if processes == 1:
+        from app.main import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    return _serve_with_workers(settings, processes, options)
+
+
+def _serve_with_workers(settings: Settings, processes: int, options: dict) -> int:
+    """uvicorn's worker processes, each building its app from the environment (app.main:create_app); the jobs run
+    here, in this process, once: not in each worker."""
+    import os
+
+    import uvicorn
+
+    from app.job_runner import JobRunner
+
+    settings.resolved_secret_key()  # a development secret is generated once, here, not raced by the workers
+    runner = engine = None
+    if settings.job_runner == "in-process":
+        os.environ["FOLIO_JOB_RUNNER"] = "external"  # read by the workers: they leave the jobs to this runner
+        engine = make_engine(settings)
+        runner = JobRunner(engine=engine, settings=settings)
+        runner.start()
+    try:
+        uvicorn.run("app.main:create_app", factory=True, workers=processes, **options)
+    finally:
+        if runner is not None:
+            runner.stop()
+            engine.dispose()
     return 0
 
 
@@ -208,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve Folio over HTTP")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="processes to serve with (default FOLIO_WORKERS: one per core)")
     serve.set_defaults(func=cmd_serve)
 
     backup = commands.add_parser(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
 from enum import Enum
 from functools import lru_cache
@@ -82,6 +83,9 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `folio serve` (and `make run`) listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `folio serve` (and `make run`) listens on.")
+    workers: int = Field(
+        0, ge=0, le=64, description="Processes `folio serve` (and `make run`) serves with; 0 means one per CPU core.",
+    )
     cookie_secure: bool | None = Field(
         None, description="Send cookies over HTTPS only; defaults to on in production, off in development."
     )
@@ -161,6 +165,16 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
         return parse_networks(self.trusted_proxies)
+
+    @property
+    def serving_processes(self) -> int:
+        """How many processes `folio serve` starts: FOLIO_WORKERS, or the CPU cores this process may use."""
+        if self.workers:
+            return self.workers
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            return max(1, os.cpu_count() or 1)
 
     @property
     def jobs_dir(self) -> Path:

@@ -6,23 +6,25 @@ side. A request that held a connection while waiting for a second one would, und
 request waiting on another (a hang until the pool's 30 s timeout, then 500s).
 
 A request holds its connection only while one of its worker threads runs: between threads (the sign-in lookup, then
-the route) or while an async route waits for an upload, read_in_thread has given it back (and FastAPI closes the
+the route) or while an async route waits for an upload, read_in_thread has given it back (and get_session closes the
 session at the end outside the worker limit, so closing never waits for a thread). The worker threads are
 sized from the pool (worker_threads, set in app.main's lifespan): each runs one request's database work with at most
-one connection, and one connection is left over for the in-process job runner and `/healthz`, so no request's thread
-waits for a connection another request is sitting on.
+one connection, and one connection is left over for the in-process job runner, so no request's thread waits for a
+connection another request is sitting on. `/healthz` has an engine of its own (make_health_engine).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -33,17 +35,27 @@ T = TypeVar("T")
 
 def make_engine(settings: Settings) -> Engine:
     """An engine for the configured URL: SQLite with WAL and foreign keys, or PostgreSQL via psycopg 3."""
+    return _engine(settings, pool=_pool_sizes(settings), sqlite_timeout=30)
+
+
+def make_health_engine(settings: Settings) -> Engine:
+    """A one-connection engine for /healthz (app.health): its check never waits for, nor takes, a connection from
+    the requests' pool, and gives up after a few seconds instead of the pool's thirty."""
+    return _engine(settings, pool={"pool_size": 1, "max_overflow": 0, "pool_timeout": 3}, sqlite_timeout=3)
+
+
+def _engine(settings: Settings, *, pool: dict[str, int], sqlite_timeout: float) -> Engine:
     url = make_url(settings.effective_database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        pool = {} if url.database in (None, "", ":memory:") else _pool_sizes(settings)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
+        pool = {} if url.database in (None, "", ":memory:") else pool
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": sqlite_timeout}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True, **_pool_sizes(settings))
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def _pool_sizes(settings: Settings) -> dict[str, int]:
@@ -65,25 +77,26 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def database_is_reachable(engine: Engine) -> bool:
-    """True when a trivial query succeeds."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request, closed afterwards; render() finds it on request.state for the header's counts.
+
+    Async, so a request takes no worker thread just to open and close it: making a Session touches no database. At
+    the end, a session that holds no connection (or a SQLite one, whose rollback never waits) is closed on the event
+    loop; a PostgreSQL connection still in a transaction is given back from a thread of its own, outside the worker
+    limit, so closing never waits for a worker thread (nor blocks the loop on a round trip)."""
+    engine: Engine = request.app.state.engine
+    session = Session(engine, expire_on_commit=False)
+    request.state.db_session = session
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return True
-    except Exception:  # any driver error means "not reachable" to a health check
-        return False
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, closed afterwards; render() finds it on request.state for the header's counts."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        request.state.db_session = session
-        try:
-            yield session
-        finally:
-            # A closed session would open a new connection if used again, and nothing would close that one.
-            request.state.db_session = None
+        yield session
+    finally:
+        # A closed session would open a new connection if used again, and nothing would close that one.
+        request.state.db_session = None
+        if session.in_transaction() and engine.dialect.name != "sqlite":
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
+        else:
+            session.close()
 
 
 def request_session(request: Request) -> Session:

@@ -9,8 +9,9 @@ from fastapi import Depends, FastAPI
 
 from app.auth import load_request_context
 from app.config import Settings, get_settings
-from app.db import make_engine, worker_threads
+from app.db import make_engine, make_health_engine, worker_threads
 from app.errors import install_error_handlers
+from app.health import healthz
 from app.job_runner import JobRunner
 from app.routes import ROUTERS, PublicStaticFiles
 from app.services.portfolio.uploads import remove_stale_incoming
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if runner is not None:
             runner.stop()
         app.state.engine.dispose()
+        app.state.health_engine.dispose()
 
     # No /docs or /openapi.json: Swagger UI would load scripts from a CDN, and this is an HTML app.
     app = FastAPI(
@@ -49,12 +51,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
-    app.state.templates = build_environment()
+    app.state.health_engine = make_health_engine(settings)
+    app.state.templates = build_environment(auto_reload=not settings.is_production)
     app.state.secret_key = settings.resolved_secret_key()
 
     app.add_middleware(CrossOriginProtectionMiddleware, trusted_origins=[settings.base_url])
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     app.mount("/static", PublicStaticFiles(directory=STATIC_DIR), name="static")
+    # A plain route, outside the routers' dependencies (no sign-in lookup, no session): see app.health.
+    app.add_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     for router in ROUTERS:
         app.include_router(router)
     install_error_handlers(app)

@@ -34,7 +34,13 @@ def static_url(path: str) -> str:
 
 
 def _format_date(value, format: str = "medium") -> str:
-    return format_date(value, format=format, locale=i18n.get_locale()) if value else ""
+    return _formatted_date(value, format, i18n.get_locale()) if value else ""
+
+
+@lru_cache(maxsize=4096)
+def _formatted_date(value, format: str, locale: str) -> str:
+    # A timeline page shows twenty dates, mostly the same few; Babel parses the locale and pattern for each one.
+    return format_date(value, format=format, locale=locale)
 
 
 def _format_datetime(value, format: str = "medium") -> str:
@@ -53,10 +59,14 @@ def _excerpt(text: str, limit: int = 200) -> str:
     return plain_text(text, limit)
 
 
-def build_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
-    """The one Jinja environment: autoescaped, strict about undefined names, gettext installed."""
+def build_environment(templates_dir: Path = TEMPLATES_DIR, *, auto_reload: bool = False) -> Environment:
+    """The one Jinja environment: autoescaped, strict about undefined names, gettext installed.
+
+    With auto_reload (development), every template a page uses, each include included, is checked against its
+    file's time on every use; otherwise a template is compiled once per process and never looked at again."""
     env = Environment(
         loader=FileSystemLoader(templates_dir),
+        auto_reload=auto_reload,
         autoescape=select_autoescape(["html", "xml"]),
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],

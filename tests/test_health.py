@@ -22,7 +22,7 @@ def test_database_down_is_503(tmp_path):
     with TestClient(app) as client:
         response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["status"] == "unavailable"
+    assert response.json() == {"status": "unavailable"}
     app.state.engine.dispose()
 
 
@@ -55,7 +55,7 @@ def test_a_nearly_full_disk_makes_folio_unavailable_and_says_why_only_to_those_a
 
 
 def test_a_database_that_refuses_writes_makes_folio_unavailable(app, client_from, settings):
-    engine = app.state.engine
+    engine = app.state.health_engine
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", lambda connection, _record: connection.execute("PRAGMA query_only=1"))
     else:
@@ -67,3 +67,42 @@ def test_a_database_that_refuses_writes_makes_folio_unavailable(app, client_from
     response = client_from("127.0.0.1").get("/healthz?verbose")
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == {"ok": False, "detail": "answers but refuses writes"}
+
+
+def test_healthz_answers_while_every_worker_thread_is_busy(client, app):
+    # A loaded server has every worker thread taken and more requests queued for one: the health check must not
+    # join that queue (a monitor with a short timeout would call a busy server down).
+    import threading
+
+    import anyio.to_thread
+
+    limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
+    holders = [object() for _ in range(int(limiter.total_tokens))]
+    for holder in holders:
+        client.portal.call(limiter.acquire_on_behalf_of, holder)
+    answered: list[int] = []
+    try:
+        asking = threading.Thread(target=lambda: answered.append(client.get("/healthz").status_code), daemon=True)
+        asking.start()
+        asking.join(timeout=10)
+        assert answered == [200], "/healthz waited for a worker thread"
+    finally:
+        for holder in holders:
+            client.portal.call(limiter.release_on_behalf_of, holder)
+        asking.join(timeout=10)
+
+
+def test_healthz_takes_no_connection_from_the_requests_pool(client, app):
+    from sqlalchemy import event
+
+    checkouts: list[object] = []
+
+    def checked_out(*args) -> None:
+        checkouts.append(args)
+
+    event.listen(app.state.engine, "checkout", checked_out)
+    try:
+        assert client.get("/healthz").status_code == 200
+    finally:
+        event.remove(app.state.engine, "checkout", checked_out)
+    assert checkouts == []

@@ -47,3 +47,25 @@ def test_malformed_form_gets_a_400_page(client, session):
     response = client.get("/admin/people?page=lots")
     assert response.status_code == 400
     assert "That request didn&#39;t make sense" in response.text
+
+
+def test_templates_are_checked_for_changes_on_every_use_only_in_development(tmp_path, database_url, monkeypatch):
+    # Jinja's auto_reload stats every template a page uses (each include of a timeline row too) on every render.
+    import os
+
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.conftest import make_settings
+
+    stats: list[str] = []
+    real_getmtime = os.path.getmtime
+    monkeypatch.setattr(os.path, "getmtime", lambda path: stats.append(path) or real_getmtime(path))
+    for environment, checks in (("production", False), ("development", True)):
+        app = create_app(make_settings(tmp_path, database_url, environment=environment))
+        with TestClient(app) as browser:
+            assert browser.get("/login").status_code == 200  # compiles the templates
+            stats.clear()
+            assert browser.get("/login").status_code == 200
+        app.state.engine.dispose()
+        assert bool(stats) is checks, (environment, stats)

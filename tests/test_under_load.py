@@ -246,7 +246,8 @@ def test_no_connection_is_held_while_an_upload_streams_in(client, new_client, se
 
 
 def test_worker_threads_never_outnumber_the_connections(tmp_path, database_url):
-    # One connection for each thread running a request's database work, and one left for the jobs and /healthz.
+    # One connection for each thread running a request's database work, and one left for the job runner (/healthz has
+    # an engine of its own, app.db.make_health_engine).
     import anyio.to_thread
     from fastapi.testclient import TestClient
 

@@ -1,15 +1,12 @@
-"""Pages anyone may reach: the front door and the health check."""
+"""Pages anyone may reach: the front door and the language switch (the health check is app.health)."""
 
-import ipaddress
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
 from app.auth import MaybeUser
 from app.db import SessionDep
-from app.models import Role
-from app.services.operations.health import check_health
 from app.i18n import LOCALE_COOKIE, available_locales
 from app.navigation import home_path
 
@@ -20,24 +17,6 @@ router = APIRouter()
 def index(user: MaybeUser) -> RedirectResponse:
     """Send visitors to their home page, or to sign in."""
     return RedirectResponse(home_path(user) if user else "/login", status_code=303)
-
-
-@router.get("/healthz")
-def healthz(request: Request, user: MaybeUser) -> JSONResponse:
-    """200 when Folio can save (database writable, room on disk), 503 when not; `?verbose` says which check failed,
-    for administrators and monitors on the server itself."""
-    health = check_health(engine=request.app.state.engine, settings=request.app.state.settings)
-    verbose = "verbose" in request.query_params and (
-        (user is not None and user.role is Role.admin) or _from_this_machine(request))
-    return JSONResponse(health.as_dict(verbose=verbose), status_code=200 if health.ok else 503)
-
-
-def _from_this_machine(request: Request) -> bool:
-    host = request.client.host if request.client else ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @router.post("/language")

@@ -81,7 +81,7 @@ def _with_progress(owner: User):
             sa.func.count().label("total"),
             sa.func.sum(sa.case((GoalStep.done == True, 1), else_=0)).label("done"),  # noqa: E712
         )
-        # Only this owner's steps: a count over every goal's steps would read the whole table on each page.
+        # Only this owner's steps: counting every goal's steps in the school to keep a few would grow with the table.
         .where(GoalStep.goal_id.in_(select(Goal.id).where(Goal.owner_id == owner.id)))
         .group_by(GoalStep.goal_id)
         .subquery("step_counts")
@@ -106,6 +106,20 @@ def goals_overview(*, session: Session, owner: User) -> list[GoalGroup]:
         elif status is GoalStatus.achieved:
             items.sort(key=lambda p: p.goal.achieved_at or p.goal.updated_at, reverse=True)
     return [GoalGroup(status, by_status[status]) for status in STATUS_ORDER if status in by_status]
+
+
+def goals_with_progress(*, session: Session, owner: User) -> list[GoalProgress]:
+    """All of `owner`'s goals by title, with step counts (one query)."""
+    rows = session.exec(_with_progress(owner).order_by(Goal.title, Goal.id)).all()
+    return [GoalProgress(goal, int(done), int(total)) for goal, done, total in rows]
+
+
+def soonest_active(progress: list[GoalProgress], *, limit: int = 5) -> list[GoalProgress]:
+    """The active goals among `progress`, soonest target date first (goals without one after them, newest first);
+    the same order as active_goals_with_progress, without another query."""
+    active = [p for p in progress if p.goal.status is GoalStatus.active]
+    active.sort(key=lambda p: (p.goal.target_date is None, p.goal.target_date or date.max, -p.goal.id))
+    return active[:limit]
 
 
 def active_goals_with_progress(*, session: Session, owner: User, limit: int = 5) -> list[GoalProgress]:

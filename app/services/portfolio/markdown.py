@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html as html_lib
 from functools import lru_cache
 
@@ -35,8 +36,24 @@ def render_markdown(text: str) -> Markup:
     return Markup(clean)
 
 
+# Excerpts by a digest of their text: a timeline page shows twenty, each parsed and sanitised, on every view (a tenth
+# of the student home's time). Keyed by digest, not text, so the cache's size does not depend on how long notes are.
+_EXCERPTS: dict[tuple[bytes, int], str] = {}
+_EXCERPTS_MAX = 4096
+
+
 def plain_text(text: str, limit: int = 240) -> str:
     """A one-paragraph excerpt without markup, for lists and search results."""
+    key = (hashlib.blake2b((text or "").encode(), digest_size=16).digest(), limit)
+    excerpt = _EXCERPTS.get(key)
+    if excerpt is None:
+        if len(_EXCERPTS) >= _EXCERPTS_MAX:
+            _EXCERPTS.clear()  # simpler than LRU bookkeeping, and the next pages refill it
+        excerpt = _EXCERPTS[key] = _plain_text(text, limit)
+    return excerpt
+
+
+def _plain_text(text: str, limit: int) -> str:
     stripped = html_lib.unescape(nh3.clean(_parser().render(text or ""), tags=set())).strip()
     stripped = " ".join(stripped.split())
     return stripped if len(stripped) <= limit else stripped[: limit - 1].rstrip() + "…"

@@ -6,26 +6,27 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from app.models import Audience, ClassRole, Competency, Goal, ProficiencyLevel, Tag, User
+from app.models import Audience, ClassRole, Competency, ProficiencyLevel, Tag, User
 from app.services.accounts import people
 from app.services.portfolio import timeline
-from app.services.portfolio.goals import active_goals_with_progress
+from app.services.portfolio.goals import goals_with_progress, soonest_active
 from app.services.competencies.ratings import latest_ratings
 from app.services.competencies.competency_picker import available_competencies
 
 
 def home_context(*, session: Session, student: User, filters: timeline.TimelineFilters, page: int) -> dict:
     """Everything the student home template needs, in a fixed number of queries."""
+    goals = goals_with_progress(session=session, owner=student)
     items = timeline.timeline_page(session=session, owner_id=student.id, filters=filters,
                                    audiences=frozenset(Audience), viewer_is_owner=True, number=page)
     return {
         "items": items,
         "filters": filters,
         "groups": available_competencies(session=session, student=student),
-        "goals": list(session.exec(select(Goal).where(Goal.owner_id == student.id).order_by(Goal.title)).all()),
+        "goals": [row.goal for row in goals],
         "tags": list(session.exec(select(Tag.name).where(Tag.owner_id == student.id).order_by(Tag.name)).all()),
-        "classes": people.classes_of(session=session, user=student, role=ClassRole.student),
-        "active_goals": active_goals_with_progress(session=session, owner=student, limit=5),
+        "classes": people.classes_with_teachers(session=session, user=student, role=ClassRole.student),
+        "active_goals": soonest_active(goals, limit=5),
         "competency_levels": _latest_levels(session, student),
     }
 
