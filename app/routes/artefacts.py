@@ -22,7 +22,9 @@ from app.services.portfolio import storage
 from app.services.portfolio import uploads
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
 from app.services.portfolio.filetypes import allowed_description
+from app.services.edit_versions import claim_version, parse_version
 from app.templating import render
+from app.routes.forms import SaveRefused, keeping_typed_text
 from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -34,7 +36,8 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-def _form_context(session, user, *, kind: ArtefactKind, data=None, file_errors=(), errors=None, artefact=None) -> dict:
+def _form_context(session, user, *, kind: ArtefactKind, data=None, file_errors=(), errors=None, artefact=None,
+                  version: int | None = None, conflict=None) -> dict:
     groups = available_competencies(session=session, student=user)
     data = data or service.ArtefactInput()
     return {
@@ -42,6 +45,7 @@ def _form_context(session, user, *, kind: ArtefactKind, data=None, file_errors=(
         "file_errors": list(file_errors), "groups": groups, "artefact": artefact,
         "recording": service.recording_of(session=session, artefact=artefact) if artefact else None,
         "allowed": allowed_description(), "max_upload_mb": 0, "created": [],
+        "version": "" if version is None else version, "conflict": conflict,
     }
 
 
@@ -203,17 +207,18 @@ def edit_artefact(request: Request, artefact_id: PathId, user: StudentUser, sess
         audience=artefact.audience, tags=details.tags, competency_ids={c.id for c in details.competencies},
         body=artefact.body, url=artefact.url or "",
     )
-    return render(request, "artefacts/edit.html", _form_context(session, user, kind=artefact.kind, data=data, artefact=artefact))
+    context = _form_context(session, user, kind=artefact.kind, data=data, artefact=artefact, version=artefact.version)
+    return render(request, "artefacts/edit.html", context)
 
 
 @router.post("/artefacts/{artefact_id}/edit")
 def update_artefact(
     request: Request, artefact_id: PathId, user: StudentUser, session: SessionDep, title: TextField = "",
     body: TextField = "", url: TextField = "", description: TextField = "", occurred_on: TextField = "",
-    audience: TextField = "", tags: TextField = "",
+    audience: TextField = "", tags: TextField = "", version: TextField = "",
     competency_ids: Annotated[list[str], Form()] = [],  # noqa: B006
 ) -> Response:
-    """Save the edits, or show what needs fixing."""
+    """Save the edits, or show what needs fixing (or that someone saved first: then nothing is overwritten)."""
     artefact = service.artefact_for_owner(session=session, owner=user, artefact_id=artefact_id)
     values = {"title": title, "body": body, "url": url, "description": description, "occurred_on": occurred_on,
               "audience": audience, "tags": tags}
@@ -222,11 +227,20 @@ def update_artefact(
                                kind=artefact.kind, allowed_competencies=allowed_ids(groups))
     if artefact.kind is ArtefactKind.file and not data.title:
         data.errors["title"] = _("Give it a title, so you can find it later.")
+    seen_version = parse_version(version)
     if data.errors:
-        context = _form_context(session, user, kind=artefact.kind, data=data, artefact=artefact)
+        context = _form_context(session, user, kind=artefact.kind, data=data, artefact=artefact, version=seen_version)
         return render(request, "artefacts/edit.html", context, status_code=422)
-    service.update_artefact(session=session, artefact=artefact, data=data)
-    session.commit()
+    try:
+        with keeping_typed_text(session):
+            claim_version(session=session, row=artefact, version=seen_version)
+            service.update_artefact(session=session, artefact=artefact, data=data)
+            session.commit()
+    except SaveRefused as refused:
+        data.errors["form"] = refused.message
+        context = _form_context(session, user, kind=artefact.kind, data=data, artefact=artefact, conflict=refused.current,
+                                version=refused.current.version if refused.current else seen_version)
+        return render(request, "artefacts/edit.html", context, status_code=refused.status)
     response = RedirectResponse(f"/artefacts/{artefact.id}", status_code=303)
     flash(request, response, _("Your changes are saved."), "success")
     return response
