@@ -7,6 +7,7 @@ import re
 
 from app.models import Artefact, ArtefactKind, Audience
 from app.models.base import utcnow
+from sqlmodel import select
 from tests.factories import login, make_school, make_user
 
 
@@ -64,3 +65,44 @@ def test_link_and_evidence_details_two_tabs(client, session):
     session.expire_all()
     saved = session.get(Artefact, link.id)
     assert (saved.description, saved.audience) == ("Tab one's words", Audience.private)
+
+
+def test_goal_two_tabs(client, session):
+    from app.models import Goal
+
+    student = make_user(session, make_school(session))
+    login(client, student)
+    assert client.post("/goals/new", data={"title": "Read more", "why": "First why"}).status_code == 303
+    goal = session.exec(select(Goal)).one()
+    base = {"title": "Read more", "audience": "private"}
+    two_tabs(client, f"/goals/{goal.id}/edit", {**base, "why": "Tab one why"}, {**base, "why": "Tab two why"},
+             saved_text="Tab one why", typed_text="Tab two why")
+    session.expire_all()
+    assert session.get(Goal, goal.id).why == "Tab one why"
+
+
+def test_goal_step_rename_two_tabs(client, session):
+    from app.models import Goal, GoalStep
+
+    student = make_user(session, make_school(session))
+    login(client, student)
+    client.post("/goals/new", data={"title": "Read more", "steps": ["Pick a book"]})
+    goal = session.exec(select(Goal)).one()
+    step = session.exec(select(GoalStep)).one()
+    edit = f"/goals/{goal.id}/edit"
+    rename = f"/goals/{goal.id}/steps/{step.id}/rename"
+    tab_one = step_version(client.get(edit).text, step.id)
+    tab_two = step_version(client.get(edit).text, step.id)
+    assert client.post(rename, data={"text": "Pick two books", "version": tab_one}).status_code == 303
+    refused = client.post(rename, data={"text": "Pick a long book", "version": tab_two})
+    assert refused.status_code == 409
+    assert "Someone changed this somewhere else" in refused.text
+    assert 'value="Pick a long book"' in refused.text
+    assert "Pick two books" in refused.text
+    session.expire_all()
+    assert session.get(GoalStep, step.id).text == "Pick two books"
+
+
+def step_version(page: str, step_id: int) -> str:
+    form = page.split(f'/steps/{step_id}/rename"', 1)[1]
+    return re.search(r'name="version" value="(\d+)"', form).group(1)
