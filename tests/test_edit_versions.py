@@ -106,3 +106,92 @@ def test_goal_step_rename_two_tabs(client, session):
 def step_version(page: str, step_id: int) -> str:
     form = page.split(f'/steps/{step_id}/rename"', 1)[1]
     return re.search(r'name="version" value="(\d+)"', form).group(1)
+
+
+def admin_with_framework(session):
+    from app.models import Role
+    from app.services.competencies import frameworks, scales
+
+    school = make_school(session)
+    admin = make_user(session, school, Role.admin)
+    framework = frameworks.create_framework(session=session, school_id=school.id,
+                                         data=frameworks.FrameworkInput(name="Core", description="First words", default_scale=False))
+    session.flush()
+    competency = frameworks.add_competency(session=session, framework=framework, data=frameworks.CompetencyInput(
+        code="C1", name="Communicate", description="Start"))
+    level = scales.add_level(session=session, framework=framework, data=scales.LevelInput(label="Emerging", descriptor="Start"))
+    session.commit()
+    return admin, framework, competency, level
+
+
+def test_framework_details_two_tabs(client, session):
+    from app.models import Framework
+
+    admin, framework, _competency, _level = admin_with_framework(session)
+    login(client, admin)
+    two_tabs(client, f"/admin/frameworks/{framework.id}", {"name": "Core", "description": "Tab one words"},
+             {"name": "Core", "description": "Tab two words"}, saved_text="Tab one words", typed_text="Tab two words")
+    session.expire_all()
+    assert session.get(Framework, framework.id).description == "Tab one words"
+
+
+def test_competency_two_tabs(client, session):
+    from app.models import Competency
+
+    admin, framework, competency, _level = admin_with_framework(session)
+    login(client, admin)
+    base = {"competency_code": "C1", "competency_name": "Communicate"}
+    two_tabs(client, f"/admin/frameworks/{framework.id}/competencies/{competency.id}",
+             {**base, "competency_description": "Tab one words"}, {**base, "competency_description": "Tab two words"},
+             saved_text="Tab one words", typed_text="Tab two words")
+    session.expire_all()
+    assert session.get(Competency, competency.id).description == "Tab one words"
+
+
+def test_scale_level_two_tabs(client, session):
+    from app.models import ProficiencyLevel
+
+    admin, framework, _competency, level = admin_with_framework(session)
+    login(client, admin)
+    two_tabs(client, f"/admin/frameworks/{framework.id}/levels/{level.id}",
+             {"level_label": "Emerging", "level_descriptor": "Tab one words"},
+             {"level_label": "Emerging", "level_descriptor": "Tab two words"},
+             saved_text="Tab one words", typed_text="Tab two words")
+    session.expire_all()
+    assert session.get(ProficiencyLevel, level.id).descriptor == "Tab one words"
+
+
+def test_class_prompts_two_tabs(client, session):
+    from app.models import Role, SchoolClass
+    from tests.factories import make_class
+
+    school = make_school(session)
+    teacher = make_user(session, school, Role.teacher)
+    school_class = make_class(session, school, teachers=[teacher])
+    login(client, teacher)
+    two_tabs(client, f"/classes/{school_class.id}/prompts", {"prompts": "Tab one prompt?"},
+             {"prompts": "Tab two prompt?"}, saved_text="Tab one prompt?", typed_text="Tab two prompt?")
+    session.expire_all()
+    assert session.get(SchoolClass, school_class.id).reflection_prompts.strip() == "Tab one prompt?"
+
+
+def test_class_settings_two_tabs(client, session):
+    from app.models import Role, SchoolClass
+    from tests.factories import make_class
+
+    school = make_school(session)
+    teacher = make_user(session, school, Role.teacher)
+    school_class = make_class(session, school, teachers=[teacher])
+    login(client, teacher)
+    url = f"/classes/{school_class.id}/settings"
+    tab_one, tab_two = version_in(client.get(url).text), version_in(client.get(url).text)
+    assert client.post(url, data={"classmates_see_class_items": "true", "version": tab_one}).status_code == 303
+    refused = client.post(url, data={"secret_links_allowed": "true", "version": tab_two})
+    assert refused.status_code == 409
+    assert "Someone changed this somewhere else" in refused.text
+    # The form keeps tab two's choices (only secret links on), the saved ones are shown beside it.
+    assert re.search(r'id="secret_links_allowed"[^>]*checked', refused.text)
+    assert not re.search(r'id="classmates_see_class_items"[^>]*checked', refused.text)
+    session.expire_all()
+    saved = session.get(SchoolClass, school_class.id)
+    assert (saved.classmates_see_class_items, saved.secret_links_allowed) == (True, False)
