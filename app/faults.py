@@ -52,7 +52,7 @@ def is_busy(exc: BaseException) -> bool:
     """The database was busy (locked by another writer, or a lock or statement timeout ran out): worth a retry."""
     for cause in _causes(exc):
         if isinstance(cause, sqlite3.Error):
-            if _sqlite_code(cause) in _SQLITE_BUSY or "database is locked" in str(cause) or "is locked" in str(cause):
+            if _sqlite_code(cause) in _SQLITE_BUSY or "is locked" in str(cause):
                 return True
         elif _sqlstate(cause) in _PG_BUSY:
             return True
@@ -81,10 +81,18 @@ class Fault:
     message: str
 
 
+def disk_full_message() -> str:
+    return _("The school's server is out of space: tell your teacher; your text is still here.")
+
+
+def busy_message() -> str:
+    return _("Folio is busy, your text is safe: try Save again in a moment.")
+
+
 def fault_of(exc: BaseException) -> Fault | None:
     """The fault `exc` stands for, or None when it is an ordinary error (a bug: logged and a 500)."""
     if is_disk_full(exc):
-        return Fault(FULL_STATUS, _("The school's server is out of space: tell your teacher; your text is still here."))
+        return Fault(FULL_STATUS, disk_full_message())
     if is_busy(exc):
-        return Fault(BUSY_STATUS, _("Folio is busy, your text is safe: try Save again in a moment."))
+        return Fault(BUSY_STATUS, busy_message())
     return None

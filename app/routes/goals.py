@@ -107,8 +107,14 @@ def create_goal(
     if errors:
         form.competency_ids &= offered
         return _form_page(request, session, user, goal=None, form=form, errors=errors, status_code=422)
-    goal = goals.create_goal(session=session, owner=user, data=data)
-    session.commit()
+    try:
+        with keeping_typed_text(session):
+            goal = goals.create_goal(session=session, owner=user, data=data)
+            session.commit()
+    except SaveRefused as refused:
+        form.competency_ids &= offered
+        return _form_page(request, session, user, goal=None, form=form, errors={"form": refused.message},
+                          status_code=refused.status)
     return _redirect(request, f"/goals/{goal.id}", _("Your goal is saved. You can do it!"))
 
 
