@@ -195,3 +195,56 @@ def test_class_settings_two_tabs(client, session):
     session.expire_all()
     saved = session.get(SchoolClass, school_class.id)
     assert (saved.classmates_see_class_items, saved.secret_links_allowed) == (True, False)
+
+
+def test_showcase_talking_points_two_tabs(client, session):
+    from app.models import Showcase, ShowcaseItem, ShowcaseItemType
+
+    student = make_user(session, make_school(session))
+    note = Artefact(owner_id=student.id, kind=ArtefactKind.note, title="Volcano", body="x", occurred_on=utcnow().date(),
+                    audience=Audience.private)
+    showcase = Showcase(owner_id=student.id, title="My term")
+    session.add_all([note, showcase])
+    session.flush()
+    entry = ShowcaseItem.to(showcase_id=showcase.id, item_type=ShowcaseItemType.artefact, target_id=note.id)
+    session.add(entry)
+    session.commit()
+    login(client, student)
+    page = f"/showcases/{showcase.id}"
+    save = f"/showcases/{showcase.id}/items/{entry.id}/points"
+
+    def points_version(html: str) -> str:
+        return re.search(r'name="version" value="(\d+)"', html.split(f'/items/{entry.id}/points"', 1)[1]).group(1)
+
+    tab_one, tab_two = points_version(client.get(page).text), points_version(client.get(page).text)
+    assert client.post(save, data={"talking_points": "Say it erupted twice", "version": tab_one}).status_code == 303
+    refused = client.post(save, data={"talking_points": "Show the lava photo", "version": tab_two})
+    assert refused.status_code == 409
+    assert "Someone changed this somewhere else" in refused.text
+    assert "Show the lava photo" in refused.text and "Say it erupted twice" in refused.text
+    session.expire_all()
+    assert session.get(ShowcaseItem, entry.id).talking_points == "Say it erupted twice"
+
+
+def test_conference_slot_two_tabs(client, session):
+    from datetime import timedelta
+
+    from app.models import ConferenceSlot, Role
+    from tests.factories import make_class
+
+    school = make_school(session)
+    teacher = make_user(session, school, Role.teacher)
+    student = make_user(session, school)
+    school_class = make_class(session, school, teachers=[teacher], students=[student])
+    slot = ConferenceSlot(class_id=school_class.id, student_id=student.id, starts_at=utcnow() + timedelta(days=30),
+                          location="Room 4", note="")
+    session.add(slot)
+    session.commit()
+    login(client, teacher)
+    day = (utcnow() + timedelta(days=30)).date().isoformat()
+    base = {"student_id": str(student.id), "date": day, "time": "18:00", "duration": "20", "location": "Room 4",
+            "guardians_for": str(student.id)}
+    two_tabs(client, f"/conferences/{slot.id}/edit", {**base, "note": "Tab one note"}, {**base, "note": "Tab two note"},
+             saved_text="Tab one note", typed_text="Tab two note")
+    session.expire_all()
+    assert session.get(ConferenceSlot, slot.id).note == "Tab one note"

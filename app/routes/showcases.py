@@ -21,7 +21,9 @@ from app.services.moderation.approvals import approval_notice
 from app.services.showcases import share_links
 from app.services.showcases import showcases
 from app.services.showcases.showcase_items import entries_of, resolve_items, showcase_of_owner, showcase_visible_to
+from app.services.edit_versions import claim_version, parse_version
 from app.templating import render
+from app.routes.forms import SaveRefused, keeping_typed_text
 from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -212,17 +214,25 @@ def remove_item(request: Request, showcase_id: PathId, entry_id: PathId, user: C
 @router.post("/showcases/{showcase_id:int}/items/{entry_id:int}/points")
 def save_talking_points(
     request: Request, showcase_id: PathId, entry_id: PathId, user: CurrentUser, session: SessionDep,
-    talking_points: LongText = "",
+    talking_points: LongText = "", version: ShortText = "",
 ) -> Response:
-    """Save what the student wants to say about this item when presenting."""
+    """Save what the student wants to say about this item when presenting (unless it changed since the page opened)."""
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
     entry = showcases.entry_of(session=session, showcase=showcase, entry_id=entry_id)
-    problem = showcases.set_talking_points(session=session, showcase=showcase, entry=entry, text=talking_points)
+    try:
+        with keeping_typed_text(session):
+            problem = showcases.set_talking_points(session=session, showcase=showcase, entry=entry, text=talking_points)
+            if not problem:
+                claim_version(session=session, row=entry, version=parse_version(version))
+                session.commit()
+    except SaveRefused as refused:
+        saved = _(" Saved now: “%(text)s”.", text=refused.current.talking_points) if refused.current else ""
+        return _owner_page(request, session, user, showcase, errors={f"points-{entry_id}": refused.message + saved},
+                           typed={entry_id: talking_points}, status_code=refused.status)
     if problem:
         session.rollback()
         return _owner_page(request, session, user, showcase, errors={f"points-{entry.id}": problem},
                            typed={entry.id: talking_points}, status_code=422)
-    session.commit()
     return _redirect(request, f"/showcases/{showcase.id}#entry-{entry.id}", _("Talking points saved."))
 
 

@@ -17,7 +17,8 @@ down_revision: Union[str, Sequence[str], None] = "i11_photo_print_copy"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-TABLES = ("artefacts", "goals", "goal_steps", "frameworks", "competencies", "proficiency_levels", "classes")
+TABLES = ("artefacts", "goals", "goal_steps", "frameworks", "competencies", "proficiency_levels", "classes",
+          "showcase_items", "conference_slots")
 
 
 def upgrade() -> None:
