@@ -49,11 +49,13 @@
   var present = {};
   fields.forEach(function (field) { present[keyFor(field)] = true; });
 
-  // Fields sent by the last form submitted here: gone from this page means the save went through.
+  // Fields sent by the last form submitted here: the save went through when this page says so, or when the form is
+  // gone from it (a refused save shows the same form again, with its message).
   var submitted = [];
   try { submitted = JSON.parse(window.sessionStorage.getItem(SUBMITTED)) || []; } catch (error) { submitted = []; }
   window.sessionStorage.removeItem(SUBMITTED);
-  submitted.forEach(function (key) { if (!present[key]) storage.removeItem(key); });
+  var saved = document.querySelector(".flash--success") !== null;
+  submitted.forEach(function (key) { if (saved || !present[key]) storage.removeItem(key); });
 
   function offer(field, key, draft) {
     var box = document.createElement("div");
@@ -86,15 +88,14 @@
   fields.forEach(function (field) {
     var key = keyFor(field);
     var draft = read(key);
-    if (draft && draft.text === field.value) {
-      storage.removeItem(key);  // the page already holds it (saved, or given back by a refused save)
-    } else if (draft && draft.text.trim()) {
+    // A draft the page already holds (given back by a refused save) stays until the save goes through.
+    if (draft && draft.text !== field.value && draft.text.trim()) {
       offer(field, key, draft);
     }
     var timer = null;
     function keep() {
       timer = null;
-      if (field.value === field.defaultValue) {
+      if (!field.value.trim()) {
         storage.removeItem(key);
         return;
       }

@@ -24,7 +24,6 @@ def test_an_unsaved_note_is_offered_back_and_cleared_once_saved(page):
     page.get_by_role("button", name="Sign in").click()
 
     page.goto("/artefacts/new?kind=note")
-    page.get_by_label("Title", exact=True).fill("Bridge test")
     page.get_by_label("Your note").fill(TYPED)
     page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('folio-draft:'))")
     assert list(drafts(page).values()) == [TYPED]
@@ -39,6 +38,13 @@ def test_an_unsaved_note_is_offered_back_and_cleared_once_saved(page):
     offer.get_by_role("button", name="Put my text back").click()
     expect(page.get_by_label("Your note")).to_have_value(TYPED)
     expect(offer).to_have_count(0)
+
+    # A refused save (no title) gives the text back, and the draft stays until a save goes through.
+    page.get_by_role("button", name="Save note").click()
+    expect(page.locator("#title-error")).to_be_visible()
+    expect(page.get_by_label("Your note")).to_have_value(TYPED)
+    assert list(drafts(page).values()) == [TYPED]
+    expect(page.get_by_role("button", name="Put my text back")).to_have_count(0)  # the form holds it already
 
     page.get_by_label("Title", exact=True).fill("Bridge test")
     page.get_by_role("button", name="Save note").click()
