@@ -246,3 +246,22 @@ def test_full_database_disk_keeps_the_text(app, client, session, database_url):
     assert FULL in answer.text and "A long note. A long note." in answer.text
     app.state.engine.dispose()
     assert session.exec(select(Artefact)).all() == []
+
+
+def test_busy_database_while_editing_a_showcase_keeps_the_text(app, client, session, database_url):
+    from app.models import Showcase
+
+    student = make_user(session, make_school(session))
+    showcase = Showcase(owner_id=student.id, title="My term", introduction="Saved intro")
+    session.add(showcase)
+    session.commit()
+    login(client, student)
+    form = {"title": "My term", "introduction": "An introduction typed while busy", "audience": "private",
+            "version": "1"}
+    with write_lock_held(app, database_url, table="showcases", row_id=showcase.id):
+        answer = client.post(f"/showcases/{showcase.id}/edit", data=form)
+    assert answer.status_code == 503
+    assert BUSY in answer.text and "An introduction typed while busy" in answer.text
+    assert 'name="version" value="1"' in answer.text  # still the version it was opened at: no overwrite on retry
+    session.expire_all()
+    assert session.get(Showcase, showcase.id).introduction == "Saved intro"

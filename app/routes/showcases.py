@@ -70,8 +70,13 @@ def create_showcase(
     data = showcases.parse_showcase(title=title, introduction=introduction, audience=audience)
     if data.errors:
         return _form_page(request, data=data, showcase=None, status_code=422)
-    showcase = showcases.create_showcase(session=session, owner=user, data=data)
-    session.commit()
+    try:
+        with keeping_typed_text(session):
+            showcase = showcases.create_showcase(session=session, owner=user, data=data)
+            session.commit()
+    except SaveRefused as refused:  # busy database or full disk
+        data.errors["form"] = refused.message
+        return _form_page(request, data=data, showcase=None, status_code=refused.status)
     return _redirect(request, f"/showcases/{showcase.id}/items/new",
                      _("Your showcase is ready. Now choose the work to put in it."))
 
@@ -140,8 +145,12 @@ def update_showcase(
     if data.errors:
         return _form_page(request, data=data, showcase=showcase, status_code=422)
     try:
-        showcases.update_showcase(session=session, showcase=showcase, data=data)
-        session.commit()
+        with keeping_typed_text(session):
+            showcases.update_showcase(session=session, showcase=showcase, data=data)
+            session.commit()
+    except SaveRefused as refused:  # busy database or full disk
+        data.errors["form"] = refused.message
+        return _form_page(request, data=data, showcase=showcase, status_code=refused.status)
     except showcases.EditConflict as conflict:
         # Keep what they typed; show the saved version beside it; the next save is a deliberate overwrite.
         data.version = conflict.current.version
