@@ -16,6 +16,8 @@ class Framework(SQLModel, table=True):
     name: str = Field(max_length=200)
     description: str = Field(default="", sa_type=sa.Text)
     archived: bool = Field(default=False)
+    # Optimistic locking: a save names the version its form was opened at (app.services.edit_versions).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = Field(default_factory=utcnow)
 
     competencies: list["Competency"] = Relationship(
@@ -42,6 +44,8 @@ class Competency(SQLModel, table=True):
     description: str = Field(default="", sa_type=sa.Text)
     position: int = Field(default=0)
     archived: bool = Field(default=False)
+    # Optimistic locking: a save names the version its form was opened at (app.services.edit_versions).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = Field(default_factory=utcnow)
 
     framework: Framework = Relationship(back_populates="competencies")
@@ -57,6 +61,8 @@ class ProficiencyLevel(SQLModel, table=True):
     position: int
     label: str = Field(max_length=60)
     descriptor: str = Field(default="", sa_type=sa.Text)
+    # Optimistic locking: a save names the version its form was opened at (app.services.edit_versions).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
     framework: Framework = Relationship(back_populates="levels")
 

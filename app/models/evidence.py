@@ -66,6 +66,8 @@ class Artefact(SQLModel, table=True):
     thumb_print: str | None = Field(default=None, max_length=120)
     # The stored photo had to be re-encoded (quality 95) to turn it upright; otherwise it is the upload's data
     reencoded: bool = Field(default=False)
+    # Optimistic locking: a save names the version its form was opened at (app.services.edit_versions).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

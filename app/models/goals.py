@@ -33,6 +33,8 @@ class Goal(SQLModel, table=True):
     # Achieving a goal asks for a closing reflection; it is an ordinary reflection linked here.
     closing_reflection_id: int | None = Field(default=None, foreign_key="reflections.id", ondelete="SET NULL")
     achieved_at: datetime | None = Field(default=None)
+    # Optimistic locking: a save names the version its form was opened at (app.services.edit_versions).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -46,6 +48,8 @@ class GoalStep(SQLModel, table=True):
     position: int = Field(default=0)
     done: bool = Field(default=False)
     done_at: datetime | None = Field(default=None)
+    # Optimistic locking: a save names the version its form was opened at (app.services.edit_versions).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class GoalCompetency(SQLModel, table=True):

@@ -99,6 +99,8 @@ class SchoolClass(SQLModel, table=True):
     family_items_need_approval: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     # Whether students may make secret links to their showcases (anyone with the link can see it).
     secret_links_allowed: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    # Optimistic locking: a save names the version its form was opened at (app.services.edit_versions).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = Field(default_factory=utcnow)
 
     enrollments: list["Enrollment"] = Relationship(back_populates="school_class", cascade_delete=True)

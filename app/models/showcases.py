@@ -52,6 +52,8 @@ class ShowcaseItem(SQLModel, table=True):
     competency_id: int | None = Field(default=None, foreign_key="competencies.id", index=True, ondelete="CASCADE")
     position: int = Field(default=0)
     talking_points: str = Field(default="", sa_type=sa.Text)
+    # Optimistic locking: a save names the version its form was opened at (app.services.edit_versions).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
     @classmethod
     def to(cls, *, showcase_id: int, item_type: "ShowcaseItemType", target_id: int, **values) -> "ShowcaseItem":
@@ -123,6 +125,8 @@ class ConferenceSlot(SQLModel, table=True):
     location: str = Field(default="", max_length=200)
     note: str = Field(default="", sa_type=sa.Text)
     created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    # Optimistic locking: a save names the version its form was opened at (app.services.edit_versions).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = Field(default_factory=utcnow)
 
 

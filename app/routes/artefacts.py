@@ -22,7 +22,10 @@ from app.services.portfolio import storage
 from app.services.portfolio import uploads
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
 from app.services.portfolio.filetypes import allowed_description
+from app.faults import FULL_STATUS
+from app.services.edit_versions import claim_version, parse_version
 from app.templating import render
+from app.routes.forms import SaveRefused, keeping_typed_text
 from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -34,7 +37,8 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-def _form_context(session, user, *, kind: ArtefactKind, data=None, file_errors=(), errors=None, artefact=None) -> dict:
+def _form_context(session, user, *, kind: ArtefactKind, data=None, file_errors=(), errors=None, artefact=None,
+                  version: int | None = None, conflict=None) -> dict:
     groups = available_competencies(session=session, student=user)
     data = data or service.ArtefactInput()
     return {
@@ -42,6 +46,7 @@ def _form_context(session, user, *, kind: ArtefactKind, data=None, file_errors=(
         "file_errors": list(file_errors), "groups": groups, "artefact": artefact,
         "recording": service.recording_of(session=session, artefact=artefact) if artefact else None,
         "allowed": allowed_description(), "max_upload_mb": 0, "created": [],
+        "version": "" if version is None else version, "conflict": conflict,
     }
 
 
@@ -84,28 +89,32 @@ async def upload_files(request: Request, user: StudentUser, session: SessionDep)
             return JSONResponse({"created": [], "errors": [{"filename": "", "message": message}]}, status_code=413)
         return await run_in_threadpool(_render_new, request, session, user, None, [uploads.FileError("files", "", message)], 413)
 
-    def save() -> tuple[list[Artefact], service.ArtefactInput]:
+    def save() -> tuple[list[Artefact], service.ArtefactInput, int]:
         groups = available_competencies(session=session, student=user)
         data = service.parse_input(form.first, form.all, kind=ArtefactKind.file, allowed_competencies=allowed_ids(groups))
         if not form.files and not form.errors:
             data.errors["files"] = _("Choose at least one file to add.")
         if data.errors or not form.files or form.has_unexpected_file:
-            return [], data
+            return [], data, FULL_STATUS if form.disk_full else 422
         try:
-            created = service.create_file_artefacts(session=session, owner=user, files=form.files, data=data,
-                                                    quota_bytes=settings.student_quota_bytes)
-            session.commit()
+            with keeping_typed_text(session):
+                created = service.create_file_artefacts(session=session, owner=user, files=form.files, data=data,
+                                                        quota_bytes=settings.student_quota_bytes)
+                session.commit()
         except storage.QuotaExceeded as full:  # another upload took the space while this one was arriving
             session.rollback()
             form.errors.append(uploads.FileError(field="files", filename=full.name, message=full.message))
-            return [], data
+            return [], data, 422
+        except SaveRefused as refused:  # busy database or full disk: no file is kept, the typed details are
+            data.errors["files"] = " ".join([refused.message, _("The files were not kept: choose them again.")])
+            return [], data, refused.status
         except Exception:
             session.rollback()
             uploads.discard(upload_dir=upload_dir, files=form.files)
             raise
-        return created, data
+        return created, data, FULL_STATUS if form.disk_full else 200
 
-    created, data = await run_in_threadpool(save)
+    created, data, status = await run_in_threadpool(save)
     if not created:
         uploads.discard(upload_dir=upload_dir, files=form.files)
     if _wants_json(request):
@@ -114,12 +123,11 @@ async def upload_files(request: Request, user: StudentUser, session: SessionDep)
             "errors": [{"filename": e.filename, "message": e.message} for e in form.errors]
             + [{"filename": "", "message": m} for m in data.errors.values()],
         }
-        return JSONResponse(body, status_code=201 if created else 422)
+        return JSONResponse(body, status_code=201 if created and status == 200 else status)
     if created and not form.errors:
         response = RedirectResponse("/artefacts", status_code=303)
         flash(request, response, ngettext("%(num)s file added to your evidence.", "%(num)s files added to your evidence.", len(created)), "success")
         return response
-    status = 200 if created else 422
     return await run_in_threadpool(_render_new, request, session, user, data, form.errors, status, created)
 
 
@@ -142,12 +150,18 @@ def _create_text(request: Request, user, session, kind: ArtefactKind, form_value
         return [str(v) for v in value] if isinstance(value, list) else []
 
     data = service.parse_input(first, every, kind=kind, allowed_competencies=allowed_ids(groups))
+    status = 422
+    if not data.errors:
+        try:
+            with keeping_typed_text(session):
+                artefact = service.create_text_artefact(session=session, owner=user, kind=kind, data=data)
+                session.commit()
+        except SaveRefused as refused:
+            data.errors["form"], status = refused.message, refused.status
     if data.errors:
         context = _form_context(session, user, kind=kind, data=data)
         context["max_upload_mb"] = request.app.state.settings.max_upload_mb
-        return render(request, "artefacts/new.html", context, status_code=422)
-    artefact = service.create_text_artefact(session=session, owner=user, kind=kind, data=data)
-    session.commit()
+        return render(request, "artefacts/new.html", context, status_code=status)
     response = RedirectResponse(f"/artefacts/{artefact.id}", status_code=303)
     flash(request, response, _("Saved to your evidence."), "success")
     return response
@@ -203,17 +217,18 @@ def edit_artefact(request: Request, artefact_id: PathId, user: StudentUser, sess
         audience=artefact.audience, tags=details.tags, competency_ids={c.id for c in details.competencies},
         body=artefact.body, url=artefact.url or "",
     )
-    return render(request, "artefacts/edit.html", _form_context(session, user, kind=artefact.kind, data=data, artefact=artefact))
+    context = _form_context(session, user, kind=artefact.kind, data=data, artefact=artefact, version=artefact.version)
+    return render(request, "artefacts/edit.html", context)
 
 
 @router.post("/artefacts/{artefact_id}/edit")
 def update_artefact(
     request: Request, artefact_id: PathId, user: StudentUser, session: SessionDep, title: TextField = "",
     body: TextField = "", url: TextField = "", description: TextField = "", occurred_on: TextField = "",
-    audience: TextField = "", tags: TextField = "",
+    audience: TextField = "", tags: TextField = "", version: TextField = "",
     competency_ids: Annotated[list[str], Form()] = [],  # noqa: B006
 ) -> Response:
-    """Save the edits, or show what needs fixing."""
+    """Save the edits, or show what needs fixing (or that someone saved first: then nothing is overwritten)."""
     artefact = service.artefact_for_owner(session=session, owner=user, artefact_id=artefact_id)
     values = {"title": title, "body": body, "url": url, "description": description, "occurred_on": occurred_on,
               "audience": audience, "tags": tags}
@@ -222,11 +237,20 @@ def update_artefact(
                                kind=artefact.kind, allowed_competencies=allowed_ids(groups))
     if artefact.kind is ArtefactKind.file and not data.title:
         data.errors["title"] = _("Give it a title, so you can find it later.")
+    seen_version = parse_version(version)
     if data.errors:
-        context = _form_context(session, user, kind=artefact.kind, data=data, artefact=artefact)
+        context = _form_context(session, user, kind=artefact.kind, data=data, artefact=artefact, version=seen_version)
         return render(request, "artefacts/edit.html", context, status_code=422)
-    service.update_artefact(session=session, artefact=artefact, data=data)
-    session.commit()
+    try:
+        with keeping_typed_text(session):
+            claim_version(session=session, row=artefact, version=seen_version)
+            service.update_artefact(session=session, artefact=artefact, data=data)
+            session.commit()
+    except SaveRefused as refused:
+        data.errors["form"] = refused.message
+        context = _form_context(session, user, kind=artefact.kind, data=data, artefact=artefact, conflict=refused.current,
+                                version=refused.current.version if refused.current else seen_version)
+        return render(request, "artefacts/edit.html", context, status_code=refused.status)
     response = RedirectResponse(f"/artefacts/{artefact.id}", status_code=303)
     flash(request, response, _("Your changes are saved."), "success")
     return response

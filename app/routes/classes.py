@@ -15,7 +15,9 @@ from app.security import client_address
 from app.services.classes import classes
 from app.services.classes import roster
 from app.services.portfolio.reflections import default_prompts
+from app.services.edit_versions import claim_version, parse_version
 from app.templating import render
+from app.routes.forms import SaveRefused, keeping_typed_text
 from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -209,11 +211,20 @@ def remove_student(request: Request, class_id: PathId, student_id: PathId, user:
 # --- settings ------------------------------------------------------------------------------------------
 
 
-def _settings_page(request: Request, session, school_class: SchoolClass) -> Response:
+def _settings_page(request: Request, session, school_class: SchoolClass, *, typed: dict | None = None,
+                   refused: SaveRefused | None = None) -> Response:
+    """The settings form: as saved, or (`typed`) as the teacher left it when the save was refused."""
     frameworks, used = classes.framework_choices(session=session, school_class=school_class)
     flags = {name: getattr(school_class, name) for name in classes.SETTING_NAMES}
-    context = {"school_class": school_class, "frameworks": frameworks, "chosen": used, "flags": flags}
-    return render(request, "classes/settings.html", context)
+    context = {"school_class": school_class, "frameworks": frameworks, "chosen": used, "flags": flags,
+               "version": school_class.version, "errors": {}, "conflict": None}
+    if refused is not None:
+        context.update(typed or {})
+        context["saved_flags"], context["saved_chosen"] = flags, used
+        context.update(errors={"form": refused.message}, conflict=refused.current)
+        if refused.current is None:
+            context["version"] = typed.get("version", "") if typed else ""
+    return render(request, "classes/settings.html", context, status_code=refused.status if refused else 200)
 
 
 @router.get("/classes/{class_id}/settings")
@@ -230,18 +241,24 @@ def update_settings(
     classmates_see_class_items: Annotated[bool, Form()] = False,
     peer_comments_need_approval: Annotated[bool, Form()] = False,
     family_items_need_approval: Annotated[bool, Form()] = False,
-    secret_links_allowed: Annotated[bool, Form()] = False,
+    secret_links_allowed: Annotated[bool, Form()] = False, version: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    """Save the settings (unchecked boxes are not sent, so they mean "off")."""
+    """Save the settings (unchecked boxes are not sent, so they mean "off"), unless someone saved them meanwhile."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
     frameworks, _used = classes.framework_choices(session=session, school_class=school_class)
     flags = {"classmates_see_class_items": classmates_see_class_items,
              "peer_comments_need_approval": peer_comments_need_approval,
              "family_items_need_approval": family_items_need_approval,
              "secret_links_allowed": secret_links_allowed}
-    classes.save_settings(session=session, school_class=school_class, framework_ids=set(framework_ids),
-                          allowed_framework_ids={f.id for f in frameworks}, flags=flags)
-    session.commit()
+    try:
+        with keeping_typed_text(session):
+            claim_version(session=session, row=school_class, version=parse_version(version))
+            classes.save_settings(session=session, school_class=school_class, framework_ids=set(framework_ids),
+                                  allowed_framework_ids={f.id for f in frameworks}, flags=flags)
+            session.commit()
+    except SaveRefused as refused:
+        typed = {"flags": flags, "chosen": set(framework_ids), "version": version}
+        return _settings_page(request, session, school_class, typed=typed, refused=refused)
     response = RedirectResponse(f"/classes/{school_class.id}", status_code=303)
     flash(request, response, _("Settings saved for %(name)s.", name=school_class.name), "success")
     return response
@@ -251,22 +268,33 @@ def update_settings(
 def edit_prompts(request: Request, class_id: PathId, user: StaffUser, session: SessionDep) -> Response:
     """The class's reflection prompts, one per line."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
-    context = {"school_class": school_class, "prompts": school_class.reflection_prompts or "", "defaults": default_prompts(), "errors": {}}
+    context = {"school_class": school_class, "prompts": school_class.reflection_prompts or "", "defaults": default_prompts(),
+               "errors": {}, "version": school_class.version, "conflict": None}
     return render(request, "classes/prompts.html", context)
 
 
 @router.post("/classes/{class_id}/prompts")
 def update_prompts(
-    request: Request, class_id: PathId, user: StaffUser, session: SessionDep, prompts: Annotated[str, Form(max_length=5000)] = ""
+    request: Request, class_id: PathId, user: StaffUser, session: SessionDep, prompts: Annotated[str, Form(max_length=5000)] = "",
+    version: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    """Save the prompts (empty: Folio's defaults)."""
+    """Save the prompts (empty: Folio's defaults), unless someone saved the class's settings meanwhile."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
     parsed, problem = classes.parse_prompts(prompts)
+    context = {"school_class": school_class, "prompts": prompts, "defaults": default_prompts(), "version": version,
+               "conflict": None}
     if problem:
-        context = {"school_class": school_class, "prompts": prompts, "defaults": default_prompts(), "errors": {"prompts": problem}}
-        return render(request, "classes/prompts.html", context, status_code=422)
-    classes.set_prompts(session=session, school_class=school_class, prompts=parsed)
-    session.commit()
+        return render(request, "classes/prompts.html", {**context, "errors": {"prompts": problem}}, status_code=422)
+    try:
+        with keeping_typed_text(session):
+            claim_version(session=session, row=school_class, version=parse_version(version))
+            classes.set_prompts(session=session, school_class=school_class, prompts=parsed)
+            session.commit()
+    except SaveRefused as refused:
+        if refused.current:
+            context.update(version=refused.current.version, conflict=refused.current)
+        return render(request, "classes/prompts.html", {**context, "errors": {"form": refused.message}},
+                      status_code=refused.status)
     response = RedirectResponse(home_path(user), status_code=303)
     message = _("Reflection prompts saved for %(name)s.", name=school_class.name) if parsed else \
         _("%(name)s now uses Folio's default prompts.", name=school_class.name)

@@ -14,7 +14,9 @@ from app.i18n import _
 from app.models import ConferenceSlot, Role, SchoolClass, User
 from app.services.conferences import conference_booking
 from app.services.conferences import conferences
+from app.services.edit_versions import claim_version, parse_version
 from app.templating import render
+from app.routes.forms import SaveRefused, keeping_typed_text
 from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -48,13 +50,18 @@ def class_conferences(request: Request, class_id: PathId, user: CurrentUser, ses
 
 def _form_page(
     request: Request, session: Session, *, school_class: SchoolClass, students: list[User], form: conference_booking.SlotForm,
-    errors: dict[str, str], slot: ConferenceSlot | None = None, status_code: int = 200,
+    errors: dict[str, str], slot: ConferenceSlot | None = None, status_code: int = 200, version: int | None = None,
+    conflict: ConferenceSlot | None = None,
 ) -> Response:
     student = conference_booking.chosen_student(students=students, student_id=form.student_id)
     guardians = conferences.guardians_of(session=session, student_ids=[student.id])[student.id] if student else []
+    if version is None and slot is not None:
+        version = slot.version
     context = {
         "school_class": school_class, "students": students, "student": student, "guardians": guardians, "form": form,
-        "errors": errors, "slot": slot, "timezone": _timezone(request),
+        "errors": errors, "slot": slot, "timezone": _timezone(request), "conflict": conflict,
+        "conflict_when": conferences.format_when(conflict.starts_at, _timezone(request)) if conflict else "",
+        "version": "" if version is None else version,
         "min_duration": conferences.MIN_DURATION, "max_duration": conferences.MAX_DURATION,
     }
     return render(request, "conferences/form.html", context, status_code=status_code)
@@ -125,22 +132,34 @@ def update_slot(
     request: Request, slot_id: PathId, user: CurrentUser, session: SessionDep,
     student_id: ShortText = "", date: ShortText = "", time: ShortText = "", duration: ShortText = "",
     location: ShortText = "", note: LongText = "", guardian_ids: Ids = [], guardians_for: ShortText = "",
+    version: ShortText = "",
 ) -> Response:
-    """Save the changes and tell the student and invited families, or show the form again with what to fix."""
+    """Save the changes and tell the student and invited families, or show the form again with what to fix (or that
+    someone changed the slot since the form was opened)."""
     slot, school_class = conferences.slot_for_teacher(session=session, user=user, slot_id=slot_id)
     students = conferences.students_of_class(session=session, school_class=school_class)
     form = conference_booking.SlotForm(student_id, date, time, duration, location, note, list(guardian_ids), guardians_for)
     data, errors = conference_booking.parse_slot(session=session, school_class=school_class, students=students, form=form,
                                           timezone=_timezone(request), slot_id=slot.id)
+    seen_version = parse_version(version)
+    refused = None
+    if not errors:
+        try:
+            with keeping_typed_text(session):
+                claim_version(session=session, row=slot, version=seen_version)
+                conference_booking.update_slot(session=session, slot=slot, data=data, timezone=_timezone(request))
+                message = _("The conference for %(name)s is now on %(when)s; the family has been told.",
+                            name=data.student.display_name, when=conferences.format_when(slot.starts_at, _timezone(request)))
+                session.commit()
+        except SaveRefused as problem:
+            refused, errors = problem, {"form": problem.message}
     if errors:
         form = _posted_form(session, student_id=student_id, date=date, time=time, duration=duration, location=location,
                             note=note, guardian_ids=guardian_ids, guardians_for=guardians_for, students=students)
+        conflict = refused.current if refused else None
         return _form_page(request, session, school_class=school_class, students=students, form=form, errors=errors,
-                          slot=slot, status_code=422)
-    conference_booking.update_slot(session=session, slot=slot, data=data, timezone=_timezone(request))
-    message = _("The conference for %(name)s is now on %(when)s; the family has been told.",
-                name=data.student.display_name, when=conferences.format_when(slot.starts_at, _timezone(request)))
-    session.commit()
+                          slot=slot, status_code=refused.status if refused else 422, conflict=conflict,
+                          version=conflict.version if conflict else seen_version)
     return _redirect(request, f"/classes/{school_class.id}/conferences", message)
 
 

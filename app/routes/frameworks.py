@@ -15,7 +15,9 @@ from app.services.competencies import frameworks as service
 from app.services.competencies import scales
 from app.services.competencies.bc_competencies import find_bc_framework, seed_bc_framework
 from app.services.accounts.people import school_of
+from app.services.edit_versions import claim_version, parse_version
 from app.templating import render
+from app.routes.forms import SaveRefused, keeping_typed_text
 from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -49,7 +51,7 @@ def _edit_page(request: Request, session, framework, *, forms: dict | None = Non
         "framework_data": service.FrameworkInput(name=framework.name, description=framework.description),
         "competency_data": service.CompetencyInput(),
         "level_data": scales.LevelInput(),
-        "errors": errors or {},
+        "errors": errors or {}, "framework_version": framework.version, "framework_conflict": None,
     }
     context.update(forms or {})
     return render(request, "frameworks/edit.html", context, status_code=status_code)
@@ -101,15 +103,25 @@ def edit_framework(request: Request, framework_id: PathId, user: AdminUser, sess
 @router.post("/admin/frameworks/{framework_id}")
 def update_framework(
     request: Request, framework_id: PathId, user: AdminUser, session: SessionDep, name: TextField = "",
-    description: TextField = "",
+    description: TextField = "", version: TextField = "",
 ) -> Response:
-    """Rename the framework or change its description."""
+    """Rename the framework or change its description (unless someone saved it since the page was opened)."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     data = service.parse_framework(name=name, description=description)
-    if data.errors or not service.update_framework(session=session, framework=framework, data=data):
-        session.rollback()
-        return _edit_page(request, session, framework, forms={"framework_data": data}, errors=data.errors, status_code=422)
-    session.commit()
+    seen_version = parse_version(version)
+    forms = {"framework_data": data, "framework_version": "" if seen_version is None else seen_version}
+    try:
+        with keeping_typed_text(session):
+            if data.errors or not service.update_framework(session=session, framework=framework, data=data):
+                session.rollback()
+                return _edit_page(request, session, framework, forms=forms, errors=data.errors, status_code=422)
+            claim_version(session=session, row=framework, version=seen_version)
+            session.commit()
+    except SaveRefused as refused:
+        if refused.current:
+            forms.update(framework_version=refused.current.version, framework_conflict=refused.current)
+        return _edit_page(request, session, framework, forms=forms, errors={"form": refused.message},
+                          status_code=refused.status)
     return _redirect(request, f"/admin/frameworks/{framework.id}", _("The framework is saved."))
 
 
@@ -179,9 +191,11 @@ def create_competency(
                      _("%(code)s %(name)s is added.", code=competency.code, name=competency.name))
 
 
-def _competency_form(request: Request, session, framework, competency, data, *, status_code: int = 200) -> Response:
+def _competency_form(request: Request, session, framework, competency, data, *, status_code: int = 200,
+                     version: int | None = None, conflict=None) -> Response:
     context = {"framework": framework, "competency": competency, "data": data, "errors": data.errors,
-               "parents": service.parent_choices(session=session, framework=framework, exclude=competency)}
+               "parents": service.parent_choices(session=session, framework=framework, exclude=competency),
+               "version": competency.version if version is None else version, "conflict": conflict}
     return render(request, "frameworks/competency.html", context, status_code=status_code)
 
 
@@ -199,17 +213,26 @@ def edit_competency(request: Request, framework_id: PathId, competency_id: PathI
 def update_competency(
     request: Request, framework_id: PathId, competency_id: PathId, user: AdminUser, session: SessionDep,
     competency_code: TextField = "", competency_name: TextField = "", competency_description: TextField = "",
-    parent_id: TextField = "",
+    parent_id: TextField = "", version: TextField = "",
 ) -> Response:
-    """Save a competency's edits."""
+    """Save a competency's edits (unless someone saved it since the form was opened)."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     competency = service.competency_of(session=session, framework=framework, competency_id=competency_id)
     data = service.parse_competency(session=session, framework=framework, code=competency_code, name=competency_name,
                                     description=competency_description, parent_id=parent_id, competency=competency)
+    seen_version = parse_version(version)
     if data.errors:
-        return _competency_form(request, session, framework, competency, data, status_code=422)
-    service.update_competency(session=session, competency=competency, data=data)
-    session.commit()
+        return _competency_form(request, session, framework, competency, data, status_code=422, version=seen_version)
+    try:
+        with keeping_typed_text(session):
+            claim_version(session=session, row=competency, version=seen_version)
+            service.update_competency(session=session, competency=competency, data=data)
+            session.commit()
+    except SaveRefused as refused:
+        data.errors["form"] = refused.message
+        return _competency_form(request, session, framework, competency, data, status_code=refused.status,
+                                version=refused.current.version if refused.current else seen_version,
+                                conflict=refused.current)
     return _redirect(request, f"/admin/frameworks/{framework.id}#competency-{competency.id}",
                      _("%(code)s is saved.", code=competency.code))
 
@@ -288,8 +311,10 @@ def create_level(
     return _redirect(request, f"/admin/frameworks/{framework.id}#scale-heading", _("“%(label)s” is added to the scale.", label=level.label))
 
 
-def _level_form(request: Request, framework, level, data, *, status_code: int = 200) -> Response:
-    context = {"framework": framework, "level": level, "data": data, "errors": data.errors}
+def _level_form(request: Request, framework, level, data, *, status_code: int = 200, version: int | None = None,
+                conflict=None) -> Response:
+    context = {"framework": framework, "level": level, "data": data, "errors": data.errors, "conflict": conflict,
+               "version": level.version if version is None else version}
     return render(request, "frameworks/level.html", context, status_code=status_code)
 
 
@@ -304,16 +329,24 @@ def edit_level(request: Request, framework_id: PathId, level_id: PathId, user: A
 @router.post("/admin/frameworks/{framework_id}/levels/{level_id}")
 def update_level(
     request: Request, framework_id: PathId, level_id: PathId, user: AdminUser, session: SessionDep,
-    level_label: TextField = "", level_descriptor: TextField = "",
+    level_label: TextField = "", level_descriptor: TextField = "", version: TextField = "",
 ) -> Response:
-    """Save a level's edits."""
+    """Save a level's edits (unless someone saved it since the form was opened)."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     level = scales.level_of(session=session, framework=framework, level_id=level_id)
     data = scales.parse_level(session=session, framework=framework, label=level_label, descriptor=level_descriptor, level=level)
+    seen_version = parse_version(version)
     if data.errors:
-        return _level_form(request, framework, level, data, status_code=422)
-    scales.update_level(session=session, level=level, data=data)
-    session.commit()
+        return _level_form(request, framework, level, data, status_code=422, version=seen_version)
+    try:
+        with keeping_typed_text(session):
+            claim_version(session=session, row=level, version=seen_version)
+            scales.update_level(session=session, level=level, data=data)
+            session.commit()
+    except SaveRefused as refused:
+        data.errors["form"] = refused.message
+        return _level_form(request, framework, level, data, status_code=refused.status, conflict=refused.current,
+                           version=refused.current.version if refused.current else seen_version)
     return _redirect(request, f"/admin/frameworks/{framework.id}#scale-heading", _("“%(label)s” is saved.", label=level.label))
 
 

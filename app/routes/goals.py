@@ -16,7 +16,9 @@ from app.services.moderation.approvals import approval_notice
 from app.services.portfolio import goal_forms
 from app.services.portfolio import goals
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
+from app.services.edit_versions import claim_version, parse_version
 from app.templating import render
+from app.routes.forms import SaveRefused, keeping_typed_text
 from app.routes.ids import FormIds, PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -38,11 +40,16 @@ def _is_htmx(request: Request) -> bool:
 
 def _form_page(
     request: Request, session: Session, user: User, *, goal: Goal | None, form: goal_forms.GoalForm,
-    errors: dict[str, str], new_step: str = "", status_code: int = 200,
+    errors: dict[str, str], new_step: str = "", status_code: int = 200, version: int | None = None, conflict=None,
+    typed_steps: dict[int, str] | None = None,
 ) -> Response:
-    """The new-goal form, or the edit form with its step list."""
+    """The new-goal form, or the edit form with its step list (`typed_steps`: a step's words kept after a refused
+    rename)."""
+    if version is None and goal is not None and conflict is None:
+        version = goal.version
     context = {
-        "goal": goal, "form": form, "errors": errors, "new_step": new_step,
+        "goal": goal, "form": form, "errors": errors, "new_step": new_step, "conflict": conflict,
+        "version": "" if version is None else version, "typed_steps": typed_steps or {},
         "groups": available_competencies(session=session, student=user),
         "steps": goals.steps_of(session=session, goal=goal) if goal else [],
     }
@@ -100,8 +107,14 @@ def create_goal(
     if errors:
         form.competency_ids &= offered
         return _form_page(request, session, user, goal=None, form=form, errors=errors, status_code=422)
-    goal = goals.create_goal(session=session, owner=user, data=data)
-    session.commit()
+    try:
+        with keeping_typed_text(session):
+            goal = goals.create_goal(session=session, owner=user, data=data)
+            session.commit()
+    except SaveRefused as refused:
+        form.competency_ids &= offered
+        return _form_page(request, session, user, goal=None, form=form, errors={"form": refused.message},
+                          status_code=refused.status)
     return _redirect(request, f"/goals/{goal.id}", _("Your goal is saved. You can do it!"))
 
 
@@ -123,18 +136,28 @@ def edit_goal(request: Request, goal_id: PathId, user: CurrentUser, session: Ses
 def update_goal(
     request: Request, goal_id: PathId, user: CurrentUser, session: SessionDep,
     title: ShortText = "", why: LongText = "", success_criteria: LongText = "", target_date: ShortText = "",
-    audience: ShortText = "private", competency_ids: FormIds = [],
+    audience: ShortText = "private", competency_ids: FormIds = [], version: ShortText = "",
 ) -> Response:
-    """Save the edited goal, or show the form again with what needs fixing."""
+    """Save the edited goal, or show the form again with what needs fixing (or that someone saved it first)."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
     form = goal_forms.GoalForm(title, why, success_criteria, target_date, audience, set(competency_ids))
     offered = allowed_ids(available_competencies(session=session, student=user))
     data, errors = goal_forms.check_goal(form=form, allowed_competency_ids=offered, current_target=goal.target_date)
+    seen_version = parse_version(version)
     if errors:
         form.competency_ids &= offered
-        return _form_page(request, session, user, goal=goal, form=form, errors=errors, status_code=422)
-    goals.update_goal(session=session, goal=goal, data=data, offered_competency_ids=offered)
-    session.commit()
+        return _form_page(request, session, user, goal=goal, form=form, errors=errors, status_code=422,
+                          version=seen_version)
+    try:
+        with keeping_typed_text(session):
+            claim_version(session=session, row=goal, version=seen_version)
+            goals.update_goal(session=session, goal=goal, data=data, offered_competency_ids=offered)
+            session.commit()
+    except SaveRefused as refused:
+        form.competency_ids &= offered
+        return _form_page(request, session, user, goal=goal, form=form, errors={"form": refused.message},
+                          status_code=refused.status, conflict=refused.current,
+                          version=refused.current.version if refused.current else seen_version)
     return _redirect(request, f"/goals/{goal.id}", _("Your changes are saved."))
 
 
@@ -181,15 +204,25 @@ def toggle_step(
 
 @router.post("/goals/{goal_id:int}/steps/{step_id:int}/rename")
 def rename_step(
-    request: Request, goal_id: PathId, step_id: PathId, user: CurrentUser, session: SessionDep, text: ShortText = ""
+    request: Request, goal_id: PathId, step_id: PathId, user: CurrentUser, session: SessionDep, text: ShortText = "",
+    version: ShortText = "",
 ) -> Response:
-    """Change the words of a step."""
+    """Change the words of a step (unless someone changed them since the page was opened)."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
-    problem = goals.rename_step(session=session, goal=goal, step_id=step_id, text=text)
+    try:
+        with keeping_typed_text(session):
+            problem = goals.rename_step(session=session, goal=goal, step_id=step_id, text=text,
+                                        version=parse_version(version))
+            if not problem:
+                session.commit()
+    except SaveRefused as refused:
+        saved = _(" Saved now: “%(text)s”.", text=refused.current.text) if refused.current else ""
+        return _edit_page(request, session, user, goal, errors={f"step-{step_id}": refused.message + saved},
+                          typed_steps={step_id: text}, status_code=refused.status)
     if problem:
         session.rollback()
-        return _edit_page(request, session, user, goal, errors={f"step-{step_id}": problem}, status_code=422)
-    session.commit()
+        return _edit_page(request, session, user, goal, errors={f"step-{step_id}": problem},
+                          typed_steps={step_id: text}, status_code=422)
     return _redirect(request, f"/goals/{goal.id}/edit#steps", _("Step renamed."))
 
 

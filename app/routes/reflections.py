@@ -21,7 +21,9 @@ from app.services.portfolio import reflections as service
 from app.services.portfolio import storage
 from app.services.portfolio import uploads
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
+from app.faults import FULL_STATUS, disk_full_message
 from app.templating import render
+from app.routes.forms import SaveRefused, keeping_typed_text
 from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -84,30 +86,24 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
         data.errors["audio"] = problem.message
     if audio and audio[0].media_kind is not MediaKind.audio:
         data.errors["audio"] = _("That file isn't a sound recording. Choose an audio file, or record one.")
+    if form.disk_full:
+        data.errors["form"] = disk_full_message()
+        return _refuse(request, session, user, form, data, reflection, status_code=FULL_STATUS)
     if data.errors:
         return _refuse(request, session, user, form, data, reflection)
     try:
-        audio_id = None
-        if audio:
-            # Private as evidence of its own: who may hear it is decided by its reflection, every time it is asked
-            # for (artefacts.artefact_visible_to), so changing the reflection's audience later carries it along.
-            recording = artefact_service.ArtefactInput(title=_("Recording: %(title)s", title=data.title)[:200],
-                                                       occurred_on=date.today(), audience=Audience.private)
-            audio_id = artefact_service.create_file_artefacts(session=session, owner=user, files=audio, data=recording,
-                                                              quota_bytes=settings.student_quota_bytes)[0].id
-        replaced: list[str] = []
-        if reflection is None:
-            reflection = service.create_reflection(session=session, owner=user, data=data, audio_artefact_id=audio_id)
-        else:
-            previous = reflection.audio_artefact_id if audio_id else None
-            reflection = service.update_reflection(session=session, reflection=reflection, data=data, audio_artefact_id=audio_id)
-            replaced = service.drop_replaced_recording(session=session, reflection=reflection, artefact_id=previous)
-        session.commit()
+        with keeping_typed_text(session):
+            reflection, replaced = _write(session, user, settings, data, audio, reflection)
         uploads.discard_names(upload_dir=upload_dir, names=replaced)
     except storage.QuotaExceeded as full:  # another upload took the space while this one was arriving
         session.rollback()
         data.errors["audio"] = full.message
         return _refuse(request, session, user, form, data, reflection)
+    except SaveRefused as refused:  # busy database or full disk: nothing saved, the text comes back
+        data.errors["form"] = refused.message
+        if audio:
+            data.errors["audio"] = _("Your recording was not kept: record it (or choose the file) again.")
+        return _refuse(request, session, user, form, data, reflection, status_code=refused.status)
     except service.EditConflict as conflict:
         uploads.discard(upload_dir=upload_dir, files=form.files)
         # Keep what they typed; offer the saved version beside it; the next save is a deliberate overwrite.
@@ -128,10 +124,32 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
     return response
 
 
-def _refuse(request, session, user, form: uploads.ReceivedForm, data: service.ReflectionInput, reflection) -> Response:
+def _write(session, user, settings, data: service.ReflectionInput, audio, reflection: Reflection | None):
+    """Write the reflection (and its recording) and commit; returns it and the replaced recording's file names."""
+    audio_id = None
+    if audio:
+        # Private as evidence of its own: who may hear it is decided by its reflection, every time it is asked
+        # for (artefacts.artefact_visible_to), so changing the reflection's audience later carries it along.
+        recording = artefact_service.ArtefactInput(title=_("Recording: %(title)s", title=data.title)[:200],
+                                                   occurred_on=date.today(), audience=Audience.private)
+        audio_id = artefact_service.create_file_artefacts(session=session, owner=user, files=audio, data=recording,
+                                                          quota_bytes=settings.student_quota_bytes)[0].id
+    replaced: list[str] = []
+    if reflection is None:
+        reflection = service.create_reflection(session=session, owner=user, data=data, audio_artefact_id=audio_id)
+    else:
+        previous = reflection.audio_artefact_id if audio_id else None
+        reflection = service.update_reflection(session=session, reflection=reflection, data=data, audio_artefact_id=audio_id)
+        replaced = service.drop_replaced_recording(session=session, reflection=reflection, artefact_id=previous)
+    session.commit()
+    return reflection, replaced
+
+
+def _refuse(request, session, user, form: uploads.ReceivedForm, data: service.ReflectionInput, reflection, *,
+            status_code: int = 422) -> Response:
     uploads.discard(upload_dir=request.app.state.settings.upload_dir, files=form.files)
     context = _form_context(session, user, data=data, reflection=reflection, guided=form.first("guided") == "1")
-    return render(request, "reflections/form.html", context, status_code=422)
+    return render(request, "reflections/form.html", context, status_code=status_code)
 
 
 @router.post("/reflections")

@@ -21,7 +21,9 @@ from app.services.moderation.approvals import approval_notice
 from app.services.showcases import share_links
 from app.services.showcases import showcases
 from app.services.showcases.showcase_items import entries_of, resolve_items, showcase_of_owner, showcase_visible_to
+from app.services.edit_versions import claim_version, parse_version
 from app.templating import render
+from app.routes.forms import SaveRefused, keeping_typed_text
 from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -68,8 +70,13 @@ def create_showcase(
     data = showcases.parse_showcase(title=title, introduction=introduction, audience=audience)
     if data.errors:
         return _form_page(request, data=data, showcase=None, status_code=422)
-    showcase = showcases.create_showcase(session=session, owner=user, data=data)
-    session.commit()
+    try:
+        with keeping_typed_text(session):
+            showcase = showcases.create_showcase(session=session, owner=user, data=data)
+            session.commit()
+    except SaveRefused as refused:  # busy database or full disk
+        data.errors["form"] = refused.message
+        return _form_page(request, data=data, showcase=None, status_code=refused.status)
     return _redirect(request, f"/showcases/{showcase.id}/items/new",
                      _("Your showcase is ready. Now choose the work to put in it."))
 
@@ -138,8 +145,12 @@ def update_showcase(
     if data.errors:
         return _form_page(request, data=data, showcase=showcase, status_code=422)
     try:
-        showcases.update_showcase(session=session, showcase=showcase, data=data)
-        session.commit()
+        with keeping_typed_text(session):
+            showcases.update_showcase(session=session, showcase=showcase, data=data)
+            session.commit()
+    except SaveRefused as refused:  # busy database or full disk
+        data.errors["form"] = refused.message
+        return _form_page(request, data=data, showcase=showcase, status_code=refused.status)
     except showcases.EditConflict as conflict:
         # Keep what they typed; show the saved version beside it; the next save is a deliberate overwrite.
         data.version = conflict.current.version
@@ -212,17 +223,25 @@ def remove_item(request: Request, showcase_id: PathId, entry_id: PathId, user: C
 @router.post("/showcases/{showcase_id:int}/items/{entry_id:int}/points")
 def save_talking_points(
     request: Request, showcase_id: PathId, entry_id: PathId, user: CurrentUser, session: SessionDep,
-    talking_points: LongText = "",
+    talking_points: LongText = "", version: ShortText = "",
 ) -> Response:
-    """Save what the student wants to say about this item when presenting."""
+    """Save what the student wants to say about this item when presenting (unless it changed since the page opened)."""
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
     entry = showcases.entry_of(session=session, showcase=showcase, entry_id=entry_id)
-    problem = showcases.set_talking_points(session=session, showcase=showcase, entry=entry, text=talking_points)
+    try:
+        with keeping_typed_text(session):
+            problem = showcases.set_talking_points(session=session, showcase=showcase, entry=entry, text=talking_points)
+            if not problem:
+                claim_version(session=session, row=entry, version=parse_version(version))
+                session.commit()
+    except SaveRefused as refused:
+        saved = _(" Saved now: “%(text)s”.", text=refused.current.talking_points) if refused.current else ""
+        return _owner_page(request, session, user, showcase, errors={f"points-{entry_id}": refused.message + saved},
+                           typed={entry_id: talking_points}, status_code=refused.status)
     if problem:
         session.rollback()
         return _owner_page(request, session, user, showcase, errors={f"points-{entry.id}": problem},
                            typed={entry.id: talking_points}, status_code=422)
-    session.commit()
     return _redirect(request, f"/showcases/{showcase.id}#entry-{entry.id}", _("Talking points saved."))
 
 

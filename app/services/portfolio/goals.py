@@ -25,6 +25,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.services.edit_versions import claim_version
 from app.services.moderation import approvals
 from app.services.portfolio import timeline
 from app.access import load_own, load_visible, not_an_attached_recording, not_found, visible_among, visible_audiences
@@ -286,11 +287,12 @@ def add_step(*, session: Session, goal: Goal, text: str) -> tuple[GoalStep | Non
     return step, None
 
 
-def rename_step(*, session: Session, goal: Goal, step_id: int, text: str) -> str | None:
-    """Change a step's words; returns why it couldn't, or None."""
+def rename_step(*, session: Session, goal: Goal, step_id: int, text: str, version: int | None = None) -> str | None:
+    """Change a step's words; returns why it couldn't, or None; raises EditConflict if it changed since `version`."""
     step = _step_of(session, goal, step_id)
     if problem := step_problem(text):
         return problem
+    claim_version(session=session, row=step, version=version)
     step.text = text.strip()
     session.add(step)
     _touch(session, goal, words_changed=True)

@@ -25,6 +25,7 @@ from python_multipart.multipart import (
 )
 from starlette.requests import Request
 
+from app.faults import is_disk_full
 from app.i18n import _, get_locale, ngettext
 from app.models import MediaKind
 from app.services.portfolio import filetypes
@@ -82,6 +83,8 @@ class ReceivedForm:
     fields: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     files: list[StoredFile] = dataclasses.field(default_factory=list)
     errors: list[FileError] = dataclasses.field(default_factory=list)
+    # A file couldn't be written for lack of disk space (it is among `errors`; the text fields after it still came).
+    disk_full: bool = False
 
     def first(self, name: str, default: str = "") -> str:
         """The first value sent for `name` (like form.get)."""
@@ -348,12 +351,15 @@ class MultipartReceiver:
             if len(part.head) >= filetypes.HEAD_BYTES and not _may_be_allowed(bytes(part.head)):
                 self._refuse(part, "type")  # refuse programs early rather than write 100 MB of one
                 return
-        if part.handle is None:
-            part.temp = _new_temp_path(self.upload_dir)
-            part.handle = open(part.temp, "xb")
-        part.buffer.extend(data)
-        if len(part.buffer) >= WRITE_BUFFER_BYTES:
-            await flush_part(part)
+        try:
+            if part.handle is None:
+                part.temp = _new_temp_path(self.upload_dir)
+                part.handle = open(part.temp, "xb")
+            part.buffer.extend(data)
+            if len(part.buffer) >= WRITE_BUFFER_BYTES:
+                await flush_part(part)
+        except OSError as error:
+            self._refuse_if_disk_full(part, error)
 
     async def _end_part(self) -> None:
         part, self.part = self.part, None
@@ -369,8 +375,13 @@ class MultipartReceiver:
         if part.size == 0 or part.handle is None or part.temp is None:
             self._record_error(part, _("“%(name)s” is empty.", name=part.filename))
             return
-        await flush_part(part)
-        part.handle.close()
+        try:
+            await flush_part(part)
+            part.handle.close()
+        except OSError as error:
+            self._refuse_if_disk_full(part, error)
+            self._record_error(part, self._refusal_message(part))
+            return
         part.handle = None
         token = secrets.token_hex(16)
         self.tokens.append(token)
@@ -382,8 +393,22 @@ class MultipartReceiver:
         except FileRefused as refused:
             self._record_error(part, refused.message)
             return
+        except OSError as error:  # the copy or a thumbnail didn't fit: nothing of this file stays
+            self._refuse_if_disk_full(part, error)
+            for leftover in (self.upload_dir / f"u{self.owner_id}").glob(f"{token}*"):
+                leftover.unlink(missing_ok=True)
+            self._record_error(part, self._refusal_message(part))
+            return
         self.form.files.append(stored)
         self.stored_bytes += stored.size_bytes
+
+    def _refuse_if_disk_full(self, part: FilePart, error: OSError) -> None:
+        """A full disk refuses this file (and the rest of the body is still read, for the typed text); any other
+        write error is a fault of its own."""
+        if not is_disk_full(error):
+            raise error
+        self.form.disk_full = True
+        self._refuse(part, "disk")
 
     def _refuse(self, part: FilePart, reason: str) -> None:
         part.refusal = reason
@@ -391,7 +416,10 @@ class MultipartReceiver:
 
     def _drop_temp(self, part: FilePart) -> None:
         if part.handle is not None:
-            part.handle.close()
+            try:
+                part.handle.close()
+            except OSError:  # its last bytes didn't fit on the disk: they were being thrown away anyway
+                pass
             part.handle = None
         if part.temp is not None:
             part.temp.unlink(missing_ok=True)
@@ -413,6 +441,9 @@ class MultipartReceiver:
         if part.refusal == "field":
             return _("“%(name)s” was sent as “%(field)s”, a field this form doesn't have, so nothing was saved.",
                      name=name, field=_safe_filename(part.field)[:60])
+        if part.refusal == "disk":
+            return _("“%(name)s” wasn't kept: the school's server is out of space. Tell your teacher; your text is "
+                     "still here.", name=name)
         if part.refusal == "count":
             return ngettext("“%(name)s” wasn't added: only %(num)s file can be sent at once.",
                             "“%(name)s” wasn't added: only %(num)s files can be sent at once.",
