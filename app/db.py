@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from functools import partial
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
@@ -38,7 +39,14 @@ def make_engine(settings: Settings) -> Engine:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         pool = {} if url.database in (None, "", ":memory:") else _pool_sizes(settings)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
+        # pysqlite starts a transaction just before the first INSERT/UPDATE/DELETE (reads before it run on their
+        # own, taking no lock); "IMMEDIATE" makes that BEGIN IMMEDIATE, so a writer takes the write lock at once,
+        # waiting at most the busy timeout for it, and never fails half-way when upgrading a read transaction.
+        # (SQLAlchemy's recipe of BEGIN in a "begin" event would make every read a transaction of its own, and
+        # an IMMEDIATE one would make every page view queue behind the writers.)
+        connect_args = {"check_same_thread": False, "timeout": settings.db_busy_timeout,
+                        "isolation_level": "IMMEDIATE"}
+        engine = create_engine(url, connect_args=connect_args, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
@@ -58,6 +66,7 @@ def worker_threads(settings: Settings) -> int:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets readers and one writer work together; SQLite leaves foreign keys off unless asked.
+    dbapi_connection.isolation_level = "IMMEDIATE"  # SQLAlchemy may have reset it (see make_engine)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -79,11 +88,22 @@ def get_session(request: Request) -> Iterator[Session]:
     """One session per request, closed afterwards; render() finds it on request.state for the header's counts."""
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         request.state.db_session = session
+        if session.get_bind().dialect.name == "postgresql":
+            event.listen(session, "after_begin", partial(_request_timeouts, request.app.state.settings))
         try:
             yield session
         finally:
             # A closed session would open a new connection if used again, and nothing would close that one.
             request.state.db_session = None
+
+
+def _request_timeouts(settings: Settings, _session, _transaction, connection) -> None:
+    # A request waits for a lock (a long job's, another request's) at most the busy timeout, then fails with the
+    # driver's OperationalError like a busy SQLite; no statement of a request runs longer than statement_timeout.
+    lock_ms = int(settings.db_busy_timeout * 1000)
+    statement_ms = int(settings.db_statement_timeout * 1000)
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {lock_ms}")
+    connection.exec_driver_sql(f"SET LOCAL statement_timeout = {statement_ms}")
 
 
 def request_session(request: Request) -> Session:
@@ -113,6 +133,8 @@ def error_page_session(request: Request) -> Iterator[Session]:
     outer = getattr(request.state, "db_session", None)
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         request.state.db_session = session
+        if session.get_bind().dialect.name == "postgresql":
+            event.listen(session, "after_begin", partial(_request_timeouts, request.app.state.settings))
         try:
             yield session
         finally:
