@@ -66,7 +66,7 @@ from app.services.exports.archive_checks import (
 from app.services.exports.archive_upload import incoming_dir
 from app.services.portfolio.goal_forms import GoalData
 from app.services.exports.import_history import HistoryNote
-from app.services.exports.import_keys import Ledger, fingerprint, undo
+from app.services.exports.import_keys import Ledger, fingerprint, imported_on, undo
 from app.services.exports.safe_zip import ArchiveRefused, is_zip, open_untrusted_zip
 
 MAX_XML_BYTES = 64 * 1024 * 1024
@@ -289,7 +289,6 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
     recordings = {doc["audio"] for doc in document["reflections"] if doc["audio"]}
     total = len(document["artefacts"])
     for number, doc in enumerate(document["artefacts"], start=1):
-        report(1, 4, _("Importing evidence (%(done)s of %(total)s)", done=number, total=total))
         existing = ledger.existing(_artefact_key(doc))
         if existing is not None:  # committed by an earlier run of this import
             artefact_ids[doc["ref"]] = existing
@@ -305,12 +304,15 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
         )
         kind = ArtefactKind(doc["kind"])
         if kind is ArtefactKind.file:
+            ledger.before_slow_work()
+        if not ledger.pending:  # (a write now would wait for this import's own uncommitted batch)
+            report(1, 4, _("Importing evidence (%(done)s of %(total)s)", done=number, total=total))
+        if kind is ArtefactKind.file:
             source = sources.get(doc["ref"])
             if source is None:
                 summary.skipped += 1
                 summary.messages.append(_("“%(title)s” wasn't imported: its file wasn't in the archive.", title=doc["title"]))
                 continue
-            ledger.before_slow_work()
             try:
                 stored = uploads.store_path(path=source, upload_dir=settings.upload_dir, owner_id=student.id,
                                             original_name=doc["file"]["original_name"] or source.name)
@@ -481,6 +483,9 @@ def _register() -> None:
             if upload_path is None or not upload_path.is_file():
                 raise jobs.JobFailed(_("The uploaded file is no longer there; please upload it again."))
             scope = params.get("scope") if isinstance(params.get("scope"), str) else fingerprint(upload_path)
+            if imported_on(session=session, student=student, scope=scope) is not None:  # a second job for one upload
+                raise jobs.JobFailed(_("This archive was already imported into this portfolio; nothing was added "
+                                       "this time."))
             # Each batch is committed only while this runner still holds the job (see jobs.commit_batch).
             ledger = Ledger(session=session, settings=settings, student=student, scope=scope,
                             commit=lambda: jobs.commit_batch(session=session, job=job))

@@ -9,6 +9,7 @@ commit with the outcome (a job commits it together with "done"). Used by archive
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.config import Settings
-from app.models import Artefact, ImportKey, Item, User
+from app.models import Artefact, ImportKey, Item, Job, JobStatus, User
 from app.services.portfolio import artefacts as artefact_service
 from app.services.portfolio import timeline
 from app.services.portfolio import uploads
@@ -44,6 +45,19 @@ def imported_on(*, session: Session, student: User, scope: str) -> datetime | No
     """When an import of this scope (a file's fingerprint) into `student` finished, or None."""
     return session.exec(select(ImportKey.created_at).where(
         ImportKey.student_id == student.id, ImportKey.scope == scope, ImportKey.item_key == DONE_KEY)).first()
+
+
+def import_under_way(*, session: Session, student: User, scope: str) -> Job | None:
+    """A queued or running import of this scope into `student`, if there is one."""
+    active = session.exec(select(Job).where(Job.kind == "import", Job.status.in_((JobStatus.queued, JobStatus.running)))
+                          .order_by(Job.id)).all()
+    return next((job for job in active if (job.params or {}).get("student_id") == student.id
+                 and (job.params or {}).get("scope") == scope), None)
+
+
+def scope_for(*, fingerprint: str, again: bool) -> str:
+    """The scope of a new import of a file: its fingerprint, or (importing it again as copies) a new one."""
+    return f"{fingerprint}:{secrets.token_hex(8)}" if again else fingerprint
 
 
 class Ledger:
@@ -104,8 +118,11 @@ class Ledger:
 
 def undo(*, session: Session, settings: Settings, student: User, scope: str) -> int:
     """Delete what earlier batches of a refused or failed import committed (items, their files and the storage
-    they took), so a failed import leaves nothing behind; commits; how many items were removed."""
+    they took), so a failed import leaves nothing behind; commits; how many items were removed. An import of
+    the same scope that finished (another run of it) is left alone."""
     session.rollback()
+    if imported_on(session=session, student=student, scope=scope[:100]) is not None:
+        return 0
     item_ids = list(session.exec(select(ImportKey.item_id).where(
         ImportKey.student_id == student.id, ImportKey.scope == scope[:100], ImportKey.item_id.is_not(None))).all())
     names: list[str] = []

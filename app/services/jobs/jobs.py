@@ -76,8 +76,11 @@ class JobFailed(Exception):
     """Raise with a translated message the user can act on; the job fails cleanly with that message."""
 
 
-class JobTakenOver(Exception):
-    """This runner no longer holds the job (it was taken for dead and requeued): stop without recording anything."""
+class JobTakenOver(BaseException):
+    """This runner no longer holds the job (it was taken for dead and requeued): stop without recording anything.
+
+    A BaseException, like KeyboardInterrupt, so a handler's `except Exception` doesn't treat it as its own failure
+    and undo what the new runner carries on from."""
 
 
 def commit_batch(*, session: Session, job: Job) -> None:
@@ -395,13 +398,19 @@ def cleanup_expired(*, engine: Engine, settings: Settings, now: datetime | None 
             session.add(job)
         session.commit()
 
-        old = session.exec(select(Job).where(
-            Job.status.in_((JobStatus.done, JobStatus.failed)), Job.created_at < now - KEEP_ROWS)).all()
-        for job in old:
-            _remove_job_files(settings, job.id)
-            upload = (job.params or {}).get("upload")
-            if isinstance(upload, str) and upload and "/" not in upload and "\\" not in upload and upload[0] != ".":
-                (incoming_dir(settings) / upload).unlink(missing_ok=True)
-            session.delete(job)
+        finished = session.exec(select(Job).where(Job.status.in_((JobStatus.done, JobStatus.failed)))).all()
+        for job in finished:
+            if job.created_at < now - KEEP_ROWS:
+                _remove_job_files(settings, job.id)
+                session.delete(job)
+            else:  # what a runner that died right after committing the outcome had no time to remove
+                _remove_job_files(settings, job.id, keep=stored_result(settings, job))
+            _remove_upload(settings, job)
         session.commit()
     return removed
+
+
+def _remove_upload(settings: Settings, job: Job) -> None:
+    upload = (job.params or {}).get("upload")
+    if isinstance(upload, str) and upload and "/" not in upload and "\\" not in upload and upload[0] != ".":
+        (incoming_dir(settings) / upload).unlink(missing_ok=True)
