@@ -32,12 +32,14 @@ from tests.media import png
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = 8
+BUSY_TIMEOUT = 1  # seconds
 
 
 @pytest.fixture
 def settings(tmp_path, database_url):
     # A dead runner is noticed after 2 s without a heartbeat (the default is 30 s).
-    return make_settings(tmp_path, database_url, job_heartbeat_seconds=0.5, job_timeout_seconds=2, db_busy_timeout=1)
+    return make_settings(tmp_path, database_url, job_heartbeat_seconds=0.5, job_timeout_seconds=2,
+                         db_busy_timeout=BUSY_TIMEOUT)
 
 
 @pytest.fixture
@@ -161,16 +163,20 @@ def test_a_crash_right_after_the_commit_shows_done_and_imports_nothing_twice(app
     student = make_user(session, make_school(session, "New School"))
     job_id = queue_import(client, student, data)
 
-    # The process dies just after committing the outcome, before removing its scratch files and the upload.
-    worker = worker_process(settings, """
+    # The process dies right after the commit that completes the import (before it can tidy up or say "done" in
+    # another transaction, if it meant to).
+    worker = worker_process(settings, f"""
         import os, signal
-        from app.services.jobs import jobs
-        original = jobs._remove_job_files
-        def die_after_commit(settings, job_id, *, keep=None):
-            if keep is not None:
+        from sqlalchemy import text
+        from sqlalchemy.orm import Session
+        original = Session.commit
+        def commit_then_die(self):
+            original(self)
+            with self.get_bind().connect() as connection:
+                count = connection.execute(text("SELECT count(*) FROM artefacts WHERE owner_id = {student.id}")).scalar()
+            if count == 3:
                 os.kill(os.getpid(), signal.SIGKILL)
-            return original(settings, job_id, keep=keep)
-        jobs._remove_job_files = die_after_commit
+        Session.commit = commit_then_die
     """)
     try:
         assert worker.wait(timeout=60) == -signal.SIGKILL
@@ -188,7 +194,7 @@ def test_a_crash_right_after_the_commit_shows_done_and_imports_nothing_twice(app
     assert jobs.requeue_abandoned(engine=app.state.engine, settings=settings) == 0
     assert jobs.run_pending(engine=app.state.engine, settings=settings) == 0
     jobs.cleanup_expired(engine=app.state.engine, settings=settings)
-    assert artefact_count(session, student) == 3
+    assert artefact_count(session, student) == 3 and job_row(session, job_id).status is JobStatus.done
     assert list((settings.jobs_dir / "incoming").iterdir()) == []  # the leftover upload is swept
     assert [path.name for path in settings.jobs_dir.glob(f"job-{job_id}-*")] == [job.result_name]
 
@@ -205,19 +211,20 @@ def test_a_save_is_not_held_up_by_a_large_import(app, client, new_client, sessio
         return original(**kwargs)
 
     monkeypatch.setattr(uploads, "store_path", slow_store_path)
+    other = new_client()
+    login(other, writer)
     thread = threading.Thread(target=jobs.run_pending, kwargs={"engine": app.state.engine, "settings": settings})
     thread.start()
     try:
-        wait_for(lambda: artefact_count(session, importer) >= 1, 20, "the import to be under way")
-        other = new_client()
-        login(other, writer)
+        wait_for(lambda: job_row(session, job_id).status is JobStatus.running, 20, "the import to start")
+        time.sleep(1.5)  # a few photos into it
         started = time.monotonic()
         response = other.post("/artefacts/note", data={"title": "My note", "body": "typed while importing"})
         elapsed = time.monotonic() - started
     finally:
         thread.join(timeout=60)
     assert response.status_code == 303 and elapsed < 1.5, elapsed
-    assert job_row(session, job_id).status is JobStatus.done
+    assert job_row(session, job_id).status is JobStatus.done, job_row(session, job_id).error
     assert titles(session, writer) == ["My note"] and artefact_count(session, importer) == 10
 
 
@@ -247,7 +254,7 @@ def test_a_save_fails_fast_and_changes_nothing_while_another_writer_holds_the_da
         finally:
             release()
     assert response.status_code >= 500  # app.faults re-renders the form for this failure
-    assert elapsed < settings.db_busy_timeout + 2, elapsed  # not the 30 s a request used to wait
+    assert elapsed < BUSY_TIMEOUT + 2, elapsed  # not the 30 s a request used to wait
     assert artefact_count(session, student) == 0
 
 

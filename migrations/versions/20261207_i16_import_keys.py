@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("item_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("item_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["item_id"], ["items.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["student_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
