@@ -102,8 +102,9 @@ def _request_timeouts(settings: Settings, _session, _transaction, connection) ->
     # driver's OperationalError like a busy SQLite; no statement of a request runs longer than statement_timeout.
     lock_ms = int(settings.db_busy_timeout * 1000)
     statement_ms = int(settings.db_statement_timeout * 1000)
-    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {lock_ms}")
-    connection.exec_driver_sql(f"SET LOCAL statement_timeout = {statement_ms}")
+    connection.execute(text("SELECT set_config('lock_timeout', :lock, true), "
+                            "set_config('statement_timeout', :statement, true)"),
+                       {"lock": f"{lock_ms}ms", "statement": f"{statement_ms}ms"})
 
 
 def request_session(request: Request) -> Session:

@@ -3,6 +3,7 @@ a large import runs, a database held by another writer, and the same archive upl
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import sqlite3
@@ -11,6 +12,7 @@ import sys
 import textwrap
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -110,6 +112,7 @@ def wait_for(condition, timeout: float, what: str):
 
 SLOW_PHOTOS = """
 import time
+import zipfile
 from app.services.portfolio import uploads
 original = uploads.store_path
 def slow_store_path(**kwargs):
@@ -332,3 +335,56 @@ def test_a_job_taken_over_by_another_runner_stops_at_its_next_batch(app, client,
     job = job_row(session, job_id)
     assert job.status is JobStatus.running and job.claimed_by == "someone-else"
     assert artefact_count(session, student) == 2  # the third photo's batch was not committed by the old runner
+
+
+def leap2a_zip(count: int) -> bytes:
+    """A Mahara export: `count` photos, a note and a journal post, zipped."""
+    entries = [f"""<entry><id>portfolio:file{n}</id><title>Drawing {n}</title><updated>2026-01-08T10:00:00Z</updated>
+        <rdf:type rdf:resource="leap2:resource"/><content src="files/drawing{n}.png" type="image/png"/></entry>"""
+               for n in range(count)]
+    entries.append("""<entry><id>portfolio:note1</id><title>A note</title><updated>2026-01-08T10:00:00Z</updated>
+        <rdf:type rdf:resource="leap2:entry"/><content type="text">Some words</content></entry>""")
+    entries.append("""<entry><id>portfolio:plan1</id><title>Run a 5k</title><updated>2026-01-08T10:00:00Z</updated>
+        <rdf:type rdf:resource="leap2:plan"/><content type="text">Get fit</content></entry>""")
+    feed = f"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+      xmlns:leap2="http://terms.leapspecs.org/">
+  <leap2:version>http://www.leapspecs.org/2010-07/2A/</leap2:version>
+  <id>http://mahara.example/export/1</id><title>Mahara export</title><updated>2026-01-10T10:00:00Z</updated>
+  <author><name>Maya</name></author>
+  {"".join(entries)}
+</feed>"""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("leap2a.xml", feed)
+        for n in range(count):
+            archive.writestr(f"files/drawing{n}.png", png(40 + n, 30))
+    return buffer.getvalue()
+
+
+def test_a_mahara_import_stopped_midway_carries_on_without_duplicates(app, client, session, settings, monkeypatch):
+    from app.models import Goal
+
+    student = make_user(session, make_school(session))
+    job_id = queue_import(client, student, leap2a_zip(3))
+    original, calls = uploads.store_path, []
+
+    def stop_at_the_third(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the worker is stopped (Ctrl-C, or the container)
+        return original(**kwargs)
+
+    monkeypatch.setattr(uploads, "store_path", stop_at_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        jobs.run_pending(engine=app.state.engine, settings=settings)
+    assert job_row(session, job_id).status is JobStatus.queued
+    assert titles(session, student) == ["Drawing 0", "Drawing 1"]  # committed batch by batch
+
+    monkeypatch.setattr(uploads, "store_path", original)
+    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job = job_row(session, job_id)
+    assert job.status is JobStatus.done, job.error
+    assert titles(session, student) == ["A note", "Drawing 0", "Drawing 1", "Drawing 2"]
+    assert len(session.exec(select(Goal).where(Goal.owner_id == student.id)).all()) == 1
+    assert jobs.stored_result(settings, job).read_text().count("4 pieces of evidence") == 1
