@@ -11,6 +11,7 @@ from typing import Annotated
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from fastapi import Depends, HTTPException, Request, Response
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, delete, select
 
 from app import i18n
@@ -103,7 +104,10 @@ def user_for_token(*, session: Session, token: str | None, idle_minutes: int) ->
     if now - user_session.last_seen_at > _TOUCH_EVERY:
         user_session.last_seen_at = now
         session.add(user_session)
-        session.commit()
+        try:
+            session.commit()
+        except OperationalError:  # the database is busy (a writer holds it): a page view needn't wait for this
+            session.rollback()
     return user
 
 

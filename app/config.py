@@ -68,6 +68,14 @@ class Settings(BaseSettings):
         10, ge=0, description="Extra connections opened under load beyond db_pool_size. Requests are run on at most "
         "db_pool_size + db_max_overflow - 1 threads, so none waits for a connection.",
     )
+    db_busy_timeout: float = Field(
+        5.0, gt=0, le=120, description="Seconds a save waits for the database to be free (SQLite's busy timeout; a "
+        "lock on PostgreSQL) before it fails with a clear message instead of hanging.",
+    )
+    db_statement_timeout: float = Field(
+        30.0, ge=0, description="PostgreSQL: seconds one statement of a request may run before it is cancelled "
+        "(0 means no limit). Background jobs are not limited.",
+    )
     secret_key: str = Field(
         "",
         description="Signs cookies. Generated into data/secret_key in development; required in production.",
@@ -121,6 +129,13 @@ class Settings(BaseSettings):
         "(run `folio worker` as a separate process; several may share the jobs table).",
         pattern="^(in-process|external)$",
     )
+    job_heartbeat_seconds: float = Field(
+        5.0, gt=0, le=300, description="How often a running job tells the others it is alive.",
+    )
+    job_timeout_seconds: float = Field(
+        30.0, gt=0, le=3600, description="A running job whose heartbeat is older than this lost its runner (the "
+        "process died); it is started again, carrying on where it stopped, or failed after 3 tries.",
+    )
     export_keep_hours: int = Field(24, ge=1, le=24 * 30, description="Hours a finished export stays downloadable.")
     import_max_mb: int = Field(1024, ge=1, description="Largest archive a student may upload to import, in megabytes.")
     import_max_unpacked_mb: int = Field(
@@ -148,6 +163,9 @@ class Settings(BaseSettings):
             raise ValueError("FOLIO_SECRET_KEY must be set in production (at least 32 random characters).")
         if self.environment is Environment.production and len(self.secret_key) < 32:
             raise ValueError("FOLIO_SECRET_KEY is too short for production: use at least 32 random characters.")
+        if self.job_timeout_seconds < 2 * self.job_heartbeat_seconds:
+            raise ValueError("FOLIO_JOB_TIMEOUT_SECONDS must be at least twice FOLIO_JOB_HEARTBEAT_SECONDS, or a "
+                             "busy job would be taken for dead.")
         return self
 
     @property

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -24,7 +25,7 @@ import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -35,7 +36,7 @@ T = TypeVar("T")
 
 def make_engine(settings: Settings) -> Engine:
     """An engine for the configured URL: SQLite with WAL and foreign keys, or PostgreSQL via psycopg 3."""
-    return _engine(settings, pool=_pool_sizes(settings), sqlite_timeout=30)
+    return _engine(settings, pool=_pool_sizes(settings), sqlite_timeout=settings.db_busy_timeout)
 
 
 def make_health_engine(settings: Settings) -> Engine:
@@ -50,7 +51,13 @@ def _engine(settings: Settings, *, pool: dict[str, int], sqlite_timeout: float) 
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         pool = {} if url.database in (None, "", ":memory:") else pool
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": sqlite_timeout}, **pool)
+        # pysqlite starts a transaction just before the first INSERT/UPDATE/DELETE (reads before it run on their
+        # own, taking no lock); "IMMEDIATE" makes that BEGIN IMMEDIATE, so a writer takes the write lock at once,
+        # waiting at most the busy timeout for it, and never fails half-way when upgrading a read transaction.
+        # (SQLAlchemy's recipe of BEGIN in a "begin" event would make every read a transaction of its own, and
+        # an IMMEDIATE one would make every page view queue behind the writers.)
+        connect_args = {"check_same_thread": False, "timeout": sqlite_timeout, "isolation_level": "IMMEDIATE"}
+        engine = create_engine(url, connect_args=connect_args, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
@@ -70,6 +77,7 @@ def worker_threads(settings: Settings) -> int:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets readers and one writer work together; SQLite leaves foreign keys off unless asked.
+    dbapi_connection.isolation_level = "IMMEDIATE"  # SQLAlchemy may have reset it (see make_engine)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -87,6 +95,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     engine: Engine = request.app.state.engine
     session = Session(engine, expire_on_commit=False)
     request.state.db_session = session
+    if engine.dialect.name == "postgresql":
+        event.listen(session, "after_begin", partial(_request_timeouts, request.app.state.settings))
     try:
         yield session
     finally:
@@ -97,6 +107,16 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
                 await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
         else:
             session.close()
+
+
+def _request_timeouts(settings: Settings, _session, _transaction, connection) -> None:
+    # A request waits for a lock (a long job's, another request's) at most the busy timeout, then fails with the
+    # driver's OperationalError like a busy SQLite; no statement of a request runs longer than statement_timeout.
+    lock_ms = int(settings.db_busy_timeout * 1000)
+    statement_ms = int(settings.db_statement_timeout * 1000)
+    connection.execute(text("SELECT set_config('lock_timeout', :lock, true), "
+                            "set_config('statement_timeout', :statement, true)"),
+                       {"lock": f"{lock_ms}ms", "statement": f"{statement_ms}ms"})
 
 
 def request_session(request: Request) -> Session:
@@ -126,6 +146,8 @@ def error_page_session(request: Request) -> Iterator[Session]:
     outer = getattr(request.state, "db_session", None)
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         request.state.db_session = session
+        if session.get_bind().dialect.name == "postgresql":
+            event.listen(session, "after_begin", partial(_request_timeouts, request.app.state.settings))
         try:
             yield session
         finally:

@@ -225,11 +225,10 @@ def test_full_disk_while_recording_a_reflection_keeps_the_text(client, session, 
     assert session.exec(select(Reflection)).all() == []
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_full_database_disk_keeps_the_text(app, client, session, database_url):
     """SQLite's own "database or disk is full" (the database file may not grow: max_page_count stands in for a
     full disk)."""
-    if make_url(database_url).get_backend_name() != "sqlite":
-        pytest.skip("SQLite's full-database error; PostgreSQL's disk_full is classified in the unit tests above")
     student = make_user(session, make_school(session))
     login(client, student)
 

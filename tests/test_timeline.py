@@ -128,6 +128,7 @@ def test_timeline_query_count_is_the_same_for_10_and_200_items(client, session, 
     assert counts[0] == counts[1], counts
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_postgresql_search_can_use_the_gin_index(session):
     """The search's document is the very expression ix_items_search is built on (else it is a sequential scan)."""
     import sqlalchemy as sa
@@ -136,8 +137,6 @@ def test_postgresql_search_can_use_the_gin_index(session):
     from app.models import Item
     from app.services.portfolio.timeline import postgres_search, search_tokens
 
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("SQLite searches its FTS5 table")
     student = make_user(session, make_school(session))
     make_note(session, student, title="Café visit")
     document, query = postgres_search(search_tokens("café visit"))

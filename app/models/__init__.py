@@ -18,7 +18,7 @@ from app.models.feedback import (
     RequestStatus,
 )
 from app.models.family import DigestFrequency, DigestLog, FamilyInvitation
-from app.models.jobs import Job, JobStatus
+from app.models.jobs import ImportKey, Job, JobStatus
 from app.models.goals import CheckIn, CheckInArtefact, CheckInStep, Goal, GoalCompetency, GoalStatus, GoalStep
 from app.models.people import ClassRole, EnrolledVia, Enrollment, GuardianLink, Role, School, SchoolClass, User
 from app.models.reflections import (
@@ -60,7 +60,7 @@ __all__ = [
     "GuardianLink", "ItemType", "LoginFailure", "MediaKind", "ProficiencyLevel", "RatingArtefact",
     "RatingSource", "Reflection", "ReflectionArtefact", "ReflectionCompetency", "ReflectionGoal",
     "ReflectionStatus", "Role",
-    "DigestFrequency", "DigestLog", "FamilyInvitation", "Job", "JobStatus",
+    "DigestFrequency", "DigestLog", "FamilyInvitation", "ImportKey", "Job", "JobStatus",
     "ConferenceInvite", "ConferenceResponse", "ConferenceSlot", "ResponseSource", "ShareLink", "ShareLinkView",
     "Showcase", "ShowcaseItem", "ShowcaseItemType", "School", "SchoolClass", "Tag", "Item", "User", "UserSession",
 ]

@@ -44,3 +44,23 @@ class Job(SQLModel, table=True):
     started_at: datetime | None = Field(default=None)
     finished_at: datetime | None = Field(default=None)
     expires_at: datetime | None = Field(default=None)  # the result is deleted after this
+
+
+class ImportKey(SQLModel, table=True):
+    """What one import of one archive has already created: an item per archive entry (its key, e.g.
+    "artefact:a3"), so an import that is run again after a crash carries on instead of duplicating. The row
+    with an empty key records that the import finished (when the same file is uploaded again, Folio says so).
+
+    `scope` is the fingerprint (SHA-256) of the uploaded file, plus a random suffix when the student asked to
+    import it again as copies."""
+
+    __tablename__ = "import_keys"
+    __table_args__ = (sa.UniqueConstraint("student_id", "scope", "item_key", name="uq_import_keys_scope_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    student_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    scope: str = Field(max_length=100)
+    item_key: str = Field(default="", max_length=200)
+    # Deleting the item forgets its key: importing again brings it back.
+    item_id: int | None = Field(default=None, foreign_key="items.id", ondelete="CASCADE", index=True)
+    created_at: datetime = Field(default_factory=utcnow)

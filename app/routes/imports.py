@@ -15,7 +15,7 @@ from app.db import SessionDep, read_in_thread
 from app.i18n import _
 from app.models import Role, User
 from app.security import client_address
-from app.services.exports import archive_upload
+from app.services.exports import archive_upload, import_keys
 from app.services.jobs import job_pages
 from app.services.portfolio import uploads
 from app.access import not_found
@@ -35,11 +35,12 @@ def _import_target(session, user: User, user_id: int) -> User:
     return target
 
 
-def _form(request: Request, *, target: User, for_admin: bool, errors: dict | None = None, status_code: int = 200) -> Response:
+def _form(request: Request, *, target: User, for_admin: bool, errors: dict | None = None, status_code: int = 200,
+          imported_on=None) -> Response:
     settings = request.app.state.settings
     action = f"/people/{target.id}/import" if for_admin else "/import"
     context = {"target": target, "for_admin": for_admin, "action": action, "errors": errors or {},
-               "max_mb": settings.import_max_mb}
+               "max_mb": settings.import_max_mb, "imported_on": imported_on}
     return render(request, "imports/new.html", context, status_code=status_code)
 
 
@@ -57,18 +58,30 @@ async def _receive(request: Request, session, *, owner: User, target: User, for_
         return await run_in_threadpool(_form, request, target=target, for_admin=for_admin,
                                        errors={"archive": upload.error}, status_code=422)
 
-    def enqueue() -> int:
+    def enqueue() -> Response:
+        scope = import_keys.scope_for(fingerprint=upload.fingerprint, again=upload.again)
+        if not upload.again:  # the same file again: say so, and import copies only if asked to
+            under_way = import_keys.import_under_way(session=session, student=target, scope=scope)
+            if under_way is not None and under_way.owner_id == owner.id:
+                archive_upload.discard_archive(settings=settings, stored_name=upload.stored_name)
+                return RedirectResponse(f"/jobs/{under_way.id}", status_code=303)
+            earlier = import_keys.imported_on(session=session, student=target, scope=scope)
+            if under_way is not None or earlier is not None:
+                archive_upload.discard_archive(settings=settings, stored_name=upload.stored_name)
+                message = (_("This archive is being imported into this portfolio already.") if earlier is None else
+                           _("This archive was already imported into this portfolio; nothing was added this time."))
+                return _form(request, target=target, for_admin=for_admin, errors={"archive": message},
+                             status_code=409, imported_on=earlier)
         job = job_pages.request_job(session=session, owner=owner, kind="import", params={
-            "student_id": target.id, "upload": upload.stored_name, "original_name": upload.original_name[:255]},
-            subject=target, object_description=upload.original_name, address=client_address(request))
-        return job.id
+            "student_id": target.id, "upload": upload.stored_name, "original_name": upload.original_name[:255],
+            "scope": scope}, subject=target, object_description=upload.original_name, address=client_address(request))
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
     try:
-        job_id = await run_in_threadpool(enqueue)
+        return await run_in_threadpool(enqueue)
     except BaseException:
         archive_upload.discard_archive(settings=settings, stored_name=upload.stored_name)
         raise
-    return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
 
 @router.get("/import")

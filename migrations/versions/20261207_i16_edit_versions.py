@@ -4,7 +4,7 @@ showcases already have), so a save from a second tab is refused instead of silen
 Existing rows start at version 1, like new ones.
 
 Revision ID: i16_edit_versions
-Revises: i11_photo_print_copy
+Revises: i11_search_accents
 Create Date: 2026-12-07
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "i16_edit_versions"
-down_revision: Union[str, Sequence[str], None] = "i11_photo_print_copy"
+down_revision: Union[str, Sequence[str], None] = "i11_search_accents"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -122,13 +122,15 @@ def _check_dates(document: dict) -> None:
     walk(document)
 
 
-def check_files(document: dict, files: dict[str, Path], settings: Settings, student: User) -> dict[str, Path]:
-    """Each file artefact's extracted file (by ref), checked for presence, size, checksum and the student's quota."""
+def check_files(document: dict, files: dict[str, Path], settings: Settings, student: User,
+                already_imported: set[str] = frozenset()) -> dict[str, Path]:
+    """Each file artefact's extracted file (by ref), checked for presence, size, checksum and the student's quota;
+    refs in `already_imported` (stored by an earlier run of the same import) are left out."""
     found: dict[str, Path] = {}
     total = 0
     for artefact in document["artefacts"]:
         info = artefact["file"]
-        if artefact["kind"] != "file" or not info or info["path"] is None:
+        if artefact["kind"] != "file" or not info or info["path"] is None or artefact["ref"] in already_imported:
             continue
         try:
             name = normalise_name(info["path"])

@@ -2,8 +2,10 @@
 with leap2a.xml), or a bare Leap2A .xml file.
 
 Archives are untrusted: they are opened with app.services.exports.safe_zip, portfolio.json is validated against its
-schema (and its refs and files checked) before anything is written, and a Folio import happens in one
-transaction: on any problem it is rolled back, the files it stored are removed, and ImportRefused says why.
+schema (and its refs and files checked) before anything is written. An import commits in short batches (see
+app.services.exports.import_keys: each created item is recorded under the import's scope, so an import run again
+after a crash carries on instead of duplicating); on any problem what it committed is deleted again, the files it
+stored are removed, and ImportRefused says why.
 
 What a Folio import does with what can't be recreated as it was (see docs/portfolio-json.md, “Importing”):
 - competencies are matched by framework name and code in the student's new school; unknown ones become
@@ -64,6 +66,7 @@ from app.services.exports.archive_checks import (
 from app.services.exports.archive_upload import incoming_dir
 from app.services.portfolio.goal_forms import GoalData
 from app.services.exports.import_history import HistoryNote
+from app.services.exports.import_keys import Ledger, fingerprint, imported_on, undo
 from app.services.exports.safe_zip import ArchiveRefused, is_zip, open_untrusted_zip
 
 MAX_XML_BYTES = 64 * 1024 * 1024
@@ -84,7 +87,6 @@ class ImportSummary:
     history_note: bool = False
     skipped: int = 0
     messages: list[str] = field(default_factory=list)
-    stored_files: list[uploads.StoredFile] = field(default_factory=list)
 
     def as_text(self) -> str:
         """“What was imported”, as the plain text of the job's summary file."""
@@ -107,35 +109,61 @@ def _noop(_done: int, _total: int, _stage: str) -> None:
 
 
 def import_archive(*, session: Session, settings: Settings, student: User, archive_path: Path,
-                   progress: Progress | None = None, work_dir: Path | None = None) -> ImportSummary:
-    """Import a Folio archive, a Mahara export ZIP or a Leap2A .xml file into `student`'s portfolio and commit;
-    ImportRefused (with nothing changed and nothing left on disk) when it can't be imported."""
+                   progress: Progress | None = None, work_dir: Path | None = None,
+                   ledger: Ledger | None = None) -> ImportSummary:
+    """Import a Folio archive, a Mahara export ZIP or a Leap2A .xml file into `student`'s portfolio;
+    ImportRefused (with nothing changed and nothing left on disk) when it can't be imported.
+
+    Without a `ledger` this is one import of its own, committed in batches and at the end. With one (a job's),
+    what that ledger's scope already created is skipped, and the last batch is left for the caller to commit."""
+    standalone = ledger is None
+    if ledger is None:
+        ledger = Ledger(session=session, settings=settings, student=student, commit=session.commit,
+                        scope=f"{fingerprint(archive_path)}:{secrets.token_hex(8)}")
     report = progress or _noop
     report(0, 4, _("Checking the archive"))
     scratch = work_dir or settings.jobs_dir / f"import-{secrets.token_hex(8)}"
-    extract_to = scratch / "extracted"
     try:
-        if is_zip(archive_path):
-            try:
-                extracted = open_untrusted_zip(archive_path, settings=settings, dest=extract_to)
-            except ArchiveRefused as refused:
-                raise ImportRefused(refused.message) from None
-            base, kind = _find_payload(extracted.files)
-            files = {name[len(base):]: path for name, path in extracted.files.items() if name.startswith(base)}
-            if kind == "folio":
-                return _import_folio(session, settings, student, files, report)
-            xml_bytes = read_limited(files["leap2a.xml"], MAX_XML_BYTES)
-            return _import_leap(session, settings, student, xml_bytes, files, report)
-        if _looks_like_xml(archive_path):
-            if archive_path.stat().st_size > MAX_XML_BYTES:
-                raise ImportRefused(_("This Leap2A file is too large to import."))
-            return _import_leap(session, settings, student, archive_path.read_bytes(), {}, report)
-        raise ImportRefused(_("This file isn't a Folio archive or a Mahara export. Choose the .zip file Folio or "
-                              "Mahara made, or a Leap2A .xml file."))
+        summary = _import_any(session, settings, student, archive_path, report, ledger, scratch / "extracted")
+        ledger.finish()
+        if standalone:
+            session.commit()
+        report(4, 4, _("Done"))
+        return summary
+    except Exception:
+        session.rollback()
+        ledger.discard_uncommitted_files()
+        undo(session=session, settings=settings, student=student, scope=ledger.scope)
+        raise
+    except BaseException:  # the runner is stopping: what was committed stays, for the next run to carry on from
+        session.rollback()
+        ledger.discard_uncommitted_files()
+        raise
     finally:
-        shutil.rmtree(extract_to, ignore_errors=True)
+        shutil.rmtree(scratch / "extracted", ignore_errors=True)
         if work_dir is None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _import_any(session: Session, settings: Settings, student: User, archive_path: Path, report: Progress,
+                ledger: Ledger, extract_to: Path) -> ImportSummary:
+    if is_zip(archive_path):
+        try:
+            extracted = open_untrusted_zip(archive_path, settings=settings, dest=extract_to)
+        except ArchiveRefused as refused:
+            raise ImportRefused(refused.message) from None
+        base, kind = _find_payload(extracted.files)
+        files = {name[len(base):]: path for name, path in extracted.files.items() if name.startswith(base)}
+        if kind == "folio":
+            return _import_folio(session, settings, student, files, report, ledger)
+        xml_bytes = read_limited(files["leap2a.xml"], MAX_XML_BYTES)
+        return _import_leap(session, settings, student, xml_bytes, files, report, ledger)
+    if _looks_like_xml(archive_path):
+        if archive_path.stat().st_size > MAX_XML_BYTES:
+            raise ImportRefused(_("This Leap2A file is too large to import."))
+        return _import_leap(session, settings, student, archive_path.read_bytes(), {}, report, ledger)
+    raise ImportRefused(_("This file isn't a Folio archive or a Mahara export. Choose the .zip file Folio or "
+                          "Mahara made, or a Leap2A .xml file."))
 
 
 def _looks_like_xml(path: Path) -> bool:
@@ -169,24 +197,15 @@ def _bases(files: dict[str, Path]) -> list[str]:
 
 
 def _import_leap(session: Session, settings: Settings, student: User, xml_bytes: bytes, files: dict[str, Path],
-                 report: Progress) -> ImportSummary:
+                 report: Progress, ledger: Ledger) -> ImportSummary:
     from app.services.exports.leap2a_import import Leap2AError, import_leap2a
 
     report(1, 4, _("Importing from Leap2A"))
-    stored: list[uploads.StoredFile] = []
     try:
-        result = import_leap2a(session=session, settings=settings, student=student, xml_bytes=xml_bytes, files=files)
-        stored = list(result.stored_files)
-        session.commit()
+        result = import_leap2a(session=session, settings=settings, student=student, xml_bytes=xml_bytes, files=files,
+                               ledger=ledger)
     except Leap2AError as error:
-        session.rollback()
-        uploads.discard(upload_dir=settings.upload_dir, files=stored)
         raise ImportRefused(error.message) from None
-    except BaseException:
-        session.rollback()
-        uploads.discard(upload_dir=settings.upload_dir, files=stored)
-        raise
-    report(4, 4, _("Done"))
     return ImportSummary(kind="leap2a", artefacts=result.artefacts, reflections=result.reflections, goals=result.goals,
                          skipped=result.skipped, messages=list(result.messages))
 
@@ -241,20 +260,18 @@ class _Matcher:
 
 
 def _import_folio(session: Session, settings: Settings, student: User, files: dict[str, Path],
-                  report: Progress) -> ImportSummary:
+                  report: Progress, ledger: Ledger) -> ImportSummary:
     document = load_document(files["portfolio.json"])
-    sources = check_files(document, files, settings, student)
+    # Files a previous run of this import already stored are counted in the student's storage already.
+    done = {doc["ref"] for doc in document["artefacts"] if ledger.existing(_artefact_key(doc)) is not None}
+    sources = check_files(document, files, settings, student, already_imported=done)
     summary = ImportSummary(kind="folio")
-    try:
-        _create_everything(session, settings, student, document, sources, summary, report)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        uploads.discard(upload_dir=settings.upload_dir, files=summary.stored_files)
-        summary.stored_files.clear()
-        raise
-    report(4, 4, _("Done"))
+    _create_everything(session, settings, student, document, sources, summary, report, ledger)
     return summary
+
+
+def _artefact_key(doc: dict) -> str:
+    return "artefact:" + doc["ref"]
 
 
 def _at(value: str | None):
@@ -262,7 +279,7 @@ def _at(value: str | None):
 
 
 def _create_everything(session: Session, settings: Settings, student: User, document: dict, sources: dict[str, Path],
-                       summary: ImportSummary, report: Progress) -> None:
+                       summary: ImportSummary, report: Progress, ledger: Ledger) -> None:
     matcher = _Matcher(session, student, document)
     history = HistoryNote(label=matcher.label)
     artefact_ids: dict[str, int] = {}
@@ -272,6 +289,12 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
     recordings = {doc["audio"] for doc in document["reflections"] if doc["audio"]}
     total = len(document["artefacts"])
     for number, doc in enumerate(document["artefacts"], start=1):
+        existing = ledger.existing(_artefact_key(doc))
+        if existing is not None:  # committed by an earlier run of this import
+            artefact_ids[doc["ref"]] = existing
+            titles[doc["ref"]] = doc["title"]
+            summary.artefacts += 1
+            continue
         competency_ids, unmatched = matcher.split(doc["competencies"])
         tags = artefact_service.normalise_tags(",".join(doc["tags"] + [matcher.label(r).replace(",", " ") for r in unmatched]))
         data = artefact_service.ArtefactInput(
@@ -280,6 +303,10 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
             competency_ids=competency_ids, body=doc["body"], url=doc["url"] or "",
         )
         kind = ArtefactKind(doc["kind"])
+        if kind is ArtefactKind.file:
+            ledger.before_slow_work()
+        if not ledger.pending:  # (a write now would wait for this import's own uncommitted batch)
+            report(1, 4, _("Importing evidence (%(done)s of %(total)s)", done=number, total=total))
         if kind is ArtefactKind.file:
             source = sources.get(doc["ref"])
             if source is None:
@@ -291,7 +318,7 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
                                             original_name=doc["file"]["original_name"] or source.name)
             except uploads.FileRefused as refused:
                 raise ImportRefused(refused.message) from None
-            summary.stored_files.append(stored)
+            ledger.uncommitted_files.append(stored)
             try:
                 artefact = artefact_service.create_file_artefacts(
                     session=session, owner=student, files=[stored], data=data, quota_bytes=settings.student_quota_bytes)[0]
@@ -304,8 +331,7 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
         artefact_ids[doc["ref"]] = artefact.id
         titles[doc["ref"]] = doc["title"]
         summary.artefacts += 1
-        if number % 20 == 0 or number == total:
-            report(1, 4, _("Importing evidence (%(done)s of %(total)s)", done=number, total=total))
+        ledger.record(_artefact_key(doc), artefact.id)
     session.flush()
 
     report(2, 4, _("Importing goals and reflections"))
@@ -456,17 +482,27 @@ def _register() -> None:
                 raise jobs.JobFailed(_("This portfolio can't be imported here."))
             if upload_path is None or not upload_path.is_file():
                 raise jobs.JobFailed(_("The uploaded file is no longer there; please upload it again."))
+            scope = params.get("scope") if isinstance(params.get("scope"), str) else fingerprint(upload_path)
+            if imported_on(session=session, student=student, scope=scope) is not None:  # a second job for one upload
+                raise jobs.JobFailed(_("This archive was already imported into this portfolio; nothing was added "
+                                       "this time."))
+            # Each batch is committed only while this runner still holds the job (see jobs.commit_batch).
+            ledger = Ledger(session=session, settings=settings, student=student, scope=scope,
+                            commit=lambda: jobs.commit_batch(session=session, job=job))
             try:
                 summary = import_archive(session=session, settings=settings, student=student, archive_path=upload_path,
-                                         progress=progress, work_dir=jobs.scratch_dir(settings, job))
+                                         progress=progress, work_dir=jobs.scratch_dir(settings, job), ledger=ledger)
             except ImportRefused as refused:
                 raise jobs.JobFailed(refused.message) from None
-        finally:
+        except Exception:  # failed for good; a runner that stops or dies keeps the upload for the next run
             if upload_path is not None:
                 upload_path.unlink(missing_ok=True)
+            raise
         result = jobs.result_path(settings, job, ".txt")
         result.write_text(summary.as_text(), encoding="utf-8")
-        return jobs.JobResult(path=result, download_name=_("What was imported.txt"), content_type="text/plain; charset=utf-8")
+        # The upload goes once the last batch and "done" are committed together.
+        return jobs.JobResult(path=result, download_name=_("What was imported.txt"),
+                              content_type="text/plain; charset=utf-8", discard=(upload_path,))
 
 
 def _safe_upload_name(name: object) -> bool:

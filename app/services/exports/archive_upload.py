@@ -3,6 +3,7 @@ settings.jobs_dir / "incoming" (never held in memory). app.services.exports.arch
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ class ArchiveUpload:
 
     stored_name: str | None = None
     original_name: str = ""
+    fingerprint: str = ""  # SHA-256 of the file: the same archive uploaded again is recognised by it
+    again: bool = False  # the person asked to import it again even if it was imported before
     error: str | None = None
     too_large: bool = False
 
@@ -34,6 +37,7 @@ class ArchiveReceiver(uploads.MultipartReceiver):
                          max_files=1, max_field_bytes=100_000)
         self.incoming = incoming
         self.kept: tuple[str, str] | None = None  # (stored name, original name)
+        self.digest = hashlib.sha256()
 
     async def _on_file_data(self, part, data: bytes) -> None:
         part.size += len(data)
@@ -49,6 +53,7 @@ class ArchiveReceiver(uploads.MultipartReceiver):
             part.temp = self.incoming / f".{secrets.token_hex(16)}.part"
             part.handle = open(part.temp, "xb")
         part.buffer.extend(data)
+        self.digest.update(data)
         if len(part.buffer) >= uploads.WRITE_BUFFER_BYTES:
             await uploads.flush_part(part)
 
@@ -109,7 +114,8 @@ async def receive_archive(request: Request, *, settings: Settings) -> ArchiveUpl
     if receiver.kept is None:
         return ArchiveUpload(error=receiver.form.errors[0].message if receiver.form.errors else _("Choose the file to import."))
     stored, original = receiver.kept
-    return ArchiveUpload(stored_name=stored, original_name=original)
+    return ArchiveUpload(stored_name=stored, original_name=original, fingerprint=receiver.digest.hexdigest(),
+                         again=receiver.form.first("again") == "1")
 
 
 def discard_archive(*, settings: Settings, stored_name: str) -> None:

@@ -32,6 +32,7 @@ from app.services.portfolio import storage
 from app.services.portfolio import timeline
 from app.services.portfolio import uploads
 from app.services.portfolio.goal_forms import MAX_STEP, MAX_STEPS, MAX_TITLE, GoalData
+from app.services.exports.import_keys import Ledger
 from app.services.exports.leap2a_feed import (
     ATOM, LEAP2, Entry, Leap2AError, category_terms, entry_content, entry_dates, entry_relations, entry_tags,
     is_completed, last_part, occurred_on, parse_feed, read_entry, summary_text,
@@ -48,15 +49,20 @@ class ImportSummary:
     stored_files: list[uploads.StoredFile] = field(default_factory=list)
 
 
-def import_leap2a(*, session: Session, settings: Settings, student: User, xml_bytes: bytes, files: dict[str, Path]) -> ImportSummary:
-    """Add what a Leap2A feed holds to `student`'s portfolio, in the caller's transaction (no commit)."""
+def import_leap2a(*, session: Session, settings: Settings, student: User, xml_bytes: bytes, files: dict[str, Path],
+                  ledger: Ledger | None = None) -> ImportSummary:
+    """Add what a Leap2A feed holds to `student`'s portfolio, in the caller's transaction (no commit).
+
+    With a `ledger` (an import job's), evidence is committed in its batches and what the ledger's scope already
+    created is skipped; the rest (journal posts, plans) is left for the caller to commit. Files stored in an
+    uncommitted batch are then the ledger's to remove if it is rolled back."""
     root = parse_feed(xml_bytes)
     entries = [read_entry(element) for element in root.findall(f"{{{ATOM}}}entry")]
     if not entries:
         raise Leap2AError(_("This Leap2A file has no entries to import."))
     summary = ImportSummary()
     try:
-        _import_entries(session, settings, student, entries, _normalised_files(files), summary)
+        _import_entries(session, settings, student, entries, _normalised_files(files), summary, ledger)
     except BaseException:
         uploads.discard(upload_dir=settings.upload_dir, files=summary.stored_files)
         summary.stored_files.clear()
@@ -99,7 +105,7 @@ REVERSE_LINKING_RELATIONS = {"is_attachment_of", "is_evidence_of", "supports", "
 
 
 def _import_entries(session: Session, settings: Settings, student: User, entries: list[Entry],
-                    files: dict[str, Path], summary: ImportSummary) -> None:
+                    files: dict[str, Path], summary: ImportSummary, ledger: Ledger | None) -> None:
     by_id = {entry.id: entry for entry in entries if entry.id}
     parents: dict[str, set[str]] = {entry.id: set() for entry in entries}
     children: dict[str, list[str]] = {entry.id: [] for entry in entries}
@@ -125,16 +131,22 @@ def _import_entries(session: Session, settings: Settings, student: User, entries
     imported: dict[str, int] = {}
     posts: list[Entry] = []
     plans: list[Entry] = []
-    for entry in entries:
+    for index, entry in enumerate(entries):
         if entry.leap_type == "person" or entry.id in blogs:
             continue  # the author, and the journals themselves: their posts are imported
         if entry.leap_type == "plan":
             if not is_task(entry):
                 plans.append(entry)
             continue  # tasks come in with their plan
+        key = f"leap:{entry.id or index}"
+        existing = ledger.existing(key) if ledger is not None else None
+        if existing is not None:  # committed by an earlier run of this import
+            imported[entry.id] = existing
+            summary.artefacts += 1
+            continue
         artefact = None
         if entry.leap_type == "resource":
-            artefact = _import_resource(session, settings, student, entry, files, summary)
+            artefact = _import_resource(session, settings, student, entry, files, summary, ledger)
         elif entry.leap_type == "entry" and entry.mahara_plugin != "comment" and (
                 entry.mahara_type == "blogpost" or parents[entry.id] & blogs):
             posts.append(entry)
@@ -144,6 +156,8 @@ def _import_entries(session: Session, settings: Settings, student: User, entries
             summary.skipped += 1
         if artefact is not None and entry.id:
             imported[entry.id] = artefact.id
+        if artefact is not None and ledger is not None:
+            ledger.record(key, artefact.id)
     evidence: dict[str, set[int]] = {entry.id: set() for entry in posts}
     for entry in entries:
         for rel, href in entry.links:
@@ -162,7 +176,7 @@ def _import_entries(session: Session, settings: Settings, student: User, entries
 
 
 def _import_resource(session: Session, settings: Settings, student: User, entry: Entry, files: dict[str, Path],
-                     summary: ImportSummary) -> Artefact | None:
+                     summary: ImportSummary, ledger: Ledger | None) -> Artefact | None:
     _type, _text, src = entry_content(entry)
     candidates = [src] if src else []
     candidates += entry_relations(entry, "enclosure")
@@ -187,20 +201,23 @@ def _import_resource(session: Session, settings: Settings, student: User, entry:
         summary.messages.append(_("“%(name)s” is %(size)s, but only %(space)s of your storage space is left.",
                                   name=original_name, size=uploads.human_size(size), space=uploads.human_size(max(0, space_left))))
         return None
+    if ledger is not None:
+        ledger.before_slow_work()
     try:
         stored = uploads.store_path(path=path, upload_dir=settings.upload_dir, owner_id=student.id, original_name=original_name)
     except uploads.FileRefused as refused:
         summary.skipped += 1
         summary.messages.append(refused.message)
         return None
-    summary.stored_files.append(stored)
+    kept_in = ledger.uncommitted_files if ledger is not None else summary.stored_files
+    kept_in.append(stored)
     data = artefacts.ArtefactInput(title=_title(entry, ""), description=summary_text(entry)[:5000],
                                    occurred_on=occurred_on(entry), audience=Audience.private, tags=entry_tags(entry))
     try:
         created = artefacts.create_file_artefacts(session=session, owner=student, files=[stored], data=data,
                                                   quota_bytes=settings.student_quota_bytes)
     except storage.QuotaExceeded as full:  # taken meanwhile by an upload; nothing of this file was added
-        summary.stored_files.remove(stored)
+        kept_in.remove(stored)
         uploads.discard(upload_dir=settings.upload_dir, files=[stored])
         summary.skipped += 1
         summary.messages.append(full.message)

@@ -15,7 +15,6 @@ from app.models.base import utcnow
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 30.0  # how often a running job's heartbeat is refreshed, even when the handler is quiet
 PROGRESS_INTERVAL = 0.5  # at most this often (seconds) a progress report is written
 PROGRESS_BACKOFF = 5.0  # after a report couldn't be written, wait this much longer before the next try
 
@@ -29,6 +28,7 @@ def _short_write(engine: Engine, statement) -> bool:
         sqlite = connection.dialect.name == "sqlite"
         raw = connection.connection.driver_connection
         if sqlite:
+            busy_ms = raw.execute("PRAGMA busy_timeout").fetchone()[0]
             raw.execute("PRAGMA busy_timeout = 100")
         try:
             with connection.begin():
@@ -41,7 +41,7 @@ def _short_write(engine: Engine, statement) -> bool:
             return False
         finally:
             if sqlite:
-                raw.execute("PRAGMA busy_timeout = 30000")
+                raw.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
 
 
 class ProgressReporter:
@@ -83,7 +83,7 @@ class ProgressReporter:
 class Heartbeat:
     """Refreshes a running job's heartbeat in the background, so a quiet handler isn't taken for dead."""
 
-    def __init__(self, *, engine: Engine, job_id: int, worker_id: str, every: float = HEARTBEAT_SECONDS) -> None:
+    def __init__(self, *, engine: Engine, job_id: int, worker_id: str, every: float) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, args=(engine, job_id, worker_id, every),
                                         name=f"folio-job-{job_id}-heartbeat", daemon=True)

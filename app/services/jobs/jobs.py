@@ -8,7 +8,11 @@ How it fits together:
   registered for its kind in the owner's language, and records the result file or the reason it failed;
 - the handler reports progress as it goes (app.services.jobs.job_progress): each report is written in its own
   short transaction, so the progress page sees it while the handler's own work is still uncommitted;
-- a job whose process died (no heartbeat for a while) is requeued, or failed after MAX_ATTEMPTS;
+- a handler doing a lot of writing (an import) commits in batches with `commit_batch(...)`, each checking the job
+  is still its own; it leaves its last batch uncommitted, so the job's outcome is committed together with it (a
+  crash just after that commit leaves a "done" job, never a finished import reported as failed);
+- a job whose process died (no heartbeat for settings.job_timeout_seconds) is requeued, or failed after
+  MAX_ATTEMPTS; a requeued import carries on from its last committed batch;
 - results expire after settings.export_keep_hours and are deleted by `cleanup_expired(...)`.
 
 Handlers are keyword-only functions registered with `@handler("kind")`; see JobResult and Progress.
@@ -22,7 +26,7 @@ import logging
 import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -48,7 +52,6 @@ HANDLER_MODULES: tuple[str, ...] = (
 )
 
 MAX_ATTEMPTS = 3  # a job whose process died this many times is failed, not retried again
-ABANDONED_AFTER = timedelta(minutes=10)  # a running job without a heartbeat for this long lost its process
 KEEP_ROWS = timedelta(days=7)  # finished jobs are forgotten after this long
 ACTIVE = (JobStatus.queued, JobStatus.running)
 
@@ -60,6 +63,9 @@ class JobResult:
     path: Path
     download_name: str
     content_type: str
+    # Files the job has finished with (an import's upload): removed only once the outcome is committed, so a runner
+    # dying before that finds them again when it carries on.
+    discard: tuple[Path, ...] = field(default_factory=tuple)
 
 
 Progress = Callable[[int, int, str], None]  # progress(done, total, stage); stage already translated
@@ -68,6 +74,25 @@ Handler = Callable[..., JobResult]
 
 class JobFailed(Exception):
     """Raise with a translated message the user can act on; the job fails cleanly with that message."""
+
+
+class JobTakenOver(BaseException):
+    """This runner no longer holds the job (it was taken for dead and requeued): stop without recording anything.
+
+    A BaseException, like KeyboardInterrupt, so a handler's `except Exception` doesn't treat it as its own failure
+    and undo what the new runner carries on from."""
+
+
+def commit_batch(*, session: Session, job: Job) -> None:
+    """Commit the handler's work so far, with a heartbeat, if this runner still holds `job`; otherwise roll it
+    back and raise JobTakenOver (another runner carries on from the last batch that was committed)."""
+    still_ours = session.execute(sa.update(Job).where(
+        Job.id == job.id, Job.status == JobStatus.running, Job.claimed_by == job.claimed_by,
+    ).values(heartbeat_at=utcnow()))
+    if still_ours.rowcount != 1:
+        session.rollback()
+        raise JobTakenOver(job.id)
+    session.commit()
 
 
 HANDLERS: dict[str, Handler] = {}
@@ -254,9 +279,13 @@ def _run_claimed(*, engine: Engine, settings: Settings, job_id: int, worker_id: 
         error: str | None = None
         result: JobResult | None = None
         try:
-            with Heartbeat(engine=engine, job_id=job_id, worker_id=worker_id):
+            with Heartbeat(engine=engine, job_id=job_id, worker_id=worker_id, every=settings.job_heartbeat_seconds):
                 result = function(session=session, settings=settings, job=job, progress=reporter)
             path = _checked_result(settings, result)
+        except JobTakenOver:
+            session.rollback()
+            logger.warning("Job %s was taken over by another worker; this run stops", job_id)
+            return
         except JobFailed as exc:
             error = str(exc) or _("This could not be done.")
         except Exception:
@@ -295,8 +324,10 @@ def _run_claimed(*, engine: Engine, settings: Settings, job_id: int, worker_id: 
             session.rollback()
             logger.warning("Job %s was taken over by another worker; discarding this run's result", job_id)
             return
-        session.commit()  # the handler's own work (an import's rows) and the outcome, together
+        session.commit()  # the handler's last batch of work (an import's rows) and the outcome, together
         _remove_job_files(settings, job_id, keep=path)
+        for leftover in result.discard:
+            Path(leftover).unlink(missing_ok=True)
 
 
 def _checked_result(settings: Settings, result: object) -> Path:
@@ -312,21 +343,20 @@ def _checked_result(settings: Settings, result: object) -> Path:
 
 # --- housekeeping -------------------------------------------------------------------------------------------
 
-def requeue_abandoned(*, engine: Engine, settings: Settings, now: datetime | None = None,
-                      older_than: timedelta = ABANDONED_AFTER) -> int:
-    """Running jobs whose heartbeat stopped (their process died) go back in the queue, or fail after
-    MAX_ATTEMPTS; how many were found."""
-    cutoff = (now or utcnow()) - older_than
+def requeue_abandoned(*, engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Running jobs whose heartbeat stopped for settings.job_timeout_seconds (their process died) go back in the
+    queue, or fail after MAX_ATTEMPTS; how many were found."""
+    cutoff = (now or utcnow()) - timedelta(seconds=settings.job_timeout_seconds)
     with Session(engine) as session:
         rows = session.exec(
-            select(Job.id, Job.attempts, User.locale).join(User, User.id == Job.owner_id).where(
+            select(Job.id, Job.kind, Job.attempts, User.locale).join(User, User.id == Job.owner_id).where(
                 Job.status == JobStatus.running, Job.heartbeat_at < cutoff)
         ).all()
         found = 0
-        for job_id, attempts, locale in rows:
+        for job_id, kind, attempts, locale in rows:
             still_abandoned = (Job.id == job_id, Job.status == JobStatus.running, Job.heartbeat_at < cutoff)
             if attempts >= MAX_ATTEMPTS:
-                message = contextvars.copy_context().run(_gave_up_message, _owner_locale(locale, settings))
+                message = contextvars.copy_context().run(_gave_up_message, _owner_locale(locale, settings), kind)
                 values = dict(status=JobStatus.failed, error=message, finished_at=utcnow(), stage="")
             else:
                 values = dict(status=JobStatus.queued, claimed_by=None, heartbeat_at=None, stage="")
@@ -342,8 +372,11 @@ def _owner_locale(locale: str | None, settings: Settings) -> str:
                               default=settings.default_locale)
 
 
-def _gave_up_message(locale: str) -> str:
+def _gave_up_message(locale: str, kind: str) -> str:
     i18n.set_locale(locale)
+    if kind == "import":
+        return _("This import stopped unexpectedly several times, so Folio gave up. Part of the archive may already "
+                 "be in the portfolio: importing the same file again adds only what is missing.")
     return _("This stopped unexpectedly several times, so Folio gave up. Please try again later.")
 
 
@@ -365,13 +398,19 @@ def cleanup_expired(*, engine: Engine, settings: Settings, now: datetime | None 
             session.add(job)
         session.commit()
 
-        old = session.exec(select(Job).where(
-            Job.status.in_((JobStatus.done, JobStatus.failed)), Job.created_at < now - KEEP_ROWS)).all()
-        for job in old:
-            _remove_job_files(settings, job.id)
-            upload = (job.params or {}).get("upload")
-            if isinstance(upload, str) and upload and "/" not in upload and "\\" not in upload and upload[0] != ".":
-                (incoming_dir(settings) / upload).unlink(missing_ok=True)
-            session.delete(job)
+        finished = session.exec(select(Job).where(Job.status.in_((JobStatus.done, JobStatus.failed)))).all()
+        for job in finished:
+            if job.created_at < now - KEEP_ROWS:
+                _remove_job_files(settings, job.id)
+                session.delete(job)
+            else:  # what a runner that died right after committing the outcome had no time to remove
+                _remove_job_files(settings, job.id, keep=stored_result(settings, job))
+            _remove_upload(settings, job)
         session.commit()
     return removed
+
+
+def _remove_upload(settings: Settings, job: Job) -> None:
+    upload = (job.params or {}).get("upload")
+    if isinstance(upload, str) and upload and "/" not in upload and "\\" not in upload and upload[0] != ".":
+        (incoming_dir(settings) / upload).unlink(missing_ok=True)
