@@ -178,6 +178,48 @@ def test_markdown_and_characters_beyond_the_basic_plane_survive(client, session)
     assert "Item \U0001d451 1" in page.text
 
 
+def _node(identifier: str) -> str:
+    return f"https://case.example.org/ims/case/v1p0/CFItems/{identifier}"
+
+
+def test_a_messy_package_uri_strings_odd_codes_two_parents_and_a_loop(client, session):
+    """Associations naming nodes by URI string only, codes with spaces or shared, sequence numbers as text, an item
+    under two parents and two items inside each other: all imported, each oddity said in the preview."""
+    ids = {name: f"00000000-0000-4000-8000-00000000000{n}" for n, name in enumerate("DABCEFG")}
+    document_uri = "https://case.example.org/ims/case/v1p0/CFDocuments/" + ids["D"]
+
+    def item(name, code, statement):
+        return {"identifier": ids[name], "uri": _node(ids[name]), "humanCodingScheme": code, "fullStatement": statement}
+
+    def child(origin, destination, sequence=None):
+        association = {"identifier": str(uuid.uuid4()), "associationType": "isChildOf", "originNodeURI": _node(ids[origin]),
+                       "destinationNodeURI": document_uri if destination == "D" else _node(ids[destination])}
+        if sequence is not None:
+            association["sequenceNumber"] = sequence
+        return association
+
+    package = {
+        "CFDocument": {"identifier": ids["D"], "uri": document_uri, "title": "Messy", "creator": "Tests",
+                       "CFPackageURI": document_uri},
+        "CFItems": [item("A", "SCI 1", "Science one"), item("B", "SCI.2", "Science two"), item("C", "SCI.2", "Also two"),
+                    item("E", "E", "Loop one"), item("F", "F", "Loop two"), item("G", "G", "Under two parents")],
+        "CFAssociations": [child("A", "D", "2"), child("B", "D", "1"), child("C", "B"), child("E", "F"), child("F", "E"),
+                           child("G", "A"), child("G", "B"),
+                           {"identifier": str(uuid.uuid4()), "associationType": "exactMatchOf",
+                            "originNodeURI": _node(ids["A"]), "destinationNodeURI": "https://elsewhere.example/x"}],
+    }
+    _admin(client, session)
+    preview = _preview(client, json.dumps(package).encode())
+    assert preview.status_code == 200
+    assert "The code “SCI 1” is shortened to “SCI1”" in preview.text
+    assert "Two items share the code SCI.2; the second is called SCI.2-2." in preview.text
+    assert "sat inside itself" in preview.text
+    framework_id = _import(client, json.dumps(package).encode())
+    tree = _tree(session, framework_id)
+    assert tree[:4] == [("SCI.2", None), ("SCI.2-2", "SCI.2"), ("SCI1", None), ("G", "SCI1")]
+    assert sorted(tree[4:]) == [("E", None), ("F", "E")] or sorted(tree[4:]) == [("E", "F"), ("F", None)]
+
+
 # --- bad files ---------------------------------------------------------------------------------
 
 
@@ -320,6 +362,59 @@ def test_importing_a_newer_version_updates_in_place_and_keeps_every_rating_and_t
     # And the same newer version once more: nothing to do (the archived one stays archived, not listed again).
     again = _preview(client, _edited_ccss())
     assert "is already up to date" in again.text
+
+
+def test_codes_can_swap_and_a_retired_code_can_be_reused(client, session):
+    school, _admin_user = _admin(client, session)
+    student = make_user(session, school)
+    framework_id = _import(client, _file(CCSS))
+    one = _competency(session, framework_id, "CCSS.Math.Content.6.RP.A.1")
+    two = _competency(session, framework_id, "CCSS.Math.Content.6.RP.A.2")
+    three_b = _competency(session, framework_id, "CCSS.Math.Content.6.RP.A.3b")
+    _rate(session, student, three_b)
+    package = json.loads(_file(CCSS))
+    items = {item["humanCodingScheme"]: item for item in package["CFItems"]}
+    items["CCSS.Math.Content.6.RP.A.1"]["humanCodingScheme"] = "CCSS.Math.Content.6.RP.A.2"
+    items["CCSS.Math.Content.6.RP.A.2"]["humanCodingScheme"] = "CCSS.Math.Content.6.RP.A.1"
+    # 3b leaves the framework and another item takes its code.
+    package["CFItems"].remove(items["CCSS.Math.Content.6.RP.A.3b"])
+    items["CCSS.Math.Content.6.RP.A.3c"]["humanCodingScheme"] = "CCSS.Math.Content.6.RP.A.3b"
+    _import(client, json.dumps(package).encode())
+    session.expire_all()
+    assert session.get(Competency, one.id).code == "CCSS.Math.Content.6.RP.A.2"
+    assert session.get(Competency, two.id).code == "CCSS.Math.Content.6.RP.A.1"
+    retired = session.get(Competency, three_b.id)
+    assert retired.archived and retired.code == "CCSS.Math.Content.6.RP.A.3b-old"
+    assert _competency(session, framework_id, "CCSS.Math.Content.6.RP.A.3b").id != three_b.id
+
+
+def test_an_unchanged_import_writes_nothing_and_an_admins_archive_stays(client, session, count_queries):
+    _admin(client, session)
+    framework_id = _import(client, _file(CCSS))
+    archived = _competency(session, framework_id, "CCSS.Math.Content.7.RP.A.3")
+    client.post(f"/admin/frameworks/{framework_id}/competencies/{archived.id}/archive", data={"archived": "true"})
+    preview = _preview(client, _file(CCSS))
+    assert "CCSS.Math.Content.7.RP.A.3 is in the file but archived here; it stays archived" in preview.text
+    with count_queries() as counter:
+        assert client.post("/admin/frameworks/import/confirm", data=_confirm_form(preview)).status_code == 303
+    writes = [s for s in counter.statements if s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
+    assert [s for s in writes if "competencies" in s or "frameworks" in s] == []
+    session.expire_all()
+    assert session.get(Competency, archived.id).archived
+
+
+def test_a_removed_branch_nobody_used_is_deleted_whole(client, session):
+    school, _admin_user = _admin(client, session)
+    framework_id = _import(client, _file(CCSS))
+    package = json.loads(_file(CCSS))
+    branch = {i["identifier"] for i in package["CFItems"] if i["humanCodingScheme"].startswith("CCSS.Math.Content.7.")}
+    package["CFItems"] = [i for i in package["CFItems"] if i["identifier"] not in branch]
+    preview = _preview(client, json.dumps(package).encode())
+    assert "8 to delete" in preview.text and "0 to archive" in preview.text
+    _import(client, json.dumps(package).encode())
+    assert [code for code, _parent in _tree(session, framework_id)] == [
+        code for code, _parent in _tree(session, framework_id) if code.startswith("CCSS.Math.Content.6.")]
+    assert len(_tree(session, framework_id)) == 8
 
 
 def test_confirming_a_stale_preview_shows_the_new_plan_instead(client, session):

@@ -1,8 +1,8 @@
 """Frameworks from files and to files, for a school's admins: import a CASE package or a Mahara .matrix (a preview,
 then confirm), and export a framework as a CASE package.
 
-The preview page carries the file's text in its confirm form (framework files are at most 1 MB), so nothing is
-kept on the server between the two steps; confirming plans again and applies only if the plan is the one shown.
+The preview page carries the file (as compact JSON; framework files are at most 1 MB) in its confirm form, so nothing
+is kept on the server between the two steps; confirming plans again and applies only if the plan is the one shown.
 """
 
 from __future__ import annotations
@@ -52,13 +52,12 @@ def preview_framework_import(
     if framework_file is None or not framework_file.filename:
         return _form(request, errors={"framework_file": _("Choose a CASE package (.json) or a Mahara .matrix file.")},
                      status_code=422)
-    data = framework_file.file.read(MAX_FILE_BYTES + 1)
     try:
-        file = framework_sync.read_framework_file(data)
+        file, text = framework_sync.read_framework_file(framework_file.file.read(MAX_FILE_BYTES + 1))
     except FrameworkFileProblem as problem:
         return _form(request, errors={"framework_file": problem.message}, status_code=422)
     plan = framework_sync.plan_import(session=session, school_id=user.school_id, file=file)
-    return _preview(request, plan, data.decode("utf-8-sig"))
+    return _preview(request, plan, text)
 
 
 @router.post("/admin/frameworks/import/confirm")
@@ -68,7 +67,7 @@ def confirm_framework_import(
 ) -> Response:
     """Apply the import the admin previewed; if the framework changed since, show the new preview instead."""
     try:
-        file = framework_sync.read_framework_file(file_text.encode())
+        file, _text = framework_sync.read_framework_file(file_text.encode())
     except FrameworkFileProblem as problem:
         return _form(request, errors={"framework_file": problem.message}, status_code=422)
     plan = framework_sync.plan_import(session=session, school_id=user.school_id, file=file)

@@ -28,9 +28,16 @@ from app.services.competencies.mahara_matrix import is_matrix, read_matrix
 from app.services.competencies.frameworks import DEFAULT_SCALE, Usage, levels_in_order, usage_by_competency
 
 
-def read_framework_file(data: bytes) -> FileFramework:
-    """The framework in an uploaded CASE package or Mahara .matrix; FrameworkFileProblem says what is wrong."""
+def read_framework_file(data: bytes) -> tuple[FileFramework, str]:
+    """The framework in an uploaded CASE package or Mahara .matrix, and the file as compact JSON (what the preview
+    posts back: no line breaks for a browser to double, rarely longer than the file); FrameworkFileProblem says
+    what is wrong."""
     document = load_json(data)
+    return read_document(document), json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def read_document(document: object) -> FileFramework:
+    """The framework in parsed JSON, whichever of the two formats it is."""
     if is_case_package(document):
         return read_case_package(document)
     if is_matrix(document):
@@ -39,11 +46,22 @@ def read_framework_file(data: bytes) -> FileFramework:
                                  "SmartEvidence .matrix file (it has no framework)."))
 
 
+def describe_changes(keys: list[str]) -> str:
+    """What changes, in words: "code, name"."""
+    words = {"code": _("code"), "name": _("name"), "description": _("description"),
+             "parent": _("place in the tree"), "order": _("order")}
+    return ", ".join(words[key] for key in keys)
+
+
 @dataclass
 class Update:
     item: FileItem
     competency: Competency
-    changes: list[str]  # translated words: "name", "code"...
+    changes: list[str]  # "code", "name", "description", "parent", "order"
+
+    @property
+    def described(self) -> str:
+        return describe_changes(self.changes)
 
 
 @dataclass
@@ -64,6 +82,10 @@ class ImportPlan:
     levels_renamed: list[tuple[str, str]] = field(default_factory=list)
     levels_added: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def framework_changes_described(self) -> str:
+        return describe_changes(self.framework_changes)
 
     @property
     def changes_anything(self) -> bool:
@@ -113,9 +135,9 @@ def plan_import(*, session: Session, school_id: int, file: FileFramework) -> Imp
         plan.added = list(file.items)
         return plan
     if framework.name != name:
-        plan.framework_changes.append(_("name"))
+        plan.framework_changes.append("name")
     if framework.description != file.description:
-        plan.framework_changes.append(_("description"))
+        plan.framework_changes.append("description")
     existing = list(session.exec(select(Competency).where(Competency.framework_id == framework.id)).all())
     by_identifier = {c.case_identifier: c for c in existing}
     by_id = {c.id: c for c in existing}
@@ -140,15 +162,15 @@ def _changes(item: FileItem, competency: Competency, by_id: dict[int, Competency
     parent = by_id.get(competency.parent_id) if competency.parent_id else None
     changes = []
     if competency.code != item.code:
-        changes.append(_("code"))
+        changes.append("code")
     if competency.name != item.name:
-        changes.append(_("name"))
+        changes.append("name")
     if competency.description != item.description:
-        changes.append(_("description"))
+        changes.append("description")
     if (parent.case_identifier if parent else None) != item.parent:
-        changes.append(_("place in the tree"))
+        changes.append("parent")
     elif competency.position != item.position:
-        changes.append(_("order"))
+        changes.append("order")
     return changes
 
 
@@ -158,7 +180,6 @@ def _plan_removals(session: Session, plan: ImportPlan, existing: list[Competency
     if not gone:
         return
     usage = usage_by_competency(session=session, competency_ids=[c.id for c in gone])
-    gone_ids = {c.id for c in gone}
     children: dict[int | None, list[int]] = {}
     for competency in gone:
         children.setdefault(competency.parent_id, []).append(competency.id)
@@ -168,13 +189,12 @@ def _plan_removals(session: Session, plan: ImportPlan, existing: list[Competency
         return usage[competency_id].total > 0 or any(used(child) for child in children.get(competency_id, []))
 
     for competency in gone:
-        if used(competency.id):
-            if competency.archived and competency.position >= MAX_ITEMS:
-                plan.still_retired += 1  # retired by an earlier import: nothing changes
-            else:
-                plan.retired.append((competency, usage[competency.id]))
-        elif competency.parent_id not in gone_ids or used(competency.parent_id):
-            plan.deleted.append(competency)  # its unused children go with it
+        if not used(competency.id):
+            plan.deleted.append(competency)
+        elif competency.archived and competency.position >= MAX_ITEMS:
+            plan.still_retired += 1  # retired by an earlier import: nothing changes
+        else:
+            plan.retired.append((competency, usage[competency.id]))
 
 
 def _plan_levels(session: Session, plan: ImportPlan, framework: Framework) -> None:
@@ -232,34 +252,35 @@ def _apply_competencies(session: Session, plan: ImportPlan, framework: Framework
             session.expunge(competency)
     existing = list(session.exec(select(Competency).where(Competency.framework_id == framework.id)).all())
     by_identifier = {c.case_identifier: c for c in existing}
-    # Codes may swap between competencies: park every code first so the unique (framework, code) never trips.
-    old_codes = {competency.id: competency.code for competency in existing}
+    items = {item.identifier: item for item in plan.file.items}
+    final_codes = {c.id: items[c.case_identifier].code for c in existing if c.case_identifier in items}
+    taken = {item.code.casefold() for item in plan.file.items}
     for competency in existing:
+        if competency.id not in final_codes:  # no longer in the file: kept, archived, its code out of the way
+            final_codes[competency.id] = _spare_code(competency.code, taken)
+            taken.add(final_codes[competency.id].casefold())
+            competency.archived = True
+            competency.position = MAX_ITEMS + competency.position % MAX_ITEMS  # after the file's competencies
+    # Codes may swap between competencies: park the ones that change so the unique (framework, code) never trips.
+    moving = [c for c in existing if c.code != final_codes[c.id]]
+    for competency in moving:
         competency.code = f"~{competency.id}"
-        session.add(competency)
+    session.add_all(moving)
     session.flush()
+    for competency in existing:
+        competency.code = final_codes[competency.id]
     for item in plan.file.items:
         competency = by_identifier.get(item.identifier)
         if competency is None:
             competency = Competency(framework_id=framework.id, case_identifier=item.identifier, code=item.code,
                                     name=item.name)
             by_identifier[item.identifier] = competency
-        competency.code, competency.name, competency.description = item.code, item.name, item.description
-        competency.position = item.position
+        competency.name, competency.description, competency.position = item.name, item.description, item.position
         competency.parent_id = by_identifier[item.parent].id if item.parent else None
         session.add(competency)
         if competency.id is None:
             session.flush()  # its children need its id (items come parents first)
-    file_codes = {item.code.casefold() for item in plan.file.items}
-    file_identifiers = {item.identifier for item in plan.file.items}
-    for competency in existing:
-        if competency.case_identifier in file_identifiers or competency.id in deleted_ids:
-            continue
-        competency.code = _spare_code(old_codes[competency.id], file_codes)
-        file_codes.add(competency.code.casefold())
-        competency.archived = True
-        competency.position = MAX_ITEMS + competency.position % MAX_ITEMS  # after the file's competencies
-        session.add(competency)
+    session.add_all(existing)
     session.flush()
 
 
