@@ -520,6 +520,20 @@ def test_export_is_a_case_package_that_imports_back_unchanged(client, session, n
     for item in package["CFItems"]:
         assert uuid.UUID(item["identifier"]) and item["uri"] == f"urn:uuid:{item['identifier']}"
         assert item["humanCodingScheme"] and item["fullStatement"]
+    # What CASE 1.0 requires of each object in a package, and LinkGenURIs where it wants them.
+    assert {"identifier", "uri", "creator", "title", "lastChangeDateTime", "CFPackageURI"} <= set(document)
+    link = {"title", "identifier", "uri"}
+    assert set(document["CFPackageURI"]) == link
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", document["lastChangeDateTime"])
+    for item in package["CFItems"]:
+        assert {"identifier", "uri", "fullStatement", "lastChangeDateTime"} <= set(item)
+    for association in package["CFAssociations"]:
+        assert {"identifier", "uri", "associationType", "originNodeURI", "destinationNodeURI", "lastChangeDateTime"} \
+            <= set(association)
+        assert set(association["originNodeURI"]) == link == set(association["destinationNodeURI"])
+        assert uuid.UUID(association["identifier"])
+    assert set(package["CFDefinitions"]) == {"CFConcepts", "CFSubjects", "CFLicenses", "CFItemTypes",
+                                             "CFAssociationGroupings"}
     children = [a for a in package["CFAssociations"] if a["associationType"] == "isChildOf"]
     assert len(children) == 10
     top = sorted((a for a in children if a["destinationNodeURI"]["identifier"] == framework.case_identifier),
