@@ -586,3 +586,32 @@ def test_only_the_schools_admins_import_and_export(client, session, new_client):
     exported = client.get(f"/admin/frameworks/{framework.id}/case.json").content
     _import(foreign, exported)
     assert len(_frameworks(session, school)) == 1
+
+
+# --- what longer codes mean elsewhere ----------------------------------------------------------
+
+
+def test_a_portfolio_tagged_with_a_long_imported_code_exports_and_imports(client, session, settings, tmp_path):
+    """Published codes run past the old 20 characters: the portable archive's schema must take them both ways."""
+    import zipfile
+
+    from app.services.exports import archive_export, archive_import
+    from tests.factories import make_note
+
+    school, _admin_user = _admin(client, session)
+    framework_id = _import(client, _file(CCSS))
+    student = make_user(session, school)
+    long_code = _competency(session, framework_id, "CCSS.Math.Content.6.RP.A.3a")
+    make_note(session, student, title="Ratio tables", competency_ids={long_code.id})
+    _rate(session, student, long_code)
+    archive_path = tmp_path / "portfolio.zip"
+    archive_export.build_archive(session=session, settings=settings, student=student, out_path=archive_path)
+    with zipfile.ZipFile(archive_path) as archive:
+        document = json.loads(archive.read("portfolio.json"))
+    assert "CCSS.Math.Content.6.RP.A.3a" in {c["code"] for f in document["frameworks"] for c in f["competencies"]}
+    target = make_user(session, school)
+    summary = archive_import.import_archive(session=session, settings=settings, student=target, archive_path=archive_path)
+    assert summary.kind == "folio"
+    session.expire_all()
+    tagged = session.exec(select(ArtefactCompetency).where(ArtefactCompetency.competency_id == long_code.id)).all()
+    assert len(tagged) == 2  # the original note and its imported copy, both on the same competency
