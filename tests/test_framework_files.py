@@ -615,3 +615,43 @@ def test_a_portfolio_tagged_with_a_long_imported_code_exports_and_imports(client
     session.expire_all()
     tagged = session.exec(select(ArtefactCompetency).where(ArtefactCompetency.competency_id == long_code.id)).all()
     assert len(tagged) == 2  # the original note and its imported copy, both on the same competency
+
+
+def test_children_of_a_deleted_competency_move_instead_of_going_with_it(client, session):
+    """The file drops 6.RP.A.3 but keeps its children (now under 6.RP.A): 3 is deleted (nobody used it), and its
+    children, one of them rated, are moved first, never deleted with it."""
+    school, _admin_user = _admin(client, session)
+    student = make_user(session, school)
+    framework_id = _import(client, _file(CCSS))
+    children = {code: _competency(session, framework_id, f"CCSS.Math.Content.6.RP.A.3{code}").id for code in "abcd"}
+    _rate(session, student, session.get(Competency, children["a"]))
+    package = json.loads(_file(CCSS))
+    items = {item["humanCodingScheme"]: item for item in package["CFItems"]}
+    three, six = items["CCSS.Math.Content.6.RP.A.3"]["identifier"], items["CCSS.Math.Content.6.RP.A"]["identifier"]
+    package["CFItems"].remove(items["CCSS.Math.Content.6.RP.A.3"])
+    for association in package["CFAssociations"]:
+        if association["destinationNodeURI"]["identifier"] == three:
+            association["destinationNodeURI"]["identifier"] = six
+    preview = _preview(client, json.dumps(package).encode())
+    assert "1 to delete" in preview.text and "4 to update" in preview.text
+    _import(client, json.dumps(package).encode())
+    session.expire_all()
+    for code, competency_id in children.items():
+        moved = session.get(Competency, competency_id)
+        assert moved is not None and moved.code == f"CCSS.Math.Content.6.RP.A.3{code}"
+        assert session.get(Competency, moved.parent_id).code == "CCSS.Math.Content.6.RP.A"
+    assert session.exec(select(CompetencyRating).where(CompetencyRating.competency_id == children["a"])).one()
+    assert "CCSS.Math.Content.6.RP.A.3" not in dict(_tree(session, framework_id))
+
+
+def test_a_deleted_competencys_code_can_go_to_another(client, session):
+    _admin(client, session)
+    framework_id = _import(client, _file(CCSS))
+    two = _competency(session, framework_id, "CCSS.Math.Content.7.RP.A.2")
+    package = json.loads(_file(CCSS))
+    items = {item["humanCodingScheme"]: item for item in package["CFItems"]}
+    package["CFItems"].remove(items["CCSS.Math.Content.7.RP.A.1"])
+    items["CCSS.Math.Content.7.RP.A.2"]["humanCodingScheme"] = "CCSS.Math.Content.7.RP.A.1"
+    _import(client, json.dumps(package).encode())
+    session.expire_all()
+    assert session.get(Competency, two.id).code == "CCSS.Math.Content.7.RP.A.1"

@@ -245,12 +245,8 @@ def _apply_levels(session: Session, plan: ImportPlan, framework: Framework) -> N
 
 def _apply_competencies(session: Session, plan: ImportPlan, framework: Framework) -> None:
     deleted_ids = {c.id for c in plan.deleted}
-    if deleted_ids:
-        # Unused, and so are the children that go with them (ON DELETE CASCADE).
-        session.exec(sa.delete(Competency).where(Competency.id.in_(deleted_ids)))
-        for competency in plan.deleted:
-            session.expunge(competency)
-    existing = list(session.exec(select(Competency).where(Competency.framework_id == framework.id)).all())
+    existing = [c for c in session.exec(select(Competency).where(Competency.framework_id == framework.id)).all()
+                if c.id not in deleted_ids]
     by_identifier = {c.case_identifier: c for c in existing}
     items = {item.identifier: item for item in plan.file.items}
     final_codes = {c.id: items[c.case_identifier].code for c in existing if c.case_identifier in items}
@@ -261,8 +257,9 @@ def _apply_competencies(session: Session, plan: ImportPlan, framework: Framework
             taken.add(final_codes[competency.id].casefold())
             competency.archived = True
             competency.position = MAX_ITEMS + competency.position % MAX_ITEMS  # after the file's competencies
-    # Codes may swap between competencies: park the ones that change so the unique (framework, code) never trips.
-    moving = [c for c in existing if c.code != final_codes[c.id]]
+    # Codes may swap between competencies, or pass from one being deleted to another: park the ones that change (and
+    # those of the competencies about to go) so the unique (framework, code) never trips.
+    moving = [c for c in existing if c.code != final_codes[c.id]] + list(plan.deleted)
     for competency in moving:
         competency.code = f"~{competency.id}"
     session.add_all(moving)
@@ -282,6 +279,12 @@ def _apply_competencies(session: Session, plan: ImportPlan, framework: Framework
             session.flush()  # its children need its id (items come parents first)
     session.add_all(existing)
     session.flush()
+    if deleted_ids:
+        # Last, once the competencies the file kept have moved to their new parents: deleting a parent deletes what
+        # is still under it (ON DELETE CASCADE), and by now that is only competencies nobody used.
+        session.exec(sa.delete(Competency).where(Competency.id.in_(deleted_ids)))
+        for competency in plan.deleted:
+            session.expunge(competency)
 
 
 def _spare_code(code: str, taken: set[str]) -> str:
