@@ -119,7 +119,7 @@ def finish(framework: FileFramework) -> FileFramework:
             item.parent = None
     _break_loops(items, by_id, framework.notes)
     children: dict[str | None, list[FileItem]] = {}
-    for index, item in enumerate(items):
+    for item in items:
         children.setdefault(item.parent, []).append(item)
     ordered: list[FileItem] = []
 

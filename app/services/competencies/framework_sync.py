@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from app.i18n import _, ngettext
 from app.models import Competency, Framework, ProficiencyLevel
