@@ -1,6 +1,7 @@
 """Competency frameworks: nested competencies with codes, and an ordered proficiency scale."""
 
 from datetime import datetime
+from uuid import uuid4
 
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
@@ -8,11 +9,25 @@ from sqlmodel import Field, Relationship, SQLModel
 from app.models.base import utcnow
 
 
+CODE_MAX_LENGTH = 60  # long enough for published codes such as CCSS.Math.Content.6.RP.A.3a
+CASE_IDENTIFIER_MAX_LENGTH = 100
+
+
+def new_case_identifier() -> str:
+    """A CASE identifier (a UUID) for a framework or competency made in Folio."""
+    return str(uuid4())
+
+
 class Framework(SQLModel, table=True):
+    """`case_identifier` is the framework's CASE CFDocument identifier: kept from an imported file (so importing it
+    again updates this framework) or made here, so an exported framework keeps one identity."""
+
     __tablename__ = "frameworks"
+    __table_args__ = (sa.UniqueConstraint("school_id", "case_identifier"),)
 
     id: int | None = Field(default=None, primary_key=True)
     school_id: int = Field(foreign_key="schools.id", index=True)
+    case_identifier: str = Field(default_factory=new_case_identifier, max_length=CASE_IDENTIFIER_MAX_LENGTH)
     name: str = Field(max_length=200)
     description: str = Field(default="", sa_type=sa.Text)
     archived: bool = Field(default=False)
@@ -31,15 +46,17 @@ class Framework(SQLModel, table=True):
 
 
 class Competency(SQLModel, table=True):
-    """One competency; `parent_id` nests it under another of the same framework."""
+    """One competency; `parent_id` nests it under another of the same framework; `case_identifier` is its CASE
+    CFItem identifier (from an imported file, or made here)."""
 
     __tablename__ = "competencies"
-    __table_args__ = (sa.UniqueConstraint("framework_id", "code"),)
+    __table_args__ = (sa.UniqueConstraint("framework_id", "code"), sa.UniqueConstraint("framework_id", "case_identifier"))
 
     id: int | None = Field(default=None, primary_key=True)
     framework_id: int = Field(foreign_key="frameworks.id", index=True, ondelete="CASCADE")
     parent_id: int | None = Field(default=None, foreign_key="competencies.id", index=True, ondelete="CASCADE")
-    code: str = Field(max_length=20)
+    case_identifier: str = Field(default_factory=new_case_identifier, max_length=CASE_IDENTIFIER_MAX_LENGTH)
+    code: str = Field(max_length=CODE_MAX_LENGTH)
     name: str = Field(max_length=200)
     description: str = Field(default="", sa_type=sa.Text)
     position: int = Field(default=0)

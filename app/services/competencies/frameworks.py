@@ -25,6 +25,7 @@ from app.models import (
     SchoolClass,
     User,
 )
+from app.models.competencies import CODE_MAX_LENGTH
 from app.access import not_found
 from app.services.competencies.bc_competencies import BC_LEVELS
 from app.services.competencies.competency_picker import nested
@@ -323,8 +324,9 @@ def parse_competency(
     others = [c for c in _competencies(session, framework.id) if competency is None or c.id != competency.id]
     if not data.code:
         errors["competency_code"] = _("Give it a short code, such as COM.1.")
-    elif len(data.code) > 20:
-        errors["competency_code"] = _("Keep the code to 20 characters or fewer (it has %(n)s).", n=len(data.code))
+    elif len(data.code) > CODE_MAX_LENGTH:
+        errors["competency_code"] = _("Keep the code to %(max)s characters or fewer (it has %(n)s).",
+                                      max=CODE_MAX_LENGTH, n=len(data.code))
     elif any(c.code.lower() == data.code.lower() for c in others):
         errors["competency_code"] = _("%(code)s is already used in this framework; choose another code.", code=data.code)
     if not data.name:
