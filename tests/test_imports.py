@@ -8,12 +8,14 @@ import zipfile
 import pytest
 from sqlmodel import func, select
 
+from app import storage
 from app.config import Settings
 from app.main import create_app
 from app.models import Artefact, Goal, Job, JobStatus, Reflection, Role
 from app.routes import imports
 from app.services.exports import archive_export
 from app.services.jobs import jobs
+from tests.stored import job_result, stored_keys
 from tests.factories import login, make_framework, make_school, make_user
 from tests.media import png
 from tests.test_archive_roundtrip import rich_portfolio
@@ -113,7 +115,7 @@ def test_a_student_imports_a_folio_archive(app, client, session, settings, tmp_p
     assert job.owner_id == student.id and job.params["student_id"] == student.id
     assert counts(session, student) == (6, 3, 2)  # five artefacts + the history note; the closing reflection too
     assert incoming(settings) == [], "the upload is deleted once imported"
-    summary = jobs.stored_result(settings, job).read_text()
+    summary = job_result(settings, job).decode()
     assert "What was imported" in summary and "3 reflections" in summary
 
 
@@ -291,4 +293,4 @@ def test_a_small_archive_of_many_highly_compressed_files_is_refused_before_anyth
     assert incoming(settings) == []
     leftovers = [p for root in (settings.upload_dir, settings.jobs_dir) if root.exists()
                  for p in root.rglob("*") if p.is_file()]
-    assert leftovers == []
+    assert leftovers == [] and stored_keys(settings) == [] and storage.job_files(settings).list() == []

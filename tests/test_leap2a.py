@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from sqlmodel import select
 
+from app import storage
 from app.models import (
     Artefact,
     ArtefactKind,
@@ -46,7 +47,7 @@ L = f"{{{LEAP2}}}"
 def _file_artefact(session, settings, student, tmp_path: Path, *, title="Bridge photo", tags=("science",)):
     source = tmp_path / "bridge.jpg"
     source.write_bytes(jpeg_with_gps())
-    stored = uploads.store_path(path=source, upload_dir=settings.upload_dir, owner_id=student.id, original_name="bridge photo.jpg")
+    stored = uploads.store_path(path=source, store=storage.uploads(settings), owner_id=student.id, original_name="bridge photo.jpg")
     data = artefacts.ArtefactInput(title=title, description="It held 2.4 kg", occurred_on=date(2026, 10, 3), tags=list(tags))
     artefact = artefacts.create_file_artefacts(session=session, owner=student, files=[stored], data=data)[0]
     session.commit()

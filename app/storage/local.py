@@ -102,10 +102,11 @@ class LocalStorage(Storage):
             partial.unlink(missing_ok=True)
 
     def list(self, prefix: str = "") -> list[str]:
-        if not self.root.is_dir():
+        folder = self.root / prefix.rpartition("/")[0] if "/" in prefix else self.root
+        if ".." in prefix.split("/") or not folder.is_dir():
             return []
         keys = []
-        for path in self.root.rglob("*"):
+        for path in folder.rglob("*"):
             relative = path.relative_to(self.root)
             if any(part.startswith(".") for part in relative.parts) or not path.is_file():
                 continue

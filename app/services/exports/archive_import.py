@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 
 from sqlmodel import Session, select
 
+from app import storage as file_storage
 from app.config import Settings
 from app.i18n import _, ngettext
 from app.models import (
@@ -61,7 +62,7 @@ from app.services.exports.archive_checks import (
     load_document,
     read_limited,
 )
-from app.services.exports.archive_upload import incoming_dir
+from app.services.exports.archive_upload import INCOMING
 from app.services.portfolio.goal_forms import GoalData
 from app.services.exports.import_history import HistoryNote
 from app.services.exports.safe_zip import ArchiveRefused, is_zip, open_untrusted_zip
@@ -180,11 +181,11 @@ def _import_leap(session: Session, settings: Settings, student: User, xml_bytes:
         session.commit()
     except Leap2AError as error:
         session.rollback()
-        uploads.discard(upload_dir=settings.upload_dir, files=stored)
+        uploads.discard(store=file_storage.uploads(settings), files=stored)
         raise ImportRefused(error.message) from None
     except BaseException:
         session.rollback()
-        uploads.discard(upload_dir=settings.upload_dir, files=stored)
+        uploads.discard(store=file_storage.uploads(settings), files=stored)
         raise
     report(4, 4, _("Done"))
     return ImportSummary(kind="leap2a", artefacts=result.artefacts, reflections=result.reflections, goals=result.goals,
@@ -250,7 +251,7 @@ def _import_folio(session: Session, settings: Settings, student: User, files: di
         session.commit()
     except BaseException:
         session.rollback()
-        uploads.discard(upload_dir=settings.upload_dir, files=summary.stored_files)
+        uploads.discard(store=file_storage.uploads(settings), files=summary.stored_files)
         summary.stored_files.clear()
         raise
     report(4, 4, _("Done"))
@@ -287,7 +288,7 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
                 summary.messages.append(_("“%(title)s” wasn't imported: its file wasn't in the archive.", title=doc["title"]))
                 continue
             try:
-                stored = uploads.store_path(path=source, upload_dir=settings.upload_dir, owner_id=student.id,
+                stored = uploads.store_path(path=source, store=file_storage.uploads(settings), owner_id=student.id,
                                             original_name=doc["file"]["original_name"] or source.name)
             except uploads.FileRefused as refused:
                 raise ImportRefused(refused.message) from None
@@ -445,8 +446,8 @@ def _register() -> None:
         """The "import" job: import the uploaded archive into the student, then delete the upload."""
         params = job.params or {}
         upload = params.get("upload")
-        incoming = incoming_dir(settings)
-        upload_path = incoming / upload if _safe_upload_name(upload) else None
+        store = file_storage.job_files(settings)
+        upload_key = f"{INCOMING}/{upload}" if _safe_upload_name(upload) else None
         try:
             owner = session.get(User, job.owner_id)
             student = session.get(User, params.get("student_id")) if isinstance(params.get("student_id"), int) else None
@@ -454,16 +455,17 @@ def _register() -> None:
                 owner.id == student.id or (owner.role is Role.admin and owner.school_id == student.school_id)))
             if not allowed:
                 raise jobs.JobFailed(_("This portfolio can't be imported here."))
-            if upload_path is None or not upload_path.is_file():
+            if upload_key is None or not store.exists(upload_key):
                 raise jobs.JobFailed(_("The uploaded file is no longer there; please upload it again."))
             try:
-                summary = import_archive(session=session, settings=settings, student=student, archive_path=upload_path,
-                                         progress=progress, work_dir=jobs.scratch_dir(settings, job))
+                with store.local_copy(upload_key) as upload_path:  # downloaded when it is in a bucket
+                    summary = import_archive(session=session, settings=settings, student=student, archive_path=upload_path,
+                                             progress=progress, work_dir=jobs.scratch_dir(settings, job))
             except ImportRefused as refused:
                 raise jobs.JobFailed(refused.message) from None
         finally:
-            if upload_path is not None:
-                upload_path.unlink(missing_ok=True)
+            if upload_key is not None:
+                store.delete([upload_key])
         result = jobs.result_path(settings, job, ".txt")
         result.write_text(summary.as_text(), encoding="utf-8")
         return jobs.JobResult(path=result, download_name=_("What was imported.txt"), content_type="text/plain; charset=utf-8")
