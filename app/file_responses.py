@@ -8,6 +8,7 @@ bytes (audio and video seek without the whole file passing through)."""
 from __future__ import annotations
 
 import re
+from datetime import timezone
 from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -73,7 +74,7 @@ def stored_file_response(*, request: Request, store: Storage, key: str | None, m
     if info.etag:
         headers["ETag"] = info.etag
     if info.modified is not None:
-        headers["Last-Modified"] = format_datetime(info.modified, usegmt=True)
+        headers["Last-Modified"] = format_datetime(info.modified.astimezone(timezone.utc), usegmt=True)
     wanted = _wanted_range(request, info.size, info.etag, headers.get("Last-Modified"))
     if wanted == "unsatisfiable":
         return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{info.size}"})

@@ -50,7 +50,8 @@ def _make(settings: Settings, area: str) -> Storage:
     if scheme == "file":
         if area == "jobs":
             return LocalStorage(settings.jobs_dir, scratch_dir=settings.jobs_dir / "incoming")
-        return LocalStorage(Path(location))
+        # Scratch files stay in upload_dir/.incoming whatever the folder (the app cleans stale ones there).
+        return LocalStorage(Path(location), scratch_dir=settings.upload_dir / ".incoming")
     from app.storage.s3 import S3Storage
 
     # Scratch space stays on local disk: uploads are received and checked there before they go to the bucket.
