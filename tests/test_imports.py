@@ -70,9 +70,14 @@ def counts(session, student) -> tuple[int, int, int]:
                  for model in (Artefact, Reflection, Goal))
 
 
+pytestmark = pytest.mark.storage  # on the local folders and on an S3 server
+
+
 def incoming(settings) -> list:
+    """Archives waiting for their import, in the job file store, and any partial one on local disk."""
     folder = settings.jobs_dir / "incoming"
-    return sorted(folder.iterdir()) if folder.exists() else []
+    local = sorted(str(p) for p in folder.iterdir() if p.name.startswith(".")) if folder.exists() else []
+    return storage.job_files(settings).list("incoming/") + local
 
 
 def upload(client, url: str, name: str, data: bytes, content_type: str = "application/zip"):
@@ -226,9 +231,10 @@ def test_a_student_cannot_import_into_someone_else_through_the_job(app, session,
     """Even a hand-made job can't reach another student: the handler checks the owner."""
     school = make_school(session)
     student, victim = make_user(session, school), make_user(session, school)
-    folder = settings.jobs_dir / "incoming"
-    folder.mkdir(parents=True)
-    (folder / "abc.xml").write_bytes(LEAP2A)
+    store = storage.job_files(settings)
+    waiting = store.new_scratch_path()
+    waiting.write_bytes(LEAP2A)
+    store.put_file("incoming/abc.xml", waiting)
     job = jobs.enqueue(session=session, owner=student, kind="import",
                        params={"student_id": victim.id, "upload": "abc.xml", "original_name": "x.xml"})
     jobs.run_pending(engine=app.state.engine, settings=settings)
@@ -236,7 +242,7 @@ def test_a_student_cannot_import_into_someone_else_through_the_job(app, session,
     job = session.get(Job, job.id)
     assert job.status is JobStatus.failed
     assert counts(session, victim) == (0, 0, 0)
-    assert not (folder / "abc.xml").exists()
+    assert not store.exists("incoming/abc.xml")
 
 
 def test_teachers_and_guardians_have_no_import_page(client, session):
