@@ -10,6 +10,7 @@ import zipfile
 from datetime import date
 
 import jsonschema
+import pytest
 from sqlmodel import select
 
 from app import storage
@@ -26,9 +27,11 @@ from app.services.portfolio.artefacts import ArtefactInput, create_file_artefact
 from app.services.portfolio.goal_forms import GoalData
 from app.services.portfolio.goals import achieve_goal, create_goal, record_checkin, steps_of
 from app.services.showcases.showcases import ShowcaseInput, add_item, create_showcase, set_talking_points
-from tests.stored import job_result
 from tests.factories import make_class, make_framework, make_reflection, make_school, make_user
 from tests.media import jpeg_with_gps
+from tests.stored import job_result
+
+pytestmark = pytest.mark.storage  # on the upload folder and on an S3 server
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 

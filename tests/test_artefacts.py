@@ -8,9 +8,9 @@ from sqlmodel import func, select
 
 from app.models import Artefact, ArtefactTag, Audience, Role, Item, User
 from app import storage
-from tests.stored import stored_bytes, stored_keys
 from tests.factories import link_guardian, login, make_class, make_note, make_school, make_user
 from tests.media import jpeg_with_gps, mp4, png
+from tests.stored import stored_bytes, stored_keys
 
 
 def upload(client, files, **fields):

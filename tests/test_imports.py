@@ -15,10 +15,10 @@ from app.models import Artefact, Goal, Job, JobStatus, Reflection, Role
 from app.routes import imports
 from app.services.exports import archive_export
 from app.services.jobs import jobs
-from tests.stored import job_result, stored_keys
 from tests.factories import login, make_framework, make_school, make_user
 from tests.media import png
 from tests.test_archive_roundtrip import rich_portfolio
+from tests.stored import job_result, stored_keys
 
 LEAP2A = b"""<?xml version="1.0" encoding="UTF-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"

@@ -28,9 +28,9 @@ from app.services.exports.pdf_export import (
     build_class_pdfs, build_portfolio_pdf, css_page_content, css_string, make_url_fetcher, safe_file_stem, unique_name,
 )
 from app.services.portfolio.uploads import store_path
-from tests.stored import job_result, stored_bytes
 from tests.factories import make_class, make_framework, make_note, make_reflection, make_school, make_user
 from tests.media import png
+from tests.stored import job_result, stored_bytes
 
 ALL = ["goals", "reflections", "evidence", "feedback", "competencies"]
 
@@ -308,6 +308,7 @@ def test_gathering_takes_a_fixed_number_of_queries(session, settings, count_quer
 # --- safety ------------------------------------------------------------------------------------
 
 
+@pytest.mark.storage
 def test_url_fetcher_only_serves_the_students_own_thumbnails(world, session, settings):
     maya, image = world["maya"], world["image"]
     files = {"mine": image.thumb_large, "theirs": "u999/elsewhere.webp", "escape": "../../etc/passwd",
@@ -327,6 +328,7 @@ def test_url_fetcher_only_serves_the_students_own_thumbnails(world, session, set
     assert fetcher("data:text/plain;base64,aGk=").read() == b"hi"
 
 
+@pytest.mark.storage
 def test_photos_are_embedded_from_the_print_copy_made_at_upload_never_resized_during_the_export(
         world, session, settings, monkeypatch):
     maya, image = world["maya"], world["image"]

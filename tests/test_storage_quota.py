@@ -13,10 +13,10 @@ from sqlmodel import func, select
 from app import storage
 from app.models import Artefact, Audience, Comment, Reflection, Role, User
 from tests.conftest import make_settings
-from tests.stored import stored_keys
 from tests.factories import login, make_class, make_note, make_school, make_user, post_multipart
 from tests.media import png
 from tests.test_filetypes import wav_bytes
+from tests.stored import stored_keys
 
 PARALLEL = 10
 FILE_BYTES = 300_000  # three fit in the 1 MB quota (1,048,576 bytes), a fourth does not

@@ -49,13 +49,13 @@ def _make(settings: Settings, area: str) -> Storage:
     scheme, bucket, location = parse_storage_url(settings.effective_storage_url)
     if scheme == "file":
         if area == "jobs":
-            return LocalStorage(settings.jobs_dir, scratch_dir=settings.jobs_dir / "incoming")
+            return LocalStorage(settings.jobs_dir, scratch_dir=settings.jobs_dir / ".scratch")
         # Scratch files stay in upload_dir/.incoming whatever the folder (the app cleans stale ones there).
         return LocalStorage(Path(location), scratch_dir=settings.upload_dir / ".incoming")
     from app.storage.s3 import S3Storage
 
     # Scratch space stays on local disk: uploads are received and checked there before they go to the bucket.
-    scratch = settings.upload_dir / ".incoming" if area == "uploads" else settings.jobs_dir / "incoming"
+    scratch = settings.upload_dir / ".incoming" if area == "uploads" else settings.jobs_dir / ".scratch"
     return S3Storage(client=s3_client(settings), bucket=bucket, prefix=f"{location}{area}/", scratch_dir=scratch)
 
 
