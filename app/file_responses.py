@@ -64,8 +64,11 @@ def stored_file_response(*, request: Request, store: Storage, key: str | None, m
     except ValueError:
         raise not_found() from None
     if path is not None:
-        return FileResponse(path, media_type=media_type, filename=filename, content_disposition_type=disposition,
-                            headers=headers)
+        response = FileResponse(path, media_type=media_type, filename=filename, content_disposition_type=disposition,
+                                headers=headers, stat_result=path.stat())
+        if response.headers.get("etag") in _etags(request.headers.get("if-none-match", "")):
+            return _not_modified(response.headers)
+        return response
     if info is None:
         raise not_found()
     headers = dict(headers)
@@ -75,6 +78,8 @@ def stored_file_response(*, request: Request, store: Storage, key: str | None, m
         headers["ETag"] = info.etag
     if info.modified is not None:
         headers["Last-Modified"] = format_datetime(info.modified.astimezone(timezone.utc), usegmt=True)
+    if info.etag and info.etag in _etags(request.headers.get("if-none-match", "")):
+        return _not_modified(headers)
     wanted = _wanted_range(request, info.size, info.etag, headers.get("Last-Modified"))
     if wanted == "unsatisfiable":
         return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{info.size}"})
@@ -111,9 +116,22 @@ def _wanted_range(request: Request, size: int, etag: str | None,
         return max(0, size - length), size - 1
     start = int(first)
     end = min(int(last), size - 1) if last else size - 1
-    if start >= size or (last and int(last) < start):
+    if last and int(last) < start:
+        return None  # not a valid range: ignored, the whole file is sent
+    if start >= size:
         return "unsatisfiable"
     return start, end
+
+
+def _not_modified(headers) -> Response:
+    """304: the browser's copy is current (only the validators and caching rules are repeated)."""
+    return Response(status_code=304, headers={name: value for name, value in headers.items()
+                                              if name.lower() in ("cache-control", "etag", "last-modified")})
+
+
+def _etags(header: str) -> set[str]:
+    """The entity tags an If-None-Match header names (weak ones compare equal, as RFC 9110 says for GET)."""
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
 def _content_disposition(disposition: str, filename: str) -> str:

@@ -148,6 +148,18 @@ def test_range_request_on_a_video_returns_206_with_the_right_bytes(client, sessi
     assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{len(video)}"
 
 
+def test_a_thumbnail_the_browser_already_has_is_not_sent_again(client, session, student):
+    login(client, student)
+    upload(client, [("photo.png", png(), "image/png")])
+    artefact = session.exec(select(Artefact)).one()
+    first = client.get(f"/files/{artefact.id}/small")
+    assert first.status_code == 200 and first.headers["etag"]
+    again = client.get(f"/files/{artefact.id}/small", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    changed = client.get(f"/files/{artefact.id}/small", headers={"If-None-Match": '"something-else"'})
+    assert changed.status_code == 200 and changed.content == first.content
+
+
 def test_a_stored_file_that_is_gone_is_a_404_not_an_error(client, session, student, settings):
     login(client, student)
     upload(client, [("notes.txt", b"plain words", "text/plain")])
