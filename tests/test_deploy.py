@@ -84,3 +84,13 @@ def test_docker_compose_accepts_the_file_when_it_is_installed():
                                                                  "POSTGRES_PASSWORD": "p", "S3_SECRET_KEY": "s" * 12,
                                                                  "PATH": "/usr/bin:/bin:/usr/local/bin"})
     assert result.returncode == 0, result.stderr
+
+
+def test_caddy_accepts_its_config_when_it_is_installed(tmp_path):
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        return  # not installed here (Debian: apt-get install caddy); test_the_services_are_all_there still holds
+    result = subprocess.run([caddy, "validate", "--config", str(DEPLOY / "Caddyfile"), "--adapter", "caddyfile"],
+                            capture_output=True, text=True, env={"SITE_ADDRESS": ":8088", "PATH": "/usr/bin:/bin",
+                                                                 "HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr[-2000:]
