@@ -25,6 +25,7 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from app import storage as file_storage
     from app.services.demo.demo import DEMO_PASSWORD, demo_logins, seed_demo
 
     if settings.is_production:
@@ -32,7 +33,7 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     engine = make_engine(settings)
     with Session(engine) as session:
-        outcome = seed_demo(session=session, only_if_empty=args.if_empty, upload_dir=settings.upload_dir)
+        outcome = seed_demo(session=session, only_if_empty=args.if_empty, store=file_storage.uploads(settings))
     engine.dispose()
     print(outcome.message)
     if outcome.demo_present:

@@ -80,7 +80,25 @@ class Settings(BaseSettings):
         "",
         description="Signs cookies. Generated into data/secret_key in development; required in production.",
     )
-    upload_dir: Path = Field(PROJECT_ROOT / "uploads", description="Where uploaded files are stored.")
+    upload_dir: Path = Field(
+        PROJECT_ROOT / "uploads",
+        description="Where uploaded files are stored (with FOLIO_STORAGE_URL empty); with S3, where uploads are "
+        "received and checked before they go to the bucket.",
+    )
+    storage_url: str = Field(
+        "",
+        description="Where uploads and export files are kept: file:///folder or s3://bucket/prefix; empty means "
+        "the folder upload_dir.",
+    )
+    s3_endpoint_url: str = Field("", description="The S3-compatible server's address; empty means AWS S3.")
+    s3_region: str = Field("", description="The bucket's region; empty uses boto3's default (AWS_REGION...).")
+    s3_access_key_id: str = Field("", description="Access key for the bucket; empty uses boto3's own credentials chain.")
+    s3_secret_access_key: str = Field("", description="Secret key belonging to s3_access_key_id.")
+    s3_addressing_style: str = Field(
+        "", pattern="^(|path|virtual)$",
+        description="path (https://host/bucket/key) or virtual (https://bucket.host/key); empty: path with "
+        "s3_endpoint_url, virtual for AWS.",
+    )
     max_upload_mb: int = Field(100, ge=1, description="Largest single upload, in megabytes.")
     student_quota_mb: int = Field(2048, ge=1, description="Total size of the uploads one student may keep, in megabytes.")
     health_min_free_mb: int = Field(
@@ -157,6 +175,15 @@ class Settings(BaseSettings):
         parse_networks(value)  # a typo must stop the start, not silently trust nothing (or too much)
         return value
 
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url_is_known(cls, value: str) -> str:
+        if value:
+            from app.storage.base import parse_storage_url
+
+            parse_storage_url(value)  # a typo must stop the start, not put files somewhere unexpected
+        return value
+
     @model_validator(mode="after")
     def _production_is_safe(self) -> "Settings":
         if self.environment is Environment.production and not self.secret_key:
@@ -179,6 +206,10 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'folio.db'}"
+
+    @property
+    def effective_storage_url(self) -> str:
+        return self.storage_url or self.upload_dir.resolve().as_uri()
 
     @property
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:

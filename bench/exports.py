@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlmodel import Session, select  # noqa: E402
 
+from app import storage
 from app.db import make_engine  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.models import User  # noqa: E402
@@ -60,7 +61,7 @@ def demo(root: Path) -> int:
     engine = make_engine(settings)
     upgrade(engine)
     with Session(engine) as session:
-        seed_demo(session=session, only_if_empty=True, upload_dir=settings.upload_dir)
+        seed_demo(session=session, only_if_empty=True, store=storage.uploads(settings))
         student_id = session.exec(select(User.id).where(User.username == "student")).one()
     engine.dispose()
     return student_id

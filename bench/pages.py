@@ -70,6 +70,7 @@ def seed(folder: Path):
     (settings, {who: token}, the class id)."""
     from sqlmodel import Session, select
 
+    from app import storage as file_storage
     from app.auth import start_session
     from app.config import Settings
     from app.db import make_engine
@@ -85,7 +86,7 @@ def seed(folder: Path):
     engine = make_engine(settings)
     upgrade(engine)
     with Session(engine, expire_on_commit=False) as session:
-        seed_demo(session=session, only_if_empty=False, upload_dir=settings.upload_dir)
+        seed_demo(session=session, only_if_empty=False, store=file_storage.uploads(settings))
         users = {u.username: u for u in session.exec(select(User)).all()}
         maya = users["student"]
         audiences = (Audience.private, Audience.class_, Audience.family)

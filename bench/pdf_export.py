@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PIL import Image  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
+from app import storage
 from app.config import Settings  # noqa: E402
 from app.db import make_engine  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
@@ -87,7 +88,7 @@ def build(root: Path) -> int:
         for i in range(PHOTOS):
             path = sources / f"photo{i}.jpg"
             path.write_bytes(photo(i))
-            stored = store_path(path=path, upload_dir=settings.upload_dir, owner_id=student.id,
+            stored = store_path(path=path, store=storage.uploads(settings), owner_id=student.id,
                                 original_name=f"photo{i}.jpg")
             path.unlink()
             artefacts.append(Artefact(
@@ -106,7 +107,7 @@ def build(root: Path) -> int:
             path = sources / f"report{i}.pdf"
             path.write_bytes(b"%PDF-1.4\n" + b"0" * 50_000)
             try:
-                stored = store_path(path=path, upload_dir=settings.upload_dir, owner_id=student.id,
+                stored = store_path(path=path, store=storage.uploads(settings), owner_id=student.id,
                                     original_name=f"report{i}.pdf")
             except Exception:  # noqa: BLE001 - a refused fake PDF: record it as a plain row
                 stored = None

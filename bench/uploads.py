@@ -23,6 +23,7 @@ from starlette.requests import Request
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.storage.local import LocalStorage
 from app.services.portfolio.images import LARGE_THUMB_PX, process_image  # noqa: E402
 from app.services.portfolio.uploads import receive_multipart  # noqa: E402
 
@@ -145,7 +146,7 @@ def streaming_request(file_bytes: int) -> tuple[Request, int]:
 def stream_once(folder: Path, file_bytes: int) -> float:
     request, total = streaming_request(file_bytes)
     start = time.perf_counter()
-    form = anyio.run(partial(receive_multipart, request, upload_dir=folder, owner_id=1,
+    form = anyio.run(partial(receive_multipart, request, store=LocalStorage(folder), owner_id=1,
                              max_file_bytes=file_bytes + MB, quota_remaining=file_bytes + MB))
     elapsed = time.perf_counter() - start
     [stored] = form.files

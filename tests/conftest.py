@@ -19,6 +19,7 @@ from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade
 from tests.pg_server import PostgresUnavailable, ThrowawayPostgres
+from tests.s3_server import S3Unavailable, ThrowawayS3
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-anything"
@@ -37,7 +38,16 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+# The S3 server's address once a test has asked for it (make_settings points s3:// storage URLs at it).
+S3_ENDPOINT: dict[str, str] = {}
+
+
 def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
+    if str(overrides.get("storage_url", "")).startswith("s3://"):
+        from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY
+
+        overrides = dict(s3_endpoint_url=S3_ENDPOINT["url"], s3_region=REGION, s3_access_key_id=ACCESS_KEY,
+                         s3_secret_access_key=SECRET_KEY) | overrides
     values = dict(
         database_url=database_url,
         data_dir=tmp_path / "data",
@@ -135,9 +145,44 @@ def module_database_url(request, tmp_path_factory) -> Iterator[str]:
     yield from _fresh_database(request, tmp_path_factory.mktemp("module"))
 
 
+# --- file storage ------------------------------------------------------------------------------
+
+STORAGES = ["local", pytest.param("s3", marks=pytest.mark.s3)]
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """Tests marked `storage` (those that keep, serve or delete files) run on each file store: the local folder
+    and an S3 API server. Others get the local folder only, which keeps the suite's time down."""
+    if "storage_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("storage") is not None:
+        metafunc.parametrize("storage_url", STORAGES, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[ThrowawayS3]:
+    server = ThrowawayS3()
+    try:
+        server.start()
+    except S3Unavailable as exc:
+        unavailable(f"S3 server unavailable: {exc}")
+    S3_ENDPOINT["url"] = server.endpoint_url
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    return make_settings(tmp_path, database_url)
+def storage_url(request) -> str:
+    """FOLIO_STORAGE_URL for one test: "" (the upload folder) or an empty bucket of its own on the S3 server."""
+    if getattr(request, "param", "local") == "local":
+        return ""
+    server: ThrowawayS3 = request.getfixturevalue("s3_server")
+    bucket = f"folio-{uuid.uuid4().hex[:16]}"
+    server.create_bucket(bucket)
+    return f"s3://{bucket}/school"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, storage_url: str) -> Settings:
+    return make_settings(tmp_path, database_url, storage_url=storage_url)
 
 
 @pytest.fixture
@@ -169,7 +214,7 @@ def new_client(app):
 
 
 @pytest.fixture
-def client_from(app, tmp_path: Path, database_url: str):
+def client_from(app, tmp_path: Path, database_url: str, storage_url: str):
     """A browser at a given network address (`client_from("203.0.113.5")`); with setting overrides, on an app
     with those settings over the same database (one app per set of overrides)."""
     clients: list[TestClient] = []
@@ -180,7 +225,7 @@ def client_from(app, tmp_path: Path, database_url: str):
         if overrides:
             key = tuple(sorted(overrides.items()))
             if key not in apps:
-                apps[key] = create_app(make_settings(tmp_path, database_url, **overrides))
+                apps[key] = create_app(make_settings(tmp_path, database_url, storage_url=storage_url, **overrides))
             application = apps[key]
         test_client = TestClient(application, base_url="http://testserver", follow_redirects=False,
                                  client=(address, 50000))

@@ -10,8 +10,10 @@ import zipfile
 from datetime import date
 
 import jsonschema
+import pytest
 from sqlmodel import select
 
+from app import storage
 from app.models import (
     ArtefactKind, Comment, CommentKind, CompetencyRating, Job, JobStatus, RatingArtefact, RatingSource,
     Role, ShowcaseItem, ShowcaseItemType, Item,
@@ -27,6 +29,9 @@ from app.services.portfolio.goals import achieve_goal, create_goal, record_check
 from app.services.showcases.showcases import ShowcaseInput, add_item, create_showcase, set_talking_points
 from tests.factories import make_class, make_framework, make_reflection, make_school, make_user
 from tests.media import jpeg_with_gps
+from tests.stored import job_result
+
+pytestmark = pytest.mark.storage  # on the upload folder and on an S3 server
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -34,7 +39,7 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 def _store(settings, tmp_path, owner, name: str, content: bytes):
     source = tmp_path / f"source-{name}"
     source.write_bytes(content)
-    return uploads.store_path(path=source, upload_dir=settings.upload_dir, owner_id=owner.id, original_name=name)
+    return uploads.store_path(path=source, store=storage.uploads(settings), owner_id=owner.id, original_name=name)
 
 
 def rich_portfolio(session, settings, tmp_path):
@@ -241,8 +246,8 @@ def test_round_trip_into_the_same_framework_is_exact(session, settings, tmp_path
 
 def test_two_exports_are_identical_and_queries_are_constant(session, settings, tmp_path, count_queries):
     student, items = rich_portfolio(session, settings, tmp_path)
-    one = portfolio_json.serialize_portfolio(session=session, student=student, upload_dir=settings.upload_dir)
-    two = portfolio_json.serialize_portfolio(session=session, student=student, upload_dir=settings.upload_dir)
+    one = portfolio_json.serialize_portfolio(session=session, student=student, store=storage.uploads(settings))
+    two = portfolio_json.serialize_portfolio(session=session, student=student, store=storage.uploads(settings))
     one.pop("exported_at"), two.pop("exported_at")
     assert one == two
     assert [a["ref"] for a in one["artefacts"]] == [f"artefact-{n}" for n in range(1, len(one["artefacts"]) + 1)]
@@ -269,8 +274,7 @@ def test_archive_job_makes_the_zip_for_its_owner_only(app, session, settings, tm
     job, bad = session.get(Job, job.id), session.get(Job, bad.id)
     assert job.status is JobStatus.done, job.error
     assert job.download_name == "Maya Chen – Folio archive.zip" and job.content_type == "application/zip"
-    path = jobs.stored_result(settings, job)
-    with zipfile.ZipFile(path) as archive:
+    with zipfile.ZipFile(io.BytesIO(job_result(settings, job))) as archive:
         document = json.loads(archive.read("portfolio.json"))
     assert document["student"]["display_name"] == "Maya Chen"
     assert bad.status is JobStatus.failed and bad.result_name is None
@@ -296,7 +300,7 @@ def test_sha256_in_portfolio_json_matches_the_files(session, settings, tmp_path)
 
 def test_a_file_missing_on_disk_is_exported_without_its_file_and_skipped_on_import(session, settings, tmp_path):
     student, items = rich_portfolio(session, settings, tmp_path)
-    (settings.upload_dir / items["essay"].stored_name).unlink()
+    storage.uploads(settings).delete([items["essay"].stored_name])
     document, names, _ = export_zip(session, settings, student, tmp_path / "a.zip")
     essay = next(a for a in document["artefacts"] if a["title"] == "Essay")
     assert essay["file"]["path"] is None and essay["file"]["sha256"] is None

@@ -12,6 +12,7 @@ import zipfile
 import pytest
 from sqlmodel import func, select
 
+from app import storage
 from app.models import Artefact, CompetencyRating, Goal, Reflection, Showcase, Item
 from app.services.exports import archive_export
 from app.services.exports import safe_zip
@@ -19,6 +20,9 @@ from app.services.exports.archive_import import ImportRefused, import_archive
 from tests.factories import make_school, make_user
 from tests.media import png
 from tests.test_archive_roundtrip import rich_portfolio
+from tests.stored import stored_keys
+
+pytestmark = pytest.mark.storage  # on the upload folder and on an S3 server
 
 
 def make_zip(entries: list[tuple[str | zipfile.ZipInfo, bytes]], *, compression=zipfile.ZIP_DEFLATED) -> bytes:
@@ -51,7 +55,7 @@ def written_files(settings, student) -> list[str]:
     for root in (settings.upload_dir / f"u{student.id}", settings.upload_dir / ".incoming", settings.jobs_dir):
         if root.exists():
             found += [str(p) for p in root.rglob("*") if p.is_file()]
-    return found
+    return found + stored_keys(settings, f"u{student.id}/") + storage.job_files(settings).list()
 
 
 @pytest.fixture

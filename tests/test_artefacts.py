@@ -1,15 +1,16 @@
 """Evidence over HTTP: upload, metadata stripping, access to items and files, ranges, edits and deletion."""
 
 import io
-from pathlib import Path
 
 import pytest
 from PIL import Image
 from sqlmodel import func, select
 
 from app.models import Artefact, ArtefactTag, Audience, Role, Item, User
+from app import storage
 from tests.factories import link_guardian, login, make_class, make_note, make_school, make_user
 from tests.media import jpeg_with_gps, mp4, png
+from tests.stored import stored_bytes, stored_keys
 
 
 def upload(client, files, **fields):
@@ -18,8 +19,13 @@ def upload(client, files, **fields):
     return client.post("/artefacts/upload", files=parts)
 
 
-def stored_files(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+pytestmark = pytest.mark.storage  # on the upload folder and on an S3 server
+
+
+def stored_files(settings) -> list[str]:
+    """Every file kept in the store, plus any scratch file left on local disk."""
+    scratch = settings.upload_dir / ".incoming"
+    return stored_keys(settings) + [str(p) for p in scratch.rglob("*") if p.is_file()]
 
 
 @pytest.fixture
@@ -33,14 +39,14 @@ def test_upload_photo_strips_gps_and_camera_from_image_and_thumbnails(client, se
     assert response.status_code == 303
     artefact = session.exec(select(Artefact)).one()
     assert artefact.title == "Playground survey" and artefact.content_type == "image/jpeg"
-    paths = [settings.upload_dir / name
-             for name in (artefact.stored_name, artefact.thumb_small, artefact.thumb_large, artefact.thumb_print)]
-    assert len(paths) == 4 and all(p.exists() for p in paths)
-    for path in paths:
-        with Image.open(path) as image:
-            assert len(image.getexif()) == 0, f"{path.name} still has EXIF"
+    names = [artefact.stored_name, artefact.thumb_small, artefact.thumb_large, artefact.thumb_print]
+    assert sorted(stored_keys(settings)) == sorted(names)
+    for name in names:
+        data = stored_bytes(settings, name)
+        with Image.open(io.BytesIO(data)) as image:
+            assert len(image.getexif()) == 0, f"{name} still has EXIF"
             assert "exif" not in image.info and "xmp" not in image.info
-        assert b"PhoneMaker" not in path.read_bytes()
+        assert b"PhoneMaker" not in data
     served = client.get(f"/files/{artefact.id}/original")
     assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
     assert "GPS" not in str(Image.open(io.BytesIO(served.content)).getexif())
@@ -81,7 +87,7 @@ def test_disguised_or_unsafe_files_are_refused_and_leave_nothing(client, session
     assert response.status_code == 422
     assert message in response.text
     assert session.exec(select(Artefact)).first() is None
-    assert stored_files(settings.upload_dir) == []
+    assert stored_files(settings) == []
 
 
 def test_file_over_the_limit_is_refused_with_size_and_limit(client, session, student, tmp_path, database_url):
@@ -98,7 +104,7 @@ def test_file_over_the_limit_is_refused_with_size_and_limit(client, session, stu
     assert response.status_code == 422
     assert "1 MB" in response.text
     assert session.exec(select(Artefact)).first() is None
-    assert stored_files(settings.upload_dir) == []
+    assert stored_files(settings) == []
     app.state.engine.dispose()
 
 
@@ -133,6 +139,33 @@ def test_range_request_on_a_video_returns_206_with_the_right_bytes(client, sessi
     assert part.content == video[1000:2000]
     assert part.headers["x-content-type-options"] == "nosniff"
     assert part.headers["content-disposition"].startswith("inline")
+    tail = client.get(f"/files/{artefact.id}/original", headers={"Range": "bytes=-100"})
+    assert tail.status_code == 206 and tail.content == video[-100:]
+    assert tail.headers["content-range"] == f"bytes {len(video) - 100}-{len(video) - 1}/{len(video)}"
+    rest = client.get(f"/files/{artefact.id}/original", headers={"Range": f"bytes={len(video) - 10}-"})
+    assert rest.status_code == 206 and rest.content == video[-10:]
+    beyond = client.get(f"/files/{artefact.id}/original", headers={"Range": f"bytes={len(video) + 5}-"})
+    assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{len(video)}"
+
+
+def test_a_thumbnail_the_browser_already_has_is_not_sent_again(client, session, student):
+    login(client, student)
+    upload(client, [("photo.png", png(), "image/png")])
+    artefact = session.exec(select(Artefact)).one()
+    first = client.get(f"/files/{artefact.id}/small")
+    assert first.status_code == 200 and first.headers["etag"]
+    again = client.get(f"/files/{artefact.id}/small", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    changed = client.get(f"/files/{artefact.id}/small", headers={"If-None-Match": '"something-else"'})
+    assert changed.status_code == 200 and changed.content == first.content
+
+
+def test_a_stored_file_that_is_gone_is_a_404_not_an_error(client, session, student, settings):
+    login(client, student)
+    upload(client, [("notes.txt", b"plain words", "text/plain")])
+    artefact = session.exec(select(Artefact)).one()
+    storage.uploads(settings).delete([artefact.stored_name])
+    assert client.get(f"/files/{artefact.id}/original").status_code == 404
 
 
 def test_documents_download_as_attachments(client, session, student):
@@ -215,11 +248,11 @@ def test_edit_and_delete_own_artefact_removes_its_files(client, session, student
     assert edited.status_code == 303
     session.expire_all()
     assert session.get(Artefact, artefact.id).title == "Better drawing"
-    assert len(stored_files(settings.upload_dir)) == 4  # the image, two thumbnails and the print copy
+    assert len(stored_files(settings)) == 4  # the image, two thumbnails and the print copy
     assert client.post(f"/artefacts/{artefact.id}/delete").status_code == 303
     session.expunge_all()
     assert session.get(Artefact, artefact.id) is None
-    assert stored_files(settings.upload_dir) == []
+    assert stored_files(settings) == []
     assert session.exec(select(Item)).first() is None
     assert session.get(User, student_id).storage_used_bytes == 0
 
@@ -230,7 +263,7 @@ def test_malformed_upload_is_a_400_and_leaves_nothing(client, session, student, 
     response = client.post("/artefacts/upload", content=body, headers={"Content-Type": "multipart/form-data; boundary=x"})
     assert response.status_code == 400
     assert session.exec(select(Artefact)).first() is None
-    assert stored_files(settings.upload_dir) == []
+    assert stored_files(settings) == []
 
 
 def test_a_program_renamed_to_text_downloads_with_a_harmless_name(client, session, student):
@@ -249,7 +282,7 @@ def test_a_decompression_bomb_is_refused_over_http_and_leaves_nothing(client, se
     assert response.status_code == 422
     assert "megapixels" in response.text
     assert session.exec(select(Artefact)).first() is None
-    assert stored_files(settings.upload_dir) == []
+    assert stored_files(settings) == []
 
 
 def test_an_upload_cut_off_midway_leaves_no_file_and_no_row(app, client, session, student, settings):
@@ -290,4 +323,4 @@ def test_an_upload_cut_off_midway_leaves_no_file_and_no_row(app, client, session
     assert not chunks, "the server read the partial body (it was not turned away before the upload)"
     assert not any(m.get("status") in (303, 401, 403) for m in sent if m["type"] == "http.response.start")
     assert session.exec(select(Artefact)).first() is None
-    assert stored_files(settings.upload_dir) == [], stored_files(settings.upload_dir)
+    assert stored_files(settings) == [], stored_files(settings)

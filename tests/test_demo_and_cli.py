@@ -4,6 +4,7 @@ import io
 
 from sqlmodel import Session, func, select
 
+from app import storage
 from app import cli
 from app.config import Environment
 from app.models import ClassRole, Enrollment, GuardianLink, Role, School, SchoolClass, User
@@ -12,7 +13,7 @@ from tests.factories import login
 
 
 def test_seed_demo_builds_riverside_once(app, session, client, settings):
-    outcome = seed_demo(session=session, only_if_empty=True, upload_dir=settings.upload_dir)
+    outcome = seed_demo(session=session, only_if_empty=True, store=storage.uploads(settings))
     assert outcome.created
     assert session.exec(select(School.name)).all() == ["Riverside School"]
     classes = session.exec(select(SchoolClass)).all()
@@ -26,7 +27,7 @@ def test_seed_demo_builds_riverside_once(app, session, client, settings):
     assert roles["student"] is Role.student and roles["family"] is Role.guardian
     assert session.exec(select(func.count()).select_from(GuardianLink)).one() >= 3
 
-    again = seed_demo(session=session, only_if_empty=True, upload_dir=settings.upload_dir)
+    again = seed_demo(session=session, only_if_empty=True, store=storage.uploads(settings))
     assert not again.created
     assert session.exec(select(func.count()).select_from(User)).one() == len(roles)
 
@@ -46,7 +47,7 @@ def test_seed_is_refused_in_production(settings, capsys, monkeypatch):
 def test_seed_only_if_empty_leaves_a_real_school_alone(app, session, settings):
     session.add(School(name="Hillside High"))
     session.commit()
-    outcome = seed_demo(session=session, only_if_empty=True, upload_dir=settings.upload_dir)
+    outcome = seed_demo(session=session, only_if_empty=True, store=storage.uploads(settings))
     assert not outcome.created and not outcome.demo_present
     assert session.exec(select(func.count()).select_from(School)).one() == 1
 

@@ -209,6 +209,7 @@ def test_the_job_page_shows_progress_and_polls_while_running(client, session, ne
     assert other.get("/jobs/99999999999").status_code == 404
 
 
+@pytest.mark.storage
 def test_a_finished_job_stops_polling_and_offers_its_download(app, client, session, settings):
     *_rest, student, _other = people(session)
     job = jobs.enqueue(session=session, owner=student, kind="test_export_echo", params={})

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from app.models import (
@@ -15,6 +16,7 @@ from tests.factories import (
     link_guardian, login, make_class, make_note, make_reflection, make_school, make_user, post_multipart,
 )
 from tests.test_filetypes import wav_bytes
+from tests.stored import stored_keys
 
 
 def _classroom(session, *, approval: bool = True):
@@ -328,6 +330,7 @@ def test_item_pages_load_the_thread_with_a_plain_link_fallback(client, session):
     assert fragment.status_code == 200 and "<html" not in fragment.text and 'id="comments"' in fragment.text
 
 
+@pytest.mark.storage
 def test_a_teacher_records_audio_feedback_kept_as_the_students_audio_artefact(client, new_client, session, settings):
     from app.models import Artefact, MediaKind, User
 
@@ -358,7 +361,7 @@ def test_a_teacher_records_audio_feedback_kept_as_the_students_audio_artefact(cl
     post_multipart(peer, url, {"noticed": "Loud"}, files={"audio": ("x.wav", wav_bytes(), "audio/wav")})
     session.expire_all()
     assert len(session.exec(select(Artefact).where(Artefact.media_kind == MediaKind.audio)).all()) == 1
-    files = [p for p in settings.upload_dir.rglob("*") if p.is_file() and "incoming" not in p.parts]
+    files = stored_keys(settings)
     assert len(files) == 1
     # Reported, the recording hides with its comment (a direct link included), except from the teachers;
     # removed, from everyone.

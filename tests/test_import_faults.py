@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, func, select, update
 
+from app import storage as file_storage
 from app.job_runner import JobRunner
 from app.main import create_app
 from app.models import Artefact, ImportKey, Job, JobStatus, User, UserSession
@@ -61,7 +62,7 @@ def photo_archive(session, settings, tmp_path, count: int = PHOTOS) -> bytes:
     for number in range(count):
         source = tmp_path / f"photo-{number}.png"
         source.write_bytes(png(64 + number, 48, colour=(number * 20 % 255, 90, 140)))
-        stored = uploads.store_path(path=source, upload_dir=settings.upload_dir, owner_id=author.id,
+        stored = uploads.store_path(path=source, store=file_storage.uploads(settings), owner_id=author.id,
                                     original_name=f"photo-{number}.png")
         create_file_artefacts(session=session, owner=author, files=[stored], data=ArtefactInput(title=f"Photo {number}"))
     session.commit()
@@ -399,4 +400,5 @@ def test_a_mahara_import_stopped_midway_carries_on_without_duplicates(app, clien
     assert job.status is JobStatus.done, job.error
     assert titles(session, student) == ["A note", "Drawing 0", "Drawing 1", "Drawing 2"]
     assert len(session.exec(select(Goal).where(Goal.owner_id == student.id)).all()) == 1
-    assert jobs.stored_result(settings, job).read_text().count("4 pieces of evidence") == 1
+    report = file_storage.job_files(settings).read_bytes(jobs.stored_result(settings, job)).decode()
+    assert report.count("4 pieces of evidence") == 1

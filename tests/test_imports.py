@@ -8,6 +8,7 @@ import zipfile
 import pytest
 from sqlmodel import func, select
 
+from app import storage
 from app.config import Settings
 from app.main import create_app
 from app.models import Artefact, Goal, Job, JobStatus, Reflection, Role
@@ -17,6 +18,7 @@ from app.services.jobs import jobs
 from tests.factories import login, make_framework, make_school, make_user
 from tests.media import png
 from tests.test_archive_roundtrip import rich_portfolio
+from tests.stored import job_result, stored_keys
 
 LEAP2A = b"""<?xml version="1.0" encoding="UTF-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -68,9 +70,14 @@ def counts(session, student) -> tuple[int, int, int]:
                  for model in (Artefact, Reflection, Goal))
 
 
+pytestmark = pytest.mark.storage  # on the local folders and on an S3 server
+
+
 def incoming(settings) -> list:
+    """Archives waiting for their import, in the job file store, and any partial one on local disk."""
     folder = settings.jobs_dir / "incoming"
-    return sorted(folder.iterdir()) if folder.exists() else []
+    local = sorted(str(p) for p in folder.iterdir() if p.name.startswith(".")) if folder.exists() else []
+    return storage.job_files(settings).list("incoming/") + local
 
 
 def upload(client, url: str, name: str, data: bytes, content_type: str = "application/zip"):
@@ -113,7 +120,7 @@ def test_a_student_imports_a_folio_archive(app, client, session, settings, tmp_p
     assert job.owner_id == student.id and job.params["student_id"] == student.id
     assert counts(session, student) == (6, 3, 2)  # five artefacts + the history note; the closing reflection too
     assert incoming(settings) == [], "the upload is deleted once imported"
-    summary = jobs.stored_result(settings, job).read_text()
+    summary = job_result(settings, job).decode()
     assert "What was imported" in summary and "3 reflections" in summary
 
 
@@ -224,9 +231,10 @@ def test_a_student_cannot_import_into_someone_else_through_the_job(app, session,
     """Even a hand-made job can't reach another student: the handler checks the owner."""
     school = make_school(session)
     student, victim = make_user(session, school), make_user(session, school)
-    folder = settings.jobs_dir / "incoming"
-    folder.mkdir(parents=True)
-    (folder / "abc.xml").write_bytes(LEAP2A)
+    store = storage.job_files(settings)
+    waiting = store.new_scratch_path()
+    waiting.write_bytes(LEAP2A)
+    store.put_file("incoming/abc.xml", waiting)
     job = jobs.enqueue(session=session, owner=student, kind="import",
                        params={"student_id": victim.id, "upload": "abc.xml", "original_name": "x.xml"})
     jobs.run_pending(engine=app.state.engine, settings=settings)
@@ -234,7 +242,7 @@ def test_a_student_cannot_import_into_someone_else_through_the_job(app, session,
     job = session.get(Job, job.id)
     assert job.status is JobStatus.failed
     assert counts(session, victim) == (0, 0, 0)
-    assert not (folder / "abc.xml").exists()
+    assert not store.exists("incoming/abc.xml")
 
 
 def test_teachers_and_guardians_have_no_import_page(client, session):
@@ -291,4 +299,4 @@ def test_a_small_archive_of_many_highly_compressed_files_is_refused_before_anyth
     assert incoming(settings) == []
     leftovers = [p for root in (settings.upload_dir, settings.jobs_dir) if root.exists()
                  for p in root.rglob("*") if p.is_file()]
-    assert leftovers == []
+    assert leftovers == [] and stored_keys(settings) == [] and storage.job_files(settings).list() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from PIL import Image
 from sqlmodel import select
 
+from app import storage
 from app.models import (
     Artefact,
     ArtefactKind,
@@ -34,6 +36,9 @@ from app.services.exports.leap2a_feed import Leap2AError, html_to_markdown
 from app.services.exports.leap2a_import import import_leap2a
 from tests.factories import make_framework, make_note, make_reflection, make_school, make_user
 from tests.media import GPS_IFD, jpeg_with_gps
+from tests.stored import stored_bytes, stored_keys
+
+pytestmark = pytest.mark.storage  # on the upload folder and on an S3 server
 
 SAMPLE = Path(__file__).parent / "data" / "mahara-leap2a.xml"
 A = f"{{{ATOM}}}"
@@ -46,7 +51,7 @@ L = f"{{{LEAP2}}}"
 def _file_artefact(session, settings, student, tmp_path: Path, *, title="Bridge photo", tags=("science",)):
     source = tmp_path / "bridge.jpg"
     source.write_bytes(jpeg_with_gps())
-    stored = uploads.store_path(path=source, upload_dir=settings.upload_dir, owner_id=student.id, original_name="bridge photo.jpg")
+    stored = uploads.store_path(path=source, store=storage.uploads(settings), owner_id=student.id, original_name="bridge photo.jpg")
     data = artefacts.ArtefactInput(title=title, description="It held 2.4 kg", occurred_on=date(2026, 10, 3), tags=list(tags))
     artefact = artefacts.create_file_artefacts(session=session, owner=student, files=[stored], data=data)[0]
     session.commit()
@@ -247,14 +252,14 @@ def test_mahara_export_imports(session, settings, tmp_path):
     assert file.occurred_on == date(2026, 9, 18)
     assert file.audience is artefacts.Audience.private
     assert (file.width, file.height) == (640, 400)
-    stored = settings.upload_dir / file.stored_name
-    assert (settings.upload_dir / file.thumb_small).is_file() and (settings.upload_dir / file.thumb_large).is_file()
-    with Image.open(stored) as image:
+    kept = storage.uploads(settings)
+    assert kept.exists(file.thumb_small) and kept.exists(file.thumb_large)
+    with Image.open(io.BytesIO(kept.read_bytes(file.stored_name))) as image:
         assert not image.getexif().get_ifd(GPS_IFD)
         assert not image.getexif()
     assert linked == [file.id]  # the photo attached to the journal post
     session.refresh(student)
-    assert student.storage_used_bytes == file.size_bytes == stored.stat().st_size
+    assert student.storage_used_bytes == file.size_bytes == kept.info(file.stored_name).size
 
     note = session.exec(select(Artefact).where(Artefact.owner_id == student.id, Artefact.kind == ArtefactKind.note)).one()
     assert note.title == "About my learning" and note.body == "I learn best by **building things**."
@@ -309,7 +314,7 @@ def test_a_program_disguised_as_a_photo_is_refused(session, settings, tmp_path):
                             files={"files/0-bridge-test.jpg": fake})
     assert summary.skipped == 3
     assert session.exec(select(Artefact).where(Artefact.kind == ArtefactKind.file)).all() == []
-    assert not list((settings.upload_dir / f"u{student.id}").glob("*"))
+    assert stored_keys(settings, f"u{student.id}/") == []
 
 
 # --- import: refusals ----------------------------------------------------------------------------------------
@@ -361,7 +366,7 @@ def test_a_failure_midway_removes_the_files_already_stored(session, settings, tm
         import_leap2a(session=session, settings=settings, student=student, xml_bytes=xml.encode(),
                       files={"files/0-bridge-test.jpg": _jpeg_file(tmp_path)})
     session.rollback()
-    assert not [p for p in (settings.upload_dir / f"u{student.id}").glob("*")]
+    assert stored_keys(settings, f"u{student.id}/") == []
     assert _counts(session, student) == (0, 0, 0, 0)
 
 
@@ -373,7 +378,7 @@ def test_folio_export_imports_back(session, settings, tmp_path):
     photo = items["photo"]
     xml = export_feed(session=session, settings=settings, student=student)
     archive_path = tmp_path / "copy.jpg"
-    archive_path.write_bytes((settings.upload_dir / photo.stored_name).read_bytes())
+    archive_path.write_bytes(stored_bytes(settings, photo.stored_name))
     other = make_user(session, make_school(session))
 
     summary = import_leap2a(session=session, settings=settings, student=other, xml_bytes=xml,

@@ -27,6 +27,9 @@ from app.services.competencies.ratings import RatingInput, create_self_rating
 from app.services.showcases.showcases import ShowcaseInput
 from tests.factories import login, make_class, make_framework, make_note, make_reflection, make_school, make_user
 from tests.media import png
+from tests.stored import stored_bytes
+
+pytestmark = pytest.mark.storage  # on the upload folder and on an S3 server
 
 LINK_URL = "https://example.org/volcanoes"
 
@@ -76,7 +79,7 @@ def write(session: Session, settings, student, path: Path, *, with_files: bool =
             file_paths = {}
             for artefact in artefacts:
                 name = f"files/{artefact.id}-{artefact.original_name}"
-                archive.write(settings.upload_dir / artefact.stored_name, name)
+                archive.writestr(name, stored_bytes(settings, artefact.stored_name))
                 file_paths[artefact.id] = name
         pages = offline_site.write_site(session=session, settings=settings, student=student, archive=archive,
                                         file_paths=file_paths, progress=progress)
@@ -264,7 +267,7 @@ def test_without_file_paths_the_site_copies_the_originals_itself(portfolio, sess
                  progress=lambda done, total, stage: calls.append((done, total, stage)))
     image = portfolio["image"]
     original = root / "site" / "files" / f"{image.id}-science-poster.png"
-    assert original.is_file() and original.read_bytes() == (settings.upload_dir / image.stored_name).read_bytes()
+    assert original.is_file() and original.read_bytes() == stored_bytes(settings, image.stored_name)
     page = root / "site" / "evidence" / f"artefact-{image.id}.html"
     assert ("a", "href", f"../files/{image.id}-science-poster.png") in links_of(page)
     assert not (root / "files").exists()

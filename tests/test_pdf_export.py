@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 from sqlmodel import Session
 
+from app import storage
 from app.models import (
     ArtefactKind, Audience, CheckIn, Comment, CommentKind, CommentStatus, CompetencyRating, GoalStep, ItemType,
     JobStatus, ProficiencyLevel, RatingSource, Role, Showcase, ShowcaseItem, ShowcaseItemType,
@@ -29,6 +30,7 @@ from app.services.exports.pdf_export import (
 from app.services.portfolio.uploads import store_path
 from tests.factories import make_class, make_framework, make_note, make_reflection, make_school, make_user
 from tests.media import png
+from tests.stored import job_result, stored_bytes
 
 ALL = ["goals", "reflections", "evidence", "feedback", "competencies"]
 
@@ -39,7 +41,7 @@ ALL = ["goals", "reflections", "evidence", "feedback", "competencies"]
 def add_file(session: Session, settings, owner, tmp_path: Path, *, name: str, data: bytes, title: str = ""):
     source = tmp_path / f"src-{name}"
     source.write_bytes(data)
-    stored = store_path(path=source, upload_dir=settings.upload_dir, owner_id=owner.id, original_name=name)
+    stored = store_path(path=source, store=storage.uploads(settings), owner_id=owner.id, original_name=name)
     artefact = create_file_artefacts(session=session, owner=owner, files=[stored],
                                      data=ArtefactInput(title=title, occurred_on=date(2026, 10, 1)))[0]
     session.commit()
@@ -306,6 +308,7 @@ def test_gathering_takes_a_fixed_number_of_queries(session, settings, count_quer
 # --- safety ------------------------------------------------------------------------------------
 
 
+@pytest.mark.storage
 def test_url_fetcher_only_serves_the_students_own_thumbnails(world, session, settings):
     maya, image = world["maya"], world["image"]
     files = {"mine": image.thumb_large, "theirs": "u999/elsewhere.webp", "escape": "../../etc/passwd",
@@ -325,6 +328,7 @@ def test_url_fetcher_only_serves_the_students_own_thumbnails(world, session, set
     assert fetcher("data:text/plain;base64,aGk=").read() == b"hi"
 
 
+@pytest.mark.storage
 def test_photos_are_embedded_from_the_print_copy_made_at_upload_never_resized_during_the_export(
         world, session, settings, monkeypatch):
     maya, image = world["maya"], world["image"]
@@ -338,7 +342,7 @@ def test_photos_are_embedded_from_the_print_copy_made_at_upload_never_resized_du
     monkeypatch.setattr(pdf_export, "embeddable_jpeg", resizing)
     fetcher = make_url_fetcher(settings=settings, student=maya, files=content.files)
     response = fetcher(f"folio-file:{image_key(image)}")
-    assert response.read() == (settings.upload_dir / image.thumb_print).read_bytes()
+    assert response.read() == stored_bytes(settings, image.thumb_print)
     response.close()
 
 
@@ -405,15 +409,15 @@ def test_jobs_make_pdfs_for_their_owners_only(world, session, settings, app):
     done = session.get(type(good), good.id)
     assert done.status is JobStatus.done and done.download_name == "Maya Chen – portfolio.pdf"
     assert done.content_type == "application/pdf"
-    assert PdfReader(jobs.stored_result(settings, done)).pages
+    assert PdfReader(io.BytesIO(job_result(settings, done))).pages
     assert session.get(type(good), stolen.id).status is JobStatus.failed
     class_job = session.get(type(good), zipped.id)
     assert class_job.status is JobStatus.done and class_job.download_name == "Grade 5 Maple – portfolios.zip"
-    with zipfile.ZipFile(jobs.stored_result(settings, class_job)) as archive:
+    with zipfile.ZipFile(io.BytesIO(job_result(settings, class_job))) as archive:
         assert len(archive.namelist()) == 2
     assert session.get(type(good), refused.id).status is JobStatus.failed
     showcase_job = session.get(type(good), showcased.id)
     assert showcase_job.status is JobStatus.done and showcase_job.download_name == "Maya Chen – Science fair.pdf"
-    assert "What I learned about volcanoes" in text_of(PdfReader(jobs.stored_result(settings, showcase_job)))
+    assert "What I learned about volcanoes" in text_of(PdfReader(io.BytesIO(job_result(settings, showcase_job))))
     failed = session.get(type(good), nothing.id)
     assert failed.status is JobStatus.failed and "Choose at least one part" in failed.error

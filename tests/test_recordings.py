@@ -15,9 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from app import storage
 from app.models import (
     Artefact, Audience, Comment, Item, ItemApproval, Reflection, Role, SchoolClass, ShowcaseItem, ShowcaseItemType,
     User,
@@ -27,6 +29,8 @@ from tests.factories import (
     link_guardian, login, make_class, make_framework, make_note, make_school, make_user, post_multipart,
 )
 from tests.test_filetypes import wav_bytes
+
+pytestmark = pytest.mark.storage  # on the upload folder and on an S3 server
 
 
 @dataclass
@@ -321,7 +325,7 @@ def test_a_reflection_deleted_takes_its_recording_along(client, session, new_cli
     # Not left behind as evidence of its own, where the draft's teacher would have seen its title.
     assert session.get(Artefact, recording_id) is None
     assert session.get(User, people.maya.id).storage_used_bytes == used - size
-    assert not [p for p in settings.upload_dir.rglob("*") if p.name == stored]
+    assert not storage.uploads(settings).exists(stored)
     assert "Secret plans" not in _browser(new_client, people.teacher).get(f"/students/{people.maya.id}").text
 
 
@@ -339,7 +343,7 @@ def test_a_recording_replaced_goes(client, session, settings):
     now = session.get(Reflection, draft.id).audio_artefact_id
     assert now != first_id and session.get(Artefact, now) is not None
     assert session.get(Artefact, first_id) is None
-    assert not [p for p in settings.upload_dir.rglob("*") if p.name == first_file]
+    assert not storage.uploads(settings).exists(first_file)
     assert session.get(User, people.maya.id).storage_used_bytes == session.get(Artefact, now).size_bytes
 
 

@@ -7,14 +7,18 @@ import hashlib
 import re
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from app import storage
 from app.models import (
     Artefact, ArtefactKind, Audience, MediaKind, Role, SchoolClass, ShareLink, ShareLinkView, Showcase, ShowcaseItem,
 )
 from app.models.base import utcnow
 from tests.factories import login, make_class, make_note, make_reflection, make_school, make_user
+
+pytestmark = pytest.mark.storage  # on the upload folder and on an S3 server
 
 # --- helpers -------------------------------------------------------------------------------------
 
@@ -53,8 +57,10 @@ def make_link(client, showcase_id: int, days: int = 7) -> str:
 
 
 def make_file(session, settings, owner, *, title: str, name: str, content: bytes = b"hello") -> Artefact:
-    settings.upload_dir.mkdir(parents=True, exist_ok=True)
-    (settings.upload_dir / name).write_bytes(content)
+    store = storage.uploads(settings)
+    scratch = store.new_scratch_path()
+    scratch.write_bytes(content)
+    store.put_file(name, scratch)
     artefact = Artefact(owner_id=owner.id, kind=ArtefactKind.file, title=title, occurred_on=date.today(),
                         stored_name=name, original_name=f"{title}.txt", content_type="text/plain",
                         media_kind=MediaKind.text, size_bytes=len(content))

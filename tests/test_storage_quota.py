@@ -10,19 +10,24 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
+from app import storage
 from app.models import Artefact, Audience, Comment, Reflection, Role, User
 from tests.conftest import make_settings
 from tests.factories import login, make_class, make_note, make_school, make_user, post_multipart
 from tests.media import png
 from tests.test_filetypes import wav_bytes
+from tests.stored import stored_keys
 
 PARALLEL = 10
 FILE_BYTES = 300_000  # three fit in the 1 MB quota (1,048,576 bytes), a fourth does not
 
 
+pytestmark = pytest.mark.storage  # on the upload folder and on an S3 server
+
+
 @pytest.fixture
-def settings(tmp_path, database_url):
-    return make_settings(tmp_path, database_url, student_quota_mb=1)
+def settings(tmp_path, database_url, storage_url):
+    return make_settings(tmp_path, database_url, student_quota_mb=1, storage_url=storage_url)
 
 
 @pytest.fixture
@@ -30,9 +35,8 @@ def student(session):
     return make_user(session, make_school(session))
 
 
-def kept_files(settings, owner_id: int) -> list[Path]:
-    folder = settings.upload_dir / f"u{owner_id}"
-    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+def kept_files(settings, owner_id: int) -> list[str]:
+    return stored_keys(settings, f"u{owner_id}/")
 
 
 def incoming(settings) -> list[Path]:
@@ -90,7 +94,8 @@ def test_ten_parallel_uploads_at_the_quota_edge_never_exceed_it(app, client, ses
     assert total <= settings.student_quota_bytes
     assert used == total == succeeded * FILE_BYTES
     assert len(kept_files(settings, student.id)) == count and incoming(settings) == []
-    assert sum(p.stat().st_size for p in kept_files(settings, student.id)) == total
+    store = storage.uploads(settings)
+    assert sum(store.info(key).size for key in kept_files(settings, student.id)) == total
     for refused in (r for r in responses if r.status_code == 422):
         assert "storage space" in refused.json()["errors"][0]["message"]
 

@@ -11,10 +11,11 @@ import pytest
 from PIL import Image
 from starlette.requests import ClientDisconnect, Request
 
+from app.storage.local import LocalStorage
 from app.models import MediaKind
 from app.services.portfolio import uploads
 from app.services.portfolio.uploads import (
-    INCOMING_DIR, FileRefused, MalformedUpload, UploadTooLarge, discard, file_path, human_size, receive_multipart,
+    INCOMING_DIR, FileRefused, MalformedUpload, UploadTooLarge, discard, human_size, receive_multipart,
     store_path,
 )
 from tests.test_filetypes import docx_bytes, image_bytes
@@ -63,7 +64,7 @@ def make_request(body: bytes, *, chunk_size: int = 64 * 1024, cut_after: int | N
 
 
 def receive(request: Request, upload_dir: Path, **limits) -> uploads.ReceivedForm:
-    options = dict(upload_dir=upload_dir, owner_id=OWNER, max_file_bytes=10 * MB, quota_remaining=100 * MB,
+    options = dict(store=LocalStorage(upload_dir), owner_id=OWNER, max_file_bytes=10 * MB, quota_remaining=100 * MB,
                    file_fields=frozenset({"files"}))
     options.update(limits)
     return anyio.run(partial(receive_multipart, request, **options))
@@ -308,7 +309,7 @@ def test_discard_deletes_the_files_and_their_thumbnails(tmp_path):
     form = receive(make_request(body), tmp_path)
     assert len(files_under(tmp_path)) == 5  # photo, two thumbnails, print copy, text
 
-    discard(upload_dir=tmp_path, files=form.files)
+    discard(store=LocalStorage(tmp_path), files=form.files)
 
     assert files_under(tmp_path) == []
 
@@ -317,11 +318,11 @@ def test_discard_deletes_the_files_and_their_thumbnails(tmp_path):
                                   f"{INCOMING_DIR}/abc.part"])
 def test_file_path_refuses_names_outside_the_stored_files(tmp_path, name):
     with pytest.raises(ValueError):
-        file_path(upload_dir=tmp_path / "uploads", stored_name=name)
+        LocalStorage(tmp_path / "uploads").path(name)
 
 
 def test_file_path_resolves_a_stored_name(tmp_path):
-    assert file_path(upload_dir=tmp_path, stored_name="u7/abc.jpg") == (tmp_path / "u7" / "abc.jpg").resolve()
+    assert LocalStorage(tmp_path).path("u7/abc.jpg") == (tmp_path / "u7" / "abc.jpg").resolve()
 
 
 def test_store_path_keeps_a_file_from_disk_and_refuses_programs(tmp_path):
@@ -331,9 +332,9 @@ def test_store_path_keeps_a_file_from_disk_and_refuses_programs(tmp_path):
     program.write_bytes(b"MZ" + b"\x00" * 100)
     upload_dir = tmp_path / "uploads"
 
-    stored = store_path(path=picture, upload_dir=upload_dir, owner_id=OWNER, original_name="picture.png")
+    stored = store_path(path=picture, store=LocalStorage(upload_dir), owner_id=OWNER, original_name="picture.png")
     with pytest.raises(FileRefused, match="looks like a program"):
-        store_path(path=program, upload_dir=upload_dir, owner_id=OWNER, original_name="tool.png")
+        store_path(path=program, store=LocalStorage(upload_dir), owner_id=OWNER, original_name="tool.png")
 
     assert picture.exists() and stored.media_kind is MediaKind.image and stored.thumb_small
     assert sorted(files_under(upload_dir)) == sorted(

@@ -165,6 +165,12 @@ def classes_taught_by(teacher_id: int):
     return select(Enrollment.class_id).where(Enrollment.user_id == teacher_id, Enrollment.role == ClassRole.teacher)
 
 
+def class_teachers():
+    """A subquery of (class_id, user_id), one row per teacher of each class, to join classes with their teachers."""
+    return (select(Enrollment.class_id, Enrollment.user_id).where(Enrollment.role == ClassRole.teacher)
+            .subquery("class_teachers"))
+
+
 def classes_of(user_id: int, role: ClassRole):
     """A SELECT of the ids of the classes the user is in with that role."""
     return select(Enrollment.class_id).where(Enrollment.user_id == user_id, Enrollment.role == role)

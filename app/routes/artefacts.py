@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlmodel import select
 
+from app import storage as file_storage
 from app.auth import CurrentUser, StudentUser, require_user
 from app.db import SessionDep
 from app.file_responses import artefact_file_response
@@ -74,10 +75,10 @@ def new_artefact(request: Request, user: StudentUser, session: SessionDep, kind:
 async def upload_files(request: Request, user: StudentUser, session: SessionDep) -> Response:
     """Receive one or more files as a stream; each becomes an artefact with the shared details."""
     settings = request.app.state.settings
-    upload_dir = settings.upload_dir
+    store = file_storage.uploads(settings)
     try:
         form = await uploads.receive_multipart(
-            request, upload_dir=upload_dir, owner_id=user.id, max_file_bytes=settings.max_upload_bytes,
+            request, store=store, owner_id=user.id, max_file_bytes=settings.max_upload_bytes,
             quota_remaining=max(0, settings.student_quota_bytes - user.storage_used_bytes),
             file_fields=frozenset({"files"}),
         )
@@ -110,13 +111,13 @@ async def upload_files(request: Request, user: StudentUser, session: SessionDep)
             return [], data, refused.status
         except Exception:
             session.rollback()
-            uploads.discard(upload_dir=upload_dir, files=form.files)
+            uploads.discard(store=store, files=form.files)
             raise
         return created, data, FULL_STATUS if form.disk_full else 200
 
     created, data, status = await run_in_threadpool(save)
     if not created:
-        uploads.discard(upload_dir=upload_dir, files=form.files)
+        await run_in_threadpool(uploads.discard, store=store, files=form.files)
     if _wants_json(request):
         body = {
             "created": [{"id": a.id, "title": a.title, "url": f"/artefacts/{a.id}"} for a in created],
@@ -270,7 +271,7 @@ def delete_artefact(request: Request, artefact_id: PathId, user: StudentUser, se
     title = artefact.title
     names = service.delete_artefact(session=session, artefact=artefact)
     session.commit()
-    uploads.discard_names(upload_dir=request.app.state.settings.upload_dir, names=names)
+    uploads.discard_names(store=file_storage.uploads(request.app.state.settings), names=names)
     response = RedirectResponse("/artefacts", status_code=303)
     flash(request, response, _("“%(title)s” was deleted.", title=title), "success")
     return response
@@ -280,5 +281,6 @@ def delete_artefact(request: Request, artefact_id: PathId, user: StudentUser, se
 def serve_file(request: Request, artefact_id: PathId, variant: str, user: CurrentUser, session: SessionDep) -> Response:
     """A stored file, only for those who may see its artefact; range requests let audio and video seek."""
     artefact = service.artefact_visible_to(session=session, viewer=user, artefact_id=artefact_id)
-    return artefact_file_response(artefact=artefact, variant=variant, upload_dir=request.app.state.settings.upload_dir,
+    return artefact_file_response(request=request, artefact=artefact, variant=variant,
+                                  store=file_storage.uploads(request.app.state.settings),
                                   cache_control="private, max-age=3600")

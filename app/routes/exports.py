@@ -3,14 +3,17 @@ night; and the progress page and download of every background job."""
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
+from app import storage as file_storage
 from app.auth import CurrentUser, StudentUser, TeacherUser, require_user
 from app.db import SessionDep
+from app.file_responses import stored_file_response
 from app.i18n import _
 from app.models import Job, JobStatus, Role, SchoolClass, Showcase
 from app.navigation import home_path
@@ -178,11 +181,12 @@ def retry_job(request: Request, job_id: PathId, user: CurrentUser, session: Sess
 def download_job(request: Request, job_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """The job's result file, streamed from disk, for its owner only while it is kept."""
     job = job_pages.job_for_owner(session=session, user=user, job_id=job_id)
-    path = jobs.stored_result(request.app.state.settings, job) if job_pages.is_downloadable(job) else None
-    if path is None:
+    settings = request.app.state.settings
+    key = jobs.stored_result(settings, job) if job_pages.is_downloadable(job) else None
+    if key is None:
         raise not_found()
-    return FileResponse(
-        path, media_type=job.content_type, filename=jobs.safe_download_name(job.download_name, path.suffix),
-        content_disposition_type="attachment",
+    return stored_file_response(
+        request=request, store=file_storage.job_files(settings), key=key, media_type=job.content_type,
+        filename=jobs.safe_download_name(job.download_name, PurePosixPath(key).suffix), disposition="attachment",
         headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
     )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
+from app import storage as file_storage
 from app.auth import CurrentUser, StudentUser, TeacherUser, require_user
 from app.db import SessionDep, read_in_thread
 from app.flash import flash
@@ -55,7 +56,7 @@ async def _receive(request: Request, session, user, item: service.ThreadItem) ->
         owner = await read_in_thread(session, session.get, User, item.owner_id)
         quota, file_fields = max(0, settings.student_quota_bytes - owner.storage_used_bytes), frozenset({"audio"})
     try:
-        return await uploads.receive_multipart(request, upload_dir=settings.upload_dir, owner_id=item.owner_id,
+        return await uploads.receive_multipart(request, store=file_storage.uploads(settings), owner_id=item.owner_id,
                                                max_file_bytes=settings.max_upload_bytes, quota_remaining=quota,
                                                file_fields=file_fields, max_files=1)
     except uploads.MalformedUpload:
@@ -66,7 +67,7 @@ async def _receive(request: Request, session, user, item: service.ThreadItem) ->
 
 def _save_comment(request: Request, session, user, item: service.ThreadItem, form: uploads.ReceivedForm) -> Response:
     settings = request.app.state.settings
-    upload_dir = settings.upload_dir
+    store = file_storage.uploads(settings)
     kind = service.kind_for(viewer=user, owner_id=item.owner_id)
     audio = [f for f in form.files if f.field == "audio"]
     data = service.parse_comment(kind=kind, body=form.first("body"), noticed=form.first("noticed"),
@@ -82,11 +83,11 @@ def _save_comment(request: Request, session, user, item: service.ThreadItem, for
             session.commit()
     except Exception:
         session.rollback()
-        uploads.discard(upload_dir=upload_dir, files=form.files)
+        uploads.discard(store=store, files=form.files)
         raise
     if comment is None:
         session.rollback()
-        uploads.discard(upload_dir=upload_dir, files=form.files)
+        uploads.discard(store=store, files=form.files)
         return _thread_page(request, session, user, item_type=item.type.value, item_id=item.id, data=data, status_code=422)
     response = _back_to(item.link, f"comment-{comment.id}")
     if comment.status.value == "pending":

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
+from app import storage as file_storage
 from app.auth import CurrentUser, StudentUser, require_user
 from app.db import SessionDep, read_in_thread
 from app.flash import flash
@@ -62,7 +63,7 @@ async def _receive(request: Request, user) -> uploads.ReceivedForm | Response:
     settings = request.app.state.settings
     try:
         return await uploads.receive_multipart(
-            request, upload_dir=settings.upload_dir, owner_id=user.id, max_file_bytes=settings.max_upload_bytes,
+            request, store=file_storage.uploads(settings), owner_id=user.id, max_file_bytes=settings.max_upload_bytes,
             quota_remaining=max(0, settings.student_quota_bytes - user.storage_used_bytes), max_files=1,
             file_fields=frozenset({"audio"}),
         )
@@ -74,7 +75,7 @@ async def _receive(request: Request, user) -> uploads.ReceivedForm | Response:
 
 def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflection: Reflection | None) -> Response:
     settings = request.app.state.settings
-    upload_dir = settings.upload_dir
+    store = file_storage.uploads(settings)
     audio = [f for f in form.files if f.field == "audio"]
     groups = available_competencies(session=session, student=user)
     owned_artefacts, owned_goals = service.owned_ids(session=session, owner=user)
@@ -94,7 +95,7 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
     try:
         with keeping_typed_text(session):
             reflection, replaced = _write(session, user, settings, data, audio, reflection)
-        uploads.discard_names(upload_dir=upload_dir, names=replaced)
+        uploads.discard_names(store=store, names=replaced)
     except storage.QuotaExceeded as full:  # another upload took the space while this one was arriving
         session.rollback()
         data.errors["audio"] = full.message
@@ -105,7 +106,7 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
             data.errors["audio"] = _("Your recording was not kept: record it (or choose the file) again.")
         return _refuse(request, session, user, form, data, reflection, status_code=refused.status)
     except service.EditConflict as conflict:
-        uploads.discard(upload_dir=upload_dir, files=form.files)
+        uploads.discard(store=store, files=form.files)
         # Keep what they typed; offer the saved version beside it; the next save is a deliberate overwrite.
         data.version = conflict.current.version
         data.errors["form"] = _(
@@ -116,7 +117,7 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
         return render(request, "reflections/form.html", context, status_code=409)
     except Exception:
         session.rollback()
-        uploads.discard(upload_dir=upload_dir, files=form.files)
+        uploads.discard(store=store, files=form.files)
         raise
     response = RedirectResponse(f"/reflections/{reflection.id}", status_code=303)
     message = _("Draft saved. Only you can see it.") if reflection.status is ReflectionStatus.draft else _("Reflection saved.")
@@ -147,7 +148,7 @@ def _write(session, user, settings, data: service.ReflectionInput, audio, reflec
 
 def _refuse(request, session, user, form: uploads.ReceivedForm, data: service.ReflectionInput, reflection, *,
             status_code: int = 422) -> Response:
-    uploads.discard(upload_dir=request.app.state.settings.upload_dir, files=form.files)
+    uploads.discard(store=file_storage.uploads(request.app.state.settings), files=form.files)
     context = _form_context(session, user, data=data, reflection=reflection, guided=form.first("guided") == "1")
     return render(request, "reflections/form.html", context, status_code=status_code)
 
@@ -211,7 +212,7 @@ def delete_reflection(request: Request, reflection_id: PathId, user: StudentUser
     title = reflection.title
     names = service.delete_reflection(session=session, reflection=reflection)
     session.commit()
-    uploads.discard_names(upload_dir=request.app.state.settings.upload_dir, names=names)
+    uploads.discard_names(store=file_storage.uploads(request.app.state.settings), names=names)
     response = RedirectResponse("/reflections", status_code=303)
     flash(request, response, _("“%(title)s” was deleted.", title=title), "success")
     return response

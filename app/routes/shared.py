@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app import storage as file_storage
 from app.db import SessionDep
 from app.file_responses import artefact_file_response
 from app.services.showcases import share_links
@@ -40,8 +41,8 @@ def shared_file(request: Request, token: str, artefact_id: PathId, variant: str,
     """A file of an item in the linked showcase (anything else: 404)."""
     _link, showcase = share_links.showcase_for_token(session=session, token=token)
     artefact = share_links.artefact_via_link(session=session, showcase=showcase, artefact_id=artefact_id)
-    response = artefact_file_response(artefact=artefact, variant=variant, upload_dir=request.app.state.settings.upload_dir,
-                                      cache_control="no-store")
+    response = artefact_file_response(request=request, artefact=artefact, variant=variant,
+                                      store=file_storage.uploads(request.app.state.settings), cache_control="no-store")
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

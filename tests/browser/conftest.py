@@ -13,6 +13,7 @@ import pytest
 import uvicorn
 from sqlmodel import Session
 
+from app import storage
 from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade
@@ -42,7 +43,7 @@ def live_server(tmp_path_factory) -> str:
     engine = make_engine(settings)
     upgrade(engine)
     with Session(engine) as session:
-        seed_demo(session=session, only_if_empty=True, upload_dir=settings.upload_dir)
+        seed_demo(session=session, only_if_empty=True, store=storage.uploads(settings))
     engine.dispose()
 
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -13,6 +12,7 @@ from app.services.accounts.accounts import create_user
 from app.services.classes.classes import enroll, new_join_code
 from app.services.demo.demo_portfolio import seed_portfolios
 from app.services.demo.demo_showcase import seed_showcase
+from app.storage import Storage
 
 DEMO_SCHOOL = "Riverside School"
 DEMO_PASSWORD = "folio-demo"
@@ -59,7 +59,7 @@ def _demo_present(session: Session) -> bool:
     return session.exec(select(School.id).where(School.name == DEMO_SCHOOL)).first() is not None
 
 
-def seed_demo(*, session: Session, only_if_empty: bool, upload_dir: Path) -> SeedOutcome:
+def seed_demo(*, session: Session, only_if_empty: bool, store: Storage) -> SeedOutcome:
     """Create Riverside School with its people, classes and a living portfolio, unless it (or, with
     only_if_empty, any school) exists already."""
     if _demo_present(session):
@@ -98,7 +98,7 @@ def seed_demo(*, session: Session, only_if_empty: bool, upload_dir: Path) -> See
         for child in children:
             session.add(GuardianLink(guardian_id=guardian.id, student_id=students[child].id))
     session.flush()
-    seed_portfolios(session=session, school=school, upload_dir=upload_dir)
+    seed_portfolios(session=session, school=school, store=store)
     seed_showcase(session=session, school_id=school.id)
     session.commit()
     return SeedOutcome(True, True, f"Seeded {DEMO_SCHOOL}: 1 admin, 2 teachers, 2 classes of 8 students, 3 families, "

@@ -21,6 +21,7 @@ from app.models import (
     SchoolClass,
     User,
 )
+from app.storage import Storage
 from app.services.portfolio import artefacts
 from app.services.competencies import assessments
 from app.services.moderation import feedback
@@ -44,7 +45,7 @@ def _when(days: int) -> datetime:
     return datetime.combine(_ago(days), time(13, 30), tzinfo=timezone.utc)
 
 
-def seed_portfolios(*, session: Session, school: School, upload_dir: Path) -> None:
+def seed_portfolios(*, session: Session, school: School, store: Storage) -> None:
     """BC competencies for the school and its classes, then realistic work for the demo students."""
     framework = seed_bc_framework(session=session, school=school)
     for school_class in session.exec(select(SchoolClass).where(SchoolClass.school_id == school.id)).all():
@@ -55,16 +56,16 @@ def seed_portfolios(*, session: Session, school: School, upload_dir: Path) -> No
     session.flush()
     codes = {c.code: c for c in session.exec(select(Competency).where(Competency.framework_id == framework.id)).all()}
     users = {u.username: u for u in session.exec(select(User).where(User.school_id == school.id)).all()}
-    maya_items = _maya(session, users["student"], codes, framework, upload_dir)
+    maya_items = _maya(session, users["student"], codes, framework, store)
     _classmates(session, users, codes)
     _class_feedback(session, users, codes, framework, maya_items)
 
 
-def _file(session: Session, owner: User, upload_dir: Path, picture: str, *, title: str, description: str, days: int,
+def _file(session: Session, owner: User, store: Storage, picture: str, *, title: str, description: str, days: int,
           audience: Audience, tags: list[str], competencies: list[Competency]):
     with tempfile.TemporaryDirectory() as folder:
         path = write_picture(picture, Path(folder))
-        stored = uploads.store_path(path=path, upload_dir=upload_dir, owner_id=owner.id, original_name=picture)
+        stored = uploads.store_path(path=path, store=store, owner_id=owner.id, original_name=picture)
     data = artefacts.ArtefactInput(title=title, description=description, occurred_on=_ago(days), audience=audience,
                                    tags=tags, competency_ids={c.id for c in competencies})
     return artefacts.create_file_artefacts(session=session, owner=owner, files=[stored], data=data)[0]
@@ -117,18 +118,18 @@ def _rate(session: Session, owner: User, competency: Competency, levels: dict[st
     session.add(rating)
 
 
-def _maya(session: Session, maya: User, c: dict[str, Competency], framework: Framework, upload_dir: Path) -> None:
+def _maya(session: Session, maya: User, c: dict[str, Competency], framework: Framework, store: Storage) -> None:
     levels = {lvl.label: lvl for lvl in session.exec(select(ProficiencyLevel).where(ProficiencyLevel.framework_id == framework.id)).all()}
-    bridge = _file(session, maya, upload_dir, "bridge-model.jpg", title="Our craft-stick truss bridge",
+    bridge = _file(session, maya, store, "bridge-model.jpg", title="Our craft-stick truss bridge",
                    description="Built with Noah and Amara. It held **2.4 kg** before the middle joint bent.",
                    days=41, audience=Audience.class_, tags=["science", "bridges"], competencies=[c["THK.1"], c["COM.2"]])
-    volcano = _file(session, maya, upload_dir, "volcano-poster.jpg", title="Volcano cross-section poster",
+    volcano = _file(session, maya, store, "volcano-poster.jpg", title="Volcano cross-section poster",
                     description="For our Earth science unit. I labelled the magma chamber, vent and crater.",
                     days=29, audience=Audience.family, tags=["science", "volcanoes"], competencies=[c["COM.1"]])
-    fractions = _file(session, maya, upload_dir, "fraction-strips.png", title="Fraction strips",
+    fractions = _file(session, maya, store, "fraction-strips.png", title="Fraction strips",
                       description="Halves, thirds, quarters and sixths, coloured so I can compare them.",
                       days=22, audience=Audience.private, tags=["maths", "fractions"], competencies=[c["THK.2"]])
-    garden = _file(session, maya, upload_dir, "class-garden.jpg", title="Class garden, week 2",
+    garden = _file(session, maya, store, "class-garden.jpg", title="Class garden, week 2",
                    description="Our bean seedlings came up! The ones by the window are taller.",
                    days=9, audience=Audience.class_, tags=["garden", "science"], competencies=[c["PS.3"]])
     book_talk = _text(session, maya, ArtefactKind.note, title="Book talk plan: Hatchet", days=15, audience=Audience.class_,

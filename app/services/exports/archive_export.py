@@ -1,6 +1,6 @@
 """“Download everything”: one ZIP with the offline website, the original files, portfolio.json and leap2a.xml.
 
-Written to disk as it goes (originals are copied from their stored files, never held in memory whole).
+Written to disk as it goes (originals are streamed from the file store, never held in memory whole).
 Layout:
     index.html            opens site/index.html (works straight from the file system)
     README.txt            what is in the archive
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from app import storage as file_storage
 from app.config import Settings
 from app.i18n import _
 from app.models import Job, MediaKind, Role, User
@@ -64,11 +65,12 @@ def build_archive(*, session: Session, settings: Settings, student: User, out_pa
                   progress: Progress | None = None) -> None:
     """Write `student`'s archive to `out_path` (via a temporary file beside it, renamed when complete)."""
     from app.services.exports.leap2a import export_feed
-    from app.services.exports.offline_site import write_site
+    from app.services.exports.offline_site import write_site, write_stored_file
 
     report = progress or (lambda done, total, stage: None)
     report(0, 4, _("Collecting your portfolio"))
-    serialized = portfolio_json.collect(session=session, student=student, upload_dir=settings.upload_dir)
+    store = file_storage.uploads(settings)
+    serialized = portfolio_json.collect(session=session, student=student, store=store)
     file_paths = serialized.file_paths
     media = _media_kinds(session, file_paths)
     partial = out_path.with_name(out_path.name + ".part")
@@ -81,8 +83,8 @@ def build_archive(*, session: Session, settings: Settings, student: User, out_pa
             total = len(serialized.files)
             for number, exported in enumerate(serialized.files, start=1):
                 kind = media.get(exported.artefact_id)
-                archive.write(exported.source, exported.archive_path,
-                              compress_type=zipfile.ZIP_STORED if kind in _STORED_KINDS else zipfile.ZIP_DEFLATED)
+                write_stored_file(archive, store=store, key=exported.key, name=exported.archive_path, size=exported.size,
+                                  compress_type=zipfile.ZIP_STORED if kind in _STORED_KINDS else zipfile.ZIP_DEFLATED)
                 if number % 10 == 0 or number == total:
                     report(number, total, _("Copying your files"))
             report(2, 4, _("Writing the Leap2A feed"))

@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 
 from sqlmodel import Session, select
 
+from app import storage as file_storage
 from app.config import Settings
 from app.i18n import _, ngettext
 from app.models import (
@@ -63,7 +64,7 @@ from app.services.exports.archive_checks import (
     load_document,
     read_limited,
 )
-from app.services.exports.archive_upload import incoming_dir
+from app.services.exports.archive_upload import INCOMING
 from app.services.portfolio.goal_forms import GoalData
 from app.services.exports.import_history import HistoryNote
 from app.services.exports.import_keys import Ledger, fingerprint, imported_on, undo
@@ -314,7 +315,7 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
                 summary.messages.append(_("“%(title)s” wasn't imported: its file wasn't in the archive.", title=doc["title"]))
                 continue
             try:
-                stored = uploads.store_path(path=source, upload_dir=settings.upload_dir, owner_id=student.id,
+                stored = uploads.store_path(path=source, store=file_storage.uploads(settings), owner_id=student.id,
                                             original_name=doc["file"]["original_name"] or source.name)
             except uploads.FileRefused as refused:
                 raise ImportRefused(refused.message) from None
@@ -471,8 +472,8 @@ def _register() -> None:
         """The "import" job: import the uploaded archive into the student, then delete the upload."""
         params = job.params or {}
         upload = params.get("upload")
-        incoming = incoming_dir(settings)
-        upload_path = incoming / upload if _safe_upload_name(upload) else None
+        store = file_storage.job_files(settings)
+        upload_key = f"{INCOMING}/{upload}" if _safe_upload_name(upload) else None
         try:
             owner = session.get(User, job.owner_id)
             student = session.get(User, params.get("student_id")) if isinstance(params.get("student_id"), int) else None
@@ -480,29 +481,31 @@ def _register() -> None:
                 owner.id == student.id or (owner.role is Role.admin and owner.school_id == student.school_id)))
             if not allowed:
                 raise jobs.JobFailed(_("This portfolio can't be imported here."))
-            if upload_path is None or not upload_path.is_file():
+            if upload_key is None or not store.exists(upload_key):
                 raise jobs.JobFailed(_("The uploaded file is no longer there; please upload it again."))
-            scope = params.get("scope") if isinstance(params.get("scope"), str) else fingerprint(upload_path)
-            if imported_on(session=session, student=student, scope=scope) is not None:  # a second job for one upload
-                raise jobs.JobFailed(_("This archive was already imported into this portfolio; nothing was added "
-                                       "this time."))
-            # Each batch is committed only while this runner still holds the job (see jobs.commit_batch).
-            ledger = Ledger(session=session, settings=settings, student=student, scope=scope,
-                            commit=lambda: jobs.commit_batch(session=session, job=job))
-            try:
-                summary = import_archive(session=session, settings=settings, student=student, archive_path=upload_path,
-                                         progress=progress, work_dir=jobs.scratch_dir(settings, job), ledger=ledger)
-            except ImportRefused as refused:
-                raise jobs.JobFailed(refused.message) from None
+            with store.local_copy(upload_key) as upload_path:  # downloaded when it is in a bucket
+                scope = params.get("scope") if isinstance(params.get("scope"), str) else fingerprint(upload_path)
+                if imported_on(session=session, student=student, scope=scope) is not None:  # a second job, one upload
+                    raise jobs.JobFailed(_("This archive was already imported into this portfolio; nothing was added "
+                                           "this time."))
+                # Each batch is committed only while this runner still holds the job (see jobs.commit_batch).
+                ledger = Ledger(session=session, settings=settings, student=student, scope=scope,
+                                commit=lambda: jobs.commit_batch(session=session, job=job))
+                try:
+                    summary = import_archive(session=session, settings=settings, student=student,
+                                             archive_path=upload_path, progress=progress,
+                                             work_dir=jobs.scratch_dir(settings, job), ledger=ledger)
+                except ImportRefused as refused:
+                    raise jobs.JobFailed(refused.message) from None
         except Exception:  # failed for good; a runner that stops or dies keeps the upload for the next run
-            if upload_path is not None:
-                upload_path.unlink(missing_ok=True)
+            if upload_key is not None:
+                store.delete([upload_key])
             raise
         result = jobs.result_path(settings, job, ".txt")
         result.write_text(summary.as_text(), encoding="utf-8")
         # The upload goes once the last batch and "done" are committed together.
         return jobs.JobResult(path=result, download_name=_("What was imported.txt"),
-                              content_type="text/plain; charset=utf-8", discard=(upload_path,))
+                              content_type="text/plain; charset=utf-8", discard=(upload_key,))
 
 
 def _safe_upload_name(name: object) -> bool:

@@ -1,5 +1,6 @@
 """Receiving an archive to import: one ZIP or Leap2A .xml file, recognised by its first bytes and streamed to
-settings.jobs_dir / "incoming" (never held in memory). app.services.exports.archive_import does the importing."""
+settings.jobs_dir / "incoming" (never held in memory), then put in the job file store as "incoming/<name>" (the
+same folder, or the shared bucket a worker on another host reads). app.services.exports.archive_import imports it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import Request
 
+from app import storage as file_storage
 from app.config import Settings
 from app.i18n import _
 from app.services.portfolio import uploads
@@ -32,8 +35,8 @@ class ArchiveUpload:
 class ArchiveReceiver(uploads.MultipartReceiver):
     """The upload receiver, keeping one ZIP or XML file (by content) under the jobs folder's incoming/."""
 
-    def __init__(self, *, incoming: Path, max_bytes: int) -> None:
-        super().__init__(upload_dir=incoming, owner_id=0, max_file_bytes=max_bytes, quota_remaining=max_bytes,
+    def __init__(self, *, incoming: Path, max_bytes: int, store: file_storage.Storage) -> None:
+        super().__init__(store=store, owner_id=0, max_file_bytes=max_bytes, quota_remaining=max_bytes,
                          max_files=1, max_field_bytes=100_000)
         self.incoming = incoming
         self.kept: tuple[str, str] | None = None  # (stored name, original name)
@@ -81,15 +84,18 @@ class ArchiveReceiver(uploads.MultipartReceiver):
                                        name=part.filename))
             return
         name = f"{secrets.token_hex(16)}{suffix}"
-        part.temp.rename(self.incoming / name)
-        part.temp = None
-        self.kept = (name, part.filename)
+        temp, part.temp = part.temp, None
+        self.kept = (name, part.filename)  # before putting: a failure part-way must remove it too
+        try:
+            await anyio.to_thread.run_sync(self.store.put_file, f"{INCOMING}/{name}", temp)
+        finally:
+            temp.unlink(missing_ok=True)
 
     def remove_everything(self) -> None:
         if isinstance(self.part, uploads.FilePart):
             self._drop_temp(self.part)
         if self.kept is not None:
-            (self.incoming / self.kept[0]).unlink(missing_ok=True)
+            self.store.delete([f"{INCOMING}/{self.kept[0]}"])
             self.kept = None
 
 
@@ -106,7 +112,8 @@ async def receive_archive(request: Request, *, settings: Settings) -> ArchiveUpl
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > body_limit:
         return ArchiveUpload(too_large=True)
-    receiver = ArchiveReceiver(incoming=incoming_dir(settings), max_bytes=max_bytes)
+    receiver = ArchiveReceiver(incoming=incoming_dir(settings), max_bytes=max_bytes,
+                               store=file_storage.job_files(settings))
     try:
         await uploads.receive_into(request, receiver, body_limit=body_limit)
     except uploads.UploadTooLarge:
@@ -120,4 +127,4 @@ async def receive_archive(request: Request, *, settings: Settings) -> ArchiveUpl
 
 def discard_archive(*, settings: Settings, stored_name: str) -> None:
     """Remove an uploaded archive that no job will import."""
-    (incoming_dir(settings) / stored_name).unlink(missing_ok=True)
+    file_storage.job_files(settings).delete([f"{INCOMING}/{stored_name}"])

@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app import storage as file_storage
 from app.config import Settings
 from app.models import Artefact, ImportKey, Item, Job, JobStatus, User
 from app.services.portfolio import artefacts as artefact_service
@@ -112,7 +113,7 @@ class Ledger:
 
     def discard_uncommitted_files(self) -> None:
         """After a rollback: remove the files stored for the batch that was lost."""
-        uploads.discard(upload_dir=self.settings.upload_dir, files=self.uncommitted_files)
+        uploads.discard(store=file_storage.uploads(self.settings), files=self.uncommitted_files)
         self.uncommitted_files.clear()
 
 
@@ -134,5 +135,5 @@ def undo(*, session: Session, settings: Settings, student: User, scope: str) -> 
             timeline.delete_item(session=session, item_id=item_id)
     session.execute(sa.delete(ImportKey).where(ImportKey.student_id == student.id, ImportKey.scope == scope[:100]))
     session.commit()
-    uploads.discard_names(upload_dir=settings.upload_dir, names=names)
+    uploads.discard_names(store=file_storage.uploads(settings), names=names)
     return len(item_ids)

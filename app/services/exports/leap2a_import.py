@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from sqlmodel import Session
 
+from app import storage as file_storage
 from app.config import Settings
 from app.i18n import _, ngettext
 from app.models import Artefact, ArtefactKind, Audience, GoalStatus, ReflectionStatus, User
@@ -45,7 +46,7 @@ class ImportSummary:
     goals: int = 0
     skipped: int = 0
     messages: list[str] = field(default_factory=list)
-    # Files written under upload_dir: if the caller rolls back, it removes them with uploads.discard().
+    # Files put in the file store: if the caller rolls back, it removes them with uploads.discard().
     stored_files: list[uploads.StoredFile] = field(default_factory=list)
 
 
@@ -64,7 +65,7 @@ def import_leap2a(*, session: Session, settings: Settings, student: User, xml_by
     try:
         _import_entries(session, settings, student, entries, _normalised_files(files), summary, ledger)
     except BaseException:
-        uploads.discard(upload_dir=settings.upload_dir, files=summary.stored_files)
+        uploads.discard(store=file_storage.uploads(settings), files=summary.stored_files)
         summary.stored_files.clear()
         raise
     return summary
@@ -204,7 +205,7 @@ def _import_resource(session: Session, settings: Settings, student: User, entry:
     if ledger is not None:
         ledger.before_slow_work()
     try:
-        stored = uploads.store_path(path=path, upload_dir=settings.upload_dir, owner_id=student.id, original_name=original_name)
+        stored = uploads.store_path(path=path, store=file_storage.uploads(settings), owner_id=student.id, original_name=original_name)
     except uploads.FileRefused as refused:
         summary.skipped += 1
         summary.messages.append(refused.message)
@@ -218,7 +219,7 @@ def _import_resource(session: Session, settings: Settings, student: User, entry:
                                                   quota_bytes=settings.student_quota_bytes)
     except storage.QuotaExceeded as full:  # taken meanwhile by an upload; nothing of this file was added
         kept_in.remove(stored)
-        uploads.discard(upload_dir=settings.upload_dir, files=[stored])
+        uploads.discard(store=file_storage.uploads(settings), files=[stored])
         summary.skipped += 1
         summary.messages.append(full.message)
         return None

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shutil
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ from markupsafe import Markup
 from sqlmodel import Session, select
 
 from app.access import attached_recordings_among
+from app import storage as file_storage
 from app.config import PROJECT_ROOT, Settings
 from app.i18n import _, get_locale
 from app.models import (
@@ -38,7 +40,8 @@ from app.models.base import utcnow
 from app.services.competencies.charts import growth_chart_svg
 from app.services.portfolio.markdown import ALLOWED_TAGS, render_markdown
 from app.services.competencies.ratings import RatingView, growth_series
-from app.services.portfolio.uploads import file_path
+from app.storage import Storage
+from app.storage.base import READ_CHUNK_BYTES
 
 STYLESHEET = PROJECT_ROOT / "static" / "css" / "offline.css"
 PROGRESS_EVERY = 20
@@ -150,7 +153,7 @@ class Portfolio:
     showcases: list[ShowcaseView]
     threads: dict[int, list[CommentView]]
     # archive-relative source → archive-relative destination for files the site itself copies
-    copies: dict[str, Path] = field(default_factory=dict)
+    copies: dict[str, str] = field(default_factory=dict)
 
 
 # --- loading (a fixed number of queries) ---------------------------------------------------------
@@ -161,15 +164,25 @@ def _safe_name(name: str) -> str:
     return cleaned[:80] or "file"
 
 
-def _stored(settings: Settings, stored_name: str | None) -> Path | None:
-    """The stored file on disk, or None when it is missing (or its name would escape the upload folder)."""
+def _stored(settings: Settings, stored_name: str | None) -> str | None:
+    """The stored file's key, or None when it is missing (or its name would leave the file store)."""
     if not stored_name:
         return None
     try:
-        path = file_path(upload_dir=settings.upload_dir, stored_name=stored_name)
+        return stored_name if file_storage.uploads(settings).exists(stored_name) else None
     except ValueError:
         return None
-    return path if path.is_file() else None
+
+
+def write_stored_file(archive: zipfile.ZipFile, *, store: Storage, key: str, name: str,
+                      compress_type: int = zipfile.ZIP_DEFLATED, size: int = 0) -> None:
+    """Stream a stored file into the archive as `name` (never whole in memory, wherever the store is)."""
+    entry = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    entry.compress_type = compress_type
+    entry.external_attr = 0o644 << 16
+    # A streamed entry must be declared ZIP64 up front if it may pass 4 GiB.
+    with store.open(key) as source, archive.open(entry, "w", force_zip64=size > 2**31 - 1) as target:
+        shutil.copyfileobj(source, target, READ_CHUNK_BYTES)
 
 
 def load_portfolio(
@@ -181,7 +194,7 @@ def load_portfolio(
     copies the originals it needs into `<prefix>files/`."""
     sid = student.id
     school = session.get(School, student.school_id)
-    copies: dict[str, Path] = {}
+    copies: dict[str, str] = {}
 
     artefacts = list(session.exec(
         select(Artefact).where(Artefact.owner_id == sid).order_by(Artefact.occurred_on.desc(), Artefact.id.desc())
@@ -452,8 +465,9 @@ def write_site(
     writer = _Writer(archive=archive, prefix=prefix, env=_environment(), base=base, total=total, progress=progress)
 
     archive.write(STYLESHEET, prefix + "style.css")
+    store = file_storage.uploads(settings)
     for destination, source in portfolio.copies.items():
-        archive.write(source, destination)
+        write_stored_file(archive, store=store, key=source, name=destination)
 
     writer.page("index.html", "offline/index.html", portfolio=portfolio)
     for view in portfolio.artefacts:

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, select
 
 from app import i18n
+from app import storage as file_storage
 from app.config import Settings
 from app.i18n import _
 from app.access.relationships import students_in_class, teaches_class
@@ -30,7 +31,7 @@ from app.models import SchoolClass, Showcase, User
 from app.models.base import utcnow
 from app.services.exports.pdf_content import PortfolioContent, gather_portfolio, section_titles
 from app.services.portfolio.images import PRINT_PX, PRINT_SUFFIX
-from app.services.portfolio.uploads import file_path
+from app.storage import Storage, check_key
 
 Progress = Callable[[int, int, str], None]
 FILE_SCHEME = "folio-file:"
@@ -54,13 +55,13 @@ def _url_fetcher_class():
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class StudentFilesFetcher(URLFetcher):
-        """Serves `folio-file:<key>` from the student's own folder under upload_dir, and data: URIs; refuses all else."""
+        """Serves `folio-file:<key>` from the student's own folder in the file store, and data: URIs; refuses all else."""
 
-        def __init__(self, *, upload_dir: Path, owner_id: int, files: dict[str, str]):
+        def __init__(self, *, store: Storage, owner_id: int, files: dict[str, str]):
             # fetch() below is overridden whole and never reaches urllib (so never the network or file: URLs);
             # allowed_protocols is a second lock should WeasyPrint ever call the base class.
             super().__init__(allowed_protocols=("folio-file", "data"), fail_on_errors=False)
-            self.upload_dir = upload_dir
+            self.store = store
             self.owner_id = owner_id
             self.files = dict(files)
 
@@ -70,23 +71,25 @@ def _url_fetcher_class():
                 return URLFetcherResponse(url, body, {"Content-Type": content_type})
             if not url.startswith(FILE_SCHEME):
                 raise ValueError(f"Refused: only the student's own files are embedded ({url[:60]!r})")
-            path = self.path_for(url)
+            stored_name = self.path_for(url)
             # The print copy is already a JPEG of at most EMBED_MAX_PX: no decoding or resizing during the export.
-            body = path.read_bytes() if path.name.endswith(PRINT_SUFFIX) else embeddable_jpeg(path)
+            if stored_name.endswith(PRINT_SUFFIX):
+                body = self.store.read_bytes(stored_name)
+            else:
+                with self.store.local_copy(stored_name) as path:
+                    body = embeddable_jpeg(path)
             return URLFetcherResponse(url, body, {"Content-Type": "image/jpeg"})
 
-        def path_for(self, url: str) -> Path:
-            """The file a folio-file: URL names; ValueError unless it is one of this document's files, in the
+        def path_for(self, url: str) -> str:
+            """The stored name a folio-file: URL names; ValueError unless it is one of this document's files, in the
             student's own folder."""
             key = url[len(FILE_SCHEME):]
             stored_name = self.files.get(key)
             if stored_name is None:
                 raise ValueError(f"Refused: {url[:60]!r} is not a file of this document")
-            path = file_path(upload_dir=self.upload_dir, stored_name=stored_name)
-            root = self.upload_dir.resolve()
-            if path.relative_to(root).parts[0] != f"u{self.owner_id}" or not path.is_file():
+            if check_key(stored_name).split("/")[0] != f"u{self.owner_id}" or not self.store.exists(stored_name):
                 raise ValueError(f"Refused: {url[:60]!r} is not the student's file")
-            return path
+            return stored_name
 
     return StudentFilesFetcher
 
@@ -112,7 +115,7 @@ def embeddable_jpeg(path: Path) -> bytes:
 
 def make_url_fetcher(*, settings: Settings, student: User, files: dict[str, str]):
     """A WeasyPrint URL fetcher limited to `files` (key → stored name) of `student`, plus data: URIs."""
-    return _url_fetcher_class()(upload_dir=settings.upload_dir, owner_id=student.id, files=files)
+    return _url_fetcher_class()(store=file_storage.uploads(settings), owner_id=student.id, files=files)
 
 
 def _decode_data_uri(url: str) -> tuple[str, bytes]:

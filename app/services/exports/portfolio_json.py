@@ -50,6 +50,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.storage import Storage
 
 FORMAT = "folio-portfolio"
 VERSION = 1
@@ -103,21 +104,31 @@ def archive_file_name(artefact: Artefact) -> str:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
+        return _sha256_of_stream(handle)
+
+
+def _sha256_of_stream(handle) -> str:
+    digest = hashlib.sha256()
+    while chunk := handle.read(1024 * 1024):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
-def _stored_path(upload_dir: Path | None, stored_name: str | None) -> Path | None:
-    if upload_dir is None or not stored_name:
+def _stored_size(store: Storage | None, stored_name: str | None) -> int | None:
+    """The stored file's size, or None when there is no store, no file, or a name that would leave the store."""
+    if store is None or not stored_name:
         return None
-    root = upload_dir.resolve()
-    path = (root / stored_name).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    try:
+        info = store.info(stored_name)
+    except ValueError:
         return None
-    return path
+    return info.size if info is not None else None
+
+
+def _stored_sha256(store: Storage, stored_name: str) -> str:
+    with store.open(stored_name) as handle:
+        return _sha256_of_stream(handle)
 
 
 @dataclass
@@ -126,7 +137,8 @@ class ExportedFile:
 
     artefact_id: int
     archive_path: str  # e.g. "files/artefact-3-poster.jpg"
-    source: Path
+    key: str  # its stored name in the file store
+    size: int = 0
 
 
 @dataclass
@@ -144,14 +156,14 @@ def _order_key(created: datetime, title: str, *rest) -> tuple:
     return (timestamp(created) or "", title, *rest)
 
 
-def serialize_portfolio(*, session: Session, student: User, upload_dir: Path | None = None,
+def serialize_portfolio(*, session: Session, student: User, store: Storage | None = None,
                         exported_at: datetime | None = None) -> dict:
-    """`student`'s portfolio as a portfolio.json document (a constant number of queries). With `upload_dir`,
+    """`student`'s portfolio as a portfolio.json document (a constant number of queries). With `store`,
     each file's sha256 is computed from the stored file."""
-    return collect(session=session, student=student, upload_dir=upload_dir, exported_at=exported_at).document
+    return collect(session=session, student=student, store=store, exported_at=exported_at).document
 
 
-def collect(*, session: Session, student: User, upload_dir: Path | None = None,
+def collect(*, session: Session, student: User, store: Storage | None = None,
             exported_at: datetime | None = None) -> Serialized:
     """The portfolio.json document plus the original files to place beside it in an archive."""
     school = session.get(School, student.school_id)
@@ -284,17 +296,17 @@ def collect(*, session: Session, student: User, upload_dir: Path | None = None,
         ref = artefact_refs[artefact.id]
         file_doc = None
         if artefact.kind is ArtefactKind.file:
-            source = _stored_path(upload_dir, artefact.stored_name)
+            size = _stored_size(store, artefact.stored_name)
             archive_path = f"{FILES_PREFIX}{ref}-{archive_file_name(artefact)}"
-            if source is not None:
-                exported_files.append(ExportedFile(artefact.id, archive_path, source))
+            if size is not None:
+                exported_files.append(ExportedFile(artefact.id, archive_path, artefact.stored_name, size))
             file_doc = {
-                "path": archive_path if source is not None or upload_dir is None else None,
+                "path": archive_path if size is not None or store is None else None,
                 "original_name": artefact.original_name or "",
                 "content_type": artefact.content_type or "application/octet-stream",
                 "media_kind": artefact.media_kind.value if artefact.media_kind else None,
-                "size": source.stat().st_size if source is not None else artefact.size_bytes,
-                "sha256": sha256_of(source) if source is not None else None,
+                "size": size if size is not None else artefact.size_bytes,
+                "sha256": _stored_sha256(store, artefact.stored_name) if size is not None else None,
             }
         artefact_docs.append({
             "ref": ref, "kind": artefact.kind.value, "title": artefact.title, "description": artefact.description,

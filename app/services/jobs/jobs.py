@@ -15,6 +15,10 @@ How it fits together:
   MAX_ATTEMPTS; a requeued import carries on from its last committed batch;
 - results expire after settings.export_keep_hours and are deleted by `cleanup_expired(...)`.
 
+A handler writes its result on local disk (settings.jobs_dir); a successful result is then put in the job file
+store (app.storage.job_files: the same folder, or the S3 bucket every app process and worker shares) before the
+job is marked done, so whichever process serves the download finds it.
+
 Handlers are keyword-only functions registered with `@handler("kind")`; see JobResult and Progress.
 """
 
@@ -35,11 +39,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app import i18n
+from app import storage as file_storage
 from app.config import Settings
 from app.i18n import _
 from app.models import Job, JobStatus, User
 from app.models.base import utcnow
-from app.services.exports.archive_upload import incoming_dir
+from app.services.exports.archive_upload import INCOMING
 from app.services.jobs.job_progress import Heartbeat, ProgressReporter
 
 logger = logging.getLogger(__name__)
@@ -63,9 +68,9 @@ class JobResult:
     path: Path
     download_name: str
     content_type: str
-    # Files the job has finished with (an import's upload): removed only once the outcome is committed, so a runner
-    # dying before that finds them again when it carries on.
-    discard: tuple[Path, ...] = field(default_factory=tuple)
+    # Keys in the job file store the job has finished with (an import's upload): removed only once the outcome is
+    # committed, so a runner dying before that finds them again when it carries on.
+    discard: tuple[str, ...] = field(default_factory=tuple)
 
 
 Progress = Callable[[int, int, str], None]  # progress(done, total, stage); stage already translated
@@ -179,15 +184,14 @@ def safe_download_name(name: str, suffix: str = "") -> str:
     return cleaned
 
 
-def stored_result(settings: Settings, job: Job) -> Path | None:
-    """The job's result file on disk, or None (no result, or a name that would leave the jobs folder)."""
+def stored_result(settings: Settings, job: Job) -> str | None:
+    """The key of the job's result in the job file store, or None (no result, or not there any more)."""
     if not job.result_name:
         return None
-    root = settings.jobs_dir.resolve()
-    path = (root / job.result_name).resolve()
-    if root not in path.parents or not path.is_file():
+    try:
+        return job.result_name if file_storage.job_files(settings).exists(job.result_name) else None
+    except ValueError:  # a name that would leave the store
         return None
-    return path
 
 
 def _remove_job_files(settings: Settings, job_id: int, *, keep: Path | None = None) -> None:
@@ -282,6 +286,11 @@ def _run_claimed(*, engine: Engine, settings: Settings, job_id: int, worker_id: 
             with Heartbeat(engine=engine, job_id=job_id, worker_id=worker_id, every=settings.job_heartbeat_seconds):
                 result = function(session=session, settings=settings, job=job, progress=reporter)
             path = _checked_result(settings, result)
+            result_name = path.relative_to(settings.jobs_dir.resolve()).as_posix()[:120]
+            result_size = path.stat().st_size
+            # In the shared store before the job is marked done, so any process can serve the download.
+            store = file_storage.job_files(settings)
+            store.put_file(result_name, path, content_type=result.content_type or None)
         except JobTakenOver:
             session.rollback()
             logger.warning("Job %s was taken over by another worker; this run stops", job_id)
@@ -314,20 +323,22 @@ def _run_claimed(*, engine: Engine, settings: Settings, job_id: int, worker_id: 
         finished = _finish(
             session, job_id, worker_id, now, status=JobStatus.done, error="", stage="",
             progress=total, total=total,
-            result_name=path.relative_to(settings.jobs_dir.resolve()).as_posix()[:120],
-            result_size=path.stat().st_size,
+            result_name=result_name,
+            result_size=result_size,
             download_name=(result.download_name or path.name)[:255],
             content_type=(result.content_type or "application/octet-stream")[:100],
             expires_at=now + timedelta(hours=settings.export_keep_hours),
         )
         if not finished:  # someone else took the job over: their run counts, not this one
             session.rollback()
+            if store.local_path(result_name) is None:  # in a bucket, this run's result would be left to nobody
+                store.delete([result_name])
             logger.warning("Job %s was taken over by another worker; discarding this run's result", job_id)
             return
         session.commit()  # the handler's last batch of work (an import's rows) and the outcome, together
-        _remove_job_files(settings, job_id, keep=path)
-        for leftover in result.discard:
-            Path(leftover).unlink(missing_ok=True)
+        _remove_job_files(settings, job_id, keep=store.local_path(result_name))
+        if result.discard:
+            store.delete(list(result.discard))
 
 
 def _checked_result(settings: Settings, result: object) -> Path:
@@ -388,10 +399,11 @@ def cleanup_expired(*, engine: Engine, settings: Settings, now: datetime | None 
     with Session(engine) as session:
         expired = session.exec(select(Job).where(
             Job.status == JobStatus.done, Job.result_name.is_not(None), Job.expires_at <= now)).all()
+        store = file_storage.job_files(settings)
         for job in expired:
-            path = stored_result(settings, job)
-            if path is not None:
-                path.unlink(missing_ok=True)
+            key = stored_result(settings, job)
+            if key is not None:
+                store.delete([key])
                 removed += 1
             _remove_job_files(settings, job.id)
             job.result_name = None
@@ -404,13 +416,14 @@ def cleanup_expired(*, engine: Engine, settings: Settings, now: datetime | None 
                 _remove_job_files(settings, job.id)
                 session.delete(job)
             else:  # what a runner that died right after committing the outcome had no time to remove
-                _remove_job_files(settings, job.id, keep=stored_result(settings, job))
-            _remove_upload(settings, job)
+                key = stored_result(settings, job)
+                _remove_job_files(settings, job.id, keep=store.local_path(key) if key else None)
+            _remove_upload(store, job)
         session.commit()
     return removed
 
 
-def _remove_upload(settings: Settings, job: Job) -> None:
+def _remove_upload(store, job: Job) -> None:
     upload = (job.params or {}).get("upload")
     if isinstance(upload, str) and upload and "/" not in upload and "\\" not in upload and upload[0] != ".":
-        (incoming_dir(settings) / upload).unlink(missing_ok=True)
+        store.delete([f"{INCOMING}/{upload}"])

@@ -11,6 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from app import storage as file_storage
 from app.config import Settings
 from app.db import make_engine
 from app.services.operations.backup import (
@@ -81,11 +82,13 @@ def restore(*, settings: Settings, source: Path, progress: Progress = lambda _me
     progress("Database restored; copying files...")
 
     prefix = f"{UPLOADS}/"
+    store = file_storage.uploads(settings)
     for relative in manifest["files"]:
         if relative.startswith(prefix):
-            destination = settings.upload_dir / relative[len(prefix):]
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source / relative, destination)
+            # put_file takes its source away: hand it a copy, made in the store's scratch folder.
+            scratch = store.new_scratch_path(".restore")
+            shutil.copyfile(source / relative, scratch)
+            store.put_file(relative[len(prefix):], scratch)
             report.files += 1
 
     secret = (source / SECRET_FILE).read_text().strip()
@@ -120,6 +123,6 @@ def _require_empty(settings: Settings) -> None:
             engine.dispose()
         if tables:
             raise BackupError("The database in FOLIO_DATABASE_URL is not empty: restore into a new, empty database.")
-    uploads = settings.upload_dir
-    if uploads.exists() and any(path.is_file() for path in uploads.rglob("*")):
-        raise BackupError(f"{uploads} already holds files: restore into an empty upload folder.")
+    if file_storage.uploads(settings).list():
+        raise BackupError("The upload store (FOLIO_STORAGE_URL or FOLIO_UPLOAD_DIR) already holds files: restore "
+                          "into an empty one.")

@@ -1,9 +1,9 @@
-"""Uploads received as a stream: each file goes to disk in chunks, is checked, then kept or removed whole."""
+"""Uploads received as a stream: each file goes to local disk in chunks, is checked (and images cleaned), then
+handed whole to the file store (app.storage: a folder or an S3 bucket) or removed; only then can a row name it."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import secrets
 import shutil
 import threading
@@ -30,8 +30,9 @@ from app.i18n import _, get_locale, ngettext
 from app.models import MediaKind
 from app.services.portfolio import filetypes
 from app.services.portfolio import images
+from app.storage import Storage
 
-INCOMING_DIR = ".incoming"  # under upload_dir: files still arriving, renamed into place when kept
+INCOMING_DIR = ".incoming"  # under upload_dir: files still arriving or being checked, never served
 WRITE_BUFFER_BYTES = 1024 * 1024  # one disk write (in a worker thread) per MiB received
 FORM_OVERHEAD_BYTES = 1024 * 1024  # room for the text fields and part headers of a full form
 # At most two images decode at once: a 60 MP photo can need ~460 MB while it's being cleaned.
@@ -66,13 +67,13 @@ class FileError:
 class StoredFile:
     field: str
     original_name: str
-    stored_name: str  # relative to upload_dir, e.g. "u42/3f9c...e1.jpg"
+    stored_name: str  # its key in the file store, e.g. "u42/3f9c...e1.jpg"
     content_type: str
     media_kind: MediaKind
     size_bytes: int
     width: int | None = None
     height: int | None = None
-    thumb_small: str | None = None  # relative to upload_dir, like stored_name
+    thumb_small: str | None = None  # a key, like stored_name
     thumb_large: str | None = None
     thumb_print: str | None = None  # a 1200 px JPEG for PDF exports
     reencoded: bool = False
@@ -102,14 +103,14 @@ class ReceivedForm:
 
 
 async def receive_multipart(
-    request: Request, *, upload_dir: Path, owner_id: int, max_file_bytes: int, quota_remaining: int,
+    request: Request, *, store: Storage, owner_id: int, max_file_bytes: int, quota_remaining: int,
     file_fields: frozenset[str], max_files: int = 20, max_field_bytes: int = 1_000_000,
 ) -> ReceivedForm:
-    """Parse a multipart form from the request stream, keeping each acceptable file under upload_dir.
+    """Parse a multipart form from the request stream, keeping each acceptable file in `store`.
 
     Refused files become `errors` (and leave nothing on disk); a file under a name not in `file_fields` is never
     written, and marks the form as one to refuse whole. Raises UploadTooLarge, MalformedUpload, or the stream's
-    ClientDisconnect; whatever is raised, nothing from this request is left on disk.
+    ClientDisconnect; whatever is raised, nothing from this request is left on disk or in the store.
     `max_field_bytes` bounds all text fields together. `quota_remaining` only refuses early what can't fit:
     the owner's quota is reserved when the rows are written (app.services.portfolio.storage).
     """
@@ -121,7 +122,7 @@ async def receive_multipart(
         if int(declared) > body_limit:
             raise UploadTooLarge(f"Content-Length {declared} is over {body_limit}")
     receiver = MultipartReceiver(
-        upload_dir=upload_dir, owner_id=owner_id, max_file_bytes=max_file_bytes,
+        store=store, owner_id=owner_id, max_file_bytes=max_file_bytes,
         quota_remaining=quota_remaining, max_files=max_files, max_field_bytes=max_field_bytes, file_fields=file_fields,
     )
     await receive_into(request, receiver, body_limit=body_limit)
@@ -138,9 +139,9 @@ async def receive_into(request: Request, receiver: "MultipartReceiver", *, body_
         raise
 
 
-def store_path(*, path: Path, upload_dir: Path, owner_id: int, original_name: str, field: str = "file") -> StoredFile:
+def store_path(*, path: Path, store: Storage, owner_id: int, original_name: str, field: str = "file") -> StoredFile:
     """Keep a copy of a file already on disk (demo data, imports), checked like an upload; raises FileRefused."""
-    temp = _new_temp_path(upload_dir)
+    temp = _new_temp_path(store)
     try:
         shutil.copyfile(path, temp)
         with open(temp, "rb") as handle:
@@ -148,34 +149,19 @@ def store_path(*, path: Path, upload_dir: Path, owner_id: int, original_name: st
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    return _keep(temp=temp, head=head, token=secrets.token_hex(16), upload_dir=upload_dir, owner_id=owner_id,
+    return _keep(temp=temp, head=head, token=secrets.token_hex(16), store=store, owner_id=owner_id,
                  field=field, original_name=original_name, size=temp.stat().st_size)
 
 
-def discard(*, upload_dir: Path, files: list[StoredFile]) -> None:
+def discard(*, store: Storage, files: list[StoredFile]) -> None:
     """Delete stored files and their thumbnails (the caller's database write failed, or they were deleted)."""
-    discard_names(upload_dir=upload_dir,
+    discard_names(store=store,
                   names=[n for f in files for n in (f.stored_name, f.thumb_small, f.thumb_large, f.thumb_print) if n])
 
 
-def discard_names(*, upload_dir: Path, names: list[str]) -> None:
+def discard_names(*, store: Storage, names: list[str]) -> None:
     """Delete stored files by their stored names; names that are missing or unsafe are skipped."""
-    for name in names:
-        try:
-            file_path(upload_dir=upload_dir, stored_name=name).unlink(missing_ok=True)
-        except ValueError:
-            continue  # never a path outside upload_dir, whatever the database says
-
-
-def file_path(*, upload_dir: Path, stored_name: str) -> Path:
-    """The file a stored name refers to; ValueError for a name that escapes upload_dir (or points into .incoming)."""
-    if not stored_name or "\x00" in stored_name or Path(stored_name).is_absolute():
-        raise ValueError(f"Unsafe stored name: {stored_name!r}")
-    root = upload_dir.resolve()
-    path = (root / stored_name).resolve()
-    if path == root or not path.is_relative_to(root) or path.relative_to(root).parts[0] == INCOMING_DIR:
-        raise ValueError(f"Unsafe stored name: {stored_name!r}")
-    return path
+    store.delete([name for name in names if name])
 
 
 def remove_stale_incoming(*, upload_dir: Path, older_than_seconds: int = 24 * 3600) -> int:
@@ -231,9 +217,9 @@ class MultipartReceiver:
     Another kind of upload (an archive to import) subclasses it and overrides `_on_file_data` (write a file
     part's bytes, via flush_part) and `_finish_file` (decide what to keep); `receive_into` runs it."""
 
-    def __init__(self, *, upload_dir: Path, owner_id: int, max_file_bytes: int, quota_remaining: int,
+    def __init__(self, *, store: Storage, owner_id: int, max_file_bytes: int, quota_remaining: int,
                  max_files: int, max_field_bytes: int, file_fields: frozenset[str] | None = None):
-        self.upload_dir = upload_dir
+        self.store = store
         self.file_fields = file_fields  # None: files under any name
         self.owner_id = owner_id
         self.max_file_bytes = max_file_bytes
@@ -278,11 +264,9 @@ class MultipartReceiver:
         """Delete this request's partial and stored files (it failed, or the client went away)."""
         if isinstance(self.part, FilePart):
             self._drop_temp(self.part)
-        discard(upload_dir=self.upload_dir, files=self.form.files)
-        owner_dir = self.upload_dir / f"u{self.owner_id}"
+        discard(store=self.store, files=self.form.files)
         for token in self.tokens:  # a file (and thumbnails) kept by a worker just as the request failed
-            for leftover in owner_dir.glob(f"{token}*"):
-                leftover.unlink(missing_ok=True)
+            self.store.delete(self.store.list(f"u{self.owner_id}/{token}"))
 
     # Parser callbacks: synchronous, so they only record what happened.
 
@@ -353,7 +337,7 @@ class MultipartReceiver:
                 return
         try:
             if part.handle is None:
-                part.temp = _new_temp_path(self.upload_dir)
+                part.temp = _new_temp_path(self.store)
                 part.handle = open(part.temp, "xb")
             part.buffer.extend(data)
             if len(part.buffer) >= WRITE_BUFFER_BYTES:
@@ -386,7 +370,7 @@ class MultipartReceiver:
         token = secrets.token_hex(16)
         self.tokens.append(token)
         temp, part.temp = part.temp, None  # _keep owns it now, and removes it whatever happens
-        keep = partial(_keep, temp=temp, head=bytes(part.head), token=token, upload_dir=self.upload_dir,
+        keep = partial(_keep, temp=temp, head=bytes(part.head), token=token, store=self.store,
                        owner_id=self.owner_id, field=part.field, original_name=part.filename, size=part.size)
         try:
             stored = await anyio.to_thread.run_sync(keep)
@@ -394,9 +378,10 @@ class MultipartReceiver:
             self._record_error(part, refused.message)
             return
         except OSError as error:  # the copy or a thumbnail didn't fit: nothing of this file stays
-            self._refuse_if_disk_full(part, error)
-            for leftover in (self.upload_dir / f"u{self.owner_id}").glob(f"{token}*"):
+            # _keep put nothing in the store (or took it out again); derivatives half-made in scratch go too.
+            for leftover in self.store.scratch_dir.glob(f"{token}*"):
                 leftover.unlink(missing_ok=True)
+            self._refuse_if_disk_full(part, error)
             self._record_error(part, self._refusal_message(part))
             return
         self.form.files.append(stored)
@@ -454,9 +439,9 @@ class MultipartReceiver:
 # --- keeping a complete file (runs in a worker thread) ---------------------------------------------
 
 
-def _keep(*, temp: Path, head: bytes, token: str, upload_dir: Path, owner_id: int, field: str,
+def _keep(*, temp: Path, head: bytes, token: str, store: Storage, owner_id: int, field: str,
           original_name: str, size: int) -> StoredFile:
-    """Sniff the complete temp file and move it into place (images cleaned); FileRefused leaves nothing."""
+    """Sniff the complete temp file and put it in the store (images cleaned first); FileRefused leaves nothing."""
     try:
         def tail_reader() -> BinaryIO:
             return open(temp, "rb")
@@ -464,34 +449,45 @@ def _keep(*, temp: Path, head: bytes, token: str, upload_dir: Path, owner_id: in
         sniffed = filetypes.sniff(head, tail_reader=tail_reader)
         if sniffed is None:
             raise FileRefused(_type_message(original_name, filetypes.refusal_reason(head, tail_reader=tail_reader)))
-        owner_dir = upload_dir / f"u{owner_id}"
-        owner_dir.mkdir(parents=True, exist_ok=True)
         if sniffed.media_kind is MediaKind.image:
-            return _keep_image(temp=temp, sniffed=sniffed, token=token, upload_dir=upload_dir, owner_dir=owner_dir,
+            return _keep_image(temp=temp, sniffed=sniffed, token=token, store=store, owner_id=owner_id,
                                field=field, original_name=original_name)
-        destination = owner_dir / f"{token}.{sniffed.extension}"
-        os.replace(temp, destination)
-        return StoredFile(field=field, original_name=original_name, stored_name=_relative(destination, upload_dir),
+        key = f"u{owner_id}/{token}.{sniffed.extension}"
+        store.put_file(key, temp, content_type=sniffed.content_type)
+        return StoredFile(field=field, original_name=original_name, stored_name=key,
                           content_type=sniffed.content_type, media_kind=sniffed.media_kind, size_bytes=size)
     finally:
         temp.unlink(missing_ok=True)
 
 
-def _keep_image(*, temp: Path, sniffed: filetypes.SniffedType, token: str, upload_dir: Path, owner_dir: Path,
+def _keep_image(*, temp: Path, sniffed: filetypes.SniffedType, token: str, store: Storage, owner_id: int,
                 field: str, original_name: str) -> StoredFile:
     content_type, extension = images.stored_type(sniffed.content_type)
-    destination = owner_dir / f"{token}.{extension}"
+    # Made beside the upload in the scratch folder, then put in the store together once all four exist.
+    destination = temp.with_name(f"{token}.{extension}")
     with _IMAGE_SLOTS:
         try:
-            processed = images.process_image(source=temp, destination=destination, thumbs_dir=owner_dir, stem=token)
+            processed = images.process_image(source=temp, destination=destination, thumbs_dir=temp.parent, stem=token)
         except images.ImageRejected as rejected:
             raise FileRefused(_("“%(name)s”: %(problem)s", name=original_name, problem=rejected.message)) from None
+    made = [(destination, content_type), (processed.thumb_small, "image/webp"), (processed.thumb_large, "image/webp"),
+            (processed.print_copy, "image/jpeg")]
+    size = destination.stat().st_size
+    keys = [f"u{owner_id}/{path.name}" for path, _type in made]
+    try:
+        for (path, made_type), key in zip(made, keys):
+            store.put_file(key, path, content_type=made_type)
+    except BaseException:
+        store.delete(keys)
+        raise
+    finally:
+        for path, _type in made:
+            path.unlink(missing_ok=True)
     return StoredFile(
-        field=field, original_name=original_name, stored_name=_relative(destination, upload_dir),
-        content_type=content_type, media_kind=MediaKind.image, size_bytes=destination.stat().st_size,
+        field=field, original_name=original_name, stored_name=keys[0],
+        content_type=content_type, media_kind=MediaKind.image, size_bytes=size,
         width=processed.width, height=processed.height,
-        thumb_small=_relative(processed.thumb_small, upload_dir), thumb_large=_relative(processed.thumb_large, upload_dir),
-        thumb_print=_relative(processed.print_copy, upload_dir), reencoded=processed.reencoded,
+        thumb_small=keys[1], thumb_large=keys[2], thumb_print=keys[3], reencoded=processed.reencoded,
     )
 
 
@@ -520,10 +516,8 @@ async def flush_part(part: FilePart) -> None:
         part.buffer.clear()
 
 
-def _new_temp_path(upload_dir: Path) -> Path:
-    incoming = upload_dir / INCOMING_DIR
-    incoming.mkdir(parents=True, exist_ok=True)
-    return incoming / f"{secrets.token_hex(16)}.part"
+def _new_temp_path(store: Storage) -> Path:
+    return store.new_scratch_path()
 
 
 def _type_message(name: str, reason: str) -> str:
@@ -540,7 +534,3 @@ def _safe_filename(name: str) -> str:
     """The name to show: no folders (some browsers send a full path), no control characters, ≤ 255 chars."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     return "".join(ch for ch in base if ch.isprintable()).strip()[:255]
-
-
-def _relative(path: Path, upload_dir: Path) -> str:
-    return path.relative_to(upload_dir).as_posix()

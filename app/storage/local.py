@@ -1,0 +1,123 @@
+"""Files in a folder on this machine (the default: FOLIO_UPLOAD_DIR)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from stat import S_ISREG
+from typing import BinaryIO
+
+from app.storage.base import READ_CHUNK_BYTES, ObjectInfo, Storage, check_key
+
+SCRATCH = ".incoming"  # files still arriving or being checked; on the same filesystem, so keeping one is a rename
+
+
+class LocalStorage(Storage):
+    """Keys are paths under `root`; scratch files live in `root/.incoming` unless told otherwise."""
+
+    def __init__(self, root: Path, *, scratch_dir: Path | None = None) -> None:
+        self.root = Path(root)
+        self.scratch_dir = scratch_dir or self.root / SCRATCH
+
+    def __repr__(self) -> str:
+        return f"LocalStorage({str(self.root)!r})"
+
+    def path(self, key: str) -> Path:
+        """The file `key` names; ValueError for a key that escapes the folder (symlinks included)."""
+        check_key(key)
+        root = self.root.resolve()
+        path = (root / key).resolve()
+        if path == root or not path.is_relative_to(root) or path.relative_to(root).parts[0].startswith("."):
+            raise ValueError(f"Unsafe stored name: {key!r}")
+        return path
+
+    def local_path(self, key: str) -> Path | None:
+        path = self.path(key)
+        return path if path.is_file() else None
+
+    def put_file(self, key: str, source: Path, *, content_type: str | None = None) -> None:
+        destination = self.path(key)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(source, destination)
+        except OSError as error:
+            if error.errno != errno.EXDEV:
+                raise
+            # Another filesystem (a scratch folder elsewhere): copy beside the destination, then rename.
+            partial = destination.with_name(f".{destination.name}.part")
+            try:
+                shutil.copyfile(source, partial)
+                os.replace(partial, destination)
+            finally:
+                partial.unlink(missing_ok=True)
+            Path(source).unlink(missing_ok=True)
+
+    def open(self, key: str) -> BinaryIO:
+        return open(self.path(key), "rb")
+
+    def info(self, key: str) -> ObjectInfo | None:
+        try:
+            stat = self.path(key).stat()
+        except (FileNotFoundError, NotADirectoryError, ValueError):
+            return None
+        if not S_ISREG(stat.st_mode):
+            return None
+        return ObjectInfo(size=stat.st_size, modified=datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc))
+
+    def iter_range(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        with self.open(key) as handle:
+            handle.seek(start)
+            remaining = None if end is None else end - start + 1
+            while remaining is None or remaining > 0:
+                chunk = handle.read(READ_CHUNK_BYTES if remaining is None else min(READ_CHUNK_BYTES, remaining))
+                if not chunk:
+                    return
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+
+    def delete(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            try:
+                self.path(key).unlink(missing_ok=True)
+            except ValueError:
+                continue  # never a path outside the folder, whatever the database says
+            except IsADirectoryError:
+                continue
+
+    def copy(self, source_key: str, destination_key: str) -> None:
+        source = self.path(source_key)
+        destination = self.path(destination_key)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_name(f".{destination.name}.part")
+        try:
+            shutil.copyfile(source, partial)
+            os.replace(partial, destination)
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def list(self, prefix: str = "") -> list[str]:
+        folder = self.root / prefix.rpartition("/")[0] if "/" in prefix else self.root
+        if ".." in prefix.split("/") or not folder.is_dir():
+            return []
+        keys = []
+        for path in folder.rglob("*"):
+            relative = path.relative_to(self.root)
+            if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+                continue
+            key = relative.as_posix()
+            if key.startswith(prefix):
+                keys.append(key)
+        return sorted(keys)
+
+    @contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        path = self.path(key)
+        if not path.is_file():
+            raise FileNotFoundError(key)
+        yield path
