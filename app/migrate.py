@@ -16,15 +16,19 @@ import app.models  # noqa: F401
 from app.config import PROJECT_ROOT
 
 
-# PostgreSQL's search index is over a function of title and body (migrations/versions/*_i11_search_accents.py);
-# the models can't describe an index over a function the migration creates.
+# PostgreSQL's search column is generated from title and body by a function the migration creates
+# (migrations/versions/*_i11_search_accents.py); the models describe neither it nor its GIN index.
 SEARCH_INDEXES = ("ix_items_search",)
+SEARCH_COLUMNS = ("search_document",)
 
 
-def include_name(name, type_, _parent_names) -> bool:
-    """Leave out what the models don't describe on purpose: SQLite's FTS5 search tables, PostgreSQL's search index."""
+def include_name(name, type_, parent_names) -> bool:
+    """Leave out what the models don't describe on purpose: SQLite's FTS5 search tables, PostgreSQL's search column
+    and its index."""
     if type_ == "index":
         return name not in SEARCH_INDEXES
+    if type_ == "column":
+        return not (parent_names.get("table_name") == "items" and name in SEARCH_COLUMNS)
     return not (type_ == "table" and name and name.startswith(("items_fts", "timeline_fts")))
 
 

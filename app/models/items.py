@@ -7,7 +7,7 @@ with a real foreign key and ON DELETE CASCADE: deleting the item row deletes the
 goal) and everything that points at it, in the database, on every write path.
 
 The row also carries what the timeline shows and what search looks through (SQLite: an FTS5 table over it;
-PostgreSQL: a GIN index over folio_search_document(title, body); both made in migrations, both ignore accents).
+PostgreSQL: the generated column search_document with a GIN index; both made in migrations, both ignore accents).
 app.models.item_rows allocates the row when an artefact, reflection or goal is first flushed;
 app.services.portfolio.timeline keeps its text in step.
 """
