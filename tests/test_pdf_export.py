@@ -406,6 +406,32 @@ def test_a_photo_without_a_print_copy_gets_one_at_its_first_export_and_keeps_it(
     assert kept in [data for _w, _h, _f, data in embedded_images(PdfReader(second))]
 
 
+def images_drawn_on(page) -> int:
+    """How many images a page's content stream draws."""
+    xobjects = page["/Resources"].get_object().get("/XObject")
+    names = [n.decode() for n in re.findall(rb"/([^\s/]+)\s+Do\b", page.get_contents().get_data())]
+    return sum(1 for name in names if xobjects and xobjects.get_object()[f"/{name}"].get_object().get("/Subtype") == "/Image")
+
+
+def test_a_photos_title_is_on_the_page_of_its_photo(session, settings, tmp_path):
+    from PIL import Image
+
+    school = make_school(session)
+    student = make_user(session, school, display_name="Ana Ruiz")
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (90, 140, 60)).save(buffer, "JPEG")
+    for n in range(8):
+        # Notes of growing length between the photos, so page ends fall at every height: some titles would end a page.
+        make_note(session, student, title=f"Note {n}", body="Words about the work. " * (25 * n + 10))
+        add_file(session, settings, student, tmp_path, name=f"p{n}.jpg", data=buffer.getvalue(), title=f"Snapshot {n}")
+    out = tmp_path / "ana.pdf"
+    build_portfolio_pdf(session=session, settings=settings, student=student, sections=["evidence"], out_path=out)
+    pages = PdfReader(out).pages
+    placed = [(len(re.findall(r"Snapshot \d", page.extract_text())), images_drawn_on(page)) for page in pages]
+    assert sum(images for _titles, images in placed) == 8
+    assert all(titles == images for titles, images in placed), placed
+
+
 def test_css_helpers_escape_and_translate():
     assert css_string('a"b</style>\\') == '"a\\22 b\\3C /style\\3E \\5C "'
     assert css_page_content() == '"Page " counter(page) " of " counter(pages)'
