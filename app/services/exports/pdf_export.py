@@ -19,6 +19,7 @@ import io
 import logging
 import os
 import re
+import secrets
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -111,7 +112,7 @@ def read_upload(path: Path) -> bytes:
 def keep_upload(*, upload_dir: Path, stored_name: str, data: bytes) -> None:
     """Store `data` under `stored_name`, whole or not at all (written aside, then renamed into place)."""
     path = file_path(upload_dir=upload_dir, stored_name=stored_name)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(8)}.part")  # two exports at once never share one
     try:
         partial.write_bytes(data)
         os.replace(partial, path)
