@@ -177,6 +177,7 @@ def export(root: Path, student_id: int) -> None:
         pages = build_portfolio_pdf(session=session, settings=settings, student=student, sections=list(SECTION_ORDER),
                                     out_path=out,
                                     progress=lambda d, t, s: stages.append((time.perf_counter() - started, s)))
+        session.commit()  # as the job runner does: print copies made for older photos are kept
     elapsed = time.perf_counter() - started
     cpu1, peak = _usage()
     print("  stages: " + ", ".join(f"{s} at {t:.1f}s" for t, s in stages))

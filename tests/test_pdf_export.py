@@ -405,6 +405,15 @@ def test_a_photo_without_a_print_copy_gets_one_at_its_first_export_and_keeps_it(
     build_portfolio_pdf(session=session, settings=settings, student=maya, sections=["evidence"], out_path=second)
     assert kept in [data for _w, _h, _f, data in embedded_images(PdfReader(second))]
 
+    # An export whose transaction was rolled back kept the file but not the record: the next one reuses the file.
+    name = old.thumb_print
+    old.thumb_print = None
+    session.add(old)
+    session.commit()
+    third = tmp_path / "third.pdf"
+    build_portfolio_pdf(session=session, settings=settings, student=maya, sections=["evidence"], out_path=third)
+    assert old.thumb_print == name and kept in [data for _w, _h, _f, data in embedded_images(PdfReader(third))]
+
 
 def images_drawn_on(page) -> int:
     """How many images a page's content stream draws."""

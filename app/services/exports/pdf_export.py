@@ -109,6 +109,10 @@ def read_upload(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def upload_exists(*, upload_dir: Path, stored_name: str) -> bool:
+    return file_path(upload_dir=upload_dir, stored_name=stored_name).is_file()
+
+
 def keep_upload(*, upload_dir: Path, stored_name: str, data: bytes) -> None:
     """Store `data` under `stored_name`, whole or not at all (written aside, then renamed into place)."""
     path = file_path(upload_dir=upload_dir, stored_name=stored_name)
@@ -138,8 +142,11 @@ def add_missing_print_copies(*, session: Session, settings: Settings, content: P
             continue
         name = print_copy_name(artefact)
         try:
-            source = file_path(upload_dir=settings.upload_dir, stored_name=artefact.thumb_large or artefact.thumb_small)
-            keep_upload(upload_dir=settings.upload_dir, stored_name=name, data=embeddable_jpeg(source))
+            # Made by an export whose transaction was rolled back: the file is whole (renamed into place), reuse it.
+            if not upload_exists(upload_dir=settings.upload_dir, stored_name=name):
+                source = file_path(upload_dir=settings.upload_dir,
+                                   stored_name=artefact.thumb_large or artefact.thumb_small)
+                keep_upload(upload_dir=settings.upload_dir, stored_name=name, data=embeddable_jpeg(source))
         except (OSError, ValueError) as error:
             log.warning("No print copy for artefact %s: %s", artefact.id, error)
             continue
