@@ -97,6 +97,8 @@ def build(root: Path) -> int:
             stored = store_path(path=path, upload_dir=settings.upload_dir, owner_id=student.id,
                                 original_name=f"photo{i}.jpg")
             path.unlink()
+            if LEGACY:  # as uploaded before print copies existed: no file, no record
+                (settings.upload_dir / stored.thumb_print).unlink()
             artefacts.append(Artefact(
                 owner_id=student.id, kind=ArtefactKind.file, title=f"Photo {i}", description=PROSE[:120],
                 occurred_on=date(2026, 9, 1) + timedelta(days=i % 80), stored_name=stored.stored_name,
