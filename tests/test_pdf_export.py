@@ -346,6 +346,105 @@ def test_photos_are_embedded_from_the_print_copy_made_at_upload_never_resized_du
     response.close()
 
 
+def embedded_images(reader: PdfReader) -> list[tuple[int, int, str, bytes]]:
+    """(width, height, filter, raw stream bytes) of each distinct image the pages draw."""
+    found = {}
+    for page in reader.pages:
+        resources = page.get("/Resources")
+        xobjects = resources.get_object().get("/XObject") if resources else None
+        for ref in (xobjects.get_object().values() if xobjects else []):
+            image = ref.get_object()
+            if image.get("/Subtype") == "/Image":
+                found[ref.idnum] = (int(image["/Width"]), int(image["/Height"]), str(image.get("/Filter")),
+                                    image._data)
+    return list(found.values())
+
+
+def test_the_pdf_embeds_the_print_copy_byte_for_byte_at_print_size(session, settings, tmp_path):
+    from PIL import Image
+
+    school = make_school(session)
+    student = make_user(session, school, display_name="Ana Ruiz")
+    buffer = io.BytesIO()
+    Image.new("RGB", (2400, 1600), (200, 120, 40)).save(buffer, "JPEG", quality=90)
+    photo = add_file(session, settings, student, tmp_path, name="wide.jpg", data=buffer.getvalue(), title="Wide")
+    out = tmp_path / "ana.pdf"
+    build_portfolio_pdf(session=session, settings=settings, student=student, sections=["evidence"], out_path=out)
+    [(width, height, filter_, data)] = embedded_images(PdfReader(out))
+    assert (width, height, filter_) == (1200, 800, "/DCTDecode")  # the print copy, not the 2400 px original
+    assert data == (settings.upload_dir / photo.thumb_print).read_bytes()
+
+
+def test_a_photo_without_a_print_copy_gets_one_at_its_first_export_and_keeps_it(
+        world, session, settings, tmp_path, monkeypatch):
+    maya, image = world["maya"], world["image"]
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (2000, 1500), (20, 90, 160)).save(buffer, "PNG")
+    old = add_file(session, settings, maya, tmp_path, name="old.png", data=buffer.getvalue(), title="Old photo")
+    # As uploaded before print copies existed: WebP thumbnails only.
+    (settings.upload_dir / old.thumb_print).unlink()
+    old.thumb_print = None
+    session.add(old)
+    session.commit()
+
+    first = tmp_path / "first.pdf"
+    build_portfolio_pdf(session=session, settings=settings, student=maya, sections=["evidence"], out_path=first)
+    session.commit()
+    session.expire_all()
+    assert old.thumb_print and old.thumb_print.endswith("-p.jpg") and old.thumb_print.startswith(f"u{maya.id}/")
+    kept = (settings.upload_dir / old.thumb_print).read_bytes()
+    with Image.open(io.BytesIO(kept)) as copy:
+        assert copy.format == "JPEG" and copy.size == (1200, 900)  # from the 1600 px thumbnail, at print size
+    sizes = sorted((w, h) for w, h, _f, _d in embedded_images(PdfReader(first)))
+    assert (1200, 900) in sizes and len(sizes) == 2  # both photos in the PDF
+    assert image.thumb_print  # the other photo's upload-time copy is left as it was
+
+    def resizing(path):
+        raise AssertionError(f"{path.name} was decoded and resized again")
+
+    monkeypatch.setattr(pdf_export, "embeddable_jpeg", resizing)
+    second = tmp_path / "second.pdf"
+    build_portfolio_pdf(session=session, settings=settings, student=maya, sections=["evidence"], out_path=second)
+    assert kept in [data for _w, _h, _f, data in embedded_images(PdfReader(second))]
+
+    # An export whose transaction was rolled back kept the file but not the record: the next one reuses the file.
+    name = old.thumb_print
+    old.thumb_print = None
+    session.add(old)
+    session.commit()
+    third = tmp_path / "third.pdf"
+    build_portfolio_pdf(session=session, settings=settings, student=maya, sections=["evidence"], out_path=third)
+    assert old.thumb_print == name and kept in [data for _w, _h, _f, data in embedded_images(PdfReader(third))]
+
+
+def images_drawn_on(page) -> int:
+    """How many images a page's content stream draws."""
+    xobjects = page["/Resources"].get_object().get("/XObject")
+    names = [n.decode() for n in re.findall(rb"/([^\s/]+)\s+Do\b", page.get_contents().get_data())]
+    return sum(1 for name in names if xobjects and xobjects.get_object()[f"/{name}"].get_object().get("/Subtype") == "/Image")
+
+
+def test_a_photos_title_is_on_the_page_of_its_photo(session, settings, tmp_path):
+    from PIL import Image
+
+    school = make_school(session)
+    student = make_user(session, school, display_name="Ana Ruiz")
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (90, 140, 60)).save(buffer, "JPEG")
+    for n in range(8):
+        # Notes of growing length between the photos, so page ends fall at every height: some titles would end a page.
+        make_note(session, student, title=f"Note {n}", body="Words about the work. " * (25 * n + 10))
+        add_file(session, settings, student, tmp_path, name=f"p{n}.jpg", data=buffer.getvalue(), title=f"Snapshot {n}")
+    out = tmp_path / "ana.pdf"
+    build_portfolio_pdf(session=session, settings=settings, student=student, sections=["evidence"], out_path=out)
+    pages = PdfReader(out).pages
+    placed = [(len(re.findall(r"Snapshot \d", page.extract_text())), images_drawn_on(page)) for page in pages]
+    assert sum(images for _titles, images in placed) == 8
+    assert all(titles == images for titles, images in placed), placed
+
+
 def test_css_helpers_escape_and_translate():
     assert css_string('a"b</style>\\') == '"a\\22 b\\3C /style\\3E \\5C "'
     assert css_page_content() == '"Page " counter(page) " of " counter(pages)'

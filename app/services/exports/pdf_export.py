@@ -3,20 +3,26 @@ with WeasyPrint from templates/pdf/portfolio.html and templates/pdf/print.css; a
 PDF per student.
 
 Nothing is fetched from the network or from outside the student's own uploads: the URL fetcher only knows
-`folio-file:<key>` names for the thumbnails gathered for this document (never originals, so memory stays bounded)
-and data: URIs; everything else raises, and WeasyPrint leaves that resource out.
+`folio-file:<key>` names for the photos gathered for this document and data: URIs; everything else raises, and
+WeasyPrint leaves that resource out. Photos are embedded from their print copy (a JPEG of at most PRINT_PX made at
+upload), byte for byte: nothing is decoded or resized while the PDF is made. A photo uploaded before print copies
+existed gets one the first time it is exported, kept beside its thumbnails (and recorded on the artefact).
+
+Layout is most of the time an export takes, and WeasyPrint's layout time grows with the number of boxes, not with
+the stylesheet's rules (bench/RESULTS.md): the templates keep one element per thing a reader sees.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import logging
 import re
 import tempfile
 import zipfile
 from collections.abc import Callable
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote_to_bytes
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,21 +33,22 @@ from app import storage as file_storage
 from app.config import Settings
 from app.i18n import _
 from app.access.relationships import students_in_class, teaches_class
-from app.models import SchoolClass, Showcase, User
+from app.models import Artefact, SchoolClass, Showcase, User
 from app.models.base import utcnow
-from app.services.exports.pdf_content import PortfolioContent, gather_portfolio, section_titles
+from app.services.exports.pdf_content import PortfolioContent, gather_portfolio, image_key, section_titles
 from app.services.portfolio.images import PRINT_PX, PRINT_SUFFIX
 from app.storage import Storage, check_key
 
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
+LARGE_SUFFIX, SMALL_SUFFIX = "-l.webp", "-s.webp"  # the thumbnails' names (app/services/portfolio/images.py)
 FILE_SCHEME = "folio-file:"
 PDF_VARIANT = "pdf/ua-1"
 PRINT_CSS = "pdf/print.css"  # under templates/
-# Thumbnails (WebP) are handed to WeasyPrint as JPEG of at most this many pixels a side, which it embeds as they
-# are (a WebP would be re-encoded as a huge PNG): a photo across the page prints at about 175 dpi, and a
-# 100-photo portfolio stays a small PDF, quick to write in bounded memory.
-EMBED_MAX_PX = PRINT_PX  # photos uploaded since the print copy existed come at this size already
-JPEG_QUALITY = 82
+# WeasyPrint embeds a JPEG as it is (a WebP would be re-encoded as a huge PNG): a photo across the page prints at
+# about 175 dpi, and a 100-photo portfolio stays a small PDF, quick to write in bounded memory.
+EMBED_MAX_PX = PRINT_PX
+JPEG_QUALITY = 85  # as images.PRINT_QUALITY: a print copy made late looks like one made at upload
 
 
 def _no_progress(_done: int, _total: int, _stage: str) -> None:
@@ -73,6 +80,7 @@ def _url_fetcher_class():
                 raise ValueError(f"Refused: only the student's own files are embedded ({url[:60]!r})")
             stored_name = self.path_for(url)
             # The print copy is already a JPEG of at most EMBED_MAX_PX: no decoding or resizing during the export.
+            # (Anything else is a thumbnail whose print copy couldn't be kept: converted, this once.)
             if stored_name.endswith(PRINT_SUFFIX):
                 body = self.store.read_bytes(stored_name)
             else:
@@ -94,8 +102,57 @@ def _url_fetcher_class():
     return StudentFilesFetcher
 
 
+# --- the files an export reads and keeps (the one place that touches upload storage) ------------------------
+
+
+def keep_upload(*, store: Storage, stored_name: str, data: bytes) -> None:
+    """Store `data` under `stored_name`, whole or not at all (written to scratch, then put in the store)."""
+    scratch = store.new_scratch_path(".print")  # a fresh name: two exports at once never share one
+    try:
+        scratch.write_bytes(data)
+        store.put_file(stored_name, scratch, content_type="image/jpeg")
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def print_copy_name(artefact: Artefact) -> str:
+    """Where a photo's print copy goes: beside its thumbnails, named like the ones made at upload."""
+    thumb = PurePosixPath(artefact.thumb_large or artefact.thumb_small)
+    stem = thumb.name.rsplit("-", 1)[0] if thumb.name.endswith((LARGE_SUFFIX, SMALL_SUFFIX)) else thumb.stem
+    return str(thumb.with_name(f"{stem}{PRINT_SUFFIX}"))
+
+
+def add_missing_print_copies(*, session: Session, settings: Settings, content: PortfolioContent) -> int:
+    """Give each photo of the document uploaded before print copies existed its print copy, made from its large
+    thumbnail and kept (file and artefact.thumb_print, committed with the caller's transaction), so later exports
+    embed it as it is; returns how many were made. A copy that can't be made or kept is logged and skipped: the
+    fetcher converts that one thumbnail for this export instead."""
+    made = 0
+    store = file_storage.uploads(settings)
+    for artefact in content.images:
+        if artefact.thumb_print:
+            continue
+        name = print_copy_name(artefact)
+        try:
+            # Made by an export whose transaction was rolled back: the file is whole (put in one go), reuse it.
+            if not store.exists(name):
+                with store.local_copy(artefact.thumb_large or artefact.thumb_small) as source:
+                    data = embeddable_jpeg(source)
+                keep_upload(store=store, stored_name=name, data=data)
+        except (OSError, ValueError) as error:
+            log.warning("No print copy for artefact %s: %s", artefact.id, error)
+            continue
+        artefact.thumb_print = name
+        session.add(artefact)
+        content.files[image_key(artefact)] = name
+        made += 1
+    if made:
+        session.flush()
+    return made
+
+
 def embeddable_jpeg(path: Path) -> bytes:
-    """A thumbnail as JPEG bytes of at most EMBED_MAX_PX a side (transparency flattened onto white)."""
+    """An image file as JPEG bytes of at most EMBED_MAX_PX a side (transparency flattened onto white)."""
     from PIL import Image
 
     with Image.open(path) as image:
@@ -107,9 +164,9 @@ def embeddable_jpeg(path: Path) -> bytes:
             image = flat
         elif image.mode != "RGB":
             image = image.convert("RGB")
-        image.thumbnail((EMBED_MAX_PX, EMBED_MAX_PX), Image.Resampling.LANCZOS)
+        image.thumbnail((EMBED_MAX_PX, EMBED_MAX_PX), Image.Resampling.BICUBIC)
         buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        image.save(buffer, "JPEG", quality=JPEG_QUALITY)
     return buffer.getvalue()
 
 
@@ -205,6 +262,7 @@ def build_portfolio_pdf(
     if showcase is not None and showcase.owner_id != student.id:
         raise ValueError("The showcase belongs to someone else")
     content = gather_portfolio(session=session, student=student, sections=sections, showcase=showcase)
+    add_missing_print_copies(session=session, settings=settings, content=content)
     report(1, total, _("Preparing the pages"))
     html = render_html(content=content, settings=settings)
     fetcher = make_url_fetcher(settings=settings, student=student, files=content.files)
