@@ -51,6 +51,15 @@ def classes_of(*, session: Session, user: User, role: ClassRole) -> list[ClassVi
     return _class_views(list(classes))
 
 
+def archived_classes_of(*, session: Session, user: User, role: ClassRole) -> list[SchoolClass]:
+    """The archived classes `user` was in with `role`, newest first (their history; one query)."""
+    return list(session.exec(
+        select(SchoolClass).where(SchoolClass.id.in_(relationships.classes_of(user.id, role)),
+                                  SchoolClass.archived == True)  # noqa: E712
+        .order_by(SchoolClass.created_at.desc(), SchoolClass.id.desc())
+    ).all())
+
+
 def school_classes(*, session: Session, school_id: int) -> list[ClassView]:
     """All active classes of a school, with members."""
     classes = session.exec(_classes_query().where(SchoolClass.school_id == school_id)).all()
