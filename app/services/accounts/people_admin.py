@@ -57,10 +57,16 @@ def parse_person(
         errors["email"] = _("That doesn't look like an email address (for example name@school.org).")
     if data.role is None:
         errors["role"] = _("Choose a role.")
-    others = (lambda column, value: select(User.id).where(column == value, User.id != (editing.id if editing else -1)))
-    if "username" not in errors and session.exec(others(User.username, data.username)).first() is not None:
+
+    def taken(column, value: str) -> bool:
+        statement = select(User.id).where(column == value)
+        if editing is not None:
+            statement = statement.where(User.id != editing.id)
+        return session.exec(statement).first() is not None
+
+    if "username" not in errors and taken(User.username, data.username):
         errors["username"] = _("The username “%(username)s” is taken.", username=data.username)
-    if data.email and "email" not in errors and session.exec(others(User.email, data.email)).first() is not None:
+    if data.email and "email" not in errors and taken(User.email, data.email):
         errors["email"] = _("Another account already uses this email address.")
     return data, errors
 
