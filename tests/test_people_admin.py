@@ -278,3 +278,15 @@ def test_only_a_students_account_is_deleted_here(client, session):
     login(client, make_user(session, school, Role.admin))
     response = client.post(f"/admin/people/{teacher.id}/delete", data={"confirm_username": teacher.username})
     assert response.status_code == 409 and session.get(User, teacher.id) is not None
+
+
+def test_a_switched_off_student_is_not_added_to_a_class(client, session):
+    school = make_school(session)
+    student = make_user(session, school)
+    school_class = make_class(session, school)
+    login(client, make_user(session, school, Role.admin))
+    client.post(f"/admin/people/{student.id}/deactivate")
+    response = client.post(f"/classes/{school_class.id}/students", data={"username": student.username})
+    assert response.status_code == 422 and "is taken" in response.text
+    assert client.post(f"/admin/people/{student.id}/reactivate").status_code == 303
+    assert client.post(f"/classes/{school_class.id}/students", data={"username": student.username}).status_code == 200
