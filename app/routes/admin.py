@@ -47,7 +47,7 @@ def list_people(
     result = people.people_page(session=session, school_id=user.school_id, filters=filters, number=page)
     context = {"page": result, "filters": filters, "roles": list(Role),
                "classes": terms.class_choices(session=session, school_id=user.school_id)}
-    return render(request, "admin/people.html", context, block="people", headers={"Vary": "HX-Request"})
+    return render(request, "admin/people.html", context, block="people")
 
 
 def _person_form(request: Request, *, values: dict, errors: dict, person: User | None = None, status_code: int = 200,

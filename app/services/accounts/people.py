@@ -104,8 +104,8 @@ def children_of(*, session: Session, guardian: User) -> list[ChildView]:
 
 
 def role_counts(*, session: Session, school_id: int) -> dict[Role, int]:
-    """How many people of each role the school has."""
-    roles = session.exec(select(User.role).where(User.school_id == school_id)).all()
+    """How many active people of each role the school has (as the people list shows them by default)."""
+    roles = session.exec(select(User.role).where(User.school_id == school_id, User.is_active == True)).all()  # noqa: E712
     counts = Counter(roles)
     return {role: counts.get(role, 0) for role in Role}
 
