@@ -290,3 +290,16 @@ def test_a_switched_off_student_is_not_added_to_a_class(client, session):
     assert response.status_code == 422 and "is taken" in response.text
     assert client.post(f"/admin/people/{student.id}/reactivate").status_code == 303
     assert client.post(f"/classes/{school_class.id}/students", data={"username": student.username}).status_code == 200
+
+
+def test_the_people_list_runs_the_same_number_of_queries_for_any_page(client, session, count_queries):
+    school = make_school(session)
+    pupils = [make_user(session, school) for _ in range(30)]
+    make_class(session, school, students=pupils[:20])
+    login(client, make_user(session, school, Role.admin))
+    counts = []
+    for url in ("/admin/people?role=teacher", "/admin/people?role=student", "/admin/people"):
+        with count_queries() as counter:
+            assert client.get(url).status_code == 200
+        counts.append(counter.count)
+    assert len(set(counts)) == 1

@@ -134,3 +134,24 @@ def test_the_year_rolls_over_keeping_people_portfolios_and_history(client, new_c
     [event] = session.exec(select(AuditEvent).where(AuditEvent.event == AuditEventKind.classes_rolled_over)).all()
     assert event.details["created"] == [grade6.id]
     assert client.get(f"/admin/terms/{old_id}/rollover").status_code == 303  # an archived term rolls over once
+
+
+def test_the_classes_page_runs_the_same_number_of_queries_for_2_or_12_classes(client, session, count_queries):
+    school = make_school(session)
+    teacher = make_user(session, school, Role.teacher)
+    small, big = (SchoolTerm(school_id=school.id, name=n, school_year=n) for n in ("2025–26", "2026–27"))
+    session.add_all([small, big])
+    session.commit()
+    for term, how_many in ((small, 2), (big, 12)):
+        for _ in range(how_many):
+            school_class = make_class(session, school, teachers=[teacher], students=[make_user(session, school)])
+            school_class.term_id = term.id
+            session.add(school_class)
+    session.commit()
+    login(client, make_user(session, school, Role.admin))
+    counts = []
+    for term in (small, big):
+        with count_queries() as counter:
+            assert client.get(f"/admin/classes?term_id={term.id}").status_code == 200
+        counts.append(counter.count)
+    assert counts[0] == counts[1]

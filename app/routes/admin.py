@@ -29,12 +29,11 @@ router = APIRouter(dependencies=[Depends(require_user)])
 logger = logging.getLogger(__name__)
 
 
-def _people_filters(session, user: User, search: str, role: str, class_id: str, status: str) -> people.PeopleFilters:
-    chosen_class = int(class_id) if class_id.isdigit() and len(class_id) < 12 else None
-    return people.PeopleFilters(
-        search=search[:100], role=Role(role) if role in Role._value2member_map_ else None,
-        class_id=chosen_class if chosen_class in {c.id for c in terms.class_choices(session=session, school_id=user.school_id)} else None,
-        status=status if status in people.STATUSES else "active")
+def _people_filters(classes: list, search: str, role: str, class_id: str, status: str) -> people.PeopleFilters:
+    # A class of another school (or none) is ignored, as an unknown role is.
+    chosen_class = next((c.id for c in classes if str(c.id) == class_id), None)
+    return people.PeopleFilters(search=search[:100], role=Role(role) if role in Role._value2member_map_ else None,
+                                class_id=chosen_class, status=status if status in people.STATUSES else "active")
 
 
 @router.get("/admin/people")
@@ -43,10 +42,10 @@ def list_people(
     status: str = "active", page: int = 1,
 ) -> Response:
     """Everyone in the admin's school, by name, a page at a time: by words in a name, role, class and status."""
-    filters = _people_filters(session, user, q, role, class_id, status)
+    classes = terms.class_choices(session=session, school_id=user.school_id)
+    filters = _people_filters(classes, q, role, class_id, status)
     result = people.people_page(session=session, school_id=user.school_id, filters=filters, number=page)
-    context = {"page": result, "filters": filters, "roles": list(Role),
-               "classes": terms.class_choices(session=session, school_id=user.school_id)}
+    context = {"page": result, "filters": filters, "roles": list(Role), "classes": classes}
     return render(request, "admin/people.html", context, block="people")
 
 
