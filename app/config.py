@@ -138,6 +138,11 @@ class Settings(BaseSettings):
         "UTC", description="The school's time zone (e.g. America/Vancouver): conference times are entered and shown in it."
     )
     invitation_days: int = Field(14, ge=1, le=365, description="Days a family invitation code stays valid.")
+    setup_link_days: int = Field(7, ge=1, le=60, description="Days an account setup link stays valid.")
+    retention_days: int = Field(
+        365, ge=0, le=3650,
+        description="Days a switched-off student's account and portfolio are kept before an admin may delete them.",
+    )
     share_link_days: int = Field(
         30, ge=1, le=365, description="Longest (and default) lifetime, in days, of a showcase's secret link; students may pick shorter."
     )

@@ -39,7 +39,8 @@ def nav_items(user: User | None) -> list[NavItem]:
     if user.role is Role.guardian:
         items.append(NavItem("/conferences", _("Conferences")))
     if user.role is Role.admin:
-        items += [NavItem("/admin/people", _("People")), NavItem("/admin/frameworks", _("Frameworks")),
+        items += [NavItem("/admin/people", _("People")), NavItem("/admin/classes", _("Classes")),
+                  NavItem("/admin/frameworks", _("Frameworks")),
                   NavItem("/admin/audit", _("Audit log"))]
     items.append(NavItem("/account", _("Account")))
     return items

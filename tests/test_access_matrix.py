@@ -40,7 +40,8 @@ from app.main import create_app
 from app.models import (
     EnrolledVia,
     ApprovalStatus, Artefact, ClassRole, Comment, CommentStatus, ConferenceSlot, FamilyInvitation, FeedbackRequest,
-    GoalStep, ItemApproval, ItemType, Job, Notification, ProficiencyLevel, Reflection, Role, SchoolClass, ShareLink,
+    GoalStep, ItemApproval, ItemType, Job, Notification, ProficiencyLevel, Reflection, Role, SchoolClass, SchoolTerm,
+    ShareLink,
     ShowcaseItem, User,
 )
 from app.services.jobs import jobs
@@ -164,6 +165,8 @@ RULE_KINDS: dict[str, Rule] = {
     "staff_of_class": Rule(_only("teacher", "admin"), roles=frozenset({"teacher", "admin"})),
     # the school's own admin (another school's admin: 404)
     "admin_of_school": Rule(_only("admin"), roles=frozenset({"admin"})),
+    # a new person's setup link: public, and a link that isn't one (used, expired, made up) is 404 for everyone
+    "unknown_link": Rule(_everyone, public=True, everyone=HIDDEN),
     # a teacher's bulk action naming Maya's things: another teacher is let in but changes nothing
     "teacher_bulk": Rule(_only("teacher"), roles=frozenset({"teacher"}), noop=frozenset({"other_teacher"})),
 }
@@ -193,6 +196,24 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/admin"): "admin",
     ("GET", "/admin/people"): "admin",
     ("GET", "/admin/audit"): "admin",
+    # the school's people and classes (admins; a person, class or term of another school: 404)
+    ("GET", "/admin/people/new"): "admin",
+    ("POST", "/admin/people/new"): "admin",
+    ("GET", "/admin/people/{user_id}"): "admin_of_school",
+    ("POST", "/admin/people/{user_id}"): "admin_of_school",
+    ("POST", "/admin/people/{user_id}/deactivate"): "admin_of_school",
+    ("POST", "/admin/people/{user_id}/reactivate"): "admin_of_school",
+    ("POST", "/admin/people/{user_id}/setup-link"): "admin_of_school",
+    ("POST", "/admin/people/{user_id}/archive"): "admin_of_school",
+    ("GET", "/admin/people/{user_id}/delete"): "admin_of_school",
+    ("POST", "/admin/people/{user_id}/delete"): "admin_of_school",
+    ("GET", "/admin/classes"): "admin",
+    ("POST", "/admin/terms"): "admin",
+    ("POST", "/admin/classes/{class_id}/teachers"): "admin_of_school",
+    ("GET", "/admin/terms/{term_id}/rollover"): "admin_of_school",
+    ("POST", "/admin/terms/{term_id}/rollover"): "admin_of_school",
+    ("GET", "/setup/{token}"): "unknown_link",
+    ("POST", "/setup/{token}"): "unknown_link",
     ("GET", "/people/{user_id}/password"): "staff_of_student_as_staff",
     ("POST", "/people/{user_id}/password"): "staff_of_student_as_staff",
     ("GET", "/notifications"): "signed_in",
@@ -375,6 +396,19 @@ REQUESTS: dict[tuple[str, str], dict] = {
     ("POST", "/invite"): {"data": {"code": "", "action": "create"}},
     ("POST", "/account/language"): {"data": {"locale": "en"}},
     ("POST", "/people/{user_id}/password"): {"data": {"new_password": ""}},
+    ("POST", "/admin/people/new"): {"data": {"display_name": "", "username": "", "role": "teacher"}},
+    ("POST", "/admin/people/{user_id}"): {"data": {"display_name": "", "username": "", "role": "student"}},
+    # switching an account off and on, and a new setup link: Leo, who is in no class (Maya stays signed in)
+    ("POST", "/admin/people/{user_id}/deactivate"): {"path": "/admin/people/{spare_id}/deactivate"},
+    ("POST", "/admin/people/{user_id}/reactivate"): {"path": "/admin/people/{spare_id}/reactivate"},
+    ("POST", "/admin/people/{user_id}/setup-link"): {"path": "/admin/people/{spare_id}/setup-link"},
+    # Maya's account is on, so deleting it is refused (409) whoever asks
+    ("POST", "/admin/people/{user_id}/delete"): {"data": {"confirm_username": ""}},
+    ("POST", "/admin/terms"): {"data": {"school_year": ""}},
+    ("POST", "/admin/classes/{class_id}/teachers"): {"data": {"teacher_id": "{teacher_id}"}},
+    ("POST", "/admin/terms/{term_id}/rollover"): {"data": {"target_term_id": ""}},
+    ("GET", "/setup/{token}"): {"path": "/setup/not-a-real-link"},
+    ("POST", "/setup/{token}"): {"path": "/setup/not-a-real-link", "data": {"password": "long enough pw"}},
     ("POST", "/artefacts/upload"): {"multipart": {"title": "Matrix upload"}},
     ("GET", "/artefacts/{artefact_id}/edit"): {"kinds": ("note", "recording")},
     ("POST", "/artefacts/{artefact_id}/edit"): {"data": {"title": ""}, "kinds": ("note", "recording")},
@@ -505,6 +539,13 @@ def _build_world(app, settings) -> World:
             "foreign_admin": make_user(db, elsewhere, Role.admin),
         }
         class_a = make_class(db, school, teachers=[users["teacher"]], students=[users["owner"], users["classmate"]])
+        spare = make_user(db, school, display_name="Leo")
+        term = SchoolTerm(school_id=school.id, name="2026–27", school_year="2026–27")
+        db.add(term)
+        db.flush()
+        class_a.term_id = term.id
+        db.add(class_a)
+        db.commit()
         class_b = make_class(db, school, teachers=[users["other_teacher"]], students=[users["other_student"]])
         framework = make_framework(db, school, classes=[class_a, class_b])
         link_guardian(db, users["guardian"], users["owner"])
@@ -523,6 +564,7 @@ def _build_world(app, settings) -> World:
         "student_id": users["owner"].id, "user_id": users["owner"].id, "guardian_id": users["guardian"].id,
         "teacher_id": users["teacher"].id, "class_id": class_a.id, "other_class_id": class_b.id,
         "framework_id": framework.id, "competency_id": competency.id, "level_id": level.id, "variant": "original",
+        "spare_id": spare.id, "term_id": term.id,
     }
 
     # Class A: classmates see class items; family items and peer and family comments wait for the teacher.
@@ -948,7 +990,16 @@ async def _re_enroll(world: World, _clients, _case: Case) -> None:
         db.commit()
 
 
+async def _switch_leo_on(world: World, _clients, _case: Case) -> None:
+    with world.session() as db:
+        leo = db.get(User, world.constants["spare_id"])
+        leo.is_active, leo.deactivated_at = True, None
+        db.add(leo)
+        db.commit()
+
+
 RESTORE: dict[tuple[str, str], Callable[..., Awaitable[None]]] = {
+    ("POST", "/admin/people/{user_id}/deactivate"): _switch_leo_on,
     ("POST", "/feedback/comments/{comment_id}/report"): _restore_comment,
     ("POST", "/my-family/{guardian_id}/remove"): _relink_guardian,
     ("POST", "/students/{student_id}/guardians/{guardian_id}/remove"): _relink_guardian,

@@ -39,6 +39,15 @@ TESTED_KINDS = {
     AuditEventKind.share_link_revoked: "test_secret_links",
     AuditEventKind.item_approved: "test_approvals",
     AuditEventKind.item_returned: "test_approvals",
+    AuditEventKind.account_updated: "test_people_and_terms",
+    AuditEventKind.account_deactivated: "test_people_and_terms",
+    AuditEventKind.account_reactivated: "test_people_and_terms",
+    AuditEventKind.account_deleted: "test_people_and_terms",
+    AuditEventKind.setup_link_created: "test_people_and_terms",
+    AuditEventKind.setup_link_used: "test_people_and_terms",
+    AuditEventKind.term_created: "test_people_and_terms",
+    AuditEventKind.class_created: "test_people_and_terms",
+    AuditEventKind.classes_rolled_over: "test_people_and_terms",
 }
 
 
@@ -93,6 +102,56 @@ def test_signing_in_and_passwords(client, new_client, session):
                       ).status_code == 200
     reset = _only(session, AuditEventKind.password_reset)
     assert (reset.actor_id, reset.subject_id, reset.details["must_change"]) == (teacher.id, maya.id, True)
+
+
+def test_people_and_terms(client, new_client, session, settings):
+    school = make_school(session)
+    admin = make_user(session, school, Role.admin, display_name="Alex Morgan")
+    login(client, admin)
+    response = client.post("/admin/people/new", data={"display_name": "Rae", "username": "rae", "role": "teacher",
+                                                      "start_with": "link"})
+    link = re.search(r"(/setup/[A-Za-z0-9_-]+)</code>", response.text).group(1)
+    rae = session.exec(select(User).where(User.username == "rae")).one()
+    made = _only(session, AuditEventKind.setup_link_created)
+    assert (made.actor_id, made.subject_id) == (admin.id, rae.id) and link.rsplit("/", 1)[1] not in str(made.details)
+    new_client().post(link, data={"password": "rae's own password", "confirm": "rae's own password"})
+    assert (_only(session, AuditEventKind.setup_link_used).actor_id, _only(session, AuditEventKind.setup_link_used)
+            .subject_id) == (rae.id, rae.id)
+    client.post(f"/admin/people/{rae.id}", data={"display_name": "Rae Lee", "username": "rae", "role": "teacher"})
+    edited = _only(session, AuditEventKind.account_updated)
+    assert edited.details["changed"] == ["display_name"] and edited.details["subject_name"] == "Rae Lee"
+
+    client.post("/admin/terms", data={"school_year": "2026–27"})
+    client.post("/admin/terms", data={"school_year": "2027–28"})
+    first, second = (e.details["term_id"] for e in _events(session, AuditEventKind.term_created))
+    client.post("/classes/new", data={"name": "Cedar", "term_id": str(first), "teacher_id": str(rae.id)})
+    class_made = _only(session, AuditEventKind.class_created)
+    assert class_made.object_description == "Cedar" and class_made.details["term_id"] == first
+    client.post(f"/admin/terms/{first}/rollover", data={"target_term_id": str(second), "class_ids": [
+        str(class_made.details["class_id"])], "names": ["Cedar 2"], "carry": [str(class_made.details["class_id"])]})
+    rolled = _only(session, AuditEventKind.classes_rolled_over)
+    assert rolled.details["from_term_id"] == first and rolled.details["archived"] == [class_made.details["class_id"]]
+
+    leaver = make_user(session, school, display_name="Lou Leaver")
+    leaver_id, leaver_name = leaver.id, leaver.username
+    client.post(f"/admin/people/{leaver_id}/deactivate")
+    client.post(f"/admin/people/{leaver_id}/reactivate")
+    client.post(f"/admin/people/{leaver_id}/deactivate")
+    assert len(_events(session, AuditEventKind.account_deactivated)) == 2
+    assert _only(session, AuditEventKind.account_reactivated).subject_id == leaver_id
+    session.execute(sa.update(User).where(User.id == leaver_id).values(
+        deactivated_at=utcnow() - timedelta(days=settings.retention_days + 1)))
+    session.commit()
+    client.post(f"/admin/people/{leaver_id}/delete", data={"confirm_username": leaver_name})
+    deleted = _only(session, AuditEventKind.account_deleted)
+    assert (deleted.actor_id, deleted.subject_id, deleted.object_description) == (admin.id, None, "Lou Leaver")
+    # Earlier events about the deleted account stay, with the account's id cleared and its name as it was.
+    switched = _events(session, AuditEventKind.account_deactivated)
+    assert [e.subject_id for e in switched] == [None, None] and switched[0].details["subject_name"] == "Lou Leaver"
+    page = client.get("/admin/audit").text
+    for label in ("Account edited", "Account switched off", "Account switched on", "Account deleted", "Setup link made",
+                  "Password chosen with a setup link", "Term added", "Class created", "Classes rolled over"):
+        assert label in page
 
 
 def test_classes_and_enrolments(client, new_client, session):

@@ -160,6 +160,13 @@ def members_of_class(class_id: int):
     return select(Enrollment.user_id, Enrollment.role).where(Enrollment.class_id == class_id)
 
 
+def has_memberships(*, session: Session, user_id: int) -> bool:
+    """Whether the user is in any class (archived ones too) or linked to a family, either side."""
+    in_class = select(Enrollment.id).where(Enrollment.user_id == user_id)
+    linked = select(GuardianLink.id).where(sa.or_(GuardianLink.guardian_id == user_id, GuardianLink.student_id == user_id))
+    return bool(session.exec(select(sa.or_(sa.exists(in_class), sa.exists(linked)))).one())
+
+
 def classes_taught_by(teacher_id: int):
     """A SELECT of the ids of the classes the teacher teaches (archived ones too: they can still read them)."""
     return select(Enrollment.class_id).where(Enrollment.user_id == teacher_id, Enrollment.role == ClassRole.teacher)

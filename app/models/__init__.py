@@ -2,7 +2,7 @@
 
 from app.models.assessments import CompetencyRating, RatingArtefact, RatingSource
 from app.models.audit import AuditEvent, AuditEventKind
-from app.models.auth import LoginFailure, UserSession
+from app.models.auth import LoginFailure, SetupLink, UserSession
 from app.models.competencies import ClassFramework, Competency, Framework, ProficiencyLevel
 from app.models.evidence import ArtefactCompetency, Artefact, ArtefactKind, ArtefactTag, Audience, MediaKind, Tag
 from app.models.feedback import (
@@ -20,7 +20,7 @@ from app.models.feedback import (
 from app.models.family import DigestFrequency, DigestLog, FamilyInvitation
 from app.models.jobs import ImportKey, Job, JobStatus
 from app.models.goals import CheckIn, CheckInArtefact, CheckInStep, Goal, GoalCompetency, GoalStatus, GoalStep
-from app.models.people import ClassRole, EnrolledVia, Enrollment, GuardianLink, Role, School, SchoolClass, User
+from app.models.people import ClassRole, EnrolledVia, Enrollment, GuardianLink, Role, School, SchoolClass, SchoolTerm, User
 from app.models.reflections import (
     Reflection,
     ReflectionArtefact,
@@ -62,5 +62,5 @@ __all__ = [
     "ReflectionStatus", "Role",
     "DigestFrequency", "DigestLog", "FamilyInvitation", "ImportKey", "Job", "JobStatus",
     "ConferenceInvite", "ConferenceResponse", "ConferenceSlot", "ResponseSource", "ShareLink", "ShareLinkView",
-    "Showcase", "ShowcaseItem", "ShowcaseItemType", "School", "SchoolClass", "Tag", "Item", "User", "UserSession",
+    "Showcase", "ShowcaseItem", "ShowcaseItemType", "School", "SchoolClass", "SchoolTerm", "SetupLink", "Tag", "Item", "User", "UserSession",
 ]

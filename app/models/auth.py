@@ -32,3 +32,16 @@ class LoginFailure(SQLModel, table=True):
     account_key: str | None = Field(default=None, max_length=64, index=True)
     address: str = Field(max_length=64, index=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class SetupLink(SQLModel, table=True):
+    """A one-time link an admin gives a new person to choose their own password; the table keeps only the token's
+    SHA-256, so a copy of the database can't be used to take over an account."""
+
+    __tablename__ = "setup_links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime

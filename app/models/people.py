@@ -1,6 +1,6 @@
 """People and places: schools, users, classes, enrollments and guardian links."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 import sqlalchemy as sa
@@ -69,6 +69,8 @@ class User(UserBase, table=True):
     must_change_password: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = Field(default=None)
+    # When an admin switched the account off; the school's retention period (FOLIO_RETENTION_DAYS) counts from here.
+    deactivated_at: datetime | None = Field(default=None)
     # Bytes of uploads this user owns, kept with each upload and delete so the quota check is one read.
     storage_used_bytes: int = Field(default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"})
     # Guardians: how often the family digest comes (weekly, daily or off; see app.models.family.DigestFrequency).
@@ -77,6 +79,22 @@ class User(UserBase, table=True):
     email_notifications: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
     enrollments: list["Enrollment"] = Relationship(back_populates="user", cascade_delete=True)
+
+
+class SchoolTerm(SQLModel, table=True):
+    """A school year or a term of one: classes belong to one, and are archived with it at the year's end."""
+
+    __tablename__ = "school_terms"
+    __table_args__ = (sa.UniqueConstraint("school_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="schools.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=40)  # "2026–27" or "2026–27 Term 1"
+    school_year: str = Field(max_length=20)  # "2026–27": what the classes' year column says
+    starts_on: date | None = Field(default=None)
+    ends_on: date | None = Field(default=None)
+    archived: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class SchoolClass(SQLModel, table=True):
@@ -89,6 +107,8 @@ class SchoolClass(SQLModel, table=True):
     name: str = Field(max_length=120)
     year: str = Field(max_length=20)
     term: str | None = Field(default=None, max_length=40)
+    # RESTRICT: a term with classes can't be deleted; archiving it (and them) is how a year ends.
+    term_id: int | None = Field(default=None, foreign_key="school_terms.id", index=True, ondelete="RESTRICT")
     join_code: str = Field(max_length=16, unique=True)
     # Reflection prompts, one per line; None means Folio's defaults.
     reflection_prompts: str | None = Field(default=None, sa_type=sa.Text)

@@ -26,8 +26,9 @@ ROUTERS = [
 # /invite: a family member redeems an invitation code (creating an account or linking one);
 # /language: anyone may pick the language of the pages; /s/...: a showcase's secret link, read-only;
 # /logout: signing out must work (and clear the cookie) even when the session has already ended.
+# /setup/...: a new person's one-time setup link, where they choose their password.
 PUBLIC_PATHS = frozenset({
-    "/", "/login", "/logout", "/healthz", "/static", "/invite", "/language",
+    "/", "/login", "/logout", "/healthz", "/static", "/invite", "/language", "/setup/{token}",
     "/s/{token}", "/s/{token}/files/{artefact_id}/{variant}",
 })
 

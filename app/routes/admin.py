@@ -1,33 +1,236 @@
-"""School people: the admin's list and audit log, and password resets by admins and teachers."""
+"""School people: the admin's list, adding, editing, switching off and deleting accounts, the audit log, and password
+resets by admins and teachers."""
 
+import logging
+import smtplib
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from app.auth import AdminUser, StaffUser, end_other_sessions, require_user
 from app.db import SessionDep
+from app.flash import flash
+from app.i18n import _
 from app.models import AuditEventKind, Role, User
 from app.security import client_address
 from app.services.accounts import accounts
 from app.services.accounts import audit_views
+from app.services.accounts import leavers
 from app.services.accounts import people
+from app.services.accounts import people_admin
+from app.services.accounts import setup_links
+from app.services.classes import terms
+from app.services.jobs import job_pages
 from app.templating import render
 from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
+logger = logging.getLogger(__name__)
+
+
+def _people_filters(classes: list, search: str, role: str, class_id: str, status: str) -> people.PeopleFilters:
+    # A class of another school (or none) is ignored, as an unknown role is.
+    chosen_class = next((c.id for c in classes if str(c.id) == class_id), None)
+    return people.PeopleFilters(search=search[:100], role=Role(role) if role in Role._value2member_map_ else None,
+                                class_id=chosen_class, status=status if status in people.STATUSES else "active")
 
 
 @router.get("/admin/people")
 def list_people(
-    request: Request, user: AdminUser, session: SessionDep, role: str = "", page: int = 1
+    request: Request, user: AdminUser, session: SessionDep, q: str = "", role: str = "", class_id: str = "",
+    status: str = "active", page: int = 1,
 ) -> Response:
-    """Everyone in the admin's school, by name, a page at a time, optionally one role."""
-    role_filter = Role(role) if role in Role._value2member_map_ else None
-    result = people.people_page(session=session, school_id=user.school_id, role=role_filter, number=page)
-    return render(
-        request, "admin/people.html", {"page": result, "role": role_filter, "roles": list(Role)}, block="people"
-    )
+    """Everyone in the admin's school, by name, a page at a time: by words in a name, role, class and status."""
+    classes = terms.class_choices(session=session, school_id=user.school_id)
+    filters = _people_filters(classes, q, role, class_id, status)
+    result = people.people_page(session=session, school_id=user.school_id, filters=filters, number=page)
+    context = {"page": result, "filters": filters, "roles": list(Role), "classes": classes}
+    return render(request, "admin/people.html", context, block="people")
+
+
+def _person_form(request: Request, *, values: dict, errors: dict, person: User | None = None, status_code: int = 200,
+                 **extra) -> Response:
+    context = {"values": values, "errors": errors, "person": person, "roles": list(Role),
+               "email_enabled": request.app.state.settings.email_enabled, **extra}
+    return render(request, "admin/person_form.html", context, status_code=status_code)
+
+
+@router.get("/admin/people/new")
+def new_person(request: Request, user: AdminUser) -> Response:
+    """The form for adding one person: a teacher, an admin, a student or a family member."""
+    values = {"display_name": "", "username": "", "email": "", "role": "teacher", "start_with": "password"}
+    return _person_form(request, values=values, errors={})
+
+
+@router.post("/admin/people/new")
+def add_person(
+    request: Request, user: AdminUser, session: SessionDep,
+    display_name: Annotated[str, Form(max_length=500)] = "", username: Annotated[str, Form(max_length=200)] = "",
+    email: Annotated[str, Form(max_length=500)] = "", role: Annotated[str, Form(max_length=20)] = "",
+    start_with: Annotated[str, Form(max_length=20)] = "password",
+) -> Response:
+    """Make the account; show its one-time password or its setup link (emailed when there is mail and an address)."""
+    values = {"display_name": display_name, "username": username, "email": email, "role": role, "start_with": start_with}
+    data, errors = people_admin.parse_person(session=session, display_name=display_name, username=username,
+                                             email=email, role=role)
+    if start_with not in people_admin.StartWith._value2member_map_:
+        errors["start_with"] = _("Choose how they will sign in the first time.")
+    if errors:
+        return _person_form(request, values=values, errors=errors, status_code=422)
+    address = client_address(request)
+    person, password = people_admin.add_person(session=session, actor=user, data=data,
+                                               start_with=people_admin.StartWith(start_with), address=address)
+    link = None
+    if password is None:
+        link = setup_links.link_address(settings=request.app.state.settings, token=setup_links.create_link(
+            session=session, actor=user, user=person, settings=request.app.state.settings, address=address))
+    session.commit()
+    return _first_sign_in_page(request, session, person, password=password, link=link)
+
+
+def _first_sign_in_page(request: Request, session, person: User, *, password: str | None, link: str | None) -> Response:
+    settings = request.app.state.settings
+    emailed = False
+    if link and person.email and settings.email_enabled:
+        school = people.school_of(session=session, user=person)
+        try:
+            setup_links.email_link(settings=settings, user=person, school_name=school.name, address=link)
+            emailed = True
+        except (OSError, smtplib.SMTPException):
+            logger.warning("could not email the setup link for user %s", person.id, exc_info=True)
+    context = {"person": person, "password": password, "link": link, "emailed": emailed,
+               "school": people.school_of(session=session, user=person), "folio_address": settings.base_url}
+    # A password or a link that signs someone in is on this page: no browser or proxy may keep a copy.
+    return render(request, "admin/person_created.html", context, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/admin/people/{user_id}")
+def edit_person(request: Request, user_id: PathId, user: AdminUser, session: SessionDep) -> Response:
+    """One person's account: names, username, email, role, status, and what an admin can do with it."""
+    person = people_admin.person_for_admin(session=session, admin=user, user_id=user_id)
+    values = {"display_name": person.display_name, "username": person.username, "email": person.email or "",
+              "role": person.role.value}
+    return _person_form(request, values=values, errors={}, person=person, **_person_extras(request, session, person))
+
+
+def _person_extras(request: Request, session, person: User) -> dict:
+    settings = request.app.state.settings
+    return {"class_names": people_admin.class_names_of(session=session, user=person),
+            "deletable_on": leavers.deletable_on(student=person, settings=settings),
+            "handovers": leavers.handovers(session=session, student=person),
+            "job_title": job_pages.job_title, "status_label": job_pages.status_label,
+            "is_downloadable": job_pages.is_downloadable}
+
+
+@router.post("/admin/people/{user_id}")
+def update_person(
+    request: Request, user_id: PathId, user: AdminUser, session: SessionDep,
+    display_name: Annotated[str, Form(max_length=500)] = "", username: Annotated[str, Form(max_length=200)] = "",
+    email: Annotated[str, Form(max_length=500)] = "", role: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Save the account's names, username, email and role."""
+    person = people_admin.person_for_admin(session=session, admin=user, user_id=user_id)
+    data, errors = people_admin.parse_person(session=session, display_name=display_name, username=username,
+                                             email=email, role=role, editing=person)
+    if not errors:
+        errors = people_admin.update_person(session=session, actor=user, target=person, data=data,
+                                            address=client_address(request))
+    if errors:
+        session.rollback()
+        values = {"display_name": display_name, "username": username, "email": email, "role": role}
+        return _person_form(request, values=values, errors=errors, person=person, status_code=422,
+                            **_person_extras(request, session, person))
+    session.commit()
+    response = RedirectResponse(f"/admin/people/{person.id}", status_code=303)
+    flash(request, response, _("Saved %(name)s's account.", name=person.display_name), "success")
+    return response
+
+
+@router.post("/admin/people/{user_id}/deactivate")
+def deactivate_person(request: Request, user_id: PathId, user: AdminUser, session: SessionDep) -> Response:
+    """Switch the account off: no more signing in, signed out everywhere, gone from lists; everything is kept."""
+    person = people_admin.person_for_admin(session=session, admin=user, user_id=user_id)
+    problem = people_admin.deactivate(session=session, actor=user, target=person, address=client_address(request))
+    response = RedirectResponse(f"/admin/people/{person.id}", status_code=303)
+    if problem:
+        flash(request, response, problem, "error")
+        return response
+    session.commit()
+    flash(request, response, _("%(name)s's account is switched off. Their work is kept.", name=person.display_name),
+          "success")
+    return response
+
+
+@router.post("/admin/people/{user_id}/reactivate")
+def reactivate_person(request: Request, user_id: PathId, user: AdminUser, session: SessionDep) -> Response:
+    """Switch the account back on."""
+    person = people_admin.person_for_admin(session=session, admin=user, user_id=user_id)
+    people_admin.reactivate(session=session, actor=user, target=person, address=client_address(request))
+    session.commit()
+    response = RedirectResponse(f"/admin/people/{person.id}", status_code=303)
+    flash(request, response, _("%(name)s can sign in again.", name=person.display_name), "success")
+    return response
+
+
+@router.post("/admin/people/{user_id}/setup-link")
+def new_setup_link(request: Request, user_id: PathId, user: AdminUser, session: SessionDep) -> Response:
+    """A new setup link for the person (any older one stops working), emailed or shown to print."""
+    person = people_admin.person_for_admin(session=session, admin=user, user_id=user_id)
+    if not person.is_active:
+        response = RedirectResponse(f"/admin/people/{person.id}", status_code=303)
+        flash(request, response, _("Switch the account on first."), "error")
+        return response
+    settings = request.app.state.settings
+    token = setup_links.create_link(session=session, actor=user, user=person, settings=settings,
+                                    address=client_address(request))
+    session.commit()
+    return _first_sign_in_page(request, session, person, password=None,
+                               link=setup_links.link_address(settings=settings, token=token))
+
+
+@router.post("/admin/people/{user_id}/archive")
+def hand_over_archive(request: Request, user_id: PathId, user: AdminUser, session: SessionDep) -> Response:
+    """Start the student's portfolio archive for the admin to download and hand over."""
+    person = people_admin.person_for_admin(session=session, admin=user, user_id=user_id)
+    if person.role is not Role.student:
+        raise HTTPException(status_code=409)
+    job = leavers.start_handover(session=session, actor=user, student=person, address=client_address(request))
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+@router.get("/admin/people/{user_id}/delete")
+def confirm_delete_person(request: Request, user_id: PathId, user: AdminUser, session: SessionDep) -> Response:
+    """Ask before deleting a leaver's account and everything in it, for good."""
+    person = people_admin.person_for_admin(session=session, admin=user, user_id=user_id)
+    problem = leavers.deletion_problem(student=person, settings=request.app.state.settings)
+    return render(request, "admin/delete_person.html", {"person": person, "problem": problem, "errors": {}})
+
+
+@router.post("/admin/people/{user_id}/delete")
+def delete_person(
+    request: Request, user_id: PathId, user: AdminUser, session: SessionDep,
+    confirm_username: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Delete the leaver's account, portfolio and files; the audit log keeps that it happened."""
+    person = people_admin.person_for_admin(session=session, admin=user, user_id=user_id)
+    settings = request.app.state.settings
+    problem = leavers.deletion_problem(student=person, settings=settings)
+    if problem:
+        return render(request, "admin/delete_person.html", {"person": person, "problem": problem, "errors": {}},
+                      status_code=409)
+    if accounts.normalise_identifier(confirm_username) != person.username:
+        errors = {"confirm_username": _("Type the username, %(username)s, to confirm.", username=person.username)}
+        return render(request, "admin/delete_person.html", {"person": person, "problem": None, "errors": errors},
+                      status_code=422)
+    name = person.display_name
+    files = leavers.delete_student(session=session, actor=user, student=person, settings=settings,
+                                   address=client_address(request))
+    session.commit()
+    leavers.remove_stored_files(settings=settings, files=files)
+    response = RedirectResponse("/admin/people?status=inactive", status_code=303)
+    flash(request, response, _("%(name)s's account and portfolio are deleted.", name=name), "success")
+    return response
 
 
 @router.get("/admin/audit")

@@ -19,6 +19,7 @@ from app.i18n import _
 from app.navigation import home_path
 from app.security import client_address
 from app.services.accounts import accounts
+from app.services.accounts import setup_links
 from app.services.accounts.accounts import SignInProblem
 from app.templating import render
 
@@ -91,4 +92,44 @@ def logout(request: Request, session: SessionDep) -> Response:
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookie(response, request.app.state.settings)
     flash(request, response, _("You have signed out."), "success")
+    return response
+
+
+# --- a new person's setup link -------------------------------------------------------------------------------
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _setup_page(request: Request, person, token: str, errors: dict, status_code: int = 200) -> Response:
+    context = {"person": person, "token": token, "errors": errors}
+    return render(request, "auth/setup.html", context, status_code=status_code, headers=NO_STORE)
+
+
+@router.get("/setup/{token}")
+def setup_form(request: Request, token: str, session: SessionDep) -> Response:
+    """Where a new person chooses their password, from the link an admin gave them (used, expired: a plain page)."""
+    person = setup_links.user_for_token(session=session, token=token)
+    return _setup_page(request, person, token, {}, status_code=200 if person else 404)
+
+
+@router.post("/setup/{token}")
+def setup_account(
+    request: Request, token: str, session: SessionDep,
+    password: Annotated[str, Form(max_length=1024)] = "", confirm: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Set the password, use the link up, and sign the person in."""
+    person = setup_links.user_for_token(session=session, token=token)
+    if person is None:
+        return _setup_page(request, None, token, {}, status_code=404)
+    errors = setup_links.choose_password(session=session, user=person, password=password, confirm=confirm,
+                                         address=client_address(request))
+    if errors:
+        session.rollback()
+        return _setup_page(request, person, token, errors, status_code=422)
+    end_session(session=session, token=request.cookies.get(SESSION_COOKIE))
+    session_token = start_session(session=session, user=person, user_agent=request.headers.get("user-agent"))
+    session.commit()
+    response = RedirectResponse(home_path(person), status_code=303)
+    set_session_cookie(response, session_token, request.app.state.settings)
+    flash(request, response, _("Welcome to Folio, %(name)s! Your password is set.", name=person.display_name), "success")
     return response

@@ -5,15 +5,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from app.auth import StaffUser, StudentUser, require_user
+from app.auth import AdminUser, StaffUser, StudentUser, require_user
 from app.db import SessionDep
 from app.flash import flash
-from app.i18n import _
-from app.models import Role, School, SchoolClass, User
+from app.i18n import _, ngettext
+from app.models import Role, School, SchoolClass, SchoolTerm, User
 from app.navigation import home_path
 from app.security import client_address
 from app.services.classes import classes
 from app.services.classes import roster
+from app.services.classes import terms
+from app.services.accounts import people
 from app.services.portfolio.reflections import default_prompts
 from app.services.edit_versions import claim_version, parse_version
 from app.templating import render
@@ -27,15 +29,19 @@ NO_STORE = {"Cache-Control": "no-store"}
 # --- a new class (before /classes/{class_id}, so "new" and "join" are not taken for ids) --------------
 
 
+def _live_terms(session, user: User) -> list[SchoolTerm]:
+    return [term for term in terms.terms_of_school(session=session, school_id=user.school_id) if not term.archived]
+
+
 def _new_class_context(session, user: User, values: dict, errors: dict) -> dict:
     teachers = classes.teachers_of_school(session=session, school_id=user.school_id) if user.role is Role.admin else []
-    return {"values": values, "errors": errors, "teachers": teachers}
+    return {"values": values, "errors": errors, "teachers": teachers, "terms": _live_terms(session, user)}
 
 
 @router.get("/classes/new")
-def new_class(request: Request, user: StaffUser, session: SessionDep) -> Response:
-    """The new-class form (an admin also picks its teacher)."""
-    values = {"name": "", "year": "", "term": "", "teacher_id": ""}
+def new_class(request: Request, user: StaffUser, session: SessionDep, term_id: str = "") -> Response:
+    """The new-class form: its term (or year and term words), and for an admin its teacher."""
+    values = {"name": "", "year": "", "term": "", "teacher_id": "", "term_id": term_id[:20]}
     return render(request, "classes/new.html", _new_class_context(session, user, values, {}))
 
 
@@ -44,13 +50,15 @@ def create_class(
     request: Request, user: StaffUser, session: SessionDep,
     name: Annotated[str, Form(max_length=500)] = "", year: Annotated[str, Form(max_length=100)] = "",
     term: Annotated[str, Form(max_length=200)] = "", teacher_id: Annotated[str, Form(max_length=20)] = "",
+    term_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Create the class: a teacher teaches it; an admin's choice of teacher (or nobody yet) does."""
     is_admin = user.role is Role.admin
     teachers = classes.teachers_of_school(session=session, school_id=user.school_id) if is_admin else None
-    data, errors = classes.parse_class(name=name, year=year, term=term, teacher_id=teacher_id, teachers=teachers)
+    data, errors = classes.parse_class(name=name, year=year, term=term, teacher_id=teacher_id, teachers=teachers,
+                                       term_id=term_id, school_terms=_live_terms(session, user))
     if errors:
-        values = {"name": name, "year": year, "term": term, "teacher_id": teacher_id}
+        values = {"name": name, "year": year, "term": term, "teacher_id": teacher_id, "term_id": term_id}
         return render(request, "classes/new.html", _new_class_context(session, user, values, errors), status_code=422)
     teacher = session.get(User, data.teacher_id) if is_admin and data.teacher_id else (None if is_admin else user)
     school_class = classes.create_class(session=session, school_id=user.school_id, data=data, teacher=teacher,
@@ -107,6 +115,15 @@ def show_class(request: Request, class_id: PathId, user: StaffUser, session: Ses
     return render(request, "classes/show.html", {"roster": classes.roster(session=session, school_class=school_class)})
 
 
+def _archived(request: Request, school_class: SchoolClass) -> Response | None:
+    """For a change to an archived class: back to its page with why (archived classes are history, read-only)."""
+    if not school_class.archived:
+        return None
+    response = RedirectResponse(f"/classes/{school_class.id}", status_code=303)
+    flash(request, response, _("%(name)s is archived: it can be read but not changed.", name=school_class.name), "error")
+    return response
+
+
 def _add_students_page(request: Request, school_class: SchoolClass, *, status_code: int = 200, **context) -> Response:
     values = {"display_name": "", "username": "", "email": "", "lines": "", "must_change_password": False}
     values.update(context.pop("values", {}))
@@ -135,6 +152,8 @@ def add_student(
 ) -> Response:
     """Add one student: a new account with a generated password, or (admins) a student already at the school."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
+    if refused := _archived(request, school_class):
+        return refused
     plan = roster.check_one(session=session, school_class=school_class, display_name=display_name,
                             username=username, email=email, may_add_existing=user.role is Role.admin)
     if plan.errors:
@@ -156,6 +175,8 @@ def add_students_in_bulk(
 ) -> Response:
     """Add many students from pasted lines or a .csv file; one bad row and nothing is created."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
+    if refused := _archived(request, school_class):
+        return refused
     text, problem = lines, None
     if file is not None and file.filename:
         text, problem = roster.decode_upload(file.file.read(roster.MAX_CSV_BYTES + 1))
@@ -198,6 +219,8 @@ def confirm_remove_student(request: Request, class_id: PathId, student_id: PathI
 def remove_student(request: Request, class_id: PathId, student_id: PathId, user: StaffUser, session: SessionDep) -> Response:
     """Take the student out of the class; their portfolio stays theirs."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
+    if refused := _archived(request, school_class):
+        return refused
     enrollment, student = classes.student_enrollment(session=session, school_class=school_class, student_id=student_id)
     classes.remove_student(session=session, school_class=school_class, enrollment=enrollment, student=student,
                            actor=user, address=client_address(request))
@@ -245,6 +268,8 @@ def update_settings(
 ) -> Response:
     """Save the settings (unchecked boxes are not sent, so they mean "off"), unless someone saved them meanwhile."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
+    if refused := _archived(request, school_class):
+        return refused
     frameworks, _used = classes.framework_choices(session=session, school_class=school_class)
     flags = {"classmates_see_class_items": classmates_see_class_items,
              "peer_comments_need_approval": peer_comments_need_approval,
@@ -280,6 +305,8 @@ def update_prompts(
 ) -> Response:
     """Save the prompts (empty: Folio's defaults), unless someone saved the class's settings meanwhile."""
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
+    if refused := _archived(request, school_class):
+        return refused
     parsed, problem = classes.parse_prompts(prompts)
     context = {"school_class": school_class, "prompts": prompts, "defaults": default_prompts(), "version": version,
                "conflict": None}
@@ -299,4 +326,118 @@ def update_prompts(
     message = _("Reflection prompts saved for %(name)s.", name=school_class.name) if parsed else \
         _("%(name)s now uses Folio's default prompts.", name=school_class.name)
     flash(request, response, message, "success")
+    return response
+
+
+# --- terms, the school's classes, teachers, and the year's end (admins) -------------------------------------
+
+
+def _school_classes_page(request: Request, session, user: User, *, term_id: str = "", values: dict | None = None,
+                         errors: dict | None = None, status_code: int = 200) -> Response:
+    school_terms = terms.terms_of_school(session=session, school_id=user.school_id)
+    chosen = next((t for t in school_terms if str(t.id) == term_id), None) if term_id else None
+    chosen = chosen or next((t for t in school_terms if not t.archived), None)
+    context = {
+        "terms": school_terms, "chosen": chosen,
+        "classes": people.classes_in_term(session=session, term_id=chosen.id) if chosen else [],
+        "without_term": people.classes_without_term(session=session, school_id=user.school_id),
+        "teachers": classes.teachers_of_school(session=session, school_id=user.school_id),
+        "values": values or {"name": "", "school_year": "", "starts_on": "", "ends_on": ""}, "errors": errors or {},
+    }
+    return render(request, "classes/school.html", context, status_code=status_code)
+
+
+@router.get("/admin/classes")
+def list_school_classes(request: Request, user: AdminUser, session: SessionDep, term_id: str = "") -> Response:
+    """The school's terms and one term's classes with their teachers; archived terms are the history."""
+    return _school_classes_page(request, session, user, term_id=term_id[:20])
+
+
+@router.post("/admin/terms")
+def create_term(
+    request: Request, user: AdminUser, session: SessionDep,
+    name: Annotated[str, Form(max_length=200)] = "", school_year: Annotated[str, Form(max_length=100)] = "",
+    starts_on: Annotated[str, Form(max_length=20)] = "", ends_on: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Add a school year or term."""
+    data, errors = terms.parse_term(session=session, school_id=user.school_id, name=name, school_year=school_year,
+                                    starts_on=starts_on, ends_on=ends_on)
+    if errors:
+        values = {"name": name, "school_year": school_year, "starts_on": starts_on, "ends_on": ends_on}
+        return _school_classes_page(request, session, user, values=values, errors=errors, status_code=422)
+    term = terms.create_term(session=session, actor=user, data=data, address=client_address(request))
+    session.commit()
+    response = RedirectResponse(f"/admin/classes?term_id={term.id}", status_code=303)
+    flash(request, response, _("%(name)s is added. Now add its classes.", name=term.name), "success")
+    return response
+
+
+@router.post("/admin/classes/{class_id}/teachers")
+def assign_teacher(
+    request: Request, class_id: PathId, user: AdminUser, session: SessionDep,
+    teacher_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Give the class a teacher (another one, or its first)."""
+    school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
+    teacher = next((t for t in classes.teachers_of_school(session=session, school_id=user.school_id)
+                    if str(t.id) == teacher_id), None)
+    response = RedirectResponse(f"/admin/classes?term_id={school_class.term_id or ''}", status_code=303)
+    if school_class.archived:
+        flash(request, response, _("%(name)s is archived: it can be read but not changed.", name=school_class.name),
+              "error")
+    elif teacher is None:
+        flash(request, response, _("Choose one of the school's teachers."), "error")
+    elif terms.assign_teacher(session=session, school_class=school_class, teacher=teacher, actor=user,
+                              address=client_address(request)):
+        session.commit()
+        flash(request, response, _("%(teacher)s now teaches %(name)s.", teacher=teacher.display_name,
+                                   name=school_class.name), "success")
+    else:
+        flash(request, response, _("%(teacher)s already teaches %(name)s.", teacher=teacher.display_name,
+                                   name=school_class.name), "info")
+    return response
+
+
+def _rollover_page(request: Request, session, user: User, term: SchoolTerm, rows, *, target_term_id: str = "",
+                   errors: dict | None = None, status_code: int = 200) -> Response:
+    targets = [t for t in _live_terms(session, user) if t.id != term.id]
+    context = {"term": term, "rows": rows, "targets": targets, "target_term_id": target_term_id, "errors": errors or {}}
+    return render(request, "classes/rollover.html", context, status_code=status_code)
+
+
+@router.get("/admin/terms/{term_id}/rollover")
+def rollover_form(request: Request, term_id: PathId, user: AdminUser, session: SessionDep) -> Response:
+    """The year's end: which of the term's classes carry on into which term, under which names."""
+    term = terms.term_for_admin(session=session, admin=user, term_id=term_id)
+    if term.archived:
+        return RedirectResponse(f"/admin/classes?term_id={term.id}", status_code=303)
+    return _rollover_page(request, session, user, term, terms.rollover_rows(session=session, term=term))
+
+
+@router.post("/admin/terms/{term_id}/rollover")
+def roll_over(
+    request: Request, term_id: PathId, user: AdminUser, session: SessionDep,
+    target_term_id: Annotated[str, Form(max_length=20)] = "",
+    class_ids: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
+    names: Annotated[list[str], Form()] = [],  # noqa: B006
+    carry: Annotated[list[str], Form()] = [],  # noqa: B006
+) -> Response:
+    """Make the new classes with the same teachers and students, and archive this term's classes."""
+    term = terms.term_for_admin(session=session, admin=user, term_id=term_id)
+    if term.archived:
+        return RedirectResponse(f"/admin/classes?term_id={term.id}", status_code=303)
+    rows = terms.rollover_rows(session=session, term=term)
+    target = next((t for t in _live_terms(session, user) if str(t.id) == target_term_id and t.id != term.id), None)
+    new_names = {class_id: name[:500] for class_id, name in zip(class_ids, names)}
+    errors = terms.parse_rollover(rows=rows, target=target, carry=set(carry), names=new_names)
+    if errors:
+        return _rollover_page(request, session, user, term, rows, target_term_id=target_term_id, errors=errors,
+                              status_code=422)
+    made = terms.roll_over(session=session, actor=user, old_term=term, new_term=target, rows=rows,
+                           address=client_address(request))
+    session.commit()
+    response = RedirectResponse(f"/admin/classes?term_id={target.id}", status_code=303)
+    flash(request, response, ngettext("%(num)s class carried on into %(term)s; %(old)s is archived.",
+                                      "%(num)s classes carried on into %(term)s; %(old)s is archived.", len(made),
+                                      term=target.name, old=term.name), "success")
     return response

@@ -40,7 +40,8 @@ def student_home(
 def teacher_home(request: Request, user: TeacherUser, session: SessionDep) -> Response:
     """A teacher's home: the classes they teach and who is in them."""
     classes = people.classes_of(session=session, user=user, role=ClassRole.teacher)
-    return render(request, "home/teacher.html", {"classes": classes})
+    past = people.archived_classes_of(session=session, user=user, role=ClassRole.teacher)
+    return render(request, "home/teacher.html", {"classes": classes, "past_classes": past})
 
 
 @router.get("/family")

@@ -100,10 +100,13 @@ def test_htmx_filters_people_in_place_under_the_csp(page):
     # Other browser tests may add people (a family joining), so only the filtered count is exact.
     expect(page.get_by_text(re.compile(r"^\d+ people$"))).to_be_visible()
     page.evaluate("window.stillThesamePage = true")
-    page.get_by_label("Show").select_option("teacher")
+    page.get_by_label("Role").select_option("teacher")
     expect(page.get_by_text("2 people")).to_be_visible()
     expect(page).to_have_url(re.compile(r"role=teacher"))
     expect(page.get_by_role("cell", name="Daniel Okafor", exact=True)).to_be_visible()
+    page.get_by_label("Name, username or email").fill("okafor")
+    expect(page.get_by_text("1 person", exact=True)).to_be_visible()
+    expect(page).to_have_url(re.compile(r"q=okafor"))
     assert page.evaluate("window.stillThesamePage === true"), "the list should update in place, not reload"
     axe_scan(page)
 

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy import func, or_
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
@@ -27,7 +28,9 @@ def _class_views(classes: list[SchoolClass]) -> list[ClassView]:
     views = []
     for school_class in classes:
         view = ClassView(school_class)
-        for enrollment in sorted(school_class.enrollments, key=lambda e: e.user.display_name.lower()):
+        # Switched-off accounts keep their enrolments (their history) but leave the daily lists.
+        members = [e for e in school_class.enrollments if e.user.is_active]
+        for enrollment in sorted(members, key=lambda e: e.user.display_name.lower()):
             (view.teachers if enrollment.role is ClassRole.teacher else view.students).append(enrollment.user)
         views.append(view)
     return views
@@ -58,7 +61,7 @@ def classes_with_teachers(*, session: Session, user: User, role: ClassRole) -> l
         select(SchoolClass, User)
         .where(SchoolClass.archived == False, SchoolClass.id.in_(member_of))  # noqa: E712 (SQL expression)
         .outerjoin(teachers, teachers.c.class_id == SchoolClass.id)
-        .outerjoin(User, User.id == teachers.c.user_id)
+        .outerjoin(User, sa.and_(User.id == teachers.c.user_id, User.is_active == True))  # noqa: E712
         .order_by(SchoolClass.year.desc(), SchoolClass.name, SchoolClass.id, sa.func.lower(User.display_name))
     ).all()
     views: dict[int, ClassView] = {}
@@ -69,10 +72,35 @@ def classes_with_teachers(*, session: Session, user: User, role: ClassRole) -> l
     return list(views.values())
 
 
+def archived_classes_of(*, session: Session, user: User, role: ClassRole) -> list[SchoolClass]:
+    """The archived classes `user` was in with `role`, newest first (their history; one query)."""
+    return list(session.exec(
+        select(SchoolClass).where(SchoolClass.id.in_(relationships.classes_of(user.id, role)),
+                                  SchoolClass.archived == True)  # noqa: E712
+        .order_by(SchoolClass.created_at.desc(), SchoolClass.id.desc())
+    ).all())
+
+
 def school_classes(*, session: Session, school_id: int) -> list[ClassView]:
     """All active classes of a school, with members."""
     classes = session.exec(_classes_query().where(SchoolClass.school_id == school_id)).all()
     return _class_views(list(classes))
+
+
+def classes_in_term(*, session: Session, term_id: int, archived: bool | None = None) -> list[ClassView]:
+    """A term's classes (live, archived, or both when None) by name, with their active members (three queries)."""
+    statement = (select(SchoolClass).where(SchoolClass.term_id == term_id)
+                 .options(selectinload(SchoolClass.enrollments).selectinload(Enrollment.user))
+                 .order_by(SchoolClass.name, SchoolClass.id))
+    if archived is not None:
+        statement = statement.where(SchoolClass.archived == archived)
+    return _class_views(list(session.exec(statement).all()))
+
+
+def classes_without_term(*, session: Session, school_id: int) -> list[ClassView]:
+    """Live classes made before the school had terms, or by a teacher who chose none."""
+    statement = _classes_query().where(SchoolClass.school_id == school_id, SchoolClass.term_id.is_(None))
+    return _class_views(list(session.exec(statement).all()))
 
 
 @dataclass
@@ -97,8 +125,8 @@ def children_of(*, session: Session, guardian: User) -> list[ChildView]:
 
 
 def role_counts(*, session: Session, school_id: int) -> dict[Role, int]:
-    """How many people of each role the school has."""
-    roles = session.exec(select(User.role).where(User.school_id == school_id)).all()
+    """How many active people of each role the school has (as the people list shows them by default)."""
+    roles = session.exec(select(User.role).where(User.school_id == school_id, User.is_active == True)).all()  # noqa: E712
     counts = Counter(roles)
     return {role: counts.get(role, 0) for role in Role}
 
@@ -107,9 +135,31 @@ def school_of(*, session: Session, user: User) -> School:
     return session.get(School, user.school_id)
 
 
-def people_page(*, session: Session, school_id: int, role: Role | None, number: int, size: int = 25) -> Page[User]:
-    """One page of a school's people, optionally of one role, by name."""
+@dataclass
+class PeopleFilters:
+    """What the admin's people list is narrowed to: words in a name, username or email; a role; a class; a status."""
+
+    search: str = ""
+    role: Role | None = None
+    class_id: int | None = None
+    status: str = "active"  # "active", "inactive" or "all"
+
+
+STATUSES = ("active", "inactive", "all")
+
+
+def people_page(*, session: Session, school_id: int, filters: PeopleFilters, number: int, size: int = 25) -> Page[User]:
+    """One page of a school's people matching `filters`, by name (two queries)."""
     statement = select(User).where(User.school_id == school_id)
-    if role is not None:
-        statement = statement.where(User.role == role)
-    return paginate(session, statement.order_by(User.display_name, User.id), number=number, size=size)
+    if filters.role is not None:
+        statement = statement.where(User.role == filters.role)
+    if filters.status != "all":
+        statement = statement.where(User.is_active == (filters.status == "active"))
+    if filters.class_id is not None:
+        members = relationships.members_of_class(filters.class_id).subquery("members")
+        statement = statement.where(User.id.in_(select(members.c.user_id)))
+    for word in filters.search.lower().split()[:5]:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(or_(func.lower(User.display_name).like(pattern, escape="\\"),
+                                        User.username.like(pattern, escape="\\"), User.email.like(pattern, escape="\\")))
+    return paginate(session, statement.order_by(func.lower(User.display_name), User.id), number=number, size=size)

@@ -126,7 +126,7 @@ def class_overview(
         .outerjoin(goals, goals.c.owner_id == User.id)
         .outerjoin(requests, requests.c.owner_id == User.id)
         .outerjoin(awaiting, awaiting.c.owner_id == User.id)
-        .where(User.id.in_(students))
+        .where(User.id.in_(students), User.is_active == True)  # noqa: E712 (switched-off accounts leave daily lists)
         .order_by(User.display_name, User.id)
     )
     quiet_before = today - timedelta(days=QUIET_DAYS)

@@ -133,6 +133,7 @@ class ClassInput:
     year: str
     term: str | None
     teacher_id: int | None = None
+    term_id: int | None = None  # the school term it belongs to (see app.services.classes.terms)
 
 
 def teachers_of_school(*, session: Session, school_id: int) -> list[User]:
@@ -143,10 +144,19 @@ def teachers_of_school(*, session: Session, school_id: int) -> list[User]:
     return list(session.exec(statement.order_by(User.display_name, User.id)).all())
 
 
+def apply_term(*, data: ClassInput, term) -> None:
+    """A class in `term` (a SchoolTerm) says the term's year and name in its own year and term words."""
+    data.year = term.school_year
+    data.term = term.name if term.name != term.school_year else None
+    data.term_id = term.id
+
+
 def parse_class(
-    *, name: str, year: str, term: str, teacher_id: str = "", teachers: list[User] | None = None
+    *, name: str, year: str, term: str, teacher_id: str = "", teachers: list[User] | None = None,
+    term_id: str = "", school_terms: list | None = None,
 ) -> tuple[ClassInput, dict[str, str]]:
-    """A new class's fields, cleaned, and a message for each one to fix (`teachers`: the admin's choices)."""
+    """A new class's fields, cleaned, and a message for each one to fix (`teachers`: the admin's choices;
+    `school_terms`: the live terms to choose from; a chosen term gives the class its year and term words)."""
     from app.i18n import _
 
     data = ClassInput(name=" ".join(name.split()), year=" ".join(year.split()), term=" ".join(term.split()) or None)
@@ -155,7 +165,12 @@ def parse_class(
         errors["name"] = _("Give the class a name, for example “Grade 5 Room 12”.")
     elif len(data.name) > 120:
         errors["name"] = _("Keep the name under %(max)s characters.", max=120)
-    if not data.year:
+    chosen_term = next((t for t in school_terms or [] if str(t.id) == term_id), None) if term_id else None
+    if term_id and chosen_term is None:
+        errors["term_id"] = _("Choose one of the school's current terms.")
+    elif chosen_term is not None:
+        apply_term(data=data, term=chosen_term)
+    elif not data.year:
         errors["year"] = _("Say which school year, for example “2026–27”.")
     elif len(data.year) > 20:
         errors["year"] = _("Keep the year under %(max)s characters.", max=20)
@@ -175,10 +190,14 @@ def create_class(
 ) -> SchoolClass:
     """A new class with a fresh join code, taught by `teacher` (if any: the actor, or a teacher an admin chose)."""
     school_class = SchoolClass(
-        school_id=school_id, name=data.name, year=data.year, term=data.term, join_code=new_join_code(session=session)
+        school_id=school_id, name=data.name, year=data.year, term=data.term, term_id=data.term_id,
+        join_code=new_join_code(session=session),
     )
     session.add(school_class)
     session.flush()
+    audit.record(session=session, event=AuditEventKind.class_created, actor=actor, school_id=school_id,
+                 object_description=school_class.name, address=address,
+                 details={"class_id": school_class.id, "term_id": data.term_id})
     if teacher is not None:
         via = EnrolledVia.class_creator if teacher.id == actor.id else EnrolledVia.admin
         enroll(session=session, school_class=school_class, user=teacher, role=ClassRole.teacher, via=via)
@@ -202,7 +221,9 @@ def roster(*, session: Session, school_class: SchoolClass) -> Roster:
     """The class's teachers and students by name, in one query however big the class."""
     members = relationships.members_of_class(school_class.id).subquery("members")
     rows = session.exec(
-        select(members.c.role, User).join(members, members.c.user_id == User.id).order_by(User.display_name, User.id)
+        select(members.c.role, User).join(members, members.c.user_id == User.id)
+        .where(User.is_active == True)  # noqa: E712 (switched-off accounts leave the roster; their work is kept)
+        .order_by(User.display_name, User.id)
     ).all()
     result = Roster(school_class)
     for role, user in rows:

@@ -171,8 +171,10 @@ def check_rows(
         if existing is not None and not may_add_existing:
             problem("username", _taken_for_teacher(row, bulk, school_class.join_code))
             continue
-        if existing is not None and existing.role is Role.student and existing.school_id == school_class.school_id:
-            # A student of this school, added by an admin (their name and password stay as they are).
+        if (existing is not None and existing.role is Role.student and existing.school_id == school_class.school_id
+                and existing.is_active):
+            # A student of this school, added by an admin (their name and password stay as they are); a switched-off
+            # one is not (switch the account on first).
             plan.existing.append(existing)
             continue
         problem("display_name", _name_problem(row, bulk))

@@ -120,7 +120,7 @@ def slot_for_teacher(*, session: Session, user: User, slot_id: int) -> tuple[Con
 def students_of_class(*, session: Session, school_class: SchoolClass) -> list[User]:
     """The class's students by name."""
     return list(session.exec(
-        select(User).where(User.id.in_(relationships.students_in_class(school_class.id)))
+        select(User).where(User.id.in_(relationships.students_in_class(school_class.id)), User.is_active == True)  # noqa: E712
         .order_by(User.display_name, User.id)
     ).all())
 
@@ -132,7 +132,9 @@ def guardians_of(*, session: Session, student_ids: list[int]) -> dict[int, list[
         return result
     links = relationships.guardians_of(student_ids).subquery("links")
     rows = session.exec(
-        select(links.c.student_id, User).join(links, links.c.guardian_id == User.id).order_by(User.display_name, User.id)
+        select(links.c.student_id, User).join(links, links.c.guardian_id == User.id)
+        .where(User.is_active == True)  # noqa: E712 (a switched-off family member can't be invited)
+        .order_by(User.display_name, User.id)
     ).all()
     for student_id, guardian in rows:
         result[student_id].append(guardian)

@@ -73,6 +73,7 @@ def job_title(job: Job) -> str:
     titles = {
         "class_pdfs": _("Class PDFs"),
         "archive": _("Portable archive"),
+        "leaver_archive": _("Portfolio archive to hand over"),
         "import": _("Portfolio import"),
     }
     return titles.get(job.kind, _("Background task"))

@@ -54,6 +54,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "app.services.exports.pdf_export",  # portfolio_pdf, class_pdfs
     "app.services.exports.archive_export",  # archive
     "app.services.exports.archive_import",  # import
+    "app.services.accounts.leavers",  # leaver_archive
 )
 
 MAX_ATTEMPTS = 3  # a job whose process died this many times is failed, not retried again
