@@ -302,6 +302,21 @@ def test_an_upload_of_an_archive_being_imported_leads_to_that_job(app, client, s
     assert session.exec(select(func.count()).select_from(Job)).one() == 1
 
 
+def test_an_admin_uploading_an_archive_a_student_is_importing_is_told_so(app, client, new_client, session,
+                                                                          settings, tmp_path):
+    from app.models import Role
+
+    data = photo_archive(session, settings, tmp_path, count=1)
+    school = make_school(session, "New School")
+    student = make_user(session, school)
+    queue_import(client, student, data)
+    office = new_client()
+    login(office, make_user(session, school, Role.admin))
+    response = office.post(f"/people/{student.id}/import", files={"archive": ("photos.zip", data, "application/zip")})
+    assert response.status_code == 409 and "being imported into this portfolio already" in response.text
+    assert session.exec(select(func.count()).select_from(Job)).one() == 1
+
+
 def test_a_refusal_midway_removes_what_earlier_batches_committed(app, client, session, settings, tmp_path,
                                                                   monkeypatch):
     data = photo_archive(session, settings, tmp_path, count=4)
