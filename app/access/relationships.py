@@ -155,6 +155,12 @@ def teachers_in_class(class_id: int):
     return select(Enrollment.user_id).where(Enrollment.class_id == class_id, Enrollment.role == ClassRole.teacher)
 
 
+def teachers_of_classes(class_ids):
+    """A SELECT of (class id, teacher id) for the teachers of the classes (`class_ids`: a list or a SELECT)."""
+    return select(Enrollment.class_id, Enrollment.user_id).where(
+        Enrollment.class_id.in_(class_ids), Enrollment.role == ClassRole.teacher)
+
+
 def members_of_class(class_id: int):
     """A SELECT of (user id, class role) for everyone in the class."""
     return select(Enrollment.user_id, Enrollment.role).where(Enrollment.class_id == class_id)
