@@ -120,7 +120,7 @@ def server(command: list[str], *, cwd: Path, env: dict[str, str], probe: str):
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError(f"{command} did not start")
             time.sleep(0.1)
-        yield
+        yield process.pid
     finally:
         process.terminate()
         try:
@@ -163,6 +163,12 @@ def headers_for(endpoint: Endpoint, tokens: dict[str, str]) -> dict[str, str]:
     if endpoint.htmx:
         headers["HX-Request"] = "true"
     return headers
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def drive_wrk(url: str, headers: dict[str, str], *, connections: int, seconds: float) -> tuple[float, int]:
@@ -244,20 +250,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seeded in {time.monotonic() - began:.1f} s; driving with {drive.__name__}, {args.connections} "
               f"connections, {args.seconds:g} s per endpoint, {args.rounds} rounds", file=sys.stderr)
         bare_port = _free_port()
-        stack.enter_context(bare_server(bare_port))
+        pids = {"bare": stack.enter_context(bare_server(bare_port))}
         targets = {"bare": f"http://127.0.0.1:{bare_port}"}
         if args.baseline_src:
             port = _free_port()
-            stack.enter_context(folio_server(settings, source=args.baseline_src.resolve(), port=port,
-                                             http=args.baseline_http))
+            pids["before"] = stack.enter_context(folio_server(settings, source=args.baseline_src.resolve(), port=port,
+                                                              http=args.baseline_http))
             targets["before"] = f"http://127.0.0.1:{port}"
         port = _free_port()
-        stack.enter_context(folio_server(settings, source=ROOT, port=port))
+        pids["folio"] = stack.enter_context(folio_server(settings, source=ROOT, port=port))
         targets["folio"] = f"http://127.0.0.1:{port}"
 
         chosen = [e for e in endpoints(class_id) if not args.only or args.only in e.name]
         sizes: dict[tuple[str, str], int] = {}
         rates: dict[tuple[str, str], list[float]] = {}
+        cpu: dict[tuple[str, str], list[float]] = {}  # the server's CPU seconds per request
         failures = 0
         for endpoint in chosen:
             for target, base in targets.items():
@@ -269,17 +276,21 @@ def main(argv: list[str] | None = None) -> int:
                 for target, base in targets.items():
                     path, headers = (endpoint.anchor, {}) if target == "bare" else (endpoint.path,
                                                                                       headers_for(endpoint, tokens))
+                    cpu_before, began = cpu_seconds(pids[target]), time.monotonic()
                     rate, bad = drive(base + path, headers, connections=args.connections, seconds=args.seconds)
+                    served = rate * (time.monotonic() - began)
                     failures += bad
                     rates.setdefault((endpoint.name, target), []).append(rate)
+                    cpu.setdefault((endpoint.name, target), []).append(
+                        (cpu_seconds(pids[target]) - cpu_before) / max(1.0, served))
         probes = {target: healthz_under_load(base, tokens, drive, connections=args.connections)
                   for target, base in targets.items() if target != "bare"}
 
     median = {key: statistics.median(values) for key, values in rates.items()}
+    cost = {key: statistics.median(values) for key, values in cpu.items()}
     columns = [t for t in targets if t != "bare"]
-    header = f"{'endpoint':<24}{'bytes':>8}{'bare req/s':>12}" + "".join(
-        f"{t + ' req/s':>14}{t + ' %':>10}" for t in columns)
-    print(header)
+    print("requests per second (median of the rounds), and as a share of the bare endpoint's")
+    print(f"{'endpoint':<24}{'bytes':>8}{'bare req/s':>12}" + "".join(f"{t + ' req/s':>14}{t + ' %':>10}" for t in columns))
     for endpoint in chosen:
         bare = median[(endpoint.name, "bare")]
         line = f"{endpoint.name:<24}{sizes[(endpoint.name, 'folio')]:>8}{bare:>12.0f}"
@@ -287,6 +298,17 @@ def main(argv: list[str] | None = None) -> int:
             rate = median[(endpoint.name, target)]
             line += f"{rate:>14.1f}{100 * rate / bare:>9.1f}%"
         print(line + f"   (anchor {endpoint.anchor}, {sizes[(endpoint.name, 'bare')]} bytes)")
+    # On a machine shared with others, throughput follows whatever CPU the server was given; the server's own CPU
+    # time per request does not, and its inverse is the rate one core would serve.
+    print("server CPU ms per request (median), and the bare endpoint's cost as a share of it (= req/s per core ratio)")
+    print(f"{'endpoint':<24}{'bare ms':>10}" + "".join(f"{t + ' ms':>12}{t + ' %':>10}" for t in columns))
+    for endpoint in chosen:
+        bare = cost[(endpoint.name, "bare")]
+        line = f"{endpoint.name:<24}{bare * 1000:>10.3f}"
+        for target in columns:
+            spent = cost[(endpoint.name, target)]
+            line += f"{spent * 1000:>12.2f}{100 * bare / spent:>9.1f}%"
+        print(line)
     for target, latencies in probes.items():
         print(f"/healthz while /student is loaded ({target}): median {statistics.median(latencies) * 1000:.0f} ms, "
               f"max {max(latencies) * 1000:.0f} ms")

@@ -155,6 +155,12 @@ def teachers_in_class(class_id: int):
     return select(Enrollment.user_id).where(Enrollment.class_id == class_id, Enrollment.role == ClassRole.teacher)
 
 
+def teachers_of_classes(class_ids):
+    """A SELECT of (class id, teacher id) for the teachers of the classes (`class_ids`: a list or a SELECT)."""
+    return select(Enrollment.class_id, Enrollment.user_id).where(
+        Enrollment.class_id.in_(class_ids), Enrollment.role == ClassRole.teacher)
+
+
 def members_of_class(class_id: int):
     """A SELECT of (user id, class role) for everyone in the class."""
     return select(Enrollment.user_id, Enrollment.role).where(Enrollment.class_id == class_id)
@@ -170,12 +176,6 @@ def has_memberships(*, session: Session, user_id: int) -> bool:
 def classes_taught_by(teacher_id: int):
     """A SELECT of the ids of the classes the teacher teaches (archived ones too: they can still read them)."""
     return select(Enrollment.class_id).where(Enrollment.user_id == teacher_id, Enrollment.role == ClassRole.teacher)
-
-
-def class_teachers():
-    """A subquery of (class_id, user_id), one row per teacher of each class, to join classes with their teachers."""
-    return (select(Enrollment.class_id, Enrollment.user_id).where(Enrollment.role == ClassRole.teacher)
-            .subquery("class_teachers"))
 
 
 def classes_of(user_id: int, role: ClassRole):

@@ -56,12 +56,12 @@ def classes_with_teachers(*, session: Session, user: User, role: ClassRole) -> l
     """The active classes `user` is enrolled in with `role`, each with its teachers but not its students (one query:
     a student's home names who teaches each class, and needs no row for every classmate)."""
     member_of = relationships.classes_of(user.id, role)
-    teachers = relationships.class_teachers()
+    teaching = relationships.teachers_of_classes(member_of).subquery("teaching")
     rows = session.exec(
         select(SchoolClass, User)
         .where(SchoolClass.archived == False, SchoolClass.id.in_(member_of))  # noqa: E712 (SQL expression)
-        .outerjoin(teachers, teachers.c.class_id == SchoolClass.id)
-        .outerjoin(User, sa.and_(User.id == teachers.c.user_id, User.is_active == True))  # noqa: E712
+        .outerjoin(teaching, teaching.c.class_id == SchoolClass.id)
+        .outerjoin(User, sa.and_(User.id == teaching.c.user_id, User.is_active == True))  # noqa: E712
         .order_by(SchoolClass.year.desc(), SchoolClass.name, SchoolClass.id, sa.func.lower(User.display_name))
     ).all()
     views: dict[int, ClassView] = {}
