@@ -241,6 +241,7 @@ async def _student(client: httpx.AsyncClient, recorder: Recorder, rng: random.Ra
                 if link not in items:
                     items.append(link)
 
+    await _think(rng, think)  # a class signing in within a few seconds, not in the same millisecond
     remember(await recorder.request(client, "student home", "GET", "/student"))
     photo = small_jpeg(rng.randrange(1 << 30))
     while time.monotonic() < deadline:
@@ -268,6 +269,7 @@ async def _student(client: httpx.AsyncClient, recorder: Recorder, rng: random.Ra
 
 async def _teacher(client: httpx.AsyncClient, recorder: Recorder, rng: random.Random, deadline: float,
                    think: float = 0.0) -> None:
+    await _think(rng, think)
     home = await recorder.request(client, "teacher home", "GET", "/teacher")
     class_ids = CLASS_LINK.findall(home.text) if home is not None else []
     while time.monotonic() < deadline:
