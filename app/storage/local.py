@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -12,7 +13,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import BinaryIO
 
-from app.storage.base import READ_CHUNK_BYTES, ObjectInfo, Storage, check_key
+from app.storage.base import READ_CHUNK_BYTES, TRASH, ObjectInfo, Storage, check_key, utc_timestamp
 
 SCRATCH = ".incoming"  # files still arriving or being checked; on the same filesystem, so keeping one is a rename
 
@@ -89,6 +90,52 @@ class LocalStorage(Storage):
                 continue  # never a path outside the folder, whatever the database says
             except IsADirectoryError:
                 continue
+
+    def trash(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            try:
+                source = self.path(key)
+            except ValueError:
+                continue
+            target = self.root / TRASH / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(source, target)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                continue
+            now = time.time()  # a rename keeps the old mtime: the grace period starts now
+            try:
+                os.utime(target, (now, now))
+            except FileNotFoundError:  # purged at once by a sweep with a zero grace period
+                continue
+
+    def open_trashed(self, key: str) -> BinaryIO:
+        check_key(key)
+        return open(self.root / TRASH / key, "rb")
+
+    def purge_trash(self, *, deleted_before: datetime) -> int:
+        folder = self.root / TRASH
+        cutoff = utc_timestamp(deleted_before)
+        removed = 0
+        for path in sorted(folder.rglob("*"), reverse=True) if folder.is_dir() else ():
+            try:
+                if path.is_dir():
+                    if path != folder and not any(path.iterdir()):
+                        path.rmdir()
+                elif path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except (FileNotFoundError, OSError):  # another sweep got there first, or a file just arrived
+                continue
+        return removed
+
+    def scan(self, prefix: str = "") -> dict[str, ObjectInfo]:
+        found = {}
+        for key in self.list(prefix):
+            info = self.info(key)
+            if info is not None:
+                found[key] = info
+        return found
 
     def copy(self, source_key: str, destination_key: str) -> None:
         source = self.path(source_key)
