@@ -99,15 +99,14 @@ class LocalStorage(Storage):
                 continue
             target = self.root / TRASH / key
             target.parent.mkdir(parents=True, exist_ok=True)
+            now = time.time()
             try:
+                # Stamped before the move (a rename keeps mtime), so a sweep never sees it in the trash with its
+                # upload time and purges it at once: the grace period starts now.
+                os.utime(source, (now, now))
                 os.replace(source, target)
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                continue
-            now = time.time()  # a rename keeps the old mtime: the grace period starts now
-            try:
-                os.utime(target, (now, now))
-            except FileNotFoundError:  # purged at once by a sweep with a zero grace period
-                continue
+                continue  # gone already (another process moved it first), or not a file
 
     def open_trashed(self, key: str) -> BinaryIO:
         check_key(key)
@@ -117,15 +116,13 @@ class LocalStorage(Storage):
         folder = self.root / TRASH
         cutoff = utc_timestamp(deleted_before)
         removed = 0
-        for path in sorted(folder.rglob("*"), reverse=True) if folder.is_dir() else ():
+        # Empty folders stay: removing one could race with trash() moving a file into it.
+        for path in folder.rglob("*") if folder.is_dir() else ():
             try:
-                if path.is_dir():
-                    if path != folder and not any(path.iterdir()):
-                        path.rmdir()
-                elif path.stat().st_mtime < cutoff:
+                if path.is_file() and path.stat().st_mtime < cutoff:
                     path.unlink()
                     removed += 1
-            except (FileNotFoundError, OSError):  # another sweep got there first, or a file just arrived
+            except FileNotFoundError:  # another sweep got there first
                 continue
         return removed
 
