@@ -6,17 +6,22 @@ from __future__ import annotations
 import argparse
 import os
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from app import storage
 from app.cli import cmd_check
+from app.job_runner import JobRunner
+from app.main import create_app
 from app.models import Artefact, User
 from app.services.operations.file_check import check_files
 from app.services.operations.housekeeping import sweep
+from tests.conftest import make_settings
 from tests.factories import login, make_school, make_user
 from tests.media import jpeg_with_gps
 from tests.stored import stored_keys
@@ -183,3 +188,27 @@ def test_sweeps_remove_stale_scratch_files_only_and_two_at_once_do_not_fail(clie
     assert sum(report.trash_purged for report in reports) >= 12  # a file deleted twice is no error
     assert store.purge_trash(deleted_before=later(1000)) == 0  # nothing was left behind
     assert check_files(settings=settings, engine=client.app.state.engine, grace=GRACE, now=later(1)).problems == 0
+
+
+def test_the_job_runner_and_the_app_start_sweep_the_stores(
+        client, session, settings, student, tmp_path, database_url, storage_url):
+    login(client, student)
+    photo_id = upload_photo(client, "Swept")
+    name = session.get(Artefact, photo_id).stored_name
+    assert client.post(f"/artefacts/{photo_id}/delete").status_code == 303
+    assert in_trash(settings, name) is not None
+    time.sleep(1.1)  # S3 times have whole seconds
+    no_grace = make_settings(tmp_path, database_url, storage_url=storage_url, trash_hours=0)
+    JobRunner(engine=client.app.state.engine, settings=no_grace, cleanup_seconds=0).run_once()
+    assert in_trash(settings, name) is None
+
+    stale = storage.uploads(settings).new_scratch_path()
+    stale.write_bytes(b"killed mid-upload")
+    old = time.time() - settings.upload_time_limit_seconds - 60
+    os.utime(stale, (old, old))
+    restarted = create_app(settings)
+    try:
+        with TestClient(restarted):
+            assert not stale.exists()
+    finally:
+        restarted.state.engine.dispose()
