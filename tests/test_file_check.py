@@ -212,3 +212,24 @@ def test_the_job_runner_and_the_app_start_sweep_the_stores(
             assert not stale.exists()
     finally:
         restarted.state.engine.dispose()
+
+
+def test_an_upload_finishing_while_the_store_is_listed_is_no_problem(
+        app, client, session, settings, student, monkeypatch):
+    login(client, student)
+    upload_photo(client, "Before")
+    store = storage.uploads(settings)
+    listing = store.scan
+
+    def scan_then_upload(prefix: str = ""):
+        found = listing(prefix)
+        upload_photo(client, "During the check")  # its files came after the listing, its row before the reading
+        return found
+
+    monkeypatch.setattr(store, "scan", scan_then_upload)
+    report = check_files(settings=settings, engine=app.state.engine, repair=True, grace=timedelta(0))
+    assert (report.orphans, report.missing, report.counts) == ([], [], [])
+    monkeypatch.undo()
+    session.expire_all()
+    on_store = sum(info.size for info in store.scan(f"u{student.id}/").values())
+    assert session.get(User, student.id).storage_used_bytes == on_store

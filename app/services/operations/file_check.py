@@ -107,6 +107,9 @@ def check_files(*, settings: Settings, engine: Engine, repair: bool = False, gra
                 owner = users.get(row.owner_id)
                 report.missing.append(MissingFile(key=key, item_id=row.id, owner_id=row.owner_id,
                                                   owner=owner.username if owner else "?", title=row.title))
+        if row.stored_name not in named_before:  # uploaded while the store was listed: count what it reserved
+            stored_per_owner[row.owner_id] += (row.size_bytes or 0) + (row.derived_bytes or 0)
+            continue
         stored_per_owner[row.owner_id] += sum(stored[key].size for key in keys if key and key in stored)
         derived = [getattr(row, column) for column in DERIVATIVES]
         if all(key in stored for key in derived if key):
