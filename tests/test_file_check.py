@@ -99,7 +99,7 @@ def test_the_command_reports_a_missing_file_by_item_and_exits_1_even_after_repai
     assert cmd_check(settings, argparse.Namespace(repair=True)) == 1
     out = capsys.readouterr().out
     assert f"{photo.stored_name}  item {photo_id} “Bridge model” of {student.username}" in out
-    assert "1 problems left." in out
+    assert "Problems left: 1." in out
 
 
 def test_repair_sets_the_storage_count_to_what_is_stored_counting_thumbnails(
@@ -117,7 +117,7 @@ def test_repair_sets_the_storage_count_to_what_is_stored_counting_thumbnails(
     assert cmd_check(settings, argparse.Namespace(repair=False)) == 1
     out = capsys.readouterr().out
     assert f"{student.username} (user {student.id}): counted {photo.size_bytes:,} bytes, stored {on_disk:,}" in out
-    assert "1 photos' thumbnail sizes were not recorded" in out
+    assert "Photos whose thumbnail sizes were not recorded: 1 (--repair records them)" in out
 
     assert cmd_check(settings, argparse.Namespace(repair=True)) == 0
     session.expire_all()

@@ -139,32 +139,35 @@ def check_files(*, settings: Settings, engine: Engine, repair: bool = False, gra
 def describe(report: CheckReport) -> list[str]:
     """The report as plain lines for the terminal (operators' English, like the other commands)."""
     done = report.repaired
-    hours = report.grace.total_seconds() / 3600
     lines = [f"Checked {report.stored_files:,} stored files against {report.referenced_files:,} named by the database."]
     if report.orphans:
-        lines.append(f"{len(report.orphans):,} files no row names, stored more than {hours:g} hours ago"
-                     + (" (moved to the trash):" if done else " (run with --repair to move them to the trash):"))
+        lines.append(f"Files no row names, stored over {_duration(report.grace)} ago: {len(report.orphans):,}"
+                     + (" (moved to the trash)" if done else " (--repair moves them to the trash)"))
         for orphan in report.orphans:
-            when = orphan.stored_at.strftime("%Y-%m-%d %H:%M UTC") if orphan.stored_at else "unknown time"
+            when = orphan.stored_at.strftime("%Y-%m-%d %H:%M UTC") if orphan.stored_at else "at an unknown time"
             lines.append(f"  {orphan.key}  {orphan.size:,} bytes, stored {when}")
     if report.missing:
-        lines.append(f"{len(report.missing):,} files named by a row are missing (restore them from a backup; "
-                     "--repair can't bring them back):")
+        lines.append(f"Files named by a row but missing: {len(report.missing):,} (only a backup can bring them back)")
         for item in report.missing:
             lines.append(f"  {item.key}  item {item.item_id} “{item.title}” of {item.owner} (user {item.owner_id})")
     if report.derived_unrecorded:
-        lines.append(f"{report.derived_unrecorded:,} photos' thumbnail sizes were not recorded"
-                     + (" (recorded now)." if done else " (run with --repair to record them)."))
+        lines.append(f"Photos whose thumbnail sizes were not recorded: {report.derived_unrecorded:,}"
+                     + (" (recorded now)" if done else " (--repair records them)"))
     if report.counts:
-        lines.append(f"{len(report.counts):,} storage counts differ from what is stored"
-                     + (" (corrected):" if done else " (run with --repair to correct them):"))
+        lines.append(f"Storage counts that differ from what is stored: {len(report.counts):,}"
+                     + (" (corrected)" if done else " (--repair corrects them)"))
         for count in report.counts:
             lines.append(f"  {count.username} (user {count.user_id}): counted {count.counted:,} bytes, "
                          f"stored {count.stored:,} bytes")
     if not report.problems:
         lines.append("Everything matches.")
     elif report.problems_left:
-        lines.append(f"{report.problems_left:,} problems left.")
+        lines.append(f"Problems left: {report.problems_left:,}.")
     else:
         lines.append("Everything is repaired.")
     return lines
+
+
+def _duration(span: timedelta) -> str:
+    minutes = round(span.total_seconds() / 60)
+    return f"{minutes} minutes" if minutes < 120 else f"{minutes / 60:.1f} hours"
