@@ -1,4 +1,4 @@
-"""The `folio` command: migrate, seed-demo, create-admin, send-digests, worker, serve, backup, restore."""
+"""The `folio` command: migrate, seed-demo, create-admin, send-digests, worker, serve, backup, check, restore."""
 
 from __future__ import annotations
 
@@ -184,6 +184,18 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    from app.services.operations.file_check import check_files, describe
+
+    engine = make_engine(settings)
+    try:
+        report = check_files(settings=settings, engine=engine, repair=args.repair)
+    finally:
+        engine.dispose()
+    print("\n".join(describe(report)))
+    return 1 if report.problems_left else 0
+
+
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     from app.migrate import upgrade
     from app.services.operations.backup import BackupError
@@ -246,6 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Folio runs")
     backup.add_argument("dest", type=Path, help="a new or empty folder")
     backup.set_defaults(func=cmd_backup)
+
+    check = commands.add_parser(
+        "check", help="compare the stored files with the database: files no row names, missing files, storage counts")
+    check.add_argument("--repair", action="store_true",
+                       help="move old files no row names to the trash and correct the storage counts")
+    check.set_defaults(func=cmd_check)
 
     restore = commands.add_parser(
         "restore", help="check a backup against its manifest and restore it into an empty database and upload folder")

@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     )
     max_upload_mb: int = Field(100, ge=1, description="Largest single upload, in megabytes.")
     student_quota_mb: int = Field(2048, ge=1, description="Total size of the uploads one student may keep, in megabytes.")
+    trash_hours: int = Field(
+        24, ge=0, le=24 * 90, description="Hours a deleted file waits in the upload store's trash before it is "
+        "removed for good (a backup taken meanwhile still finds it).")
     health_min_free_mb: int = Field(
         512, ge=0, description="/healthz reports unavailable when the upload or data folder has less free space than "
         "this, in megabytes (a save needs room before the disk is full).")
@@ -246,6 +249,14 @@ class Settings(BaseSettings):
     @property
     def student_quota_bytes(self) -> int:
         return self.student_quota_mb * 1024 * 1024
+
+    @property
+    def upload_time_limit_seconds(self) -> int:
+        """The longest receiving and checking an upload can take: the biggest request (a full upload form or an
+        archive to import) at 256 KB/s, plus an hour for checking and thumbnails; at least two hours. Scratch files
+        and files with no row older than this were left by a process that died."""
+        biggest = max(20 * self.max_upload_bytes, self.import_max_mb * 1024 * 1024)
+        return max(2 * 3600, biggest // (256 * 1024) + 3600)
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or (development only) one generated once and kept in data_dir."""

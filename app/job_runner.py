@@ -1,4 +1,5 @@
-"""The job runner: a loop that requeues abandoned jobs, runs queued ones and cleans up expired results.
+"""The job runner: a loop that requeues abandoned jobs, runs queued ones, cleans up expired results and sweeps the
+file stores (stale scratch files, old trash).
 
 The app starts one in a daemon thread when settings.job_runner is "in-process"; `folio worker` runs the same loop
 in the foreground (several workers, and several app processes, may share one jobs table safely)."""
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from app.config import Settings
 from app.services.jobs import jobs
+from app.services.operations.housekeeping import sweep_quietly
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ class JobRunner:
                                stop=self.stopping)
         if time.monotonic() - self._cleaned_at >= self.cleanup_seconds:
             jobs.cleanup_expired(engine=self.engine, settings=self.settings)
+            sweep_quietly(settings=self.settings)
             self._cleaned_at = time.monotonic()
         return ran
 

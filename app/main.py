@@ -14,7 +14,7 @@ from app.errors import install_error_handlers
 from app.health import healthz
 from app.job_runner import JobRunner
 from app.routes import ROUTERS, PublicStaticFiles
-from app.services.portfolio.uploads import remove_stale_incoming
+from app.services.operations.housekeeping import sweep_quietly
 from app.security import CrossOriginProtectionMiddleware, SecurityHeadersMiddleware
 from app.templating import STATIC_DIR, build_environment
 
@@ -25,8 +25,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        # Files left half-received by a process that was killed mid-upload.
-        remove_stale_incoming(upload_dir=settings.upload_dir)
+        # Files left half-received by a process that was killed mid-upload, and trash past its grace period.
+        await anyio.to_thread.run_sync(lambda: sweep_quietly(settings=settings))
         # The threads that run sync routes, sized to the pool so none waits for a connection (app.db's docstring).
         anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads(settings)
         runner = None

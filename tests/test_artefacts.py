@@ -52,7 +52,10 @@ def test_upload_photo_strips_gps_and_camera_from_image_and_thumbnails(client, se
     assert "GPS" not in str(Image.open(io.BytesIO(served.content)).getexif())
     assert client.get(f"/files/{artefact.id}/small").headers["content-type"] == "image/webp"
     session.refresh(session.get(User, student.id))
-    assert session.get(User, student.id).storage_used_bytes == artefact.size_bytes > 0
+    # The photo and its thumbnails and print copy all count.
+    stored_total = sum(len(stored_bytes(settings, name)) for name in names)
+    assert session.get(User, student.id).storage_used_bytes == artefact.size_bytes + artefact.derived_bytes
+    assert artefact.size_bytes + artefact.derived_bytes == stored_total > artefact.size_bytes > 0
 
 
 def test_several_files_at_once_with_shared_details(client, session, student):

@@ -160,3 +160,38 @@ def test_a_backup_taken_while_students_upload_restores_with_every_rows_file_pres
     assert not report.missing
     restore(settings=empty_target, source=tmp_path / "backup")
     assert rows_without_files(empty_target) == []
+
+
+@pytest.mark.storage
+def test_an_item_deleted_right_after_the_snapshot_is_still_backed_up_from_the_trash(
+        client, session, student, settings, empty_target, tmp_path, monkeypatch):
+    from app.services.operations import backup as backup_module
+
+    login(client, student)
+    upload_photo(client, "Kept")
+    upload_photo(client, "Deleted during the backup")
+    doomed_id = session.exec(select(Artefact.id).where(Artefact.title == "Deleted during the backup")).one()
+    copy = backup_module._copy_kept_or_trashed
+    deleted = []
+
+    def delete_then_copy(store, key, target):
+        if not deleted:  # the database copy is taken; the student deletes the item before any file is copied
+            assert client.post(f"/artefacts/{doomed_id}/delete").status_code == 303
+            deleted.append(doomed_id)
+        return copy(store, key, target)
+
+    monkeypatch.setattr(backup_module, "_copy_kept_or_trashed", delete_then_copy)
+    report = backup(settings=settings, dest=tmp_path / "backup")
+    assert deleted and not report.missing and report.files == 8
+    session.expire_all()
+    assert session.get(Artefact, doomed_id) is None  # gone from the live school...
+
+    restore(settings=empty_target, source=tmp_path / "backup")
+    assert rows_without_files(empty_target) == []  # ...but the backup has its row and every file of it
+    restored = create_app(empty_target)
+    try:
+        with TestClient(restored, base_url="http://testserver", follow_redirects=False) as browser:
+            login(browser, student.username)
+            assert browser.get(f"/files/{doomed_id}/original").status_code == 200
+    finally:
+        restored.state.engine.dispose()

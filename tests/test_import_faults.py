@@ -160,8 +160,8 @@ def test_a_worker_killed_mid_import_is_replaced_within_seconds_and_nothing_is_du
     stored = session.exec(select(Artefact.stored_name).where(Artefact.owner_id == student.id)).all()
     assert all((settings.upload_dir / name).is_file() for name in stored)
     session.expire_all()
-    assert session.get(User, student.id).storage_used_bytes == sum(
-        session.exec(select(Artefact.size_bytes).where(Artefact.owner_id == student.id)).all())
+    assert session.get(User, student.id).storage_used_bytes == sum(  # photos with their thumbnails, once each
+        session.exec(select(Artefact.size_bytes + Artefact.derived_bytes).where(Artefact.owner_id == student.id)).all())
     assert not any((settings.jobs_dir / "incoming").iterdir()), "the upload is removed once imported"
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from app import storage
 from app.models import (
     ArtefactKind, Audience, CheckIn, Comment, CommentKind, CommentStatus, CompetencyRating, GoalStep, ItemType,
-    JobStatus, ProficiencyLevel, RatingSource, Role, Showcase, ShowcaseItem, ShowcaseItemType,
+    JobStatus, ProficiencyLevel, RatingSource, Role, Showcase, ShowcaseItem, ShowcaseItemType, User,
 )
 from app.models.base import utcnow
 from app.services.jobs import jobs
@@ -388,6 +388,7 @@ def test_a_photo_without_a_print_copy_gets_one_at_its_first_export_and_keeps_it(
     old.thumb_print = None
     session.add(old)
     session.commit()
+    used, derived = session.get(User, maya.id).storage_used_bytes, old.derived_bytes
 
     first = tmp_path / "first.pdf"
     build_portfolio_pdf(session=session, settings=settings, student=maya, sections=["evidence"], out_path=first)
@@ -397,6 +398,9 @@ def test_a_photo_without_a_print_copy_gets_one_at_its_first_export_and_keeps_it(
     kept = (settings.upload_dir / old.thumb_print).read_bytes()
     with Image.open(io.BytesIO(kept)) as copy:
         assert copy.format == "JPEG" and copy.size == (1200, 900)  # from the 1600 px thumbnail, at print size
+    # Counted in her storage like a copy made at upload.
+    assert session.get(User, maya.id).storage_used_bytes == used + len(kept)
+    assert old.derived_bytes == derived + len(kept)
     sizes = sorted((w, h) for w, h, _f, _d in embedded_images(PdfReader(first)))
     assert (1200, 900) in sizes and len(sizes) == 2  # both photos in the PDF
     assert image.thumb_print  # the other photo's upload-time copy is left as it was

@@ -188,3 +188,24 @@ def test_an_evidence_upload_refuses_a_file_under_an_unknown_field(client, sessio
                                                        ("other", ("b.png", png(colour=(1, 2, 3)), "image/png"))])
     assert response.status_code == 422
     assert_nothing_kept(session, settings, student.id)
+
+
+# --- thumbnails and print copies count too ------------------------------------------------------------------
+
+
+def test_a_photo_counts_its_thumbnails_and_print_copy_and_gives_them_all_back(client, session, settings, student):
+    login(client, student)
+    response = client.post("/artefacts/upload", files=[("files", ("rubbing.png", png(), "image/png"))],
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 201, response.text
+    keys = kept_files(settings, student.id)
+    assert len(keys) == 4  # the photo, two thumbnails and the print copy
+    store = storage.uploads(settings)
+    on_store = sum(store.info(key).size for key in keys)
+    session.expire_all()
+    photo = session.get(Artefact, response.json()["created"][0]["id"])
+    assert photo.derived_bytes > 0 and photo.size_bytes + photo.derived_bytes == on_store
+    assert session.get(User, student.id).storage_used_bytes == on_store  # not only the original's bytes
+    assert client.post(f"/artefacts/{photo.id}/delete").status_code == 303
+    session.expire_all()
+    assert session.get(User, student.id).storage_used_bytes == 0

@@ -64,6 +64,8 @@ class Artefact(SQLModel, table=True):
     thumb_large: str | None = Field(default=None, max_length=120)
     # A JPEG of at most 1200 px a side made at upload, embedded in PDF exports as it is (None for older photos)
     thumb_print: str | None = Field(default=None, max_length=120)
+    # Bytes of the thumbnails and print copy together: counted in the owner's quota with size_bytes
+    derived_bytes: int = Field(default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"})
     # The stored photo had to be re-encoded (quality 95) to turn it upright; otherwise it is the upload's data
     reencoded: bool = Field(default=False)
     # Optimistic locking: a save names the version its form was opened at (app.services.edit_versions).

@@ -14,12 +14,13 @@ import abc
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 READ_CHUNK_BYTES = 256 * 1024  # what one streamed read hands on (downloads, archive copies)
+TRASH = ".trash"  # deleted files wait here for FOLIO_TRASH_HOURS (a backup running meanwhile still finds them)
 
 
 class StorageError(Exception):
@@ -90,6 +91,24 @@ class Storage(abc.ABC):
         """Delete these files; missing ones are skipped, unsafe names are never touched."""
 
     @abc.abstractmethod
+    def trash(self, keys: Iterable[str]) -> None:
+        """Move these files into the trash, stamped with the time of deletion (purge_trash removes them later);
+        missing ones are skipped (another process may have moved them first), unsafe names are never touched."""
+
+    @abc.abstractmethod
+    def open_trashed(self, key: str) -> BinaryIO:
+        """A reader of the file `key` as it was when moved to the trash (FileNotFoundError when not there)."""
+
+    @abc.abstractmethod
+    def purge_trash(self, *, deleted_before: datetime) -> int:
+        """Delete for good what went into the trash before `deleted_before`; how many files. Safe to run in
+        several processes at once."""
+
+    @abc.abstractmethod
+    def scan(self, prefix: str = "") -> dict[str, ObjectInfo]:
+        """Every key starting with `prefix` with its size and time stored (housekeeping: one listing, no HEADs)."""
+
+    @abc.abstractmethod
     def copy(self, source_key: str, destination_key: str) -> None:
         """Copy a stored file to another key inside the store (server-side: the bytes don't pass through Folio)."""
 
@@ -115,9 +134,27 @@ class Storage(abc.ABC):
         with self.open(key) as handle:
             return handle.read()
 
+    def remove_stale_scratch(self, *, older_than: datetime) -> int:
+        """Delete scratch files last written before `older_than` (left by a crashed or killed process); how many."""
+        cutoff = utc_timestamp(older_than)
+        removed = 0
+        for path in self.scratch_dir.glob("*") if self.scratch_dir.is_dir() else ():
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+            except FileNotFoundError:  # another process swept it first
+                continue
+        return removed
+
     def new_scratch_path(self, suffix: str = ".part") -> Path:
         """A fresh, unused path in scratch_dir (the folder exists)."""
         import secrets
 
         self.scratch_dir.mkdir(parents=True, exist_ok=True)
         return self.scratch_dir / f"{secrets.token_hex(16)}{suffix}"
+
+
+def utc_timestamp(moment: datetime) -> float:
+    """Seconds since the epoch of an aware datetime (naive ones are taken as UTC)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()

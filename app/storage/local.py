@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -12,7 +13,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import BinaryIO
 
-from app.storage.base import READ_CHUNK_BYTES, ObjectInfo, Storage, check_key
+from app.storage.base import READ_CHUNK_BYTES, TRASH, ObjectInfo, Storage, check_key, utc_timestamp
 
 SCRATCH = ".incoming"  # files still arriving or being checked; on the same filesystem, so keeping one is a rename
 
@@ -89,6 +90,49 @@ class LocalStorage(Storage):
                 continue  # never a path outside the folder, whatever the database says
             except IsADirectoryError:
                 continue
+
+    def trash(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            try:
+                source = self.path(key)
+            except ValueError:
+                continue
+            target = self.root / TRASH / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            now = time.time()
+            try:
+                # Stamped before the move (a rename keeps mtime), so a sweep never sees it in the trash with its
+                # upload time and purges it at once: the grace period starts now.
+                os.utime(source, (now, now))
+                os.replace(source, target)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                continue  # gone already (another process moved it first), or not a file
+
+    def open_trashed(self, key: str) -> BinaryIO:
+        check_key(key)
+        return open(self.root / TRASH / key, "rb")
+
+    def purge_trash(self, *, deleted_before: datetime) -> int:
+        folder = self.root / TRASH
+        cutoff = utc_timestamp(deleted_before)
+        removed = 0
+        # Empty folders stay: removing one could race with trash() moving a file into it.
+        for path in folder.rglob("*") if folder.is_dir() else ():
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # another sweep got there first
+                continue
+        return removed
+
+    def scan(self, prefix: str = "") -> dict[str, ObjectInfo]:
+        found = {}
+        for key in self.list(prefix):
+            info = self.info(key)
+            if info is not None:
+                found[key] = info
+        return found
 
     def copy(self, source_key: str, destination_key: str) -> None:
         source = self.path(source_key)

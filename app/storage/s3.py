@@ -10,12 +10,14 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from app.storage.base import READ_CHUNK_BYTES, ObjectInfo, Storage, StorageError, check_key
+from app.storage.base import (READ_CHUNK_BYTES, TRASH, ObjectInfo, Storage, StorageError, check_key,
+                              utc_timestamp)
 
 PART_BYTES = 16 * 1024 * 1024  # multipart threshold and part size: 100 MB photo/video → 7 parts
 TRANSFER_THREADS = 4  # parts sent at once per file
@@ -118,6 +120,9 @@ class S3Storage(Storage):
                 names.append(self.object_key(key))
             except ValueError:
                 continue  # never an object outside the prefix, whatever the database says
+        self._delete_objects(names)
+
+    def _delete_objects(self, names: list[str]) -> None:
         for start in range(0, len(names), DELETE_BATCH):
             batch = [{"Key": name} for name in names[start:start + DELETE_BATCH]]
             try:
@@ -126,6 +131,67 @@ class S3Storage(Storage):
                 raise StorageError(f"Could not delete {len(batch)} files: {error}") from error
             if result.get("Errors"):
                 raise StorageError(f"Could not delete {result['Errors'][0].get('Key')}: {result['Errors'][0]}")
+
+    def trash_key(self, key: str) -> str:
+        """The trashed object's full key in the bucket (outside the keys list() and check_key allow)."""
+        return f"{self.prefix}{TRASH}/{check_key(key)}"
+
+    def trash(self, keys: Iterable[str]) -> None:
+        moved = []
+        for key in keys:
+            try:
+                source = {"Bucket": self.bucket, "Key": self.object_key(key)}
+                target = self.trash_key(key)
+            except ValueError:
+                continue
+            # A server-side copy gets a new LastModified: the time of deletion, which the purge reads.
+            try:
+                self.client.copy(source, self.bucket, target, Config=self.transfer)
+            except ClientError as error:
+                if _missing(error):
+                    continue  # already gone (another process trashed it first)
+                raise StorageError(f"Could not move {key} to the trash: {error}") from error
+            except BotoCoreError as error:
+                raise StorageError(f"Could not move {key} to the trash: {error}") from error
+            moved.append(key)
+        self.delete(moved)
+
+    def open_trashed(self, key: str) -> BinaryIO:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self.trash_key(key))
+        except ClientError as error:
+            if _missing(error):
+                raise FileNotFoundError(key) from None
+            raise StorageError(f"Could not read {key} from the trash: {error}") from error
+        except BotoCoreError as error:
+            raise StorageError(f"Could not read {key} from the trash: {error}") from error
+        return io.BufferedReader(_Body(response["Body"]), buffer_size=READ_CHUNK_BYTES)
+
+    def purge_trash(self, *, deleted_before: datetime) -> int:
+        cutoff = utc_timestamp(deleted_before)
+        old = [name for name, info in self._scan_objects(f"{self.prefix}{TRASH}/").items()
+               if info.modified is not None and info.modified.timestamp() < cutoff]
+        self._delete_objects(old)  # deleting what another sweep deleted first is no error in S3
+        return len(old)
+
+    def scan(self, prefix: str = "") -> dict[str, ObjectInfo]:
+        found = {}
+        for name, info in self._scan_objects(self.prefix + prefix).items():
+            key = name[len(self.prefix):]
+            if not key.startswith("."):
+                found[key] = info
+        return found
+
+    def _scan_objects(self, prefix: str) -> dict[str, ObjectInfo]:
+        found = {}
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", ()):
+                    found[item["Key"]] = ObjectInfo(size=int(item["Size"]), modified=item.get("LastModified"),
+                                                    etag=item.get("ETag"))
+        except (BotoCoreError, ClientError) as error:
+            raise StorageError(f"Could not list {prefix}: {error}") from error
+        return found
 
     def copy(self, source_key: str, destination_key: str) -> None:
         source = {"Bucket": self.bucket, "Key": self.object_key(source_key)}
@@ -142,7 +208,8 @@ class S3Storage(Storage):
         keys = []
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
-            keys.extend(item["Key"][len(self.prefix):] for item in page.get("Contents", ()))
+            keys.extend(item["Key"][len(self.prefix):] for item in page.get("Contents", ())
+                        if not item["Key"][len(self.prefix):].startswith("."))  # the trash is not stored files
         return sorted(keys)
 
     @contextmanager

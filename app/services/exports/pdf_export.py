@@ -36,6 +36,7 @@ from app.access.relationships import students_in_class, teaches_class
 from app.models import Artefact, SchoolClass, Showcase, User
 from app.models.base import utcnow
 from app.services.exports.pdf_content import PortfolioContent, gather_portfolio, image_key, section_titles
+from app.services.portfolio import storage
 from app.services.portfolio.images import PRINT_PX, PRINT_SUFFIX
 from app.storage import Storage, check_key
 
@@ -139,10 +140,15 @@ def add_missing_print_copies(*, session: Session, settings: Settings, content: P
                 with store.local_copy(artefact.thumb_large or artefact.thumb_small) as source:
                     data = embeddable_jpeg(source)
                 keep_upload(store=store, stored_name=name, data=data)
+            info = store.info(name)
         except (OSError, ValueError) as error:
             log.warning("No print copy for artefact %s: %s", artefact.id, error)
             continue
         artefact.thumb_print = name
+        # Counted like the copies made at upload (never refused: the student didn't ask for it).
+        size = info.size if info else 0
+        artefact.derived_bytes = (artefact.derived_bytes or 0) + size
+        storage.reserve(session=session, user_id=artefact.owner_id, size_bytes=size, quota_bytes=None)
         session.add(artefact)
         content.files[image_key(artefact)] = name
         made += 1

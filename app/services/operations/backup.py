@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -76,9 +76,9 @@ def backup(*, settings: Settings, dest: Path, progress: Progress = lambda _messa
     store = file_storage.uploads(settings)
     for index, name in enumerate(sorted(names), start=1):
         try:
-            entries[f"{UPLOADS}/{name}"] = _copy(store, name, partial / UPLOADS / name)
+            entries[f"{UPLOADS}/{name}"] = _copy_kept_or_trashed(store, name, partial / UPLOADS / name)
         except (FileNotFoundError, ValueError):  # ValueError: a name that isn't a safe key is never read
-            # Tolerated, but reported: the file went between the snapshot and now, or was already missing.
+            # Tolerated, but reported: the file was missing before the snapshot (`folio check` says more).
             report.missing.append(name)
             continue
         report.files += 1
@@ -152,12 +152,21 @@ def _revision(connection) -> str | None:
         return None
 
 
-def _copy(store: Storage, key: str, target: Path) -> dict:
+def _copy_kept_or_trashed(store: Storage, key: str, target: Path) -> dict:
+    """Copy a file the snapshot references; one whose row was deleted since is in the trash (for
+    FOLIO_TRASH_HOURS, far longer than a backup takes)."""
+    try:
+        return _copy(store.open(key), target)
+    except FileNotFoundError:
+        return _copy(store.open_trashed(key), target)
+
+
+def _copy(source: BinaryIO, target: Path) -> dict:
     """Copy a stored file in chunks, hashing on the way (never the whole file in memory)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
-    with store.open(key) as reader, open(target, "wb") as writer:
+    with source as reader, open(target, "wb") as writer:
         while chunk := reader.read(CHUNK):
             digest.update(chunk)
             writer.write(chunk)

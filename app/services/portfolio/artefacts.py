@@ -161,7 +161,7 @@ def create_file_artefacts(*, session: Session, owner: User, files: list, data: A
     fit; the caller rolls back what was already added and removes the stored files."""
     created = []
     for number, stored in enumerate(files, start=1):
-        storage.reserve(session=session, user_id=owner.id, size_bytes=stored.size_bytes, quota_bytes=quota_bytes,
+        storage.reserve(session=session, user_id=owner.id, size_bytes=stored.stored_bytes, quota_bytes=quota_bytes,
                         name=stored.original_name)
         if data.title:
             title = data.title if len(files) == 1 else f"{data.title} ({number})"
@@ -172,7 +172,7 @@ def create_file_artefacts(*, session: Session, owner: User, files: list, data: A
             stored_name=stored.stored_name, original_name=stored.original_name[:255],
             content_type=stored.content_type, media_kind=stored.media_kind, size_bytes=stored.size_bytes,
             width=stored.width, height=stored.height, thumb_small=stored.thumb_small, thumb_large=stored.thumb_large,
-            thumb_print=stored.thumb_print, reencoded=stored.reencoded,
+            thumb_print=stored.thumb_print, reencoded=stored.reencoded, derived_bytes=stored.derived_bytes,
         )
         _apply(artefact, data)
         created.append(_save(session, artefact, data))
@@ -195,7 +195,8 @@ def delete_artefact(*, session: Session, artefact: Artefact) -> list[str]:
     """Delete the row (links cascade), give its space back, and return the stored file names for the caller to
     remove after commit."""
     names = [n for n in (artefact.stored_name, artefact.thumb_small, artefact.thumb_large, artefact.thumb_print) if n]
-    storage.release(session=session, user_id=artefact.owner_id, size_bytes=artefact.size_bytes or 0)
+    storage.release(session=session, user_id=artefact.owner_id,
+                    size_bytes=(artefact.size_bytes or 0) + (artefact.derived_bytes or 0))
     timeline.delete_item(session=session, item_id=artefact.id)
     return names
 

@@ -7,7 +7,6 @@ import dataclasses
 import secrets
 import shutil
 import threading
-import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -77,6 +76,12 @@ class StoredFile:
     thumb_large: str | None = None
     thumb_print: str | None = None  # a 1200 px JPEG for PDF exports
     reencoded: bool = False
+    derived_bytes: int = 0  # the thumbnails and print copy together
+
+    @property
+    def stored_bytes(self) -> int:
+        """Everything this upload takes in the store, as the quota counts it."""
+        return self.size_bytes + self.derived_bytes
 
 
 @dataclass
@@ -154,26 +159,15 @@ def store_path(*, path: Path, store: Storage, owner_id: int, original_name: str,
 
 
 def discard(*, store: Storage, files: list[StoredFile]) -> None:
-    """Delete stored files and their thumbnails (the caller's database write failed, or they were deleted)."""
-    discard_names(store=store,
-                  names=[n for f in files for n in (f.stored_name, f.thumb_small, f.thumb_large, f.thumb_print) if n])
+    """Delete at once stored files and their thumbnails that no committed row ever named (the caller's database
+    write failed, or the form was refused)."""
+    store.delete([n for f in files for n in (f.stored_name, f.thumb_small, f.thumb_large, f.thumb_print) if n])
 
 
 def discard_names(*, store: Storage, names: list[str]) -> None:
-    """Delete stored files by their stored names; names that are missing or unsafe are skipped."""
-    store.delete([name for name in names if name])
-
-
-def remove_stale_incoming(*, upload_dir: Path, older_than_seconds: int = 24 * 3600) -> int:
-    """Delete partial files a crashed or killed process left in .incoming; returns how many."""
-    incoming = upload_dir / INCOMING_DIR
-    cutoff = time.time() - older_than_seconds
-    removed = 0
-    for path in incoming.glob("*") if incoming.is_dir() else ():
-        if path.is_file() and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    """Move to the trash files that committed rows named, once those rows are deleted: a backup taken before the
+    deletion still finds them there for FOLIO_TRASH_HOURS. Missing or unsafe names are skipped."""
+    store.trash([name for name in names if name])
 
 
 def human_size(size_bytes: int) -> str:
@@ -385,7 +379,7 @@ class MultipartReceiver:
             self._record_error(part, self._refusal_message(part))
             return
         self.form.files.append(stored)
-        self.stored_bytes += stored.size_bytes
+        self.stored_bytes += stored.stored_bytes
 
     def _refuse_if_disk_full(self, part: FilePart, error: OSError) -> None:
         """A full disk refuses this file (and the rest of the body is still read, for the typed text); any other
@@ -473,6 +467,7 @@ def _keep_image(*, temp: Path, sniffed: filetypes.SniffedType, token: str, store
     made = [(destination, content_type), (processed.thumb_small, "image/webp"), (processed.thumb_large, "image/webp"),
             (processed.print_copy, "image/jpeg")]
     size = destination.stat().st_size
+    derived = sum(path.stat().st_size for path, _type in made[1:])
     keys = [f"u{owner_id}/{path.name}" for path, _type in made]
     try:
         for (path, made_type), key in zip(made, keys):
@@ -488,6 +483,7 @@ def _keep_image(*, temp: Path, sniffed: filetypes.SniffedType, token: str, store
         content_type=content_type, media_kind=MediaKind.image, size_bytes=size,
         width=processed.width, height=processed.height,
         thumb_small=keys[1], thumb_large=keys[2], thumb_print=keys[3], reencoded=processed.reencoded,
+        derived_bytes=derived,
     )
 
 
