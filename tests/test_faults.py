@@ -4,6 +4,7 @@ back with the text and a plain message (503 busy, 507 full), and nothing is half
 from __future__ import annotations
 
 import errno
+import re
 import sqlite3
 from contextlib import contextmanager
 from datetime import date
@@ -264,3 +265,35 @@ def test_busy_database_while_editing_a_showcase_keeps_the_text(app, client, sess
     assert 'name="version" value="1"' in answer.text  # still the version it was opened at: no overwrite on retry
     session.expire_all()
     assert session.get(Showcase, showcase.id).introduction == "Saved intro"
+
+
+def test_busy_database_keeps_the_uploaded_files_for_the_next_save(app, client, session, database_url, settings):
+    """The files were received, checked and stored before the save was refused: the form holds them (a signed
+    token), so saving again adds them without choosing them again, once, and only for their owner."""
+    from app import storage as file_storage
+    from app.models import Artefact
+    from tests.media import png
+
+    student = make_user(session, make_school(session))
+    login(client, student)
+    with write_lock_held(app, database_url, table="users", row_id=student.id):
+        refused = post_multipart(client, "/artefacts/upload", {"title": "Bridge model", "audience": "private"},
+                                 files={"files": ("bridge.png", png(), "image/png")})
+    assert refused.status_code == 503 and BUSY in refused.text
+    assert "Bridge model" in refused.text and "bridge.png" in refused.text
+    token = re.search(r'name="held_files" value="([^"]+)"', refused.text).group(1)
+    assert session.exec(select(Artefact)).all() == []
+
+    other = make_user(session, make_school(session))
+    intruder = client.__class__(app, base_url="http://testserver", follow_redirects=False)
+    login(intruder, other)
+    assert post_multipart(intruder, "/artefacts/upload", {"title": "Mine now", "held_files": token}).status_code == 422
+
+    saved = post_multipart(client, "/artefacts/upload", {"title": "Bridge model", "audience": "private",
+                                                         "held_files": token})
+    assert saved.status_code == 303
+    artefact = session.exec(select(Artefact)).one()
+    assert artefact.original_name == "bridge.png" and artefact.owner_id == student.id
+    assert file_storage.uploads(settings).exists(artefact.stored_name)
+    again = post_multipart(client, "/artefacts/upload", {"title": "Bridge model", "held_files": token})
+    assert again.status_code == 422 and len(session.exec(select(Artefact)).all()) == 1

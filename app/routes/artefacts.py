@@ -20,10 +20,10 @@ from app.pagination import paginate
 from app.services.moderation.approvals import approval_notice
 from app.services.portfolio import artefacts as service
 from app.services.portfolio import storage
-from app.services.portfolio import uploads
+from app.services.portfolio import held_files, uploads
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
 from app.services.portfolio.filetypes import allowed_description
-from app.faults import FULL_STATUS
+from app.faults import BUSY_STATUS, FULL_STATUS
 from app.services.edit_versions import claim_version, parse_version
 from app.templating import render
 from app.routes.forms import SaveRefused, keeping_typed_text
@@ -47,7 +47,7 @@ def _form_context(session, user, *, kind: ArtefactKind, data=None, file_errors=(
         "file_errors": list(file_errors), "groups": groups, "artefact": artefact,
         "recording": service.recording_of(session=session, artefact=artefact) if artefact else None,
         "allowed": allowed_description(), "max_upload_mb": 0, "created": [],
-        "version": "" if version is None else version, "conflict": conflict,
+        "version": "" if version is None else version, "conflict": conflict, "held_token": "", "held_names": [],
     }
 
 
@@ -90,7 +90,12 @@ async def upload_files(request: Request, user: StudentUser, session: SessionDep)
             return JSONResponse({"created": [], "errors": [{"filename": "", "message": message}]}, status_code=413)
         return await run_in_threadpool(_render_new, request, session, user, None, [uploads.FileError("files", "", message)], 413)
 
+    held: list[str] = []  # a token naming the files kept for the retry, once a busy database refused the save
+
     def save() -> tuple[list[Artefact], service.ArtefactInput, int]:
+        # Files a refused save kept for this retry come back with it, without being chosen again.
+        form.files.extend(held_files.claim(session=session, store=store, secret_key=request.app.state.secret_key,
+                                           owner=user, token=form.first("held_files")))
         groups = available_competencies(session=session, student=user)
         data = service.parse_input(form.first, form.all, kind=ArtefactKind.file, allowed_competencies=allowed_ids(groups))
         if not form.files and not form.errors:
@@ -106,8 +111,14 @@ async def upload_files(request: Request, user: StudentUser, session: SessionDep)
             session.rollback()
             form.errors.append(uploads.FileError(field="files", filename=full.name, message=full.message))
             return [], data, 422
-        except SaveRefused as refused:  # busy database or full disk: no file is kept, the typed details are
-            data.errors["files"] = " ".join([refused.message, _("The files were not kept: choose them again.")])
+        except SaveRefused as refused:  # busy database or full disk: the typed details come back
+            if refused.status == BUSY_STATUS:  # checked and stored already: held for the retry
+                held.append(held_files.hold(secret_key=request.app.state.secret_key, owner=user, files=form.files))
+                data.errors["files"] = " ".join([refused.message, ngettext(
+                    "Your file is kept: save again to add it.", "Your %(num)s files are kept: save again to add them.",
+                    len(form.files))])
+            else:
+                data.errors["files"] = " ".join([refused.message, _("The files were not kept: choose them again.")])
             return [], data, refused.status
         except Exception:
             session.rollback()
@@ -116,7 +127,7 @@ async def upload_files(request: Request, user: StudentUser, session: SessionDep)
         return created, data, FULL_STATUS if form.disk_full else 200
 
     created, data, status = await run_in_threadpool(save)
-    if not created:
+    if not created and not held:
         await run_in_threadpool(uploads.discard, store=store, files=form.files)
     if _wants_json(request):
         body = {
@@ -124,16 +135,20 @@ async def upload_files(request: Request, user: StudentUser, session: SessionDep)
             "errors": [{"filename": e.filename, "message": e.message} for e in form.errors]
             + [{"filename": "", "message": m} for m in data.errors.values()],
         }
+        if held:
+            body["held_files"] = held[0]
         return JSONResponse(body, status_code=201 if created and status == 200 else status)
     if created and not form.errors:
         response = RedirectResponse("/artefacts", status_code=303)
         flash(request, response, ngettext("%(num)s file added to your evidence.", "%(num)s files added to your evidence.", len(created)), "success")
         return response
-    return await run_in_threadpool(_render_new, request, session, user, data, form.errors, status, created)
+    kept = (held[0], [f.original_name for f in form.files]) if held else None
+    return await run_in_threadpool(_render_new, request, session, user, data, form.errors, status, created, kept)
 
 
-def _render_new(request, session, user, data, file_errors, status_code, created=()) -> Response:
+def _render_new(request, session, user, data, file_errors, status_code, created=(), held=None) -> Response:
     context = _form_context(session, user, kind=ArtefactKind.file, data=data, file_errors=file_errors)
+    context["held_token"], context["held_names"] = held or ("", [])
     context["max_upload_mb"] = request.app.state.settings.max_upload_mb
     context["created"] = list(created)
     return render(request, "artefacts/new.html", context, status_code=status_code)
