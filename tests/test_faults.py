@@ -297,3 +297,21 @@ def test_busy_database_keeps_the_uploaded_files_for_the_next_save(app, client, s
     assert file_storage.uploads(settings).exists(artefact.stored_name)
     again = post_multipart(client, "/artefacts/upload", {"title": "Bridge model", "held_files": token})
     assert again.status_code == 422 and len(session.exec(select(Artefact)).all()) == 1
+
+
+def test_busy_database_keeps_a_reflections_recording_for_the_next_save(app, client, session, database_url):
+    student = make_user(session, make_school(session))
+    login(client, student)
+    fields = {"title": "Trip", "body": "What I said on the bus", "action": "publish"}
+    with write_lock_held(app, database_url, table="users", row_id=student.id):
+        refused = post_multipart(client, "/reflections", fields,
+                                 files={"audio": ("talk.ogg", b"OggS" + b"\0" * 200, "audio/ogg")})
+    assert refused.status_code == 503 and "Your recording is kept" in refused.text
+    token = re.search(r'name="held_files" value="([^"]+)"', refused.text).group(1)
+    assert session.exec(select(Reflection)).all() == []
+
+    saved = post_multipart(client, "/reflections", {**fields, "held_files": token})
+    assert saved.status_code == 303
+    reflection = session.exec(select(Reflection)).one()
+    assert reflection.audio_artefact_id is not None
+    assert session.get(Artefact, reflection.audio_artefact_id).original_name == "talk.ogg"

@@ -20,9 +20,9 @@ from app.services.moderation.approvals import approval_notice
 from app.services.portfolio import artefacts as artefact_service
 from app.services.portfolio import reflections as service
 from app.services.portfolio import storage
-from app.services.portfolio import uploads
+from app.services.portfolio import held_files, uploads
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
-from app.faults import FULL_STATUS, disk_full_message
+from app.faults import BUSY_STATUS, FULL_STATUS, disk_full_message
 from app.templating import render
 from app.routes.forms import SaveRefused, keeping_typed_text
 from app.routes.ids import PathId
@@ -37,6 +37,7 @@ def _form_context(session, user, *, data: service.ReflectionInput, reflection=No
         "groups": available_competencies(session=session, student=user),
         "artefacts": artefact_service.recent_artefacts(session=session, owner=user),
         "goals": list(session.exec(select(Goal).where(Goal.owner_id == user.id).order_by(Goal.title)).all()),
+        "held_token": "",
     }
 
 
@@ -76,6 +77,9 @@ async def _receive(request: Request, user) -> uploads.ReceivedForm | Response:
 def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflection: Reflection | None) -> Response:
     settings = request.app.state.settings
     store = file_storage.uploads(settings)
+    if not any(f.field == "audio" for f in form.files):  # a recording a refused save kept for this retry
+        form.files.extend(held_files.claim(session=session, store=store, secret_key=request.app.state.secret_key,
+                                           owner=user, token=form.first("held_files")))
     audio = [f for f in form.files if f.field == "audio"]
     groups = available_competencies(session=session, student=user)
     owned_artefacts, owned_goals = service.owned_ids(session=session, owner=user)
@@ -102,9 +106,13 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
         return _refuse(request, session, user, form, data, reflection)
     except SaveRefused as refused:  # busy database or full disk: nothing saved, the text comes back
         data.errors["form"] = refused.message
-        if audio:
+        held = ""
+        if audio and refused.status == BUSY_STATUS:  # checked and stored already: held for the retry
+            held = held_files.hold(secret_key=request.app.state.secret_key, owner=user, files=audio)
+            data.errors["audio"] = _("Your recording is kept: save again to add it.")
+        elif audio:
             data.errors["audio"] = _("Your recording was not kept: record it (or choose the file) again.")
-        return _refuse(request, session, user, form, data, reflection, status_code=refused.status)
+        return _refuse(request, session, user, form, data, reflection, status_code=refused.status, held=held)
     except service.EditConflict as conflict:
         uploads.discard(store=store, files=form.files)
         # Keep what they typed; offer the saved version beside it; the next save is a deliberate overwrite.
@@ -147,9 +155,11 @@ def _write(session, user, settings, data: service.ReflectionInput, audio, reflec
 
 
 def _refuse(request, session, user, form: uploads.ReceivedForm, data: service.ReflectionInput, reflection, *,
-            status_code: int = 422) -> Response:
-    uploads.discard(store=file_storage.uploads(request.app.state.settings), files=form.files)
+            status_code: int = 422, held: str = "") -> Response:
+    if not held:
+        uploads.discard(store=file_storage.uploads(request.app.state.settings), files=form.files)
     context = _form_context(session, user, data=data, reflection=reflection, guided=form.first("guided") == "1")
+    context["held_token"] = held
     return render(request, "reflections/form.html", context, status_code=status_code)
 
 
