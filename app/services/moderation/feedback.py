@@ -184,6 +184,32 @@ def visible_comments(*, session: Session, viewer: User, item_type: ItemType, ite
     return thread
 
 
+@dataclass
+class RecentFeedback:
+    comment: Comment
+    author: User
+    item_title: str
+    link: str
+
+    @property
+    def text(self) -> str:
+        c = self.comment
+        return c.body or c.noticed or c.wonder or c.next_time or c.next_step
+
+
+def recent_feedback(*, session: Session, student: User, limit: int = 5) -> list[RecentFeedback]:
+    """The latest comments others left on `student`'s items that the student can see (one query)."""
+    rows = session.exec(
+        select(Comment, User, ItemRow.title, ItemRow.type).join(User, User.id == Comment.author_id)
+        .join(ItemRow, ItemRow.id == Comment.item_id)
+        .where(Comment.owner_id == student.id, Comment.author_id != student.id,
+               Comment.status == CommentStatus.visible)
+        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
+    ).all()
+    return [RecentFeedback(comment, author, title, f"{item_link(item_type, comment.item_id)}#comment-{comment.id}")
+            for comment, author, title, item_type in rows]
+
+
 def _comment_seen_by(*, session: Session, viewer: User, comment_id: int) -> tuple[Comment, ThreadItem, bool]:
     """A comment `viewer` may see (with its item and whether they teach its owner), or 404."""
     comment = session.get(Comment, comment_id)
