@@ -100,6 +100,12 @@ def _unread(request: Request, user) -> int:
     return unread_count(session=request_session(request), user=user)
 
 
+def wants_fragment(request: Request) -> bool:
+    """True for an HTMX swap; false for htmx restoring history, which needs the whole page (it sends HX-Request too)."""
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-History-Restore-Request") != "true")
+
+
 def render(
     request: Request,
     name: str,
@@ -112,7 +118,7 @@ def render(
     """Render a template; on an HTMX request with `block`, only that block (same markup, no copy)."""
     env: Environment = request.app.state.templates
     template = env.get_template(name)
-    partial = bool(block) and request.headers.get("HX-Request") == "true"
+    partial = bool(block) and wants_fragment(request)
     user = getattr(request.state, "user", None)
     values = {
         "request": request,
@@ -130,7 +136,7 @@ def render(
     else:
         html = template.render(values)
     response = HTMLResponse(html, status_code=status_code, headers=headers)
-    response.headers["Vary"] = "HX-Request, Cookie, Accept-Language"
+    response.headers["Vary"] = "HX-Request, HX-History-Restore-Request, Cookie, Accept-Language"
     response.headers["Content-Language"] = values["lang"].replace("_", "-")
     if getattr(request.state, "clear_flash_cookie", False):
         response.delete_cookie("folio_flash", path="/")
