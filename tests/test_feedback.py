@@ -410,3 +410,33 @@ def test_the_students_home_shows_their_latest_visible_feedback_in_constant_queri
         return counter.count
 
     assert queries_with(2) == queries_with(9)
+
+
+def test_a_next_step_defaults_to_the_goal_the_item_belongs_to_else_a_new_goal(client, new_client, session):
+    """Issue 13: the first goal alphabetically was chosen for every next step, and a child accepts the default."""
+    import re
+
+    _school, teacher, maya, _leo = _classroom(session)
+    first = _goal(session, maya, "Aardvark facts")
+    mine = _goal(session, maya, "Zoom in on detail")
+    photo = make_note(session, maya, title="Close-up drawing", audience=Audience.class_)
+    reflection = make_reflection(session, maya, title="Looking closer", audience=Audience.class_,
+                                 goal_ids=[mine.id], artefact_ids=[photo.id])
+    loose = make_note(session, maya, title="Lunch menu", audience=Audience.class_)
+    staff = new_client()
+    login(staff, teacher)
+    for item_type, item_id in (("reflection", reflection.id), ("artefact", photo.id), ("goal", mine.id),
+                               ("artefact", loose.id)):
+        assert _comment(staff, item_type, item_id, body="Well done.", next_step="Try a magnifier").status_code == 303
+
+    login(client, maya)
+
+    def selected(item_type: str, item_id: int) -> list[str]:
+        page = _thread(client, item_type, item_id).text
+        return re.findall(r'<option value="(\w+)" selected>', page)
+
+    assert selected("reflection", reflection.id) == [str(mine.id)]
+    assert selected("artefact", photo.id) == [str(mine.id)]  # evidence for a reflection about that goal
+    assert selected("goal", mine.id) == [str(mine.id)]
+    assert selected("artefact", loose.id) == ["new"]
+    assert first.id  # the alphabetically first goal is offered, never preselected

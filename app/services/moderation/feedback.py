@@ -13,6 +13,8 @@ from sqlmodel import Session, select
 from app.i18n import _
 from app.models import (
     Audience,
+    CheckIn,
+    CheckInArtefact,
     Comment,
     CommentKind,
     CommentStatus,
@@ -23,6 +25,8 @@ from app.models import (
     ItemType,
     MediaKind,
     NotificationKind,
+    ReflectionArtefact,
+    ReflectionGoal,
     ReflectionStatus,
     RequestStatus,
     Role,
@@ -147,6 +151,23 @@ class Thread:
     is_owner: bool
     goals: list[Goal] = field(default_factory=list)  # the owner's active goals, for next steps
     requests: list[FeedbackRequest] = field(default_factory=list)  # the owner's open requests on the item
+    # Where a next step goes unless the owner picks otherwise: the active goal the item belongs to, else a new goal.
+    next_step_goal_id: int | None = None
+
+
+def _linked_goal_ids(session: Session, item: ThreadItem) -> set[int]:
+    """The goals an item belongs to: itself, the goals a reflection is about, or those an artefact is evidence for
+    (through a check-in, or a reflection about the goal that uses it); one query at most."""
+    if item.type is ItemType.goal:
+        return {item.id}
+    if item.type is ItemType.reflection:
+        return set(session.exec(select(ReflectionGoal.goal_id).where(ReflectionGoal.reflection_id == item.id)).all())
+    through_checkins = (select(CheckIn.goal_id).join(CheckInArtefact, CheckInArtefact.checkin_id == CheckIn.id)
+                        .where(CheckInArtefact.artefact_id == item.id))
+    through_reflections = (select(ReflectionGoal.goal_id)
+                           .join(ReflectionArtefact, ReflectionArtefact.reflection_id == ReflectionGoal.reflection_id)
+                           .where(ReflectionArtefact.artefact_id == item.id))
+    return {row[0] for row in session.exec(through_checkins.union(through_reflections)).all()}
 
 
 def visible_comments(*, session: Session, viewer: User, item_type: ItemType, item_id: int) -> Thread:
@@ -177,6 +198,8 @@ def visible_comments(*, session: Session, viewer: User, item_type: ItemType, ite
     if is_owner:
         thread.goals = list(session.exec(select(Goal).where(Goal.owner_id == viewer.id, Goal.status == GoalStatus.active)
                                          .order_by(Goal.title)).all())
+        linked = _linked_goal_ids(session, item)
+        thread.next_step_goal_id = next((goal.id for goal in thread.goals if goal.id in linked), None)
         thread.requests = list(session.exec(
             select(FeedbackRequest).where(FeedbackRequest.item_id == item_id,
                                           FeedbackRequest.status == RequestStatus.open)
