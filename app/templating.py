@@ -10,7 +10,7 @@ from typing import Any
 from babel.dates import format_date, format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
 from app import i18n, labels, navigation
 from app.config import PROJECT_ROOT
@@ -59,6 +59,35 @@ def _excerpt(text: str, limit: int = 200) -> str:
     return plain_text(text, limit)
 
 
+def _viewer(context):
+    return context.get("current_user")
+
+
+# Words about who sees an item depend on who is reading: these read the viewer from the page (none in exports).
+@pass_context
+def _audience_label(context, audience) -> str:
+    viewer = _viewer(context)
+    return labels.audience_label(audience, viewer.role if viewer is not None else None)
+
+
+@pass_context
+def _audience_hint(context, audience) -> str:
+    viewer = _viewer(context)
+    return labels.audience_hint(audience, viewer.role if viewer is not None else None)
+
+
+@pass_context
+def _self_rating_label(context, owner_id: int | None) -> str:
+    viewer = _viewer(context)
+    return labels.self_rating_label(viewer_id=viewer.id if viewer is not None else None, owner_id=owner_id)
+
+
+@pass_context
+def _footer_note(context) -> str:
+    viewer = _viewer(context)
+    return labels.footer_note(viewer.role if viewer is not None else None)
+
+
 def build_environment(templates_dir: Path = TEMPLATES_DIR, *, auto_reload: bool = False) -> Environment:
     """The one Jinja environment: autoescaped, strict about undefined names, gettext installed.
 
@@ -83,8 +112,10 @@ def build_environment(templates_dir: Path = TEMPLATES_DIR, *, auto_reload: bool 
         role_label=labels.role_label,
         role_count_label=labels.role_count_label,
         audience_options=labels.audience_options,
-        audience_label=labels.audience_label,
-        audience_hint=labels.audience_hint,
+        audience_label=_audience_label,
+        audience_hint=_audience_hint,
+        self_rating_label=_self_rating_label,
+        footer_note=_footer_note,
         kind_label=labels.kind_label,
         media_label=labels.media_label,
     )
