@@ -7,12 +7,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
-from app import i18n, labels, navigation
+from app import dates, i18n, labels, navigation
 from app.config import PROJECT_ROOT
 from app.db import request_session
 from app.flash import pop_flashes
@@ -33,18 +32,25 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={_static_fingerprint(path)}"
 
 
-def _format_date(value, format: str = "medium") -> str:
-    return _formatted_date(value, format, i18n.get_locale()) if value else ""
+def _school_timezone(context) -> str | None:
+    request = context.get("request")
+    settings = getattr(getattr(getattr(request, "app", None), "state", None), "settings", None)
+    return getattr(settings, "timezone", None)
 
 
-@lru_cache(maxsize=4096)
-def _formatted_date(value, format: str, locale: str) -> str:
-    # A timeline page shows twenty dates, mostly the same few; Babel parses the locale and pattern for each one.
-    return format_date(value, format=format, locale=locale)
+@pass_context
+def _format_date(context, value) -> str:
+    return dates.day(value, timezone=_school_timezone(context))
 
 
-def _format_datetime(value, format: str = "medium") -> str:
-    return format_datetime(value, format=format, locale=i18n.get_locale()) if value else ""
+@pass_context
+def _format_date_in_words(context, value) -> str:
+    return dates.day(value, timezone=_school_timezone(context), in_words=True)
+
+
+@pass_context
+def _format_datetime(context, value) -> str:
+    return dates.moment(value, timezone=_school_timezone(context))
 
 
 def _markdown(text: str):
@@ -120,7 +126,7 @@ def build_environment(templates_dir: Path = TEMPLATES_DIR, *, auto_reload: bool 
         media_label=labels.media_label,
     )
     env.filters.update(filesize=labels.file_size, markdown=_markdown, excerpt=_excerpt)
-    env.filters.update(date=_format_date, datetime=_format_datetime)
+    env.filters.update(date=_format_date, date_in_words=_format_date_in_words, datetime=_format_datetime)
     return env
 
 
