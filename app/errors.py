@@ -21,7 +21,7 @@ from app.faults import Fault, fault_of
 from app.flash import flash
 from app.i18n import _
 from app.security import security_headers
-from app.templating import render
+from app.templating import render, wants_fragment
 
 log = logging.getLogger("folio")
 
@@ -84,7 +84,7 @@ async def render_kept_form(request: Request, fault: Fault) -> Response:
              if value.strip() and name not in _UNTYPED_FIELDS and not name.endswith(("_id", "_ids"))
              and not value.isdigit() and value not in ("true", "false", "on")]
     hidden = [(name, value) for name, value in texts if (name, value) not in shown]
-    if request.headers.get("HX-Request") == "true":
+    if wants_fragment(request):
         # A fragment beside the element that asked; htmx swaps 503/507 in (base.html's htmx-config).
         html = f'<div class="alert alert--error" role="alert"><p>{escape(fault.message)}</p></div>'
         return HTMLResponse(html, status_code=fault.status, headers={"HX-Reswap": "beforebegin"})
@@ -112,7 +112,7 @@ def install_error_handlers(app: FastAPI) -> None:
         target = "/login"
         if request.method == "GET" and request.url.path not in ("/", "/login"):
             target += f"?next={_safe_next(request)}"
-        if request.headers.get("HX-Request") == "true":
+        if wants_fragment(request):
             # HTMX would swap the login page into a fragment; ask it to navigate instead.
             return Response(status_code=401, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)

@@ -29,20 +29,53 @@ def audience_options() -> list:
     return list(Audience)
 
 
-def audience_label(audience) -> str:
+def _speaks_as_owner(viewer_role: Role | None) -> bool:
+    """Audience words are first person for students (who choose them) and for exports of their own work (no viewer);
+    everyone else reads about the student."""
+    return viewer_role is None or viewer_role is Role.student
+
+
+def audience_label(audience, viewer_role: Role | None = None) -> str:
     from app.models import Audience
 
-    return {Audience.private: _("Private"), Audience.class_: _("My class"), Audience.family: _("My family")}[audience]
-
-
-def audience_hint(audience) -> str:
-    from app.models import Audience
-
+    if _speaks_as_owner(viewer_role):
+        return {Audience.private: _("Private"), Audience.class_: _("My class"), Audience.family: _("My family")}[audience]
     return {
-        Audience.private: _("Only you and your teachers."),
-        Audience.class_: _("Your classmates and teachers."),
-        Audience.family: _("Your family and your teachers."),
+        Audience.private: _("Student and teachers"),
+        Audience.class_: _("Class"),
+        Audience.family: _("Family"),
     }[audience]
+
+
+def audience_hint(audience, viewer_role: Role | None = None) -> str:
+    from app.models import Audience
+
+    if _speaks_as_owner(viewer_role):
+        return {
+            Audience.private: _("Only you and your teachers."),
+            Audience.class_: _("Your classmates and teachers."),
+            Audience.family: _("Your family and your teachers."),
+        }[audience]
+    return {
+        Audience.private: _("Only the student and their teachers."),
+        Audience.class_: _("The student's classmates and teachers."),
+        Audience.family: _("The student's family and teachers."),
+    }[audience]
+
+
+def self_rating_label(*, viewer_id: int | None, owner_id: int | None) -> str:
+    """The student's own rating, named for who reads it."""
+    return _("My rating") if viewer_id is None or viewer_id == owner_id else _("Their self-assessment")
+
+
+def footer_note(viewer_role: Role | None) -> str:
+    if viewer_role is Role.student:
+        return _("Folio keeps your learning on your school's own server. Nothing is shared without your say.")
+    if viewer_role is Role.guardian:
+        return _("Folio keeps your child's learning on the school's own server. Nothing is shared without their say.")
+    if viewer_role in (Role.teacher, Role.admin):
+        return _("Folio keeps your students' learning on the school's own server. Nothing is shared without their say.")
+    return _("Folio keeps students' learning on their school's own server. Nothing is shared without their say.")
 
 
 def kind_label(kind: str) -> str:

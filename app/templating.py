@@ -7,12 +7,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
-from app import i18n, labels, navigation
+from app import dates, i18n, labels, navigation
 from app.config import PROJECT_ROOT
 from app.db import request_session
 from app.flash import pop_flashes
@@ -33,18 +32,25 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={_static_fingerprint(path)}"
 
 
-def _format_date(value, format: str = "medium") -> str:
-    return _formatted_date(value, format, i18n.get_locale()) if value else ""
+def _school_timezone(context) -> str | None:
+    request = context.get("request")
+    settings = getattr(getattr(getattr(request, "app", None), "state", None), "settings", None)
+    return getattr(settings, "timezone", None)
 
 
-@lru_cache(maxsize=4096)
-def _formatted_date(value, format: str, locale: str) -> str:
-    # A timeline page shows twenty dates, mostly the same few; Babel parses the locale and pattern for each one.
-    return format_date(value, format=format, locale=locale)
+@pass_context
+def _format_date(context, value) -> str:
+    return dates.day(value, timezone=_school_timezone(context))
 
 
-def _format_datetime(value, format: str = "medium") -> str:
-    return format_datetime(value, format=format, locale=i18n.get_locale()) if value else ""
+@pass_context
+def _format_date_in_words(context, value) -> str:
+    return dates.day(value, timezone=_school_timezone(context), in_words=True)
+
+
+@pass_context
+def _format_datetime(context, value) -> str:
+    return dates.moment(value, timezone=_school_timezone(context))
 
 
 def _markdown(text: str):
@@ -57,6 +63,35 @@ def _excerpt(text: str, limit: int = 200) -> str:
     from app.services.portfolio.markdown import plain_text
 
     return plain_text(text, limit)
+
+
+def _viewer(context):
+    return context.get("current_user")
+
+
+# Words about who sees an item depend on who is reading: these read the viewer from the page (none in exports).
+@pass_context
+def _audience_label(context, audience) -> str:
+    viewer = _viewer(context)
+    return labels.audience_label(audience, viewer.role if viewer is not None else None)
+
+
+@pass_context
+def _audience_hint(context, audience) -> str:
+    viewer = _viewer(context)
+    return labels.audience_hint(audience, viewer.role if viewer is not None else None)
+
+
+@pass_context
+def _self_rating_label(context, owner_id: int | None) -> str:
+    viewer = _viewer(context)
+    return labels.self_rating_label(viewer_id=viewer.id if viewer is not None else None, owner_id=owner_id)
+
+
+@pass_context
+def _footer_note(context) -> str:
+    viewer = _viewer(context)
+    return labels.footer_note(viewer.role if viewer is not None else None)
 
 
 def build_environment(templates_dir: Path = TEMPLATES_DIR, *, auto_reload: bool = False) -> Environment:
@@ -83,13 +118,15 @@ def build_environment(templates_dir: Path = TEMPLATES_DIR, *, auto_reload: bool 
         role_label=labels.role_label,
         role_count_label=labels.role_count_label,
         audience_options=labels.audience_options,
-        audience_label=labels.audience_label,
-        audience_hint=labels.audience_hint,
+        audience_label=_audience_label,
+        audience_hint=_audience_hint,
+        self_rating_label=_self_rating_label,
+        footer_note=_footer_note,
         kind_label=labels.kind_label,
         media_label=labels.media_label,
     )
     env.filters.update(filesize=labels.file_size, markdown=_markdown, excerpt=_excerpt)
-    env.filters.update(date=_format_date, datetime=_format_datetime)
+    env.filters.update(date=_format_date, date_in_words=_format_date_in_words, datetime=_format_datetime)
     return env
 
 
@@ -98,6 +135,12 @@ def _unread(request: Request, user) -> int:
 
     # The request's own session: a second one here would hold a second connection while the first is held.
     return unread_count(session=request_session(request), user=user)
+
+
+def wants_fragment(request: Request) -> bool:
+    """True for an HTMX swap; false for htmx restoring history, which needs the whole page (it sends HX-Request too)."""
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-History-Restore-Request") != "true")
 
 
 def render(
@@ -112,7 +155,7 @@ def render(
     """Render a template; on an HTMX request with `block`, only that block (same markup, no copy)."""
     env: Environment = request.app.state.templates
     template = env.get_template(name)
-    partial = bool(block) and request.headers.get("HX-Request") == "true"
+    partial = bool(block) and wants_fragment(request)
     user = getattr(request.state, "user", None)
     values = {
         "request": request,
@@ -130,7 +173,7 @@ def render(
     else:
         html = template.render(values)
     response = HTMLResponse(html, status_code=status_code, headers=headers)
-    response.headers["Vary"] = "HX-Request, Cookie, Accept-Language"
+    response.headers["Vary"] = "HX-Request, HX-History-Restore-Request, Cookie, Accept-Language"
     response.headers["Content-Language"] = values["lang"].replace("_", "-")
     if getattr(request.state, "clear_flash_cookie", False):
         response.delete_cookie("folio_flash", path="/")

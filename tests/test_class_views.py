@@ -1,5 +1,6 @@
 """A teacher's class overview, competency grid and student page: values, sorting, access, constant queries."""
 
+from html import unescape
 from datetime import UTC, date, datetime, timedelta
 
 from app.models import (
@@ -92,7 +93,9 @@ def test_overview_shows_each_students_figures_and_flags_quiet_students(client, s
     assert [cell.split("<")[0] for cell in old_row.split('<td class="num">')[1:]] == ["2", "1", "2"]
     assert "No reflection in 14 days" in old_row
     assert "No reflection in 14 days" not in recent_row
-    assert "No reflection in 14 days" in silent_row and "None yet" in silent_row
+    # Issue 13: a student who has never reflected isn't "14 days" behind; say what is true.
+    assert "Hasn't reflected yet" in unescape(silent_row) and "No reflection in" not in silent_row
+    assert "Hasn't reflected yet" not in unescape(old_row)
     assert [cell.split("<")[0] for cell in silent_row.split('<td class="num">')[1:]] == ["0", "0", "0"]
     assert f'href="/students/{old.id}"' in html
 

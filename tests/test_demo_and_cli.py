@@ -95,3 +95,35 @@ def test_serve_trusts_forwarded_headers_only_from_the_configured_proxies(setting
     assert set(calls[-1]["forwarded_allow_ips"]) == {"10.0.0.0/8", "192.0.2.7/32"}
     assert cli.cmd_serve(settings.model_copy(update={"trusted_proxies": ""}), args) == 0
     assert calls[-1]["proxy_headers"] is False
+
+
+def test_every_demo_family_page_opens_even_for_a_child_who_shared_nothing(app, session, client, settings):
+    """Issue 13: a new family's child page (nothing shared yet) was reported as a 500."""
+    from tests.factories import PASSWORD, link_guardian, make_user
+
+    seed_demo(session=session, only_if_empty=True, store=storage.uploads(settings))
+    school = session.exec(select(School)).one()
+    for username in ("family", "family2", "family3"):
+        client.cookies.clear()
+        login(client, username, DEMO_PASSWORD)
+        guardian = session.exec(select(User).where(User.username == username)).one()
+        children = session.exec(select(GuardianLink.student_id).where(GuardianLink.guardian_id == guardian.id)).all()
+        assert client.get("/family").status_code == 200
+        for child_id in children:
+            assert client.get(f"/family/children/{child_id}").status_code == 200
+    # A fresh guardian of a demo student who has shared nothing with family, and of a brand-new student.
+    linked = set(session.exec(select(GuardianLink.student_id)).all())
+    quiet = session.exec(select(User).where(User.role == Role.student, User.id.not_in(linked))).first()
+    newcomer = make_user(session, school, Role.student, display_name="New Pupil")
+    guardian = make_user(session, school, Role.guardian, display_name="New Parent")
+    link_guardian(session, guardian, quiet)
+    link_guardian(session, guardian, newcomer)
+    client.cookies.clear()
+    login(client, guardian.username, PASSWORD)
+    assert client.get("/family").status_code == 200
+    for child in (quiet, newcomer):
+        page = client.get(f"/family/children/{child.id}")
+        assert page.status_code == 200, page.text
+        fragment = client.get(f"/family/children/{child.id}", headers={"HX-Request": "true"})
+        assert fragment.status_code == 200
+    assert "hasn" in client.get(f"/family/children/{newcomer.id}").text

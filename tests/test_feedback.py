@@ -372,3 +372,71 @@ def test_a_teacher_records_audio_feedback_kept_as_the_students_audio_artefact(cl
     assert client.get(f"/files/{audio.id}/original").status_code == 200
     client.post(f"/feedback/comments/{comment.id}/review", data={"action": "remove"})
     assert client.get(f"/files/{audio.id}/original").status_code == 404
+
+
+def test_the_students_home_shows_their_latest_visible_feedback_in_constant_queries(client, new_client, session,
+                                                                                  count_queries):
+    """Issue 13: the "Recent feedback" card only ever showed its fixed hint."""
+    _school, teacher, maya, leo = _classroom(session, approval=True)
+    note = make_note(session, maya, title="Volcano model", audience=Audience.class_)
+    reflection = make_reflection(session, maya, title="Lab write-up", audience=Audience.class_)
+    login(client, maya)
+    assert "comment on your work, it shows up here" in client.get("/student").text
+
+    staff = new_client()
+    login(staff, teacher)
+    _comment(staff, "reflection", reflection.id, body="Good method, Maya.", next_step="Label every axis")
+    peer = new_client()
+    login(peer, leo)
+    _comment(peer, "artefact", note.id, noticed="The lava colours")  # waits for approval: not shown yet
+    _comment(client, "artefact", note.id, body="My own reply")  # the student's own words are not feedback
+
+    page = client.get("/student").text
+    assert "Good method, Maya." in page and "Ms Rivera" in page and "Lab write-up" in page
+    teacher_comment = session.exec(select(Comment).where(Comment.author_id == teacher.id)).one()
+    assert f'/reflections/{reflection.id}#comment-{teacher_comment.id}' in page
+    assert "The lava colours" not in page and "My own reply" not in page
+    assert "comment on your work, it shows up here" not in page
+    # Another student never sees Maya's feedback on their own home.
+    assert "Good method, Maya." not in peer.get("/student").text
+
+    def queries_with(total: int) -> int:
+        while len(session.exec(select(Comment).where(Comment.author_id == leo.id)).all()) < total:
+            session.add(Comment(item_id=note.id, owner_id=maya.id, author_id=leo.id,
+                                kind=CommentKind.peer, noticed="Nice", status=CommentStatus.visible))
+            session.commit()
+        with count_queries() as counter:
+            assert client.get("/student").status_code == 200
+        return counter.count
+
+    assert queries_with(2) == queries_with(9)
+
+
+def test_a_next_step_defaults_to_the_goal_the_item_belongs_to_else_a_new_goal(client, new_client, session):
+    """Issue 13: the first goal alphabetically was chosen for every next step, and a child accepts the default."""
+    import re
+
+    _school, teacher, maya, _leo = _classroom(session)
+    first = _goal(session, maya, "Aardvark facts")
+    mine = _goal(session, maya, "Zoom in on detail")
+    photo = make_note(session, maya, title="Close-up drawing", audience=Audience.class_)
+    reflection = make_reflection(session, maya, title="Looking closer", audience=Audience.class_,
+                                 goal_ids=[mine.id], artefact_ids=[photo.id])
+    loose = make_note(session, maya, title="Lunch menu", audience=Audience.class_)
+    staff = new_client()
+    login(staff, teacher)
+    for item_type, item_id in (("reflection", reflection.id), ("artefact", photo.id), ("goal", mine.id),
+                               ("artefact", loose.id)):
+        assert _comment(staff, item_type, item_id, body="Well done.", next_step="Try a magnifier").status_code == 303
+
+    login(client, maya)
+
+    def selected(item_type: str, item_id: int) -> list[str]:
+        page = _thread(client, item_type, item_id).text
+        return re.findall(r'<option value="(\w+)" selected>', page)
+
+    assert selected("reflection", reflection.id) == [str(mine.id)]
+    assert selected("artefact", photo.id) == [str(mine.id)]  # evidence for a reflection about that goal
+    assert selected("goal", mine.id) == [str(mine.id)]
+    assert selected("artefact", loose.id) == ["new"]
+    assert first.id  # the alphabetically first goal is offered, never preselected

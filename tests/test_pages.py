@@ -69,3 +69,30 @@ def test_templates_are_checked_for_changes_on_every_use_only_in_development(tmp_
             assert browser.get("/login").status_code == 200
         app.state.engine.dispose()
         assert bool(stats) is checks, (environment, stats)
+
+
+def test_htmx_history_restore_gets_the_whole_page_and_caches_keep_the_two_apart(client, new_client, session):
+    """Issue 13: htmx sends HX-Request when it restores history after Back; a bare fragment became the page."""
+    from tests.factories import link_guardian, make_note
+
+    school = make_school(session)
+    student = make_user(session, school, display_name="Maya")
+    make_note(session, student, title="Volcano notes")
+    admin = make_user(session, school, Role.admin)
+    guardian = make_user(session, school, Role.guardian)
+    link_guardian(session, guardian, student)
+    login(client, student)
+    swap = {"HX-Request": "true"}
+    restore = {"HX-Request": "true", "HX-History-Restore-Request": "true", "HX-Current-URL": "/student"}
+    staff, family = new_client(), new_client()
+    login(staff, admin)
+    login(family, guardian)
+    for browser, url in ((client, "/student?kind=note"), (staff, "/admin/people?q=Maya"),
+                         (family, f"/family/children/{student.id}?page=1")):
+        fragment = browser.get(url, headers=swap)
+        assert fragment.status_code == 200 and "<html" not in fragment.text, url
+        whole = browser.get(url, headers=restore)
+        assert whole.status_code == 200 and "<html" in whole.text and 'class="site-nav"' in whole.text, url
+        for response in (fragment, whole, browser.get(url)):
+            vary = {part.strip() for part in response.headers["Vary"].split(",")}
+            assert {"HX-Request", "HX-History-Restore-Request"} <= vary, url

@@ -19,7 +19,7 @@ from app.services.moderation import feedback as service
 from app.services.portfolio.links import link_to_item
 from app.services.moderation import feedback_requests
 from app.services.portfolio import uploads
-from app.templating import render
+from app.templating import render, wants_fragment
 from app.routes.ids import FormId, FormIds, PathId, QueryId
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -31,7 +31,7 @@ LongText = Annotated[str, Form(max_length=20_000)]
 def _thread_page(request: Request, session, user, *, item_type: str, item_id: int, data=None, status_code: int = 200) -> Response:
     thread = service.visible_comments(session=session, viewer=user, item_type=service.parse_item_type(item_type), item_id=item_id)
     context = {"thread": thread, "data": data or service.CommentInput(),
-               "standalone": request.headers.get("HX-Request") != "true"}
+               "standalone": not wants_fragment(request)}
     return render(request, "feedback/thread.html", context, block="thread", status_code=status_code)
 
 

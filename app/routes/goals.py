@@ -17,7 +17,7 @@ from app.services.portfolio import goal_forms
 from app.services.portfolio import goals
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
 from app.services.edit_versions import claim_version, parse_version
-from app.templating import render
+from app.templating import render, wants_fragment
 from app.routes.forms import SaveRefused, keeping_typed_text
 from app.routes.ids import FormIds, PathId
 
@@ -32,10 +32,6 @@ def _redirect(request: Request, url: str, message: str, category: str = "success
     response = RedirectResponse(url, status_code=303)
     flash(request, response, message, category)
     return response
-
-
-def _is_htmx(request: Request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _form_page(
@@ -194,7 +190,7 @@ def toggle_step(
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
     step = goals.toggle_step(session=session, goal=goal, step_id=step_id, done=done)
     session.commit()
-    if _is_htmx(request):
+    if wants_fragment(request):
         steps = goals.steps_of(session=session, goal=goal)
         context = {"goal": goal, "steps": steps, "progress": goals.progress_of(goal=goal, steps=steps), "is_owner": True}
         return render(request, "goals/show.html", context, block="steps")

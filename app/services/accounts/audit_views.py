@@ -10,10 +10,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from babel.dates import format_datetime
 from sqlmodel import Session, select
 
-from app import i18n
+from app import dates
 from app.i18n import _
 from app.models import AuditEvent, AuditEventKind, EnrolledVia, User
 from app.pagination import Page, paginate
@@ -85,7 +84,7 @@ def event_summary(event: AuditEvent) -> str:
 
 def local_time(moment: datetime, timezone: str) -> str:
     """A moment in the school's time zone and the reader's language."""
-    return format_datetime(moment, format="short", tzinfo=ZoneInfo(timezone), locale=i18n.get_locale())
+    return dates.moment(moment, timezone=timezone)
 
 
 # --- the admin's page ------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from babel.dates import format_date
 from markupsafe import Markup, escape
 
-from app.i18n import _, get_locale, ngettext
+from app import dates
+from app.i18n import _, ngettext
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ BOTTOM = 46
 
 
 def _format_date(when: datetime) -> str:
-    return format_date(when, format="medium", locale=get_locale())
+    return dates.day(when)
 
 
 def _timestamp(when: datetime) -> float:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from babel.dates import format_datetime, get_date_format, get_datetime_format, get_time_format
 from sqlmodel import Session, select
 
-from app import i18n
+from app import dates
 from app.models import Audience, ConferenceInvite, ConferenceSlot, Role, SchoolClass, Showcase, User
 from app.models.base import utcnow
 from app.access import not_found, relationships
@@ -34,27 +33,18 @@ LINK = "/conferences"
 
 def school_zone(name: str) -> ZoneInfo:
     """The school's time zone by its IANA name (an unknown name means UTC)."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return dates.zone(name)
 
 
 def format_when(value: datetime, timezone: str) -> str:
     """A conference's date and time in the school's zone and the reader's language, e.g.
     "Thursday, January 14, 2027, 6:00 PM"."""
-    locale = i18n.get_locale()
-    pattern = (get_datetime_format("long", locale=locale)
-               .replace("{1}", get_date_format("full", locale=locale).pattern)
-               .replace("{0}", get_time_format("short", locale=locale).pattern))
-    return format_datetime(value, pattern, tzinfo=school_zone(timezone), locale=locale)
+    return dates.appointment(value, timezone=timezone)
 
 
 def format_time_of_day(value: datetime, timezone: str) -> str:
     """Only the time of day, in the school's zone (the end of a slot)."""
-    locale = i18n.get_locale()
-    return format_datetime(value, get_time_format("short", locale=locale).pattern, tzinfo=school_zone(timezone),
-                           locale=locale)
+    return dates.time_of_day(value, timezone=timezone)
 
 
 def local_parts(value: datetime, timezone: str) -> tuple[str, str]:

@@ -13,6 +13,8 @@ from sqlmodel import Session, select
 from app.i18n import _
 from app.models import (
     Audience,
+    CheckIn,
+    CheckInArtefact,
     Comment,
     CommentKind,
     CommentStatus,
@@ -23,6 +25,8 @@ from app.models import (
     ItemType,
     MediaKind,
     NotificationKind,
+    ReflectionArtefact,
+    ReflectionGoal,
     ReflectionStatus,
     RequestStatus,
     Role,
@@ -147,6 +151,23 @@ class Thread:
     is_owner: bool
     goals: list[Goal] = field(default_factory=list)  # the owner's active goals, for next steps
     requests: list[FeedbackRequest] = field(default_factory=list)  # the owner's open requests on the item
+    # Where a next step goes unless the owner picks otherwise: the active goal the item belongs to, else a new goal.
+    next_step_goal_id: int | None = None
+
+
+def _linked_goal_ids(session: Session, item: ThreadItem) -> set[int]:
+    """The goals an item belongs to: itself, the goals a reflection is about, or those an artefact is evidence for
+    (through a check-in, or a reflection about the goal that uses it); one query at most."""
+    if item.type is ItemType.goal:
+        return {item.id}
+    if item.type is ItemType.reflection:
+        return set(session.exec(select(ReflectionGoal.goal_id).where(ReflectionGoal.reflection_id == item.id)).all())
+    through_checkins = (select(CheckIn.goal_id).join(CheckInArtefact, CheckInArtefact.checkin_id == CheckIn.id)
+                        .where(CheckInArtefact.artefact_id == item.id))
+    through_reflections = (select(ReflectionGoal.goal_id)
+                           .join(ReflectionArtefact, ReflectionArtefact.reflection_id == ReflectionGoal.reflection_id)
+                           .where(ReflectionArtefact.artefact_id == item.id))
+    return {row[0] for row in session.exec(through_checkins.union(through_reflections)).all()}
 
 
 def visible_comments(*, session: Session, viewer: User, item_type: ItemType, item_id: int) -> Thread:
@@ -177,11 +198,39 @@ def visible_comments(*, session: Session, viewer: User, item_type: ItemType, ite
     if is_owner:
         thread.goals = list(session.exec(select(Goal).where(Goal.owner_id == viewer.id, Goal.status == GoalStatus.active)
                                          .order_by(Goal.title)).all())
+        linked = _linked_goal_ids(session, item)
+        thread.next_step_goal_id = next((goal.id for goal in thread.goals if goal.id in linked), None)
         thread.requests = list(session.exec(
             select(FeedbackRequest).where(FeedbackRequest.item_id == item_id,
                                           FeedbackRequest.status == RequestStatus.open)
             .order_by(FeedbackRequest.created_at)).all())
     return thread
+
+
+@dataclass
+class RecentFeedback:
+    comment: Comment
+    author: User
+    item_title: str
+    link: str
+
+    @property
+    def text(self) -> str:
+        c = self.comment
+        return c.body or c.noticed or c.wonder or c.next_time or c.next_step
+
+
+def recent_feedback(*, session: Session, student: User, limit: int = 5) -> list[RecentFeedback]:
+    """The latest comments others left on `student`'s items that the student can see (one query)."""
+    rows = session.exec(
+        select(Comment, User, ItemRow.title, ItemRow.type).join(User, User.id == Comment.author_id)
+        .join(ItemRow, ItemRow.id == Comment.item_id)
+        .where(Comment.owner_id == student.id, Comment.author_id != student.id,
+               Comment.status == CommentStatus.visible)
+        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
+    ).all()
+    return [RecentFeedback(comment, author, title, f"{item_link(item_type, comment.item_id)}#comment-{comment.id}")
+            for comment, author, title, item_type in rows]
 
 
 def _comment_seen_by(*, session: Session, viewer: User, comment_id: int) -> tuple[Comment, ThreadItem, bool]:

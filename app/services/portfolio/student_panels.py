@@ -12,6 +12,7 @@ from app.services.portfolio import timeline
 from app.services.portfolio.goals import goals_with_progress, soonest_active
 from app.services.competencies.ratings import latest_ratings
 from app.services.competencies.competency_picker import available_competencies
+from app.services.moderation.feedback import recent_feedback
 
 
 def home_context(*, session: Session, student: User, filters: timeline.TimelineFilters, page: int) -> dict:
@@ -28,6 +29,7 @@ def home_context(*, session: Session, student: User, filters: timeline.TimelineF
         "classes": people.classes_with_teachers(session=session, user=student, role=ClassRole.student),
         "active_goals": soonest_active(goals, limit=5),
         "competency_levels": _latest_levels(session, student),
+        "recent_feedback": recent_feedback(session=session, student=student),
     }
 
 
