@@ -259,7 +259,10 @@ def test_mahara_export_imports(session, settings, tmp_path):
         assert not image.getexif()
     assert linked == [file.id]  # the photo attached to the journal post
     session.refresh(student)
-    assert student.storage_used_bytes == file.size_bytes == kept.info(file.stored_name).size
+    assert file.size_bytes == kept.info(file.stored_name).size
+    derived = [kept.info(name).size for name in (file.thumb_small, file.thumb_large, file.thumb_print) if name]
+    # The quota counts the photo and its thumbnails and print copy (issue 16).
+    assert student.storage_used_bytes == file.size_bytes + file.derived_bytes == file.size_bytes + sum(derived)
 
     note = session.exec(select(Artefact).where(Artefact.owner_id == student.id, Artefact.kind == ArtefactKind.note)).one()
     assert note.title == "About my learning" and note.body == "I learn best by **building things**."
