@@ -84,8 +84,8 @@ def end_other_sessions(*, session: Session, user_id: int, keep_token: str | None
     session.exec(statement)
 
 
-def user_for_token(*, session: Session, token: str | None, idle_minutes: int) -> User | None:
-    """The active user signed in with `token`, or None; an idle session is ended here."""
+def user_for_token(*, session: Session, token: str | None, idle_minutes: int, touch: bool = True) -> User | None:
+    """The active user signed in with `token`, or None; an idle session is ended here (`touch=False`: only read)."""
     if not token:
         return None
     row = session.exec(
@@ -98,10 +98,12 @@ def user_for_token(*, session: Session, token: str | None, idle_minutes: int) ->
     user_session, user = row
     now = utcnow()
     if now - user_session.last_seen_at > timedelta(minutes=idle_minutes) or not user.is_active:
+        if not touch:
+            return None
         session.delete(user_session)
         session.commit()
         return None
-    if now - user_session.last_seen_at > _TOUCH_EVERY:
+    if touch and now - user_session.last_seen_at > _TOUCH_EVERY:
         user_session.last_seen_at = now
         session.add(user_session)
         try:

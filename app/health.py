@@ -38,7 +38,9 @@ def _checks(state: State, token: str | None, from_this_machine: bool) -> tuple[H
         return health, from_this_machine
     try:
         with Session(state.health_engine) as session:
-            user = user_for_token(session=session, token=token, idle_minutes=state.settings.session_idle_minutes)
+            # Read only: a probe must never write (nor wait for a writer) to tell who asks.
+            user = user_for_token(session=session, token=token, idle_minutes=state.settings.session_idle_minutes,
+                                  touch=False)
             return health, user is not None and user.role is Role.admin
     except Exception:  # no database, no way to tell who asks: only the status
         return health, False

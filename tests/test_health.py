@@ -106,3 +106,34 @@ def test_healthz_takes_no_connection_from_the_requests_pool(client, app):
     finally:
         event.remove(app.state.engine, "checkout", checked_out)
     assert checkouts == []
+
+
+def test_the_verbose_probe_only_reads_who_asks(client_from, session):
+    """Telling an administrator apart must not write: an old session is neither touched nor ended by the probe."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from app.models import UserSession
+    from app.models.base import utcnow
+
+    school = make_school(session)
+    admin = make_user(session, school, role=Role.admin)
+    browser = client_from("203.0.113.9")
+    login(browser, admin)
+    row = session.exec(select(UserSession).where(UserSession.user_id == admin.id)).one()
+    long_ago = utcnow() - timedelta(hours=1)
+    row.last_seen_at = long_ago
+    session.add(row)
+    session.commit()
+
+    assert "checks" in browser.get("/healthz?verbose").json()
+    session.expire_all()
+    assert session.exec(select(UserSession).where(UserSession.user_id == admin.id)).one().last_seen_at == long_ago
+
+    row.last_seen_at = utcnow() - timedelta(days=30)  # idle: the page would end it, the probe only refuses
+    session.add(row)
+    session.commit()
+    assert "checks" not in browser.get("/healthz?verbose").json()
+    session.expire_all()
+    assert session.exec(select(UserSession).where(UserSession.user_id == admin.id)).first() is not None
