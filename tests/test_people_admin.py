@@ -4,6 +4,7 @@ and on, finds them; and deletes a leaver's account once the retention period has
 import re
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from app.models import (
@@ -303,3 +304,33 @@ def test_the_people_list_runs_the_same_number_of_queries_for_any_page(client, se
             assert client.get(url).status_code == 200
         counts.append(counter.count)
     assert len(set(counts)) == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_admins_adding_the_same_username_at_once_get_a_message_not_an_error(client, session, app, monkeypatch):
+    """On PostgreSQL two requests can both pass the "is it taken?" check; the second save is refused by the unique
+    index and answered with the form and a message. (SQLite's writers take turns, so there the check sees it.)"""
+    from sqlmodel import Session as DbSession
+
+    from app.services.accounts import people_admin
+
+    school = make_school(session)
+    admin = make_user(session, school, Role.admin)
+    login(client, admin)
+    checked = people_admin.parse_person
+
+    def check_then_lose_the_race(**kwargs):
+        result = checked(**kwargs)
+        if not getattr(check_then_lose_the_race, "raced", False):
+            check_then_lose_the_race.raced = True
+            with DbSession(app.state.engine) as other:  # the other admin's request commits first
+                make_user(other, school, Role.teacher, username="ada.l")
+        return result
+
+    monkeypatch.setattr(people_admin, "parse_person", check_then_lose_the_race)
+    response = client.post("/admin/people/new", data={
+        "display_name": "Ada Lovelace", "username": "Ada.L", "email": "", "role": "teacher", "start_with": "password"})
+    assert response.status_code == 422
+    assert "The username “ada.l” is taken." in response.text
+    session.expire_all()
+    assert len(session.exec(select(User).where(User.username == "ada.l")).all()) == 1

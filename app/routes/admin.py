@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 
 from app.auth import AdminUser, StaffUser, end_other_sessions, require_user
 from app.db import SessionDep
@@ -79,14 +80,27 @@ def add_person(
     if errors:
         return _person_form(request, values=values, errors=errors, status_code=422)
     address = client_address(request)
-    person, password = people_admin.add_person(session=session, actor=user, data=data,
-                                               start_with=people_admin.StartWith(start_with), address=address)
-    link = None
-    if password is None:
-        link = setup_links.link_address(settings=request.app.state.settings, token=setup_links.create_link(
-            session=session, actor=user, user=person, settings=request.app.state.settings, address=address))
-    session.commit()
+    try:
+        person, password = people_admin.add_person(session=session, actor=user, data=data,
+                                                   start_with=people_admin.StartWith(start_with), address=address)
+        link = None
+        if password is None:
+            link = setup_links.link_address(settings=request.app.state.settings, token=setup_links.create_link(
+                session=session, actor=user, user=person, settings=request.app.state.settings, address=address))
+        session.commit()
+    except IntegrityError:  # another admin took the username or email between the check and the save
+        session.rollback()
+        return _person_form(request, values=values, errors=_taken(session, display_name, username, email, role),
+                            status_code=422)
     return _first_sign_in_page(request, session, person, password=password, link=link)
+
+
+def _taken(session, display_name: str, username: str, email: str, role: str, editing: User | None = None
+           ) -> dict[str, str]:
+    """The messages for a save refused by the unique usernames and emails, checked again now that it is refused."""
+    _data, errors = people_admin.parse_person(session=session, display_name=display_name, username=username,
+                                              email=email, role=role, editing=editing)
+    return errors or {"username": _("Someone else saved this username or email just now: choose another.")}
 
 
 def _first_sign_in_page(request: Request, session, person: User, *, password: str | None, link: str | None) -> Response:
@@ -136,12 +150,17 @@ def update_person(
     if not errors:
         errors = people_admin.update_person(session=session, actor=user, target=person, data=data,
                                             address=client_address(request))
+    if not errors:
+        try:
+            session.commit()
+        except IntegrityError:  # another admin took the username or email between the check and the save
+            session.rollback()
+            errors = _taken(session, display_name, username, email, role, editing=person)
     if errors:
         session.rollback()
         values = {"display_name": display_name, "username": username, "email": email, "role": role}
         return _person_form(request, values=values, errors=errors, person=person, status_code=422,
                             **_person_extras(request, session, person))
-    session.commit()
     response = RedirectResponse(f"/admin/people/{person.id}", status_code=303)
     flash(request, response, _("Saved %(name)s's account.", name=person.display_name), "success")
     return response
