@@ -255,8 +255,12 @@ class Settings(BaseSettings):
         """The longest receiving and checking an upload can take: the biggest request (a full upload form or an
         archive to import) at 256 KB/s, plus an hour for checking and thumbnails; at least two hours. Scratch files
         and files with no row older than this were left by a process that died."""
-        biggest = max(20 * self.max_upload_bytes, self.import_max_mb * 1024 * 1024)
-        return max(2 * 3600, biggest // (256 * 1024) + 3600)
+        return max(2 * 3600, self.max_request_bytes // (256 * 1024) + 3600)
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The biggest request Folio takes (a full upload form, or an archive to import), with room for the form."""
+        return max(20 * self.max_upload_bytes, self.import_max_mb * 1024 * 1024) + 1024 * 1024
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or (development only) one generated once and kept in data_dir."""

@@ -8,6 +8,7 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI
 
 from app.auth import load_request_context
+from app.body_limit import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.db import make_engine, make_health_engine, worker_threads
 from app.errors import install_error_handlers
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(CrossOriginProtectionMiddleware, trusted_origins=[settings.base_url])
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
+    app.add_middleware(BodyLimitMiddleware, largest=settings.max_request_bytes)
     app.mount("/static", PublicStaticFiles(directory=STATIC_DIR), name="static")
     # A plain route, outside the routers' dependencies (no sign-in lookup, no session): see app.health.
     app.add_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
