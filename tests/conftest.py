@@ -150,11 +150,34 @@ def module_database_url(request, tmp_path_factory) -> Iterator[str]:
 STORAGES = ["local", pytest.param("s3", marks=pytest.mark.s3)]
 
 
+def _parametrizes(metafunc, name: str) -> bool:
+    return any(name in marker.args[0] for marker in metafunc.definition.iter_markers("parametrize")
+               if marker.args and isinstance(marker.args[0], (str, list, tuple)))
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_generate_tests(metafunc) -> None:
     """Tests marked `storage` (those that keep, serve or delete files) run on each file store: the local folder
-    and an S3 API server. Others get the local folder only, which keeps the suite's time down."""
-    if "storage_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("storage") is not None:
+    and an S3 API server. Others get the local folder only, which keeps the suite's time down.
+
+    The two axes are covered, not their product: local files on both databases, S3 on SQLite. Which database
+    holds the rows doesn't change what reaches the file store; a test marked `storage(both_databases=True)`
+    (several hosts sharing PostgreSQL and S3, say) still runs S3 on PostgreSQL too."""
+    marker = metafunc.definition.get_closest_marker("storage")
+    if "storage_url" not in metafunc.fixturenames or marker is None:
+        return
+    if (marker.kwargs.get("both_databases") or "database_url" not in metafunc.fixturenames
+            or _parametrizes(metafunc, "database_url")):
         metafunc.parametrize("storage_url", STORAGES, indirect=True)
+        return
+    postgres = pytest.mark.postgres
+    combinations = [pytest.param("sqlite", "local", id="sqlite-local"),
+                    pytest.param("postgresql", "local", marks=postgres, id="postgresql-local"),
+                    pytest.param("sqlite", "s3", marks=pytest.mark.s3, id="sqlite-s3")]
+    # As a mark, not a call: the database fixture's own parameters then give way to it, as they do to a test's
+    # own @parametrize (and this hook must run before the marks are read: tryfirst).
+    metafunc.definition.add_marker(
+        pytest.mark.parametrize(["database_url", "storage_url"], combinations, indirect=True))
 
 
 @pytest.fixture(scope="session")
