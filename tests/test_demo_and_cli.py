@@ -1,13 +1,14 @@
 """The demo school and the `folio` command."""
 
 import io
+from datetime import date, timedelta
 
 from sqlmodel import Session, func, select
 
 from app import storage
 from app import cli
 from app.config import Environment
-from app.models import ClassRole, Enrollment, GuardianLink, Role, School, SchoolClass, User
+from app.models import ClassRole, Enrollment, GuardianLink, Role, School, SchoolClass, SchoolTerm, User
 from app.services.demo.demo import DEMO_PASSWORD, seed_demo
 from tests.factories import login
 
@@ -18,6 +19,9 @@ def test_seed_demo_builds_riverside_once(app, session, client, settings):
     assert session.exec(select(School.name)).all() == ["Riverside School"]
     classes = session.exec(select(SchoolClass)).all()
     assert len(classes) == 2
+    [term] = session.exec(select(SchoolTerm)).all()  # this school year, so rollover has something to start from
+    assert term.starts_on <= date.today() + timedelta(days=31) and term.ends_on >= date.today()
+    assert {(c.term_id, c.year) for c in classes} == {(term.id, term.school_year)}
     for school_class in classes:
         count = session.exec(select(func.count()).select_from(Enrollment).where(
             Enrollment.class_id == school_class.id, Enrollment.role == ClassRole.student)).one()
@@ -127,3 +131,11 @@ def test_every_demo_family_page_opens_even_for_a_child_who_shared_nothing(app, s
         fragment = client.get(f"/family/children/{child.id}", headers={"HX-Request": "true"})
         assert fragment.status_code == 200
     assert "hasn" in client.get(f"/family/children/{newcomer.id}").text
+
+
+def test_the_demo_school_year_is_the_one_running_on_the_day():
+    from app.services.demo.demo import _this_school_year
+
+    assert _this_school_year(school_id=1, today=date(2026, 12, 7)).name == "2026–27"
+    assert _this_school_year(school_id=1, today=date(2027, 3, 1)).name == "2026–27"
+    assert _this_school_year(school_id=1, today=date(2027, 8, 20)).name == "2027–28"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 from sqlmodel import Session, select
 
-from app.models import ClassRole, EnrolledVia, GuardianLink, Role, School, SchoolClass, User
+from app.models import ClassRole, EnrolledVia, GuardianLink, Role, School, SchoolClass, SchoolTerm, User
 from app.services.accounts.accounts import create_user
 from app.services.classes.classes import enroll, new_join_code
 from app.services.demo.demo_portfolio import seed_portfolios
@@ -20,11 +21,11 @@ DEMO_PASSWORD = "folio-demo"
 # (username, display name); the first of each class list is the one the README names.
 TEACHERS = [("teacher", "Priya Shah"), ("teacher2", "Daniel Okafor")]
 CLASSES = [
-    ("Grade 5 Maple", "2026–27", "teacher", [
+    ("Grade 5 Maple", "teacher", [
         ("student", "Maya Chen"), ("noah", "Noah Williams"), ("amara", "Amara Okeke"), ("liam", "Liam O'Connor"),
         ("sofia", "Sofía García"), ("ethan", "Ethan Nguyen"), ("zara", "Zara Ahmed"), ("oliver", "Oliver Brown"),
     ]),
-    ("Grade 7 Cedar", "2026–27", "teacher2", [
+    ("Grade 7 Cedar", "teacher2", [
         ("jonah", "Jonah Chen"), ("aisha", "Aisha Karim"), ("mateo", "Mateo Rossi"), ("hana", "Hana Sato"),
         ("lucas", "Lucas Martin"), ("isla", "Isla MacDonald"), ("kai", "Kai Tanaka"), ("priya", "Priya Patel"),
     ]),
@@ -59,6 +60,14 @@ def _demo_present(session: Session) -> bool:
     return session.exec(select(School.id).where(School.name == DEMO_SCHOOL)).first() is not None
 
 
+def _this_school_year(*, school_id: int, today: date) -> SchoolTerm:
+    """The school year running today (September to June; from August on, the one about to start)."""
+    first = today.year if today.month >= 8 else today.year - 1
+    label = f"{first}–{str(first + 1)[-2:]}"
+    return SchoolTerm(school_id=school_id, name=label, school_year=label, starts_on=date(first, 9, 1),
+                      ends_on=date(first + 1, 6, 30))
+
+
 def seed_demo(*, session: Session, only_if_empty: bool, store: Storage) -> SeedOutcome:
     """Create Riverside School with its people, classes and a living portfolio, unless it (or, with
     only_if_empty, any school) exists already."""
@@ -78,9 +87,13 @@ def seed_demo(*, session: Session, only_if_empty: bool, store: Storage) -> SeedO
     person(Role.admin, "admin", "Alex Morgan").email = "office@riverside.example"
     teachers = {u: person(Role.teacher, u, n) for u, n in TEACHERS}
     students: dict[str, User] = {}
+    term = _this_school_year(school_id=school.id, today=date.today())
+    session.add(term)
+    session.flush()
     classes = []
-    for class_name, year, teacher_username, roster in CLASSES:
-        school_class = SchoolClass(school_id=school.id, name=class_name, year=year, join_code=new_join_code(session=session))
+    for class_name, teacher_username, roster in CLASSES:
+        school_class = SchoolClass(school_id=school.id, name=class_name, year=term.school_year, term_id=term.id,
+                                   join_code=new_join_code(session=session))
         session.add(school_class)
         classes.append((school_class, teacher_username, roster))
         for username, name in roster:
