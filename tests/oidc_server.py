@@ -16,6 +16,7 @@ under CI=true).
 from __future__ import annotations
 
 import atexit
+import fcntl
 import json
 import re
 import shutil
@@ -46,13 +47,19 @@ def _free_port() -> int:
 
 def install_packages() -> None:
     """`npm ci` in tests/oidc when its node_modules is missing (`make test` does it beforehand)."""
-    if (FOLDER / "node_modules" / "oidc-provider").is_dir():
+    marker = FOLDER / "node_modules" / ".package-lock.json"
+    if marker.exists():
         return
     npm = shutil.which("npm")
     if npm is None:
         raise OidcUnavailable("npm is not installed (apt-get install nodejs npm)")
-    result = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=FOLDER,
-                            capture_output=True, text=True, timeout=300)
+    # pytest-xdist's workers may all get here at once: one installs, the others wait for it.
+    with open(FOLDER / "package-lock.json") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        if marker.exists():
+            return
+        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=FOLDER,
+                                capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
         raise OidcUnavailable(f"npm ci in tests/oidc failed: {result.stderr.strip()[-300:]}")
 

@@ -217,7 +217,7 @@ def test_an_email_outside_the_allowed_domains_is_refused(client, session, provid
     assert event.details["reason"] == "domain" and event.object_description == "eve@elsewhere.test"
 
 
-def test_an_unknown_person_is_refused_and_no_account_is_made(client, session, provider):
+def test_an_unknown_person_is_refused_and_no_account_is_made(client, new_client, session, provider):
     school = make_school(session)
     before = len(session.exec(select(User)).all())
     response = sso_sign_in(client, provider, "ghost@school.test")
@@ -228,6 +228,10 @@ def test_an_unknown_person_is_refused_and_no_account_is_made(client, session, pr
     event = last_event(session)
     assert event.event is AuditEventKind.sign_in_failed and event.details["reason"] == "unknown"
     assert event.school_id == school.id  # the only school's admins can read about it
+    admin = new_client()
+    login(admin, make_user(session, school, Role.admin))
+    log = admin.get("/admin/audit").text
+    assert "ghost@school.test · single sign-on · no account matches" in log
 
 
 def test_a_switched_off_account_is_refused(client, session, provider):
