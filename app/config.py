@@ -237,6 +237,8 @@ class Settings(BaseSettings):
             raise ValueError("FOLIO_SECRET_KEY must be set in production (at least 32 random characters).")
         if self.environment is Environment.production and len(self.secret_key) < 32:
             raise ValueError("FOLIO_SECRET_KEY is too short for production: use at least 32 random characters.")
+        if self.is_production and self.oidc_issuer and not self.oidc_issuer.startswith("https://"):
+            raise ValueError("FOLIO_OIDC_ISSUER must be an https:// address in production.")
         if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
             raise ValueError("FOLIO_OIDC_ISSUER needs FOLIO_OIDC_CLIENT_ID and FOLIO_OIDC_CLIENT_SECRET too.")
         if not self.oidc_issuer and set(self.password_login_role_names) != set(ROLE_NAMES):

@@ -4,6 +4,8 @@ sign-in turned off for a role."""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -301,6 +303,15 @@ def test_password_sign_in_off_for_students(client_with, session, provider):
     assert session.get(User, student.id).password_hash == old_hash
     assert session.exec(select(SetupLink).where(SetupLink.user_id == student.id)).first() is not None
 
+    # An admin adding a student is steered to a setup link: a one-time password would be no use to them.
+    office = client_with(**settings)
+    login(office, make_user(session, school, Role.admin))
+    added = office.post("/admin/people/new", data={"display_name": "New Pupil", "username": "newpupil",
+                                                   "role": "student", "start_with": "password"})
+    assert added.status_code == 422 and "choose the setup link" in added.text
+    session.expire_all()
+    assert session.exec(select(User).where(User.username == "newpupil")).first() is None
+
 
 # --- settings -------------------------------------------------------------------------------------------------
 
@@ -318,6 +329,9 @@ def test_settings_refuse_roles_left_without_a_way_in():
         Settings(_env_file=None, secret_key=TEST_SECRET, password_login_roles="teacher,admin")
     with pytest.raises(ValueError, match="unknown role"):
         Settings(_env_file=None, secret_key=TEST_SECRET, password_login_roles="teacher,pupil")
+    with pytest.raises(ValueError, match="https:// address in production"):
+        Settings(_env_file=None, environment="production", secret_key=TEST_SECRET, oidc_issuer="http://id.example",
+                 oidc_client_id="c", oidc_client_secret="s")
     with pytest.raises(ValueError, match="FOLIO_OIDC_CLIENT_ID"):
         Settings(_env_file=None, secret_key=TEST_SECRET, oidc_issuer="https://accounts.example")
     settings = Settings(_env_file=None, secret_key=TEST_SECRET, oidc_issuer="https://accounts.example",
@@ -325,3 +339,34 @@ def test_settings_refuse_roles_left_without_a_way_in():
                         oidc_allowed_domains="@School.org, pupils.school.org")
     assert settings.password_login_allowed(Role.teacher) and not settings.password_login_allowed("student")
     assert settings.oidc_domains == {"school.org", "pupils.school.org"}
+
+
+def test_an_id_token_for_another_client_or_altered_is_refused(provider):
+    settings = Settings(_env_file=None, secret_key=TEST_SECRET, base_url="http://testserver",
+                        **sso_settings(provider))
+    url, pending = oidc.authorization_request(settings=settings)
+    callback = parse_qs(urlsplit(provider.sign_in(url, login="ana@school.test")).query)
+    with oidc._client(settings, oidc.provider_metadata(settings=settings)) as client:
+        token = client.fetch_token(oidc.provider_metadata(settings=settings)["token_endpoint"],
+                                   code=callback["code"][0], code_verifier=pending.code_verifier)
+    id_token = token["id_token"]
+    assert oidc.validate_id_token(settings=settings, id_token=id_token, nonce=pending.nonce)["sub"] == "ana@school.test"
+
+    # The same genuine token, presented to a Folio registered as another client of the provider.
+    other = settings.model_copy(update={"oidc_client_id": "another-app"})
+    with pytest.raises(oidc.SsoError) as refused:
+        oidc.validate_id_token(settings=other, id_token=id_token, nonce=pending.nonce)
+    assert refused.value.reason == "invalid_claim:aud"
+
+    # A token whose claims were changed after signing (someone else's email) fails the signature check.
+    header, payload, signature = id_token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["email"] = "head@school.test"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    with pytest.raises(oidc.SsoError) as refused:
+        oidc.validate_id_token(settings=settings, id_token=f"{header}.{forged}.{signature}", nonce=pending.nonce)
+    assert refused.value.reason == "id_token"
+    # And an unsigned one ("alg": "none") is never accepted.
+    unsigned = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
+    with pytest.raises(oidc.SsoError):
+        oidc.validate_id_token(settings=settings, id_token=f"{unsigned}.{payload}.", nonce=pending.nonce)

@@ -78,6 +78,11 @@ def add_person(
                                              email=email, role=role)
     if start_with not in people_admin.StartWith._value2member_map_:
         errors["start_with"] = _("Choose how they will sign in the first time.")
+    elif start_with == people_admin.StartWith.password.value and role in Role._value2member_map_ \
+            and not request.app.state.settings.password_login_allowed(role):
+        errors["start_with"] = _("People with this role sign in with %(provider)s, not a password: choose the setup "
+                                 "link, which shows them the way in.",
+                                 provider=sso.provider_name(settings=request.app.state.settings))
     if errors:
         return _person_form(request, values=values, errors=errors, status_code=422)
     address = client_address(request)

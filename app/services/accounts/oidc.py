@@ -73,10 +73,13 @@ def redirect_uri(*, settings: Settings) -> str:
     return settings.base_url.rstrip("/") + CALLBACK_PATH
 
 
-def _client(settings: Settings) -> OAuth2Client:
+def _client(settings: Settings, metadata: dict) -> OAuth2Client:
+    # The secret goes in the Authorization header when the provider takes it there (the OAuth default), else in the body.
+    methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
+    auth_method = "client_secret_basic" if "client_secret_basic" in methods else "client_secret_post"
     return OAuth2Client(client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret, scope=SCOPE,
                         redirect_uri=redirect_uri(settings=settings), code_challenge_method="S256",
-                        timeout=HTTP_TIMEOUT)
+                        token_endpoint_auth_method=auth_method, timeout=HTTP_TIMEOUT)
 
 
 def _get_json(url: str) -> dict:
@@ -113,7 +116,7 @@ def authorization_request(*, settings: Settings, next_path: str = "") -> tuple[s
     metadata = provider_metadata(settings=settings)
     pending = PendingSignIn(state=generate_token(32), nonce=generate_token(32), code_verifier=generate_token(64),
                             next=next_path)
-    with _client(settings) as client:
+    with _client(settings, metadata) as client:
         url, _state = client.create_authorization_url(metadata["authorization_endpoint"], state=pending.state,
                                                       code_verifier=pending.code_verifier, nonce=pending.nonce)
     return url, pending
@@ -130,7 +133,7 @@ def complete(*, settings: Settings, pending: PendingSignIn, state: str, code: st
     if issuer and issuer != metadata["issuer"]:
         raise SsoError("iss", issuer)
     try:
-        with _client(settings) as client:
+        with _client(settings, metadata) as client:
             token = client.fetch_token(metadata["token_endpoint"], code=code, code_verifier=pending.code_verifier,
                                        grant_type="authorization_code")
     except OAuthError as exc:
