@@ -275,6 +275,8 @@ def test_password_sign_in_off_for_students(client_with, session, provider):
     # The provider still lets them in, and nothing asks them for a new password.
     response = sso_sign_in(browser, provider, "sam@school.test")
     assert response.status_code == 303 and browser.get("/student").status_code == 200
+    account = browser.get("/account").text
+    assert "so you have no Folio password to change" in account and 'href="/account/password"' not in account
     page = browser.get("/account/password")
     assert "so you have no Folio password to change" in page.text
     assert browser.post("/account/password", data={"current_password": PASSWORD, "new_password": "another-one-1",

@@ -33,6 +33,8 @@ def _page(request: Request, session, user: User, *, errors: dict[str, str] | Non
         "errors": errors or {},
         "values": {**saved, **(values or {})},
         "email_enabled": request.app.state.settings.email_enabled,
+        "password_sign_in": request.app.state.settings.password_login_allowed(user.role),
+        "sso_provider": sso.provider_name(settings=request.app.state.settings),
         "is_guardian": user.role is Role.guardian,
         "frequencies": digests.frequency_options(),
         "access": audit_views.access_history(session=session, student=user, number=history_page)
