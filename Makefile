@@ -7,7 +7,7 @@ PIP := $(BIN)/pip --disable-pip-version-check -q
 # Tests run on every core (at most 4): each worker has its own PostgreSQL cluster and, for browser tests, live server.
 PYTEST_ARGS ?= -n auto --maxprocesses=4
 
-.PHONY: run test install install-test migrate seed translations messages chromium postgresql jpegtran clean
+.PHONY: run test install install-test migrate seed translations messages chromium postgresql jpegtran oidc-provider clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,8 +63,25 @@ postgresql:
 		fi; \
 	fi
 
-test: install-test chromium postgresql jpegtran
+test: install-test chromium postgresql jpegtran oidc-provider
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Node.js and the pinned OpenID Connect provider (tests/oidc/) that the single sign-on tests sign in at; Node is
+# installed when missing and we are root. Without it those tests skip, except in CI, where this fails.
+oidc-provider: tests/oidc/node_modules/.package-lock.json
+
+tests/oidc/node_modules/.package-lock.json: tests/oidc/package-lock.json
+	@if ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Node.js and npm for the single sign-on tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+	@if command -v npm >/dev/null; then \
+		cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error; \
+	elif [ "$$CI" = true ]; then \
+		echo "CI: the single sign-on tests need Node.js and npm, and they could not be installed." >&2; exit 1; \
+	else \
+		echo "Single sign-on tests need Node.js: run 'sudo apt-get install nodejs npm'."; \
+	fi
 
 # libjpeg-turbo's jpegtran turns sideways JPEG photos upright without re-encoding them; installed when missing and
 # we are root. Without it, such photos are re-encoded at quality 95 (and flagged as re-encoded).

@@ -199,7 +199,9 @@ async def require_user(request: Request, _: None = Depends(load_request_context)
     user: User | None = request.state.user
     if user is None:
         raise LoginRequired()
-    if user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+    # Someone whose role signs in only with single sign-on has no password to change.
+    if (user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS
+            and request.app.state.settings.password_login_allowed(user.role)):
         raise PasswordChangeRequired()
     return user
 

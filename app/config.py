@@ -26,6 +26,14 @@ class SmtpSecurity(str, Enum):
     tls = "tls"
 
 
+# app.models.Role's values (app.models imports this module's neighbours, so they are spelled out here).
+ROLE_NAMES = ("student", "teacher", "guardian", "admin")
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip().lower() for part in value.split(",") if part.strip()]
+
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -176,11 +184,42 @@ class Settings(BaseSettings):
     smtp_username: str = Field("", description="Mail server user name; empty means no login.")
     smtp_password: str = Field("", description="Mail server password.")
     mail_from: str = Field("Folio <folio@localhost>", description="The From address of every email Folio sends.")
+    oidc_issuer: str = Field(
+        "", description="Single sign-on: the OpenID Connect provider's issuer address (https://accounts.google.com, "
+        "https://login.microsoftonline.com/<tenant id>/v2.0, ...); empty means no single sign-on.",
+    )
+    oidc_client_id: str = Field("", description="Single sign-on: Folio's client id at the provider.")
+    oidc_client_secret: str = Field("", description="Single sign-on: Folio's client secret at the provider.")
+    oidc_allowed_domains: str = Field(
+        "", description="Single sign-on: comma-separated email domains accepted (school.org, students.school.org); "
+        "anyone else is refused. Empty accepts any domain (a Folio account must still match).",
+    )
+    oidc_username_claim: str = Field(
+        "", description="Single sign-on: the ID token claim whose value is a Folio username (e.g. preferred_username, "
+        "or a claim carrying the roster's id), tried before the verified email; empty matches by email only.",
+    )
+    oidc_button_label: str = Field(
+        "", max_length=60, description="Single sign-on: the provider's name on the sign-in button (\"Sign in with "
+        "Google\"); empty says \"your school account\".",
+    )
+    password_login_roles: str = Field(
+        "student,teacher,guardian,admin",
+        description="Comma-separated roles (student, teacher, guardian, admin) that may sign in with a password; the "
+        "others must use single sign-on (their password resets and setup links are refused too).",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:
         parse_networks(value)  # a typo must stop the start, not silently trust nothing (or too much)
+        return value
+
+    @field_validator("password_login_roles")
+    @classmethod
+    def _roles_are_known(cls, value: str) -> str:
+        unknown = set(_split(value)) - set(ROLE_NAMES)
+        if unknown:
+            raise ValueError(f"unknown role(s) {', '.join(sorted(unknown))}: use {', '.join(ROLE_NAMES)}")
         return value
 
     @field_validator("storage_url")
@@ -198,10 +237,33 @@ class Settings(BaseSettings):
             raise ValueError("FOLIO_SECRET_KEY must be set in production (at least 32 random characters).")
         if self.environment is Environment.production and len(self.secret_key) < 32:
             raise ValueError("FOLIO_SECRET_KEY is too short for production: use at least 32 random characters.")
+        if self.is_production and self.oidc_issuer and not self.oidc_issuer.startswith("https://"):
+            raise ValueError("FOLIO_OIDC_ISSUER must be an https:// address in production.")
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            raise ValueError("FOLIO_OIDC_ISSUER needs FOLIO_OIDC_CLIENT_ID and FOLIO_OIDC_CLIENT_SECRET too.")
+        if not self.oidc_issuer and set(self.password_login_role_names) != set(ROLE_NAMES):
+            raise ValueError("FOLIO_PASSWORD_LOGIN_ROLES leaves some roles without a way to sign in: set FOLIO_OIDC_ISSUER "
+                             "(single sign-on) too.")
         if self.job_timeout_seconds < 2 * self.job_heartbeat_seconds:
             raise ValueError("FOLIO_JOB_TIMEOUT_SECONDS must be at least twice FOLIO_JOB_HEARTBEAT_SECONDS, or a "
                              "busy job would be taken for dead.")
         return self
+
+    @property
+    def sso_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    @property
+    def oidc_domains(self) -> frozenset[str]:
+        return frozenset(domain.lower().lstrip("@") for domain in _split(self.oidc_allowed_domains))
+
+    @property
+    def password_login_role_names(self) -> frozenset[str]:
+        return frozenset(_split(self.password_login_roles))
+
+    def password_login_allowed(self, role: str) -> bool:
+        """Whether people with `role` (a Role or its value) may sign in, and be given, a password."""
+        return getattr(role, "value", role) in self.password_login_role_names
 
     @property
     def is_production(self) -> bool:

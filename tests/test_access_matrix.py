@@ -214,6 +214,9 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/admin/terms/{term_id}/rollover"): "admin_of_school",
     ("GET", "/setup/{token}"): "unknown_link",
     ("POST", "/setup/{token}"): "unknown_link",
+    # single sign-on: the world has no provider, so these are 404 for everyone (tests/test_sso.py signs in through one)
+    ("GET", "/sso/start"): "unknown_link",
+    ("GET", "/sso/callback"): "unknown_link",
     ("GET", "/people/{user_id}/password"): "staff_of_student_as_staff",
     ("POST", "/people/{user_id}/password"): "staff_of_student_as_staff",
     ("GET", "/notifications"): "signed_in",

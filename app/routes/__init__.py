@@ -5,11 +5,11 @@ from starlette.types import Receive, Scope, Send
 
 from app.routes import (
     account, admin, approvals, artefacts, assessments, auth, class_views, classes, competencies, conferences, digests, family,
-    exports, feedback, framework_files, frameworks, goals, homes, imports, invitations, notifications, presentations, public, reflections, shared, showcases,
+    exports, feedback, framework_files, frameworks, goals, homes, imports, invitations, notifications, presentations, public, reflections, shared, showcases, sso,
 )
 
 ROUTERS = [
-    public.router, auth.router, account.router, homes.router, admin.router,
+    public.router, auth.router, sso.router, account.router, homes.router, admin.router,
     artefacts.router, reflections.router, goals.router, competencies.router,
     framework_files.router,  # before frameworks: /admin/frameworks/import is not a framework's id
     frameworks.router, classes.router,
@@ -27,8 +27,10 @@ ROUTERS = [
 # /language: anyone may pick the language of the pages; /s/...: a showcase's secret link, read-only;
 # /logout: signing out must work (and clear the cookie) even when the session has already ended.
 # /setup/...: a new person's one-time setup link, where they choose their password.
+# /sso/...: signing in with the school's OpenID Connect provider (404 unless FOLIO_OIDC_ISSUER is set).
 PUBLIC_PATHS = frozenset({
     "/", "/login", "/logout", "/healthz", "/static", "/invite", "/language", "/setup/{token}",
+    "/sso/start", "/sso/callback",
     "/s/{token}", "/s/{token}/files/{artefact_id}/{variant}",
 })
 

@@ -10,10 +10,12 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _, available_locales
 from app.navigation import home_path
+from app.routes.auth import password_off_page
 from app.models import Role, User
 from app.security import client_address
 from app.services.accounts import accounts
 from app.services.accounts import audit_views
+from app.services.accounts import sso
 from app.services.family import digests
 from app.services.moderation import email_notifications as email_notifications_service
 from app.templating import render
@@ -31,6 +33,8 @@ def _page(request: Request, session, user: User, *, errors: dict[str, str] | Non
         "errors": errors or {},
         "values": {**saved, **(values or {})},
         "email_enabled": request.app.state.settings.email_enabled,
+        "password_sign_in": request.app.state.settings.password_login_allowed(user.role),
+        "sso_provider": sso.provider_name(settings=request.app.state.settings),
         "is_guardian": user.role is Role.guardian,
         "frequencies": digests.frequency_options(),
         "access": audit_views.access_history(session=session, student=user, number=history_page)
@@ -90,9 +94,17 @@ def update_notifications(
     return response
 
 
+def _no_password(request: Request, status_code: int) -> Response:
+    provider = sso.provider_name(settings=request.app.state.settings)
+    message = _("You sign in with %(provider)s, so you have no Folio password to change.", provider=provider)
+    return password_off_page(request, message, sign_in_button=False, status_code=status_code)
+
+
 @router.get("/password")
 def password_form(request: Request, user: CurrentUser) -> Response:
     """The change-password form."""
+    if not request.app.state.settings.password_login_allowed(user.role):
+        return _no_password(request, status_code=200)
     return render(request, "account/password.html", {"errors": {}})
 
 
@@ -106,6 +118,8 @@ def change_password(
     confirm_password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     """Change the password; other browsers signed in as this user are signed out."""
+    if not request.app.state.settings.password_login_allowed(user.role):
+        return _no_password(request, status_code=409)
     errors = accounts.change_password(
         session=session, user=user, current=current_password, new=new_password, confirm=confirm_password,
         address=client_address(request),

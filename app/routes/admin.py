@@ -21,9 +21,11 @@ from app.services.accounts import leavers
 from app.services.accounts import people
 from app.services.accounts import people_admin
 from app.services.accounts import setup_links
+from app.services.accounts import sso
 from app.services.classes import terms
 from app.services.jobs import job_pages
 from app.templating import render
+from app.routes.auth import password_off_page
 from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
@@ -77,6 +79,11 @@ def add_person(
                                              email=email, role=role)
     if start_with not in people_admin.StartWith._value2member_map_:
         errors["start_with"] = _("Choose how they will sign in the first time.")
+    elif start_with == people_admin.StartWith.password.value and role in Role._value2member_map_ \
+            and not request.app.state.settings.password_login_allowed(role):
+        errors["start_with"] = _("People with this role sign in with %(provider)s, not a password: choose the setup "
+                                 "link, which shows them the way in.",
+                                 provider=sso.provider_name(settings=request.app.state.settings))
     if errors:
         return _person_form(request, values=values, errors=errors, status_code=422)
     address = client_address(request)
@@ -278,10 +285,19 @@ def _resettable(session, actor: User, user_id: int) -> User:
     return target
 
 
+def _no_password_to_reset(request: Request, target: User, status_code: int) -> Response:
+    provider = sso.provider_name(settings=request.app.state.settings)
+    message = _("%(name)s signs in with %(provider)s: passwords aren't used for their role, so there is none to "
+                "reset.", name=target.display_name, provider=provider)
+    return password_off_page(request, message, sign_in_button=False, status_code=status_code)
+
+
 @router.get("/people/{user_id}/password")
 def reset_password_form(request: Request, user_id: PathId, user: StaffUser, session: SessionDep) -> Response:
     """The form an admin or teacher uses to give someone a new password."""
     target = _resettable(session, user, user_id)
+    if not request.app.state.settings.password_login_allowed(target.role):
+        return _no_password_to_reset(request, target, status_code=200)
     context = {"target": target, "errors": {}, "new_password": None, "suggested": accounts.generate_password()}
     return render(request, "admin/reset_password.html", context)
 
@@ -297,6 +313,8 @@ def reset_password(
 ) -> Response:
     """Set the new password, sign the person out everywhere, and show the password once."""
     target = _resettable(session, user, user_id)
+    if not request.app.state.settings.password_login_allowed(target.role):
+        return _no_password_to_reset(request, target, status_code=409)
     problem = accounts.password_problem(new_password, username=target.username)
     if problem:
         context = {"target": target, "errors": {"new_password": problem}, "new_password": None, "suggested": new_password}

@@ -20,17 +20,35 @@ from app.navigation import home_path
 from app.security import client_address
 from app.services.accounts import accounts
 from app.services.accounts import setup_links
+from app.services.accounts import sso
 from app.services.accounts.accounts import SignInProblem
 from app.templating import render
 
 router = APIRouter()
 
 
-def _safe_next(value: str | None) -> str | None:
+def safe_next(value: str | None) -> str | None:
     # Only paths on this site: "//evil.example" or "https://..." would be an open redirect.
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
     return None
+
+
+def signed_in(request: Request, session, user, destination: str) -> Response:
+    """Start a session for `user` in this browser (ending the one it had) and go to `destination`: every way of
+    signing in ends here."""
+    end_session(session=session, token=request.cookies.get(SESSION_COOKIE))
+    token = start_session(session=session, user=user, user_agent=request.headers.get("user-agent"))
+    session.commit()
+    response = RedirectResponse(destination, status_code=303)
+    set_session_cookie(response, token, request.app.state.settings)
+    return response
+
+
+def _with_sso(request: Request, context: dict) -> dict:
+    settings = request.app.state.settings
+    provider = sso.provider_name(settings=settings) if settings.sso_enabled else None
+    return context | {"sso_provider": provider}
 
 
 @router.get("/login")
@@ -38,7 +56,8 @@ def login_form(request: Request, user: MaybeUser, next: str | None = None) -> Re
     """The sign-in form (or straight home when already signed in)."""
     if user:
         return RedirectResponse(home_path(user), status_code=303)
-    return render(request, "auth/login.html", {"identifier": "", "next": _safe_next(next) or "", "errors": {}})
+    context = {"identifier": "", "next": safe_next(next) or "", "errors": {}}
+    return render(request, "auth/login.html", _with_sso(request, context))
 
 
 @router.post("/login")
@@ -63,12 +82,7 @@ def login(
             address=client_address(request), settings=settings,
         )
         if result.user:
-            end_session(session=session, token=request.cookies.get(SESSION_COOKIE))
-            token = start_session(session=session, user=result.user, user_agent=request.headers.get("user-agent"))
-            session.commit()
-            response = RedirectResponse(_safe_next(next) or home_path(result.user), status_code=303)
-            set_session_cookie(response, token, settings)
-            return response
+            return signed_in(request, session, result.user, safe_next(next) or home_path(result.user))
         if result.problem is SignInProblem.throttled:
             minutes = settings.login_window_minutes
             errors["form"] = _(
@@ -77,11 +91,15 @@ def login(
                 minutes=minutes,
             )
             status_code, headers = 429, {"Retry-After": str(minutes * 60)}
+        elif result.problem is SignInProblem.password_off:
+            errors["form"] = _("Your account doesn't sign in with a password here: use \"Sign in with %(provider)s\".",
+                               provider=sso.provider_name(settings=settings))
+            status_code = 403
         else:
             errors["form"] = _("That username or email and password don't match. Check them and try again.")
             status_code = 401
-    context = {"identifier": identifier, "next": _safe_next(next) or "", "errors": errors}
-    return render(request, "auth/login.html", context, status_code=status_code, headers=headers)
+    context = {"identifier": identifier, "next": safe_next(next) or "", "errors": errors}
+    return render(request, "auth/login.html", _with_sso(request, context), status_code=status_code, headers=headers)
 
 
 @router.post("/logout")
@@ -105,10 +123,24 @@ def _setup_page(request: Request, person, token: str, errors: dict, status_code:
     return render(request, "auth/setup.html", context, status_code=status_code, headers=NO_STORE)
 
 
+def password_off_page(request: Request, message: str, *, sign_in_button: bool, status_code: int) -> Response:
+    """The page saying a password is not how this person signs in (their role uses single sign-on)."""
+    context = _with_sso(request, {"message": message, "sign_in_button": sign_in_button})
+    return render(request, "auth/password_off.html", context, status_code=status_code, headers=NO_STORE)
+
+
+def _setup_without_password(request: Request, status_code: int) -> Response:
+    provider = sso.provider_name(settings=request.app.state.settings)
+    message = _("Your account signs in with %(provider)s, so there is no Folio password to choose.", provider=provider)
+    return password_off_page(request, message, sign_in_button=True, status_code=status_code)
+
+
 @router.get("/setup/{token}")
 def setup_form(request: Request, token: str, session: SessionDep) -> Response:
     """Where a new person chooses their password, from the link an admin gave them (used, expired: a plain page)."""
     person = setup_links.user_for_token(session=session, token=token)
+    if person and not request.app.state.settings.password_login_allowed(person.role):
+        return _setup_without_password(request, status_code=200)
     return _setup_page(request, person, token, {}, status_code=200 if person else 404)
 
 
@@ -121,6 +153,8 @@ def setup_account(
     person = setup_links.user_for_token(session=session, token=token)
     if person is None:
         return _setup_page(request, None, token, {}, status_code=404)
+    if not request.app.state.settings.password_login_allowed(person.role):
+        return _setup_without_password(request, status_code=409)
     errors = setup_links.choose_password(session=session, user=person, password=password, confirm=confirm,
                                          address=client_address(request))
     if errors:

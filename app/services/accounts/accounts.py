@@ -27,6 +27,7 @@ _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 class SignInProblem(str, Enum):
     throttled = "throttled"
     mismatch = "mismatch"
+    password_off = "password_off"  # the password was right, but the role signs in only with single sign-on
 
 
 @dataclass
@@ -68,6 +69,12 @@ def sign_in(*, session: Session, identifier: str, password: str, address: str, s
                      details={"reason": "password"})
         throttle.record_failure(session=session, scope=scope, account=identifier, address=address, settings=settings)
         return SignInResult(problem=SignInProblem.mismatch)
+    if not settings.password_login_allowed(user.role):
+        # Said only after the right password, so the message tells nobody else whether the account exists.
+        audit.record(session=session, event=AuditEventKind.sign_in_failed, actor=None, subject=user, address=address,
+                     details={"reason": SignInProblem.password_off.value})
+        session.commit()
+        return SignInResult(problem=SignInProblem.password_off)
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()

@@ -75,11 +75,28 @@ def event_summary(event: AuditEvent) -> str:
     parts = [event.object_description] if event.object_description else []
     if event.event in (AuditEventKind.enrolled, AuditEventKind.unenrolled) and details.get("via"):
         parts.append(via_label(details["via"]))
+    if details.get("method") == "sso":
+        parts.append(_("single sign-on"))
     if event.event is AuditEventKind.sign_in_failed:
-        parts.append(_("account switched off") if details.get("reason") == "inactive" else _("wrong password"))
+        parts.append(_failure_reason(details))
     if event.event is AuditEventKind.password_reset and details.get("must_change"):
         parts.append(_("must choose a new one"))
     return " · ".join(parts)
+
+
+def _failure_reason(details: dict) -> str:
+    reason = details.get("reason")
+    known = {
+        "inactive": _("account switched off"),
+        "password_off": _("password sign-in is off for this role"),
+        "unknown": _("no account matches"),
+        "domain": _("email domain not allowed"),
+        "unverified": _("email address not confirmed by the provider"),
+    }
+    if reason in known:
+        return known[reason]
+    # Single sign-on's protocol failures (wrong state or nonce, expired token...) keep their technical name.
+    return _("did not complete (%(reason)s)", reason=reason) if details.get("method") == "sso" else _("wrong password")
 
 
 def local_time(moment: datetime, timezone: str) -> str:
