@@ -195,3 +195,30 @@ def test_a_showcase_cover_uses_its_first_photo(session, settings, tmp_path, data
     check_pages(reader)
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
     write_cover_png(out, f"cover-showcase-{backend}")
+
+
+def test_the_export_form_lets_the_student_choose_the_cover_photo(client, session, settings, tmp_path):
+    from sqlmodel import select
+
+    from app.models import Job
+    from tests.factories import login
+
+    school = make_school(session)
+    student = make_user(session, school)
+    other = make_user(session, school)
+    mine = add_file(session, settings, student, tmp_path, name="m.jpg", data=jpeg(400, 300, 10), title="Bean sprout")
+    theirs = add_file(session, settings, other, tmp_path, name="t.jpg", data=jpeg(400, 300, 90), title="Not mine")
+    login(client, student)
+    page = client.get("/exports").text
+    assert f'name="cover_id" value="{mine.id}"' in page and "Bean sprout" in page
+    assert f'value="{theirs.id}"' not in page and "Not mine" not in page
+
+    for bad in (str(theirs.id), "abc", "999999"):
+        response = client.post("/exports/pdf", data={"sections": ["evidence"], "cover_id": bad})
+        assert response.status_code == 422 and "Choose one of the photos shown" in response.text
+        assert 'aria-describedby="cover-error"' in response.text
+    assert session.exec(select(Job)).all() == []
+
+    assert client.post("/exports/pdf", data={"sections": ["evidence"], "cover_id": str(mine.id)}).status_code == 303
+    job = session.exec(select(Job)).one()
+    assert job.params == {"sections": ["evidence"], "showcase_id": None, "cover_id": mine.id}
