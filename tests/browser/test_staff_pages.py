@@ -30,6 +30,10 @@ def test_teacher_pages_pass_axe(page):
     page.keyboard.press("Enter")
     expect(page.get_by_role("link", name="Class settings")).to_be_visible()
     axe_scan(page)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Escape")  # closes it, back on its button
+    expect(page.get_by_role("link", name="Class settings")).to_be_hidden()
+    expect(page.locator("main summary", has_text="More")).to_be_focused()
     for link in ("Add students", "Class settings", "Reflection prompts"):
         page.goto(class_url)
         if link != "Add students":
