@@ -4,15 +4,16 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from app.routes import (
-    account, admin, approvals, artefacts, assessments, auth, class_views, classes, competencies, conferences, digests, family,
-    exports, feedback, framework_files, frameworks, goals, homes, imports, invitations, notifications, presentations, public, reflections, shared, showcases, sso,
+    account, admin, approvals, artefacts, assessments, auth, class_members, class_views, classes, competencies,
+    conferences, digests, exports, family, feedback, framework_files, framework_scale, frameworks, goals, homes,
+    imports, invitations, notifications, presentations, public, reflections, school_classes, shared, showcases, sso,
 )
 
 ROUTERS = [
     public.router, auth.router, sso.router, account.router, homes.router, admin.router,
     artefacts.router, reflections.router, goals.router, competencies.router,
     framework_files.router,  # before frameworks: /admin/frameworks/import is not a framework's id
-    frameworks.router, classes.router,
+    frameworks.router, framework_scale.router, classes.router, class_members.router, school_classes.router,
     notifications.router,
     assessments.router, class_views.router,
     feedback.router, approvals.router,

@@ -22,6 +22,7 @@ from app.services.jobs import job_pages
 from app.services.jobs import jobs
 from app.access import not_found
 from app.services.classes.classes import class_for_staff
+from app.services.exports.pdf_cover import photo_choices
 from app.services.showcases.showcase_items import showcase_of_owner, valid_id
 from app.templating import render
 from app.routes.ids import PathId
@@ -59,13 +60,15 @@ def _job_helpers() -> dict:
     return {"job_title": job_pages.job_title, "status_label": job_pages.status_label, "is_downloadable": job_pages.is_downloadable}
 
 
-def _exports_page(request: Request, session, user, *, selected=SECTIONS, errors=None, status_code=200) -> Response:
+def _exports_page(request: Request, session, user, *, selected=SECTIONS, errors=None, cover_id="",
+                  status_code=200) -> Response:
     showcases = session.exec(
         select(Showcase).where(Showcase.owner_id == user.id).order_by(Showcase.updated_at.desc(), Showcase.id.desc())
     ).all()
     context = {
         "sections": section_options(), "selected": set(selected), "errors": errors or {},
         "showcases": showcases, "recent": job_pages.recent_jobs(session=session, user=user), **_job_helpers(),
+        "photos": photo_choices(session=session, student=user), "cover_id": cover_id,
     }
     return render(request, "exports/index.html", context, status_code=status_code)
 
@@ -80,13 +83,21 @@ def show_exports(request: Request, user: StudentUser, session: SessionDep) -> Re
 def export_portfolio_pdf(
     request: Request, user: StudentUser, session: SessionDep,
     sections: Annotated[list[str], Form(max_length=20)] = [],  # noqa: B006 (FastAPI copies defaults)
+    cover_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    """Queue a PDF of the chosen parts of the portfolio."""
+    """Queue a PDF of the chosen parts of the portfolio, with the cover photo chosen (or Folio's choice)."""
     chosen, errors = parse_sections(sections)
+    params: dict = {"sections": chosen, "showcase_id": None}
+    if cover_id:
+        offered = {str(photo.id): photo.id for photo in photo_choices(session=session, student=user)}
+        if cover_id in offered:
+            params["cover_id"] = offered[cover_id]
+        else:
+            errors["cover_id"] = _("Choose one of the photos shown, or let Folio choose.")
     if errors:
-        return _exports_page(request, session, user, selected=sections, errors=errors, status_code=422)
-    job = job_pages.request_job(session=session, owner=user, kind="portfolio_pdf",
-                                params={"sections": chosen, "showcase_id": None}, subject=user,
+        return _exports_page(request, session, user, selected=sections, errors=errors, cover_id=cover_id,
+                             status_code=422)
+    job = job_pages.request_job(session=session, owner=user, kind="portfolio_pdf", params=params, subject=user,
                                 address=client_address(request))
     return _to_job(job)
 

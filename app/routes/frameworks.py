@@ -1,4 +1,6 @@
-"""Competency frameworks, for a school's admins: competencies (nested, ordered) and the proficiency scale."""
+"""Competency frameworks, for a school's admins: the frameworks and their competencies (nested, ordered).
+
+The proficiency scale's routes are in app/routes/framework_scale.py."""
 
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ TextField = Annotated[str, Form(max_length=10_000)]
 DirectionField = Annotated[str, Form(pattern="^(up|down)$")]
 
 
-def _redirect(request: Request, url: str, message: str, category: str = "success") -> Response:
+def redirect_with(request: Request, url: str, message: str, category: str = "success") -> Response:
+    """A 303 to `url` with a flash message."""
     response = RedirectResponse(url, status_code=303)
     flash(request, response, message, category)
     return response
@@ -42,7 +45,7 @@ def _list_page(request: Request, session, user, *, data=None, status_code: int =
     return render(request, "frameworks/list.html", context, status_code=status_code)
 
 
-def _edit_page(request: Request, session, framework, *, forms: dict | None = None, errors: dict | None = None,
+def edit_page(request: Request, session, framework, *, forms: dict | None = None, errors: dict | None = None,
                status_code: int = 200) -> Response:
     """The framework page; `forms` holds what was typed in the one form being re-shown."""
     context = {
@@ -51,7 +54,7 @@ def _edit_page(request: Request, session, framework, *, forms: dict | None = Non
         "framework_data": service.FrameworkInput(name=framework.name, description=framework.description),
         "competency_data": service.CompetencyInput(),
         "level_data": scales.LevelInput(),
-        "errors": errors or {}, "framework_version": framework.version, "framework_conflict": None,
+        "errors": errors or {}, "framework_version": framework.version, "framework_conflict": None, "adding": "",
     }
     context.update(forms or {})
     return render(request, "frameworks/edit.html", context, status_code=status_code)
@@ -78,7 +81,7 @@ def create_framework(
         session.rollback()
         return _list_page(request, session, user, data=data, status_code=422)
     session.commit()
-    return _redirect(request, f"/admin/frameworks/{framework.id}", _("“%(name)s” is created. Now add its competencies.", name=framework.name))
+    return redirect_with(request, f"/admin/frameworks/{framework.id}", _("“%(name)s” is created. Now add its competencies.", name=framework.name))
 
 
 @router.post("/admin/frameworks/bc")
@@ -89,15 +92,16 @@ def add_bc_framework(request: Request, user: AdminUser, session: SessionDep) -> 
     framework = seed_bc_framework(session=session, school=school)
     session.commit()
     if existed:
-        return _redirect(request, f"/admin/frameworks/{framework.id}", _("Your school already has the BC Core Competencies."), "info")
-    return _redirect(request, f"/admin/frameworks/{framework.id}", _("The BC Core Competencies are added."))
+        return redirect_with(request, f"/admin/frameworks/{framework.id}", _("Your school already has the BC Core Competencies."), "info")
+    return redirect_with(request, f"/admin/frameworks/{framework.id}", _("The BC Core Competencies are added."))
 
 
 @router.get("/admin/frameworks/{framework_id}")
-def edit_framework(request: Request, framework_id: PathId, user: AdminUser, session: SessionDep) -> Response:
-    """A framework's page: its details, competencies, scale, and the classes that use it."""
+def edit_framework(request: Request, framework_id: PathId, user: AdminUser, session: SessionDep, add: str = "") -> Response:
+    """A framework's page: its details, competencies, scale, and the classes that use it (?add=competency or
+    ?add=level opens that form: the page's main action works without JavaScript)."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    return _edit_page(request, session, framework)
+    return edit_page(request, session, framework, forms={"adding": add if add in ("competency", "level") else ""})
 
 
 @router.post("/admin/frameworks/{framework_id}")
@@ -114,15 +118,27 @@ def update_framework(
         with keeping_typed_text(session):
             if data.errors or not service.update_framework(session=session, framework=framework, data=data):
                 session.rollback()
-                return _edit_page(request, session, framework, forms=forms, errors=data.errors, status_code=422)
+                return edit_page(request, session, framework, forms=forms, errors=data.errors, status_code=422)
             claim_version(session=session, row=framework, version=seen_version)
             session.commit()
     except SaveRefused as refused:
         if refused.current:
             forms.update(framework_version=refused.current.version, framework_conflict=refused.current)
-        return _edit_page(request, session, framework, forms=forms, errors={"form": refused.message},
+        return edit_page(request, session, framework, forms=forms, errors={"form": refused.message},
                           status_code=refused.status)
-    return _redirect(request, f"/admin/frameworks/{framework.id}", _("The framework is saved."))
+    return redirect_with(request, f"/admin/frameworks/{framework.id}", _("The framework is saved."))
+
+
+def _confirm_archive(request: Request, framework, *, competency=None) -> Response:
+    """The page that asks before archiving the framework or one of its competencies."""
+    return render(request, "frameworks/archive.html", {"framework": framework, "competency": competency})
+
+
+@router.get("/admin/frameworks/{framework_id}/archive")
+def confirm_archive_framework(request: Request, framework_id: PathId, user: AdminUser, session: SessionDep) -> Response:
+    """Ask before hiding the framework from students."""
+    framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
+    return _confirm_archive(request, framework)
 
 
 @router.post("/admin/frameworks/{framework_id}/archive")
@@ -135,7 +151,7 @@ def archive_framework(
     session.commit()
     message = _("“%(name)s” is archived; students no longer see it.", name=framework.name) if archived \
         else _("“%(name)s” is back in use.", name=framework.name)
-    return _redirect(request, f"/admin/frameworks/{framework.id}", message)
+    return redirect_with(request, f"/admin/frameworks/{framework.id}", message)
 
 
 @router.get("/admin/frameworks/{framework_id}/delete")
@@ -156,7 +172,7 @@ def delete_framework(request: Request, framework_id: PathId, user: AdminUser, se
         session.rollback()
         return render(request, "frameworks/delete_framework.html", {"framework": framework, "problem": problem}, status_code=422)
     session.commit()
-    return _redirect(request, "/admin/frameworks", _("“%(name)s” was deleted.", name=name))
+    return redirect_with(request, "/admin/frameworks", _("“%(name)s” was deleted.", name=name))
 
 
 @router.post("/admin/frameworks/{framework_id}/classes")
@@ -168,7 +184,7 @@ def update_framework_classes(
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     service.set_framework_classes(session=session, framework=framework, class_ids={int(v) for v in class_ids if v.isdigit()})
     session.commit()
-    return _redirect(request, f"/admin/frameworks/{framework.id}#classes-heading", _("The classes are saved."))
+    return redirect_with(request, f"/admin/frameworks/{framework.id}#classes-heading", _("The classes are saved."))
 
 
 # --- competencies ------------------------------------------------------------------------------
@@ -184,10 +200,10 @@ def create_competency(
     data = service.parse_competency(session=session, framework=framework, code=competency_code, name=competency_name,
                                     description=competency_description, parent_id=parent_id)
     if data.errors:
-        return _edit_page(request, session, framework, forms={"competency_data": data}, errors=data.errors, status_code=422)
+        return edit_page(request, session, framework, forms={"competency_data": data}, errors=data.errors, status_code=422)
     competency = service.add_competency(session=session, framework=framework, data=data)
     session.commit()
-    return _redirect(request, f"/admin/frameworks/{framework.id}#competency-{competency.id}",
+    return redirect_with(request, f"/admin/frameworks/{framework.id}#competency-{competency.id}",
                      _("%(code)s %(name)s is added.", code=competency.code, name=competency.name))
 
 
@@ -233,7 +249,7 @@ def update_competency(
         return _competency_form(request, session, framework, competency, data, status_code=refused.status,
                                 version=refused.current.version if refused.current else seen_version,
                                 conflict=refused.current)
-    return _redirect(request, f"/admin/frameworks/{framework.id}#competency-{competency.id}",
+    return redirect_with(request, f"/admin/frameworks/{framework.id}#competency-{competency.id}",
                      _("%(code)s is saved.", code=competency.code))
 
 
@@ -248,7 +264,17 @@ def move_competency(
     service.move_competency(session=session, competency=competency, direction=direction)
     session.commit()
     message = _("%(code)s moved up.", code=competency.code) if direction == "up" else _("%(code)s moved down.", code=competency.code)
-    return _redirect(request, f"/admin/frameworks/{framework.id}#competency-{competency.id}", message)
+    return redirect_with(request, f"/admin/frameworks/{framework.id}#competency-{competency.id}", message)
+
+
+@router.get("/admin/frameworks/{framework_id}/competencies/{competency_id}/archive")
+def confirm_archive_competency(
+    request: Request, framework_id: PathId, competency_id: PathId, user: AdminUser, session: SessionDep
+) -> Response:
+    """Ask before hiding a competency from pickers."""
+    framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
+    competency = service.competency_of(session=session, framework=framework, competency_id=competency_id)
+    return _confirm_archive(request, framework, competency=competency)
 
 
 @router.post("/admin/frameworks/{framework_id}/competencies/{competency_id}/archive")
@@ -263,7 +289,7 @@ def archive_competency(
     session.commit()
     message = _("%(code)s is archived: students no longer see it in pickers, and its history stays.", code=competency.code) \
         if archived else _("%(code)s is back in use.", code=competency.code)
-    return _redirect(request, f"/admin/frameworks/{framework.id}#competency-{competency.id}", message)
+    return redirect_with(request, f"/admin/frameworks/{framework.id}#competency-{competency.id}", message)
 
 
 @router.get("/admin/frameworks/{framework_id}/competencies/{competency_id}/delete")
@@ -290,99 +316,4 @@ def delete_competency(
         session.rollback()
         return render(request, "frameworks/delete_competency.html", {"framework": framework, "check": check}, status_code=422)
     session.commit()
-    return _redirect(request, f"/admin/frameworks/{framework.id}", _("%(code)s was deleted.", code=code))
-
-
-# --- the scale ---------------------------------------------------------------------------------
-
-
-@router.post("/admin/frameworks/{framework_id}/levels")
-def create_level(
-    request: Request, framework_id: PathId, user: AdminUser, session: SessionDep, level_label: TextField = "",
-    level_descriptor: TextField = "",
-) -> Response:
-    """Add a level at the top of the scale."""
-    framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    data = scales.parse_level(session=session, framework=framework, label=level_label, descriptor=level_descriptor)
-    if data.errors:
-        return _edit_page(request, session, framework, forms={"level_data": data}, errors=data.errors, status_code=422)
-    level = scales.add_level(session=session, framework=framework, data=data)
-    session.commit()
-    return _redirect(request, f"/admin/frameworks/{framework.id}#scale-heading", _("“%(label)s” is added to the scale.", label=level.label))
-
-
-def _level_form(request: Request, framework, level, data, *, status_code: int = 200, version: int | None = None,
-                conflict=None) -> Response:
-    context = {"framework": framework, "level": level, "data": data, "errors": data.errors, "conflict": conflict,
-               "version": level.version if version is None else version}
-    return render(request, "frameworks/level.html", context, status_code=status_code)
-
-
-@router.get("/admin/frameworks/{framework_id}/levels/{level_id}")
-def edit_level(request: Request, framework_id: PathId, level_id: PathId, user: AdminUser, session: SessionDep) -> Response:
-    """The form to rename a level or change its descriptor."""
-    framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    level = scales.level_of(session=session, framework=framework, level_id=level_id)
-    return _level_form(request, framework, level, scales.LevelInput(label=level.label, descriptor=level.descriptor))
-
-
-@router.post("/admin/frameworks/{framework_id}/levels/{level_id}")
-def update_level(
-    request: Request, framework_id: PathId, level_id: PathId, user: AdminUser, session: SessionDep,
-    level_label: TextField = "", level_descriptor: TextField = "", version: TextField = "",
-) -> Response:
-    """Save a level's edits (unless someone saved it since the form was opened)."""
-    framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    level = scales.level_of(session=session, framework=framework, level_id=level_id)
-    data = scales.parse_level(session=session, framework=framework, label=level_label, descriptor=level_descriptor, level=level)
-    seen_version = parse_version(version)
-    if data.errors:
-        return _level_form(request, framework, level, data, status_code=422, version=seen_version)
-    try:
-        with keeping_typed_text(session):
-            claim_version(session=session, row=level, version=seen_version)
-            scales.update_level(session=session, level=level, data=data)
-            session.commit()
-    except SaveRefused as refused:
-        data.errors["form"] = refused.message
-        return _level_form(request, framework, level, data, status_code=refused.status, conflict=refused.current,
-                           version=refused.current.version if refused.current else seen_version)
-    return _redirect(request, f"/admin/frameworks/{framework.id}#scale-heading", _("“%(label)s” is saved.", label=level.label))
-
-
-@router.post("/admin/frameworks/{framework_id}/levels/{level_id}/move")
-def move_level(
-    request: Request, framework_id: PathId, level_id: PathId, user: AdminUser, session: SessionDep, direction: DirectionField = "up",
-) -> Response:
-    """Move a level one step along the scale."""
-    framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    level = scales.level_of(session=session, framework=framework, level_id=level_id)
-    scales.move_level(session=session, level=level, direction=direction)
-    session.commit()
-    message = _("“%(label)s” moved earlier in the scale.", label=level.label) if direction == "up" \
-        else _("“%(label)s” moved later in the scale.", label=level.label)
-    return _redirect(request, f"/admin/frameworks/{framework.id}#scale-heading", message)
-
-
-@router.get("/admin/frameworks/{framework_id}/levels/{level_id}/delete")
-def confirm_delete_level(request: Request, framework_id: PathId, level_id: PathId, user: AdminUser, session: SessionDep) -> Response:
-    """Ask before deleting a level, or explain why it can't be."""
-    framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    level = scales.level_of(session=session, framework=framework, level_id=level_id)
-    context = {"framework": framework, "level": level, "problem": scales.level_deletion_problem(session=session, level=level)}
-    return render(request, "frameworks/delete_level.html", context)
-
-
-@router.post("/admin/frameworks/{framework_id}/levels/{level_id}/delete")
-def delete_level(request: Request, framework_id: PathId, level_id: PathId, user: AdminUser, session: SessionDep) -> Response:
-    """Delete a level no rating uses; otherwise refuse (422)."""
-    framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    level = scales.level_of(session=session, framework=framework, level_id=level_id)
-    label = level.label
-    problem = scales.delete_level(session=session, level=level)
-    if problem:
-        session.rollback()
-        return render(request, "frameworks/delete_level.html", {"framework": framework, "level": level, "problem": problem},
-                      status_code=422)
-    session.commit()
-    return _redirect(request, f"/admin/frameworks/{framework.id}#scale-heading", _("“%(label)s” was deleted.", label=label))
+    return redirect_with(request, f"/admin/frameworks/{framework.id}", _("%(code)s was deleted.", code=code))

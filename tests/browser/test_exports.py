@@ -69,6 +69,7 @@ def test_student_exports_a_showcase_pdf_and_the_archive(browser, live_server, tm
     # Ms Shah's conference-night PDFs for the whole class.
     context, page, problems = sign_in(browser, live_server, "teacher")
     page.get_by_role("link", name="Grade 5 Maple").first.click()
+    page.locator("main summary", has_text="More").click()
     page.get_by_role("link", name="PDFs for conference night").click()
     axe_scan(page)
     context.close()

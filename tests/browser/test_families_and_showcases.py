@@ -196,6 +196,7 @@ def test_secret_link_conference_booking_and_family_settings_pages(browser, live_
     axe_scan(page)
     page.goto("/teacher")
     page.get_by_role("link", name="Grade 5 Maple").first.click()
+    page.locator("main summary", has_text="More").click()
     page.get_by_role("link", name="Conferences").last.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Conferences for Grade 5 Maple")
     axe_scan(page)

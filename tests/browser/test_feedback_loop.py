@@ -54,6 +54,7 @@ def test_request_answer_rate_and_act_on_the_next_step(browser, live_server):
     expect(page.get_by_text("Your diagram shows the load path well")).to_be_visible()
     page.goto("/teacher")
     page.get_by_role("link", name="Grade 5 Maple").first.click()
+    page.locator("summary", has_text="for Maya Chen").click()  # the row's menu of actions
     page.get_by_role("link", name="Competencies of Maya Chen").click()
     page.get_by_role("link", name=re.compile("Communicating")).first.click()
     page.get_by_label("Extending").check()

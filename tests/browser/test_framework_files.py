@@ -40,6 +40,7 @@ def test_admin_imports_a_matrix_previews_confirms_and_exports_it(page):
     expect(page.get_by_role("cell", name=re.compile("1.2.2 Pronounce ākonga names correctly"))).to_be_visible()
     axe_scan(page)
 
+    page.locator("main .page-header summary", has_text="More").click()
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download as CASE JSON").click()
     package = json.loads(Path(download_info.value.path()).read_text())

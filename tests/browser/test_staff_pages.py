@@ -25,12 +25,24 @@ def test_teacher_pages_pass_axe(page):
     expect(page).to_have_url(re.compile(r"/classes/\d+$"))
     axe_scan(page)
     class_url = page.url
+    # The secondary actions sit in the "More" menu, which opens from the keyboard (no JavaScript needed).
+    page.locator("main summary", has_text="More").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="Class settings")).to_be_visible()
+    axe_scan(page)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Escape")  # closes it, back on its button
+    expect(page.get_by_role("link", name="Class settings")).to_be_hidden()
+    expect(page.locator("main summary", has_text="More")).to_be_focused()
     for link in ("Add students", "Class settings", "Reflection prompts"):
         page.goto(class_url)
+        if link != "Add students":
+            page.locator("main summary", has_text="More").click()
         page.get_by_role("link", name=re.compile(link)).first.click()
         expect(page.locator("main h1")).to_be_visible()
         axe_scan(page)
     page.goto(class_url)
+    page.locator("summary", has_text="for Maya Chen").click()
     page.get_by_role("link", name="Competencies of Maya Chen").click()
     expect(page.locator("main h1")).to_contain_text("Maya Chen")
     axe_scan(page)
@@ -45,6 +57,14 @@ def test_admin_framework_pages_pass_axe(page):
     axe_scan(page)
     page.get_by_role("link", name=re.compile("BC Core Competencies")).first.click()
     expect(page.locator("main h1")).to_be_visible()
+    axe_scan(page)
+    page.locator("main .page-header summary", has_text="More").click()
+    page.get_by_role("link", name="Archive this framework…").click()
+    expect(page.locator("main h1")).to_have_text("Archive “BC Core Competencies”?")
+    axe_scan(page)
+    page.get_by_role("link", name="Keep it").click()
+    page.locator("summary", has_text="COM.1").click()
+    expect(page.get_by_role("link", name="Delete… COM.1")).to_be_visible()
     axe_scan(page)
 
 

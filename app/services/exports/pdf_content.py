@@ -139,6 +139,7 @@ class PortfolioContent:
     last_date: date | None = None
     # Stored names the PDF may embed (thumbnails of the student's own images), by the name used in the HTML.
     files: dict[str, str] = field(default_factory=dict)
+    cover: Artefact | None = None  # the cover's photo (app.services.exports.pdf_cover)
 
     @property
     def images(self) -> list[Artefact]:

@@ -21,21 +21,19 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote_to_bytes
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, select
 
-from app import i18n
 from app import storage as file_storage
 from app.config import Settings
 from app.i18n import _
 from app.access.relationships import students_in_class, teaches_class
 from app.models import Artefact, SchoolClass, Showcase, User
-from app.models.base import utcnow
-from app.services.exports.pdf_content import PortfolioContent, gather_portfolio, image_key, section_titles
+from app.services.exports.pdf_content import PortfolioContent, gather_portfolio, image_key
+from app.services.exports.pdf_cover import choose_cover
+from app.services.exports.pdf_render import FILE_SCHEME, css_page_content, css_string, render_html  # noqa: F401 (tests use them here)
 from app.services.portfolio import storage
 from app.services.portfolio.images import PRINT_PX, PRINT_SUFFIX
 from app.storage import Storage, check_key
@@ -43,7 +41,6 @@ from app.storage import Storage, check_key
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 LARGE_SUFFIX, SMALL_SUFFIX = "-l.webp", "-s.webp"  # the thumbnails' names (app/services/portfolio/images.py)
-FILE_SCHEME = "folio-file:"
 PDF_VARIANT = "pdf/ua-1"
 PRINT_CSS = "pdf/print.css"  # under templates/
 # WeasyPrint embeds a JPEG as it is (a WebP would be re-encoded as a huge PNG): a photo across the page prints at
@@ -193,73 +190,13 @@ def _decode_data_uri(url: str) -> tuple[str, bytes]:
 # --- rendering -----------------------------------------------------------------------------------
 
 
-def css_string(text: str) -> str:
-    """A CSS string literal for `text`, safe inside a <style> element (quotes, backslashes, newlines and "<" are
-    escaped, so nothing a student typed can end the string or the element)."""
-    escaped = "".join(f"\\{ord(ch):X} " if ch in '\\"<>&\n\r\x0c' or ord(ch) < 32 else ch for ch in text)
-    return f'"{escaped}"'
-
-
-def css_page_content() -> str:
-    """The footer's "Page X of Y" as a CSS content value, from one translatable sentence (so translators can move
-    the numbers): the placeholders become counter(page) and counter(pages)."""
-    sentence = _("Page %(page)s of %(pages)s", page="\x00page\x00", pages="\x00pages\x00")
-    parts = []
-    for piece in sentence.split("\x00"):
-        if piece == "page":
-            parts.append("counter(page)")
-        elif piece == "pages":
-            parts.append("counter(pages)")
-        elif piece:
-            parts.append(css_string(piece))
-    return " ".join(parts)
-
-
-def document_title(content: PortfolioContent) -> str:
-    if content.showcase is not None:
-        return content.showcase.title
-    return _("Portfolio of %(name)s", name=content.student.display_name)
-
-
-@lru_cache(maxsize=1)
-def _environment():
-    from app.templating import build_environment
-
-    return build_environment()
-
-
-def _local_now(settings: Settings):
-    try:
-        return utcnow().astimezone(ZoneInfo(settings.timezone))
-    except (ZoneInfoNotFoundError, ValueError):
-        return utcnow()
-
-
-def render_html(*, content: PortfolioContent, settings: Settings) -> str:
-    """The document's HTML, in the current language."""
-    env = _environment()
-    lang = i18n.get_locale().replace("_", "-")
-    rendered_anchors = set()
-    for artefact in content.artefacts:
-        rendered_anchors.add(f"artefact-{artefact.id}")
-    for reflection in content.reflections:
-        rendered_anchors.add(f"reflection-{reflection.id}")
-    for entry in content.goals:
-        rendered_anchors.add(f"goal-{entry.goal.id}")
-    return env.get_template("pdf/portfolio.html").render(
-        content=content, lang=lang, title=document_title(content), titles=section_titles(),
-        page_content=css_page_content(), created=utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        school_name=content.school.name if content.school else "", anchors=rendered_anchors,
-        css_string=css_string, file_scheme=FILE_SCHEME, now_date=_local_now(settings),
-    )
-
-
 def build_portfolio_pdf(
     *, session: Session, settings: Settings, student: User, sections: list[str], out_path: Path,
-    showcase: Showcase | None = None, progress: Progress | None = None,
+    showcase: Showcase | None = None, progress: Progress | None = None, cover_id: int | None = None,
 ) -> int:
     """Write the student's portfolio (the chosen sections), or one of their showcases, to `out_path` as a tagged
-    PDF/UA-1 document; returns its number of pages."""
+    PDF/UA-1 document, its cover showing the photo `cover_id` (one of theirs) or one chosen for them; returns its
+    number of pages."""
     import weasyprint
 
     report = progress or _no_progress
@@ -268,6 +205,7 @@ def build_portfolio_pdf(
     if showcase is not None and showcase.owner_id != student.id:
         raise ValueError("The showcase belongs to someone else")
     content = gather_portfolio(session=session, student=student, sections=sections, showcase=showcase)
+    choose_cover(session=session, content=content, chosen_id=cover_id)
     add_missing_print_copies(session=session, settings=settings, content=content)
     report(1, total, _("Preparing the pages"))
     html = render_html(content=content, settings=settings)
@@ -377,8 +315,9 @@ def run_portfolio_pdf(*, session: Session, settings: Settings, job, progress: Pr
     else:
         sections = _sections_param(params.get("sections"))
     out_path = jobs.result_path(settings, job, ".pdf")
+    cover_id = params.get("cover_id")
     build_portfolio_pdf(session=session, settings=settings, student=student, sections=sections, out_path=out_path,
-                        showcase=showcase, progress=progress)
+                        showcase=showcase, progress=progress, cover_id=cover_id if valid_id(cover_id) else None)
     if showcase is not None:
         name = _("%(name)s – %(title)s", name=student.display_name, title=showcase.title)
     else:
