@@ -5,7 +5,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.routes import (
     account, admin, approvals, artefacts, assessments, auth, class_views, classes, competencies, conferences, digests, family,
-    exports, feedback, framework_files, frameworks, goals, homes, imports, invitations, notifications, presentations, public, reflections, shared, showcases,
+    exports, feedback, framework_files, frameworks, goals, homes, imports, invitations, notifications, presentations, public, reflections, roster, shared, showcases,
 )
 
 ROUTERS = [
@@ -18,7 +18,7 @@ ROUTERS = [
     feedback.router, approvals.router,
     invitations.router, family.router, digests.router,
     showcases.router, shared.router, presentations.router, conferences.router,
-    exports.router, imports.router,
+    exports.router, imports.router, roster.router,
 ]
 
 # Paths that answer without a signed-in user; tests/test_route_guard.py proves every other one
