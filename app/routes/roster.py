@@ -73,6 +73,8 @@ def confirm_roster_import(
 ) -> Response:
     """Start the import the admin previewed; if the school changed since, show the new preview instead."""
     settings = request.app.state.settings
+    if not upload:
+        return _form(request, errors={"files": _("Choose the OneRoster ZIP, or its CSV files.")}, status_code=422)
     roster = roster_job.read_kept(settings=settings, admin=user, name=upload)
     plan = plan_import(session=session, school_id=user.school_id, roster=roster)
     if plan.digest != plan_digest:
