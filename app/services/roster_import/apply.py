@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.i18n import _
-from app.models import AuditEventKind, ClassRole, EnrolledVia, Enrollment, GuardianLink, Role, SchoolClass, SchoolTerm, User
+from app.access import relationships
+from app.models import AuditEventKind, ClassRole, EnrolledVia, GuardianLink, Role, SchoolClass, SchoolTerm, User
 from app.services.accounts import audit, people_admin, setup_links
 from app.services.classes import classes, terms
 from app.services.roster_import.changes import Change, Plan
@@ -153,8 +154,7 @@ class _Applier:
         for change, (class_sid, user_sid) in zip(changes, pairs):
             school_class, user = class_of[class_sid], user_of[user_sid]
             if change.action == "remove":
-                enrollment = self.session.exec(select(Enrollment).where(
-                    Enrollment.class_id == school_class.id, Enrollment.user_id == user.id)).first()
+                enrollment = relationships.enrolment(session=self.session, class_id=school_class.id, user_id=user.id)
                 if enrollment is not None:
                     self.session.delete(enrollment)
                     audit.record(session=self.session, event=AuditEventKind.unenrolled, actor=self.actor,

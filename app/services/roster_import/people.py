@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 
 from app.i18n import _
 from app.labels import role_label
-from app.models import ClassRole, Enrollment, GuardianLink, Role, SchoolClass, User
+from app.access import relationships
+from app.models import ClassRole, Role, SchoolClass, User
 from app.services.accounts.people_admin import EMAIL_PATTERN, USERNAME_PATTERN
 from app.services.roster_import.csv_reader import RosterSet, Row, is_deleted, split_list
 from app.services.roster_import.changes import Change, Plan
@@ -207,11 +208,7 @@ def plan_enrolments(*, session: Session, school_id: int, roster: RosterSet, plan
     gone = {c.key for c in plan.of("person", "deactivate")}
     names: dict[str, str] = {}
     current = set()
-    for class_sid, user_sid, name in session.exec(
-        select(SchoolClass.sourced_id, User.sourced_id, User.display_name).select_from(Enrollment)
-        .join(SchoolClass, SchoolClass.id == Enrollment.class_id).join(User, User.id == Enrollment.user_id)
-        .where(SchoolClass.school_id == school_id, SchoolClass.sourced_id.is_not(None), User.sourced_id.is_not(None),
-               SchoolClass.archived == False, User.is_active == True)):  # noqa: E712
+    for class_sid, user_sid, name in session.exec(relationships.synced_enrolments(school_id)):
         current.add((class_sid, user_sid))
         names[user_sid] = name
     listed: set[tuple[str, str]] = set()
@@ -264,8 +261,7 @@ def plan_links(*, session: Session, school_id: int, roster: RosterSet, plan: Pla
     rows = [r for r in roster.rows("users") if r.get("agentSourcedIds") and not is_deleted(r)]
     sids = {r.get("sourcedId") for r in rows} | {a for r in rows for a in split_list(r.get("agentSourcedIds"))}
     people = _planned_people(session, school_id, plan, sids)
-    current = set(session.exec(select(GuardianLink.guardian_id, GuardianLink.student_id).join(
-        User, User.id == GuardianLink.student_id).where(User.school_id == school_id)))
+    current = set(session.exec(relationships.guardian_links_in_school(school_id)))
     done: set[tuple[str, str]] = set()
     for row in rows:
         sid = row.get("sourcedId")
