@@ -16,6 +16,7 @@ from app.config import Settings
 from app.i18n import _
 from app.access import relationships
 from app.models import AuditEventKind, ClassRole, EnrolledVia, GuardianLink, Role, SchoolClass, SchoolTerm, User
+from app.models.base import utcnow
 from app.services.accounts import audit, people_admin, setup_links
 from app.services.classes import classes, terms
 from app.services.roster_import.changes import Change, Plan
@@ -93,7 +94,8 @@ class _Applier:
             if change.action == "create":
                 user = User(school_id=self.school_id, role=Role(values["role"]), username=values["username"],
                             display_name=values["display_name"], email=values["email"], password_hash=NO_PASSWORD,
-                            sourced_id=change.key, is_active=values["active"])
+                            sourced_id=change.key, is_active=values["active"],
+                            deactivated_at=None if values["active"] else utcnow())
                 self.session.add(user)
                 created.append(user)
             elif change.action == "update":

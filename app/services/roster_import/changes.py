@@ -39,7 +39,9 @@ class Plan:
     @property
     def digest(self) -> str:
         """A fingerprint of the changes: confirming applies the plan only if it is still the one previewed."""
-        payload = json.dumps([asdict(c) for c in self.changes], sort_keys=True, default=str)
+        # Labels are left out: they are in the reader's language, which the job may not share with the preview.
+        payload = json.dumps([{k: v for k, v in asdict(c).items() if k != "label"} for c in self.changes],
+                             sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def sorted_problems(self) -> list[Problem]:
