@@ -265,3 +265,52 @@ def test_a_class_made_by_hand_and_its_students_are_left_alone(session, settings)
     assert not session.get(SchoolClass, by_hand.id).archived
     assert session.exec(select(Enrollment).where(Enrollment.class_id == by_hand.id)).one().user_id == student.id
     assert PASSWORD  # the factory's accounts keep their passwords
+
+
+def test_a_preview_never_confirmed_is_swept_away_after_a_day(app, client, session):
+    from datetime import UTC, datetime, timedelta
+
+    from app import storage
+    from app.services.operations.housekeeping import sweep
+
+    settings = app.state.settings
+    login(client, make_user(session, make_school(session), Role.admin))
+    page = _preview(client, ("lincoln.zip", zip_of("v11_lincoln"), "application/zip")).text
+    upload = re.search(r'name="upload" value="([^"]+)"', page).group(1)
+    store = storage.job_files(settings)
+    sweep(settings=settings, now=datetime.now(UTC) + timedelta(hours=20))
+    assert store.exists(f"incoming/{upload}")
+    sweep(settings=settings, now=datetime.now(UTC) + timedelta(days=2))
+    assert not store.exists(f"incoming/{upload}")
+    assert _confirm(client, page).status_code == 404
+
+
+def test_previewing_a_set_already_imported_offers_nothing_to_confirm(client, session, settings):
+    school = make_school(session)
+    admin = make_user(session, school, Role.admin)
+    import_set(session, settings, admin, "v11_lincoln")
+    login(client, admin)
+    page = _preview(client, ("lincoln.zip", zip_of("v11_lincoln"), "application/zip")).text
+    assert "there is nothing to import" in page and 'action="/admin/roster/confirm"' not in page
+    assert "<code>users.csv</code></td><td>6</td>" in page  # the unusable rows are still listed
+
+
+def test_the_reader_takes_real_exports_as_they_come():
+    from datetime import date
+
+    from app.services.roster_import.csv_reader import parse_date, read_upload, split_list
+
+    assert split_list('09,10') == ["09", "10"] and split_list('["10", "11"]') == ["10", "11"] and split_list(" ") == []
+    assert parse_date("01/09/2026") == (date(2026, 9, 1), True)  # day first
+    assert parse_date("1.9.2026") == (date(2026, 9, 1), True)
+    assert parse_date("2026-09-01T00:00:00.000Z") == (date(2026, 9, 1), True)
+    assert parse_date("13/13/2026") == (None, False) and parse_date("") == (None, True)
+    # No manifest, a BOM, CRLF, headers in another case and no role column: a 1.2 users.csv, roles from roles.csv.
+    users = "\ufeffSOURCEDID,Status,GivenName,FamilyName,Username\r\nu1,,Ana,Ruiz,ana\r\n".encode()
+    roles = b"sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId\r\n" \
+            b"r1,active,,u1,primary,student,,,o1\r\n"
+    roster = read_upload([("Users.CSV", users), ("roles.csv", roles), ("lineItems.csv", b"sourcedId\n")])
+    assert roster.version == "1.2" and not roster.has_manifest and not roster.is_bulk("users")
+    [row] = roster.rows("users")
+    assert (row.get("sourcedId"), row.get("givenName"), row.number) == ("u1", "Ana", 2)
+    assert roster.ignored_files == ["lineItems.csv"]
