@@ -314,3 +314,25 @@ def test_the_reader_takes_real_exports_as_they_come():
     [row] = roster.rows("users")
     assert (row.get("sourcedId"), row.get("givenName"), row.number) == ("u1", "Ana", 2)
     assert roster.ignored_files == ["lineItems.csv"]
+
+
+def test_someone_switched_back_on_is_put_back_in_their_classes(session, settings):
+    school = make_school(session)
+    admin = make_user(session, school, Role.admin)
+    import_set(session, settings, admin, "v11_lincoln")
+    import_set(session, settings, admin, "v11_lincoln_delta")  # Blake (s2) leaves, and leaves Math 7
+    from app.services.roster_import import apply, plan as roster_plan
+    from app.services.roster_import.csv_reader import read_upload
+
+    files = dict(files_of("v11_lincoln_delta"))
+    files["users.csv"] = files["users.csv"].replace(b"s2,tobedeleted", b"s2,active")
+    files["enrollments.csv"] = files["enrollments.csv"].replace(b"e3,tobedeleted", b"e3,active")
+    plan = roster_plan.plan_import(session=session, school_id=school.id, roster=read_upload(list(files.items())))
+    assert {(c.kind, c.action, c.key) for c in plan.changes} == {("person", "reactivate", "s2"),
+                                                                 ("enrolment", "add", "k1|s2")}
+    apply.apply_plan(session=session, settings=settings, actor=admin, plan=plan)
+    session.commit()
+    blake = people_of(session, school.id)["s2"]
+    assert blake.is_active and blake.deactivated_at is None
+    math = session.exec(select(SchoolClass).where(SchoolClass.sourced_id == "k1")).one()
+    assert session.exec(select(Enrollment).where(Enrollment.class_id == math.id, Enrollment.user_id == blake.id)).one()

@@ -189,8 +189,9 @@ def _free_username(session: Session, wanted: str, taken: dict, used: set[str], p
 def _planned_people(session: Session, school_id: int, plan: Plan, sids: set[str]) -> dict[str, tuple[Role, int | None, str]]:
     """user sourcedId -> (role, id or None when new, name) for the people the plan keeps or the school has."""
     known = {c.key: (Role(c.values["role"]), None, c.label) for c in plan.of("person", "create")}
+    back = {c.key for c in plan.of("person", "reactivate")}
     known |= {u.sourced_id: (u.role, u.id, u.display_name) for u in session.exec(select(User).where(
-        User.school_id == school_id, User.sourced_id.in_(sids - set(known)), User.is_active == True))}  # noqa: E712
+        User.school_id == school_id, User.sourced_id.in_(sids - set(known)))) if u.is_active or u.sourced_id in back}
     known |= {c.key: (known[c.key][0], known[c.key][1], c.label) for c in plan.of("person", "update") if c.key in known}
     gone = {c.key for c in plan.of("person", "deactivate")}
     return {sid: value for sid, value in known.items() if sid not in gone}
