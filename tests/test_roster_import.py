@@ -336,3 +336,19 @@ def test_someone_switched_back_on_is_put_back_in_their_classes(session, settings
     assert blake.is_active and blake.deactivated_at is None
     math = session.exec(select(SchoolClass).where(SchoolClass.sourced_id == "k1")).one()
     assert session.exec(select(Enrollment).where(Enrollment.class_id == math.id, Enrollment.user_id == blake.id)).one()
+
+
+def test_a_1_1_person_on_two_rows_as_teacher_and_student_is_reported_not_guessed(session):
+    from app.services.roster_import import plan as roster_plan
+    from app.services.roster_import.csv_reader import read_upload
+
+    school = make_school(session)
+    users = (b"sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,givenName,familyName\n"
+             b"u9,active,,true,north,teacher,sam.t,Sam,Taylor\n"
+             b"u9,active,,true,south,student,sam.t,Sam,Taylor\n")
+    orgs = b"sourcedId,status,dateLastModified,name,type\nnorth,active,,North High,school\nsouth,active,,South College,school\n"
+    plan = roster_plan.plan_import(session=session, school_id=school.id,
+                                   roster=read_upload([("users.csv", users), ("orgs.csv", orgs)]))
+    assert plan.changes == []
+    reasons = {p.row: p.reason for p in plan.problems}
+    assert "teacher (North High); student (South College)" in reasons[2] and "earlier row" in reasons[3]
