@@ -1,4 +1,5 @@
-"""The `folio` command: migrate, seed-demo, create-admin, send-digests, worker, serve, backup, check, restore."""
+"""The `folio` command: migrate, seed-demo, create-admin, send-digests, worker, serve, backup, check, restore,
+roster-sync."""
 
 from __future__ import annotations
 
@@ -217,6 +218,12 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_roster_sync(settings: Settings, args: argparse.Namespace) -> int:
+    from app.services.roster_import.sync_command import roster_sync
+
+    return roster_sync(settings=settings, args=args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="folio", description="Folio, the student e-portfolio.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -269,6 +276,17 @@ def build_parser() -> argparse.ArgumentParser:
         "restore", help="check a backup against its manifest and restore it into an empty database and upload folder")
     restore.add_argument("source", type=Path, help="a folder made by 'folio backup'")
     restore.set_defaults(func=cmd_restore)
+
+    sync = commands.add_parser(
+        "roster-sync", help="import the school's roster from a OneRoster 1.1/1.2 REST service (run it nightly)")
+    sync.add_argument("--url", required=True, help="the service's base address, e.g. https://sis.example.org/ims/oneroster/v1p1")
+    sync.add_argument("--client-id", required=True)
+    sync.add_argument("--client-secret", required=True)
+    sync.add_argument("--token-url", help="the OAuth 2 token endpoint (default: /token on the service's host)")
+    sync.add_argument("--school", help="the school's name (needed when this Folio holds several schools)")
+    sync.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    sync.add_argument("--links-file", type=Path, help="write the new accounts' setup links to this CSV file")
+    sync.set_defaults(func=cmd_roster_sync)
     return parser
 
 

@@ -232,3 +232,18 @@ def classmates_of(student_id: int):
         .join(SchoolClass, SchoolClass.id == Enrollment.class_id)
         .where(mine.user_id == student_id, mine.role == ClassRole.student, Enrollment.user_id != student_id, _active)
     )
+
+
+def synced_enrolments(school_id: int) -> sa.Select:
+    """A SELECT of (class sourcedId, user sourcedId, user name) for the enrolments a roster import keeps in step:
+    active people from a roster in the school's live classes from a roster."""
+    return (select(SchoolClass.sourced_id, User.sourced_id, User.display_name).select_from(Enrollment)
+            .join(SchoolClass, SchoolClass.id == Enrollment.class_id).join(User, User.id == Enrollment.user_id)
+            .where(SchoolClass.school_id == school_id, SchoolClass.sourced_id.is_not(None),
+                   User.sourced_id.is_not(None), SchoolClass.archived == False, User.is_active == True))  # noqa: E712
+
+
+def guardian_links_in_school(school_id: int) -> sa.Select:
+    """A SELECT of (guardian id, student id) for every guardian link of the school's students."""
+    return (select(GuardianLink.guardian_id, GuardianLink.student_id)
+            .join(User, User.id == GuardianLink.student_id).where(User.school_id == school_id))

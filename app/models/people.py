@@ -57,6 +57,8 @@ class UserBase(SQLModel):
 
 class User(UserBase, table=True):
     __tablename__ = "users"
+    # A OneRoster import finds the account again by its sourcedId (app.services.roster_import); unique per school.
+    __table_args__ = (sa.UniqueConstraint("school_id", "sourced_id", name="uq_users_school_sourced_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     school_id: int = Field(foreign_key="schools.id", index=True)
@@ -77,6 +79,8 @@ class User(UserBase, table=True):
     digest_frequency: str = Field(default="weekly", max_length=10, sa_column_kwargs={"server_default": "weekly"})
     # Everyone: also send each notification by email (needs an email address and SMTP settings).
     email_notifications: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # The student information system's id for this person (OneRoster sourcedId); None for accounts made in Folio.
+    sourced_id: str | None = Field(default=None, max_length=255)
 
     enrollments: list["Enrollment"] = Relationship(back_populates="user", cascade_delete=True)
 
@@ -85,7 +89,8 @@ class SchoolTerm(SQLModel, table=True):
     """A school year or a term of one: classes belong to one, and are archived with it at the year's end."""
 
     __tablename__ = "school_terms"
-    __table_args__ = (sa.UniqueConstraint("school_id", "name"),)
+    __table_args__ = (sa.UniqueConstraint("school_id", "name"),
+                      sa.UniqueConstraint("school_id", "sourced_id", name="uq_school_terms_school_sourced_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     school_id: int = Field(foreign_key="schools.id", index=True, ondelete="CASCADE")
@@ -94,6 +99,7 @@ class SchoolTerm(SQLModel, table=True):
     starts_on: date | None = Field(default=None)
     ends_on: date | None = Field(default=None)
     archived: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    sourced_id: str | None = Field(default=None, max_length=255)  # OneRoster academicSession sourcedId
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -101,6 +107,7 @@ class SchoolClass(SQLModel, table=True):
     """A teaching group (a "class"; the word is taken in Python)."""
 
     __tablename__ = "classes"
+    __table_args__ = (sa.UniqueConstraint("school_id", "sourced_id", name="uq_classes_school_sourced_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     school_id: int = Field(foreign_key="schools.id", index=True)
@@ -121,6 +128,7 @@ class SchoolClass(SQLModel, table=True):
     secret_links_allowed: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     # Optimistic locking: a save names the version its form was opened at (app.services.edit_versions).
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    sourced_id: str | None = Field(default=None, max_length=255)  # OneRoster class sourcedId
     created_at: datetime = Field(default_factory=utcnow)
 
     enrollments: list["Enrollment"] = Relationship(back_populates="school_class", cascade_delete=True)

@@ -6,7 +6,8 @@ from starlette.types import Receive, Scope, Send
 from app.routes import (
     account, admin, approvals, artefacts, assessments, auth, class_members, class_views, classes, competencies,
     conferences, digests, exports, family, feedback, framework_files, framework_scale, frameworks, goals, homes,
-    imports, invitations, notifications, presentations, public, reflections, school_classes, shared, showcases, sso,
+    imports, invitations, notifications, presentations, public, reflections, roster, school_classes, shared,
+    showcases, sso,
 )
 
 ROUTERS = [
@@ -19,7 +20,7 @@ ROUTERS = [
     feedback.router, approvals.router,
     invitations.router, family.router, digests.router,
     showcases.router, shared.router, presentations.router, conferences.router,
-    exports.router, imports.router,
+    exports.router, imports.router, roster.router,
 ]
 
 # Paths that answer without a signed-in user; tests/test_route_guard.py proves every other one

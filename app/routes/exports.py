@@ -165,6 +165,8 @@ def _back_link(job: Job, user) -> tuple[str, str]:
         return f"/classes/{job.params['class_id']}/export", _("Back to the class's PDFs")
     if job.kind == "import":
         return "/import", _("Back to importing")
+    if job.kind == "roster_import":
+        return "/admin/people", _("Back to people")
     if user.role is Role.student:
         return "/exports", _("Back to your exports")
     return home_path(user), _("Back to your home page")

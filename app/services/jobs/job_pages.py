@@ -24,7 +24,7 @@ def request_job(
     """Queue an export or import for `owner`, recorded in the audit log in the same commit as the job.
 
     `subject`: whose portfolio goes out or comes in (None for a whole class's PDFs)."""
-    event = AuditEventKind.import_requested if kind == "import" else AuditEventKind.export_requested
+    event = AuditEventKind.import_requested if kind in ("import", "roster_import") else AuditEventKind.export_requested
     # The stored upload's name is of no use to a reader of the log.
     details = {"kind": kind, **{key: value for key, value in params.items() if key != "upload"}}
     audit.record(session=session, event=event, actor=owner, subject=subject, object_description=object_description,
@@ -75,6 +75,7 @@ def job_title(job: Job) -> str:
         "archive": _("Portable archive"),
         "leaver_archive": _("Portfolio archive to hand over"),
         "import": _("Portfolio import"),
+        "roster_import": _("Roster import"),
     }
     return titles.get(job.kind, _("Background task"))
 

@@ -55,6 +55,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "app.services.exports.archive_export",  # archive
     "app.services.exports.archive_import",  # import
     "app.services.accounts.leavers",  # leaver_archive
+    "app.services.roster_import.roster_job",  # roster_import
 )
 
 MAX_ATTEMPTS = 3  # a job whose process died this many times is failed, not retried again

@@ -1,4 +1,5 @@
-"""Sweeps of the file stores: scratch files a dead process left behind, and trash past its grace period.
+"""Sweeps of the file stores: scratch files a dead process left behind, roster files previewed but never imported,
+and trash past its grace period.
 
 Run when the app starts and with the job runner's periodic cleanup. Every step is idempotent (deleting what is
 already gone is no error), so several app processes and workers may sweep at once."""
@@ -13,6 +14,9 @@ from app import storage as file_storage
 from app.config import Settings
 
 logger = logging.getLogger(__name__)
+# Where app.services.roster_import.roster_job keeps an upload between its preview and the import, and for how long.
+ROSTER_PREVIEWS = "incoming/roster-"
+ROSTER_PREVIEW_KEEP = timedelta(days=1)
 
 
 @dataclass
@@ -29,7 +33,12 @@ def sweep(*, settings: Settings, now: datetime | None = None) -> SweepReport:
     stale = now - timedelta(seconds=settings.upload_time_limit_seconds)
     uploads = file_storage.uploads(settings)
     report.scratch_removed += uploads.remove_stale_scratch(older_than=stale)
-    report.scratch_removed += file_storage.job_files(settings).remove_stale_scratch(older_than=stale)
+    job_files = file_storage.job_files(settings)
+    report.scratch_removed += job_files.remove_stale_scratch(older_than=stale)
+    previews = [key for key, info in job_files.scan(ROSTER_PREVIEWS).items()
+                if info.modified is not None and info.modified < now - ROSTER_PREVIEW_KEEP]
+    job_files.delete(previews)
+    report.scratch_removed += len(previews)
     report.trash_purged = uploads.purge_trash(deleted_before=now - timedelta(hours=settings.trash_hours))
     return report
 

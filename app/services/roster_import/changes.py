@@ -1,0 +1,60 @@
+"""A roster import's plan: the changes it makes (each a Change) and the rows it can't use, with a fingerprint so
+confirming applies only the plan that was previewed. Made by app.services.roster_import.plan."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+from app.services.roster_import.csv_reader import Problem, Row
+
+
+@dataclass
+class Change:
+    """One thing an import does. `action`: create, update, deactivate, reactivate, archive, add or remove."""
+
+    kind: str  # term, person, class, enrolment, link
+    action: str
+    key: str  # the sourcedId (for enrolments and links: both ends, "class|user", "guardian|student")
+    label: str  # what the admin reads: a name, "Maya Chen in Grade 5"
+    values: dict = field(default_factory=dict)  # what to write (json-safe)
+    existing_id: int | None = None
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # rows left out, with the reason
+    notes: list[Problem] = field(default_factory=list)  # rows used, with something the admin should know
+    unchanged: dict[str, int] = field(default_factory=dict)  # kind -> records already as the set says
+    version: str = ""
+
+    def of(self, kind: str, action: str | None = None) -> list[Change]:
+        return [c for c in self.changes if c.kind == kind and (action is None or c.action == action)]
+
+    def count(self, kind: str, action: str) -> int:
+        return len(self.of(kind, action))
+
+    @property
+    def digest(self) -> str:
+        """A fingerprint of the changes: confirming applies the plan only if it is still the one previewed."""
+        # Labels are left out: they are in the reader's language, which the job may not share with the preview.
+        payload = json.dumps([{k: v for k, v in asdict(c).items() if k != "label"} for c in self.changes],
+                             sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def sorted_problems(self) -> list[Problem]:
+        return sorted(self.problems, key=lambda p: (p.file, p.row or 0))
+
+    def sorted_notes(self) -> list[Problem]:
+        return sorted(self.notes, key=lambda p: (p.file, p.row or 0))
+
+    def problem(self, row: Row, reason: str) -> None:
+        self.problems.append(Problem(row.file, row.number, reason))
+
+    def note(self, row: Row, reason: str) -> None:
+        self.notes.append(Problem(row.file, row.number, reason))
+
+    def same(self, kind: str) -> None:
+        self.unchanged[kind] = self.unchanged.get(kind, 0) + 1
