@@ -16,7 +16,7 @@ ROUTERS = [
     notifications.router,
     assessments.router, class_views.router,
     feedback.router, approvals.router,
-    invitations.router, family.router, digests.router,
+    invitations.router, family.router, digests.router, digests.public_router,
     showcases.router, shared.router, presentations.router, conferences.router,
     exports.router, imports.router,
 ]
@@ -27,9 +27,11 @@ ROUTERS = [
 # /language: anyone may pick the language of the pages; /s/...: a showcase's secret link, read-only;
 # /logout: signing out must work (and clear the cookie) even when the session has already ended.
 # /setup/...: a new person's one-time setup link, where they choose their password.
+# /digest/settings/...: the link in each family digest to change how often it comes or stop it (a signed,
+# expiring token names the family member; a mail app's one-click unsubscribe POSTs there too).
 PUBLIC_PATHS = frozenset({
     "/", "/login", "/logout", "/healthz", "/static", "/invite", "/language", "/setup/{token}",
-    "/s/{token}", "/s/{token}/files/{artefact_id}/{variant}",
+    "/s/{token}", "/s/{token}/files/{artefact_id}/{variant}", "/digest/settings/{token}",
 })
 
 
