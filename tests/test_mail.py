@@ -5,6 +5,7 @@ test_account_notifications.py."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import smtplib
 import socket
@@ -29,6 +30,8 @@ class Inbox:
         self.refuse: set[str] = set()
         self.logins: list[tuple[bytes, bytes]] = []
         self.authenticated: list[bool] = []
+        self.delay = 0.0  # seconds each message takes to be accepted: a slow server
+        self.hang_up_after: int | None = None  # accept this many messages, then refuse the rest: a server going away
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -37,6 +40,10 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hang_up_after is not None and len(self.received) >= self.hang_up_after:
+            return "421 4.3.0 Service shutting down"
+        if self.delay:
+            await asyncio.sleep(self.delay)
         self.received.append((session.peer, envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
         self.authenticated.append(bool(session.authenticated))
         return "250 Message accepted for delivery"
