@@ -125,8 +125,10 @@ def _card(settings: Settings, entry: Item, artefact: Artefact | None, when: date
         kind = MEDIA_KINDS.get(artefact.media_kind, kind)
         if artefact.media_kind is MediaKind.image and artefact.thumb_small:
             thumbnail = artefact.thumb_small
+    # An artefact's own words (a note's text, a file's description); the item's search text also holds file names.
+    words = (artefact.body or artefact.description) if artefact is not None else entry.body
     return Card(title=entry.title, kind=kind, url=_item_url(settings, entry.type, entry.id), when=when,
-                excerpt=plain_text(entry.body, EXCERPT_CHARS) if entry.body else "",
+                excerpt=plain_text(words, EXCERPT_CHARS) if words else "",
                 artefact_id=artefact.id if thumbnail else None, thumbnail_key=thumbnail)
 
 
