@@ -182,6 +182,30 @@ def test_a_crash_after_sending_resends_once_after_the_claim_timeout(session, set
     assert len(inbox.received) == 4
 
 
+def test_two_runs_finding_the_same_dead_claim_send_it_once(app, session, settings, inbox):
+    world = build_world(session)
+    now = week_later(world)
+    session.add(DigestLog(guardian_id=world.parent.id, period_start=world.t0, period_end=now - timedelta(hours=2),
+                          state="claimed", claimed_at=now - timedelta(hours=2), claimed_by="a-run-that-died"))
+    session.commit()
+    inbox.delay = 0.3
+    reports, barrier = [], threading.Barrier(2)
+
+    def run():
+        with Session(app.state.engine) as own:
+            barrier.wait()
+            reports.append(digests.send_due(session=own, settings=settings, now=now))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(inbox.to("pat@example.org")) == 1 and len(inbox.to("gran@example.org")) == 1
+    (log,) = _logs(session, world.parent)
+    assert log.state == "sent" and log.claimed_by != "a-run-that-died"
+
+
 def test_cli_send_digests(session, settings, inbox, monkeypatch, capsys):
     school = make_school(session)
     child = make_user(session, school, Role.student, display_name="Ana")
