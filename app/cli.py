@@ -95,7 +95,7 @@ def cmd_send_digests(settings: Settings, _args: argparse.Namespace) -> int:
         emails = send_pending(session=session, settings=settings)
     engine.dispose()
     print(f"Digests: {digests.sent} sent, {digests.empty} with nothing new, {digests.not_due} not due yet, "
-          f"{digests.skipped} skipped, {digests.failed} failed. "
+          f"{digests.busy} being sent by another run, {digests.skipped} skipped, {digests.failed} failed. "
           f"Notification emails: {emails.sent} sent, {emails.failed} failed.")
     # Failed ones are retried next run; a non-zero code lets cron or a monitor notice.
     return 1 if digests.failed or emails.failed else 0

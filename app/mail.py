@@ -1,16 +1,21 @@
 """Sending email over SMTP: one message (send_email), or many over one connection (open_mailer).
 
-Every message is multipart/alternative (plain text first, then HTML when given), From the configured
-address, with Message-ID and Date headers. Callers check settings.email_enabled first: sending without
+Every message is multipart/alternative (plain text first, then HTML when given; with inline images the HTML and
+its images are a multipart/related), From the configured address, with Message-ID and Date headers. It goes out
+as bytes written with the SMTP policy: smtplib's own send_message would write it with the mbox convention that
+turns a line starting "From " into ">From ". Callers check settings.email_enabled first: sending without
 mail settings is an error (MailNotConfigured), never a silent no-op.
 """
 
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from urllib.parse import urlsplit
@@ -19,6 +24,20 @@ from app.config import Settings, SmtpSecurity
 from app.models.base import utcnow
 
 SMTP_TIMEOUT_SECONDS = 30
+# CRLF line ends, no ">From" mangling. Bodies are encoded for 78-character lines; headers may run to RFC 5322's
+# hard limit when they must, so a long List-Unsubscribe address stays one plain <URL> instead of encoded words.
+SMTP_POLICY = policy.SMTP
+WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """An image carried inside the message and shown by the HTML part as <img src="cid:{cid}">."""
+
+    cid: str  # without angle brackets, e.g. "photo-12@folio"
+    data: bytes
+    subtype: str = "jpeg"
+    filename: str = "photo.jpg"
 
 
 class MailNotConfigured(RuntimeError):
@@ -36,19 +55,33 @@ def _message_id_domain(settings: Settings) -> str:
     return domain or urlsplit(settings.base_url).hostname or "localhost"
 
 
-def build_message(*, settings: Settings, to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
-    """The email as it will be sent: plain text first, then the HTML alternative when given."""
-    message = EmailMessage()
+def build_message(
+    *, settings: Settings, to: str, subject: str, text: str, html: str | None = None,
+    images: Sequence[InlineImage] = (), headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
+    """The email as it will be sent: plain text first, then the HTML alternative with its inline images."""
+    message = EmailMessage(policy=SMTP_POLICY)
     message["From"] = _one_line(settings.mail_from)
     message["To"] = _one_line(to)
     message["Subject"] = _one_line(subject)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain=_message_id_domain(settings))
     message["Auto-Submitted"] = "auto-generated"
+    for name, value in (headers or {}).items():
+        message[name] = _one_line(value)
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
+        html_part = message.get_payload()[1]
+        for image in images:
+            html_part.add_related(image.data, maintype="image", subtype=image.subtype, cid=f"<{image.cid}>",
+                                  disposition="inline", filename=image.filename)
     return message
+
+
+def message_bytes(message: EmailMessage, *, utf8: bool = False) -> bytes:
+    """The message as it goes over the wire (SMTP policy: CRLF, nothing mangled)."""
+    return message.as_bytes(policy=WIRE_POLICY.clone(utf8=utf8) if utf8 else WIRE_POLICY)
 
 
 def _connect(settings: Settings) -> smtplib.SMTP:
@@ -59,6 +92,9 @@ def _connect(settings: Settings) -> smtplib.SMTP:
     else:
         connection = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS)
     try:
+        # smtplib writes each command on its own; without Nagle's algorithm holding small writes back, a message to
+        # a server on the same host went out in 4.4 ms instead of 6.1 (bench/RESULTS.md, family digests).
+        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         connection.ehlo()
         if settings.smtp_security is SmtpSecurity.starttls:
             connection.starttls(context=context)
@@ -80,13 +116,22 @@ class Mailer:
         self.settings = settings
         self._connection: smtplib.SMTP | None = None
 
-    def send(self, *, to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
+    def send(
+        self, *, to: str, subject: str, text: str, html: str | None = None,
+        images: Sequence[InlineImage] = (), headers: Mapping[str, str] | None = None,
+    ) -> EmailMessage:
         """Send one message (raises smtplib.SMTPException or OSError when it can't go)."""
-        message = build_message(settings=self.settings, to=to, subject=subject, text=text, html=html)
+        message = build_message(settings=self.settings, to=to, subject=subject, text=text, html=html,
+                                images=images, headers=headers)
         if self._connection is None:
             self._connection = _connect(self.settings)
+        sender = parseaddr(self.settings.mail_from)[1] or self.settings.mail_from
+        recipient = parseaddr(to)[1] or to
+        international = not (sender.isascii() and recipient.isascii())
         try:
-            self._connection.send_message(message)
+            # An address in Unicode needs SMTPUTF8 (the server refuses it if it can't), as send_message would ask.
+            self._connection.sendmail(sender, [recipient], message_bytes(message, utf8=international),
+                                      mail_options=["SMTPUTF8", "BODY=8BITMIME"] if international else [])
         except smtplib.SMTPRecipientsRefused:
             raise  # the server said no to this address only; the connection is still good
         except OSError:  # smtplib's errors are OSErrors too: after any other failure, start afresh next time
@@ -121,4 +166,4 @@ def send_email(*, settings: Settings, to: str, subject: str, text: str, html: st
         mailer.send(to=to, subject=subject, text=text, html=html)
 
 
-__all__ = ["MailNotConfigured", "Mailer", "build_message", "open_mailer", "send_email"]
+__all__ = ["InlineImage", "MailNotConfigured", "Mailer", "build_message", "message_bytes", "open_mailer", "send_email"]

@@ -344,6 +344,9 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/my-family/{guardian_id}/remove"): "owner_as_student",
     ("POST", "/my-family/{guardian_id}/remove"): "owner_as_student",
     ("GET", "/family/digest"): "guardian",
+    ("GET", "/family/digest/email"): "guardian",
+    ("GET", "/digest/settings/{token}"): "unknown_link",
+    ("POST", "/digest/settings/{token}"): "unknown_link",
     # showcases
     ("GET", "/showcases"): "student",
     ("GET", "/showcases/new"): "student",
@@ -417,6 +420,8 @@ REQUESTS: dict[tuple[str, str], dict] = {
     ("POST", "/admin/terms/{term_id}/rollover"): {"data": {"target_term_id": ""}},
     ("GET", "/setup/{token}"): {"path": "/setup/not-a-real-link"},
     ("POST", "/setup/{token}"): {"path": "/setup/not-a-real-link", "data": {"password": "long enough pw"}},
+    ("GET", "/digest/settings/{token}"): {"path": "/digest/settings/not-a-real-link"},
+    ("POST", "/digest/settings/{token}"): {"path": "/digest/settings/not-a-real-link", "data": {"frequency": "off"}},
     ("POST", "/artefacts/upload"): {"multipart": {"title": "Matrix upload"}},
     ("GET", "/artefacts/{artefact_id}/edit"): {"kinds": ("note", "recording")},
     ("POST", "/artefacts/{artefact_id}/edit"): {"data": {"title": ""}, "kinds": ("note", "recording")},

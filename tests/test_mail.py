@@ -5,6 +5,7 @@ test_account_notifications.py."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import smtplib
 import socket
@@ -17,7 +18,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from app.config import Settings, SmtpSecurity
-from app.mail import MailNotConfigured, build_message, open_mailer, send_email
+from app.mail import InlineImage, MailNotConfigured, build_message, open_mailer, send_email
 from tests.conftest import TEST_SECRET
 
 
@@ -29,6 +30,8 @@ class Inbox:
         self.refuse: set[str] = set()
         self.logins: list[tuple[bytes, bytes]] = []
         self.authenticated: list[bool] = []
+        self.delay = 0.0  # seconds each message takes to be accepted: a slow server
+        self.hang_up_after: int | None = None  # accept this many messages, then refuse the rest: a server going away
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -37,6 +40,10 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hang_up_after is not None and len(self.received) >= self.hang_up_after:
+            return "421 4.3.0 Service shutting down"
+        if self.delay:
+            await asyncio.sleep(self.delay)
         self.received.append((session.peer, envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
         self.authenticated.append(bool(session.authenticated))
         return "250 Message accepted for delivery"
@@ -189,3 +196,20 @@ def ssl_error():
     import ssl
 
     return ssl.SSLError
+
+
+def test_lines_starting_with_from_and_long_headers_arrive_as_written(smtp_server):
+    inbox, port = smtp_server
+    url = "https://folio.example/digest/settings/" + "x" * 90
+    with open_mailer(settings=mail_settings(None, port)) as mailer:
+        mailer.send(to="a@example.org", subject="s", text="Dear family,\nFrom Monday the hall is closed.\n",
+                    html="<p>Hi</p>\nFrom Monday", headers={"List-Unsubscribe": f"<{url}>"},
+                    images=[InlineImage(cid="dot@folio", data=b"\xff\xd8\xff\xd9")])
+    raw = inbox.received[0][3]
+    assert b"\r\nFrom Monday" in raw and b">From" not in raw  # no mbox-style mangling
+    assert f"List-Unsubscribe: <{url}>".encode() in raw  # one plain line, not encoded words
+    message = inbox.messages[0]
+    assert parts(message)[0].replace("\r\n", "\n") == "Dear family,\nFrom Monday the hall is closed.\n"
+    related = message.get_payload()[1]
+    assert related.get_content_type() == "multipart/related"
+    assert [p["Content-ID"] for p in related.iter_parts()] == [None, "<dot@folio>"]

@@ -17,7 +17,7 @@ from app.models.feedback import (
     NotificationKind,
     RequestStatus,
 )
-from app.models.family import DigestFrequency, DigestLog, FamilyInvitation
+from app.models.family import DigestFrequency, DigestLog, DigestState, FamilyInvitation
 from app.models.jobs import ImportKey, Job, JobStatus
 from app.models.goals import CheckIn, CheckInArtefact, CheckInStep, Goal, GoalCompetency, GoalStatus, GoalStep
 from app.models.people import ClassRole, EnrolledVia, Enrollment, GuardianLink, Role, School, SchoolClass, SchoolTerm, User
@@ -60,7 +60,7 @@ __all__ = [
     "GuardianLink", "ItemType", "LoginFailure", "MediaKind", "ProficiencyLevel", "RatingArtefact",
     "RatingSource", "Reflection", "ReflectionArtefact", "ReflectionCompetency", "ReflectionGoal",
     "ReflectionStatus", "Role",
-    "DigestFrequency", "DigestLog", "FamilyInvitation", "ImportKey", "Job", "JobStatus",
+    "DigestFrequency", "DigestLog", "DigestState", "FamilyInvitation", "ImportKey", "Job", "JobStatus",
     "ConferenceInvite", "ConferenceResponse", "ConferenceSlot", "ResponseSource", "ShareLink", "ShareLinkView",
     "Showcase", "ShowcaseItem", "ShowcaseItemType", "School", "SchoolClass", "SchoolTerm", "SetupLink", "Tag", "Item", "User", "UserSession",
 ]

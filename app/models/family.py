@@ -34,15 +34,30 @@ class FamilyInvitation(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None)
 
 
+class DigestState(str, Enum):
+    claimed = "claimed"  # a run is sending it; older than the claim timeout, the sender died and it is sent again
+    sent = "sent"
+    empty = "empty"  # nothing new in the period: recorded so the next starts after it, no email
+
+
 class DigestLog(SQLModel, table=True):
-    """One digest sent to one guardian, covering [period_start, period_end): the next one starts where this ended."""
+    """One guardian's digest for [period_start, period_end): claimed before it is sent, then marked sent.
+
+    Periods are contiguous (the next starts where this one ended), and the unique (guardian, period_start) is the
+    claim: of two runs computing the same next period, one insert wins and the other sends nothing."""
 
     __tablename__ = "digest_logs"
-    __table_args__ = (sa.UniqueConstraint("guardian_id", "period_end"),)
+    __table_args__ = (
+        sa.UniqueConstraint("guardian_id", "period_end"),
+        sa.UniqueConstraint("guardian_id", "period_start", name="uq_digest_logs_guardian_start"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     guardian_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
     period_start: datetime
     period_end: datetime
     item_count: int = Field(default=0)
-    sent_at: datetime = Field(default_factory=utcnow)
+    state: str = Field(default=DigestState.claimed.value, max_length=10, sa_column_kwargs={"server_default": "sent"})
+    claimed_at: datetime | None = Field(default=None)
+    claimed_by: str | None = Field(default=None, max_length=32)  # the run that holds the claim
+    sent_at: datetime | None = Field(default=None)

@@ -18,7 +18,7 @@ ROUTERS = [
     notifications.router,
     assessments.router, class_views.router,
     feedback.router, approvals.router,
-    invitations.router, family.router, digests.router,
+    invitations.router, family.router, digests.router, digests.public_router,
     showcases.router, shared.router, presentations.router, conferences.router,
     exports.router, imports.router, roster.router,
 ]
@@ -30,10 +30,12 @@ ROUTERS = [
 # /logout: signing out must work (and clear the cookie) even when the session has already ended.
 # /setup/...: a new person's one-time setup link, where they choose their password.
 # /sso/...: signing in with the school's OpenID Connect provider (404 unless FOLIO_OIDC_ISSUER is set).
+# /digest/settings/...: the link in each family digest to change how often it comes or stop it (a signed,
+# expiring token names the family member; a mail app's one-click unsubscribe POSTs there too).
 PUBLIC_PATHS = frozenset({
     "/", "/login", "/logout", "/healthz", "/static", "/invite", "/language", "/setup/{token}",
     "/sso/start", "/sso/callback",
-    "/s/{token}", "/s/{token}/files/{artefact_id}/{variant}",
+    "/s/{token}", "/s/{token}/files/{artefact_id}/{variant}", "/digest/settings/{token}",
 })
 
 
