@@ -21,7 +21,6 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote_to_bytes
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -221,13 +220,6 @@ def document_title(content: PortfolioContent) -> str:
     return _("Portfolio of %(name)s", name=content.student.display_name)
 
 
-@lru_cache(maxsize=1)
-def _environment():
-    from app.templating import build_environment
-
-    return build_environment()
-
-
 def _local_now(settings: Settings):
     try:
         return utcnow().astimezone(ZoneInfo(settings.timezone))
@@ -237,7 +229,9 @@ def _local_now(settings: Settings):
 
 def render_html(*, content: PortfolioContent, settings: Settings) -> str:
     """The document's HTML, in the current language."""
-    env = _environment()
+    from app.templating import environment_for
+
+    env = environment_for(settings)
     lang = i18n.get_locale().replace("_", "-")
     rendered_anchors = set()
     for artefact in content.artefacts:

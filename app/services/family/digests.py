@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -248,12 +247,11 @@ class RenderedDigest:
     html: str
 
 
-@lru_cache(maxsize=1)
-def email_environment() -> Environment:
+def email_environment(settings: Settings) -> Environment:
     """Folio's Jinja environment, for emails: .html templates are autoescaped, .txt ones are not."""
-    from app.templating import build_environment
+    from app.templating import environment_for
 
-    return build_environment()
+    return environment_for(settings)
 
 
 @contextmanager
@@ -306,7 +304,7 @@ def digest_context(*, settings: Settings, digest: Digest) -> dict:
 
 def render_digest(*, settings: Settings, digest: Digest) -> RenderedDigest:
     """The digest email (subject, plain text, HTML) in the guardian's language."""
-    env = email_environment()
+    env = email_environment(settings)
     with locale_of(user_locale(settings=settings, user=digest.guardian)):
         context = {**digest_context(settings=settings, digest=digest), "lang": i18n.get_locale()}
         return RenderedDigest(
