@@ -19,6 +19,7 @@ from app.config import Settings
 from app.db import SessionDep, read_in_thread
 from app.models import Role, User, UserSession
 from app.models.base import utcnow
+from app.services.competencies.translations import read_content_in
 
 SESSION_COOKIE = "folio_session"
 # Writing last_seen_at on every request would turn every page view into a write.
@@ -135,7 +136,7 @@ class PasswordChangeRequired(Exception):
     """Raised when an admin or teacher reset the password and asked for a new one at next sign-in."""
 
 
-def _apply_context(request: Request, user: User | None) -> None:
+def _apply_context(request: Request, user: User | None, session: Session) -> None:
     settings: Settings = request.app.state.settings
     request.state.user = user
     # A signed-in user's saved choice wins; a visitor's choice lives in a cookie (the switcher in the footer).
@@ -148,6 +149,7 @@ def _apply_context(request: Request, user: User | None) -> None:
     )
     request.state.locale = locale
     i18n.set_locale(locale)
+    read_content_in(session=session, user=user, locale=locale, original=settings.default_locale)
 
 
 def _lookup_user(request: Request, session: Session) -> User | None:
@@ -163,7 +165,7 @@ async def load_request_context(request: Request, session: SessionDep) -> None:
     if not hasattr(request.state, "user"):
         # The route runs in another worker thread, perhaps after waiting for one: read_in_thread gives the connection
         # back meanwhile, or it could be the one every busy thread is waiting for.
-        _apply_context(request, await read_in_thread(session, _lookup_user, request, session))
+        _apply_context(request, await read_in_thread(session, _lookup_user, request, session), session)
     else:
         i18n.set_locale(request.state.locale)
 
@@ -178,7 +180,7 @@ def resolve_request_context(request: Request, session: Session) -> None:
         user = _lookup_user(request, session)
     except Exception:  # the error page must render even when the database is down
         user = None
-    _apply_context(request, user)
+    _apply_context(request, user, session)
 
 
 def restore_request_context(request: Request) -> None:

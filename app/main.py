@@ -17,7 +17,7 @@ from app.job_runner import JobRunner
 from app.routes import ROUTERS, PublicStaticFiles
 from app.services.operations.housekeeping import sweep_quietly
 from app.security import CrossOriginProtectionMiddleware, SecurityHeadersMiddleware
-from app.templating import STATIC_DIR, build_environment
+from app.templating import STATIC_DIR, environment_for
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings)
     app.state.health_engine = make_health_engine(settings)
-    app.state.templates = build_environment(auto_reload=not settings.is_production)
+    app.state.templates = environment_for(settings)
     app.state.secret_key = settings.resolved_secret_key()
 
     app.add_middleware(CrossOriginProtectionMiddleware, trusted_origins=[settings.base_url])

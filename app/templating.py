@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
 from app import dates, i18n, labels, navigation
-from app.config import PROJECT_ROOT
+from app.config import PROJECT_ROOT, Settings
 from app.db import request_session
 from app.flash import pop_flashes
 
@@ -33,9 +35,8 @@ def static_url(path: str) -> str:
 
 
 def _school_timezone(context) -> str | None:
-    request = context.get("request")
-    settings = getattr(getattr(getattr(request, "app", None), "state", None), "settings", None)
-    return getattr(settings, "timezone", None)
+    # Pages, emails and exports all render through the environment of their settings, which knows the zone.
+    return context.environment.globals.get("school_timezone")
 
 
 @pass_context
@@ -53,10 +54,12 @@ def _format_datetime(context, value) -> str:
     return dates.moment(value, timezone=_school_timezone(context))
 
 
-def _markdown(text: str):
-    from app.services.portfolio.markdown import render_markdown
+@pass_context
+def _markdown(context, text: str):
+    # The offline site marks its pages: there, links that only work on the server are dropped.
+    from app.services.portfolio.markdown import offline_markdown, render_markdown
 
-    return render_markdown(text)
+    return offline_markdown(text) if context.get("offline_site") else render_markdown(text)
 
 
 def _excerpt(text: str, limit: int = 200) -> str:
@@ -94,8 +97,10 @@ def _footer_note(context) -> str:
     return labels.footer_note(viewer.role if viewer is not None else None)
 
 
-def build_environment(templates_dir: Path = TEMPLATES_DIR, *, auto_reload: bool = False) -> Environment:
-    """The one Jinja environment: autoescaped, strict about undefined names, gettext installed.
+def build_environment(
+    templates_dir: Path = TEMPLATES_DIR, *, auto_reload: bool = False, timezone: str | None = None
+) -> Environment:
+    """A Jinja environment: autoescaped, strict about undefined names, gettext installed, dates in `timezone`.
 
     With auto_reload (development), every template a page uses, each include included, is checked against its
     file's time on every use; otherwise a template is compiled once per process and never looked at again."""
@@ -124,10 +129,31 @@ def build_environment(templates_dir: Path = TEMPLATES_DIR, *, auto_reload: bool 
         footer_note=_footer_note,
         kind_label=labels.kind_label,
         media_label=labels.media_label,
+        school_timezone=timezone,
     )
     env.filters.update(filesize=labels.file_size, markdown=_markdown, excerpt=_excerpt)
     env.filters.update(date=_format_date, date_in_words=_format_date_in_words, datetime=_format_datetime)
     return env
+
+
+_environments: OrderedDict[int, tuple[Settings, Environment]] = OrderedDict()
+_environments_lock = threading.Lock()
+
+
+def environment_for(settings: Settings) -> Environment:
+    """The one Jinja environment of these settings, built on first use: the app's pages (app.state.templates),
+    emails, the PDF and the offline site, with or without a request, all render through it."""
+    with _environments_lock:
+        held = _environments.get(id(settings))
+        # The settings object is kept alongside, so its id can't be reused by another while the entry lives.
+        if held is None or held[0] is not settings:
+            env = build_environment(auto_reload=not settings.is_production, timezone=settings.timezone)
+            held = _environments[id(settings)] = (settings, env)
+        _environments.move_to_end(id(settings))
+        # A process has one Settings; tests make many, and needn't keep every compiled template forever.
+        while len(_environments) > 8:
+            _environments.popitem(last=False)
+        return held[1]
 
 
 def _unread(request: Request, user) -> int:

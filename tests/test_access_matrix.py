@@ -302,6 +302,9 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/admin/frameworks/{framework_id}/levels/{level_id}/move"): "admin_of_school",
     ("GET", "/admin/frameworks/{framework_id}/levels/{level_id}/delete"): "admin_of_school",
     ("POST", "/admin/frameworks/{framework_id}/levels/{level_id}/delete"): "admin_of_school",
+    ("GET", "/admin/frameworks/{framework_id}/translations/{locale}"): "admin_of_school",
+    ("POST", "/admin/frameworks/{framework_id}/translations/{locale}/competencies/{competency_id}"): "admin_of_school",
+    ("POST", "/admin/frameworks/{framework_id}/translations/{locale}/levels/{level_id}"): "admin_of_school",
     # classes
     ("GET", "/classes/new"): "staff",
     ("POST", "/classes/new"): "staff",
@@ -577,7 +580,7 @@ def _build_world(app, settings) -> World:
         "student_id": users["owner"].id, "user_id": users["owner"].id, "guardian_id": users["guardian"].id,
         "teacher_id": users["teacher"].id, "class_id": class_a.id, "other_class_id": class_b.id,
         "framework_id": framework.id, "competency_id": competency.id, "level_id": level.id, "variant": "original",
-        "spare_id": spare.id, "term_id": term.id,
+        "spare_id": spare.id, "term_id": term.id, "locale": "es",
     }
 
     # Class A: classmates see class items; family items and peer and family comments wait for the teacher.

@@ -524,3 +524,25 @@ def test_jobs_make_pdfs_for_their_owners_only(world, session, settings, app):
     assert "What I learned about volcanoes" in text_of(PdfReader(io.BytesIO(job_result(settings, showcase_job))))
     failed = session.get(type(good), nothing.id)
     assert failed.status is JobStatus.failed and "Choose at least one part" in failed.error
+
+
+def test_a_pdf_job_names_competencies_and_levels_in_its_owners_language(world, session, settings, app):
+    from app.models import CompetencyTranslation, ProficiencyLevelTranslation
+
+    maya, competency = world["maya"], world["competency"]
+    level = world["framework"].levels[0]
+    session.add(CompetencyTranslation(competency_id=competency.id, locale="es", name="Comunicación oral",
+                                      description="Sobre la comunicación"))
+    session.add(ProficiencyLevelTranslation(level_id=level.id, locale="es", label="Inicial"))
+    maya.locale = "es"
+    session.add(maya)
+    session.commit()
+    job = jobs.enqueue(session=session, owner=maya, kind="portfolio_pdf", params={"sections": ["competencies"]})
+    session.commit()
+    jobs.run_pending(engine=app.state.engine, settings=settings)
+    session.expire_all()
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(job_result(settings, session.get(type(job), job.id)))).pages)
+    assert "Comunicación oral" in text and "Sobre la comunicación" in text and "Inicial" in text
+    assert competency.description not in text
+    # Read, never written: the school's own words are unchanged.
+    assert session.get(type(competency), competency.id).name == competency.name

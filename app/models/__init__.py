@@ -3,7 +3,14 @@
 from app.models.assessments import CompetencyRating, RatingArtefact, RatingSource
 from app.models.audit import AuditEvent, AuditEventKind
 from app.models.auth import LoginFailure, SetupLink, UserSession
-from app.models.competencies import ClassFramework, Competency, Framework, ProficiencyLevel
+from app.models.competencies import (
+    ClassFramework,
+    Competency,
+    CompetencyTranslation,
+    Framework,
+    ProficiencyLevel,
+    ProficiencyLevelTranslation,
+)
 from app.models.evidence import ArtefactCompetency, Artefact, ArtefactKind, ArtefactTag, Audience, MediaKind, Tag
 from app.models.feedback import (
     ApprovalStatus,
@@ -59,7 +66,7 @@ __all__ = [
     "CompetencyRating", "Enrollment", "Framework", "Goal", "GoalCompetency", "GoalStatus", "GoalStep",
     "GuardianLink", "ItemType", "LoginFailure", "MediaKind", "ProficiencyLevel", "RatingArtefact",
     "RatingSource", "Reflection", "ReflectionArtefact", "ReflectionCompetency", "ReflectionGoal",
-    "ReflectionStatus", "Role",
+    "ReflectionStatus", "Role", "CompetencyTranslation", "ProficiencyLevelTranslation",
     "DigestFrequency", "DigestLog", "DigestState", "FamilyInvitation", "ImportKey", "Job", "JobStatus",
     "ConferenceInvite", "ConferenceResponse", "ConferenceSlot", "ResponseSource", "ShareLink", "ShareLinkView",
     "Showcase", "ShowcaseItem", "ShowcaseItemType", "School", "SchoolClass", "SchoolTerm", "SetupLink", "Tag", "Item", "User", "UserSession",

@@ -84,6 +84,36 @@ class ProficiencyLevel(SQLModel, table=True):
     framework: Framework = Relationship(back_populates="levels")
 
 
+LOCALE_MAX_LENGTH = 20
+
+
+class CompetencyTranslation(SQLModel, table=True):
+    """A competency's name and description in another language (the competency's own are the original); read
+    by students, families and teachers whose language it is (app.services.competencies.translations)."""
+
+    __tablename__ = "competency_translations"
+    __table_args__ = (sa.UniqueConstraint("competency_id", "locale"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    competency_id: int = Field(foreign_key="competencies.id", index=True, ondelete="CASCADE")
+    locale: str = Field(max_length=LOCALE_MAX_LENGTH)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=sa.Text)
+
+
+class ProficiencyLevelTranslation(SQLModel, table=True):
+    """A scale level's label and descriptor in another language."""
+
+    __tablename__ = "proficiency_level_translations"
+    __table_args__ = (sa.UniqueConstraint("level_id", "locale"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    level_id: int = Field(foreign_key="proficiency_levels.id", index=True, ondelete="CASCADE")
+    locale: str = Field(max_length=LOCALE_MAX_LENGTH)
+    label: str = Field(max_length=60)
+    descriptor: str = Field(default="", sa_type=sa.Text)
+
+
 class ClassFramework(SQLModel, table=True):
     """A class uses one or more frameworks."""
 

@@ -14,7 +14,7 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
 from app.services.competencies import frameworks as service
-from app.services.competencies import scales
+from app.services.competencies import scales, translations
 from app.services.competencies.bc_competencies import find_bc_framework, seed_bc_framework
 from app.services.accounts.people import school_of
 from app.services.edit_versions import claim_version, parse_version
@@ -55,6 +55,7 @@ def edit_page(request: Request, session, framework, *, forms: dict | None = None
         "competency_data": service.CompetencyInput(),
         "level_data": scales.LevelInput(),
         "errors": errors or {}, "framework_version": framework.version, "framework_conflict": None, "adding": "",
+        "translation_locales": translations.translation_locales(settings=request.app.state.settings),
     }
     context.update(forms or {})
     return render(request, "frameworks/edit.html", context, status_code=status_code)

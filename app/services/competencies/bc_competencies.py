@@ -2,14 +2,22 @@
 
 The structure (three competencies, six sub-competencies) follows the BC curriculum; the descriptions
 are Folio's own short, student-friendly "I can..." summaries, not the province's text. They are data
-(stored in the school's database, editable by its admin), so they are not run through gettext.
+(stored in the school's database, editable by its admin), so they are not run through gettext: their Spanish and
+French come as translations of that data (competency_translations, proficiency_level_translations).
 """
 
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from app.models import Competency, Framework, ProficiencyLevel, School
+from app.models import (
+    Competency,
+    CompetencyTranslation,
+    Framework,
+    ProficiencyLevel,
+    ProficiencyLevelTranslation,
+    School,
+)
 
 BC_FRAMEWORK_NAME = "BC Core Competencies"
 BC_FRAMEWORK_DESCRIPTION = (
@@ -73,7 +81,12 @@ def seed_bc_framework(*, session: Session, school: School) -> Framework:
     session.add(framework)
     session.flush()
     for position, (label, descriptor) in enumerate(BC_LEVELS, start=1):
-        session.add(ProficiencyLevel(framework_id=framework.id, position=position, label=label, descriptor=descriptor))
+        level = ProficiencyLevel(framework_id=framework.id, position=position, label=label, descriptor=descriptor)
+        session.add(level)
+        session.flush()
+        for locale, levels in BC_LEVEL_TRANSLATIONS.items():
+            words = levels[position - 1]
+            session.add(ProficiencyLevelTranslation(level_id=level.id, locale=locale, label=words[0], descriptor=words[1]))
     by_code: dict[str, Competency] = {}
     positions: dict[str | None, int] = {}
     for code, name, parent_code, description in BC_COMPETENCIES:
@@ -86,4 +99,88 @@ def seed_bc_framework(*, session: Session, school: School) -> Framework:
         session.add(competency)
         session.flush()
         by_code[code] = competency
+        for locale, words in BC_TRANSLATIONS.items():
+            session.add(CompetencyTranslation(competency_id=competency.id, locale=locale, name=words[code][0],
+                                              description=words[code][1]))
     return framework
+
+
+# The same words in Spanish and French, by code (competencies) and by position (levels): what a student or a
+# family reading Folio in those languages sees. The French follows the words BC's own French documents use.
+BC_TRANSLATIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "es": {
+        "COM": ("Comunicación",
+                "Comparto ideas e información, escucho a los demás y trabajo con ellos hacia metas comunes."),
+        "COM.1": ("Comunicar",
+                  "Sé escuchar con atención, hacer buenas preguntas, expresar mis ideas con claridad y explicar lo "
+                  "que he aprendido de una forma adecuada para quien me escucha."),
+        "COM.2": ("Colaborar",
+                  "Sé trabajar con otros hacia una meta común: hago mi parte, aprovecho las ideas de los demás y "
+                  "ayudo a resolver los desacuerdos."),
+        "THK": ("Pensamiento",
+                "Se me ocurren ideas nuevas y pienso con cuidado sobre las ideas, las pruebas y mi propio aprendizaje."),
+        "THK.1": ("Pensamiento creativo",
+                  "Se me ocurren ideas nuevas, juego con ellas y las convierto en algo que me importa a mí o a los "
+                  "demás."),
+        "THK.2": ("Pensamiento crítico y reflexivo",
+                  "Sé cuestionar y analizar ideas y pruebas, juzgar según unos criterios y repasar lo que he pensado "
+                  "y aprendido para mejorarlo."),
+        "PS": ("Competencia personal y social",
+               "Entiendo quién soy, me cuido y participo en mis comunidades y en el mundo que me rodea."),
+        "PS.1": ("Identidad personal y cultural positiva",
+                 "Conozco y valoro quién soy: mis fortalezas, mi familia, mis culturas y lo que me importa."),
+        "PS.2": ("Conciencia y responsabilidad personal",
+                 "Sé ponerme metas, manejar mis emociones y el estrés, tomar decisiones saludables y seguir adelante "
+                 "cuando las cosas se ponen difíciles."),
+        "PS.3": ("Conciencia y responsabilidad social",
+                 "Sé construir buenas relaciones, valorar la diversidad, resolver los problemas de forma pacífica y "
+                 "cuidar de mi comunidad y del medio ambiente."),
+    },
+    "fr": {
+        "COM": ("Communication",
+                "Je partage des idées et de l'information, j'écoute les autres et je travaille avec eux vers des buts "
+                "communs."),
+        "COM.1": ("Communiquer",
+                  "Je sais écouter attentivement, poser de bonnes questions, exprimer mes idées clairement et "
+                  "expliquer ce que j'ai appris d'une façon adaptée à mon public."),
+        "COM.2": ("Collaborer",
+                  "Je sais travailler avec d'autres vers un but commun : je fais ma part, je m'appuie sur les idées "
+                  "des autres et j'aide à régler les désaccords."),
+        "THK": ("Pensée",
+                "J'ai des idées nouvelles et je réfléchis avec soin aux idées, aux preuves et à mes propres "
+                "apprentissages."),
+        "THK.1": ("Pensée créatrice",
+                  "J'ai des idées nouvelles, je les explore et je les transforme en quelque chose qui compte pour moi "
+                  "ou pour les autres."),
+        "THK.2": ("Pensée critique et réflexive",
+                  "Je sais questionner et analyser des idées et des preuves, porter des jugements à partir de "
+                  "critères et revenir sur ma réflexion et mes apprentissages pour les améliorer."),
+        "PS": ("Compétence personnelle et sociale",
+               "Je comprends qui je suis, je prends soin de moi et je participe à mes communautés et au monde qui "
+               "m'entoure."),
+        "PS.1": ("Identité personnelle et culturelle positive",
+                 "Je connais et j'apprécie qui je suis : mes forces, ma famille, mes cultures et ce qui compte pour "
+                 "moi."),
+        "PS.2": ("Conscience et responsabilité personnelles",
+                 "Je sais me fixer des objectifs, gérer mes émotions et mon stress, faire des choix sains et "
+                 "persévérer quand c'est difficile."),
+        "PS.3": ("Conscience et responsabilité sociales",
+                 "Je sais créer de bonnes relations, valoriser la diversité, régler les problèmes pacifiquement et "
+                 "prendre soin de ma communauté et de l'environnement."),
+    },
+}
+BC_LEVEL_TRANSLATIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "es": (
+        ("Inicial", "Estoy empezando a demostrarlo. Puedo hacerlo con mucha ayuda."),
+        ("En desarrollo", "Lo demuestro a veces, con algo de ayuda. Cada vez tengo más confianza."),
+        ("Competente", "Lo demuestro a menudo y por mi cuenta, en situaciones que conozco."),
+        ("Avanzado", "Lo demuestro con seguridad, en situaciones nuevas y difíciles, y puedo ayudar a otros."),
+    ),
+    "fr": (
+        ("Émergent", "Je commence tout juste à le montrer. J'y arrive avec beaucoup d'aide."),
+        ("En voie d'acquisition", "Je le montre parfois, avec un peu d'aide. J'ai de plus en plus confiance en moi."),
+        ("Acquis", "Je le montre souvent et de façon autonome, dans des situations que je connais."),
+        ("Approfondi", "Je le montre avec assurance, dans des situations nouvelles et exigeantes, et je peux aider "
+                       "les autres."),
+    ),
+}

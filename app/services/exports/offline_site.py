@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-import nh3
 from jinja2 import Environment
 from markupsafe import Markup
 from sqlmodel import Session, select
@@ -38,7 +37,6 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.competencies.charts import growth_chart_svg
-from app.services.portfolio.markdown import ALLOWED_TAGS, render_markdown
 from app.services.competencies.ratings import RatingView, growth_series
 from app.storage import Storage
 from app.storage.base import READ_CHUNK_BYTES
@@ -376,27 +374,10 @@ def load_portfolio(
 # --- rendering -----------------------------------------------------------------------------------
 
 
-def _keep_href(tag: str, attribute: str, value: str) -> str | None:
-    # In a student's Markdown, a link to the web or an email address still works offline; "/goals/3" doesn't.
-    if tag == "a" and attribute == "href" and not re.match(r"^(https?:|mailto:|#)", value, re.IGNORECASE):
-        return None
-    return value
+def _environment(settings: Settings) -> Environment:
+    from app.templating import environment_for
 
-
-def offline_markdown(text: str) -> Markup:
-    """Sanitised Markdown HTML whose links all work from the file system (root-relative ones are dropped)."""
-    html = str(render_markdown(text))
-    return Markup(nh3.clean(html, tags=ALLOWED_TAGS, attribute_filter=_keep_href,
-                            link_rel="noopener noreferrer nofollow",
-                            attributes={"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}))
-
-
-def _environment() -> Environment:
-    from app.templating import build_environment
-
-    env = build_environment()
-    env.filters["markdown"] = offline_markdown
-    return env
+    return environment_for(settings)
 
 
 class _Writer:
@@ -460,9 +441,11 @@ def write_site(
         "threads": portfolio.threads,
         "artefact_by_id": {view.artefact.id: view for view in portfolio.artefacts},
         "item_types": ItemType,
+        # The shared environment's markdown filter keeps, here, only the links that work from the file system.
+        "offline_site": True,
     }
     total = 2 + len(portfolio.artefacts) + len(portfolio.reflections) + len(portfolio.goals) + len(portfolio.showcases)
-    writer = _Writer(archive=archive, prefix=prefix, env=_environment(), base=base, total=total, progress=progress)
+    writer = _Writer(archive=archive, prefix=prefix, env=_environment(settings), base=base, total=total, progress=progress)
 
     archive.write(STYLESHEET, prefix + "style.css")
     store = file_storage.uploads(settings)

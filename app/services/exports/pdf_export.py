@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 
 from app import storage as file_storage
 from app.config import Settings
+from app import i18n
 from app.i18n import _
 from app.access.relationships import students_in_class, teaches_class
 from app.models import Artefact, SchoolClass, Showcase, User
@@ -296,6 +297,14 @@ def _sections_param(raw: object) -> list[str]:
     return chosen
 
 
+def _read_competencies_in_owners_language(*, session: Session, settings: Settings, owner: User) -> None:
+    # The job runs in its owner's language (app.services.jobs); competencies and levels are read in it too, as on
+    # the owner's pages. (The archive export doesn't: its data keeps the school's own words.)
+    from app.services.competencies.translations import read_content_in
+
+    read_content_in(session=session, user=owner, locale=i18n.get_locale(), original=settings.default_locale)
+
+
 @jobs.handler("portfolio_pdf")
 def run_portfolio_pdf(*, session: Session, settings: Settings, job, progress: Progress) -> jobs.JobResult:
     """The owner's portfolio (params: sections), or one of their own showcases (params: showcase_id), as a PDF."""
@@ -304,6 +313,7 @@ def run_portfolio_pdf(*, session: Session, settings: Settings, job, progress: Pr
     student = session.get(User, job.owner_id)
     if student is None:
         raise jobs.JobFailed(_("This account no longer exists."))
+    _read_competencies_in_owners_language(session=session, settings=settings, owner=student)
     params = job.params or {}
     showcase_id = params.get("showcase_id")
     showcase = None
@@ -340,6 +350,7 @@ def run_class_pdfs(*, session: Session, settings: Settings, job, progress: Progr
         session=session, teacher_id=teacher.id, class_id=school_class.id)
     if not teaches:
         raise jobs.JobFailed(_("That class can't be found, or you don't teach it."))
+    _read_competencies_in_owners_language(session=session, settings=settings, owner=teacher)
     sections = _sections_param(params.get("sections"))
     out_zip = jobs.result_path(settings, job, ".zip")
     count = build_class_pdfs(session=session, settings=settings, school_class=school_class, sections=sections,

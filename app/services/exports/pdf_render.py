@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app import i18n
@@ -42,11 +41,6 @@ def document_title(content: PortfolioContent) -> str:
     return _("Portfolio of %(name)s", name=content.student.display_name)
 
 
-@lru_cache(maxsize=1)
-def _environment():
-    from app.templating import build_environment
-
-    return build_environment()
 
 
 def _local_now(settings: Settings):
@@ -58,7 +52,9 @@ def _local_now(settings: Settings):
 
 def render_html(*, content: PortfolioContent, settings: Settings) -> str:
     """The document's HTML, in the current language."""
-    env = _environment()
+    from app.templating import environment_for
+
+    env = environment_for(settings)
     lang = i18n.get_locale().replace("_", "-")
     rendered_anchors = set()
     for artefact in content.artefacts:

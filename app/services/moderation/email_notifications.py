@@ -89,7 +89,7 @@ class NotificationEmailReport:
 
 def render_notification_email(*, settings: Settings, user: User, notification: Notification) -> tuple[str, str, str]:
     """One notification as an email to `user` in their language: (subject, plain text, HTML)."""
-    env = email_environment()
+    env = email_environment(settings)
     with locale_of(user_locale(settings=settings, user=user)):
         text_message = message(notification)
         short = text_message if len(text_message) <= _SUBJECT_LIMIT else text_message[: _SUBJECT_LIMIT - 1].rstrip() + "…"

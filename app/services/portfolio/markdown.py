@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html as html_lib
+import re
 from functools import lru_cache
 
 import nh3
@@ -57,3 +58,18 @@ def _plain_text(text: str, limit: int) -> str:
     stripped = html_lib.unescape(nh3.clean(_parser().render(text or ""), tags=set())).strip()
     stripped = " ".join(stripped.split())
     return stripped if len(stripped) <= limit else stripped[: limit - 1].rstrip() + "…"
+
+
+def _keep_href(tag: str, attribute: str, value: str) -> str | None:
+    # In a student's Markdown, a link to the web or an email address still works offline; "/goals/3" doesn't.
+    if tag == "a" and attribute == "href" and not re.match(r"^(https?:|mailto:|#)", value, re.IGNORECASE):
+        return None
+    return value
+
+
+def offline_markdown(text: str) -> Markup:
+    """Sanitised Markdown HTML whose links all work from the file system (root-relative ones are dropped)."""
+    html = str(render_markdown(text))
+    return Markup(nh3.clean(html, tags=ALLOWED_TAGS, attribute_filter=_keep_href,
+                            link_rel="noopener noreferrer nofollow",
+                            attributes={"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}))

@@ -37,12 +37,11 @@ class DigestEmail:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=1)
-def email_environment() -> Environment:
+def email_environment(settings: Settings) -> Environment:
     """Folio's Jinja environment, for emails: .html templates are autoescaped, .txt ones are not."""
-    from app.templating import build_environment
+    from app.templating import environment_for
 
-    return build_environment()
+    return environment_for(settings)
 
 
 @contextmanager
@@ -166,7 +165,7 @@ def preview_image_urls(*, digest: Digest) -> dict[int, str]:
 
 def render_parts(*, settings: Settings, digest: Digest, image_urls: dict[int, str]) -> tuple[str, str, str]:
     """(subject, plain text, HTML) in the current language."""
-    env = email_environment()
+    env = email_environment(settings)
     context = digest_context(settings=settings, digest=digest, image_urls=image_urls)
     return (context["subject"], env.get_template("email/digest.txt").render(context),
             env.get_template("email/digest.html").render(context))
