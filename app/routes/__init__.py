@@ -5,7 +5,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.routes import (
     account, admin, approvals, artefacts, assessments, auth, class_views, classes, competencies, conferences, digests, family,
-    exports, feedback, framework_files, frameworks, goals, homes, imports, invitations, notifications, presentations, public, reflections, shared, showcases,
+    exports, feedback, framework_files, frameworks, goals, homes, imports, invitations, notifications, presentations, public, reactions, reflections, shared, showcases,
 )
 
 ROUTERS = [
@@ -16,7 +16,7 @@ ROUTERS = [
     notifications.router,
     assessments.router, class_views.router,
     feedback.router, approvals.router,
-    invitations.router, family.router, digests.router,
+    invitations.router, family.router, reactions.router, digests.router,
     showcases.router, shared.router, presentations.router, conferences.router,
     exports.router, imports.router,
 ]
