@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from babel.lists import format_list
 from sqlmodel import Session, select
 
 from app.access import not_found
-from app.access.relationships import children_of
+from app.access.relationships import children_of, linked_as_guardian
 from app.access.rules import family_items
 from app.i18n import _, get_locale
-from app.models import GuardianLink, Item, ItemReaction, ReactionKind, Role, User
+from app.models import Item, ItemReaction, ReactionKind, Role, User
 
 EMOJI = {ReactionKind.heart: "❤️", ReactionKind.clap: "👏", ReactionKind.star: "⭐", ReactionKind.wow: "😮"}
 
@@ -118,9 +117,7 @@ def bars_for(*, session: Session, viewer: User, item_ids: list[int], can_react: 
         select(ItemReaction.item_id, ItemReaction.kind, ItemReaction.user_id, User.display_name)
         .join(User, User.id == ItemReaction.user_id)
         .join(Item, Item.id == ItemReaction.item_id)
-        .join(GuardianLink, sa.and_(GuardianLink.guardian_id == ItemReaction.user_id,
-                                    GuardianLink.student_id == Item.owner_id))
-        .where(ItemReaction.item_id.in_(item_ids))
+        .where(ItemReaction.item_id.in_(item_ids), linked_as_guardian(ItemReaction.user_id, Item.owner_id))
         .order_by(ItemReaction.created_at, ItemReaction.id)
     ).all()
     for item_id, kind, user_id, name in rows:
