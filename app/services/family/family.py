@@ -8,7 +8,7 @@ teacher approved. The guardian must be linked to the student (checked first, on 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
