@@ -39,6 +39,10 @@ def test_guardians_react_once_per_kind_and_the_student_sees_who(client, new_clie
     login(granny, grandma)
     assert _react(granny, note.id).status_code == 303
     assert _react(granny, note.id, "clap").status_code == 303
+    # Without JavaScript, back to the page of the feed the button was on.
+    back = granny.post(f"/items/{note.id}/reactions", data={"kind": "clap", "back": "feed:2"})
+    assert back.headers["location"] == f"/family/children/{maya.id}?page=2#item-{note.id}"
+    assert granny.post(f"/items/{note.id}/reactions", data={"kind": "clap", "back": "home"}).status_code == 303
     assert sorted(_reactions(session)) == sorted([(note.id, mother.id, ReactionKind.heart),
                                                   (note.id, grandma.id, ReactionKind.heart),
                                                   (note.id, grandma.id, ReactionKind.clap)])

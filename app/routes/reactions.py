@@ -20,11 +20,14 @@ ShortText = Annotated[str, Form(max_length=40)]
 
 
 def _back(back: str, item) -> str:
-    """Where the page that had the button is: the child's feed, the family home, the comments page or the item's page."""
-    if back == "feed":
-        return f"/family/children/{item.owner_id}#item-{item.id}"
-    if back == "home":
-        return f"/family#item-{item.id}"
+    """Where the page that had the button is: a page of the child's feed or of the family home ("feed:2"), the comments
+    page, or the item's page."""
+    where, _sep, number = back.partition(":")
+    page = f"?page={int(number)}" if number.isdigit() and 1 < int(number) < 100_000 else ""
+    if where == "feed":
+        return f"/family/children/{item.owner_id}{page}#item-{item.id}"
+    if where == "home":
+        return f"/family{page}#item-{item.id}"
     if back == "thread":
         return f"/feedback/thread?item_type={item.type.value}&item_id={item.id}#reactions-{item.id}"
     return f"{item_link(item.type, item.id)}#reactions-{item.id}"
