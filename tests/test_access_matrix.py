@@ -150,6 +150,8 @@ RULE_KINDS: dict[str, Rule] = {
     "showcase_responses": Rule(lambda viewer, case: viewer != "classmate" and sees_item(viewer, case)),
     # answering a showcase from a guardian's own login
     "family_respond": Rule(lambda viewer, case: viewer == "guardian" and case.state == "family"),
+    # reacting to an item: the child's guardian, on what families see; everyone else (teachers too) gets 404
+    "family_react": Rule(lambda viewer, case: viewer == "guardian" and case.state == "family"),
     # the student's teacher, on a teacher-only page (other teachers: 404)
     "teacher_of_student": Rule(_only("teacher"), roles=frozenset({"teacher"})),
     # the student's teacher or the school's admin, on a page anyone may ask for (all others: 404)
@@ -350,6 +352,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/family/digest/email"): "guardian",
     ("GET", "/digest/settings/{token}"): "unknown_link",
     ("POST", "/digest/settings/{token}"): "unknown_link",
+    ("POST", "/items/{item_id}/reactions"): "family_react",
     # showcases
     ("GET", "/showcases"): "student",
     ("GET", "/showcases/new"): "student",
@@ -458,6 +461,7 @@ REQUESTS: dict[tuple[str, str], dict] = {
     ("POST", "/inbox/approve"): {"data": {"comment_ids": "{pending_comment_ids}"}},
     ("POST", "/approvals/approve"): {"data": {"approval_ids": "{pending_approval_ids}"}},
     ("POST", "/approvals/{approval_id}/return"): {"data": {"note": ""}},
+    ("POST", "/items/{item_id}/reactions"): {"data": {"kind": "heart"}},
     ("POST", "/showcases/{showcase_id:int}/items"): {"data": {"item_type": "artefact", "item_id": ""}},
     ("POST", "/showcases/{showcase_id:int}/items/{entry_id:int}/points"): {"data": {"talking_points": "Matrix"}},
     ("POST", "/showcases/{showcase_id:int}/items/{entry_id:int}/move"): {"data": {"direction": "down"}},

@@ -110,6 +110,12 @@ def children_of(guardian_id: int):
     return select(GuardianLink.student_id).where(GuardianLink.guardian_id == guardian_id)
 
 
+def linked_as_guardian(guardian_id_column, student_id_column):
+    """SQL: the guardian is linked to the student now (both given as columns of the outer query)."""
+    return select(GuardianLink.id).where(GuardianLink.guardian_id == guardian_id_column,
+                                         GuardianLink.student_id == student_id_column).exists()
+
+
 def guardians_of(student_ids):
     """A SELECT of (student id, guardian id) for the students' guardians (`student_ids`: a list or a SELECT)."""
     return select(GuardianLink.student_id, GuardianLink.guardian_id).where(GuardianLink.student_id.in_(student_ids))

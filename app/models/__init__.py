@@ -47,6 +47,7 @@ from app.models.showcases import (
     ShowcaseItemType,
 )
 from app.models.items import Item, ItemType
+from app.models.reactions import ItemReaction, ReactionKind
 from app.models import item_rows  # noqa: F401  (gives every new artefact, reflection and goal its items row)
 
 from sqlmodel import SQLModel as _SQLModel
@@ -69,5 +70,5 @@ __all__ = [
     "ReflectionStatus", "Role", "CompetencyTranslation", "ProficiencyLevelTranslation",
     "DigestFrequency", "DigestLog", "DigestState", "FamilyInvitation", "ImportKey", "Job", "JobStatus",
     "ConferenceInvite", "ConferenceResponse", "ConferenceSlot", "ResponseSource", "ShareLink", "ShareLinkView",
-    "Showcase", "ShowcaseItem", "ShowcaseItemType", "School", "SchoolClass", "SchoolTerm", "SetupLink", "Tag", "Item", "User", "UserSession",
+    "ItemReaction", "ReactionKind", "Showcase", "ShowcaseItem", "ShowcaseItemType", "School", "SchoolClass", "SchoolTerm", "SetupLink", "Tag", "Item", "User", "UserSession",
 ]

@@ -5,20 +5,21 @@ from starlette.types import Receive, Scope, Send
 
 from app.routes import (
     account, admin, approvals, artefacts, assessments, auth, class_members, class_views, classes, competencies,
-    conferences, digests, exports, family, feedback, framework_files, framework_scale, framework_translations, frameworks, goals, homes,
-    imports, invitations, notifications, presentations, public, reflections, roster, school_classes, shared,
-    showcases, sso,
+    conferences, digests, exports, family, feedback, framework_files, framework_scale, framework_translations,
+    frameworks, goals, homes, imports, invitations, notifications, presentations, public, reactions, reflections,
+    roster, school_classes, shared, showcases, sso,
 )
 
 ROUTERS = [
     public.router, auth.router, sso.router, account.router, homes.router, admin.router,
     artefacts.router, reflections.router, goals.router, competencies.router,
     framework_files.router,  # before frameworks: /admin/frameworks/import is not a framework's id
-    frameworks.router, framework_scale.router, framework_translations.router, classes.router, class_members.router, school_classes.router,
+    frameworks.router, framework_scale.router, framework_translations.router,
+    classes.router, class_members.router, school_classes.router,
     notifications.router,
     assessments.router, class_views.router,
     feedback.router, approvals.router,
-    invitations.router, family.router, digests.router, digests.public_router,
+    invitations.router, family.router, digests.router, digests.public_router, reactions.router,
     showcases.router, shared.router, presentations.router, conferences.router,
     exports.router, imports.router, roster.router,
 ]

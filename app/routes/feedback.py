@@ -18,6 +18,7 @@ from app.services.moderation import approvals
 from app.services.moderation import feedback as service
 from app.services.portfolio.links import link_to_item
 from app.services.moderation import feedback_requests
+from app.services.family import reactions
 from app.services.portfolio import uploads
 from app.templating import render, wants_fragment
 from app.routes.ids import FormId, FormIds, PathId, QueryId
@@ -31,7 +32,10 @@ LongText = Annotated[str, Form(max_length=20_000)]
 def _thread_page(request: Request, session, user, *, item_type: str, item_id: int, data=None, status_code: int = 200) -> Response:
     thread = service.visible_comments(session=session, viewer=user, item_type=service.parse_item_type(item_type), item_id=item_id)
     context = {"thread": thread, "data": data or service.CommentInput(),
-               "standalone": not wants_fragment(request)}
+               "standalone": not wants_fragment(request),
+               "questions": feedback_requests.questions_for(session=session, viewer=user, item=thread.item),
+               "reactions": reactions.bar_for_item(session=session, viewer=user, item_id=thread.item.id,
+                                                   owner_id=thread.item.owner_id, teaches_owner=thread.teaches_owner)}
     return render(request, "feedback/thread.html", context, block="thread", status_code=status_code)
 
 

@@ -45,11 +45,11 @@ def teacher_home(request: Request, user: TeacherUser, session: SessionDep) -> Re
 
 
 @router.get("/family")
-def family_home(request: Request, user: GuardianUser, session: SessionDep) -> Response:
-    """A guardian's home: each child's classes and what they shared lately (a constant number of queries)."""
-    children = family.family_home(session=session, guardian=user)
+def family_home(request: Request, user: GuardianUser, session: SessionDep, page: str = "1") -> Response:
+    """A guardian's home: each child, and one picture feed of what they share (a constant number of queries)."""
+    home = family.family_home(session=session, guardian=user, number=int(page) if page.isdigit() else 1)
     slots = conferences.upcoming_for_guardian(session=session, guardian=user)
-    return render(request, "home/family.html", {"children": children, "conference_slots": slots})
+    return render(request, "home/family.html", {"home": home, "conference_slots": slots}, block="feed")
 
 
 @router.get("/admin")

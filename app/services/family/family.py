@@ -8,29 +8,29 @@ teacher approved. The guardian must be linked to the student (checked first, on 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.models import (
-    Artefact, Audience, Competency, Framework, Goal, GoalStep, GuardianLink, ItemType, ProficiencyLevel, RatingSource,
-    Role, SchoolClass, Showcase, Item, User,
+    Artefact, Audience, Comment, CommentKind, CommentStatus, Competency, Framework, Goal, GoalStep, GuardianLink, Item,
+    ItemType, ProficiencyLevel, RatingSource, Reflection, Role, SchoolClass, Showcase, User,
 )
 from app.models.base import utcnow
 from app.pagination import Page, paginate
 from app.services.portfolio.goals import GoalProgress
-from app.access import not_found, relationships, student_visible_to, visible_among
-from app.access.rules import approved_for_families, family_items, students_needing_family_approval
+from app.access import not_found, relationships, student_visible_to
+from app.access.rules import approved_for_families, family_items, students_needing_family_approval, visible_items
+from app.services.family.reactions import ReactionBar, bars_for
 from app.services.family.invitations import record_unlinked
 from app.services.accounts.people import ChildView, children_of
 from app.services.competencies.ratings import latest_ratings
 from app.services.showcases.showcase_items import showcases_visible_to
 
 RECENT_DAYS = 7
-RECENT_ON_CARD = 3
-FEED_PAGE_SIZE = 20
+FEED_PAGE_SIZE = 12
 
 
 def child_for_guardian(*, session: Session, guardian: User, student_id: int) -> User:
@@ -40,16 +40,78 @@ def child_for_guardian(*, session: Session, guardian: User, student_id: int) -> 
     return student_visible_to(session=session, viewer=guardian, student_id=student_id)
 
 
-# --- the family home -----------------------------------------------------------------------------
+# --- the feed ------------------------------------------------------------------------------------
 
 
 @dataclass
-class RecentItem:
+class TeacherWords:
+    """The latest comment a teacher left on the item that families see."""
+
+    comment: Comment
+    author_name: str
+
+
+@dataclass
+class FeedItem:
+    """One card of a family feed: the item, what shows it (the artefact, a reflection's recording), the teacher's
+    words where there are some, and its reactions."""
+
     entry: Item
+    artefact: Artefact | None = None
+    audio_id: int | None = None
+    teacher: TeacherWords | None = None
+    reactions: ReactionBar | None = None
+    child_name: str = ""
 
     @property
     def link(self) -> str:
         return f"/{self.entry.type.value}s/{self.entry.id}"
+
+
+def feed_page(*, session: Session, guardian: User, children: list[User], number: int = 1, size: int = FEED_PAGE_SIZE
+              ) -> Page[FeedItem]:
+    """One page of what the guardian's `children` share with them, newest first, each item with its media, the
+    teacher's latest words and its reactions (eight queries, whatever the number of items or children)."""
+    names = {child.id: child.display_name for child in children}
+    statement = (
+        select(Item).where(Item.owner_id.in_(list(names)), visible_items(guardian), family_items())
+        .order_by(Item.occurred_on.desc(), Item.id.desc())
+    )
+    entries = paginate(session, statement, number=number, size=size)
+    ids = [e.id for e in entries.items]
+    by_type = {kind: [e.id for e in entries.items if e.type is kind] for kind in ItemType}
+    artefacts = {a.id: a for a in session.exec(select(Artefact).where(Artefact.id.in_(by_type[ItemType.artefact])))}
+    recordings = dict(session.exec(
+        select(Reflection.id, Reflection.audio_artefact_id)
+        .where(Reflection.id.in_(by_type[ItemType.reflection]), Reflection.audio_artefact_id.is_not(None))).all())
+    teacher_words = _latest_teacher_words(session=session, item_ids=ids)
+    bars = bars_for(session=session, viewer=guardian, item_ids=ids, can_react=True)
+    items = [FeedItem(e, artefacts.get(e.id), recordings.get(e.id), teacher_words.get(e.id), bars[e.id],
+                      names.get(e.owner_id, "")) for e in entries.items
+             if e.type is not ItemType.artefact or e.id in artefacts]
+    return Page(items=items, number=entries.number, size=entries.size, total=entries.total)
+
+
+def _latest_teacher_words(*, session: Session, item_ids: list[int]) -> dict[int, TeacherWords]:
+    """Each item's newest visible teacher comment, with its author's name (one query)."""
+    if not item_ids:
+        return {}
+    ranked = (
+        select(Comment.id.label("comment_id"),
+               sa.func.row_number().over(partition_by=Comment.item_id,
+                                         order_by=(Comment.created_at.desc(), Comment.id.desc())).label("rank"))
+        .where(Comment.item_id.in_(item_ids), Comment.kind == CommentKind.teacher,
+               Comment.status == CommentStatus.visible)
+        .subquery("ranked")
+    )
+    rows = session.exec(
+        select(Comment, User.display_name).join(ranked, ranked.c.comment_id == Comment.id)
+        .join(User, User.id == Comment.author_id).where(ranked.c.rank == 1)
+    ).all()
+    return {comment.item_id: TeacherWords(comment, name) for comment, name in rows}
+
+
+# --- the family home -----------------------------------------------------------------------------
 
 
 @dataclass
@@ -57,58 +119,33 @@ class ChildCard:
     child: User
     classes: list[SchoolClass]
     recent_count: int = 0
-    newest: list[RecentItem] = field(default_factory=list)
-
-
-def family_home(*, session: Session, guardian: User) -> list[ChildCard]:
-    """Each linked child with their classes, how many items they shared lately and the newest few
-    (five queries whatever the number of children or items)."""
-    views: list[ChildView] = children_of(session=session, guardian=guardian)
-    cards = [ChildCard(view.child, view.classes) for view in views]
-    if not cards:
-        return cards
-    ids = [card.child.id for card in cards]
-    by_id = {card.child.id: card for card in cards}
-    visible = sa.and_(Item.owner_id.in_(ids), family_items())
-    since = utcnow() - timedelta(days=RECENT_DAYS)
-    for owner_id, count in session.exec(
-        select(Item.owner_id, sa.func.count()).where(visible, Item.updated_at >= since)
-        .group_by(Item.owner_id)
-    ).all():
-        by_id[owner_id].recent_count = int(count)
-    ranked = (
-        select(Item.id.label("entry_id"),
-               sa.func.row_number().over(partition_by=Item.owner_id,
-                                         order_by=(Item.updated_at.desc(), Item.id.desc())).label("rank"))
-        .where(visible)
-        .subquery("ranked")
-    )
-    rows = session.exec(
-        select(Item).join(ranked, ranked.c.entry_id == Item.id).where(ranked.c.rank <= RECENT_ON_CARD)
-        .order_by(Item.updated_at.desc(), Item.id.desc())
-    ).all()
-    for entry in rows:
-        by_id[entry.owner_id].newest.append(RecentItem(entry))
-    return cards
-
-
-# --- one child's page ----------------------------------------------------------------------------
 
 
 @dataclass
-class FeedItem:
-    entry: Item
-    artefact: Artefact | None = None  # for files: the thumbnail
+class FamilyHome:
+    children: list[ChildCard]
+    feed: Page[FeedItem]
 
-    @property
-    def link(self) -> str:
-        return f"/{self.entry.type.value}s/{self.entry.id}"
 
-    @property
-    def thumbnail(self) -> str | None:
-        if self.artefact is not None and self.artefact.thumb_small:
-            return f"/files/{self.artefact.id}/small"
-        return None
+def family_home(*, session: Session, guardian: User, number: int = 1) -> FamilyHome:
+    """Each linked child with their classes and how many items they shared lately, and one feed of everything they
+    share, newest first (a constant number of queries, whatever the number of children or items)."""
+    views: list[ChildView] = children_of(session=session, guardian=guardian)
+    cards = [ChildCard(view.child, view.classes) for view in views]
+    by_id = {card.child.id: card for card in cards}
+    if cards:
+        since = utcnow() - timedelta(days=RECENT_DAYS)
+        for owner_id, count in session.exec(
+            select(Item.owner_id, sa.func.count())
+            .where(Item.owner_id.in_(list(by_id)), family_items(), Item.updated_at >= since)
+            .group_by(Item.owner_id)
+        ).all():
+            by_id[owner_id].recent_count = int(count)
+    feed = feed_page(session=session, guardian=guardian, children=[card.child for card in cards], number=number)
+    return FamilyHome(cards, feed)
+
+
+# --- one child's page ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -128,25 +165,6 @@ class ChildPage:
     goals: list[GoalProgress]
     growth: list[Growth]
     showcases: list[Showcase]
-
-
-def feed_page(*, session: Session, guardian: User, child: User, number: int = 1, size: int = FEED_PAGE_SIZE) -> Page[FeedItem]:
-    """One page of the child's items a guardian may see, newest first (a constant number of queries)."""
-    statement = (
-        select(Item).where(Item.owner_id == child.id, family_items())
-        .order_by(Item.occurred_on.desc(), Item.id.desc())
-    )
-    entries = paginate(session, statement, number=number, size=size)
-    artefact_ids = [e.id for e in entries.items if e.type is ItemType.artefact]
-    artefacts: dict[int, Artefact] = {}
-    if artefact_ids:
-        loaded = session.exec(select(Artefact).where(Artefact.id.in_(artefact_ids), Artefact.owner_id == child.id)).all()
-        # The same rule once more, from the access module, for the files the page will show.
-        artefacts = {a.id: a for a in visible_among(session=session, viewer=guardian, owner_id=child.id,
-                                                    items=list(loaded))}
-    items = [FeedItem(e, artefacts.get(e.id)) for e in entries.items
-             if e.type is not ItemType.artefact or e.id in artefacts]
-    return Page(items=items, number=entries.number, size=entries.size, total=entries.total)
 
 
 def shared_goals(*, session: Session, child: User) -> list[GoalProgress]:
@@ -189,7 +207,7 @@ def child_page(*, session: Session, guardian: User, student_id: int, number: int
     child = child_for_guardian(session=session, guardian=guardian, student_id=student_id)
     return ChildPage(
         child=child,
-        feed=feed_page(session=session, guardian=guardian, child=child, number=number),
+        feed=feed_page(session=session, guardian=guardian, children=[child], number=number),
         goals=shared_goals(session=session, child=child),
         growth=growth_of(session=session, child=child),
         showcases=showcases_visible_to(session=session, viewer=guardian, owner_id=child.id),

@@ -21,7 +21,8 @@ from app.access import family_approval_required, not_an_attached_recording, not_
 from app.access.relationships import students_in_class, students_taught_by, teacher_ids_of
 from app.services.portfolio.links import item_link
 from app.models import (
-    ApprovalStatus, AuditEventKind, Audience, Item, ItemApproval, ItemType, NotificationKind, Showcase, User,
+    ApprovalStatus, Artefact, AuditEventKind, Audience, Item, ItemApproval, ItemType, NotificationKind, Reflection,
+    Showcase, User,
 )
 from app.models.base import utcnow
 from app.services.accounts import audit
@@ -135,6 +136,10 @@ class WaitingItem:
     title: str
     item_type: ItemType | None  # None for a showcase
     text: FamilyText = field(default_factory=dict)  # what families would see, as it is now
+    # The item as its family will see it (items/_item_media.html): its row, its artefact, a reflection's recording.
+    entry: Item | None = None
+    artefact: Artefact | None = None
+    audio_id: int | None = None
 
     @property
     def link(self) -> str:
@@ -184,15 +189,34 @@ def waiting_for(*, session: Session, teacher: User) -> list[WaitingItem]:
 
     Items no longer shared with families (or back to a draft) don't wait for anything, so they are left out; nor do
     recordings, which go with their reflection's approval (or their comment's)."""
-    rows = session.exec(
+    return _waiting(session, teacher=teacher)
+
+
+def waiting_item(*, session: Session, teacher: User, approval_id: int) -> WaitingItem | None:
+    """One approval of the teacher's students as the inbox shows it, or None once it no longer waits."""
+    found = _waiting(session, teacher=teacher, approval_id=approval_id)
+    return found[0] if found else None
+
+
+def _waiting(session: Session, *, teacher: User, approval_id: int | None = None) -> list[WaitingItem]:
+    statement = (
         _with_titles(teacher)
         .where(ItemApproval.status == ApprovalStatus.pending,
                sa.or_(sa.and_(Item.audience == Audience.family, Item.kind != "draft", not_an_attached_recording()),
                       Showcase.audience == Audience.family))
         .order_by(ItemApproval.requested_at, ItemApproval.id)
-    ).all()
+    )
+    if approval_id is not None:
+        statement = statement.where(ItemApproval.id == approval_id)
+    rows = session.exec(statement).all()
     texts = family_texts(session=session, keys=[key_of(approval, item_type) for approval, _o, _t, item_type in rows])
-    return [WaitingItem(approval, owner.display_name, title, item_type, texts.get(key_of(approval, item_type), {}))
+    item_ids = [approval.item_id for approval, _o, _t, _type in rows if approval.item_id is not None]
+    entries = {e.id: e for e in session.exec(select(Item).where(Item.id.in_(item_ids))).all()}
+    artefacts = {a.id: a for a in session.exec(select(Artefact).where(Artefact.id.in_(item_ids))).all()}
+    recordings = dict(session.exec(select(Reflection.id, Reflection.audio_artefact_id)
+                                   .where(Reflection.id.in_(item_ids), Reflection.audio_artefact_id.is_not(None))).all())
+    return [WaitingItem(approval, owner.display_name, title, item_type, texts.get(key_of(approval, item_type), {}),
+                        entries.get(approval.item_id), artefacts.get(approval.item_id), recordings.get(approval.item_id))
             for approval, owner, title, item_type in rows]
 
 

@@ -83,6 +83,21 @@ def withdraw_request(*, session: Session, student: User, request_id: int) -> Fee
     return request
 
 
+def questions_for(*, session: Session, viewer: User, item: ThreadItem) -> list[tuple[FeedbackRequest, str]]:
+    """The open requests on `item` that ask `viewer` and that they haven't answered yet, oldest first (one query):
+    what the student (named with it) wants to know, shown above the comment form."""
+    if viewer.id == item.owner_id:
+        return []
+    return [(request, name) for request, name in session.exec(
+        select(FeedbackRequest, User.display_name)
+        .join(FeedbackRecipient, FeedbackRecipient.request_id == FeedbackRequest.id)
+        .join(User, User.id == FeedbackRequest.student_id)
+        .where(FeedbackRequest.item_id == item.id, FeedbackRequest.status == RequestStatus.open,
+               FeedbackRecipient.user_id == viewer.id, FeedbackRecipient.answered_at.is_(None))
+        .order_by(FeedbackRequest.created_at, FeedbackRequest.id)
+    ).all()]
+
+
 # --- the teacher's inbox -----------------------------------------------------------------------
 
 
