@@ -197,3 +197,17 @@ def test_the_add_form_speaks_to_the_student(client, session, settings):
     # Save comes before the rarely changed details, and the competency list is folded away.
     assert page.index("Add to my evidence</button>") > page.index('class="picker__details"')
     assert page.index('class="more-details"') < page.index("Add to my evidence</button>")
+
+
+def test_empty_pages_offer_the_next_action(client, session):
+    school = make_school(session)
+    student = make_user(session, school)
+    login(client, student)
+    assert 'href="/artefacts/new">Add your first evidence</a>' in client.get("/student").text
+    assert 'href="/artefacts/new">Take a photo or add a file</a>' in client.get("/artefacts").text
+    assert 'href="/goals/new">Set your first goal</a>' in client.get("/goals").text
+    assert 'href="/showcases/new">Make your first showcase</a>' in client.get("/showcases").text
+    assert 'href="/artefacts/new">Add evidence to reflect on</a>' in client.get("/reflections").text
+    note = make_note(session, student, title="Sketch")
+    offer = client.get("/reflections").text
+    assert f'href="/reflections/new?then=assess&amp;artefact={note.id}">Reflect on “Sketch”</a>' in offer
