@@ -268,6 +268,8 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/competencies"): "student",
     ("GET", "/competencies/{competency_id}"): "student",
     ("POST", "/competencies/{competency_id}/ratings"): "student",
+    ("GET", "/self-assessment"): "student",
+    ("POST", "/self-assessment"): "student",
     ("GET", "/students/{student_id}/competencies"): "teacher_of_student",
     ("GET", "/students/{student_id}/competencies/{competency_id}"): "teacher_of_student",
     ("POST", "/students/{student_id}/competencies/{competency_id}/ratings"): "teacher_of_student",
@@ -599,13 +601,14 @@ def _build_world(app, settings) -> World:
         audience = AUDIENCE[state]
         if state != "draft":
             world.items[(state, "note")] = _id_from(maya.post("/artefacts/note", data={
-                "title": world.words(state, "note"), "body": "Some words", "audience": audience}), r"/artefacts/(\d+)$")
+                "title": world.words(state, "note"), "body": "Some words", "audience": audience}), r"artefact=(\d+)$")
             world.items[(state, "link")] = _id_from(maya.post("/artefacts/link", data={
                 "title": world.words(state, "link"), "url": "https://example.org/work", "audience": audience}),
-                r"/artefacts/(\d+)$")
+                r"artefact=(\d+)$")
             response = post_multipart(maya, "/artefacts/upload",
                                       {"title": world.words(state, "file"), "audience": audience},
-                                      files={"files": ("photo.png", png(), "image/png")})
+                                      files={"files": ("photo.png", png(), "image/png"),
+                                             "caption_audio": ("caption.wav", wav, "audio/wav")})
             assert response.status_code == 303, response.text
             world.items[(state, "goal")] = _id_from(maya.post("/goals/new", data={
                 "title": world.words(state, "goal"), "audience": audience, "steps": ["First step", "Second step"]}),

@@ -234,7 +234,9 @@ def test_note_and_link_validation_and_markdown_is_sanitised(client, session, stu
     note = client.post("/artefacts/note", data={"title": "Plan", "body": "**Bold** <script>alert(1)</script>",
                                                 "tags": "Plans"})
     assert note.status_code == 303
-    page = client.get(note.headers["location"]).text
+    saved = session.exec(select(Artefact)).one()
+    assert note.headers["location"] == f"/reflections/new?then=assess&saved=1&artefact={saved.id}"  # the next step
+    page = client.get(f"/artefacts/{saved.id}").text
     assert "<strong>Bold</strong>" in page and "<script>alert(1)" not in page and "#plans" in page
 
 

@@ -46,7 +46,7 @@ def test_a_deleted_items_comments_never_reach_the_next_item(session, new_client)
     assert session.exec(select(Comment)).all() == []  # gone with the item, in the database
     # Noah's next note gets a new id, never Maya's old one, and nothing hangs off it.
     created = as_noah.post("/artefacts/note", data={"title": "Noah's poem", "body": "words", "audience": "family"})
-    noahs_id = int(re.search(r"/artefacts/(\d+)", created.headers["location"]).group(1))
+    noahs_id = int(re.search(r"artefact=(\d+)", created.headers["location"]).group(1))
     assert noahs_id > note.id
     for client in (as_noah, as_family, staff):
         thread = client.get(f"/feedback/thread?item_type=artefact&item_id={noahs_id}")

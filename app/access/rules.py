@@ -8,7 +8,7 @@
   back to pending (app.services.moderation.approvals), so until it is approved again they see nothing of it;
 - nobody else sees anything, and gets 404 (not 403) so existence does not leak.
 
-A spoken reflection's recording and a teacher's spoken feedback are audio artefacts of the student's, but they are
+A spoken reflection's recording, a piece of evidence's spoken caption and a teacher's spoken feedback are audio artefacts of the student's, but they are
 parts of their reflection or comment, not items of their own: they are heard with it (whoever may read the reflection,
 or see the comment, may hear it: app.services.portfolio.artefacts.artefact_visible_to) and listed only with it, so
 no list shows them to anyone but their owner (`not_an_attached_recording`).
@@ -17,12 +17,13 @@ no list shows them to anyone but their owner (`not_an_attached_recording`).
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 import app.access.relationships as relationships
 from app.access.errors import not_found
 from app.models import (
-    ApprovalStatus, Audience, ClassRole, Comment, Enrollment, Item, ItemApproval, Reflection, ReflectionStatus, Role,
+    ApprovalStatus, Artefact, Audience, ClassRole, Comment, Enrollment, Item, ItemApproval, Reflection, ReflectionStatus, Role,
     SchoolClass, User,
 )
 
@@ -66,22 +67,27 @@ def approved_for_families(item_id_column) -> sa.ColumnElement[bool]:
 
 
 def not_an_attached_recording(item_id_column=Item.id) -> sa.ColumnElement[bool]:
-    """SQL: this item (or artefact) is not some reflection's recording nor some comment's spoken feedback, which are
-    listed only as part of what they belong to (the audience an old recording copied counts for nothing)."""
+    """SQL: this item (or artefact) is not some reflection's recording, evidence's spoken caption or comment's spoken
+    feedback, which are listed only as part of what they belong to (the audience an old recording copied counts for
+    nothing)."""
+    captioned = aliased(Artefact)  # the caller's own query may be on artefacts
     return sa.and_(
         ~select(Reflection.id).where(Reflection.audio_artefact_id == item_id_column).exists(),
         ~select(Comment.id).where(Comment.audio_artefact_id == item_id_column).exists(),
+        ~select(captioned.id).where(captioned.audio_artefact_id == item_id_column).exists(),
     )
 
 
 def attached_recordings_among(*, session: Session, ids) -> set[int]:
-    """Those of `ids` that are a reflection's recording or a comment's spoken feedback (one query)."""
+    """Those of `ids` that are a reflection's recording, an evidence's caption or a comment's spoken feedback (one
+    query)."""
     ids = list(ids)
     if not ids:
         return set()
     return set(session.exec(sa.union(
         select(Reflection.audio_artefact_id).where(Reflection.audio_artefact_id.in_(ids)),
         select(Comment.audio_artefact_id).where(Comment.audio_artefact_id.in_(ids)),
+        select(Artefact.audio_artefact_id).where(Artefact.audio_artefact_id.in_(ids)),
     )).scalars().all())
 
 

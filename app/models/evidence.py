@@ -68,6 +68,9 @@ class Artefact(SQLModel, table=True):
     derived_bytes: int = Field(default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"})
     # The stored photo had to be re-encoded (quality 95) to turn it upright; otherwise it is the upload's data
     reencoded: bool = Field(default=False)
+    # A spoken caption: an audio artefact of the same student, part of this one (heard and listed only with it, as a
+    # reflection's recording is: app.access.rules.not_an_attached_recording looks it up by this column).
+    audio_artefact_id: int | None = Field(default=None, foreign_key="artefacts.id", ondelete="SET NULL", index=True)
     # Optimistic locking: a save names the version its form was opened at (app.services.edit_versions).
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = Field(default_factory=utcnow)

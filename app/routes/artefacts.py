@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -15,7 +16,7 @@ from app.db import SessionDep
 from app.file_responses import artefact_file_response
 from app.flash import flash
 from app.i18n import _, ngettext
-from app.models import Artefact, ArtefactKind
+from app.models import Artefact, ArtefactKind, MediaKind
 from app.pagination import paginate
 from app.services.moderation.approvals import approval_notice
 from app.services.portfolio import artefacts as service
@@ -32,6 +33,11 @@ from app.routes.ids import PathId
 router = APIRouter(dependencies=[Depends(require_user)])
 
 KINDS = {"file": ArtefactKind.file, "note": ArtefactKind.note, "link": ArtefactKind.link}
+
+
+def reflect_step_url(artefact_ids) -> str:
+    """The step after saving evidence: reflect on it (linked, its competencies ticked), then how am I doing."""
+    return "/reflections/new?" + urlencode([("then", "assess"), ("saved", 1)] + [("artefact", i) for i in artefact_ids])
 
 
 def _wants_json(request: Request) -> bool:
@@ -80,7 +86,7 @@ async def upload_files(request: Request, user: StudentUser, session: SessionDep)
         form = await uploads.receive_multipart(
             request, store=store, owner_id=user.id, max_file_bytes=settings.max_upload_bytes,
             quota_remaining=max(0, settings.student_quota_bytes - user.storage_used_bytes),
-            file_fields=frozenset({"files"}),
+            file_fields=frozenset({"files", "caption_audio"}),
         )
     except uploads.MalformedUpload:
         raise HTTPException(status_code=400) from None
@@ -96,16 +102,22 @@ async def upload_files(request: Request, user: StudentUser, session: SessionDep)
         # Files a refused save kept for this retry come back with it, without being chosen again.
         form.files.extend(held_files.claim(session=session, store=store, secret_key=request.app.state.secret_key,
                                            owner=user, token=form.first("held_files")))
+        files, caption = _split_caption(store, form)
         groups = available_competencies(session=session, student=user)
         data = service.parse_input(form.first, form.all, kind=ArtefactKind.file, allowed_competencies=allowed_ids(groups))
-        if not form.files and not form.errors:
+        if not files and not form.errors:
             data.errors["files"] = _("Choose at least one file to add.")
-        if data.errors or not form.files or form.has_unexpected_file:
+        if caption and caption.media_kind is not MediaKind.audio:
+            data.errors["caption_audio"] = _("That file isn't a sound recording. Choose an audio file, or record one.")
+        if data.errors or not files or form.has_unexpected_file:
             return [], data, FULL_STATUS if form.disk_full else 422
         try:
             with keeping_typed_text(session):
-                created = service.create_file_artefacts(session=session, owner=user, files=form.files, data=data,
+                created = service.create_file_artefacts(session=session, owner=user, files=files, data=data,
                                                         quota_bytes=settings.student_quota_bytes)
+                if caption:
+                    service.add_caption(session=session, owner=user, artefact=created[0], recording=caption,
+                                        quota_bytes=settings.student_quota_bytes)
                 session.commit()
         except storage.QuotaExceeded as full:  # another upload took the space while this one was arriving
             session.rollback()
@@ -116,7 +128,7 @@ async def upload_files(request: Request, user: StudentUser, session: SessionDep)
                 held.append(held_files.hold(secret_key=request.app.state.secret_key, owner=user, files=form.files))
                 data.errors["files"] = " ".join([refused.message, ngettext(
                     "Your file is kept: save again to add it.", "Your %(num)s files are kept: save again to add them.",
-                    len(form.files))])
+                    len(files))])
             else:
                 data.errors["files"] = " ".join([refused.message, _("The files were not kept: choose them again.")])
             return [], data, refused.status
@@ -132,6 +144,7 @@ async def upload_files(request: Request, user: StudentUser, session: SessionDep)
     if _wants_json(request):
         body = {
             "created": [{"id": a.id, "title": a.title, "url": f"/artefacts/{a.id}"} for a in created],
+            "next": reflect_step_url([a.id for a in created]) if created else "",
             "errors": [{"filename": e.filename, "message": e.message} for e in form.errors]
             + [{"filename": "", "message": m} for m in data.errors.values()],
         }
@@ -139,11 +152,19 @@ async def upload_files(request: Request, user: StudentUser, session: SessionDep)
             body["held_files"] = held[0]
         return JSONResponse(body, status_code=201 if created and status == 200 else status)
     if created and not form.errors:
-        response = RedirectResponse("/artefacts", status_code=303)
-        flash(request, response, ngettext("%(num)s file added to your evidence.", "%(num)s files added to your evidence.", len(created)), "success")
-        return response
+        # The next step's page says what was saved (as it does after upload.js sent the files one by one).
+        return RedirectResponse(reflect_step_url([a.id for a in created]), status_code=303)
     kept = (held[0], [f.original_name for f in form.files]) if held else None
     return await run_in_threadpool(_render_new, request, session, user, data, form.errors, status, created, kept)
+
+
+def _split_caption(store, form: uploads.ReceivedForm) -> tuple[list, object | None]:
+    # One spoken caption, the newest (a retry may bring a held one too): the others are removed at once.
+    captions = [f for f in form.files if f.field == "caption_audio"]
+    if len(captions) > 1:
+        form.files = [f for f in form.files if f not in captions[1:]]
+        uploads.discard(store=store, files=captions[1:])
+    return [f for f in form.files if f.field != "caption_audio"], (captions[0] if captions else None)
 
 
 def _render_new(request, session, user, data, file_errors, status_code, created=(), held=None) -> Response:
@@ -178,9 +199,7 @@ def _create_text(request: Request, user, session, kind: ArtefactKind, form_value
         context = _form_context(session, user, kind=kind, data=data)
         context["max_upload_mb"] = request.app.state.settings.max_upload_mb
         return render(request, "artefacts/new.html", context, status_code=status)
-    response = RedirectResponse(f"/artefacts/{artefact.id}", status_code=303)
-    flash(request, response, _("Saved to your evidence."), "success")
-    return response
+    return RedirectResponse(reflect_step_url([artefact.id]), status_code=303)
 
 
 TextField = Annotated[str, Form(max_length=100_000)]
@@ -218,6 +237,7 @@ def show_artefact(request: Request, artefact_id: PathId, user: CurrentUser, sess
     context = {"artefact": artefact, "details": service.details_of(session=session, artefact=artefact),
                "is_owner": is_owner,
                "recording": service.recording_of(session=session, artefact=artefact) if is_owner else None,
+               "caption": service.caption_of(session=session, artefact=artefact),
                "approval_notice": approval_notice(session=session, viewer=user, owner_id=artefact.owner_id,
                                                   item_id=artefact.id)}
     return render(request, "artefacts/show.html", context)

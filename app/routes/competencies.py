@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.auth import StudentUser, require_user
 from app.db import SessionDep
 from app.flash import flash
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.services.competencies import ratings
+from app.services.portfolio import core_loop
 from app.templating import render
 from app.routes.ids import PathId
 
@@ -57,4 +58,41 @@ def create_rating(
     session.commit()
     response = RedirectResponse(f"/competencies/{competency_id}", status_code=303)
     flash(request, response, _("Your self-assessment is saved."), "success")
+    return response
+
+
+ItemIds = Annotated[list[int], Query()]
+
+
+@router.get("/self-assessment")
+def new_check_in(request: Request, user: StudentUser, session: SessionDep, reflection: int = 0,
+                 artefact: ItemIds = []) -> Response:  # noqa: B006 (FastAPI copies defaults)
+    """"How am I doing?": rate yourself on the competencies of what you just reflected on (or saved); nothing to
+    rate goes straight on to it."""
+    check = core_loop.check_in(session=session, student=user, artefact_ids=artefact, reflection_id=reflection or None)
+    if not check.rows:
+        return RedirectResponse(check.done_url, status_code=303)
+    return render(request, "competencies/check_in.html", {"check": check, "errors": check.errors})
+
+
+@router.post("/self-assessment")
+async def create_check_in(request: Request, user: StudentUser, session: SessionDep) -> Response:
+    """Save a self-rating for each competency given a level, with the shared reason and the evidence."""
+    form = await request.form()
+    reflection = str(form.get("reflection", ""))
+    artefacts = [int(v) for v in form.getlist("artefact") if str(v).isdigit()]
+    check = core_loop.check_in(session=session, student=user, artefact_ids=artefacts,
+                               reflection_id=int(reflection) if reflection.isdigit() else None)
+    if not check.rows:
+        return RedirectResponse(check.done_url, status_code=303)
+    levels = {row.competency.id: str(form.get(f"level_{row.competency.id}", "")) for row in check.rows}
+    chosen = core_loop.parse_check_in(check=check, levels=levels, reason=str(form.get("reason", ""))[:10_000])
+    if check.errors:
+        return render(request, "competencies/check_in.html", {"check": check, "errors": check.errors}, status_code=422)
+    count = core_loop.save_check_in(session=session, student=user, chosen=chosen)
+    session.commit()
+    response = RedirectResponse(check.done_url, status_code=303)
+    flash(request, response, ngettext(
+        "Your self-assessment of %(num)s competency is saved; your teacher sees it beside theirs.",
+        "Your self-assessment of %(num)s competencies is saved; your teacher sees it beside theirs.", count), "success")
     return response

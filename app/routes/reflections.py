@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
@@ -20,7 +21,7 @@ from app.services.moderation.approvals import approval_notice
 from app.services.portfolio import artefacts as artefact_service
 from app.services.portfolio import reflections as service
 from app.services.portfolio import storage
-from app.services.portfolio import held_files, uploads
+from app.services.portfolio import core_loop, held_files, uploads
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
 from app.faults import BUSY_STATUS, FULL_STATUS, disk_full_message
 from app.templating import render
@@ -37,7 +38,7 @@ def _form_context(session, user, *, data: service.ReflectionInput, reflection=No
         "groups": available_competencies(session=session, student=user),
         "artefacts": artefact_service.recent_artefacts(session=session, owner=user),
         "goals": list(session.exec(select(Goal).where(Goal.owner_id == user.id).order_by(Goal.title)).all()),
-        "held_token": "",
+        "held_token": "", "flow": [], "then": "", "just_saved": False,
     }
 
 
@@ -45,19 +46,27 @@ def _form_context(session, user, *, data: service.ReflectionInput, reflection=No
 def list_reflections(request: Request, user: StudentUser, session: SessionDep, page: int = 1) -> Response:
     """The student's reflections, newest first."""
     statement = select(Reflection).where(Reflection.owner_id == user.id).order_by(Reflection.created_at.desc(), Reflection.id.desc())
-    return render(request, "reflections/list.html", {"page": paginate(session, statement, number=page, size=20)})
+    result = paginate(session, statement, number=page, size=20)
+    # With nothing written yet, the page offers to reflect on the newest evidence.
+    latest = None if result.items else next(iter(artefact_service.recent_artefacts(session=session, owner=user, limit=1)), None)
+    return render(request, "reflections/list.html", {"page": result, "latest": latest})
 
 
 @router.get("/reflections/new")
 def new_reflection(
-    request: Request, user: StudentUser, session: SessionDep, guided: int = 0, artefact: int = 0, goal: int = 0
+    request: Request, user: StudentUser, session: SessionDep, guided: int = 0, goal: int = 0, then: str = "", saved: int = 0,
+    artefact: Annotated[list[int], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
-    """A blank reflection, free or guided by prompts, optionally already linked to a piece of evidence or a goal."""
-    data = service.ReflectionInput()
-    owned_artefacts, owned_goals = service.owned_ids(session=session, owner=user)
-    data.artefact_ids = {artefact} & owned_artefacts
+    """A blank reflection, free or guided by prompts, optionally about evidence (linked, its competencies ticked: the
+    step after saving it, when `then=assess`) or a goal. Someone else's evidence is a 404."""
+    artefacts = core_loop.own_artefacts(session=session, owner=user, artefact_ids=[a for a in artefact if a > 0])
+    data = core_loop.reflect_on(session=session, owner=user, artefacts=artefacts)
+    _owned_artefacts, owned_goals = service.owned_ids(session=session, owner=user)
     data.goal_ids = {goal} & owned_goals
-    return render(request, "reflections/form.html", _form_context(session, user, data=data, guided=bool(guided)))
+    context = _form_context(session, user, data=data, guided=bool(guided))
+    if then == "assess":
+        context["flow"], context["then"], context["just_saved"] = artefacts, then, bool(saved)
+    return render(request, "reflections/form.html", context)
 
 
 async def _receive(request: Request, user) -> uploads.ReceivedForm | Response:
@@ -127,6 +136,10 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
         session.rollback()
         uploads.discard(store=store, files=form.files)
         raise
+    if form.first("then") == "assess" and reflection.status is ReflectionStatus.published:
+        response = RedirectResponse(f"/self-assessment?reflection={reflection.id}", status_code=303)
+        flash(request, response, _("Reflection saved. Now, how are you doing?"), "success")
+        return response
     response = RedirectResponse(f"/reflections/{reflection.id}", status_code=303)
     message = _("Draft saved. Only you can see it.") if reflection.status is ReflectionStatus.draft else _("Reflection saved.")
     flash(request, response, message, "success")
@@ -160,6 +173,9 @@ def _refuse(request, session, user, form: uploads.ReceivedForm, data: service.Re
         uploads.discard(store=file_storage.uploads(request.app.state.settings), files=form.files)
     context = _form_context(session, user, data=data, reflection=reflection, guided=form.first("guided") == "1")
     context["held_token"] = held
+    if reflection is None and form.first("then") == "assess":  # the refused step of the flow stays the step
+        context["flow"] = core_loop.own_artefacts(session=session, owner=user, artefact_ids=sorted(data.artefact_ids))
+        context["then"] = "assess"
     return render(request, "reflections/form.html", context, status_code=status_code)
 
 

@@ -1,14 +1,24 @@
-// Record a spoken reflection in the browser (MediaRecorder) where supported; the file field stays as
-// the fallback. On submit, the recording is sent with the form like a chosen file would be.
+// Record a spoken reflection (or an evidence's spoken caption) in the browser (MediaRecorder) where supported; the
+// file field stays as the fallback. A reflection form is sent with the recording like a chosen file would be; on the
+// evidence form the recording is left on the form (`form.folioRecording`) for upload.js to send with the first file.
 (function () {
   "use strict";
   var supported = window.MediaRecorder && navigator.mediaDevices && navigator.mediaDevices.getUserMedia;
   // Kept across a refused submission (say, a missing title): the form comes back with the recording still in it.
   var recording = null;
 
+  function extension(blob) {
+    return (blob.type.indexOf("ogg") >= 0) ? "ogg" : (blob.type.indexOf("mp4") >= 0 ? "m4a" : "webm");
+  }
+
+  function keep(form, blob) {
+    recording = blob;
+    if (blob && !form.hasAttribute("data-reflection-form")) form.folioRecording = { blob: blob, name: "caption." + extension(blob) };
+  }
+
   function setup() {
-    var form = document.querySelector("[data-reflection-form]");
-    var box = form && form.querySelector("[data-recorder]");
+    var box = document.querySelector("form [data-recorder]");
+    var form = box && box.closest("form");
     if (!box || !supported) return;
 
     var recordButton = box.querySelector("[data-record]");
@@ -19,6 +29,7 @@
     var msg = function (name) { return box.getAttribute("data-msg-" + name) || ""; };
     box.hidden = false;
     if (recording) {
+      keep(form, recording);
       preview.src = URL.createObjectURL(recording);
       preview.hidden = false;
       status.textContent = msg("recorded");
@@ -31,7 +42,7 @@
         recorder.addEventListener("dataavailable", function (event) { if (event.data.size) chunks.push(event.data); });
         recorder.addEventListener("stop", function () {
           stream.getTracks().forEach(function (track) { track.stop(); });
-          recording = new Blob(chunks, { type: recorder.mimeType || "audio/webm" });
+          keep(form, new Blob(chunks, { type: recorder.mimeType || "audio/webm" }));
           preview.src = URL.createObjectURL(recording);
           preview.hidden = false;
           status.textContent = msg("recorded");
@@ -49,13 +60,13 @@
 
     stopButton.addEventListener("click", function () { if (recorder && recorder.state !== "inactive") recorder.stop(); });
 
+    if (!form.hasAttribute("data-reflection-form")) return; // upload.js sends the evidence form
     form.addEventListener("submit", function (event) {
       if (!recording) return; // nothing recorded: the plain form post does everything
       event.preventDefault();
       var data = new FormData(form);
       if (event.submitter && event.submitter.name) data.set(event.submitter.name, event.submitter.value);
-      var extension = (recording.type.indexOf("ogg") >= 0) ? "ogg" : (recording.type.indexOf("mp4") >= 0 ? "m4a" : "webm");
-      data.set("audio", recording, "recording." + extension);
+      data.set("audio", recording, "recording." + extension(recording));
       // getAttribute: the submit buttons are named "action", which would shadow form.action.
       fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin" }).then(function (response) {
         if (response.redirected && response.ok) {
@@ -68,6 +79,7 @@
           if (main) {
             document.querySelector("main").replaceWith(main);
             setup();
+            if (window.folioPickerSetup) window.folioPickerSetup();
           }
         });
       });

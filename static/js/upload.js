@@ -1,5 +1,8 @@
-// Uploads each chosen or dropped file on its own request, with a progress bar per file.
-// Without JavaScript the same form posts all files at once; this only enhances it.
+// Uploads each chosen or dropped file on its own request, with a preview and a progress bar per file, then goes on
+// to the next step (reflect on it). Without JavaScript the same form posts all files at once; this only enhances it.
+// A spoken caption (recorder.js keeps it on the form as `form.folioRecording`) goes with the first file. When a busy
+// database refuses a save, the server keeps the files and answers with a token; it is put in the form, so pressing
+// Save again adds them without choosing them again.
 (function () {
   "use strict";
   var form = document.querySelector("[data-upload]");
@@ -20,6 +23,13 @@
   function row(file) {
     var item = document.createElement("li");
     item.className = "upload-item";
+    if (file.type && file.type.indexOf("image/") === 0 && window.URL && URL.createObjectURL) {
+      var preview = document.createElement("img");
+      preview.className = "upload-item__preview";
+      preview.alt = "";
+      preview.src = URL.createObjectURL(file);
+      item.appendChild(preview);
+    }
     var name = document.createElement("span");
     name.className = "upload-item__name";
     name.textContent = file.name;
@@ -52,10 +62,27 @@
     showPending();
   });
 
+  function heldInput() {
+    var input = form.querySelector('input[name="held_files"]');
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "held_files";
+      form.appendChild(input);
+    }
+    return input;
+  }
+
+  var createdIds = [];
+
   function send(file, index, total, ui) {
     return new Promise(function (resolve) {
       var data = new FormData(form);
       data.delete("files");
+      data.delete("caption_audio");
+      // Held files and the spoken caption belong to one request only: the first.
+      if (index > 0) data.delete("held_files");
+      if (index === 0 && form.folioRecording) data.set("caption_audio", form.folioRecording.blob, form.folioRecording.name);
       var title = (data.get("title") || "").trim();
       if (title && total > 1) data.set("title", title + " (" + (index + 1) + ")");
       data.append("files", file, file.name);
@@ -69,7 +96,10 @@
         var body = {};
         try { body = JSON.parse(request.responseText); } catch (e) { body = {}; }
         var created = body.created || [];
+        if (body.held_files) heldInput().value = body.held_files;
         if (request.status < 300 && created.length) {
+          if (index === 0 && form.querySelector('input[name="held_files"]')) heldInput().value = "";
+          created.forEach(function (c) { createdIds.push(c.id); });
           ui.bar.value = 100;
           ui.status.textContent = msg("added");
           ui.item.classList.add("upload-item--done");
@@ -100,6 +130,7 @@
     list.innerHTML = "";
     var rows = files.map(row);
     var allAdded = true;
+    createdIds = [];
     files.reduce(function (previous, file, index) {
       return previous.then(function () {
         return send(file, index, files.length, rows[index]).then(function (ok) { allAdded = allAdded && ok; });
@@ -107,7 +138,8 @@
     }, Promise.resolve()).then(function () {
       button.disabled = false;
       if (allAdded) {
-        window.location.assign("/artefacts");
+        var next = form.getAttribute("data-next") || "/artefacts";
+        window.location.assign(next + createdIds.map(function (id) { return "&artefact=" + id; }).join(""));
       } else {
         var note = document.createElement("li");
         note.className = "upload-item upload-item--summary";

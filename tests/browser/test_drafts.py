@@ -48,7 +48,8 @@ def test_an_unsaved_note_is_offered_back_and_cleared_once_saved(page):
 
     page.get_by_label("Title", exact=True).fill("Bridge test")
     page.get_by_role("button", name="Save note").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Bridge test")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reflect on this")  # the next step, about the note
+    expect(page.get_by_text("“Bridge test” is in your evidence.")).to_be_visible()
     assert drafts(page) == {}  # saved: nothing left to offer
     page.goto("/artefacts/new?kind=note")
     expect(page.get_by_role("button", name="Put my text back")).to_have_count(0)

@@ -179,6 +179,17 @@ def create_file_artefacts(*, session: Session, owner: User, files: list, data: A
     return created
 
 
+def add_caption(*, session: Session, owner: User, artefact: Artefact, recording, quota_bytes: int | None) -> Artefact:
+    """Save a stored recording as the artefact's spoken caption: private, since whoever may see the artefact hears it
+    with it (artefact_visible_to), so changing the artefact's audience later carries it along."""
+    data = ArtefactInput(title=_("Caption: %(title)s", title=artefact.title)[:200], occurred_on=artefact.occurred_on,
+                         audience=Audience.private)
+    caption = create_file_artefacts(session=session, owner=owner, files=[recording], data=data, quota_bytes=quota_bytes)[0]
+    artefact.audio_artefact_id = caption.id
+    session.add(artefact)
+    return caption
+
+
 def update_artefact(*, session: Session, artefact: Artefact, data: ArtefactInput) -> Artefact:
     """Save edits to an artefact (its file, if any, stays). A recording stays private: who hears it is decided by
     what it belongs to, so it is never shared (or sent for approval) on its own."""
@@ -192,13 +203,28 @@ def update_artefact(*, session: Session, artefact: Artefact, data: ArtefactInput
 
 
 def delete_artefact(*, session: Session, artefact: Artefact) -> list[str]:
-    """Delete the row (links cascade), give its space back, and return the stored file names for the caller to
-    remove after commit."""
+    """Delete the row (links cascade) with its spoken caption, which is part of it (unless something else plays it
+    too), give their space back, and return the stored file names for the caller to remove after commit."""
     names = [n for n in (artefact.stored_name, artefact.thumb_small, artefact.thumb_large, artefact.thumb_print) if n]
     storage.release(session=session, user_id=artefact.owner_id,
                     size_bytes=(artefact.size_bytes or 0) + (artefact.derived_bytes or 0))
+    caption = caption_of(session=session, artefact=artefact)
     timeline.delete_item(session=session, item_id=artefact.id)
+    if caption is not None:
+        session.flush()
+        if not attached_recordings_among(session=session, ids=[caption.id]):
+            names += delete_artefact(session=session, artefact=caption)
     return names
+
+
+def caption_of(*, session: Session, artefact: Artefact) -> Artefact | None:
+    """The artefact's spoken caption, for a viewer already let in to the artefact (it follows the artefact)."""
+    if not artefact.audio_artefact_id:
+        return None
+    caption = session.get(Artefact, artefact.audio_artefact_id)
+    if caption is None or caption.owner_id != artefact.owner_id or caption.media_kind is not MediaKind.audio:
+        return None  # only a sound file of the owner's is a caption (artefact_visible_to agrees)
+    return caption
 
 
 # --- loading, with access checks ---------------------------------------------------------------
@@ -213,7 +239,8 @@ def artefact_visible_to(*, session: Session, viewer: User, artefact_id: int) -> 
     """An artefact `viewer` may see under the audience rules, or 404.
 
     A recording follows what it belongs to instead, whatever audience it was saved with: a reflection's recording is
-    heard by whoever may read the reflection (any, if several use it), a teacher's spoken feedback by whoever may see
+    heard by whoever may read the reflection (any, if several use it), an evidence's caption by whoever may see the
+    evidence, a teacher's spoken feedback by whoever may see
     its comment (app.services.moderation.feedback's rule); nobody else."""
     artefact = load(session, Artefact, artefact_id)
     recorded_for = _reflections_recorded_in(session, artefact)
@@ -221,6 +248,12 @@ def artefact_visible_to(*, session: Session, viewer: User, artefact_id: int) -> 
         if not any(can_see(session=session, viewer=viewer, owner_id=r.owner_id, audience=r.audience,
                            draft=r.status is ReflectionStatus.draft, item_id=r.id)
                    for r in recorded_for):
+            raise not_found()
+        return artefact
+    captioned = _artefacts_captioned_by(session, artefact)
+    if captioned:
+        if not any(can_see(session=session, viewer=viewer, owner_id=a.owner_id, audience=a.audience, item_id=a.id)
+                   for a in captioned):
             raise not_found()
         return artefact
     spoken_in = _comments_recorded_in(session, artefact)
@@ -239,6 +272,13 @@ def _reflections_recorded_in(session: Session, artefact: Artefact) -> list[Refle
         return []
     return list(session.exec(select(Reflection).where(Reflection.audio_artefact_id == artefact.id,
                                                       Reflection.owner_id == artefact.owner_id)).all())
+
+
+def _artefacts_captioned_by(session: Session, artefact: Artefact) -> list[Artefact]:
+    if artefact.media_kind is not MediaKind.audio:
+        return []
+    return list(session.exec(select(Artefact).where(Artefact.audio_artefact_id == artefact.id,
+                                                    Artefact.owner_id == artefact.owner_id)).all())
 
 
 def _comments_recorded_in(session: Session, artefact: Artefact) -> list[Comment]:
@@ -282,7 +322,7 @@ class RecordingOf:
 
 
 def recordings_of(*, session: Session, artefact_ids: list[int]) -> dict[int, RecordingOf]:
-    """For those of `artefact_ids` that are recordings, what each belongs to (two queries)."""
+    """For those of `artefact_ids` that are recordings, what each belongs to (three queries)."""
     if not artefact_ids:
         return {}
     found: dict[int, RecordingOf] = {}
@@ -291,6 +331,11 @@ def recordings_of(*, session: Session, artefact_ids: list[int]) -> dict[int, Rec
         .where(Reflection.audio_artefact_id.in_(artefact_ids)).order_by(Reflection.id)
     ).all():
         found.setdefault(item_id, RecordingOf(title, item_link(ItemType.reflection, reflection_id)))
+    for item_id, artefact_id, title in session.exec(
+        select(Artefact.audio_artefact_id, Artefact.id, Artefact.title)
+        .where(Artefact.audio_artefact_id.in_(artefact_ids)).order_by(Artefact.id)
+    ).all():
+        found.setdefault(item_id, RecordingOf(title, item_link(ItemType.artefact, artefact_id)))
     for item_id, item in session.exec(
         select(Comment.audio_artefact_id, Item).join(Item, Item.id == Comment.item_id)
         .where(Comment.audio_artefact_id.in_(artefact_ids)).order_by(Comment.id)
