@@ -132,3 +132,13 @@ def test_the_primary_action_opens_the_add_form_without_javascript(client, sessio
     assert '<details class="card" id="add-competency" open>' in client.get(f"{base}?add=competency").text
     assert '<details class="card" id="add-level" open>' in client.get(f"{base}?add=level").text
     assert client.get(f"{base}?add=%3Cscript%3E").status_code == 200
+
+
+def test_the_schools_classes_page_has_one_primary_action(client, session):
+    school = make_school(session)
+    admin = make_user(session, school, Role.admin)
+    login(client, admin)
+    client.post("/admin/terms", data={"school_year": "2026–27"})
+    html = client.get("/admin/classes").text
+    assert "Add term" in html
+    assert _primary_buttons(html) == ["New class in 2026–27"]

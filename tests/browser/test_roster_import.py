@@ -1,8 +1,9 @@
 """A new school reaches a populated one in the browser: the admin `folio create-admin` made uploads the school's
 OneRoster export, checks the preview, confirms, follows the job, and finds the teacher, the students, the classes
-and a family member linked to their child."""
+and a family member linked to their child; then brings in the school's competency framework from a file."""
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -11,6 +12,7 @@ from tests.browser.test_new_school import empty_school, fits_the_screen, phone, 
 from tests.roster_sets import zip_of
 
 pytestmark = pytest.mark.browser
+MATRIX = Path(__file__).resolve().parent.parent / "data" / "frameworks" / "teaching-standards.matrix"
 
 
 def test_an_admin_imports_a_oneroster_export_and_finds_the_school_populated(phone, tmp_path):  # noqa: F811
@@ -53,3 +55,13 @@ def test_an_admin_imports_a_oneroster_export_and_finds_the_school_populated(phon
     page.get_by_role("link", name="Family access for Avery Smith").click()
     expect(page.get_by_role("button", name="Remove Casey Smith")).to_be_visible()
     fits_the_screen(page)
+
+    page.goto("/admin/frameworks")
+    page.get_by_role("link", name="Import a framework").click()
+    page.get_by_label("Framework file").set_input_files(str(MATRIX))
+    page.get_by_role("button", name="Preview the import").click()
+    expect(page.get_by_text("8 competencies to add")).to_be_visible()
+    fits_the_screen(page)
+    page.get_by_role("button", name="Import “Ngā Paerewa: Teaching Standards”").click()
+    expect(page).to_have_url(re.compile(r"/admin/frameworks/\d+$"))
+    expect(page.get_by_role("cell", name=re.compile("1.2.2 Pronounce ākonga names correctly"))).to_be_visible()
