@@ -77,6 +77,8 @@ class User(UserBase, table=True):
     digest_frequency: str = Field(default="weekly", max_length=10, sa_column_kwargs={"server_default": "weekly"})
     # Everyone: also send each notification by email (needs an email address and SMTP settings).
     email_notifications: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # "About me", in Markdown: written on the Account page, or brought from Mahara's profile introduction.
+    about: str = Field(default="", sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
 
     enrollments: list["Enrollment"] = Relationship(back_populates="user", cascade_delete=True)
 

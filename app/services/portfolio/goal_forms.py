@@ -56,6 +56,7 @@ class GoalData:
     audience: Audience
     competency_ids: set[int]
     steps: list[str]
+    tags: list[str] | None = None  # None: leave the goal's tags as they are
 
 
 def _text_problem(text: str, *, limit: int) -> str | None:

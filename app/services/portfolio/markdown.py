@@ -1,9 +1,11 @@
-"""Markdown to safe HTML: markdown-it renders, nh3 sanitises (no scripts, styles, images or raw HTML)."""
+"""Markdown to safe HTML: markdown-it renders, nh3 sanitises (no scripts, styles or raw HTML; images only from
+Folio's own file addresses, such as the photos of an imported Mahara journal post)."""
 
 from __future__ import annotations
 
 import hashlib
 import html as html_lib
+import re
 from functools import lru_cache
 
 import nh3
@@ -12,8 +14,20 @@ from markupsafe import Markup
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li",
-    "h2", "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td",
+    "h2", "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td", "img",
 }
+# An image shows only a file of this Folio (served after the viewer's access is checked): never another site's,
+# which would tell it who reads the page.
+OWN_FILE = re.compile(r"/files/[0-9]{1,12}/(small|large|original)")
+
+
+_IMAGE_WITHOUT_SOURCE = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
+
+
+def _only_own_images(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "img" and attribute == "src":
+        return value if OWN_FILE.fullmatch(value) else None
+    return value
 
 
 @lru_cache(maxsize=1)
@@ -29,10 +43,13 @@ def render_markdown(text: str) -> Markup:
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}, "th": {"align"}, "td": {"align"}},
+        attributes={"a": {"href", "title"}, "th": {"align"}, "td": {"align"}, "img": {"src", "alt"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
+        attribute_filter=_only_own_images,
     )
+    if "<img" in clean:  # an image whose address was refused goes altogether
+        clean = _IMAGE_WITHOUT_SOURCE.sub("", clean)
     return Markup(clean)
 
 

@@ -26,6 +26,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.moderation import approvals
 from app.services.portfolio import artefacts as artefact_service
+from app.services.portfolio import tags as tag_service
 from app.services.portfolio import timeline
 from app.access import attached_recordings_among, load_own, load_visible, visible_among
 from app.access.relationships import active_classes_of_student
@@ -56,6 +57,7 @@ class ReflectionInput:
     artefact_ids: set[int] = field(default_factory=set)
     goal_ids: set[int] = field(default_factory=set)
     competency_ids: set[int] = field(default_factory=set)
+    tags: list[str] | None = None  # None: leave the reflection's tags as they are
     version: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -116,6 +118,9 @@ def _save_links(session: Session, reflection: Reflection, data: ReflectionInput)
     _replace_links(session, reflection.id, ReflectionArtefact, "artefact_id", data.artefact_ids)
     _replace_links(session, reflection.id, ReflectionGoal, "goal_id", data.goal_ids)
     _replace_links(session, reflection.id, ReflectionCompetency, "competency_id", data.competency_ids)
+    if data.tags is not None:
+        tag_service.set_tags(session=session, kind="reflection", item_id=reflection.id, owner_id=reflection.owner_id,
+                             names=data.tags)
 
 
 def create_reflection(*, session: Session, owner: User, data: ReflectionInput, audio_artefact_id: int | None = None) -> Reflection:
