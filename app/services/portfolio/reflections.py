@@ -95,6 +95,9 @@ def parse_input(
     data.artefact_ids = {int(v) for v in every("artefact_ids") if v.isdigit()} & owned_artefacts
     data.goal_ids = {int(v) for v in every("goal_ids") if v.isdigit()} & owned_goals
     data.competency_ids = {int(v) for v in every("competency_ids") if v.isdigit()} & allowed_competencies
+    data.tags = tag_service.normalise(first("tags"))
+    if len(data.tags) > tag_service.MAX_TAGS:
+        data.errors["tags"] = _("Use at most %(max)s tags.", max=tag_service.MAX_TAGS)
     version = first("version")
     data.version = int(version) if version.isdigit() else 0
     return data
@@ -216,6 +219,7 @@ class ReflectionLinks:
     artefacts: list[Artefact]
     goals: list[Goal]
     competencies: list[Competency]
+    tags: list[str] = field(default_factory=list)
 
 
 def links_of(*, session: Session, reflection: Reflection, viewer: User) -> ReflectionLinks:
@@ -228,7 +232,8 @@ def links_of(*, session: Session, reflection: Reflection, viewer: User) -> Refle
                                 .where(ReflectionCompetency.reflection_id == reflection.id).order_by(Competency.code)).all()
     artefacts = visible_among(session=session, viewer=viewer, owner_id=reflection.owner_id, items=list(artefacts))
     goals = visible_among(session=session, viewer=viewer, owner_id=reflection.owner_id, items=list(goals))
-    return ReflectionLinks(artefacts, goals, list(competencies))
+    tags = tag_service.tags_of(session=session, kind="reflection", item_ids=[reflection.id]).get(reflection.id, [])
+    return ReflectionLinks(artefacts, goals, list(competencies), tags)
 
 
 def owned_ids(*, session: Session, owner: User) -> tuple[set[int], set[int]]:
