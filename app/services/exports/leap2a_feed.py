@@ -305,7 +305,8 @@ class _MarkdownWriter(HTMLParser):
             self.parts.append("\n")
         elif tag == "img" and self.images is not None:
             values = dict(attrs)
-            address = self.images(values.get("src") or "")
+            # Mahara writes an image of its own as <img rel="leap2:has_part" href="portfolio:artefact41"> (no src).
+            address = self.images(values.get("src") or values.get("href") or "")
             if address:
                 alt = re.sub(r"[\[\]\\]", "", " ".join((values.get("alt") or values.get("title") or "").split()))
                 self.parts.append(f"![{alt}]({address})")

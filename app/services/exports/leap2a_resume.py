@@ -8,7 +8,9 @@ from __future__ import annotations
 from app.i18n import _
 from app.models import Audience
 from app.services.exports.leap2a_evidence import image_resolver, import_note, keep_dates
-from app.services.exports.leap2a_feed import Entry, entry_content, entry_dates, entry_relations, entry_tags, last_part
+from app.services.exports.leap2a_feed import (
+    Entry, attribute, children_named, entry_content, entry_dates, entry_relations, entry_tags, last_part,
+)
 from app.services.exports.leap2a_run import Run, entry_kind, title_of
 from app.services.portfolio import artefacts
 from app.services.portfolio import goals
@@ -78,11 +80,14 @@ def _composite_body(run: Run, entry: Entry) -> str:
     """The row's text, its dates, and what its siblings say (employer, institution, qualification, contribution)."""
     _type, text, _src = entry_content(entry)
     parts = [text.strip()] if text.strip() else []
-    dates = entry_dates(entry)
-    if dates.get("start") and dates.get("end"):
-        parts.append(_("From %(start)s to %(end)s", start=dates["start"].isoformat(), end=dates["end"].isoformat()))
-    elif dates.get("start") or dates.get("end"):
-        parts.append((dates.get("start") or dates.get("end")).isoformat())
+    # Mahara writes a résumé row's dates as it was typed ("June 2019"), in leap2:label, the element left empty.
+    dates = {(attribute(d, "point") or "start").lower(): (attribute(d, "label") or d.text or "").strip()
+             for d in children_named(entry.element, "date")}
+    start, end = dates.get("start", ""), dates.get("end", "")
+    if start and end:
+        parts.append(_("From %(start)s to %(end)s", start=start, end=end))
+    elif start or end:
+        parts.append(start or end)
     for rel, href in entry.links:
         sibling = run.by_id.get(href)
         if sibling is None or not sibling.id.startswith("portfolio:resumesibling") or last_part(rel) == "is_part_of":
