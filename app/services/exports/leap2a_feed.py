@@ -146,11 +146,11 @@ def attribute(element: ET.Element, local: str, *, mahara: bool = False) -> str:
 
 
 def feed_source(root: ET.Element) -> str:
-    """Who and where the feed comes from, the same in every export of one Mahara account: the feed id without its
-    export time ("https://mahara.example.org/export/27"), else the author."""
+    """Who and where the feed comes from, the same in every export of one Mahara (or Folio) account: the feed id
+    without its export time ("https://mahara.example.org/export/27"), else the author."""
     feed_id = (root.findtext(f"{{{ATOM}}}id") or "").strip()
     head, _sep, last = feed_id.rstrip("/").rpartition("/")
-    if head and last.isdigit() and len(last) >= 8:
+    if head and re.fullmatch(r"[0-9]{8,}|[0-9]{8}T[0-9]{6}Z", last):  # Mahara's Unix time, Folio's timestamp
         return head
     if feed_id:
         return feed_id

@@ -108,7 +108,7 @@ def _import_entries(run: Run, entries: list[Entry]) -> None:
     def is_task(entry: Entry) -> bool:
         return entry.leap_type == "plan" and any(p in by_id and by_id[p].leap_type == "plan" for p in parents[entry.id])
 
-    if run.ledger is not None:
+    if run.ledger is not None and run.source:  # a feed that doesn't say where it is from can't be recognised
         run.earlier = run.ledger.earlier([run.key(entry, index) for index, entry in enumerate(entries)])
 
     # Evidence first, so journal posts can link to what they were attached to and show the images they embed.
@@ -126,6 +126,7 @@ def _import_entries(run: Run, entries: list[Entry]) -> None:
             run.skip(entry, _("comments aren't imported."))
             continue
         if entry.leap_type == "entry" and (entry.mahara_type == "blogpost" or parents[entry.id] & blogs):
+            entry.mahara_type = "blogpost"  # named a journal entry in the summary, whoever wrote the feed
             posts.append(entry)
             continue
         if is_resume(entry) or entry.mahara_type in ABOUT_TYPES:
