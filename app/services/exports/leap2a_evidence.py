@@ -156,10 +156,12 @@ _DOWNLOAD = re.compile(r"/artefact/file/download\.php$")
 
 def image_resolver(run: Run):
     """A function giving the Folio address of an image embedded in HTML, if it is a file this import brought in."""
-    by_file: dict[str, str] = {}
-    for entry_id, entry in run.by_id.items():
-        for candidate in file_candidates(entry):
-            by_file[_normal_src(candidate, unquoted=True)] = entry_id
+    if run.file_entries is None:  # built once per import: every post asks
+        run.file_entries = {}
+        for entry_id, entry in run.by_id.items():
+            for candidate in file_candidates(entry):
+                run.file_entries[_normal_src(candidate, unquoted=True)] = entry_id
+    by_file = run.file_entries
 
     def resolve(src: str) -> str | None:
         src = src.strip()

@@ -62,6 +62,7 @@ class Run:
     imported: dict[str, int] = field(default_factory=dict)  # entry id → the item made of it (or found)
     earlier: dict[str, int | None] = field(default_factory=dict)  # entry key → item an earlier import made
     images: dict[int, bool] = field(default_factory=dict)  # file artefact → whether it has a large thumbnail
+    file_entries: dict[str, str] | None = None  # a file's name in the archive → its entry id
 
     def key(self, entry: Entry, index: int = 0) -> str:
         """The entry's key in the import ledger: the same in every export of the same Mahara account."""

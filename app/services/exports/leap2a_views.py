@@ -41,20 +41,21 @@ def import_showcases(run: Run, entries: list[Entry], post_parents: dict[str, lis
     """Collections, then the pages in none, as showcases (after every item is imported); `post_parents` lists a
     journal's posts, in order, by the journal's entry id."""
     pages = {entry.id: entry for entry in entries if is_page(entry) and not is_collection(entry)}
+    types = _item_types(run)
     in_collection: set[str] = set()
     for entry in entries:
         if not is_collection(entry):
             continue
         page_ids = [href for href in entry_relations(entry, "has_part") if href in pages]
         in_collection.update(page_ids)
-        _showcase(run, entry, [pages[p] for p in page_ids], post_parents)
+        _showcase(run, entry, [pages[p] for p in page_ids], post_parents, types)
     for page in pages.values():
         if page.id in in_collection:
             continue
         if _view_type(page) in NOT_SHOWCASES:
             run.skip(page, _("Mahara's dashboard and profile pages aren't showcases."))
             continue
-        _showcase(run, page, [page], post_parents)
+        _showcase(run, page, [page], post_parents, types)
 
 
 def _view_type(page: Entry) -> str:
@@ -62,7 +63,8 @@ def _view_type(page: Entry) -> str:
     return attribute(views[0], "type", mahara=True).lower() if views else ""
 
 
-def _showcase(run: Run, entry: Entry, pages: list[Entry], post_parents: dict[str, list[str]]) -> None:
+def _showcase(run: Run, entry: Entry, pages: list[Entry], post_parents: dict[str, list[str]],
+              types: dict[int, ShowcaseItemType]) -> None:
     key = run.key(entry)
     title = title_of(entry, _("Untitled showcase"))
     if key in run.earlier and run.session.exec(select(Showcase.id).where(
@@ -84,7 +86,6 @@ def _showcase(run: Run, entry: Entry, pages: list[Entry], post_parents: dict[str
     run.session.flush()
     keep_dates(run.session, showcase, entry)
     approvals.request_showcase_if_needed(session=run.session, showcase=showcase)
-    types = _item_types(run)
     added: list[ShowcaseItem] = []
     seen: set[int] = set()
     heading = ""
@@ -99,6 +100,7 @@ def _showcase(run: Run, entry: Entry, pages: list[Entry], post_parents: dict[str
                 continue
             note = _text_note(run, entry, block_title or heading or title, text)
             item_id, item_type = note.id, ShowcaseItemType.artefact
+            types[note.id] = item_type
         else:
             item_id = run.imported.get(str(value))
             item_type = types.get(item_id) if item_id is not None else None
