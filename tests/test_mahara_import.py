@@ -20,6 +20,7 @@ from app.models import (
     ShowcaseItem, ShowcaseItemType, User,
 )
 from app.routes import imports
+from app.services.exports.leap2a import export_feed
 from app.services.jobs import jobs
 from app.services.portfolio import tags as tag_service
 from tests.factories import login, make_school, make_user, post_multipart
@@ -255,6 +256,9 @@ def test_tags_keep_their_case_and_are_editable_on_reflections_and_goals(app, cli
     # The timeline's tag filter finds the reflection and the goal too, whatever the case typed.
     timeline = client.get("/student", params={"tag": "summer plans"}).text
     assert "Swim 1 km" in timeline and "At the river" not in timeline
+    # Folio's own Leap2A export carries them, as Mahara does.
+    feed = export_feed(session=session, settings=settings, student=student).decode()
+    assert '<category term="Summer Plans" />' in feed and '<category term="Rivers" />' in feed
 
 
 def test_about_me_is_shown_and_editable_on_the_account_page(client, session):
