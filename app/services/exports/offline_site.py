@@ -386,7 +386,8 @@ def _keep_href(tag: str, attribute: str, value: str) -> str | None:
 def offline_markdown(text: str) -> Markup:
     """Sanitised Markdown HTML whose links all work from the file system (root-relative ones are dropped)."""
     html = str(render_markdown(text))
-    return Markup(nh3.clean(html, tags=ALLOWED_TAGS, attribute_filter=_keep_href,
+    # Images are Folio's own file addresses, which don't exist in the copy: left out (the files are listed apart).
+    return Markup(nh3.clean(html, tags=ALLOWED_TAGS - {"img"}, attribute_filter=_keep_href,
                             link_rel="noopener noreferrer nofollow",
                             attributes={"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}))
 
