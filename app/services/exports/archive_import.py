@@ -223,7 +223,7 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
             summary.artefacts += 1
             continue
         competency_ids, unmatched = matcher.split(doc["competencies"])
-        tags = artefact_service.normalise_tags(",".join(doc["tags"] + [matcher.label(r).replace(",", " ") for r in unmatched]))
+        tags = artefact_service.normalise_tags(",".join(doc["tags"] + [matcher.label(r).replace(",", " ").lower() for r in unmatched]))
         data = artefact_service.ArtefactInput(
             title=doc["title"], description=doc["description"], occurred_on=date.fromisoformat(doc["occurred_on"]),
             audience=Audience.private if doc["ref"] in recordings else Audience(doc["audience"]), tags=tags,
