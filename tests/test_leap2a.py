@@ -224,7 +224,9 @@ def test_mahara_export_imports(session, settings, tmp_path):
                             files={"files/0-bridge-test.jpg": photo})
     session.commit()
 
-    assert (summary.artefacts, summary.reflections, summary.goals, summary.skipped) == (2, 2, 1, 2)
+    # The comment is skipped; the page becomes a showcase of the photo (issue 12).
+    assert (summary.artefacts, summary.reflections, summary.goals, summary.skipped, summary.showcases) == (2, 2, 1, 1, 1)
+    assert [(s.kind, s.title) for s in summary.not_imported] == [("Comment", "Nice work on the bridge!")]
     posts = {r.title: r for r in session.exec(select(Reflection).where(Reflection.owner_id == student.id)).all()}
     assert set(posts) == {"Testing our paper bridges", "What I'd change next time"}
     bridges = posts["Testing our paper bridges"]
@@ -272,7 +274,7 @@ def test_mahara_export_imports(session, settings, tmp_path):
     assert tags == {"bridge-test.jpg": "photos"}
     file_tags = set(session.exec(select(Tag.name).join(ArtefactTag, ArtefactTag.tag_id == Tag.id)
                                  .where(ArtefactTag.artefact_id == file.id)).all())
-    assert file_tags == {"bridges", "photos"}
+    assert file_tags == {"Bridges", "photos"}  # Mahara's label, with its case
     # every item is on the timeline, dated as in Mahara
     timeline = session.exec(select(Item).where(Item.owner_id == student.id)).all()
     assert len(timeline) == 5
@@ -295,7 +297,10 @@ def test_missing_file_is_skipped_with_a_message(session, settings):
     student = make_user(session, make_school(session))
     summary = import_leap2a(session=session, settings=settings, student=student, xml_bytes=SAMPLE.read_bytes(), files={})
     assert (summary.artefacts, summary.skipped) == (1, 3)
-    assert any("bridge-test.jpg" in m for m in summary.messages)
+    assert [line.line() for line in summary.not_imported] == [
+        "- Image “bridge-test.jpg”: its file isn't in the archive.",
+        "- Comment “Nice work on the bridge!”: comments aren't imported.",
+        "- Page “My science page”: it shows nothing Folio can import."]
 
 
 def test_a_file_over_the_quota_is_skipped(session, settings, tmp_path):
@@ -306,7 +311,7 @@ def test_a_file_over_the_quota_is_skipped(session, settings, tmp_path):
     summary = import_leap2a(session=session, settings=settings, student=student, xml_bytes=SAMPLE.read_bytes(),
                             files={"files/0-bridge-test.jpg": _jpeg_file(tmp_path)})
     assert summary.artefacts == 1 and summary.stored_files == []
-    assert any("storage space" in m for m in summary.messages)
+    assert any("storage space" in skipped.reason for skipped in summary.not_imported)
 
 
 def test_a_program_disguised_as_a_photo_is_refused(session, settings, tmp_path):
@@ -435,7 +440,7 @@ def test_xhtml_content_and_a_plain_entry_become_a_note_with_its_date(session, se
     assert (summary.artefacts, summary.skipped) == (1, 0)
     note = session.exec(select(Artefact).where(Artefact.owner_id == student.id)).one()
     assert (note.kind, note.body, note.occurred_on) == (ArtefactKind.note, "We saw *herons*.\n\nThen lunch.", date(2025, 5, 1))
-    assert session.exec(select(Tag.name).where(Tag.owner_id == student.id)).all() == ["birds"]
+    assert session.exec(select(Tag.name).where(Tag.owner_id == student.id)).all() == ["Birds"]  # with its case (issue 12)
 
 
 def test_an_oversized_feed_is_refused(session, settings, monkeypatch):

@@ -26,7 +26,7 @@ from app.models.feedback import (
 )
 from app.models.family import DigestFrequency, DigestLog, DigestState, FamilyInvitation
 from app.models.jobs import ImportKey, Job, JobStatus
-from app.models.goals import CheckIn, CheckInArtefact, CheckInStep, Goal, GoalCompetency, GoalStatus, GoalStep
+from app.models.goals import CheckIn, CheckInArtefact, CheckInStep, Goal, GoalCompetency, GoalStatus, GoalStep, GoalTag
 from app.models.people import ClassRole, EnrolledVia, Enrollment, GuardianLink, Role, School, SchoolClass, SchoolTerm, User
 from app.models.reflections import (
     Reflection,
@@ -34,6 +34,7 @@ from app.models.reflections import (
     ReflectionCompetency,
     ReflectionGoal,
     ReflectionStatus,
+    ReflectionTag,
 )
 from app.models.showcases import (
     ConferenceInvite,
@@ -64,9 +65,9 @@ __all__ = [
     "NotificationKind", "RequestStatus",
     "Artefact", "ArtefactCompetency", "ArtefactKind", "ArtefactTag", "Audience",
     "CheckIn", "CheckInArtefact", "CheckInStep", "ClassFramework", "ClassRole", "Competency",
-    "CompetencyRating", "Enrollment", "Framework", "Goal", "GoalCompetency", "GoalStatus", "GoalStep",
+    "CompetencyRating", "Enrollment", "Framework", "Goal", "GoalCompetency", "GoalStatus", "GoalStep", "GoalTag",
     "GuardianLink", "ItemType", "LoginFailure", "MediaKind", "ProficiencyLevel", "RatingArtefact",
-    "RatingSource", "Reflection", "ReflectionArtefact", "ReflectionCompetency", "ReflectionGoal",
+    "RatingSource", "Reflection", "ReflectionArtefact", "ReflectionCompetency", "ReflectionGoal", "ReflectionTag",
     "ReflectionStatus", "Role", "CompetencyTranslation", "ProficiencyLevelTranslation",
     "DigestFrequency", "DigestLog", "DigestState", "FamilyInvitation", "ImportKey", "Job", "JobStatus",
     "ConferenceInvite", "ConferenceResponse", "ConferenceSlot", "ResponseSource", "ShareLink", "ShareLinkView",

@@ -52,6 +52,15 @@ class GoalStep(SQLModel, table=True):
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
+class GoalTag(SQLModel, table=True):
+    """A goal's tags: the owner's own tags, shared with their artefacts and reflections."""
+
+    __tablename__ = "goal_tags"
+
+    goal_id: int = Field(foreign_key="goals.id", primary_key=True, ondelete="CASCADE")
+    tag_id: int = Field(foreign_key="tags.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
 class GoalCompetency(SQLModel, table=True):
     __tablename__ = "goal_competencies"
 

@@ -81,6 +81,8 @@ class User(UserBase, table=True):
     email_notifications: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     # The student information system's id for this person (OneRoster sourcedId); None for accounts made in Folio.
     sourced_id: str | None = Field(default=None, max_length=255)
+    # "About me", in Markdown: written on the Account page, or brought from Mahara's profile introduction.
+    about: str = Field(default="", sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
 
     enrollments: list["Enrollment"] = Relationship(back_populates="user", cascade_delete=True)
 

@@ -50,6 +50,15 @@ class ReflectionGoal(SQLModel, table=True):
     goal_id: int = Field(foreign_key="goals.id", primary_key=True, index=True, ondelete="CASCADE")
 
 
+class ReflectionTag(SQLModel, table=True):
+    """A reflection's tags: the owner's own tags, shared with their artefacts and goals."""
+
+    __tablename__ = "reflection_tags"
+
+    reflection_id: int = Field(foreign_key="reflections.id", primary_key=True, ondelete="CASCADE")
+    tag_id: int = Field(foreign_key="tags.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
 class ReflectionCompetency(SQLModel, table=True):
     __tablename__ = "reflection_competencies"
 

@@ -13,6 +13,7 @@ from app.navigation import home_path
 from app.routes.auth import password_off_page
 from app.models import Role, User
 from app.security import client_address
+from app.services.accounts import about as about_service
 from app.services.accounts import accounts
 from app.services.accounts import audit_views
 from app.services.accounts import sso
@@ -27,7 +28,7 @@ def _page(request: Request, session, user: User, *, errors: dict[str, str] | Non
           status_code: int = 200, history_page: int = 1) -> Response:
     """The account page, with the email form filled from `values` (what was posted) or the saved settings."""
     saved = {"email": user.email or "", "email_notifications": user.email_notifications,
-             "digest_frequency": user.digest_frequency}
+             "digest_frequency": user.digest_frequency, "about": user.about}
     context = {
         "locales": available_locales(),
         "errors": errors or {},
@@ -98,6 +99,21 @@ def _no_password(request: Request, status_code: int) -> Response:
     provider = sso.provider_name(settings=request.app.state.settings)
     message = _("You sign in with %(provider)s, so you have no Folio password to change.", provider=provider)
     return password_off_page(request, message, sign_in_button=False, status_code=status_code)
+
+
+@router.post("/about")
+def update_about(
+    request: Request, user: CurrentUser, session: SessionDep, about: Annotated[str, Form(max_length=20_000)] = ""
+) -> Response:
+    """Save the About me text (Markdown), or show it again with what to fix."""
+    problem = about_service.update_about(session=session, user=user, text=about)
+    if problem:
+        session.rollback()
+        return _page(request, session, user, errors={"about": problem}, values={"about": about}, status_code=422)
+    session.commit()
+    response = RedirectResponse("/account", status_code=303)
+    flash(request, response, _("Your About me is saved."), "success")
+    return response
 
 
 @router.get("/password")

@@ -15,6 +15,7 @@ from app.models import Goal, User
 from app.services.moderation.approvals import approval_notice
 from app.services.portfolio import goal_forms
 from app.services.portfolio import goals
+from app.services.portfolio import tags as tag_service
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
 from app.services.edit_versions import claim_version, parse_version
 from app.templating import render, wants_fragment
@@ -53,7 +54,8 @@ def _form_page(
 
 
 def _edit_page(request: Request, session: Session, user: User, goal: Goal, **kwargs) -> Response:
-    form = goal_forms.GoalForm.from_goal(goal, goals.competency_ids_of(session=session, goal=goal))
+    form = goal_forms.GoalForm.from_goal(goal, goals.competency_ids_of(session=session, goal=goal),
+                                         tag_service.tags_of(session=session, kind="goal", item_ids=[goal.id]).get(goal.id, []))
     return _form_page(request, session, user, goal=goal, form=form, **kwargs)
 
 
@@ -70,6 +72,7 @@ def _show_page(
         "evidence": goals.evidence_choices(session=session, owner=user) if is_owner else [],
         "can_achieve": goals.can_achieve(goal),
         "approval_notice": approval_notice(session=session, viewer=user, owner_id=goal.owner_id, item_id=goal.id),
+        "tags": tag_service.tags_of(session=session, kind="goal", item_ids=[goal.id]).get(goal.id, []),
     }
     return render(request, "goals/show.html", context, status_code=status_code)
 
@@ -95,9 +98,10 @@ def create_goal(
     request: Request, user: StudentUser, session: SessionDep,
     title: ShortText = "", why: LongText = "", success_criteria: LongText = "", target_date: ShortText = "",
     audience: ShortText = "private", competency_ids: FormIds = [], steps: Annotated[list[str], Form()] = [],
+    tags: ShortText = "",
 ) -> Response:
     """Save a new goal with its steps, or show the form again with what needs fixing."""
-    form = goal_forms.GoalForm(title, why, success_criteria, target_date, audience, set(competency_ids), steps)
+    form = goal_forms.GoalForm(title, why, success_criteria, target_date, audience, set(competency_ids), steps, tags=tags)
     offered = allowed_ids(available_competencies(session=session, student=user))
     data, errors = goal_forms.check_goal(form=form, allowed_competency_ids=offered)
     if errors:
@@ -132,11 +136,11 @@ def edit_goal(request: Request, goal_id: PathId, user: CurrentUser, session: Ses
 def update_goal(
     request: Request, goal_id: PathId, user: CurrentUser, session: SessionDep,
     title: ShortText = "", why: LongText = "", success_criteria: LongText = "", target_date: ShortText = "",
-    audience: ShortText = "private", competency_ids: FormIds = [], version: ShortText = "",
+    audience: ShortText = "private", competency_ids: FormIds = [], version: ShortText = "", tags: ShortText = "",
 ) -> Response:
     """Save the edited goal, or show the form again with what needs fixing (or that someone saved it first)."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
-    form = goal_forms.GoalForm(title, why, success_criteria, target_date, audience, set(competency_ids))
+    form = goal_forms.GoalForm(title, why, success_criteria, target_date, audience, set(competency_ids), tags=tags)
     offered = allowed_ids(available_competencies(session=session, student=user))
     data, errors = goal_forms.check_goal(form=form, allowed_competency_ids=offered, current_target=goal.target_date)
     seen_version = parse_version(version)

@@ -59,7 +59,7 @@ async def _receive(request: Request, session, *, owner: User, target: User, for_
                                        errors={"archive": upload.error}, status_code=422)
 
     def enqueue() -> Response:
-        scope = import_keys.scope_for(fingerprint=upload.fingerprint, again=upload.again)
+        scope = import_keys.scope_for(fingerprint=upload.fingerprint, again=bool(upload.again))
         if not upload.again:  # the same file again: say so, and import copies only if asked to
             under_way = import_keys.import_under_way(session=session, student=target, scope=scope)
             if under_way is not None and under_way.owner_id == owner.id:
@@ -69,12 +69,13 @@ async def _receive(request: Request, session, *, owner: User, target: User, for_
             if under_way is not None or earlier is not None:
                 archive_upload.discard_archive(settings=settings, stored_name=upload.stored_name)
                 message = (_("This archive is being imported into this portfolio already.") if earlier is None else
-                           _("This archive was already imported into this portfolio; nothing was added this time."))
+                           _("This archive was already imported into this portfolio; nothing was added this time. "
+                             "Choose what to do with it and send it again."))
                 return _form(request, target=target, for_admin=for_admin, errors={"archive": message},
                              status_code=409, imported_on=earlier)
         job = job_pages.request_job(session=session, owner=owner, kind="import", params={
             "student_id": target.id, "upload": upload.stored_name, "original_name": upload.original_name[:255],
-            "scope": scope}, subject=target, object_description=upload.original_name, address=client_address(request))
+            "scope": scope, "again": upload.again}, subject=target, object_description=upload.original_name, address=client_address(request))
         return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
     try:

@@ -208,7 +208,7 @@ def edit_reflection(request: Request, reflection_id: PathId, user: StudentUser, 
     data = service.ReflectionInput(
         title=reflection.title, body=reflection.body, audience=reflection.audience, status=reflection.status,
         artefact_ids={a.id for a in links.artefacts}, goal_ids={g.id for g in links.goals},
-        competency_ids={c.id for c in links.competencies}, version=reflection.version,
+        competency_ids={c.id for c in links.competencies}, tags=links.tags, version=reflection.version,
     )
     return render(request, "reflections/form.html", _form_context(session, user, data=data, reflection=reflection))
 

@@ -22,26 +22,22 @@ from __future__ import annotations
 import secrets
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app import storage as file_storage
 from app.config import Settings
-from app.i18n import _, ngettext
+from app.i18n import _
 from app.models import (
     ArtefactKind,
     Audience,
     CheckIn,
     CheckInArtefact,
     CheckInStep,
-    Competency,
     CompetencyRating,
-    Framework,
     GoalStatus,
-    ProficiencyLevel,
     RatingArtefact,
     RatingSource,
     ReflectionStatus,
@@ -64,45 +60,19 @@ from app.services.exports.archive_checks import (
     load_document,
     read_limited,
 )
-from app.services.exports.archive_upload import INCOMING
 from app.services.portfolio.goal_forms import GoalData
 from app.services.exports.import_history import HistoryNote
-from app.services.exports.import_keys import Ledger, fingerprint, imported_on, undo
+from app.services.exports.import_matching import Matcher
+from app.services.exports.import_summary import ImportSummary
+from app.services.exports.import_keys import Ledger, fingerprint, undo
 from app.services.exports.safe_zip import ArchiveRefused, is_zip, open_untrusted_zip
 
 MAX_XML_BYTES = 64 * 1024 * 1024
 
+
 Progress = Callable[[int, int, str], None]
 
 
-
-
-@dataclass
-class ImportSummary:
-    kind: str = ""  # "folio" or "leap2a"
-    artefacts: int = 0
-    reflections: int = 0
-    goals: int = 0
-    ratings: int = 0
-    showcases: int = 0
-    history_note: bool = False
-    skipped: int = 0
-    messages: list[str] = field(default_factory=list)
-
-    def as_text(self) -> str:
-        """“What was imported”, as the plain text of the job's summary file."""
-        lines = [_("What was imported"), ""]
-        lines.append(ngettext("%(num)s piece of evidence", "%(num)s pieces of evidence", self.artefacts))
-        lines.append(ngettext("%(num)s reflection", "%(num)s reflections", self.reflections))
-        lines.append(ngettext("%(num)s goal", "%(num)s goals", self.goals))
-        if self.kind == "folio":
-            lines.append(ngettext("%(num)s self-assessment", "%(num)s self-assessments", self.ratings))
-            lines.append(ngettext("%(num)s showcase", "%(num)s showcases", self.showcases))
-        if self.history_note:
-            lines.append(_("Feedback and ratings from your previous school are kept in a private note."))
-        if self.messages:
-            lines += ["", *self.messages]
-        return "\n".join(lines) + "\n"
 
 
 def _noop(_done: int, _total: int, _stage: str) -> None:
@@ -208,56 +178,12 @@ def _import_leap(session: Session, settings: Settings, student: User, xml_bytes:
     except Leap2AError as error:
         raise ImportRefused(error.message) from None
     return ImportSummary(kind="leap2a", artefacts=result.artefacts, reflections=result.reflections, goals=result.goals,
-                         skipped=result.skipped, messages=list(result.messages))
+                         showcases=result.showcases, about=result.about, skipped=result.skipped,
+                         already_here=[entry.line() for entry in result.already_here],
+                         not_imported=[entry.line() for entry in result.not_imported], messages=list(result.messages))
 
 
 # --- Folio archives: importing -----------------------------------------------------------------------------
-
-
-class _Matcher:
-    """Competencies and levels of the student's school, by framework name and code / label (a few queries)."""
-
-    def __init__(self, session: Session, student: User, document: dict) -> None:
-        frameworks = session.exec(select(Framework).where(Framework.school_id == student.school_id)
-                                  .order_by(Framework.archived, Framework.id)).all()
-        self.frameworks: dict[str, Framework] = {}
-        for framework in frameworks:
-            self.frameworks.setdefault(framework.name.casefold(), framework)
-        ids = [f.id for f in self.frameworks.values()]
-        self.competencies: dict[tuple[int, str], Competency] = {}
-        self.levels: dict[tuple[int, str], ProficiencyLevel] = {}
-        if ids:
-            for competency in session.exec(select(Competency).where(Competency.framework_id.in_(ids))).all():
-                self.competencies[(competency.framework_id, competency.code.casefold())] = competency
-            for level in session.exec(select(ProficiencyLevel).where(ProficiencyLevel.framework_id.in_(ids))).all():
-                self.levels.setdefault((level.framework_id, level.label.casefold()), level)
-        self.names = {(f["name"], c["code"]): c["name"] for f in document["frameworks"] for c in f["competencies"]}
-        self.unknown: set[tuple[str, str]] = set()
-
-    def competency(self, ref: dict) -> Competency | None:
-        framework = self.frameworks.get(ref["framework"].casefold())
-        found = self.competencies.get((framework.id, ref["code"].casefold())) if framework else None
-        if found is None:
-            self.unknown.add((ref["framework"], ref["code"]))
-        return found
-
-    def level(self, competency: Competency, label: str) -> ProficiencyLevel | None:
-        return self.levels.get((competency.framework_id, label.casefold()))
-
-    def label(self, ref: dict) -> str:
-        name = self.names.get((ref["framework"], ref["code"]), "")
-        return f"{ref['code']} {name}".strip()
-
-    def split(self, refs: list[dict]) -> tuple[set[int], list[dict]]:
-        """Matched competency ids, and the refs that didn't match."""
-        matched, unmatched = set(), []
-        for ref in refs:
-            competency = self.competency(ref)
-            if competency is None:
-                unmatched.append(ref)
-            else:
-                matched.add(competency.id)
-        return matched, unmatched
 
 
 def _import_folio(session: Session, settings: Settings, student: User, files: dict[str, Path],
@@ -281,7 +207,7 @@ def _at(value: str | None):
 
 def _create_everything(session: Session, settings: Settings, student: User, document: dict, sources: dict[str, Path],
                        summary: ImportSummary, report: Progress, ledger: Ledger) -> None:
-    matcher = _Matcher(session, student, document)
+    matcher = Matcher(session, student, document)
     history = HistoryNote(label=matcher.label)
     artefact_ids: dict[str, int] = {}
     titles: dict[str, str] = {}
@@ -297,7 +223,7 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
             summary.artefacts += 1
             continue
         competency_ids, unmatched = matcher.split(doc["competencies"])
-        tags = artefact_service.normalise_tags(",".join(doc["tags"] + [matcher.label(r).replace(",", " ") for r in unmatched]))
+        tags = artefact_service.normalise_tags(",".join(doc["tags"] + [matcher.label(r).replace(",", " ").lower() for r in unmatched]))
         data = artefact_service.ArtefactInput(
             title=doc["title"], description=doc["description"], occurred_on=date.fromisoformat(doc["occurred_on"]),
             audience=Audience.private if doc["ref"] in recordings else Audience(doc["audience"]), tags=tags,
@@ -458,59 +384,3 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
         summary.messages.append(_("%(code)s (%(framework)s) isn't a competency of this school; it was kept as a tag "
                                   "or noted in the history note.", code=code, framework=framework))
     session.flush()
-
-
-# --- the job --------------------------------------------------------------------------------------------------
-
-
-def _register() -> None:
-    from app.models import Job, Role
-    from app.services.jobs import jobs
-
-    @jobs.handler("import")
-    def run_import(*, session: Session, settings: Settings, job: Job, progress: Progress) -> jobs.JobResult:
-        """The "import" job: import the uploaded archive into the student, then delete the upload."""
-        params = job.params or {}
-        upload = params.get("upload")
-        store = file_storage.job_files(settings)
-        upload_key = f"{INCOMING}/{upload}" if _safe_upload_name(upload) else None
-        try:
-            owner = session.get(User, job.owner_id)
-            student = session.get(User, params.get("student_id")) if isinstance(params.get("student_id"), int) else None
-            allowed = (student is not None and owner is not None and student.role is Role.student and (
-                owner.id == student.id or (owner.role is Role.admin and owner.school_id == student.school_id)))
-            if not allowed:
-                raise jobs.JobFailed(_("This portfolio can't be imported here."))
-            if upload_key is None or not store.exists(upload_key):
-                raise jobs.JobFailed(_("The uploaded file is no longer there; please upload it again."))
-            with store.local_copy(upload_key) as upload_path:  # downloaded when it is in a bucket
-                scope = params.get("scope") if isinstance(params.get("scope"), str) else fingerprint(upload_path)
-                if imported_on(session=session, student=student, scope=scope) is not None:  # a second job, one upload
-                    raise jobs.JobFailed(_("This archive was already imported into this portfolio; nothing was added "
-                                           "this time."))
-                # Each batch is committed only while this runner still holds the job (see jobs.commit_batch).
-                ledger = Ledger(session=session, settings=settings, student=student, scope=scope,
-                                commit=lambda: jobs.commit_batch(session=session, job=job))
-                try:
-                    summary = import_archive(session=session, settings=settings, student=student,
-                                             archive_path=upload_path, progress=progress,
-                                             work_dir=jobs.scratch_dir(settings, job), ledger=ledger)
-                except ImportRefused as refused:
-                    raise jobs.JobFailed(refused.message) from None
-        except Exception:  # failed for good; a runner that stops or dies keeps the upload for the next run
-            if upload_key is not None:
-                store.delete([upload_key])
-            raise
-        result = jobs.result_path(settings, job, ".txt")
-        result.write_text(summary.as_text(), encoding="utf-8")
-        # The upload goes once the last batch and "done" are committed together.
-        return jobs.JobResult(path=result, download_name=_("What was imported.txt"),
-                              content_type="text/plain; charset=utf-8", discard=(upload_key,))
-
-
-def _safe_upload_name(name: object) -> bool:
-    return isinstance(name, str) and bool(name) and name == PurePosixPath(name).name and not name.startswith(".") \
-        and "\\" not in name
-
-
-_register()

@@ -27,7 +27,8 @@ class ArchiveUpload:
     stored_name: str | None = None
     original_name: str = ""
     fingerprint: str = ""  # SHA-256 of the file: the same archive uploaded again is recognised by it
-    again: bool = False  # the person asked to import it again even if it was imported before
+    # Importing a file imported before: "skip" what is already here (add what is new) or add "copies" of everything.
+    again: str = ""
     error: str | None = None
     too_large: bool = False
 
@@ -122,7 +123,12 @@ async def receive_archive(request: Request, *, settings: Settings) -> ArchiveUpl
         return ArchiveUpload(error=receiver.form.errors[0].message if receiver.form.errors else _("Choose the file to import."))
     stored, original = receiver.kept
     return ArchiveUpload(stored_name=stored, original_name=original, fingerprint=receiver.digest.hexdigest(),
-                         again=receiver.form.first("again") == "1")
+                         again=_again(receiver.form.first("again")))
+
+
+def _again(value: str | None) -> str:
+    # "1" is what the form sent before there was a choice: a second copy.
+    return {"skip": "skip", "copies": "copies", "1": "copies"}.get((value or "").strip(), "")
 
 
 def discard_archive(*, settings: Settings, stored_name: str) -> None:

@@ -69,8 +69,10 @@ class Ledger:
     processed."""
 
     def __init__(self, *, session: Session, settings: Settings, student: User, scope: str,
-                 commit: Callable[[], None]) -> None:
+                 commit: Callable[[], None], skip_earlier: bool = True) -> None:
         self.session = session
+        # What earlier imports of the same source brought in is skipped (Leap2A), unless copies were asked for.
+        self.skip_earlier = skip_earlier
         self.settings = settings
         self.student_id = student.id
         self.scope = scope[:100]
@@ -85,7 +87,23 @@ class Ledger:
         """The id of the item this import already created for `key`, if it was committed."""
         return self.known.get(_stored_key(key))
 
-    def record(self, key: str, item_id: int, *, files: list[uploads.StoredFile] = ()) -> None:
+    def earlier(self, keys: list[str]) -> dict[str, int | None]:
+        """The keys other imports into this student recorded, with their item (None for a showcase): still here,
+        since deleting an item deletes its key. Empty when the person asked for copies."""
+        if not self.skip_earlier or not keys:
+            return {}
+        by_stored = {_stored_key(key): key for key in keys}
+        found: dict[str, int | None] = {}
+        stored = list(by_stored)
+        for start in range(0, len(stored), 500):
+            for item_key, item_id in self.session.exec(select(ImportKey.item_key, ImportKey.item_id).where(
+                    ImportKey.student_id == self.student_id, ImportKey.scope != self.scope,
+                    ImportKey.item_key.in_(stored[start:start + 500]))).all():
+                key = by_stored[item_key]
+                found[key] = found.get(key) or item_id
+        return found
+
+    def record(self, key: str, item_id: int | None, *, files: list[uploads.StoredFile] = ()) -> None:
         """Remember that `key` became item `item_id` (saved with the batch)."""
         stored = _stored_key(key)
         self.session.add(ImportKey(student_id=self.student_id, scope=self.scope, item_key=stored, item_id=item_id))

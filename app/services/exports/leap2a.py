@@ -38,6 +38,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.services.portfolio import tags as tag_service
 from app.services.portfolio.markdown import render_markdown
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -117,6 +118,8 @@ def export_feed(*, session: Session, settings: Settings, student: User, file_pat
         for artefact_id in data.reflection_artefacts.get(reflection.id, []):
             _link(entry, "leap2:relation", f"portfolio:artefact{artefact_id}")
         _category(entry, "reflection", scheme="portfolio:kind#")
+        for tag in data.reflection_tags.get(reflection.id, []):
+            _category(entry, tag)
         _competencies(entry, data.competencies.get(("reflection", reflection.id), []))
         if reflection.status is ReflectionStatus.draft:
             _category(entry, "Unready", scheme="categories:readiness#")
@@ -129,6 +132,8 @@ def export_feed(*, session: Session, settings: Settings, student: User, file_pat
         for step in data.steps.get(goal.id, []):
             _link(entry, "leap2:has_part", f"portfolio:step{step.id}", display_order=step.position + 1)
         _category(entry, "goal", scheme="portfolio:kind#")
+        for tag in data.goal_tags.get(goal.id, []):
+            _category(entry, tag)
         _competencies(entry, data.competencies.get(("goal", goal.id), []))
         ET.SubElement(entry, _leap("status"), {_leap("stage"): GOAL_STAGES[goal.status]})
         if goal.target_date:
@@ -163,7 +168,9 @@ class _Data:
     tags: dict[int, list[str]]
     reflections: list[Reflection]
     reflection_artefacts: dict[int, list[int]]
+    reflection_tags: dict[int, list[str]]
     goals: list[Goal]
+    goal_tags: dict[int, list[str]]
     steps: dict[int, list[GoalStep]]
     ratings: list[tuple[CompetencyRating, Competency, ProficiencyLevel]]
     competencies: dict[tuple[str, int], list[Competency]]
@@ -189,6 +196,8 @@ def _load(session: Session, student: User) -> _Data:
     ).all():
         data.reflection_artefacts[reflection_id].append(artefact_id)
     data.goals = list(session.exec(select(Goal).where(Goal.owner_id == student.id).order_by(Goal.created_at, Goal.id)).all())
+    data.reflection_tags = tag_service.tags_of(session=session, kind="reflection", item_ids=[r.id for r in data.reflections])
+    data.goal_tags = tag_service.tags_of(session=session, kind="goal", item_ids=[g.id for g in data.goals])
     data.steps = defaultdict(list)
     for step in session.exec(
         select(GoalStep).join(Goal, Goal.id == GoalStep.goal_id).where(Goal.owner_id == student.id)

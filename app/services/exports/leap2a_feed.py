@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
@@ -23,6 +24,10 @@ ATOM = "http://www.w3.org/2005/Atom"
 LEAP2 = "http://terms.leapspecs.org/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 MAHARA = "http://wiki.mahara.org/Developer_Area/Import%2F%2FExport/LEAP_Extensions#"
+# Mahara has written its own and the Leap2A namespaces under several URIs over the years (2009 drafts, archived
+# copies on web.archive.org, a "wiki/" path): its elements are found by local name in any namespace of the family.
+LEAP_NAMESPACE_WORDS = ("leapspecs", "leap2a")
+MAHARA_NAMESPACE_WORDS = ("mahara",)
 MAX_FEED_BYTES = 64 * 1024 * 1024  # the XML alone; files travel beside it
 COMPLETED_STAGES = {"completed", "complete", "done", "achieved", "finished"}
 
@@ -106,24 +111,74 @@ def parse_datetime(text: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def _split(name: str) -> tuple[str, str]:
+    """(namespace, local name) of an ElementTree tag or attribute name."""
+    if name.startswith("{"):
+        namespace, local = name[1:].split("}", 1)
+        return namespace.lower(), local
+    return "", name
+
+
+def _in_family(namespace: str, words: tuple[str, ...]) -> bool:
+    return any(word in namespace for word in words)
+
+
+def children_named(element: ET.Element, local: str, *, mahara: bool = False) -> list[ET.Element]:
+    """Child elements `leap2:<local>` (or `mahara:<local>`), whichever URI the feed bound the prefix to."""
+    words = MAHARA_NAMESPACE_WORDS if mahara else LEAP_NAMESPACE_WORDS
+    found = []
+    for child in element:
+        if isinstance(child.tag, str):
+            namespace, name = _split(child.tag)
+            if name == local and _in_family(namespace, words):
+                found.append(child)
+    return found
+
+
+def attribute(element: ET.Element, local: str, *, mahara: bool = False) -> str:
+    """The value of attribute `leap2:<local>` (or `mahara:<local>`) in any URI of its family, or ""."""
+    words = MAHARA_NAMESPACE_WORDS if mahara else LEAP_NAMESPACE_WORDS
+    for key, value in element.attrib.items():
+        namespace, name = _split(key)
+        if name == local and _in_family(namespace, words):
+            return value
+    return ""
+
+
+def feed_source(root: ET.Element) -> str:
+    """Who and where the feed comes from, the same in every export of one Mahara (or Folio) account: the feed id
+    without its export time ("https://mahara.example.org/export/27"), else the author."""
+    feed_id = (root.findtext(f"{{{ATOM}}}id") or "").strip()
+    head, _sep, last = feed_id.rstrip("/").rpartition("/")
+    if head and re.fullmatch(r"[0-9]{8,}|[0-9]{8}T[0-9]{6}Z", last):  # Mahara's Unix time, Folio's timestamp
+        return head
+    if feed_id:
+        return feed_id
+    author = root.find(f"{{{ATOM}}}author")
+    if author is not None:
+        return " ".join((author.findtext(f"{{{ATOM}}}email") or author.findtext(f"{{{ATOM}}}name") or "").split())
+    return ""
+
+
 def read_entry(element: ET.Element) -> Entry:
     rdf_type = element.find(f"{{{RDF}}}type")
     leap_type = last_part(rdf_type.get(f"{{{RDF}}}resource", "")) if rdf_type is not None else ""
-    plugin = element.find(f"{{{MAHARA}}}artefactplugin")
+    plugins = children_named(element, "artefactplugin", mahara=True)
+    plugin = plugins[0] if plugins else None
     entry = Entry(
         element=element,
         id=(element.findtext(f"{{{ATOM}}}id") or "").strip(),
         title=" ".join((element.findtext(f"{{{ATOM}}}title") or "").split()),
         leap_type=leap_type or "entry",
-        mahara_type=(plugin.get(f"{{{MAHARA}}}type", "") if plugin is not None else "").lower(),
-        mahara_plugin=(plugin.get(f"{{{MAHARA}}}plugin", "") if plugin is not None else "").lower(),
+        mahara_type=(attribute(plugin, "type", mahara=True) if plugin is not None else "").lower(),
+        mahara_plugin=(attribute(plugin, "plugin", mahara=True) if plugin is not None else "").lower(),
         published=parse_datetime(element.findtext(f"{{{ATOM}}}published")),
         updated=parse_datetime(element.findtext(f"{{{ATOM}}}updated")),
     )
     for link in element.findall(f"{{{ATOM}}}link"):
         rel, href = link.get("rel", "") or "alternate", (link.get("href") or "").strip()
         entry.links.append((rel, href))
-        order = link.get(f"{{{LEAP2}}}display_order", "")
+        order = attribute(link, "display_order")
         if last_part(rel) == "has_part" and order.strip().isdigit():
             entry.part_orders[href] = int(order)
     for category in element.findall(f"{{{ATOM}}}category"):
@@ -148,8 +203,8 @@ def entry_tags(entry: Entry) -> list[str]:
     return artefacts.normalise_tags(",".join(names))[:MAX_TAGS]
 
 
-def entry_content(entry: Entry) -> tuple[str, str, str | None]:
-    """(type, text as Markdown, src) of the entry's content."""
+def entry_content(entry: Entry, images: ImageResolver | None = None) -> tuple[str, str, str | None]:
+    """(type, text as Markdown, src) of the entry's content; `images` gives the Folio address of an embedded image."""
     element = entry.element.find(f"{{{ATOM}}}content")
     if element is None:
         return "text", "", None
@@ -158,10 +213,10 @@ def entry_content(entry: Entry) -> tuple[str, str, str | None]:
     if src:
         return content_type, "", src.strip()
     if content_type == "xhtml":
-        return content_type, html_to_markdown(xhtml_markup(element)), None
+        return content_type, html_to_markdown(xhtml_markup(element), images), None
     text = element.text or ""
     if content_type == "html":
-        return content_type, html_to_markdown(text), None
+        return content_type, html_to_markdown(text, images), None
     return content_type, text.strip()[:MAX_BODY], None
 
 
@@ -188,10 +243,10 @@ def summary_text(entry: Entry) -> str:
 
 def entry_dates(entry: Entry) -> dict[str, date]:
     found: dict[str, date] = {}
-    for element in entry.element.findall(f"{{{LEAP2}}}date"):
+    for element in children_named(entry.element, "date"):
         when = parse_datetime(element.text)
         if when is not None:
-            found.setdefault((element.get(f"{{{LEAP2}}}point") or "start").lower(), when.date())
+            found.setdefault((attribute(element, "point") or "start").lower(), when.date())
     return found
 
 
@@ -201,9 +256,13 @@ def occurred_on(entry: Entry) -> date:
     return when
 
 
+def stages(entry: Entry) -> list[str]:
+    return [attribute(element, "stage").lower() for element in children_named(entry.element, "status")]
+
+
 def is_completed(entry: Entry) -> bool:
-    for element in entry.element.findall(f"{{{LEAP2}}}status") + entry.element.findall(f"{{{MAHARA}}}completion"):
-        stage = element.get(f"{{{LEAP2}}}stage") or element.get("stage") or element.text or ""
+    for element in children_named(entry.element, "status") + children_named(entry.element, "completion", mahara=True):
+        stage = attribute(element, "stage") or element.get("stage") or element.text or ""
         if stage.strip().lower() in COMPLETED_STAGES:
             return True
     return False
@@ -212,14 +271,19 @@ def is_completed(entry: Entry) -> bool:
 # --- HTML to Markdown ---------------------------------------------------------------------------------
 
 
+ImageResolver = Callable[[str], str | None]
+
+
 class _MarkdownWriter(HTMLParser):
-    """Just enough HTML to keep a journal post readable: paragraphs, line breaks, lists, emphasis and links."""
+    """Just enough HTML to keep a journal post readable: paragraphs, line breaks, lists, emphasis, links, and the
+    images an ImageResolver knows (Mahara's own files, imported: written with Folio's address for them)."""
 
     BLOCKS = {"p", "div", "section", "article", "blockquote", "pre", "table", "tr", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"}
     DROPPED = {"script", "style", "head", "title", "iframe", "object", "noscript", "template"}
 
-    def __init__(self) -> None:
+    def __init__(self, images: ImageResolver | None = None) -> None:
         super().__init__(convert_charrefs=True)
+        self.images = images
         self.parts: list[str] = []
         self.dropping = 0
         self.links: list[str | None] = []
@@ -239,6 +303,13 @@ class _MarkdownWriter(HTMLParser):
                 self.parts.append("## ")
         elif tag == "br":
             self.parts.append("\n")
+        elif tag == "img" and self.images is not None:
+            values = dict(attrs)
+            # Mahara writes an image of its own as <img rel="leap2:has_part" href="portfolio:artefact41"> (no src).
+            address = self.images(values.get("src") or values.get("href") or "")
+            if address:
+                alt = re.sub(r"[\[\]\\]", "", " ".join((values.get("alt") or values.get("title") or "").split()))
+                self.parts.append(f"![{alt}]({address})")
         elif tag == "li":
             self.parts.append("\n- ")
         elif tag in ("strong", "b"):
@@ -282,9 +353,9 @@ class _MarkdownWriter(HTMLParser):
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def html_to_markdown(markup: str) -> str:
+def html_to_markdown(markup: str, images: ImageResolver | None = None) -> str:
     """HTML (a Mahara journal post, a text box) as Markdown-ish plain text; scripts and styles are dropped."""
-    writer = _MarkdownWriter()
+    writer = _MarkdownWriter(images)
     writer.feed(markup or "")
     writer.close()
     return html.unescape(writer.text())[:MAX_BODY]

@@ -53,7 +53,7 @@ logger = logging.getLogger(__name__)
 HANDLER_MODULES: tuple[str, ...] = (
     "app.services.exports.pdf_export",  # portfolio_pdf, class_pdfs
     "app.services.exports.archive_export",  # archive
-    "app.services.exports.archive_import",  # import
+    "app.services.exports.import_job",  # import
     "app.services.accounts.leavers",  # leaver_archive
     "app.services.roster_import.roster_job",  # roster_import
 )

@@ -31,12 +31,13 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.moderation import approvals
 from app.services.portfolio import storage
+from app.services.portfolio import tags as tag_service
 from app.services.portfolio import timeline
 from app.access import attached_recordings_among, can_see, load, load_own, not_an_attached_recording, not_found
 from app.access.relationships import is_teacher_of
 from app.services.portfolio.links import item_link
 
-MAX_TAGS = 12
+MAX_TAGS = tag_service.MAX_TAGS
 
 
 @dataclass
@@ -97,27 +98,12 @@ def parse_input(
 
 
 def normalise_tags(raw: str) -> list[str]:
-    """Comma-separated tags, trimmed, lower-cased, without duplicates, in the order typed."""
-    seen: list[str] = []
-    for part in raw.split(","):
-        tag = " ".join(part.strip().lower().split())[:60]
-        if tag and tag not in seen:
-            seen.append(tag)
-    return seen
+    """Comma-separated tags, trimmed, with their case, without duplicates, in the order typed."""
+    return tag_service.normalise(raw)
 
 
 def _set_tags(session: Session, artefact: Artefact, names: list[str]) -> None:
-    session.exec(sa.delete(ArtefactTag).where(ArtefactTag.artefact_id == artefact.id))
-    if not names:
-        return
-    existing = {t.name: t for t in session.exec(select(Tag).where(Tag.owner_id == artefact.owner_id, Tag.name.in_(names)))}
-    for name in names:
-        tag = existing.get(name)
-        if tag is None:
-            tag = Tag(owner_id=artefact.owner_id, name=name)
-            session.add(tag)
-            session.flush()
-        session.add(ArtefactTag(artefact_id=artefact.id, tag_id=tag.id))
+    tag_service.set_tags(session=session, kind="artefact", item_id=artefact.id, owner_id=artefact.owner_id, names=names)
 
 
 def _set_competencies(session: Session, artefact: Artefact, competency_ids: set[int]) -> None:

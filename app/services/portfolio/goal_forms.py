@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from app.i18n import _
 from app.models import Artefact, Audience, Goal, GoalStep
+from app.services.portfolio import tags as tag_service
 
 MAX_TITLE = 200
 MAX_TEXT = 5000
@@ -30,13 +31,14 @@ class GoalForm:
     audience: str = Audience.private.value
     competency_ids: set[int] = field(default_factory=set)
     steps: list[str] = field(default_factory=list)
+    tags: str = ""  # comma-separated, as typed
 
     @classmethod
-    def from_goal(cls, goal: Goal, competency_ids: set[int]) -> "GoalForm":
+    def from_goal(cls, goal: Goal, competency_ids: set[int], tags: list[str] = ()) -> "GoalForm":
         return cls(
             title=goal.title, why=goal.why, success_criteria=goal.success_criteria,
             target_date=goal.target_date.isoformat() if goal.target_date else "",
-            audience=goal.audience.value, competency_ids=set(competency_ids),
+            audience=goal.audience.value, competency_ids=set(competency_ids), tags=", ".join(tags),
         )
 
     def step_slots(self) -> list[str]:
@@ -56,6 +58,7 @@ class GoalData:
     audience: Audience
     competency_ids: set[int]
     steps: list[str]
+    tags: list[str] | None = None  # None: leave the goal's tags as they are
 
 
 def _text_problem(text: str, *, limit: int) -> str | None:
@@ -107,11 +110,14 @@ def check_goal(*, form: GoalForm, allowed_competency_ids: set[int], current_targ
     for position, text in enumerate(steps, start=1):
         if problem := step_problem(text):
             errors[f"step-{position}"] = problem
+    tags = tag_service.normalise(form.tags)
+    if len(tags) > tag_service.MAX_TAGS:
+        errors["tags"] = _("Use at most %(max)s tags.", max=tag_service.MAX_TAGS)
     if errors:
         return None, errors
     data = GoalData(
         title=title, why=form.why.strip(), success_criteria=form.success_criteria.strip(), target_date=target_date,
-        audience=audience, competency_ids=form.competency_ids & allowed_competency_ids, steps=steps,
+        audience=audience, competency_ids=form.competency_ids & allowed_competency_ids, steps=steps, tags=tags,
     )
     return data, {}
 

@@ -27,6 +27,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.edit_versions import claim_version
 from app.services.moderation import approvals
+from app.services.portfolio import tags as tag_service
 from app.services.portfolio import timeline
 from app.access import load_own, load_visible, not_an_attached_recording, not_found, visible_among, visible_audiences
 from app.services.portfolio.goal_forms import MAX_STEPS, MAX_TITLE, GoalData, closing_problem, step_problem
@@ -243,6 +244,8 @@ def create_goal(*, session: Session, owner: User, data: GoalData) -> Goal:
         session.add(GoalStep(goal_id=goal.id, text=text, position=position))
     for competency_id in sorted(data.competency_ids):
         session.add(GoalCompetency(goal_id=goal.id, competency_id=competency_id))
+    if data.tags:
+        tag_service.set_tags(session=session, kind="goal", item_id=goal.id, owner_id=goal.owner_id, names=data.tags)
     _touch(session, goal, words_changed=True)
     return goal
 
@@ -258,6 +261,8 @@ def update_goal(*, session: Session, goal: Goal, data: GoalData, offered_compete
             GoalCompetency.goal_id == goal.id, GoalCompetency.competency_id.in_(list(current - wanted))))
     for competency_id in sorted(wanted - current):
         session.add(GoalCompetency(goal_id=goal.id, competency_id=competency_id))
+    if data.tags is not None:
+        tag_service.set_tags(session=session, kind="goal", item_id=goal.id, owner_id=goal.owner_id, names=data.tags)
     _touch(session, goal, words_changed=True)
     return goal
 

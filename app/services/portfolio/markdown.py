@@ -1,4 +1,5 @@
-"""Markdown to safe HTML: markdown-it renders, nh3 sanitises (no scripts, styles, images or raw HTML)."""
+"""Markdown to safe HTML: markdown-it renders, nh3 sanitises (no scripts, styles or raw HTML; images only from
+Folio's own file addresses, such as the photos of an imported Mahara journal post)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,20 @@ from markupsafe import Markup
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li",
-    "h2", "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td",
+    "h2", "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td", "img",
 }
+# An image shows only a file of this Folio (served after the viewer's access is checked): never another site's,
+# which would tell it who reads the page.
+OWN_FILE = re.compile(r"/files/[0-9]{1,12}/(small|large|original)")
+
+
+_IMAGE_WITHOUT_SOURCE = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
+
+
+def _only_own_images(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "img" and attribute == "src":
+        return value if OWN_FILE.fullmatch(value) else None
+    return value
 
 
 @lru_cache(maxsize=1)
@@ -30,10 +43,13 @@ def render_markdown(text: str) -> Markup:
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}, "th": {"align"}, "td": {"align"}},
+        attributes={"a": {"href", "title"}, "th": {"align"}, "td": {"align"}, "img": {"src", "alt"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
+        attribute_filter=_only_own_images,
     )
+    if "<img" in clean:  # an image whose address was refused goes altogether
+        clean = _IMAGE_WITHOUT_SOURCE.sub("", clean)
     return Markup(clean)
 
 
@@ -70,6 +86,7 @@ def _keep_href(tag: str, attribute: str, value: str) -> str | None:
 def offline_markdown(text: str) -> Markup:
     """Sanitised Markdown HTML whose links all work from the file system (root-relative ones are dropped)."""
     html = str(render_markdown(text))
-    return Markup(nh3.clean(html, tags=ALLOWED_TAGS, attribute_filter=_keep_href,
+    # Images are Folio's own file addresses, which don't exist in the copy: left out (the files are listed apart).
+    return Markup(nh3.clean(html, tags=ALLOWED_TAGS - {"img"}, attribute_filter=_keep_href,
                             link_rel="noopener noreferrer nofollow",
                             attributes={"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}))

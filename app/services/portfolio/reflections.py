@@ -26,6 +26,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.moderation import approvals
 from app.services.portfolio import artefacts as artefact_service
+from app.services.portfolio import tags as tag_service
 from app.services.portfolio import timeline
 from app.access import attached_recordings_among, load_own, load_visible, visible_among
 from app.access.relationships import active_classes_of_student
@@ -56,6 +57,7 @@ class ReflectionInput:
     artefact_ids: set[int] = field(default_factory=set)
     goal_ids: set[int] = field(default_factory=set)
     competency_ids: set[int] = field(default_factory=set)
+    tags: list[str] | None = None  # None: leave the reflection's tags as they are
     version: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -93,6 +95,9 @@ def parse_input(
     data.artefact_ids = {int(v) for v in every("artefact_ids") if v.isdigit()} & owned_artefacts
     data.goal_ids = {int(v) for v in every("goal_ids") if v.isdigit()} & owned_goals
     data.competency_ids = {int(v) for v in every("competency_ids") if v.isdigit()} & allowed_competencies
+    data.tags = tag_service.normalise(first("tags"))
+    if len(data.tags) > tag_service.MAX_TAGS:
+        data.errors["tags"] = _("Use at most %(max)s tags.", max=tag_service.MAX_TAGS)
     version = first("version")
     data.version = int(version) if version.isdigit() else 0
     return data
@@ -116,6 +121,9 @@ def _save_links(session: Session, reflection: Reflection, data: ReflectionInput)
     _replace_links(session, reflection.id, ReflectionArtefact, "artefact_id", data.artefact_ids)
     _replace_links(session, reflection.id, ReflectionGoal, "goal_id", data.goal_ids)
     _replace_links(session, reflection.id, ReflectionCompetency, "competency_id", data.competency_ids)
+    if data.tags is not None:
+        tag_service.set_tags(session=session, kind="reflection", item_id=reflection.id, owner_id=reflection.owner_id,
+                             names=data.tags)
 
 
 def create_reflection(*, session: Session, owner: User, data: ReflectionInput, audio_artefact_id: int | None = None) -> Reflection:
@@ -211,6 +219,7 @@ class ReflectionLinks:
     artefacts: list[Artefact]
     goals: list[Goal]
     competencies: list[Competency]
+    tags: list[str] = field(default_factory=list)
 
 
 def links_of(*, session: Session, reflection: Reflection, viewer: User) -> ReflectionLinks:
@@ -223,7 +232,8 @@ def links_of(*, session: Session, reflection: Reflection, viewer: User) -> Refle
                                 .where(ReflectionCompetency.reflection_id == reflection.id).order_by(Competency.code)).all()
     artefacts = visible_among(session=session, viewer=viewer, owner_id=reflection.owner_id, items=list(artefacts))
     goals = visible_among(session=session, viewer=viewer, owner_id=reflection.owner_id, items=list(goals))
-    return ReflectionLinks(artefacts, goals, list(competencies))
+    tags = tag_service.tags_of(session=session, kind="reflection", item_ids=[reflection.id]).get(reflection.id, [])
+    return ReflectionLinks(artefacts, goals, list(competencies), tags)
 
 
 def owned_ids(*, session: Session, owner: User) -> tuple[set[int], set[int]]:

@@ -13,6 +13,8 @@ from app.models import (
     Artefact,
     ArtefactCompetency,
     ArtefactTag,
+    GoalTag,
+    ReflectionTag,
     Audience,
     CheckIn,
     CheckInArtefact,
@@ -148,9 +150,12 @@ def _filtered(statement, *, owner_id: int, filters: TimelineFilters, audiences: 
             _in_items(evidence),
         ))
     if filters.tag:
-        tagged = select(ArtefactTag.artefact_id).join(Tag, Tag.id == ArtefactTag.tag_id).where(
-            Tag.owner_id == owner_id, Tag.name == filters.tag.strip().lower())
-        statement = statement.where(_in_items(tagged))
+        # Tags keep their case; the filter finds a tag whatever case it is typed in, on every kind of item.
+        named = select(Tag.id).where(Tag.owner_id == owner_id, sa.func.lower(Tag.name) == filters.tag.strip().lower())
+        statement = statement.where(sa.or_(*(
+            _in_items(select(column).where(link.tag_id.in_(named)))
+            for link, column in ((ArtefactTag, ArtefactTag.artefact_id), (ReflectionTag, ReflectionTag.reflection_id),
+                                 (GoalTag, GoalTag.goal_id)))))
     if filters.audience:
         statement = statement.where(Item.audience == filters.audience)
     if filters.date_from:
