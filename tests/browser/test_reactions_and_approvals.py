@@ -37,6 +37,7 @@ def _fits(page) -> None:
 def _class_setting(page, on: bool) -> None:
     page.goto("/teacher")
     page.get_by_role("link", name="Grade 5 Maple").first.click()
+    page.locator("main .page-header summary", has_text="More").click()  # the class's secondary actions
     page.get_by_role("link", name="Class settings").click()
     page.get_by_label("Items for families wait for my approval").set_checked(on)
     page.get_by_role("button", name="Save settings").click()
