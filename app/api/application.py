@@ -37,7 +37,15 @@ def build_api(state: State) -> FastAPI:
         if api.openapi_schema is None:
             schema = get_openapi(title=api.title, version=api.version, description=api.description,
                                  routes=api.routes, servers=[{"url": PREFIX}])
+            # FastAPI documents a 422 (its own validation error body) on every operation with parameters; this API
+            # answers a bad query with 400 and an impossible id with 404, both problem+json (app.api.problems).
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    if "application/json" in operation["responses"].get("422", {}).get("content", {}):
+                        del operation["responses"]["422"]
             components = schema.setdefault("components", {})
+            for unused in ("HTTPValidationError", "ValidationError"):
+                components.get("schemas", {}).pop(unused, None)
             components.setdefault("schemas", {})["Problem"] = Problem.model_json_schema(
                 ref_template="#/components/schemas/{model}")
             components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
