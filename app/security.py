@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -116,6 +116,12 @@ class CrossOriginProtectionMiddleware:
         if scope["type"] == "http" and is_cross_origin(
             scope["method"], Headers(scope=scope), self.trusted_origins
         ) and not is_api_token_request(scope):
+            if scope.get("path", "").startswith("/api/"):
+                # The API's errors are problem details (app.api.problems), this one too.
+                await JSONResponse({"type": "about:blank", "title": "Forbidden", "status": 403,
+                                    "detail": "A request with a cookie was sent by another website."},
+                                   status_code=403, media_type="application/problem+json")(scope, receive, send)
+                return
             response = HTMLResponse(
                 "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Refused · Folio</title></head>"
                 "<body><main><h1>Request refused</h1><p>This form was sent from another website, so Folio "

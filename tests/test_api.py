@@ -117,8 +117,9 @@ def test_a_program_on_another_origin_may_call_with_a_token_but_not_with_a_cookie
                         headers={**bearer(token), **elsewhere})
     assert response.status_code == 201, response.text
     # With a cookie beside it, the cross-site check of cookie sessions applies as everywhere else.
-    assert client.post("/api/v1/items/notes", json={"title": "Cross", "body": "Again"},
-                       headers={**bearer(token), **elsewhere}).status_code == 403
+    refused = client.post("/api/v1/items/notes", json={"title": "Cross", "body": "Again"},
+                          headers={**bearer(token), **elsewhere})
+    assert refused.status_code == 403 and refused.headers["content-type"] == PROBLEM
     assert len(session.exec(select(Artefact)).all()) == 1
 
 
@@ -150,6 +151,8 @@ def test_notes_and_links_are_checked_like_the_form_and_saved_by_the_same_service
     assert link.status_code == 201 and link.json()["url"] == "https://example.org/g"
     malformed = api.post("/api/v1/items/notes", headers=bearer(token), json={"title": "x", "body": "a\x00b"})
     assert malformed.status_code == 422 and "body" in malformed.json()["errors"]
+    huge = api.post("/api/v1/items/notes", headers=bearer(token), json={"title": "x", "body": "é" * 1_000_000})
+    assert huge.status_code == 413 and huge.headers["content-type"] == PROBLEM
     assert len(session.exec(select(Artefact)).all()) == 2
 
 

@@ -28,7 +28,7 @@ from app.services.portfolio.links import item_link
 
 router = APIRouter(tags=["items"])
 READ_ERRORS = problem_responses(400, 401, 403, 404, 429)
-WRITE_ERRORS = problem_responses(400, 401, 403, 404, 422, 429)
+WRITE_ERRORS = problem_responses(400, 401, 403, 404, 413, 422, 429)
 
 SearchText = Annotated[str, Query(max_length=200), AfterValidator(storable)]
 TagText = Annotated[str, Query(max_length=60), AfterValidator(storable)]

@@ -66,7 +66,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict]:
 
 
 _titles_en = {400: "Bad request", 401: "Missing, unknown, expired or revoked token", 403: "Not allowed",
-              404: "Not found (or not visible to the token's owner)", 422: "Invalid body",
+              404: "Not found (or not visible to the token's owner)", 413: "Body too large", 422: "Invalid body",
               429: "Too many requests (see Retry-After)"}
 
 
