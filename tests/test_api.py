@@ -105,6 +105,9 @@ def test_a_read_only_token_cannot_write_and_a_cookie_never_works(client, session
     # The signed-in browser's cookie is no key to the API (no other site can make it write through it).
     assert client.post("/api/v1/items/notes", json=note).status_code == 401
     assert client.get("/api/v1/me").status_code == 401
+    # The token is checked before the body is read: without one, even nonsense is a 401, not a verdict on the JSON.
+    assert api.post("/api/v1/items/notes", content=b"{not json").status_code == 401
+    assert api.post("/api/v1/items/notes", content=b"{not json", headers=bearer(read_only)).status_code == 403
     assert session.exec(select(Artefact)).all() == []
 
 
@@ -149,6 +152,8 @@ def test_notes_and_links_are_checked_like_the_form_and_saved_by_the_same_service
     assert "https://" in refused.json()["errors"]["url"]
     link = api.post("/api/v1/items/links", headers=bearer(token), json={"title": "Game", "url": "https://example.org/g"})
     assert link.status_code == 201 and link.json()["url"] == "https://example.org/g"
+    not_json = api.post("/api/v1/items/links", headers=bearer(token), content=b"{not json")
+    assert not_json.status_code == 422 and not_json.headers["content-type"] == PROBLEM
     malformed = api.post("/api/v1/items/notes", headers=bearer(token), json={"title": "x", "body": "a\x00b"})
     assert malformed.status_code == 422 and "body" in malformed.json()["errors"]
     huge = api.post("/api/v1/items/notes", headers=bearer(token), json={"title": "x", "body": "é" * 1_000_000})

@@ -10,7 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.datastructures import State
 
 from app.api.docs import router as docs_router
-from app.api.items import router as items_router
+from app.api.items import BODY_MODELS, router as items_router
 from app.api.limits import TokenBuckets
 from app.api.people import router as people_router
 from app.api.problems import Problem, install_problem_handlers
@@ -46,8 +46,9 @@ def build_api(state: State) -> FastAPI:
             components = schema.setdefault("components", {})
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.get("schemas", {}).pop(unused, None)
-            components.setdefault("schemas", {})["Problem"] = Problem.model_json_schema(
-                ref_template="#/components/schemas/{model}")
+            for model in (Problem, *BODY_MODELS):
+                components.setdefault("schemas", {})[model.__name__] = model.model_json_schema(
+                    ref_template="#/components/schemas/{model}")
             components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
                                                         "description": "A personal access token."}}
             schema["security"] = [{"bearer": []}]

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
-from pydantic import AfterValidator
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 from sqlmodel import Session
 
 from app.access import not_found
@@ -117,13 +118,42 @@ def _create(response: Response, caller, session: Session, kind: ArtefactKind, bo
     return _detail(session, user, session.get(Item, artefact.id, populate_existing=True))
 
 
-@router.post("/items/notes", response_model=ItemDetail, status_code=201, responses=WRITE_ERRORS, summary="Add a note")
-def create_note(body: NewNote, response: Response, caller: WritingCaller, session: SessionDep) -> ItemDetail:
+def _json_body(model: type[BaseModel]):
+    """A dependency reading the body as `model` once the token has been checked: a caller without a valid token gets
+    401 (or 403, or 429) whatever they sent, never a verdict on their JSON first."""
+
+    async def parse(request: Request, _caller: WritingCaller) -> BaseModel:
+        raw = await request.body()
+        try:
+            return model.model_validate_json(raw)
+        except ValidationError as invalid:
+            raise RequestValidationError([{**error, "loc": ("body", *error["loc"])}
+                                          for error in invalid.errors(include_url=False)]) from None
+
+    return parse
+
+
+def _body_schema(model: type[BaseModel]) -> dict:
+    # The body is read by _json_body, so FastAPI can't see it: the document names it here (its schema is added to
+    # the components by app.api.application).
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
+
+
+BODY_MODELS = (NewNote, NewLink)
+
+
+@router.post("/items/notes", response_model=ItemDetail, status_code=201, responses=WRITE_ERRORS, summary="Add a note",
+             openapi_extra=_body_schema(NewNote))
+def create_note(body: Annotated[NewNote, Depends(_json_body(NewNote))], response: Response, caller: WritingCaller,
+                session: SessionDep) -> ItemDetail:
     """Save a written note to the student's evidence (a token that may write)."""
     return _create(response, caller, session, ArtefactKind.note, body)
 
 
-@router.post("/items/links", response_model=ItemDetail, status_code=201, responses=WRITE_ERRORS, summary="Add a link")
-def create_link(body: NewLink, response: Response, caller: WritingCaller, session: SessionDep) -> ItemDetail:
+@router.post("/items/links", response_model=ItemDetail, status_code=201, responses=WRITE_ERRORS, summary="Add a link",
+             openapi_extra=_body_schema(NewLink))
+def create_link(body: Annotated[NewLink, Depends(_json_body(NewLink))], response: Response, caller: WritingCaller,
+                session: SessionDep) -> ItemDetail:
     """Save a link to work that lives elsewhere (a token that may write)."""
     return _create(response, caller, session, ArtefactKind.link, body)
