@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import Depends, FastAPI
 
+from app.api.application import PREFIX as API_PREFIX, build_api
 from app.auth import load_request_context
 from app.body_limit import BodyLimitMiddleware
 from app.config import Settings, get_settings
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CrossOriginProtectionMiddleware, trusted_origins=[settings.base_url])
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     app.add_middleware(BodyLimitMiddleware, largest=settings.max_request_bytes)
+    # The JSON API: its own app (OpenAPI document, problem+json errors, bearer tokens), sharing this one's state.
+    app.mount(API_PREFIX, build_api(app.state))
     app.mount("/static", PublicStaticFiles(directory=STATIC_DIR), name="static")
     # A plain route, outside the routers' dependencies (no sign-in lookup, no session): see app.health.
     app.add_route("/healthz", healthz, methods=["GET"], include_in_schema=False)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -97,6 +97,14 @@ def is_cross_origin(method: str, headers: Headers, trusted_origins: frozenset[st
     return urlsplit(origin).netloc.lower() != host.lower()
 
 
+def is_api_token_request(scope: Scope) -> bool:
+    """A call to the JSON API with a bearer token and no cookie: the API ignores cookies (app.api.auth), so no other
+    site can borrow a browser's session through it, and a program on another origin may call it."""
+    headers = Headers(scope=scope)
+    return (scope.get("path", "").startswith("/api/") and "cookie" not in headers
+            and headers.get("authorization", "").lower().startswith("bearer "))
+
+
 class CrossOriginProtectionMiddleware:
     """Refuses cross-site POST/PUT/PATCH/DELETE (CSRF), HTMX requests included, with 403."""
 
@@ -107,7 +115,13 @@ class CrossOriginProtectionMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and is_cross_origin(
             scope["method"], Headers(scope=scope), self.trusted_origins
-        ):
+        ) and not is_api_token_request(scope):
+            if scope.get("path", "").startswith("/api/"):
+                # The API's errors are problem details (app.api.problems), this one too.
+                await JSONResponse({"type": "about:blank", "title": "Forbidden", "status": 403,
+                                    "detail": "A request with a cookie was sent by another website."},
+                                   status_code=403, media_type="application/problem+json")(scope, receive, send)
+                return
             response = HTMLResponse(
                 "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Refused · Folio</title></head>"
                 "<body><main><h1>Request refused</h1><p>This form was sent from another website, so Folio "

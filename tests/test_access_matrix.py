@@ -38,6 +38,7 @@ from sqlmodel import Session, SQLModel, select
 
 from app.main import create_app
 from app.models import (
+    ApiToken,
     EnrolledVia,
     ApprovalStatus, Artefact, ClassRole, Comment, CommentStatus, ConferenceSlot, FamilyInvitation, FeedbackRequest,
     GoalStep, ItemApproval, ItemType, Job, Notification, ProficiencyLevel, Reflection, Role, SchoolClass, SchoolTerm,
@@ -170,6 +171,9 @@ RULE_KINDS: dict[str, Rule] = {
     # a new person's setup link: public, and a link that isn't one (used, expired, made up) is 404 for everyone
     "unknown_link": Rule(_everyone, public=True, everyone=HIDDEN),
     # a teacher's bulk action naming Maya's things: another teacher is let in but changes nothing
+    # the JSON API (app.api) takes bearer tokens only: a signed-in browser's cookie gets 401, whoever it is
+    # (tests/test_api_access.py asks every API route as these viewers with their tokens)
+    "bearer_only": Rule(_everyone, public=True, everyone=LOGIN),
     "teacher_bulk": Rule(_only("teacher"), roles=frozenset({"teacher"}), noop=frozenset({"other_teacher"})),
 }
 
@@ -192,6 +196,9 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/account/about"): "signed_in",
     ("GET", "/account/password"): "signed_in",
     ("POST", "/account/password"): "signed_in",
+    ("POST", "/account/tokens"): "signed_in",
+    ("POST", "/account/tokens/{token_id}/revoke"): "owner",
+    ("GET", "/api/v1"): "bearer_only",
     ("GET", "/home"): "signed_in",
     ("GET", "/student"): "student",
     ("GET", "/teacher"): "teacher",
@@ -416,6 +423,8 @@ REQUESTS: dict[tuple[str, str], dict] = {
     ("POST", "/invite"): {"data": {"code": "", "action": "create"}},
     ("POST", "/account/language"): {"data": {"locale": "en"}},
     ("POST", "/account/about"): {"data": {"about": "I like bridges."}},
+    ("POST", "/account/tokens"): {"data": {"token_name": "Matrix", "token_scopes": "read", "token_expiry": "30"}},
+    ("GET", "/api/v1"): {"path": "/api/v1/me"},
     ("POST", "/people/{user_id}/password"): {"data": {"new_password": ""}},
     ("POST", "/admin/people/new"): {"data": {"display_name": "", "username": "", "role": "teacher"}},
     ("POST", "/admin/people/{user_id}"): {"data": {"display_name": "", "username": "", "role": "student"}},
@@ -709,6 +718,8 @@ def _build_world(app, settings) -> World:
         "duration": "20", "location": "Room 12", "note": "", "guardian_ids": [str(users["guardian"].id)],
         "guardians_for": str(users["owner"].id)})
     assert response.status_code == 303, response.text
+    assert maya.post("/account/tokens", data={"token_name": "Maya's script", "token_scopes": "read write",
+                                              "token_expiry": "90"}).status_code == 200
     job_id = _id_from(maya.post(f"/exports/showcases/{world.items[('private', 'showcase')]}"), r"/jobs/(\d+)$")
     jobs.run_pending(engine=app.state.engine, settings=settings)
 
@@ -720,6 +731,7 @@ def _build_world(app, settings) -> World:
         assert db.get(Job, job_id).status.value == "done"
         world.constants.update({
             "job_id": job_id,
+            "token_id": db.exec(select(ApiToken.id).where(ApiToken.user_id == users["owner"].id)).one(),
             "invitation_id": db.exec(select(FamilyInvitation.id)).one(),
             "slot_id": db.exec(select(ConferenceSlot.id)).one(),
             "notification_id": db.exec(

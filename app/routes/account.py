@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.api import tokens as api_tokens
 from app.auth import SESSION_COOKIE, CurrentUser, end_other_sessions, require_user
 from app.db import SessionDep
 from app.flash import flash
@@ -12,6 +13,8 @@ from app.i18n import _, available_locales
 from app.navigation import home_path
 from app.routes.auth import password_off_page
 from app.models import Role, User
+from app.models.base import utcnow
+from app.routes.ids import PathId
 from app.security import client_address
 from app.services.accounts import about as about_service
 from app.services.accounts import accounts
@@ -25,7 +28,8 @@ router = APIRouter(prefix="/account", dependencies=[Depends(require_user)])
 
 
 def _page(request: Request, session, user: User, *, errors: dict[str, str] | None = None, values: dict | None = None,
-          status_code: int = 200, history_page: int = 1) -> Response:
+          status_code: int = 200, history_page: int = 1, token_form: dict | None = None, new_token: dict | None = None,
+          headers: dict | None = None) -> Response:
     """The account page, with the email form filled from `values` (what was posted) or the saved settings."""
     saved = {"email": user.email or "", "email_notifications": user.email_notifications,
              "digest_frequency": user.digest_frequency, "about": user.about}
@@ -41,8 +45,13 @@ def _page(request: Request, session, user: User, *, errors: dict[str, str] | Non
         "access": audit_views.access_history(session=session, student=user, number=history_page)
         if user.role is Role.student else None,
         "when": lambda moment: audit_views.local_time(moment, request.app.state.settings.timezone),
+        "tokens": api_tokens.tokens_of(session=session, user=user),
+        "token_errors": (token_form or {}).get("errors", {}),
+        "token_values": (token_form or {}).get("values", {}),
+        "token_expired": api_tokens.is_expired,
+        "new_token": new_token,
     }
-    return render(request, "account/show.html", context, status_code=status_code)
+    return render(request, "account/show.html", context, status_code=status_code, headers=headers)
 
 
 @router.get("")
@@ -92,6 +101,36 @@ def update_notifications(
     session.commit()
     response = RedirectResponse("/account", status_code=303)
     flash(request, response, _("Your email settings are saved."), "success")
+    return response
+
+
+@router.post("/tokens")
+def create_api_token(
+    request: Request, user: CurrentUser, session: SessionDep, token_name: Annotated[str, Form(max_length=1000)] = "",
+    token_scopes: Annotated[str, Form(max_length=20)] = "", token_expiry: Annotated[str, Form(max_length=10)] = "",
+    token_expiry_date: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Make a personal access token for the API and show it, once (only its hash is kept)."""
+    data = api_tokens.parse_token_form(name=token_name, scopes=token_scopes, expiry=token_expiry,
+                                       expiry_date=token_expiry_date, today=utcnow().date())
+    if data.errors:
+        values = {"token_name": token_name, "token_scopes": token_scopes, "token_expiry": token_expiry,
+                  "token_expiry_date": token_expiry_date}
+        form = {"errors": {f"token_{k}": v for k, v in data.errors.items()}, "values": values}
+        return _page(request, session, user, token_form=form, status_code=422)
+    row, token = api_tokens.create_token(session=session, user=user, data=data)
+    session.commit()
+    return _page(request, session, user, new_token={"name": row.name, "value": token},
+                 headers={"Cache-Control": "no-store"})
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_api_token(request: Request, token_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
+    """Revoke one of the user's tokens: it stops working at once."""
+    row = api_tokens.revoke_token(session=session, user=user, token_id=token_id)
+    session.commit()
+    response = RedirectResponse("/account#tokens", status_code=303)
+    flash(request, response, _("The token \"%(name)s\" is revoked: it no longer works.", name=row.name), "success")
     return response
 
 

@@ -1,0 +1,59 @@
+"""The JSON API at /api/v1: a sub-application of its own (its own OpenAPI document, problem+json errors, bearer tokens
+only), over the same services and access rules as the HTML pages (app.services, app.access).
+
+The HTML app keeps no OpenAPI document; this one's is generated from the API's routes alone."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.datastructures import State
+
+from app.api.docs import router as docs_router
+from app.api.items import BODY_MODELS, router as items_router
+from app.api.limits import TokenBuckets
+from app.api.people import router as people_router
+from app.api.problems import Problem, install_problem_handlers
+
+PREFIX = "/api/v1"
+DESCRIPTION = """Folio's JSON API. Make a personal access token on your Account page and send it as
+`Authorization: Bearer <token>`. A token acts as its owner, never more: what the owner can't see on Folio's pages
+is a 404 here too. Tokens that may only read get 403 for writes. Errors are RFC 9457 problem details
+(`application/problem+json`). Lists are paged by opaque cursors: follow `next` until it is null."""
+
+
+def build_api(state: State) -> FastAPI:
+    """The API sub-application, sharing the HTML app's settings, engine and templates (`state`)."""
+    api = FastAPI(title="Folio API", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json")
+    api.state = state
+    api.state.api_buckets = TokenBuckets(state.settings.api_rate_per_minute)
+    api.include_router(people_router)
+    api.include_router(items_router)
+    api.include_router(docs_router)
+    install_problem_handlers(api)
+
+    def openapi() -> dict:
+        if api.openapi_schema is None:
+            schema = get_openapi(title=api.title, version=api.version, description=api.description,
+                                 routes=api.routes, servers=[{"url": PREFIX}])
+            # FastAPI documents a 422 (its own validation error body) on every operation with parameters; this API
+            # answers a bad query with 400 and an impossible id with 404, both problem+json (app.api.problems).
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    if "application/json" in operation["responses"].get("422", {}).get("content", {}):
+                        del operation["responses"]["422"]
+            components = schema.setdefault("components", {})
+            for unused in ("HTTPValidationError", "ValidationError"):
+                components.get("schemas", {}).pop(unused, None)
+            for model in (Problem, *BODY_MODELS):
+                components.setdefault("schemas", {})[model.__name__] = model.model_json_schema(
+                    ref_template="#/components/schemas/{model}")
+            components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
+                                                        "description": "A personal access token."}}
+            schema["security"] = [{"bearer": []}]
+            api.openapi_schema = schema
+        return api.openapi_schema
+
+    api.openapi = openapi
+    return api

@@ -1,0 +1,159 @@
+"""/api/v1/items: the token owner's items (the timeline's list, filters and search), one item as the item pages
+show it, and new notes and links through the Add evidence form's own checks."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
+from sqlmodel import Session
+
+from app.access import not_found
+from app.access.loaders import valid_id
+from app.api import cursors
+from app.api.auth import ApiCaller, WritingCaller, require_role
+from app.api.problems import ApiProblem, problem_responses
+from app.api.schemas import AudienceName, Id, ItemDetail, ItemList, ItemSummary, NewLink, NewNote, storable
+from app.db import SessionDep
+from app.i18n import _
+from app.models import Artefact, ArtefactKind, Audience, Goal, Item, ItemType, Reflection, Role, User
+from app.services.competencies.competency_picker import allowed_ids, available_competencies
+from app.services.portfolio import artefacts as artefact_service
+from app.services.portfolio import goals as goal_service
+from app.services.portfolio import reflections as reflection_service
+from app.services.portfolio import timeline
+from app.services.portfolio.links import item_link
+
+router = APIRouter(tags=["items"])
+READ_ERRORS = problem_responses(400, 401, 403, 404, 429)
+WRITE_ERRORS = problem_responses(400, 401, 403, 404, 413, 422, 429)
+
+SearchText = Annotated[str, Query(max_length=200), AfterValidator(storable)]
+TagText = Annotated[str, Query(max_length=60), AfterValidator(storable)]
+Cursor = Annotated[str | None, Query(max_length=200, description="The `next` address's cursor, as given.")]
+Limit = Annotated[int, Query(ge=1, le=100, description="Items per page (a cursor keeps the size it was made with).")]
+
+
+def summary_of(entry: Item) -> dict:
+    """The fields every item shows, from its row in `items`."""
+    return {
+        "id": entry.id, "type": entry.type.value, "kind": entry.kind, "title": entry.title,
+        "audience": entry.audience.value, "occurred_on": entry.occurred_on, "updated_at": entry.updated_at,
+        "owner_id": entry.owner_id, "page_url": item_link(entry.type, entry.id), "api_url": f"/api/v1/items/{entry.id}",
+    }
+
+
+@router.get("/items", response_model=ItemList, responses=READ_ERRORS, summary="List my items")
+def list_items(
+    request: Request, caller: ApiCaller, session: SessionDep, q: SearchText = "",
+    kind: Literal["file", "note", "link", "reflection", "goal"] | None = None,
+    competency: Annotated[Id | None, Query(description="Only items tagged with this competency.")] = None,
+    goal: Annotated[Id | None, Query(description="A goal, its reflections and its check-ins' evidence.")] = None,
+    tag: TagText = "", audience: AudienceName | None = None, date_from: date | None = None,
+    date_to: date | None = None, cursor: Cursor = None, limit: Limit = 20,
+) -> ItemList:
+    """The student's own timeline, newest first (best match first with `q`), with the home page's filters."""
+    require_role(caller, Role.student)
+    filters = timeline.parse_filters(
+        q=q, kind=kind or "", competency=str(competency or ""), goal=str(goal or ""), tag=tag,
+        audience=audience or "", date_from=date_from.isoformat() if date_from else "",
+        date_to=date_to.isoformat() if date_to else "")
+    number, size = cursors.decode(cursor, size=limit)
+    page = timeline.timeline_page(session=session, owner_id=caller.user.id, filters=filters,
+                                  audiences=frozenset(Audience), viewer_is_owner=True, number=number, size=size)
+    return ItemList(items=[ItemSummary(**summary_of(row.entry)) for row in page.items], total=page.total,
+                    next=cursors.next_address(request, page))
+
+
+def _detail(session: Session, viewer: User, entry: Item) -> ItemDetail:
+    """The item as its page would show it to `viewer`, through that page's own loader (404 when it wouldn't)."""
+    fields = summary_of(entry)
+    if entry.type is ItemType.artefact:
+        artefact: Artefact = artefact_service.artefact_visible_to(session=session, viewer=viewer, artefact_id=entry.id)
+        details = artefact_service.details_of(session=session, artefact=artefact)
+        return ItemDetail(**fields, description=artefact.description, body=artefact.body, url=artefact.url,
+                          tags=details.tags)
+    if entry.type is ItemType.reflection:
+        reflection: Reflection = reflection_service.reflection_visible_to(session=session, viewer=viewer,
+                                                                          reflection_id=entry.id)
+        return ItemDetail(**fields, body=reflection.body)
+    goal: Goal = goal_service.goal_visible_to(session=session, viewer=viewer, goal_id=entry.id)
+    return ItemDetail(**fields, body=goal.why, target_date=goal.target_date)
+
+
+@router.get("/items/{item_id}", response_model=ItemDetail, responses=READ_ERRORS, summary="Read one item")
+def read_item(item_id: Id, caller: ApiCaller, session: SessionDep) -> ItemDetail:
+    """An artefact, reflection or goal the token's owner may see on its page (anyone else's: 404, as there)."""
+    entry = session.get(Item, item_id) if valid_id(item_id) else None
+    if entry is None:
+        raise not_found()
+    return _detail(session, caller.user, entry)
+
+
+def _create(response: Response, caller, session: Session, kind: ArtefactKind, body: NewNote | NewLink) -> ItemDetail:
+    """The Add evidence form's path: the same parsing and checks, the same service (approval requests included)."""
+    require_role(caller, Role.student)
+    user = caller.user
+    values = body.model_dump(exclude={"tags", "competency_ids"})
+    values["occurred_on"] = body.occurred_on.isoformat() if body.occurred_on else ""
+    values["tags"] = ",".join(body.tags)
+
+    def first(name: str) -> str:
+        return values.get(name) or ""
+
+    def every(name: str) -> list[str]:
+        return [str(i) for i in body.competency_ids] if name == "competency_ids" else []
+
+    groups = available_competencies(session=session, student=user)
+    data = artefact_service.parse_input(first, every, kind=kind, allowed_competencies=allowed_ids(groups))
+    if data.errors:
+        raise ApiProblem(422, _("Some of what was sent can't be used."), errors=data.errors)
+    artefact = artefact_service.create_text_artefact(session=session, owner=user, kind=kind, data=data)
+    session.commit()
+    response.headers["Location"] = f"/api/v1/items/{artefact.id}"
+    response.status_code = 201
+    return _detail(session, user, session.get(Item, artefact.id, populate_existing=True))
+
+
+def _json_body(model: type[BaseModel]):
+    """A dependency reading the body as `model` once the token has been checked: a caller without a valid token gets
+    401 (or 403, or 429) whatever they sent, never a verdict on their JSON first."""
+
+    async def parse(request: Request, _caller: WritingCaller) -> BaseModel:
+        raw = await request.body()
+        try:
+            return model.model_validate_json(raw)
+        except ValidationError as invalid:
+            raise RequestValidationError([{**error, "loc": ("body", *error["loc"])}
+                                          for error in invalid.errors(include_url=False)]) from None
+
+    return parse
+
+
+def _body_schema(model: type[BaseModel]) -> dict:
+    # The body is read by _json_body, so FastAPI can't see it: the document names it here (its schema is added to
+    # the components by app.api.application).
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
+
+
+BODY_MODELS = (NewNote, NewLink)
+
+
+@router.post("/items/notes", response_model=ItemDetail, status_code=201, responses=WRITE_ERRORS, summary="Add a note",
+             openapi_extra=_body_schema(NewNote))
+def create_note(body: Annotated[NewNote, Depends(_json_body(NewNote))], response: Response, caller: WritingCaller,
+                session: SessionDep) -> ItemDetail:
+    """Save a written note to the student's evidence (a token that may write)."""
+    return _create(response, caller, session, ArtefactKind.note, body)
+
+
+@router.post("/items/links", response_model=ItemDetail, status_code=201, responses=WRITE_ERRORS, summary="Add a link",
+             openapi_extra=_body_schema(NewLink))
+def create_link(body: Annotated[NewLink, Depends(_json_body(NewLink))], response: Response, caller: WritingCaller,
+                session: SessionDep) -> ItemDetail:
+    """Save a link to work that lives elsewhere (a token that may write)."""
+    return _create(response, caller, session, ArtefactKind.link, body)

@@ -1,0 +1,167 @@
+"""Every /api/v1 route asked by the access matrix's viewers (tests/test_access_matrix.py), each with a token made on
+their own Account page: the API sees exactly what the HTML pages let its owner see, no more.
+
+Maya (the owner) is in class A with a classmate and their teacher; class A lets classmates see class items and holds
+family items for a teacher's approval. Another student and teacher are in class B; Maya's guardian, another student's
+guardian and the school's admin complete the viewers. Maya keeps a note and a goal in each state (private, class,
+family approved, family still pending) and a draft reflection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.main import create_app
+from app.models import ApiToken, ApprovalStatus, Audience, ItemApproval, Role
+from app.models.base import utcnow
+from tests.api_tokens import bearer, make_token
+from tests.conftest import fast_hashing, make_settings
+from tests.factories import link_guardian, login, make_class, make_note, make_reflection, make_school, make_user
+from tests.test_goals import make_goal
+
+VIEWERS = ("owner", "classmate", "teacher", "other_student", "other_teacher", "guardian", "other_guardian", "admin")
+STATES = ("private", "class", "family", "pending")
+ROLE = {"owner": "student", "classmate": "student", "other_student": "student", "teacher": "teacher",
+        "other_teacher": "teacher", "guardian": "guardian", "other_guardian": "guardian", "admin": "admin"}
+
+
+def sees(viewer: str, state: str) -> bool:
+    """The audience rules of app.access, as the matrix spells them."""
+    return (viewer == "owner" or (viewer == "teacher" and state != "draft")
+            or (viewer == "classmate" and state == "class") or (viewer == "guardian" and state == "family"))
+
+
+@dataclass
+class World:
+    app: object
+    tokens: dict[str, str] = field(default_factory=dict)
+    read_only: str = ""
+    notes: dict[str, int] = field(default_factory=dict)
+    goals: dict[str, int] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def world(module_database_url, tmp_path_factory) -> Iterator[World]:
+    with fast_hashing():
+        settings = make_settings(tmp_path_factory.mktemp("api-access"), module_database_url,
+                                 api_rate_per_minute=100_000)
+        app = create_app(settings)
+        built = World(app)
+        with Session(app.state.engine) as db:
+            school = make_school(db)
+            users = {v: make_user(db, school, role=Role(ROLE[v])) for v in VIEWERS}
+            class_a = make_class(db, school, teachers=[users["teacher"]], students=[users["owner"], users["classmate"]])
+            make_class(db, school, teachers=[users["other_teacher"]], students=[users["other_student"]])
+            class_a.family_items_need_approval = True
+            db.add(class_a)
+            db.commit()
+            link_guardian(db, users["guardian"], users["owner"])
+            link_guardian(db, users["other_guardian"], users["other_student"])
+            owner = users["owner"]
+            for state in STATES:
+                audience = Audience.family if state == "pending" else Audience(state)
+                note = make_note(db, owner, title=f"Maya note {state}", audience=audience)
+                goal = make_goal(db, owner, title=f"Maya goal {state}", audience=audience)
+                built.notes[state], built.goals[state] = note.id, goal.id
+                built.titles[f"note {state}"], built.titles[f"goal {state}"] = note.title, goal.title
+            draft = make_reflection(db, owner, title="Maya draft", audience=Audience.class_, draft=True)
+            built.notes["draft"], built.titles["reflection draft"] = draft.id, draft.title
+            for approval in db.exec(select(ItemApproval).where(
+                    ItemApproval.item_id.in_([built.notes["family"], built.goals["family"]]))).all():
+                approval.status = ApprovalStatus.approved
+                db.add(approval)
+            db.commit()
+            built.ids = {v: u.id for v, u in users.items()}
+            for viewer, user in users.items():
+                with TestClient(app, follow_redirects=False) as browser:
+                    login(browser, user)
+                    built.tokens[viewer] = make_token(browser, name=viewer, scopes="read write")
+                    if viewer == "owner":
+                        built.read_only = make_token(browser, name="read only", scopes="read")
+                        built.tokens["expired"] = make_token(browser, name="expired")
+                        built.tokens["revoked"] = make_token(browser, name="revoked")
+            for name in ("expired", "revoked"):
+                row = db.exec(select(ApiToken).where(ApiToken.name == name)).one()
+                if name == "expired":
+                    row.expires_at = utcnow()
+                else:
+                    row.revoked_at = utcnow()
+                db.add(row)
+            db.commit()
+        yield built
+    app.state.engine.dispose()
+
+
+def _requests(world: World) -> list[tuple[str, str, dict, dict[str, int]]]:
+    """(method, path, json body, expected status per viewer) for every API route and case."""
+    every = {v: 200 for v in VIEWERS}
+    only = lambda role, ok=200: {v: (ok if ROLE[v] == role else 403) for v in VIEWERS}  # noqa: E731
+    asks = [("GET", "/api/v1/me", {}, every), ("GET", "/api/v1/items", {}, only("student")),
+            ("GET", "/api/v1/goals", {}, only("student")), ("GET", "/api/v1/family/children", {}, only("guardian")),
+            ("POST", "/api/v1/items/notes", {"title": "API note", "body": "words"}, only("student", 201)),
+            ("POST", "/api/v1/items/links", {"title": "API link", "url": "https://example.org"}, only("student", 201))]
+    for state, item_id in world.notes.items():
+        asks.append(("GET", f"/api/v1/items/{item_id}", {}, {v: 200 if sees(v, state) else 404 for v in VIEWERS}))
+    for state, goal_id in world.goals.items():
+        expected = {v: 200 if sees(v, state) else 404 for v in VIEWERS}
+        asks += [("GET", f"/api/v1/goals/{goal_id}", {}, expected), ("GET", f"/api/v1/items/{goal_id}", {}, expected)]
+    feed = {v: 403 if ROLE[v] != "guardian" else (200 if v == "guardian" else 404) for v in VIEWERS}
+    asks.append(("GET", f"/api/v1/family/children/{world.ids['owner']}/feed", {}, feed))
+    return asks
+
+
+def _visible_titles(world: World, viewer: str) -> set[str]:
+    return {title for key, title in world.titles.items() if sees(viewer, key.split()[1])}
+
+
+def test_every_api_route_as_every_viewer(world: World):
+    failures, asked = [], 0
+    with TestClient(world.app) as api:
+        for method, path, body, expected in _requests(world):
+            for viewer, status in expected.items():
+                response = api.request(method, path, json=body or None, headers=bearer(world.tokens[viewer]))
+                asked += 1
+                if response.status_code != status:
+                    failures.append(f"{method} {path} as {viewer}: {response.status_code}, expected {status}")
+                elif status >= 400 and response.headers["content-type"] != "application/problem+json":
+                    failures.append(f"{method} {path} as {viewer}: {response.headers['content-type']}")
+                elif status == 200:
+                    hidden = set(world.titles.values()) - _visible_titles(world, viewer)
+                    if shown := [t for t in hidden if t in response.text]:
+                        failures.append(f"{method} {path} as {viewer} shows {shown}")
+            for token in ("expired", "revoked"):
+                response = api.request(method, path, json=body or None, headers=bearer(world.tokens[token]))
+                asked += 1
+                if response.status_code != 401:
+                    failures.append(f"{method} {path} with the {token} token: {response.status_code}")
+            if method == "POST":
+                response = api.request(method, path, json=body, headers=bearer(world.read_only))
+                asked += 1
+                if response.status_code != 403:
+                    failures.append(f"{method} {path} with a read-only token: {response.status_code}")
+    print(f"\nAPI access: {asked} requests")
+    assert not failures, "\n".join(failures)
+
+
+def test_the_guardian_sees_only_their_own_childs_approved_family_items(world: World):
+    with TestClient(world.app) as api:
+        children = api.get("/api/v1/family/children", headers=bearer(world.tokens["guardian"])).json()["children"]
+        assert [c["id"] for c in children] == [world.ids["owner"]]
+        assert api.get("/api/v1/family/children", headers=bearer(world.tokens["other_guardian"])).json()[
+            "children"][0]["id"] == world.ids["other_student"]
+        feed = api.get(children[0]["feed_url"], headers=bearer(world.tokens["guardian"])).json()
+        assert sorted(i["title"] for i in feed["items"]) == ["Maya goal family", "Maya note family"]
+
+
+def test_a_students_list_holds_their_own_items_only(world: World):
+    with TestClient(world.app) as api:
+        mine = api.get("/api/v1/items?limit=100", headers=bearer(world.tokens["owner"])).json()
+        assert {t for t in world.titles.values()} <= {i["title"] for i in mine["items"]}
+        theirs = api.get("/api/v1/items?q=maya", headers=bearer(world.tokens["classmate"])).json()
+        assert theirs["items"] == [] and theirs["total"] == 0
