@@ -160,8 +160,19 @@ def _lookup_user(request: Request, session: Session) -> User | None:
     )
 
 
+def _refuse_nul_characters(request: Request) -> None:
+    # PostgreSQL can't store U+0000 in text (SQLite can) and nobody types one: a form or query carrying it is refused
+    # the same way on both databases, before a route runs. The form is the one FastAPI already read, if any (routes
+    # that stream their uploads read no form here).
+    form = getattr(request, "_form", None)
+    fields = list(form.multi_items()) if form is not None else []
+    if any(isinstance(value, str) and "\x00" in value for _name, value in [*fields, *request.query_params.multi_items()]):
+        raise HTTPException(status_code=400)
+
+
 async def load_request_context(request: Request, session: SessionDep) -> None:
     """Who is asking, and in which language (runs for every route, public ones included)."""
+    _refuse_nul_characters(request)
     if not hasattr(request.state, "user"):
         # The route runs in another worker thread, perhaps after waiting for one: read_in_thread gives the connection
         # back meanwhile, or it could be the one every busy thread is waiting for.

@@ -329,3 +329,17 @@ def test_an_upload_cut_off_midway_leaves_no_file_and_no_row(app, client, session
     assert not any(m.get("status") in (303, 401, 403) for m in sent if m["type"] == "http.response.start")
     assert session.exec(select(Artefact)).first() is None
     assert stored_files(settings) == [], stored_files(settings)
+
+
+def test_a_nul_character_in_a_form_is_refused_with_nothing_saved(client, session, student):
+    """PostgreSQL can't store U+0000 in text (SQLite can): the same clear 400 on both, and no row."""
+    login(client, student)
+    response = client.post("/artefacts/note", data={"title": "Plan\x00", "body": "a\x00b"})
+    assert response.status_code == 400
+    assert "That request didn" in response.text
+    assert session.exec(select(Artefact)).first() is None
+
+
+def test_a_nul_character_in_a_search_is_refused_not_a_500(client, session, student):
+    login(client, student)
+    assert client.get("/student", params={"q": "a\x00b"}).status_code == 400
