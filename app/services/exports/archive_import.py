@@ -32,6 +32,7 @@ from app import storage as file_storage
 from app.config import Settings
 from app.i18n import _, ngettext
 from app.models import (
+    Artefact,
     ArtefactKind,
     Audience,
     CheckIn,
@@ -41,6 +42,7 @@ from app.models import (
     CompetencyRating,
     Framework,
     GoalStatus,
+    MediaKind,
     ProficiencyLevel,
     RatingArtefact,
     RatingSource,
@@ -286,8 +288,10 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
     artefact_ids: dict[str, int] = {}
     titles: dict[str, str] = {}
 
-    # Recordings come in private, whatever an older archive says: they are heard with their reflection.
-    recordings = {doc["audio"] for doc in document["reflections"] if doc["audio"]}
+    # Recordings come in private, whatever an older archive says: they are heard with their reflection (or, for a
+    # spoken caption, with its evidence).
+    captions = {doc["ref"]: doc["audio_caption"] for doc in document["artefacts"] if doc.get("audio_caption")}
+    recordings = {doc["audio"] for doc in document["reflections"] if doc["audio"]} | set(captions.values())
     total = len(document["artefacts"])
     for number, doc in enumerate(document["artefacts"], start=1):
         existing = ledger.existing(_artefact_key(doc))
@@ -334,6 +338,7 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
         summary.artefacts += 1
         ledger.record(_artefact_key(doc), artefact.id)
     session.flush()
+    _link_captions(session, captions, artefact_ids, titles, summary)
 
     report(2, 4, _("Importing goals and reflections"))
     goal_ids: dict[str, int] = {}
@@ -457,6 +462,28 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
     for framework, code in sorted(matcher.unknown):
         summary.messages.append(_("%(code)s (%(framework)s) isn't a competency of this school; it was kept as a tag "
                                   "or noted in the history note.", code=code, framework=framework))
+    session.flush()
+
+
+def _link_captions(session: Session, captions: dict[str, str], artefact_ids: dict[str, int], titles: dict[str, str],
+                   summary: ImportSummary) -> None:
+    """Give each imported artefact its spoken caption back (one query). As on upload, only a sound file is a caption;
+    anything else stays a private artefact of its own, so nothing is lost."""
+    wanted = {artefact_ids[ref]: artefact_ids[caption] for ref, caption in captions.items()
+              if ref in artefact_ids and caption in artefact_ids}
+    if not wanted:
+        return
+    found = {a.id: a for a in session.exec(select(Artefact).where(Artefact.id.in_(set(wanted) | set(wanted.values()))))}
+    for ref, caption_ref in captions.items():
+        artefact, caption = found.get(artefact_ids.get(ref)), found.get(artefact_ids.get(caption_ref))
+        if artefact is None or caption is None:
+            continue
+        if caption.media_kind is not MediaKind.audio:
+            summary.messages.append(_("The spoken caption of “%(title)s” isn't a sound file; it was kept as a private "
+                                      "piece of evidence of its own.", title=titles.get(ref, ref)))
+            continue
+        artefact.audio_artefact_id = caption.id
+        session.add(artefact)
     session.flush()
 
 
