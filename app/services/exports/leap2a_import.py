@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app import storage as file_storage
 from app.config import Settings
 from app.i18n import _, ngettext
-from app.models import Artefact, ArtefactKind, Audience, GoalStatus, ReflectionStatus, User
+from app.models import Artefact, ArtefactKind, Audience, GoalStatus, MediaKind, ReflectionStatus, User
 from app.models.base import utcnow
 from app.services.portfolio import artefacts
 from app.services.portfolio import goals
@@ -172,8 +172,34 @@ def _import_entries(session: Session, settings: Settings, student: User, entries
     for entry in plans:
         steps = [by_id[c] for c in children[entry.id] if c in by_id and by_id[c].leap_type == "plan"]
         _import_goal(session, student, entry, steps, summary)
+    _link_captions(session, entries, imported)
     if summary.skipped:
         summary.messages.append(ngettext("%(num)s item wasn't imported.", "%(num)s items weren't imported.", summary.skipped))
+
+
+def _link_captions(session: Session, entries: list[Entry], imported: dict[str, int]) -> None:
+    """Give evidence its spoken caption back, for the entries a Folio export marked as one (app.services.exports.leap2a:
+    a resource with the portfolio:role# category "caption", is_attachment_of its evidence). As on upload, only a sound
+    file of the student's is a caption; anything else stays a private file of its own."""
+    from app.services.exports.leap2a import CAPTION_ROLE
+
+    pairs = {}
+    for entry in entries:
+        if entry.leap_type == "resource" and CAPTION_ROLE in category_terms(entry, "portfolio:role") \
+                and entry.id in imported:
+            owners = [imported[href] for href in entry_relations(entry, "is_attachment_of") if href in imported]
+            if owners:
+                pairs[owners[0]] = imported[entry.id]
+    if not pairs:
+        return
+    found = {a.id: a for a in session.exec(select(Artefact).where(Artefact.id.in_(set(pairs) | set(pairs.values()))))}
+    for artefact_id, caption_id in pairs.items():
+        artefact, caption = found.get(artefact_id), found.get(caption_id)
+        if artefact is not None and caption is not None and artefact_id != caption_id \
+                and caption.media_kind is MediaKind.audio and not artefact.audio_artefact_id:
+            artefact.audio_artefact_id = caption.id
+            session.add(artefact)
+    session.flush()
 
 
 def _import_resource(session: Session, settings: Settings, student: User, entry: Entry, files: dict[str, Path],
