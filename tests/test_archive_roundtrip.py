@@ -309,3 +309,140 @@ def test_a_file_missing_on_disk_is_exported_without_its_file_and_skipped_on_impo
     summary = archive_import.import_archive(session=session, settings=settings, student=target, archive_path=tmp_path / "a.zip")
     assert summary.skipped == 1 and any("Essay" in message for message in summary.messages)
     assert summary.artefacts == len(document["artefacts"])  # one skipped, plus the history note
+
+
+# --- spoken captions ------------------------------------------------------------------------------------------
+
+
+def captioned_photo(session, settings, tmp_path, student, *, title="Bridge", audience="class"):
+    """A photo of `student` with a spoken caption saved as the upload form saves it (add_caption)."""
+    from app.models import Audience
+    from app.services.portfolio.artefacts import add_caption
+    from tests.media import png
+    from tests.test_filetypes import wav_bytes
+
+    photo = create_file_artefacts(session=session, owner=student, files=[_store(settings, tmp_path, student, "bridge.png", png())],
+                                  data=ArtefactInput(title=title, audience=Audience(audience)),
+                                  quota_bytes=settings.student_quota_bytes)[0]
+    caption = add_caption(session=session, owner=student, artefact=photo, quota_bytes=settings.student_quota_bytes,
+                          recording=_store(settings, tmp_path, student, "caption.wav", wav_bytes()))
+    session.commit()
+    return photo, caption
+
+
+def _rewrite_portfolio_json(source, target, change) -> None:
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for name in old.namelist():
+            data = old.read(name)
+            if name == "portfolio.json":
+                document = json.loads(data)
+                change(document)
+                data = json.dumps(document).encode()
+            new.writestr(name, data)
+
+
+def test_a_spoken_caption_travels_with_its_photo_through_an_archive(client, client_from, session, settings, tmp_path):
+    from app.access import attached_recordings_among
+    from app.models import Artefact, Audience
+    from tests.factories import login
+
+    school = make_school(session, "Riverside Elementary")
+    student = make_user(session, school)
+    photo, caption = captioned_photo(session, settings, tmp_path, student)
+    first, _names, _ = export_zip(session, settings, student, tmp_path / "first.zip")
+    docs = {a["title"]: a for a in first["artefacts"]}
+    caption_doc = docs[caption.title]
+    assert docs["Bridge"]["audio_caption"] == caption_doc["ref"]
+    assert caption_doc["audience"] == "private" and caption_doc["file"]["media_kind"] == "audio"
+    assert caption_doc["audio_caption"] is None
+
+    school_b = make_school(session, "Hillside Middle")
+    target, classmate, stranger = make_user(session, school_b), make_user(session, school_b), make_user(session, school_b)
+    make_class(session, school_b, students=[target, classmate])
+    summary = archive_import.import_archive(session=session, settings=settings, student=target,
+                                            archive_path=tmp_path / "first.zip")
+    assert summary.artefacts == 2 and not summary.messages
+    session.expire_all()
+    new_photo = session.exec(select(Artefact).where(Artefact.owner_id == target.id, Artefact.title == "Bridge")).one()
+    new_caption = session.get(Artefact, new_photo.audio_artefact_id)
+    assert new_caption is not None and new_caption.owner_id == target.id and new_caption.media_kind.value == "audio"
+    assert new_caption.audience is Audience.private and new_photo.audience is Audience.class_
+    assert attached_recordings_among(session=session, ids=[new_caption.id]) == {new_caption.id}
+    session.refresh(target)
+    assert target.storage_used_bytes >= new_photo.size_bytes + new_caption.size_bytes
+
+    # Heard with its photo, by whoever may see the photo; never listed on its own.
+    login(client, target)
+    assert f'src="/files/{new_caption.id}/original"' in client.get(f"/artefacts/{new_photo.id}").text
+    assert f'value="{new_caption.id}"' not in client.get("/reflections/new").text
+    friend = client_from("203.0.113.7")
+    login(friend, classmate)
+    assert friend.get(f"/files/{new_caption.id}/original").status_code == 200
+    outsider = client_from("203.0.113.8")
+    login(outsider, stranger)
+    assert outsider.get(f"/files/{new_caption.id}/original").status_code == 404
+
+    # Exported again, it is the same document.
+    second, _names, _ = export_zip(session, settings, target, tmp_path / "second.zip")
+    assert normalised(second) == normalised(first)
+
+
+def test_an_archive_from_before_captions_still_imports(session, settings, tmp_path):
+    student = make_user(session, make_school(session))
+    captioned_photo(session, settings, tmp_path, student)
+    export_zip(session, settings, student, tmp_path / "new.zip")
+
+    def forget_captions(document):
+        for artefact in document["artefacts"]:
+            del artefact["audio_caption"]
+
+    _rewrite_portfolio_json(tmp_path / "new.zip", tmp_path / "old.zip", forget_captions)
+    target = make_user(session, make_school(session))
+    summary = archive_import.import_archive(session=session, settings=settings, student=target,
+                                            archive_path=tmp_path / "old.zip")
+    assert summary.artefacts == 2  # nothing lost: the recording comes in as a file of its own
+
+
+@pytest.mark.parametrize("bad", ["itself", "a note"])
+def test_a_caption_that_is_not_a_recording_is_refused(session, settings, tmp_path, bad):
+    student = make_user(session, make_school(session))
+    captioned_photo(session, settings, tmp_path, student)
+    create_text_artefact(session=session, owner=student, kind=ArtefactKind.note, data=ArtefactInput(title="Note", body="x"))
+    session.commit()
+    export_zip(session, settings, student, tmp_path / "good.zip")
+
+    def point_elsewhere(document):
+        photo = next(a for a in document["artefacts"] if a["title"] == "Bridge")
+        note = next(a for a in document["artefacts"] if a["kind"] == "note")
+        photo["audio_caption"] = photo["ref"] if bad == "itself" else note["ref"]
+
+    _rewrite_portfolio_json(tmp_path / "good.zip", tmp_path / "bad.zip", point_elsewhere)
+    target = make_user(session, make_school(session))
+    with pytest.raises(archive_import.ImportRefused, match="spoken caption"):
+        archive_import.import_archive(session=session, settings=settings, student=target, archive_path=tmp_path / "bad.zip")
+    session.refresh(target)
+    assert target.storage_used_bytes == 0
+
+
+def test_a_caption_that_turns_out_not_to_be_sound_stays_a_private_file(session, settings, tmp_path):
+    from app.models import Artefact, Audience
+
+    student = make_user(session, make_school(session))
+    captioned_photo(session, settings, tmp_path, student)
+    create_file_artefacts(session=session, owner=student, files=[_store(settings, tmp_path, student, "r.pdf", PDF)],
+                          data=ArtefactInput(title="Report", audience=Audience.class_))
+    session.commit()
+    export_zip(session, settings, student, tmp_path / "good.zip")
+
+    def caption_is_a_pdf(document):
+        photo = next(a for a in document["artefacts"] if a["title"] == "Bridge")
+        photo["audio_caption"] = next(a for a in document["artefacts"] if a["title"] == "Report")["ref"]
+
+    _rewrite_portfolio_json(tmp_path / "good.zip", tmp_path / "odd.zip", caption_is_a_pdf)
+    target = make_user(session, make_school(session))
+    summary = archive_import.import_archive(session=session, settings=settings, student=target, archive_path=tmp_path / "odd.zip")
+    assert any("isn't a sound file" in message for message in summary.messages)
+    session.expire_all()
+    photo = session.exec(select(Artefact).where(Artefact.owner_id == target.id, Artefact.title == "Bridge")).one()
+    report = session.exec(select(Artefact).where(Artefact.owner_id == target.id, Artefact.title == "Report")).one()
+    assert photo.audio_artefact_id is None and report.audience is Audience.private

@@ -450,3 +450,54 @@ def test_an_oversized_feed_is_refused(session, settings, monkeypatch):
     student = make_user(session, make_school(session))
     with pytest.raises(Leap2AError, match="over"):
         import_leap2a(session=session, settings=settings, student=student, xml_bytes=SAMPLE.read_bytes(), files={})
+
+
+def _caption_feed(session, settings, tmp_path):
+    """A Folio feed of a photo with a spoken caption, with the files an archive holds (path → extracted file)."""
+    from app.services.exports.leap2a import default_file_path
+    from tests.test_archive_roundtrip import captioned_photo
+
+    student = make_user(session, make_school(session))
+    photo, caption = captioned_photo(session, settings, tmp_path, student)
+    files = {}
+    for artefact in (photo, caption):
+        path = tmp_path / f"extracted-{artefact.id}"
+        path.write_bytes(stored_bytes(settings, artefact.stored_name))
+        files[default_file_path(artefact)] = path
+    return export_feed(session=session, settings=settings, student=student), files, photo, caption
+
+
+def test_a_spoken_caption_is_an_attachment_of_its_photo_and_imports_back(client, session, settings, tmp_path):
+    from app.access import attached_recordings_among
+    from tests.factories import login
+
+    xml, files, photo, caption = _caption_feed(session, settings, tmp_path)
+    entries = _entries_by_id(ET.fromstring(xml))
+    photo_entry, caption_entry = entries[f"portfolio:artefact{photo.id}"], entries[f"portfolio:artefact{caption.id}"]
+    assert (f"{{{ATOM}}}link", f"portfolio:artefact{caption.id}") in [
+        (link.tag, link.get("href")) for link in photo_entry.findall(f"{{{ATOM}}}link[@rel='leap2:has_attachment']")]
+    assert caption_entry.find(f"{{{ATOM}}}link[@rel='leap2:is_attachment_of']").get("href") == f"portfolio:artefact{photo.id}"
+
+    other = make_user(session, make_school(session))
+    summary = import_leap2a(session=session, settings=settings, student=other, xml_bytes=xml, files=files)
+    session.commit()
+    assert summary.artefacts == 2 and not summary.messages
+    new_photo = session.exec(select(Artefact).where(Artefact.owner_id == other.id, Artefact.title == "Bridge")).one()
+    new_caption = session.get(Artefact, new_photo.audio_artefact_id)
+    assert new_caption is not None and new_caption.owner_id == other.id and new_caption.media_kind.value == "audio"
+    assert attached_recordings_among(session=session, ids=[new_caption.id]) == {new_caption.id}
+    login(client, other)
+    assert f'src="/files/{new_caption.id}/original"' in client.get(f"/artefacts/{new_photo.id}").text
+
+
+def test_an_attachment_not_marked_as_a_folio_caption_stays_a_file_of_its_own(session, settings, tmp_path):
+    xml, files, photo, caption = _caption_feed(session, settings, tmp_path)
+    foreign = xml.replace(b'scheme="portfolio:role#"', b'scheme="categories:other#"')
+    assert foreign != xml
+
+    other = make_user(session, make_school(session))
+    summary = import_leap2a(session=session, settings=settings, student=other, xml_bytes=foreign, files=files)
+    session.commit()
+    assert summary.artefacts == 2
+    found = session.exec(select(Artefact).where(Artefact.owner_id == other.id)).all()
+    assert len(found) == 2 and all(a.audio_artefact_id is None for a in found)

@@ -314,3 +314,24 @@ def test_query_count_does_not_grow_with_the_portfolio(portfolio, app, session, s
     many = count(2)
     assert len(session.exec(select(Comment).where(Comment.owner_id == student.id)).all()) > 8
     assert few == many and few > 10, (few, many)
+
+
+def test_a_spoken_caption_plays_on_its_photos_page_and_is_not_listed(client, session, settings, tmp_path):
+    from tests.factories import post_multipart
+    from tests.test_filetypes import wav_bytes
+
+    student = make_user(session, make_school(session))
+    login(client, student)
+    saved = post_multipart(client, "/artefacts/upload", {"title": "Bridge", "audience": "class"}, {
+        "files": ("bridge.png", png(), "image/png"), "caption_audio": ("caption.wav", wav_bytes(), "audio/wav")})
+    assert saved.status_code == 303
+    photo = session.exec(select(Artefact).where(Artefact.title == "Bridge")).one()
+    caption = session.get(Artefact, photo.audio_artefact_id)
+    root = write(session, settings, student, tmp_path)
+
+    page = root / "site" / "evidence" / f"artefact-{photo.id}.html"
+    assert ("audio", "src", f"../../files/{caption.id}-caption.wav") in links_of(page)
+    assert "Spoken caption" in page.read_text(encoding="utf-8")
+    assert (root / "files" / f"{caption.id}-caption.wav").is_file()
+    index = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert "Bridge" in index and caption.title not in index and f"artefact-{caption.id}.html" not in index

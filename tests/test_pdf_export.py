@@ -546,3 +546,26 @@ def test_a_pdf_job_names_competencies_and_levels_in_its_owners_language(world, s
     assert competency.description not in text
     # Read, never written: the school's own words are unchanged.
     assert session.get(type(competency), competency.id).name == competency.name
+
+
+@pytest.mark.storage
+def test_a_spoken_caption_is_not_an_item_of_the_pdf(session, settings, tmp_path):
+    from tests.test_archive_roundtrip import captioned_photo
+
+    student = make_user(session, make_school(session))
+    photo, caption = captioned_photo(session, settings, tmp_path, student, title="Paper bridge")
+    content = gather_portfolio(session=session, student=student, sections=ALL)
+    assert [a.id for a in content.artefacts] == [photo.id] and content.captioned == {photo.id}
+
+    showcase = Showcase(owner_id=student.id, title="Bridges")
+    session.add(showcase)
+    session.flush()
+    for position, item_id in enumerate((photo.id, caption.id)):
+        session.add(ShowcaseItem.to(showcase_id=showcase.id, item_type=ShowcaseItemType.artefact, target_id=item_id,
+                                    position=position))
+    session.commit()
+    for out, chosen in ((tmp_path / "all.pdf", None), (tmp_path / "showcase.pdf", showcase)):
+        build_portfolio_pdf(session=session, settings=settings, student=student, sections=ALL, out_path=out,
+                            showcase=chosen)
+        text = text_of(PdfReader(out))
+        assert "Paper bridge" in text and "Caption:" not in text and "caption.wav" not in text

@@ -84,6 +84,7 @@ def _check_refs(document: dict) -> None:
             wanted += checkin["evidence"]
             if any(index >= len(goal["steps"]) for index in checkin["steps"]):
                 raise ImportRefused(_("portfolio.json in this archive refers to a goal step that isn't there."))
+    wanted += [artefact["audio_caption"] for artefact in document["artefacts"] if artefact.get("audio_caption")]
     for rating in document["ratings"]:
         wanted += rating["artefacts"]
     wanted += [feedback["on"] for feedback in document["feedback"]]
@@ -96,9 +97,14 @@ def _check_refs(document: dict) -> None:
     missing = sorted(set(wanted) - known)
     if missing:
         raise ImportRefused(_("portfolio.json in this archive refers to “%(ref)s”, which isn't in it.", ref=missing[0]))
+    kinds = {artefact["ref"]: artefact["kind"] for artefact in document["artefacts"]}
     for artefact in document["artefacts"]:
         if artefact["kind"] == "file" and artefact["file"] is None:
             raise ImportRefused(_("portfolio.json in this archive has a file without its details."))
+        caption = artefact.get("audio_caption")  # optional: older archives have none
+        if caption is not None and (caption == artefact["ref"] or kinds[caption] != "file"):
+            raise ImportRefused(_("portfolio.json in this archive gives a piece of evidence a spoken caption that "
+                                  "isn't a recording."))
 
 
 def _check_dates(document: dict) -> None:

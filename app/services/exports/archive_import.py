@@ -62,6 +62,7 @@ from app.services.exports.archive_checks import (
 )
 from app.services.portfolio.goal_forms import GoalData
 from app.services.exports.import_history import HistoryNote
+from app.services.exports.import_captions import link_captions
 from app.services.exports.import_matching import Matcher
 from app.services.exports.import_summary import ImportSummary
 from app.services.exports.import_keys import Ledger, fingerprint, undo
@@ -212,8 +213,10 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
     artefact_ids: dict[str, int] = {}
     titles: dict[str, str] = {}
 
-    # Recordings come in private, whatever an older archive says: they are heard with their reflection.
-    recordings = {doc["audio"] for doc in document["reflections"] if doc["audio"]}
+    # Recordings come in private, whatever an older archive says: they are heard with their reflection (or, for a
+    # spoken caption, with its evidence).
+    captions = {doc["ref"]: doc["audio_caption"] for doc in document["artefacts"] if doc.get("audio_caption")}
+    recordings = {doc["audio"] for doc in document["reflections"] if doc["audio"]} | set(captions.values())
     total = len(document["artefacts"])
     for number, doc in enumerate(document["artefacts"], start=1):
         existing = ledger.existing(_artefact_key(doc))
@@ -260,6 +263,7 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
         summary.artefacts += 1
         ledger.record(_artefact_key(doc), artefact.id)
     session.flush()
+    link_captions(session=session, captions=captions, artefact_ids=artefact_ids, titles=titles, summary=summary)
 
     report(2, 4, _("Importing goals and reflections"))
     goal_ids: dict[str, int] = {}

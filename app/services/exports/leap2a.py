@@ -29,6 +29,7 @@ from app.models import (
     GoalCompetency,
     GoalStatus,
     GoalStep,
+    MediaKind,
     ProficiencyLevel,
     Reflection,
     ReflectionArtefact,
@@ -48,6 +49,7 @@ CATEGORIES = "http://wiki.leapspecs.org/2A/categories/"
 MAHARA = "http://wiki.mahara.org/Developer_Area/Import%2F%2FExport/LEAP_Extensions#"
 LEAP2A_VERSION = "http://www.leapspecs.org/2010-07/2A/"
 FEED_FILE = "leap2a.xml"
+CAPTION_ROLE = "caption"  # the portfolio:role# category of a spoken caption's entry
 
 ET.register_namespace("leap2", LEAP2)
 ET.register_namespace("rdf", RDF)
@@ -98,9 +100,20 @@ def export_feed(*, session: Session, settings: Settings, student: User, file_pat
     person = _entry(feed, "portfolio:person", student.display_name, "person", published=student.created_at, updated=now)
     _content(person, "", "text")
 
+    # A spoken caption is an attachment of its evidence (has_attachment / is_attachment_of, as Mahara links a
+    # file to what it belongs to), marked so that a Folio import links it again.
+    by_id = {artefact.id: artefact for artefact in data.artefacts}
+    captions = {artefact.id: artefact.audio_artefact_id for artefact in data.artefacts
+                if artefact.audio_artefact_id in by_id and by_id[artefact.audio_artefact_id].media_kind is MediaKind.audio}
+    captioned = {caption_id: artefact_id for artefact_id, caption_id in captions.items()}
     for artefact in data.artefacts:
         entry = _artefact_entry(feed, artefact, data.tags.get(artefact.id, []), file_paths)
         _competencies(entry, data.competencies.get(("artefact", artefact.id), []))
+        if artefact.id in captions:
+            _link(entry, "leap2:has_attachment", f"portfolio:artefact{captions[artefact.id]}")
+        if artefact.id in captioned:
+            _link(entry, "leap2:is_attachment_of", f"portfolio:artefact{captioned[artefact.id]}")
+            _category(entry, CAPTION_ROLE, scheme="portfolio:role#")
 
     if data.reflections:
         journal = _entry(feed, "portfolio:journal", _("Reflections"), "selection",

@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from app import storage as file_storage
 from app.config import Settings
 from app.i18n import _
-from app.models import Artefact, ArtefactKind, Audience, GoalStatus, ReflectionStatus, User
+from app.models import Artefact, ArtefactKind, Audience, GoalStatus, MediaKind, ReflectionStatus, User
 from app.models.base import utcnow
 from app.services.exports.import_keys import Ledger
 from app.services.exports.leap2a_evidence import (
@@ -159,6 +159,7 @@ def _import_entries(run: Run, entries: list[Entry]) -> None:
             _once(run, entry, index, lambda e: _import_goal(run, e, steps), counter="goals")
     post_parents = {blog: [c for c in children[blog] if c in run.imported] for blog in blogs}
     import_showcases(run, entries, post_parents)
+    _link_captions(run.session, entries, run.imported)
     for skipped in run.summary.not_imported:
         log.info("Leap2A import for user %s skipped %s “%s”: %s", run.student.id, skipped.kind, skipped.title, skipped.reason)
 
@@ -178,6 +179,31 @@ def _once(run: Run, entry: Entry, index: int, make, counter: str = "artefacts") 
     item_id = make(entry)
     if item_id is not None:
         run.record(entry, item_id, index)
+
+
+def _link_captions(session: Session, entries: list[Entry], imported: dict[str, int]) -> None:
+    """Give evidence its spoken caption back, for the entries a Folio export marked as one (app.services.exports.leap2a:
+    a resource with the portfolio:role# category "caption", is_attachment_of its evidence). As on upload, only a sound
+    file of the student's is a caption; anything else stays a private file of its own."""
+    from app.services.exports.leap2a import CAPTION_ROLE
+
+    pairs = {}
+    for entry in entries:
+        if entry.leap_type == "resource" and CAPTION_ROLE in category_terms(entry, "portfolio:role") \
+                and entry.id in imported:
+            owners = [imported[href] for href in entry_relations(entry, "is_attachment_of") if href in imported]
+            if owners:
+                pairs[owners[0]] = imported[entry.id]
+    if not pairs:
+        return
+    found = {a.id: a for a in session.exec(select(Artefact).where(Artefact.id.in_(set(pairs) | set(pairs.values()))))}
+    for artefact_id, caption_id in pairs.items():
+        artefact, caption = found.get(artefact_id), found.get(caption_id)
+        if artefact is not None and caption is not None and artefact_id != caption_id \
+                and caption.media_kind is MediaKind.audio and not artefact.audio_artefact_id:
+            artefact.audio_artefact_id = caption.id
+            session.add(artefact)
+    session.flush()
 
 
 def _evidence(run: Run, entry: Entry) -> int | None:

@@ -65,7 +65,9 @@ class ArtefactView:
     competencies: list[Competency] = field(default_factory=list)
     original: str | None = None  # archive-relative path of the original file, when the archive holds it
     image: str | None = None  # archive-relative path of the picture to show
-    recording: bool = False  # a reflection's recording or a comment's spoken feedback: played there, not listed
+    recording: bool = False  # a reflection's recording, an evidence's caption or a comment's spoken feedback:
+    # played there, not listed
+    caption: ArtefactView | None = None  # its spoken caption, played on its page
 
 
 @dataclass
@@ -200,6 +202,10 @@ def load_portfolio(
     a_views = {a.id: ArtefactView(a, f"evidence/artefact-{a.id}.html") for a in artefacts}
     for artefact_id in attached_recordings_among(session=session, ids=list(a_views)):
         a_views[artefact_id].recording = True
+    for view in a_views.values():
+        caption = a_views.get(view.artefact.audio_artefact_id) if view.artefact.audio_artefact_id else None
+        if caption is not None and caption.artefact.media_kind is MediaKind.audio:  # the rule of caption_of
+            view.caption = caption
     for name, artefact_id in session.exec(
         select(Tag.name, ArtefactTag.artefact_id).join(Tag, Tag.id == ArtefactTag.tag_id)
         .where(Tag.owner_id == sid).order_by(Tag.name)

@@ -140,6 +140,9 @@ class PortfolioContent:
     # Stored names the PDF may embed (thumbnails of the student's own images), by the name used in the HTML.
     files: dict[str, str] = field(default_factory=dict)
     cover: Artefact | None = None  # the cover's photo (app.services.exports.pdf_cover)
+    # Artefacts with a spoken caption: paper can't play it, so the item notes that it has one (the caption itself,
+    # like a reflection's recording, is never an item of its own).
+    captioned: set[int] = field(default_factory=set)
 
     @property
     def images(self) -> list[Artefact]:
@@ -217,6 +220,7 @@ def gather_portfolio(
             content.competencies = _competencies(session=session, student_id=student.id)
         if "feedback" in wanted:
             content.feedback = _feedback(session=session, owner_id=student.id, only=None)
+    content.captioned = {a.id for a in content.artefacts if a.audio_artefact_id}
     for artefact in content.artefacts:
         if is_image(artefact):
             # The print JPEG made at upload is embedded as it is; older photos have only the WebP thumbnails.

@@ -312,6 +312,8 @@ def collect(*, session: Session, student: User, store: Storage | None = None,
             "ref": ref, "kind": artefact.kind.value, "title": artefact.title, "description": artefact.description,
             "occurred_on": day(artefact.occurred_on), "audience": artefact.audience.value, "body": artefact.body,
             "url": artefact.url, "file": file_doc, "tags": sorted(tags.get(artefact.id, [])),
+            # A spoken caption is written as a reflection's recording is: a ref to its (private) audio artefact.
+            "audio_caption": artefact_refs.get(artefact.audio_artefact_id) if artefact.audio_artefact_id else None,
             "competencies": competency_refs(artefact_competencies.get(artefact.id)),
             "created_at": timestamp(artefact.created_at), "updated_at": timestamp(artefact.updated_at),
         })
