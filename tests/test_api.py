@@ -140,7 +140,7 @@ def test_notes_and_links_are_checked_like_the_form_and_saved_by_the_same_service
     assert created.status_code == 201, created.text
     body = created.json()
     assert created.headers["location"] == f"/api/v1/items/{body['id']}" == body["api_url"]
-    assert (body["kind"], body["title"], body["audience"], body["tags"]) == ("note", "Volcano", "family", ["science"])
+    assert (body["kind"], body["title"], body["audience"], body["tags"]) == ("note", "Volcano", "family", ["Science"])  # the first spelling is kept (issue 12: tags keep their case)
     assert body["occurred_on"] == "2026-11-20" and body["page_url"] == f"/artefacts/{body['id']}"
     # The class holds family items for a teacher's approval: the same request the form path makes.
     approval = session.exec(select(ItemApproval).where(ItemApproval.item_id == body["id"])).one()
@@ -233,3 +233,16 @@ def test_the_openapi_document_and_reference_page_cover_the_api_only(client):
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "GET /api/v1/items/{item_id}" in page.text and "POST /api/v1/items/notes" in page.text
     assert "cdn" not in page.text.lower() and "<script" not in page.text.split("</head>")[1]
+
+
+def test_a_tag_with_letters_beyond_ascii_is_reused_not_a_500(client, session):
+    """Found by schemathesis: SQLite's lower() leaves "Ô" alone, so the same non-ASCII tag twice was inserted twice."""
+    from app.models import Tag
+    from app.services.portfolio import tags as tag_service
+
+    student = make_user(session, make_school(session))
+    for _ in range(2):
+        tag_service.set_tags(session=session, kind="artefact", item_id=make_note(session, student).id, owner_id=student.id,
+                             names=["rÔle", "École"])
+        session.commit()
+    assert sorted(t.name for t in session.exec(select(Tag).where(Tag.owner_id == student.id))) == ["rÔle", "École"]

@@ -73,6 +73,6 @@ def child_feed(request: Request, student_id: Id, caller: ApiCaller, session: Ses
     require_role(caller, Role.guardian)
     child = family.child_for_guardian(session=session, guardian=caller.user, student_id=student_id)
     number, size = cursors.decode(cursor, size=limit)
-    page = family.feed_page(session=session, guardian=caller.user, child=child, number=number, size=size)
+    page = family.feed_page(session=session, guardian=caller.user, children=[child], number=number, size=size)
     return ItemList(items=[ItemSummary(**summary_of(row.entry)) for row in page.items], total=page.total,
                     next=cursors.next_address(request, page))

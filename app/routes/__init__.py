@@ -30,12 +30,14 @@ ROUTERS = [
 # /language: anyone may pick the language of the pages; /s/...: a showcase's secret link, read-only;
 # /logout: signing out must work (and clear the cookie) even when the session has already ended.
 # /setup/...: a new person's one-time setup link, where they choose their password.
+# /api/v1: the JSON API, its own app: no session cookie counts there, and each operation checks its bearer token
+# (app.api.tokens; tests/test_api_access.py asks every operation as every viewer).
 # /sso/...: signing in with the school's OpenID Connect provider (404 unless FOLIO_OIDC_ISSUER is set).
 # /digest/settings/...: the link in each family digest to change how often it comes or stop it (a signed,
 # expiring token names the family member; a mail app's one-click unsubscribe POSTs there too).
 PUBLIC_PATHS = frozenset({
     "/", "/login", "/logout", "/healthz", "/static", "/invite", "/language", "/setup/{token}",
-    "/sso/start", "/sso/callback",
+    "/sso/start", "/sso/callback", "/api/v1",
     "/s/{token}", "/s/{token}/files/{artefact_id}/{variant}", "/digest/settings/{token}",
 })
 

@@ -35,8 +35,10 @@ def set_tags(*, session: Session, kind: str, item_id: int, owner_id: int, names:
     if not names:
         return
     existing: dict[str, Tag] = {}
-    for tag in session.exec(select(Tag).where(Tag.owner_id == owner_id,
-                                              sa.func.lower(Tag.name).in_([n.lower() for n in names]))).all():
+    # The exact names too: SQLite's lower() folds ASCII only, and a tag spelt exactly so must be found (its name is
+    # unique per owner), whatever the database makes of its case.
+    for tag in session.exec(select(Tag).where(Tag.owner_id == owner_id, sa.or_(
+            Tag.name.in_(names), sa.func.lower(Tag.name).in_([n.lower() for n in names])))).all():
         existing.setdefault(tag.name.casefold(), tag)
     for name in names:
         tag = existing.get(name.casefold())
