@@ -267,8 +267,9 @@ def list_audit_events(
     until: str = "", page: int = 1,
 ) -> Response:
     """The school's audit log, newest first, a page at a time, by kind of event, person and dates."""
-    filters, errors = audit_views.parse_filters(session=session, school_id=user.school_id, event=event[:40],
-                                                person=person[:254], since=since[:20], until=until[:20])
+    filters = audit_views.parse_filters(session=session, school_id=user.school_id, event=event[:40],
+                                        person=person[:254], since=since[:20], until=until[:20])
+    errors = filters.errors
     timezone = request.app.state.settings.timezone
     result = audit_views.events_page(session=session, school_id=user.school_id, filters=filters, timezone=timezone,
                                      number=page)
