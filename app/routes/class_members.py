@@ -85,7 +85,7 @@ def add_students_in_bulk(
     text, problem = lines, None
     if file is not None and file.filename:
         text, problem = roster.decode_upload(file.file.read(roster.MAX_CSV_BYTES + 1))
-    parsed = roster.RosterLines(errors={"lines": problem}) if problem else roster.parse_lines(lines=text)
+    parsed = roster.RosterLines(errors={"file": problem}) if problem else roster.parse_lines(lines=text)
     plan = roster.check_rows(session=session, school_class=school_class, rows=parsed.rows,
                              may_add_existing=user.role is Role.admin) if parsed.ok else None
     # The bulk form lists every problem above the box, in order: the whole text's, else each row's.
