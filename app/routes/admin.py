@@ -75,8 +75,9 @@ def add_person(
 ) -> Response:
     """Make the account; show its one-time password or its setup link (emailed when there is mail and an address)."""
     values = {"display_name": display_name, "username": username, "email": email, "role": role, "start_with": start_with}
-    data, errors = people_admin.parse_person(session=session, display_name=display_name, username=username,
-                                             email=email, role=role)
+    data = people_admin.parse_person(session=session, display_name=display_name, username=username, email=email,
+                                     role=role)
+    errors = data.errors
     if start_with not in people_admin.StartWith._value2member_map_:
         errors["start_with"] = _("Choose how they will sign in the first time.")
     elif start_with == people_admin.StartWith.password.value and role in Role._value2member_map_ \
@@ -105,8 +106,8 @@ def add_person(
 def _taken(session, display_name: str, username: str, email: str, role: str, editing: User | None = None
            ) -> dict[str, str]:
     """The messages for a save refused by the unique usernames and emails, checked again now that it is refused."""
-    _data, errors = people_admin.parse_person(session=session, display_name=display_name, username=username,
-                                              email=email, role=role, editing=editing)
+    errors = people_admin.parse_person(session=session, display_name=display_name, username=username, email=email,
+                                       role=role, editing=editing).errors
     return errors or {"username": _("Someone else saved this username or email just now: choose another.")}
 
 
@@ -152,8 +153,9 @@ def update_person(
 ) -> Response:
     """Save the account's names, username, email and role."""
     person = people_admin.person_for_admin(session=session, admin=user, user_id=user_id)
-    data, errors = people_admin.parse_person(session=session, display_name=display_name, username=username,
-                                             email=email, role=role, editing=person)
+    data = people_admin.parse_person(session=session, display_name=display_name, username=username, email=email,
+                                     role=role, editing=person)
+    errors = data.errors
     if not errors:
         errors = people_admin.update_person(session=session, actor=user, target=person, data=data,
                                             address=client_address(request))
@@ -265,8 +267,9 @@ def list_audit_events(
     until: str = "", page: int = 1,
 ) -> Response:
     """The school's audit log, newest first, a page at a time, by kind of event, person and dates."""
-    filters, errors = audit_views.parse_filters(session=session, school_id=user.school_id, event=event[:40],
-                                                person=person[:254], since=since[:20], until=until[:20])
+    filters = audit_views.parse_filters(session=session, school_id=user.school_id, event=event[:40],
+                                        person=person[:254], since=since[:20], until=until[:20])
+    errors = filters.errors
     timezone = request.app.state.settings.timezone
     result = audit_views.events_page(session=session, school_id=user.school_id, filters=filters, timezone=timezone,
                                      number=page)

@@ -69,11 +69,7 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Check the credentials; start a session and go home, or show what went wrong."""
-    errors: dict[str, str] = {}
-    if not identifier.strip():
-        errors["identifier"] = _("Enter your username or email address.")
-    if not password:
-        errors["password"] = _("Enter your password.")
+    errors = accounts.check_sign_in(identifier=identifier, password=password).errors
     status_code, headers = 422, {}
     if not errors:
         settings = request.app.state.settings

@@ -85,10 +85,11 @@ def add_students_in_bulk(
     text, problem = lines, None
     if file is not None and file.filename:
         text, problem = roster.decode_upload(file.file.read(roster.MAX_CSV_BYTES + 1))
-    rows, problems = ([], [problem]) if problem else roster.parse_lines(text)
-    plan = roster.check_rows(session=session, school_class=school_class, rows=rows,
-                             may_add_existing=user.role is Role.admin) if not problems else None
-    problems = problems or plan.problems
+    parsed = roster.RosterLines(errors={"file": problem}) if problem else roster.parse_lines(lines=text)
+    plan = roster.check_rows(session=session, school_class=school_class, rows=parsed.rows,
+                             may_add_existing=user.role is Role.admin) if parsed.ok else None
+    # The bulk form lists every problem above the box, in order: the whole text's, else each row's.
+    problems = list(parsed.errors.values()) or plan.problems
     if problems:
         values = {"lines": lines, "must_change_password": must_change_password}
         return _add_students_page(request, school_class, status_code=422, values=values, problems=problems)

@@ -56,11 +56,12 @@ def create_class(
     """Create the class: a teacher teaches it; an admin's choice of teacher (or nobody yet) does."""
     is_admin = user.role is Role.admin
     teachers = classes.teachers_of_school(session=session, school_id=user.school_id) if is_admin else None
-    data, errors = classes.parse_class(name=name, year=year, term=term, teacher_id=teacher_id, teachers=teachers,
-                                       term_id=term_id, school_terms=live_terms(session, user))
-    if errors:
+    data = classes.parse_class(name=name, year=year, term=term, teacher_id=teacher_id, teachers=teachers,
+                               term_id=term_id, school_terms=live_terms(session, user))
+    if not data.ok:
         values = {"name": name, "year": year, "term": term, "teacher_id": teacher_id, "term_id": term_id}
-        return render(request, "classes/new.html", _new_class_context(session, user, values, errors), status_code=422)
+        return render(request, "classes/new.html", _new_class_context(session, user, values, data.errors),
+                      status_code=422)
     teacher = session.get(User, data.teacher_id) if is_admin and data.teacher_id else (None if is_admin else user)
     school_class = classes.create_class(session=session, school_id=user.school_id, data=data, teacher=teacher,
                                         actor=user, address=client_address(request))
@@ -192,15 +193,15 @@ def update_prompts(
     school_class = classes.class_for_staff(session=session, user=user, class_id=class_id)
     if refused := refuse_if_archived(request, school_class):
         return refused
-    parsed, problem = classes.parse_prompts(prompts)
+    parsed = classes.parse_prompts(prompts=prompts)
     context = {"school_class": school_class, "prompts": prompts, "defaults": default_prompts(), "version": version,
                "conflict": None}
-    if problem:
-        return render(request, "classes/prompts.html", {**context, "errors": {"prompts": problem}}, status_code=422)
+    if not parsed.ok:
+        return render(request, "classes/prompts.html", {**context, "errors": parsed.errors}, status_code=422)
     try:
         with keeping_typed_text(session):
             claim_version(session=session, row=school_class, version=parse_version(version))
-            classes.set_prompts(session=session, school_class=school_class, prompts=parsed)
+            classes.set_prompts(session=session, school_class=school_class, prompts=parsed.prompts)
             session.commit()
     except SaveRefused as refused:
         if refused.current:
@@ -208,7 +209,7 @@ def update_prompts(
         return render(request, "classes/prompts.html", {**context, "errors": {"form": refused.message}},
                       status_code=refused.status)
     response = RedirectResponse(home_path(user), status_code=303)
-    message = _("Reflection prompts saved for %(name)s.", name=school_class.name) if parsed else \
+    message = _("Reflection prompts saved for %(name)s.", name=school_class.name) if parsed.prompts else \
         _("%(name)s now uses Folio's default prompts.", name=school_class.name)
     flash(request, response, message, "success")
     return response

@@ -86,10 +86,10 @@ async def create_check_in(request: Request, user: StudentUser, session: SessionD
     if not check.rows:
         return RedirectResponse(check.done_url, status_code=303)
     levels = {row.competency.id: str(form.get(f"level_{row.competency.id}", "")) for row in check.rows}
-    chosen = core_loop.parse_check_in(check=check, levels=levels, reason=str(form.get("reason", ""))[:10_000])
-    if check.errors:
+    check = core_loop.parse_check_in(check=check, levels=levels, reason=str(form.get("reason", ""))[:10_000])
+    if not check.ok:
         return render(request, "competencies/check_in.html", {"check": check, "errors": check.errors}, status_code=422)
-    count = core_loop.save_check_in(session=session, student=user, chosen=chosen)
+    count = core_loop.save_check_in(session=session, student=user, chosen=check.chosen)
     session.commit()
     response = RedirectResponse(check.done_url, status_code=303)
     flash(request, response, ngettext(

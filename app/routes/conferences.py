@@ -102,13 +102,13 @@ def create_slot(
     school_class = conferences.class_for_teacher(session=session, user=user, class_id=class_id)
     students = conferences.students_of_class(session=session, school_class=school_class)
     form = conference_booking.SlotForm(student_id, date, time, duration, location, note, list(guardian_ids), guardians_for)
-    data, errors = conference_booking.parse_slot(session=session, school_class=school_class, students=students, form=form,
-                                          timezone=_timezone(request))
-    if errors:
+    data = conference_booking.parse_slot(session=session, school_class=school_class, students=students, form=form,
+                                         timezone=_timezone(request))
+    if not data.ok:
         form = _posted_form(session, student_id=student_id, date=date, time=time, duration=duration, location=location,
                             note=note, guardian_ids=guardian_ids, guardians_for=guardians_for, students=students)
-        return _form_page(request, session, school_class=school_class, students=students, form=form, errors=errors,
-                          status_code=422)
+        return _form_page(request, session, school_class=school_class, students=students, form=form,
+                          errors=data.errors, status_code=422)
     slot = conference_booking.create_slot(session=session, school_class=school_class, teacher=user, data=data,
                                    timezone=_timezone(request))
     message = _("The conference for %(name)s is booked for %(when)s.", name=data.student.display_name,
@@ -139,8 +139,9 @@ def update_slot(
     slot, school_class = conferences.slot_for_teacher(session=session, user=user, slot_id=slot_id)
     students = conferences.students_of_class(session=session, school_class=school_class)
     form = conference_booking.SlotForm(student_id, date, time, duration, location, note, list(guardian_ids), guardians_for)
-    data, errors = conference_booking.parse_slot(session=session, school_class=school_class, students=students, form=form,
-                                          timezone=_timezone(request), slot_id=slot.id)
+    data = conference_booking.parse_slot(session=session, school_class=school_class, students=students, form=form,
+                                         timezone=_timezone(request), slot_id=slot.id)
+    errors = data.errors
     seen_version = parse_version(version)
     refused = None
     if not errors:

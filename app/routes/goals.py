@@ -103,10 +103,10 @@ def create_goal(
     """Save a new goal with its steps, or show the form again with what needs fixing."""
     form = goal_forms.GoalForm(title, why, success_criteria, target_date, audience, set(competency_ids), steps, tags=tags)
     offered = allowed_ids(available_competencies(session=session, student=user))
-    data, errors = goal_forms.check_goal(form=form, allowed_competency_ids=offered)
-    if errors:
+    data = goal_forms.check_goal(form=form, allowed_competency_ids=offered)
+    if not data.ok:
         form.competency_ids &= offered
-        return _form_page(request, session, user, goal=None, form=form, errors=errors, status_code=422)
+        return _form_page(request, session, user, goal=None, form=form, errors=data.errors, status_code=422)
     try:
         with keeping_typed_text(session):
             goal = goals.create_goal(session=session, owner=user, data=data)
@@ -142,11 +142,11 @@ def update_goal(
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
     form = goal_forms.GoalForm(title, why, success_criteria, target_date, audience, set(competency_ids), tags=tags)
     offered = allowed_ids(available_competencies(session=session, student=user))
-    data, errors = goal_forms.check_goal(form=form, allowed_competency_ids=offered, current_target=goal.target_date)
+    data = goal_forms.check_goal(form=form, allowed_competency_ids=offered, current_target=goal.target_date)
     seen_version = parse_version(version)
-    if errors:
+    if not data.ok:
         form.competency_ids &= offered
-        return _form_page(request, session, user, goal=goal, form=form, errors=errors, status_code=422,
+        return _form_page(request, session, user, goal=goal, form=form, errors=data.errors, status_code=422,
                           version=seen_version)
     try:
         with keeping_typed_text(session):
@@ -258,11 +258,11 @@ def create_checkin(
     """Save a progress note, with evidence and the steps done since last time."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
     form = goal_forms.CheckInForm(occurred_on, note, set(artefact_ids), set(step_ids))
-    day, errors = goal_forms.check_checkin(session=session, goal=goal, form=form)
-    if errors:
-        return _show_page(request, session, user, goal, checkin=form, errors=errors, status_code=422)
-    goals.record_checkin(session=session, goal=goal, occurred_on=day, note=note, artefact_ids=form.artefact_ids,
-                         step_ids=form.step_ids)
+    checked = goal_forms.check_checkin(session=session, goal=goal, form=form)
+    if not checked.ok:
+        return _show_page(request, session, user, goal, checkin=form, errors=checked.errors, status_code=422)
+    goals.record_checkin(session=session, goal=goal, occurred_on=checked.occurred_on, note=note,
+                         artefact_ids=form.artefact_ids, step_ids=form.step_ids)
     session.commit()
     return _redirect(request, f"/goals/{goal.id}#checkins", _("Check-in saved. Keep going!"))
 

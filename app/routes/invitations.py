@@ -75,10 +75,8 @@ def redeem(
                                                 email=email, password=password, confirm=confirm)
         errors.update(new_account.errors)
     elif action == "existing":
-        if not identifier.strip():
-            errors["identifier"] = _("Enter your username or email address.")
-        if not current_password:
-            errors["current_password"] = _("Enter your password.")
+        errors.update(accounts.check_sign_in(identifier=identifier, password=current_password,
+                                             password_field="current_password").errors)
     if errors:
         session.rollback()
         return _page(request, user, values=values, errors=errors, status_code=422)

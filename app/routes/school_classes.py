@@ -49,11 +49,11 @@ def create_term(
     starts_on: Annotated[str, Form(max_length=20)] = "", ends_on: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Add a school year or term."""
-    data, errors = terms.parse_term(session=session, school_id=user.school_id, name=name, school_year=school_year,
-                                    starts_on=starts_on, ends_on=ends_on)
-    if errors:
+    data = terms.parse_term(session=session, school_id=user.school_id, name=name, school_year=school_year,
+                            starts_on=starts_on, ends_on=ends_on)
+    if not data.ok:
         values = {"name": name, "school_year": school_year, "starts_on": starts_on, "ends_on": ends_on}
-        return _school_classes_page(request, session, user, values=values, errors=errors, status_code=422)
+        return _school_classes_page(request, session, user, values=values, errors=data.errors, status_code=422)
     term = terms.create_term(session=session, actor=user, data=data, address=client_address(request))
     session.commit()
     response = RedirectResponse(f"/admin/classes?term_id={term.id}", status_code=303)
@@ -118,10 +118,10 @@ def roll_over(
     rows = terms.rollover_rows(session=session, term=term)
     target = next((t for t in live_terms(session, user) if str(t.id) == target_term_id and t.id != term.id), None)
     new_names = {class_id: name[:500] for class_id, name in zip(class_ids, names)}
-    errors = terms.parse_rollover(rows=rows, target=target, carry=set(carry), names=new_names)
-    if errors:
-        return _rollover_page(request, session, user, term, rows, target_term_id=target_term_id, errors=errors,
-                              status_code=422)
+    parsed = terms.parse_rollover(rows=rows, target=target, carry=set(carry), names=new_names)
+    if not parsed.ok:
+        return _rollover_page(request, session, user, term, rows, target_term_id=target_term_id,
+                              errors=parsed.errors, status_code=422)
     made = terms.roll_over(session=session, actor=user, old_term=term, new_term=target, rows=rows,
                            address=client_address(request))
     session.commit()

@@ -293,10 +293,11 @@ def create_link(
         message = _("Your teacher has turned secret links off for your class, so you can't make one now.")
         return _owner_page(request, session, user, showcase, errors={"links": message}, status_code=422)
     today = share_links.today_in(settings.timezone)
-    chosen, problem = share_links.parse_expiry(raw=expires_on, today=today, max_days=settings.share_link_days)
-    if problem:
-        return _owner_page(request, session, user, showcase, errors={"expires_on": problem},
-                           typed={"expires_on": expires_on}, status_code=422)
+    parsed = share_links.parse_expiry(expires_on=expires_on, today=today, max_days=settings.share_link_days)
+    if not parsed.ok:
+        return _owner_page(request, session, user, showcase, errors=parsed.errors, typed={"expires_on": expires_on},
+                           status_code=422)
+    chosen = parsed.expires_on
     link, token = share_links.create_link(session=session, owner=user, showcase=showcase, expires_on=chosen,
                                           address=client_address(request), timezone=settings.timezone)
     session.commit()

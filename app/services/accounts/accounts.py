@@ -17,6 +17,7 @@ from app.models import AuditEventKind, EnrolledVia, Role, User
 from app.models.base import utcnow
 from app.services.accounts import audit
 from app.services.accounts import throttle
+from app.services.forms import FormInput
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
@@ -38,6 +39,22 @@ class SignInResult:
 
 def normalise_identifier(identifier: str) -> str:
     return identifier.strip().lower()
+
+
+@dataclass
+class SignInForm(FormInput):
+    identifier: str = ""
+    password: str = ""
+
+
+def check_sign_in(*, identifier: str, password: str, password_field: str = "password") -> SignInForm:
+    """The sign-in fields, with a message beside each one left empty (`password_field`: the password input's name)."""
+    data = SignInForm(identifier=identifier, password=password)
+    if not identifier.strip():
+        data.errors["identifier"] = _("Enter your username or email address.")
+    if not password:
+        data.errors[password_field] = _("Enter your password.")
+    return data
 
 
 def find_by_identifier(*, session: Session, identifier: str) -> User | None:
@@ -95,11 +112,15 @@ def password_problem(password: str, *, username: str) -> str | None:
     return None
 
 
-def change_password(
-    *, session: Session, user: User, current: str, new: str, confirm: str, address: str | None
-) -> dict[str, str]:
-    """Change the user's own password; returns errors by field (empty when it worked)."""
-    errors: dict[str, str] = {}
+@dataclass
+class PasswordChange(FormInput):
+    new_password: str = ""
+
+
+def check_password_change(*, user: User, current: str, new: str, confirm: str) -> PasswordChange:
+    """The change-password form checked: the current password right, the new one usable, confirmed and different."""
+    data = PasswordChange(new_password=new)
+    errors = data.errors
     if not verify_password(user.password_hash, current):
         errors["current_password"] = _("That isn't your current password.")
     problem = password_problem(new, username=user.username)
@@ -109,8 +130,16 @@ def change_password(
         errors["confirm_password"] = _("The two new passwords don't match.")
     elif new == current and not errors:
         errors["new_password"] = _("Choose a password different from your current one.")
-    if errors:
-        return errors
+    return data
+
+
+def change_password(
+    *, session: Session, user: User, current: str, new: str, confirm: str, address: str | None
+) -> dict[str, str]:
+    """Change the user's own password; returns errors by field (empty when it worked)."""
+    checked = check_password_change(user=user, current=current, new=new, confirm=confirm)
+    if not checked.ok:
+        return checked.errors
     user.password_hash = hash_password(new)
     user.must_change_password = False
     session.add(user)

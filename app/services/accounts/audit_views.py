@@ -16,6 +16,7 @@ from app import dates
 from app.i18n import _
 from app.models import AuditEvent, AuditEventKind, EnrolledVia, User
 from app.pagination import Page, paginate
+from app.services.forms import FormInput
 
 PAGE_SIZE = 50
 HISTORY_PAGE_SIZE = 20
@@ -108,7 +109,7 @@ def local_time(moment: datetime, timezone: str) -> str:
 
 
 @dataclass
-class AuditFilters:
+class AuditFilters(FormInput):
     event: AuditEventKind | None = None
     person: User | None = None
     since: date | None = None
@@ -117,10 +118,11 @@ class AuditFilters:
 
 def parse_filters(
     *, session: Session, school_id: int, event: str, person: str, since: str, until: str
-) -> tuple[AuditFilters, dict[str, str]]:
+) -> AuditFilters:
     """The filters from the form (a person by username or email, of the admin's school), and a message for each
     one that can't be used (that filter is then left off)."""
-    filters, errors = AuditFilters(), {}
+    filters = AuditFilters()
+    errors = filters.errors
     if event:
         if event in AuditEventKind._value2member_map_:
             filters.event = AuditEventKind(event)
@@ -142,7 +144,7 @@ def parse_filters(
     if filters.since and filters.until and filters.since > filters.until:
         errors["until"] = _("The end date is before the start date.")
         filters.until = None
-    return filters, errors
+    return filters
 
 
 def events_page(

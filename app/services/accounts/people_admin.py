@@ -17,6 +17,7 @@ from app.models import AuditEventKind, ClassRole, Role, SchoolClass, SetupLink, 
 from app.models.base import utcnow
 from app.services.accounts import accounts
 from app.services.accounts import audit
+from app.services.forms import FormInput
 
 # The same rules as a class list's usernames (app.services.classes.roster), kept here so accounts don't import classes.
 USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{3,40}$")
@@ -32,7 +33,7 @@ class StartWith(str, Enum):
 
 
 @dataclass
-class PersonInput:
+class PersonInput(FormInput):
     display_name: str
     username: str
     email: str | None
@@ -41,12 +42,12 @@ class PersonInput:
 
 def parse_person(
     *, session: Session, display_name: str, username: str, email: str, role: str, editing: User | None = None,
-) -> tuple[PersonInput, dict[str, str]]:
+) -> PersonInput:
     """A person's fields, cleaned, and a message beside each field to fix (usernames and emails are unique)."""
     data = PersonInput(display_name=" ".join(display_name.split()), username=accounts.normalise_identifier(username),
                        email=accounts.normalise_identifier(email) or None,
                        role=Role(role) if role in Role._value2member_map_ else None)
-    errors: dict[str, str] = {}
+    errors = data.errors
     if not data.display_name:
         errors["display_name"] = _("Write the person's name.")
     elif len(data.display_name) > MAX_NAME_LENGTH:
@@ -68,7 +69,7 @@ def parse_person(
         errors["username"] = _("The username “%(username)s” is taken.", username=data.username)
     if data.email and "email" not in errors and taken(User.email, data.email):
         errors["email"] = _("Another account already uses this email address.")
-    return data, errors
+    return data
 
 
 def add_person(*, session: Session, actor: User, data: PersonInput, start_with: StartWith, address: str | None

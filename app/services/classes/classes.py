@@ -13,6 +13,7 @@ from app.config import Settings
 from app.models import AuditEventKind, ClassRole, EnrolledVia, Enrollment, NotificationKind, SchoolClass, User
 from app.services.accounts import audit
 from app.services.accounts import throttle
+from app.services.forms import FormInput
 from app.services.moderation.notifications import notify
 
 # Read aloud or copied from a board: no look-alike characters.
@@ -105,17 +106,22 @@ def class_for_staff(*, session: Session, user: User, class_id: int) -> SchoolCla
     return school_class
 
 
-def parse_prompts(raw: str) -> tuple[list[str], str | None]:
-    """Prompts, one per line (blank lines dropped), or a message saying what to fix."""
+@dataclass(kw_only=True)
+class PromptsInput(FormInput):
+    prompts: list[str] = field(default_factory=list)
+
+
+def parse_prompts(*, prompts: str) -> PromptsInput:
+    """Prompts, one per line (blank lines dropped), and a message beside the box if there are too many or too long."""
     from app.i18n import _
 
-    prompts = [" ".join(line.split()) for line in raw.splitlines() if line.strip()]
-    if len(prompts) > MAX_PROMPTS:
-        return prompts, _("Use at most %(max)s prompts (there are %(n)s).", max=MAX_PROMPTS, n=len(prompts))
-    too_long = [p for p in prompts if len(p) > MAX_PROMPT_LENGTH]
-    if too_long:
-        return prompts, _("Keep each prompt under %(max)s characters.", max=MAX_PROMPT_LENGTH)
-    return prompts, None
+    data = PromptsInput(prompts=[" ".join(line.split()) for line in prompts.splitlines() if line.strip()])
+    if len(data.prompts) > MAX_PROMPTS:
+        data.errors["prompts"] = _("Use at most %(max)s prompts (there are %(n)s).", max=MAX_PROMPTS,
+                                   n=len(data.prompts))
+    elif any(len(prompt) > MAX_PROMPT_LENGTH for prompt in data.prompts):
+        data.errors["prompts"] = _("Keep each prompt under %(max)s characters.", max=MAX_PROMPT_LENGTH)
+    return data
 
 
 def set_prompts(*, session: Session, school_class: SchoolClass, prompts: list[str]) -> None:
@@ -128,7 +134,7 @@ def set_prompts(*, session: Session, school_class: SchoolClass, prompts: list[st
 
 
 @dataclass
-class ClassInput:
+class ClassInput(FormInput):
     name: str
     year: str
     term: str | None
@@ -154,13 +160,13 @@ def apply_term(*, data: ClassInput, term) -> None:
 def parse_class(
     *, name: str, year: str, term: str, teacher_id: str = "", teachers: list[User] | None = None,
     term_id: str = "", school_terms: list | None = None,
-) -> tuple[ClassInput, dict[str, str]]:
+) -> ClassInput:
     """A new class's fields, cleaned, and a message for each one to fix (`teachers`: the admin's choices;
     `school_terms`: the live terms to choose from; a chosen term gives the class its year and term words)."""
     from app.i18n import _
 
     data = ClassInput(name=" ".join(name.split()), year=" ".join(year.split()), term=" ".join(term.split()) or None)
-    errors: dict[str, str] = {}
+    errors = data.errors
     if not data.name:
         errors["name"] = _("Give the class a name, for example “Grade 5 Room 12”.")
     elif len(data.name) > 120:
@@ -182,7 +188,7 @@ def parse_class(
             errors["teacher_id"] = _("Choose one of the school's teachers.")
         else:
             data.teacher_id = chosen.id
-    return data, errors
+    return data
 
 
 def create_class(

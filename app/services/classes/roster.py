@@ -21,6 +21,7 @@ from app.models import AuditEventKind, EnrolledVia, Role, SchoolClass, User
 from app.services.accounts import accounts
 from app.services.accounts import audit
 from app.services.classes.classes import add_students
+from app.services.forms import FormInput
 
 MAX_CSV_BYTES = 1024 * 1024
 MAX_ROWS = 500
@@ -41,13 +42,13 @@ class RosterRow:
 
 
 @dataclass
-class RosterPlan:
+class RosterPlan(FormInput):
     """What adding these rows would do, or why it can't."""
 
     new_rows: list[RosterRow] = field(default_factory=list)
     existing: list[User] = field(default_factory=list)  # students of the school, joining this class
     problems: list[str] = field(default_factory=list)  # for the bulk form, one sentence per row problem
-    errors: dict[str, str] = field(default_factory=dict)  # for the one-student form, by field
+    # (`errors`, from FormInput: for the one-student form, by field)
 
 
 @dataclass
@@ -70,32 +71,38 @@ def decode_upload(data: bytes) -> tuple[str, str | None]:
         return "", _("That file isn't UTF-8 text. In your spreadsheet, save it as “CSV UTF-8” and try again.")
 
 
-def parse_lines(text: str) -> tuple[list[RosterRow], list[str]]:
+@dataclass(kw_only=True)
+class RosterLines(FormInput):
+    """Pasted or uploaded lines read as rows; `errors["lines"]` when the whole text can't be used."""
+
+    rows: list[RosterRow] = field(default_factory=list)
+
+
+def parse_lines(*, lines: str) -> RosterLines:
     """Rows of `name,username` (a first line "name,username" is skipped), or why the whole text can't be used.
 
     A line of the wrong shape becomes a row with a problem, so check_rows reports every problem in order."""
-    rows: list[RosterRow] = []
-    problems: list[str] = []
+    parsed = RosterLines()
     try:
-        records = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), skipinitialspace=True))
+        records = list(csv.reader(io.StringIO(lines.lstrip("\ufeff")), skipinitialspace=True))
     except csv.Error:
-        return [], [_("Those lines can't be read as CSV; check the quotation marks.")]
+        return RosterLines(errors={"lines": _("Those lines can't be read as CSV; check the quotation marks.")})
     for number, record in enumerate(records, start=1):
         cells = [cell.strip() for cell in record]
         if not any(cells):
             continue
         if number == 1 and [cell.lower() for cell in cells] == HEADER:
             continue
-        if len(rows) >= MAX_ROWS:
-            return [], [_("Add at most %(max)s students at a time.", max=MAX_ROWS)]
+        if len(parsed.rows) >= MAX_ROWS:
+            return RosterLines(errors={"lines": _("Add at most %(max)s students at a time.", max=MAX_ROWS)})
         if len(cells) != 2:
             problem = _("Row %(row)s: write a name and a username, separated by a comma.", row=number)
-            rows.append(RosterRow(number=number, display_name="", username="", problem=problem))
+            parsed.rows.append(RosterRow(number=number, display_name="", username="", problem=problem))
             continue
-        rows.append(RosterRow(number=number, display_name=" ".join(cells[0].split()), username=cells[1].lower()))
-    if not rows and not problems:
-        problems.append(_("There are no students in it: write one per line, as name,username."))
-    return rows, problems
+        parsed.rows.append(RosterRow(number=number, display_name=" ".join(cells[0].split()), username=cells[1].lower()))
+    if not parsed.rows:
+        parsed.errors["lines"] = _("There are no students in it: write one per line, as name,username.")
+    return parsed
 
 
 # --- checking --------------------------------------------------------------------------------------

@@ -14,13 +14,14 @@ from app.i18n import _
 from app.models import AuditEventKind, ClassRole, EnrolledVia, SchoolClass, SchoolTerm, User
 from app.services.accounts import audit
 from app.services.classes import classes
+from app.services.forms import FormInput
 
 MAX_TERM_NAME = 40  # a class's term words hold at most 40
 MAX_YEAR = 20
 
 
 @dataclass
-class TermInput:
+class TermInput(FormInput):
     name: str
     school_year: str
     starts_on: date | None = None
@@ -37,10 +38,10 @@ def _date(raw: str) -> tuple[date | None, bool]:
 
 
 def parse_term(*, session: Session, school_id: int, name: str, school_year: str, starts_on: str, ends_on: str
-               ) -> tuple[TermInput, dict[str, str]]:
+               ) -> TermInput:
     """A new term's fields, cleaned, and a message beside each one to fix (names are unique in a school)."""
     data = TermInput(name=" ".join(name.split()), school_year=" ".join(school_year.split()))
-    errors: dict[str, str] = {}
+    errors = data.errors
     if not data.school_year:
         errors["school_year"] = _("Say which school year, for example “2026–27”.")
     elif len(data.school_year) > MAX_YEAR:
@@ -59,7 +60,7 @@ def parse_term(*, session: Session, school_id: int, name: str, school_year: str,
         errors["ends_on"] = _("Use a date like 2026-09-01.")
     elif data.starts_on and data.ends_on and data.ends_on <= data.starts_on:
         errors["ends_on"] = _("The end must come after the start.")
-    return data, errors
+    return data
 
 
 def create_term(*, session: Session, actor: User, data: TermInput, address: str | None) -> SchoolTerm:
@@ -134,10 +135,17 @@ def rollover_rows(*, session: Session, term: SchoolTerm) -> list[RolloverRow]:
             for view in classes_in_term(session=session, term_id=term.id, archived=False)]
 
 
+@dataclass(kw_only=True)
+class RolloverInput(FormInput):
+    target: SchoolTerm | None = None
+    rows: list[RolloverRow] = field(default_factory=list)
+
+
 def parse_rollover(*, rows: list[RolloverRow], target: SchoolTerm | None, carry: set[str], names: dict[str, str]
-                   ) -> dict[str, str]:
+                   ) -> RolloverInput:
     """Read the form into `rows` (which classes carry on, under which names); a message per field to fix."""
-    errors: dict[str, str] = {}
+    data = RolloverInput(target=target, rows=rows)
+    errors = data.errors
     if target is None:
         errors["target_term_id"] = _("Choose the term the classes move into (add it first if it isn't listed).")
     for row in rows:
@@ -148,7 +156,7 @@ def parse_rollover(*, rows: list[RolloverRow], target: SchoolTerm | None, carry:
             errors[f"name_{key}"] = _("Give the new class a name.")
         elif row.carry_on and len(row.new_name) > 120:
             errors[f"name_{key}"] = _("Keep the name under %(max)s characters.", max=120)
-    return errors
+    return data
 
 
 def roll_over(*, session: Session, actor: User, old_term: SchoolTerm, new_term: SchoolTerm, rows: list[RolloverRow],

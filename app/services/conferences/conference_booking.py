@@ -31,6 +31,7 @@ from app.services.conferences.conferences import (
     local_parts,
     school_zone,
 )
+from app.services.forms import FormInput
 from app.services.moderation.notifications import notify
 
 # --- scheduling: the form ------------------------------------------------------------------------------
@@ -54,13 +55,15 @@ class SlotForm:
 
 
 @dataclass
-class SlotInput:
-    student: User
-    starts_at: datetime  # aware, UTC
-    duration_minutes: int
-    location: str
-    note: str
-    guardian_ids: list[int]
+class SlotInput(FormInput):
+    """A checked slot form; ready to save when `ok` (a part that can't be read is None)."""
+
+    student: User | None = None
+    starts_at: datetime | None = None  # aware, UTC
+    duration_minutes: int | None = None
+    location: str = ""
+    note: str = ""
+    guardian_ids: list[int] = field(default_factory=list)
 
 
 def blank_form(*, student: User | None, guardians: list[User]) -> SlotForm:
@@ -132,8 +135,8 @@ def overlapping(
 def parse_slot(
     *, session: Session, school_class: SchoolClass, students: list[User], form: SlotForm, timezone: str,
     now: datetime | None = None, slot_id: int | None = None,
-) -> tuple[SlotInput | None, dict[str, str]]:
-    """The slot the form describes, or a message beside each field to fix (`students`: the class's students;
+) -> SlotInput:
+    """The slot the form describes, and a message beside each field to fix (`students`: the class's students;
     `slot_id`: the slot being changed, which can't overlap itself)."""
     now = now or utcnow()
     errors: dict[str, str] = {}
@@ -178,9 +181,8 @@ def parse_slot(
             errors["time"] = _("That overlaps %(name)s's conference on %(when)s (%(minutes)s minutes). "
                                "Choose another time.", name=other_student.display_name,
                                when=format_when(other.starts_at, timezone), minutes=other.duration_minutes)
-    if errors:
-        return None, errors
-    return SlotInput(student, starts_at, duration, location, note, guardian_ids), {}
+    return SlotInput(student=student, starts_at=starts_at, duration_minutes=duration, location=location, note=note,
+                     guardian_ids=guardian_ids, errors=errors)
 
 
 # --- scheduling: saving, changing, cancelling -------------------------------------------------------

@@ -21,6 +21,7 @@ from app.models import (
 )
 from app.services.competencies import ratings
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
+from app.services.forms import FORM, FormInput
 from app.services.portfolio.reflections import ReflectionInput
 
 MAX_ITEMS = 20  # a flow link names at most this many pieces of evidence (one upload's worth)
@@ -66,14 +67,15 @@ class CheckInRow:
 
 
 @dataclass
-class CheckIn:
-    """The "How am I doing?" step: the competencies to rate, the evidence the ratings point to, where Done goes."""
+class CheckIn(FormInput):
+    """The "How am I doing?" step: the competencies to rate, the evidence the ratings point to, where Done goes;
+    once its form is read, the ratings `chosen` (and `errors`)."""
 
     rows: list[CheckInRow]
     artefacts: list[Artefact]
     reflection: Reflection | None
     reason: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
+    chosen: list[tuple[CheckInRow, ratings.RatingInput]] = field(default_factory=list)
 
     @property
     def done_url(self) -> str:
@@ -122,10 +124,10 @@ def _reason_from(reflection: Reflection | None) -> str:
     return _("I say why in my reflection “%(title)s”.", title=reflection.title)
 
 
-def parse_check_in(*, check: CheckIn, levels: dict[int, str], reason: str) -> list[tuple[CheckInRow, ratings.RatingInput]]:
-    """Check the levels chosen (each from its own competency's scale; none chosen is left unrated) and the reason
-    they share; problems go into `check.errors`."""
-    chosen: list[tuple[CheckInRow, ratings.RatingInput]] = []
+def parse_check_in(*, check: CheckIn, levels: dict[int, str], reason: str) -> CheckIn:
+    """Read the levels chosen (each from its own competency's scale; none chosen is left unrated) and the reason
+    they share into `check`: its `chosen` ratings and `errors`."""
+    chosen = check.chosen = []
     check.reason = reason.strip()
     for row in check.rows:
         level_id = levels.get(row.competency.id, "").strip()
@@ -142,8 +144,8 @@ def parse_check_in(*, check: CheckIn, levels: dict[int, str], reason: str) -> li
         data.artefact_ids = {a.id for a in check.artefacts}
         chosen.append((row, data))
     if not chosen and check.rows:
-        check.errors["form"] = _("Choose where you are on at least one competency, or press Done to leave it for now.")
-    return chosen
+        check.errors[FORM] = _("Choose where you are on at least one competency, or press Done to leave it for now.")
+    return check
 
 
 def save_check_in(*, session: Session, student: User, chosen: list[tuple[CheckInRow, ratings.RatingInput]]) -> int:

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from app.i18n import _
 from app.models import Artefact, Audience, Goal, GoalStep
 from app.services.portfolio import tags as tag_service
+from app.services.forms import FormInput
 
 MAX_TITLE = 200
 MAX_TEXT = 5000
@@ -48,14 +49,14 @@ class GoalForm:
 
 
 @dataclass
-class GoalData:
-    """A checked goal form, ready to save."""
+class GoalData(FormInput):
+    """A checked goal form, ready to save when `ok` (with errors, a wrong date or audience is left as None)."""
 
     title: str
     why: str
     success_criteria: str
     target_date: date | None
-    audience: Audience
+    audience: Audience | None
     competency_ids: set[int]
     steps: list[str]
     tags: list[str] | None = None  # None: leave the goal's tags as they are
@@ -79,8 +80,8 @@ def parse_date(raw: str) -> date | None:
     return date.fromisoformat(raw.strip()) if raw.strip() else None
 
 
-def check_goal(*, form: GoalForm, allowed_competency_ids: set[int], current_target: date | None = None) -> tuple[GoalData | None, dict[str, str]]:
-    """Check a goal form: the data to save, or errors by field (competencies not offered are dropped)."""
+def check_goal(*, form: GoalForm, allowed_competency_ids: set[int], current_target: date | None = None) -> GoalData:
+    """Check a goal form: the data to save and errors by field (competencies not offered are dropped)."""
     errors: dict[str, str] = {}
     title = form.title.strip()
     if not title:
@@ -99,6 +100,7 @@ def check_goal(*, form: GoalForm, allowed_competency_ids: set[int], current_targ
         # A date already in the goal may have passed; a new one should be in the future.
         if target_date and target_date != current_target and target_date < date.today():
             errors["target_date"] = _("That day has already passed. Choose today or a later day, or leave it empty.")
+    audience = None
     try:
         audience = Audience(form.audience)
     except ValueError:
@@ -113,13 +115,11 @@ def check_goal(*, form: GoalForm, allowed_competency_ids: set[int], current_targ
     tags = tag_service.normalise(form.tags)
     if len(tags) > tag_service.MAX_TAGS:
         errors["tags"] = _("Use at most %(max)s tags.", max=tag_service.MAX_TAGS)
-    if errors:
-        return None, errors
-    data = GoalData(
+    return GoalData(
         title=title, why=form.why.strip(), success_criteria=form.success_criteria.strip(), target_date=target_date,
         audience=audience, competency_ids=form.competency_ids & allowed_competency_ids, steps=steps, tags=tags,
+        errors=errors,
     )
-    return data, {}
 
 
 
@@ -134,8 +134,15 @@ class CheckInForm:
     step_ids: set[int] = field(default_factory=set)
 
 
-def check_checkin(*, session: Session, goal: Goal, form: CheckInForm) -> tuple[date | None, dict[str, str]]:
-    """Check a check-in form: its date, or errors by field (evidence and steps must be the student's own)."""
+@dataclass
+class CheckInData(FormInput):
+    """A checked check-in form: the day it happened (None if the date typed is wrong)."""
+
+    occurred_on: date | None = None
+
+
+def check_checkin(*, session: Session, goal: Goal, form: CheckInForm) -> CheckInData:
+    """Check a check-in form: its date and errors by field (evidence and steps must be the student's own)."""
     errors: dict[str, str] = {}
     occurred_on = None
     try:
@@ -160,7 +167,7 @@ def check_checkin(*, session: Session, goal: Goal, form: CheckInForm) -> tuple[d
             GoalStep.id.in_(list(form.step_ids)), GoalStep.goal_id == goal.id)).all())
         if ours != form.step_ids:
             errors["step_ids"] = _("Choose steps from this goal's list.")
-    return (None, errors) if errors else (occurred_on, {})
+    return CheckInData(occurred_on=occurred_on, errors=errors)
 
 
 def closing_problem(text: str) -> str | None:

@@ -21,6 +21,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.accounts import audit
+from app.services.forms import FormInput
 from app.access import attached_recordings_among, not_found
 from app.access.relationships import active_classes_of_student
 from app.services.showcases.showcase_items import valid_id
@@ -54,18 +55,26 @@ def default_expiry(*, today: date, max_days: int) -> date:
     return today + timedelta(days=max_days)
 
 
-def parse_expiry(*, raw: str, today: date, max_days: int) -> tuple[date | None, str | None]:
+@dataclass
+class ExpiryInput(FormInput):
+    expires_on: date | None = None
+
+
+def parse_expiry(*, expires_on: str, today: date, max_days: int) -> ExpiryInput:
     """The chosen last day of the link (from tomorrow up to `max_days` ahead), or a message saying what to fix."""
+    refused = ExpiryInput()
     try:
-        chosen = date.fromisoformat(raw.strip())
+        chosen = date.fromisoformat(expires_on.strip())
     except ValueError:
-        return None, _("Use a date like %(example)s.", example=default_expiry(today=today, max_days=max_days).isoformat())
+        refused.errors["expires_on"] = _("Use a date like %(example)s.",
+                                         example=default_expiry(today=today, max_days=max_days).isoformat())
+        return refused
     if chosen <= today:
-        return None, _("Choose a date after today.")
-    if chosen > today + timedelta(days=max_days):
-        return None, _("A secret link can last at most %(days)s days: choose %(date)s or earlier.", days=max_days,
-                       date=default_expiry(today=today, max_days=max_days).isoformat())
-    return chosen, None
+        refused.errors["expires_on"] = _("Choose a date after today.")
+    elif chosen > today + timedelta(days=max_days):
+        refused.errors["expires_on"] = _("A secret link can last at most %(days)s days: choose %(date)s or earlier.",
+                                         days=max_days, date=default_expiry(today=today, max_days=max_days).isoformat())
+    return refused if refused.errors else ExpiryInput(expires_on=chosen)
 
 
 def today_in(timezone: str) -> date:
