@@ -20,9 +20,11 @@ def _approval_of(session, item_id: int) -> ItemApproval:
     return session.exec(select(ItemApproval).where(ItemApproval.item_id == item_id)).one()
 
 
-def _photo(session, client, title: str) -> Artefact:
-    response = post_multipart(client, "/artefacts/upload", {"title": title, "audience": "family"},
-                              files={"files": ("photo.png", png(), "image/png")})
+def _photo(session, client, title: str, *, caption: bool = False) -> Artefact:
+    files = {"files": ("photo.png", png(), "image/png")}
+    if caption:
+        files["caption_audio"] = ("caption.wav", wav_bytes(), "audio/wav")
+    response = post_multipart(client, "/artefacts/upload", {"title": title, "audience": "family"}, files=files)
     assert response.status_code == 303, response.text
     return session.exec(select(Artefact).where(Artefact.title == title)).one()
 
@@ -100,6 +102,18 @@ def test_returning_with_htmx_needs_a_note_and_keeps_what_was_typed(client, sessi
     assert again.status_code == 422 and "It no longer waits for your approval." in unescape(again.text)
 
 
+def test_the_inbox_plays_a_photos_spoken_caption_as_the_family_will_hear_it(client, new_client, session):
+    _school, teacher, maya, _mother = _family(session)
+    student = new_client()
+    login(student, maya)
+    photo = _photo(session, student, "Bridge", caption=True)
+    assert photo.audio_artefact_id
+    login(client, teacher)
+    page = unescape(client.get("/inbox").text)
+    assert f'src="/files/{photo.audio_artefact_id}/original"' in page and "Spoken caption" in page
+    assert client.get(f"/files/{photo.audio_artefact_id}/original").status_code == 200
+
+
 def test_inbox_queries_do_not_grow_with_pictures_and_recordings(client, new_client, session, count_queries):
     _school, teacher, maya, _mother = _family(session)
     student = new_client()
@@ -108,7 +122,7 @@ def test_inbox_queries_do_not_grow_with_pictures_and_recordings(client, new_clie
 
     def queries_after(n: int, start: int) -> int:
         for i in range(start, start + n):
-            _photo(session, student, f"Photo {i}")
+            _photo(session, student, f"Photo {i}", caption=True)
             _spoken(session, student, f"Spoken {i}")
         with count_queries() as counter:
             page = client.get("/inbox")

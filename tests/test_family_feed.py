@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from app.models import Audience, Reflection, Role
 from tests.factories import link_guardian, login, make_note, make_reflection, make_user, post_multipart
+from tests.test_caption_media import _captioned_photo
 from tests.test_family_access import _families, _goal, _image
 from tests.test_filetypes import wav_bytes
 
@@ -69,7 +70,7 @@ def test_a_family_home_without_shared_items_is_kind(client, session):
     assert "Nothing shared with you yet." in unescape(page.text) and "Just mine" not in page.text
 
 
-def test_feed_queries_do_not_grow_with_pictures_comments_and_reactions(client, new_client, session, count_queries):
+def test_feed_queries_do_not_grow_with_pictures_captions_comments_and_reactions(client, new_client, session, count_queries):
     school, teacher, maya, sam, mother, _father = _families(session)
     link_guardian(session, mother, sam)
     grandma = make_user(session, school, Role.guardian, display_name="Grandma Rosa")
@@ -82,7 +83,7 @@ def test_feed_queries_do_not_grow_with_pictures_comments_and_reactions(client, n
 
     def share(n: int, start: int) -> None:
         for i in range(start, start + n):
-            picture = _image(session, student, maya, f"Picture {i}")
+            picture, _caption = _captioned_photo(session, student, maya, f"Picture {i}", "family")
             reflection = make_reflection(session, maya, title=f"Reflection {i}", audience=Audience.family)
             _teacher_says(staff, "artefact", picture.id, f"Lovely {i}")
             for item_id in (picture.id, reflection.id):

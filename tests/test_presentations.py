@@ -228,16 +228,23 @@ def test_presentation_query_count_does_not_grow_with_items(client, session, coun
                 items.append((ShowcaseItemType.competency, competency_ids[i // 5], "tp"))
             else:
                 photo = make_file(session, student, title=f"Photo {n}-{i}", media_kind=MediaKind.image, thumbs=True)
+                caption = make_file(session, student, title=f"Caption {n}-{i}", media_kind=MediaKind.audio,
+                                    audience=Audience.private)
+                photo.audio_artefact_id = caption.id  # a spoken caption, played on the photo's slide
+                session.add(photo)
+                session.commit()
                 items.append((ShowcaseItemType.artefact, photo.id, "tp"))
         return make_showcase(session, student, title=f"Showcase {n}", items=items)
 
     counts = []
-    # Four items already cover every kind (evidence, reflection, goal, competency), so each kind's query is there.
-    for n in (4, 20):
+    # Five items already cover every kind (evidence, reflection, goal, competency, a captioned photo), so each kind's
+    # query is there.
+    for n in (5, 20):
         showcase = showcase_with(n)
         with count_queries() as counter:
             response = client.get(f"/showcases/{showcase.id}/present")
         assert response.status_code == 200
+        assert response.text.count("Spoken caption") == n // 5
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.models import (
     Artefact, Audience, Comment, CommentKind, CommentStatus, Competency, Framework, Goal, GoalStep, GuardianLink, Item,
-    ItemType, ProficiencyLevel, RatingSource, Reflection, Role, SchoolClass, Showcase, User,
+    ItemType, MediaKind, ProficiencyLevel, RatingSource, Reflection, Role, SchoolClass, Showcase, User,
 )
 from app.models.base import utcnow
 from app.pagination import Page, paginate
@@ -53,8 +54,8 @@ class TeacherWords:
 
 @dataclass
 class FeedItem:
-    """One card of a family feed: the item, what shows it (the artefact, a reflection's recording), the teacher's
-    words where there are some, and its reactions."""
+    """One card of a family feed: the item, what shows it (the artefact and its spoken caption, a reflection's
+    recording), the teacher's words where there are some, and its reactions."""
 
     entry: Item
     artefact: Artefact | None = None
@@ -62,6 +63,7 @@ class FeedItem:
     teacher: TeacherWords | None = None
     reactions: ReactionBar | None = None
     child_name: str = ""
+    caption_id: int | None = None  # an artefact's spoken caption
 
     @property
     def link(self) -> str:
@@ -80,14 +82,22 @@ def feed_page(*, session: Session, guardian: User, children: list[User], number:
     entries = paginate(session, statement, number=number, size=size)
     ids = [e.id for e in entries.items]
     by_type = {kind: [e.id for e in entries.items if e.type is kind] for kind in ItemType}
-    artefacts = {a.id: a for a in session.exec(select(Artefact).where(Artefact.id.in_(by_type[ItemType.artefact])))}
+    # A spoken caption comes with its photo (the guardian may see the photo, so may hear it): same query.
+    caption = aliased(Artefact)
+    rows = session.exec(
+        select(Artefact, caption.id).outerjoin(caption, sa.and_(
+            caption.id == Artefact.audio_artefact_id, caption.owner_id == Artefact.owner_id,
+            caption.media_kind == MediaKind.audio))
+        .where(Artefact.id.in_(by_type[ItemType.artefact]))).all()
+    artefacts = {a.id: a for a, _caption_id in rows}
+    captions = {a.id: caption_id for a, caption_id in rows if caption_id}
     recordings = dict(session.exec(
         select(Reflection.id, Reflection.audio_artefact_id)
         .where(Reflection.id.in_(by_type[ItemType.reflection]), Reflection.audio_artefact_id.is_not(None))).all())
     teacher_words = _latest_teacher_words(session=session, item_ids=ids)
     bars = bars_for(session=session, viewer=guardian, item_ids=ids, can_react=True)
     items = [FeedItem(e, artefacts.get(e.id), recordings.get(e.id), teacher_words.get(e.id), bars[e.id],
-                      names.get(e.owner_id, "")) for e in entries.items
+                      names.get(e.owner_id, ""), captions.get(e.id)) for e in entries.items
              if e.type is not ItemType.artefact or e.id in artefacts]
     return Page(items=items, number=entries.number, size=entries.size, total=entries.total)
 

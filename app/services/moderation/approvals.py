@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.i18n import _
@@ -21,8 +22,8 @@ from app.access import family_approval_required, not_an_attached_recording, not_
 from app.access.relationships import students_in_class, students_taught_by, teacher_ids_of
 from app.services.portfolio.links import item_link
 from app.models import (
-    ApprovalStatus, Artefact, AuditEventKind, Audience, Item, ItemApproval, ItemType, NotificationKind, Reflection,
-    Showcase, User,
+    ApprovalStatus, Artefact, AuditEventKind, Audience, Item, ItemApproval, ItemType, MediaKind, NotificationKind,
+    Reflection, Showcase, User,
 )
 from app.models.base import utcnow
 from app.services.accounts import audit
@@ -136,10 +137,12 @@ class WaitingItem:
     title: str
     item_type: ItemType | None  # None for a showcase
     text: FamilyText = field(default_factory=dict)  # what families would see, as it is now
-    # The item as its family will see it (items/_item_media.html): its row, its artefact, a reflection's recording.
+    # The item as its family will see it (items/_item_media.html): its row, its artefact (and spoken caption), a
+    # reflection's recording.
     entry: Item | None = None
     artefact: Artefact | None = None
     audio_id: int | None = None
+    caption_id: int | None = None  # an artefact's spoken caption
 
     @property
     def link(self) -> str:
@@ -212,11 +215,20 @@ def _waiting(session: Session, *, teacher: User, approval_id: int | None = None)
     texts = family_texts(session=session, keys=[key_of(approval, item_type) for approval, _o, _t, item_type in rows])
     item_ids = [approval.item_id for approval, _o, _t, _type in rows if approval.item_id is not None]
     entries = {e.id: e for e in session.exec(select(Item).where(Item.id.in_(item_ids))).all()}
-    artefacts = {a.id: a for a in session.exec(select(Artefact).where(Artefact.id.in_(item_ids))).all()}
+    # A photo's spoken caption goes to families with it, so the teacher hears it too (same query).
+    caption = aliased(Artefact)
+    found = session.exec(
+        select(Artefact, caption.id).outerjoin(caption, sa.and_(
+            caption.id == Artefact.audio_artefact_id, caption.owner_id == Artefact.owner_id,
+            caption.media_kind == MediaKind.audio))
+        .where(Artefact.id.in_(item_ids))).all()
+    artefacts = {a.id: a for a, _caption_id in found}
+    captions = {a.id: caption_id for a, caption_id in found if caption_id}
     recordings = dict(session.exec(select(Reflection.id, Reflection.audio_artefact_id)
                                    .where(Reflection.id.in_(item_ids), Reflection.audio_artefact_id.is_not(None))).all())
     return [WaitingItem(approval, owner.display_name, title, item_type, texts.get(key_of(approval, item_type), {}),
-                        entries.get(approval.item_id), artefacts.get(approval.item_id), recordings.get(approval.item_id))
+                        entries.get(approval.item_id), artefacts.get(approval.item_id), recordings.get(approval.item_id),
+                        captions.get(approval.item_id))
             for approval, owner, title, item_type in rows]
 
 

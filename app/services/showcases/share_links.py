@@ -12,17 +12,18 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.i18n import _
 from app.models import (
-    Artefact, ArtefactKind, AuditEventKind, Reflection, ReflectionStatus, Role, SchoolClass, ShareLink,
+    Artefact, ArtefactKind, AuditEventKind, MediaKind, Reflection, ReflectionStatus, Role, SchoolClass, ShareLink,
     ShareLinkView, Showcase, ShowcaseItem, ShowcaseItemType, User,
 )
 from app.models.base import utcnow
 from app.services.accounts import audit
 from app.services.forms import FormInput
-from app.access import attached_recordings_among, not_found
+from app.access import attached_recordings_among, not_an_attached_recording, not_found
 from app.access.relationships import active_classes_of_student
 from app.services.showcases.showcase_items import valid_id
 
@@ -164,7 +165,8 @@ def log_view(*, session: Session, link: ShareLink) -> None:
 
 def artefact_via_link(*, session: Session, showcase: Showcase, artefact_id: int) -> Artefact:
     """A file artefact the link may serve: an item of this showcase (not a recording: that is part of its
-    reflection), or the recording of a (published) reflection in it. Anything else: 404."""
+    reflection), the recording of a (published) reflection in it, or the spoken caption of an artefact in it.
+    Anything else: 404."""
     artefact = session.get(Artefact, artefact_id) if valid_id(artefact_id) else None
     if artefact is None or artefact.owner_id != showcase.owner_id or artefact.kind is not ArtefactKind.file:
         raise not_found()
@@ -179,6 +181,16 @@ def artefact_via_link(*, session: Session, showcase: Showcase, artefact_id: int)
         .where(ShowcaseItem.showcase_id == showcase.id, Reflection.audio_artefact_id == artefact_id,
                Reflection.owner_id == showcase.owner_id, Reflection.status == ReflectionStatus.published)
     ).first()
-    if as_recording is None:
+    if as_recording is not None:
+        return artefact
+    # A spoken caption is heard with its artefact, which the link shows.
+    captioned = aliased(Artefact)
+    as_caption = session.exec(
+        select(captioned.id).join(ShowcaseItem, sa.and_(ShowcaseItem.item_id == captioned.id,
+                                                        ShowcaseItem.item_type == ShowcaseItemType.artefact))
+        .where(ShowcaseItem.showcase_id == showcase.id, captioned.audio_artefact_id == artefact_id,
+               captioned.owner_id == showcase.owner_id, not_an_attached_recording(captioned.id))
+    ).first()
+    if as_caption is None or artefact.media_kind is not MediaKind.audio:
         raise not_found()
     return artefact

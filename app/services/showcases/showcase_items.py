@@ -98,7 +98,7 @@ class ResolvedItem:
     entry: ShowcaseItem
     kind: ShowcaseItemType
     obj: Artefact | Reflection | GoalSummary | CompetencySummary
-    audio: Artefact | None = None  # a spoken reflection's recording, when this viewer may hear it
+    audio: Artefact | None = None  # a spoken reflection's recording or an artefact's spoken caption, heard with it
 
     @property
     def audience(self) -> Audience | None:
@@ -197,7 +197,8 @@ def resolve_items(
                 scales[framework.id],
             )
 
-    audio = _recordings(session=session, owner_id=owner_id, reflections=list(reflections.values()))
+    audio = _recordings(session=session, owner_id=owner_id,
+                        items=[*reflections.values(), *artefacts.values()])
 
     resolved: list[ResolvedItem] = []
     for entry in entries:
@@ -212,15 +213,16 @@ def resolve_items(
         else:
             obj = summaries.get(entry.competency_id)
         if obj is not None:
-            recording = audio.get(obj.audio_artefact_id) if isinstance(obj, Reflection) and obj.audio_artefact_id else None
+            recording = audio.get(obj.audio_artefact_id) if isinstance(obj, (Reflection, Artefact)) else None
             resolved.append(ResolvedItem(entry, entry.item_type, obj, recording))
     return resolved
 
 
-def _recordings(*, session: Session, owner_id: int, reflections: list[Reflection]) -> dict[int, Artefact]:
-    """The recordings of spoken reflections, by artefact id. `reflections` are those the viewer (or the secret link)
-    may read already, and a recording follows its reflection (artefacts.artefact_visible_to), so each is heard."""
-    wanted = [r.audio_artefact_id for r in reflections if r.audio_artefact_id]
+def _recordings(*, session: Session, owner_id: int, items: list[Reflection | Artefact]) -> dict[int, Artefact]:
+    """The recordings of spoken reflections and the spoken captions of artefacts, by artefact id (one query).
+    `items` are those the viewer (or the secret link) may see already, and a recording follows what it belongs to
+    (artefacts.artefact_visible_to), so each is heard."""
+    wanted = [i.audio_artefact_id for i in items if i.audio_artefact_id]
     if not wanted:
         return {}
     found = session.exec(select(Artefact).where(Artefact.id.in_(wanted), Artefact.owner_id == owner_id,
