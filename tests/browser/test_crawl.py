@@ -169,9 +169,10 @@ def english_interface_strings() -> tuple[set[str], list[re.Pattern]]:
 
 
 # The visible text of the page, text node by text node, and the words of attributes people hear or see, leaving
-# out what people wrote (Markdown) and the language menu (each language names itself).
+# out what people wrote (Markdown), the language menu (each language names itself) and what is marked translate="no"
+# (names in code, such as the API reference's fields).
 VISIBLE_TEXT = """() => {
-  const skip = 'script, style, template, .prose, .language-switcher, [lang]:not(html)';
+  const skip = 'script, style, template, .prose, .language-switcher, [lang]:not(html), [translate="no"]';
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
