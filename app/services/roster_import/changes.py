@@ -7,6 +7,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+from app.i18n import _
 from app.services.roster_import.csv_reader import Problem, Row
 
 
@@ -52,6 +53,18 @@ class Plan:
 
     def problem(self, row: Row, reason: str) -> None:
         self.problems.append(Problem(row.file, row.number, reason))
+
+    def new_sourced_id(self, row: Row, seen: set[str]) -> str | None:
+        """The row's sourcedId the first time it is met; None (the row reported) when it has none or came before."""
+        sid = row.get("sourcedId")
+        if not sid:
+            self.problem(row, _("This row has no sourcedId, so Folio can't keep it in step later."))
+            return None
+        if sid in seen:
+            self.problem(row, _("The sourcedId “%(id)s” is on an earlier row too; this row was left out.", id=sid))
+            return None
+        seen.add(sid)
+        return sid
 
     def note(self, row: Row, reason: str) -> None:
         self.notes.append(Problem(row.file, row.number, reason))

@@ -96,14 +96,9 @@ def plan_people(*, session: Session, school_id: int, roster: RosterSet, plan: Pl
     used_emails: set[str] = set()
     seen: set[str] = set()
     for row in rows:
-        sid = row.get("sourcedId")
-        if not sid:
-            plan.problem(row, _("This row has no sourcedId, so Folio can't keep it in step later."))
+        sid = plan.new_sourced_id(row, seen)
+        if sid is None:
             continue
-        if sid in seen:
-            plan.problem(row, _("The sourcedId “%(id)s” is on an earlier row too; this row was left out.", id=sid))
-            continue
-        seen.add(sid)
         user = existing.get(sid)
         if is_deleted(row):
             if user is not None and user.is_active and user.role is not Role.admin:

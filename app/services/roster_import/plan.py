@@ -136,14 +136,9 @@ def _plan_classes(session: Session, school_id: int, roster: RosterSet, plan: Pla
     terms = {t.id: t.sourced_id for t in session.exec(select(SchoolTerm).where(SchoolTerm.school_id == school_id))}
     seen: set[str] = set()
     for row in rows:
-        sid = row.get("sourcedId")
-        if not sid:
-            plan.problem(row, _("This row has no sourcedId, so Folio can't keep it in step later."))
+        sid = plan.new_sourced_id(row, seen)
+        if sid is None:
             continue
-        if sid in seen:
-            plan.problem(row, _("The sourcedId “%(id)s” is on an earlier row too; this row was left out.", id=sid))
-            continue
-        seen.add(sid)
         school_class = existing.get(sid)
         if is_deleted(row):
             if school_class is not None and not school_class.archived:
