@@ -101,7 +101,8 @@ def child_summary(child: ChildDigest) -> str:
     return " · ".join(parts)
 
 
-def digest_context(*, settings: Settings, digest: Digest, image_urls: dict[int, str]) -> dict:
+def digest_context(*, settings: Settings, digest: Digest, image_urls: dict[int, str], settings_link: str | None = None
+                   ) -> dict:
     """What the digest templates need (the email's parts and the preview), in the current language.
 
     `image_urls` maps a photo card's artefact id to where its picture is: "cid:..." in the email, the file's
@@ -117,7 +118,7 @@ def digest_context(*, settings: Settings, digest: Digest, image_urls: dict[int, 
         "period_words": _("From %(start)s to %(end)s.", start=start, end=end),
         "day": day,
         "home_url": absolute_url(settings=settings, path="/family"),
-        "settings_url": settings_url(settings=settings, guardian=digest.guardian),
+        "settings_url": settings_link or settings_url(settings=settings, guardian=digest.guardian),
         "account_url": absolute_url(settings=settings, path="/account"),
         "image_urls": image_urls,
         "card_heading": card_heading,
@@ -163,10 +164,11 @@ def preview_image_urls(*, digest: Digest) -> dict[int, str]:
             for child in digest.children for card in child.cards if card.thumbnail_key}
 
 
-def render_parts(*, settings: Settings, digest: Digest, image_urls: dict[int, str]) -> tuple[str, str, str]:
+def render_parts(*, settings: Settings, digest: Digest, image_urls: dict[int, str], settings_link: str | None = None
+                 ) -> tuple[str, str, str]:
     """(subject, plain text, HTML) in the current language."""
     env = email_environment(settings)
-    context = digest_context(settings=settings, digest=digest, image_urls=image_urls)
+    context = digest_context(settings=settings, digest=digest, image_urls=image_urls, settings_link=settings_link)
     return (context["subject"], env.get_template("email/digest.txt").render(context),
             env.get_template("email/digest.html").render(context))
 
@@ -174,9 +176,11 @@ def render_parts(*, settings: Settings, digest: Digest, image_urls: dict[int, st
 def digest_email(*, settings: Settings, digest: Digest) -> DigestEmail:
     """The email as it will be sent to the guardian, in their language, with the headers that let them stop it."""
     images, urls = inline_images(settings=settings, digest=digest)
-    with locale_of(user_locale(settings=settings, user=digest.guardian)):
-        subject, text, html = render_parts(settings=settings, digest=digest, image_urls=urls)
+    # One link for the header and the text: a signed link made a second later would differ from it.
     unsubscribe = settings_url(settings=settings, guardian=digest.guardian)
+    with locale_of(user_locale(settings=settings, user=digest.guardian)):
+        subject, text, html = render_parts(settings=settings, digest=digest, image_urls=urls,
+                                           settings_link=unsubscribe)
     headers = {
         "List-Unsubscribe": f"<{unsubscribe}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",  # RFC 8058: the mail app's button POSTs there
