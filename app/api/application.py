@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.datastructures import State
 
+from app.api import assessments, feedback, reflections, uploads
 from app.api.docs import router as docs_router
 from app.api.items import BODY_MODELS, router as items_router
 from app.api.limits import TokenBuckets
@@ -30,6 +31,10 @@ def build_api(state: State) -> FastAPI:
     api.state.api_buckets = TokenBuckets(state.settings.api_rate_per_minute)
     api.include_router(people_router)
     api.include_router(items_router)
+    api.include_router(uploads.router)
+    api.include_router(reflections.router)
+    api.include_router(assessments.router)
+    api.include_router(feedback.router)
     api.include_router(docs_router)
     install_problem_handlers(api)
 
@@ -46,7 +51,8 @@ def build_api(state: State) -> FastAPI:
             components = schema.setdefault("components", {})
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.get("schemas", {}).pop(unused, None)
-            for model in (Problem, *BODY_MODELS):
+            for model in (Problem, *BODY_MODELS, *reflections.BODY_MODELS, *assessments.BODY_MODELS,
+                          *feedback.BODY_MODELS):
                 components.setdefault("schemas", {})[model.__name__] = model.model_json_schema(
                     ref_template="#/components/schemas/{model}")
             components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",

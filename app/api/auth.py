@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlmodel import Session
 
 from app import i18n
 from app.api.problems import ApiProblem
@@ -13,6 +14,7 @@ from app.api.tokens import Caller, caller_for_token
 from app.db import SessionDep, read_in_thread
 from app.i18n import _
 from app.models import Role
+from app.services.competencies.translations import read_content_in
 
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="folio"'}
 
@@ -22,7 +24,7 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _use_owner_language(request: Request, caller: Caller | None) -> None:
+def _use_owner_language(request: Request, session: Session, caller: Caller | None) -> None:
     settings = request.app.state.settings
     locale = i18n.choose_locale(
         user_locale=caller.user.locale if caller else None, accept_language=request.headers.get("accept-language"),
@@ -30,6 +32,9 @@ def _use_owner_language(request: Request, caller: Caller | None) -> None:
     )
     request.state.locale = locale
     i18n.set_locale(locale)
+    # Competencies and scales read in the owner's language where the school translated them, as on the pages.
+    read_content_in(session=session, user=caller.user if caller else None, locale=locale,
+                    original=settings.default_locale)
 
 
 async def require_caller(request: Request, session: SessionDep) -> Caller:
@@ -37,7 +42,7 @@ async def require_caller(request: Request, session: SessionDep) -> Caller:
     the token's rate."""
     token = _bearer(request)
     caller = await read_in_thread(session, caller_for_token, session=session, token=token) if token else None
-    _use_owner_language(request, caller)
+    _use_owner_language(request, session, caller)
     if caller is None:
         detail = (_("Send a personal access token as \"Authorization: Bearer <token>\" (make one on your Account page).")
                   if token is None else _("This token is unknown, expired or revoked, or its account is switched off."))

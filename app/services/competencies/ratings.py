@@ -139,11 +139,20 @@ class RatingView:
 def rating_history(*, session: Session, student_id: int, competency_id: int) -> list[RatingView]:
     """Every rating of the student on a competency (self and teacher), newest first, with who gave it and
     the evidence (two queries)."""
+    return ratings_by_competency(session=session, student_id=student_id, competency_ids=[competency_id]).get(
+        competency_id, [])
+
+
+def ratings_by_competency(*, session: Session, student_id: int, competency_ids: list[int]) -> dict[int, list[RatingView]]:
+    """Every rating of the student (self and teacher) on each of `competency_ids`, newest first, with who gave it and
+    the evidence: rating_history for many competencies at once (two queries)."""
+    if not competency_ids:
+        return {}
     rows = session.exec(
         select(CompetencyRating, ProficiencyLevel, User.display_name)
         .join(ProficiencyLevel, ProficiencyLevel.id == CompetencyRating.level_id)
         .join(User, User.id == CompetencyRating.rated_by_id)
-        .where(CompetencyRating.student_id == student_id, CompetencyRating.competency_id == competency_id)
+        .where(CompetencyRating.student_id == student_id, CompetencyRating.competency_id.in_(competency_ids))
         .order_by(CompetencyRating.created_at.desc(), CompetencyRating.id.desc())
     ).all()
     views = [RatingView(rating, level, rated_by_name=name) for rating, level, name in rows]
@@ -157,7 +166,10 @@ def rating_history(*, session: Session, student_id: int, competency_id: int) -> 
         ).all()
         for rating_id, artefact in linked:
             by_id[rating_id].artefacts.append(artefact)
-    return views
+    grouped: dict[int, list[RatingView]] = {}
+    for view in views:
+        grouped.setdefault(view.rating.competency_id, []).append(view)
+    return grouped
 
 
 @dataclass

@@ -60,6 +60,8 @@ class FileError:
     filename: str
     message: str
     unexpected: bool = False  # sent under a field name the form doesn't have: the whole form is refused
+    # Why: size, quota, type, field, count, disk or empty (the JSON API answers each with its own status).
+    reason: str = "type"
 
 
 @dataclass
@@ -351,6 +353,7 @@ class MultipartReceiver:
             self._record_error(part, self._refusal_message(part))
             return
         if part.size == 0 or part.handle is None or part.temp is None:
+            part.refusal = "empty"
             self._record_error(part, _("“%(name)s” is empty.", name=part.filename))
             return
         try:
@@ -407,7 +410,7 @@ class MultipartReceiver:
 
     def _record_error(self, part: FilePart, message: str) -> None:
         self.form.errors.append(FileError(field=part.field, filename=part.filename, message=message,
-                                          unexpected=part.refusal == "field"))
+                                          unexpected=part.refusal == "field", reason=part.refusal or "type"))
 
     def _refusal_message(self, part: FilePart) -> str:
         name = part.filename

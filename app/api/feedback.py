@@ -1,0 +1,121 @@
+"""/api/v1 feedback: an item's comment thread as its page shows it to the token's owner, a comment or reply by the
+comment form's rules (who may write what, approvals, notifications), and a student's requests for feedback."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from sqlmodel import select
+
+from app.access import not_found
+from app.access.loaders import valid_id
+from app.api.auth import ApiCaller, WritingCaller, require_role
+from app.api.items import READ_ERRORS, _body_schema, _json_body
+from app.api.problems import ApiProblem, problem_responses
+from app.api.schemas import Id
+from app.api.student_schemas import (
+    CommentOut,
+    FeedbackRequestOut,
+    NewComment,
+    NewFeedbackRequest,
+    Person,
+    RecipientList,
+    ThreadOut,
+)
+from app.db import SessionDep
+from app.i18n import _
+from app.models import Comment, FeedbackRecipient, Item, Role, User
+from app.services.moderation import feedback as service
+from app.services.moderation import feedback_requests
+
+router = APIRouter(tags=["feedback"])
+WRITE_ERRORS = problem_responses(400, 401, 403, 404, 413, 422, 429)
+BODY_MODELS = (NewComment, NewFeedbackRequest)
+THREAD_LINK = {"GetThread": {"operationRef": "#/paths/~1items~1{item_id}~1comments/get",
+                             "parameters": {"item_id": "$response.body#/item_id"}, "description": "The item's thread."}}
+
+
+def _person(user: User) -> Person:
+    return Person(id=user.id, display_name=user.display_name, role=user.role.value)
+
+
+def _comment(comment: Comment, author: User, replies: list[CommentOut] | None = None) -> CommentOut:
+    return CommentOut(id=comment.id, item_id=comment.item_id, parent_id=comment.parent_id, kind=comment.kind.value,
+                      status=comment.status.value, author=_person(author), body=comment.body, noticed=comment.noticed,
+                      wonder=comment.wonder, next_time=comment.next_time, next_step=comment.next_step,
+                      created_at=comment.created_at, replies=replies or [])
+
+
+def _item(session, viewer: User, item_id: int) -> service.ThreadItem:
+    """The item if the viewer may see it on its page; else 404 (an id no row could have too)."""
+    if not valid_id(item_id):
+        raise not_found()
+    return service.item_visible_by_id(session=session, viewer=viewer, item_id=item_id)
+
+
+@router.get("/items/{item_id}/comments", response_model=ThreadOut, responses=READ_ERRORS,
+            summary="Read an item's comments")
+def read_thread(item_id: Id, caller: ApiCaller, session: SessionDep) -> ThreadOut:
+    """The comments the token's owner may see on an item they may see (pending ones: their own, or their students'
+    for a teacher), replies under their comment; anyone else's private item is a 404."""
+    row = session.get(Item, item_id) if valid_id(item_id) else None
+    if row is None:
+        raise not_found()
+    thread = service.visible_comments(session=session, viewer=caller.user, item_type=row.type, item_id=item_id)
+    return ThreadOut(
+        item_id=item_id, can_comment=thread.can_comment, writes_as=thread.kind.value,
+        comments=[_comment(v.comment, v.author, [_comment(r.comment, r.author) for r in v.replies])
+                  for v in thread.comments],
+        open_requests=[r.id for r in thread.requests])
+
+
+@router.post("/items/{item_id}/comments", response_model=CommentOut, status_code=201, summary="Comment on an item",
+             responses={201: {"links": THREAD_LINK}, **WRITE_ERRORS}, openapi_extra=_body_schema(NewComment))
+def create_comment(item_id: Id, body: Annotated[NewComment, Depends(_json_body(NewComment))], response: Response,
+                   caller: WritingCaller, session: SessionDep) -> CommentOut:
+    """A comment or a reply, by the comment form's rules: its kind follows the writer's role (classmates write I
+    noticed / I wonder / Next time), a class may hold it for a teacher's approval (status pending), and the owner or
+    the teachers are told."""
+    user = caller.user
+    item = _item(session, user, item_id)
+    kind = service.kind_for(viewer=user, owner_id=item.owner_id)
+    data = service.parse_comment(kind=kind, body=body.body, noticed=body.noticed, wonder=body.wonder,
+                                 next_time=body.next_time, next_step=body.next_step,
+                                 parent_id=str(body.parent_id or ""))
+    comment = None if data.errors else service.add_comment(session=session, author=user, item=item, data=data)
+    if comment is None:
+        session.rollback()
+        raise ApiProblem(422, _("Some of what was sent can't be used."), errors=data.errors)
+    session.commit()
+    response.headers["Location"] = f"/api/v1/items/{item.id}/comments"
+    return _comment(comment, user)
+
+
+@router.get("/feedback/recipients", response_model=RecipientList, responses=READ_ERRORS,
+            summary="Who I may ask for feedback")
+def list_recipients(caller: ApiCaller, session: SessionDep) -> RecipientList:
+    """The student's teachers and classmates, teachers first: the people a feedback request may name."""
+    require_role(caller, Role.student)
+    people = feedback_requests.possible_recipients(session=session, student=caller.user)
+    return RecipientList(people=[_person(user) for user in people])
+
+
+@router.post("/items/{item_id}/feedback-requests", response_model=FeedbackRequestOut, status_code=201,
+             summary="Ask for feedback on my item", openapi_extra=_body_schema(NewFeedbackRequest),
+             responses={201: {"links": THREAD_LINK}, **WRITE_ERRORS})
+def create_feedback_request(item_id: Id, body: Annotated[NewFeedbackRequest, Depends(_json_body(NewFeedbackRequest))],
+                            caller: WritingCaller, session: SessionDep) -> FeedbackRequestOut:
+    """Ask named teachers or classmates (who must be able to see the item) a question about one of the student's own
+    items; each is told and finds it in their inbox."""
+    require_role(caller, Role.student)
+    item = _item(session, caller.user, item_id)
+    sent, errors = feedback_requests.request_feedback(session=session, student=caller.user, item=item,
+                                                      recipient_ids=set(body.recipient_ids), question=body.question)
+    if sent is None:
+        session.rollback()
+        raise ApiProblem(422, _("Some of what was sent can't be used."), errors=errors)
+    session.commit()
+    chosen = sorted(session.exec(select(FeedbackRecipient.user_id).where(FeedbackRecipient.request_id == sent.id)).all())
+    return FeedbackRequestOut(id=sent.id, item_id=item.id, question=sent.question, status=sent.status.value,
+                              recipient_ids=chosen)
