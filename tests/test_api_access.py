@@ -2,9 +2,10 @@
 their own Account page: the API sees exactly what the HTML pages let its owner see, no more.
 
 Maya (the owner) is in class A with a classmate and their teacher; class A lets classmates see class items and holds
-family items for a teacher's approval. Another student and teacher are in class B; Maya's guardian, another student's
-guardian and the school's admin complete the viewers. Maya keeps a note and a goal in each state (private, class,
-family approved, family still pending) and a draft reflection."""
+family items for a teacher's approval, and assesses against a framework. Another student and teacher are in class B;
+Maya's guardian, another student's guardian and the school's admin complete the viewers. Maya keeps a note, a goal and
+a reflection in each state (private, class, family approved, family still pending) and a draft reflection; each item's
+comment thread is read and written by every viewer."""
 
 from __future__ import annotations
 
@@ -20,7 +21,17 @@ from app.models import ApiToken, ApprovalStatus, Audience, ItemApproval, Role
 from app.models.base import utcnow
 from tests.api_tokens import bearer, make_token
 from tests.conftest import fast_hashing, make_settings
-from tests.factories import link_guardian, login, make_class, make_note, make_reflection, make_school, make_user
+from tests.factories import (
+    link_guardian,
+    login,
+    make_class,
+    make_framework,
+    make_note,
+    make_reflection,
+    make_school,
+    make_user,
+)
+from tests.media import png
 from tests.test_goals import make_goal
 
 VIEWERS = ("owner", "classmate", "teacher", "other_student", "other_teacher", "guardian", "other_guardian", "admin")
@@ -44,6 +55,10 @@ class World:
     goals: dict[str, int] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
+    reflections: dict[str, int] = field(default_factory=dict)
+    competency_id: int = 0
+    level_id: int = 0
+    edited_reflection: int = 0
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +85,16 @@ def world(module_database_url, tmp_path_factory) -> Iterator[World]:
                 goal = make_goal(db, owner, title=f"Maya goal {state}", audience=audience)
                 built.notes[state], built.goals[state] = note.id, goal.id
                 built.titles[f"note {state}"], built.titles[f"goal {state}"] = note.title, goal.title
+                reflection = make_reflection(db, owner, title=f"Maya reflection {state}", audience=audience)
+                built.reflections[state], built.titles[f"reflection {state}"] = reflection.id, reflection.title
             draft = make_reflection(db, owner, title="Maya draft", audience=Audience.class_, draft=True)
             built.notes["draft"], built.titles["reflection draft"] = draft.id, draft.title
-            for approval in db.exec(select(ItemApproval).where(
-                    ItemApproval.item_id.in_([built.notes["family"], built.goals["family"]]))).all():
+            built.reflections["draft"] = draft.id
+            built.edited_reflection = make_reflection(db, owner, title="Maya reflection to edit").id
+            framework = make_framework(db, school, classes=[class_a])
+            built.competency_id, built.level_id = framework.competencies[0].id, framework.levels[0].id
+            for approval in db.exec(select(ItemApproval).where(ItemApproval.item_id.in_(
+                    [built.notes["family"], built.goals["family"], built.reflections["family"]]))).all():
                 approval.status = ApprovalStatus.approved
                 db.add(approval)
             db.commit()
@@ -113,7 +134,45 @@ def _requests(world: World) -> list[tuple[str, str, dict, dict[str, int]]]:
         asks += [("GET", f"/api/v1/goals/{goal_id}", {}, expected), ("GET", f"/api/v1/items/{goal_id}", {}, expected)]
     feed = {v: 403 if ROLE[v] != "guardian" else (200 if v == "guardian" else 404) for v in VIEWERS}
     asks.append(("GET", f"/api/v1/family/children/{world.ids['owner']}/feed", {}, feed))
+    return asks + _student_surface(world, only)
+
+
+def _student_surface(world: World, only) -> list[tuple[str, str, dict, dict[str, int]]]:
+    """Files, reflections, frameworks, self-assessments and feedback threads."""
+    competency = f"/api/v1/competencies/{world.competency_id}"
+    # Only the owner edits their reflection (a classmate who may read it gets 404, as on its edit page).
+    edit = {v: 200 if v == "owner" else (404 if ROLE[v] == "student" else 403) for v in VIEWERS}
+    # A student asks about their own item only; a classmate who sees it gets 404, as on the request form.
+    ask = {v: 201 if v == "owner" else (404 if ROLE[v] == "student" else 403) for v in VIEWERS}
+    asks = [("POST", "/api/v1/items/files", {"file": ("api.png", png(), "image/png")}, only("student", 201)),
+            ("GET", "/api/v1/reflections", {}, only("student")),
+            ("POST", "/api/v1/reflections", {"title": "API reflection", "body": "words"}, only("student", 201)),
+            ("PUT", f"/api/v1/reflections/{world.edited_reflection}",
+             {"title": "Edited", "body": "words", "version": 1}, edit),
+            ("GET", "/api/v1/frameworks", {}, only("student")), ("GET", "/api/v1/self-assessments", {}, only("student")),
+            ("GET", f"{competency}/ratings", {}, only("student")),
+            ("POST", f"{competency}/ratings", {"level_id": world.level_id, "reason": "Because"}, only("student", 201)),
+            ("GET", "/api/v1/feedback/recipients", {}, only("student")),
+            ("POST", f"/api/v1/items/{world.notes['class']}/feedback-requests",
+             {"question": "Clear?", "recipient_ids": [world.ids["teacher"]]}, ask)]
+    for state, reflection_id in world.reflections.items():
+        asks.append(("GET", f"/api/v1/reflections/{reflection_id}", {},
+                     {v: 200 if sees(v, state) else 404 for v in VIEWERS}))
+    comment = {"body": "Hello", "noticed": "Seen"}  # a classmate's kind reads noticed, everyone else's the body
+    for state, item_id in {**world.notes, **{f"reflection {s}": i for s, i in world.reflections.items()}}.items():
+        state = state.split()[-1]
+        thread = f"/api/v1/items/{item_id}/comments"
+        asks.append(("GET", thread, {}, {v: 200 if sees(v, state) else 404 for v in VIEWERS}))
+        # Nobody comments on a draft, not even its owner (422); whoever can't see an item gets 404.
+        wrote = {v: (422 if state == "draft" else 201) if sees(v, state) else 404 for v in VIEWERS}
+        asks.append(("POST", thread, comment, wrote))
     return asks
+
+
+def _send(api: TestClient, method: str, path: str, body: dict, token: str):
+    if path.endswith("/items/files"):
+        return api.request(method, path, files=body, headers=bearer(token))
+    return api.request(method, path, json=body or None, headers=bearer(token))
 
 
 def _visible_titles(world: World, viewer: str) -> set[str]:
@@ -125,7 +184,7 @@ def test_every_api_route_as_every_viewer(world: World):
     with TestClient(world.app) as api:
         for method, path, body, expected in _requests(world):
             for viewer, status in expected.items():
-                response = api.request(method, path, json=body or None, headers=bearer(world.tokens[viewer]))
+                response = _send(api, method, path, body, world.tokens[viewer])
                 asked += 1
                 if response.status_code != status:
                     failures.append(f"{method} {path} as {viewer}: {response.status_code}, expected {status}")
@@ -136,12 +195,12 @@ def test_every_api_route_as_every_viewer(world: World):
                     if shown := [t for t in hidden if t in response.text]:
                         failures.append(f"{method} {path} as {viewer} shows {shown}")
             for token in ("expired", "revoked"):
-                response = api.request(method, path, json=body or None, headers=bearer(world.tokens[token]))
+                response = _send(api, method, path, body, world.tokens[token])
                 asked += 1
                 if response.status_code != 401:
                     failures.append(f"{method} {path} with the {token} token: {response.status_code}")
-            if method == "POST":
-                response = api.request(method, path, json=body, headers=bearer(world.read_only))
+            if method in ("POST", "PUT"):
+                response = _send(api, method, path, body, world.read_only)
                 asked += 1
                 if response.status_code != 403:
                     failures.append(f"{method} {path} with a read-only token: {response.status_code}")
@@ -156,7 +215,8 @@ def test_the_guardian_sees_only_their_own_childs_approved_family_items(world: Wo
         assert api.get("/api/v1/family/children", headers=bearer(world.tokens["other_guardian"])).json()[
             "children"][0]["id"] == world.ids["other_student"]
         feed = api.get(children[0]["feed_url"], headers=bearer(world.tokens["guardian"])).json()
-        assert sorted(i["title"] for i in feed["items"]) == ["Maya goal family", "Maya note family"]
+        assert sorted(i["title"] for i in feed["items"]) == ["Maya goal family", "Maya note family",
+                                                               "Maya reflection family"]
 
 
 def test_a_students_list_holds_their_own_items_only(world: World):
