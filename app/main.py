@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI
+from starlette.routing import Mount
 
 from app.api.application import PREFIX as API_PREFIX, build_api
 from app.auth import load_request_context
@@ -61,7 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     app.add_middleware(BodyLimitMiddleware, largest=settings.max_request_bytes)
     # The JSON API: its own app (OpenAPI document, problem+json errors, bearer tokens), sharing this one's state.
-    app.mount(API_PREFIX, build_api(app.state))
+    api_mount = Mount(API_PREFIX, app=build_api(app.state))
+    # Starlette's mount pattern (".*") stops at a newline: an address with "%0A" in it would fall through to the HTML
+    # app's 404 page instead of the API's problem.
+    api_mount.path_regex = re.compile(api_mount.path_regex.pattern, re.DOTALL)
+    app.router.routes.append(api_mount)
     app.mount("/static", PublicStaticFiles(directory=STATIC_DIR), name="static")
     # A plain route, outside the routers' dependencies (no sign-in lookup, no session): see app.health.
     app.add_route("/healthz", healthz, methods=["GET"], include_in_schema=False)

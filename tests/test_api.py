@@ -250,3 +250,13 @@ def test_a_tag_with_letters_beyond_ascii_is_reused_not_a_500(client, session):
                              names=["rÔle", "École"])
         session.commit()
     assert sorted(t.name for t in session.exec(select(Tag).where(Tag.owner_id == student.id))) == ["rÔle", "École"]
+
+
+def test_an_address_with_a_newline_is_still_the_apis_to_answer(client, session, new_client):
+    """Found by schemathesis: Starlette's mount pattern stopped at a newline, so /api/v1/items/1%0A fell through to
+    the HTML app's 404 page instead of a problem."""
+    _student(session, client)
+    token = make_token(client)
+    for address in ("/api/v1/items/1%0A", "/api/v1/items/1%0A/comments", "/api/v1/%0A"):
+        response = new_client().get(address, headers=bearer(token))
+        assert response.status_code == 404 and response.headers["content-type"] == PROBLEM, address

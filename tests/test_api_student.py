@@ -323,3 +323,17 @@ def test_a_student_asks_people_who_can_see_the_item_for_feedback(client, session
                                                    Notification.kind == NotificationKind.request_received)).one()
     assert api.get(f"/api/v1/items/{private.id}/comments", headers=bearer(token)).json()["open_requests"] == [
         sent.json()["id"]]
+
+
+def test_a_nul_character_in_a_streamed_forms_text_is_a_bad_request_on_both_databases(client, session, new_client,
+                                                                                    settings):
+    """Found by schemathesis on PostgreSQL (which can't store U+0000): the streamed upload forms, the Add evidence
+    page's and the API's, read no form for the request-wide NUL check, so a NUL in a tag was a server error."""
+    _school, student = _student(session, client)
+    token = make_token(client)
+    photo = ("file", ("ok.png", png(), "image/png"))
+    api = new_client().post("/api/v1/items/files", headers=bearer(token), files=[photo, ("tags", (None, "a\x00b"))])
+    assert api.status_code == 400 and api.headers["content-type"] == PROBLEM
+    page = client.post("/artefacts/upload", files=[("files", photo[1]), ("title", (None, "x\x00"))])
+    assert page.status_code == 400
+    assert session.exec(select(Artefact)).all() == [] and _stored_keys(settings, student) == []

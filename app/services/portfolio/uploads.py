@@ -116,7 +116,8 @@ async def receive_multipart(
     """Parse a multipart form from the request stream, keeping each acceptable file in `store`.
 
     Refused files become `errors` (and leave nothing on disk); a file under a name not in `file_fields` is never
-    written, and marks the form as one to refuse whole. Raises UploadTooLarge, MalformedUpload, or the stream's
+    written, and marks the form as one to refuse whole. Raises UploadTooLarge, MalformedUpload (a NUL character in a
+    text field included), or the stream's
     ClientDisconnect; whatever is raised, nothing from this request is left on disk or in the store.
     `max_field_bytes` bounds all text fields together. `quota_remaining` only refuses early what can't fit:
     the owner's quota is reserved when the rows are written (app.services.portfolio.storage).
@@ -344,7 +345,11 @@ class MultipartReceiver:
     async def _end_part(self) -> None:
         part, self.part = self.part, None
         if isinstance(part, _FieldPart):
-            self.form.fields.setdefault(part.name, []).append(_decode(bytes(part.value)))
+            value = _decode(bytes(part.value))
+            if "\x00" in value or "\x00" in part.name:
+                # PostgreSQL can't store U+0000 (SQLite can): refused alike on both, as app.auth refuses read forms.
+                raise MalformedUpload("a text field holds a NUL character")
+            self.form.fields.setdefault(part.name, []).append(value)
         elif isinstance(part, FilePart):
             await self._finish_file(part)
 
