@@ -231,6 +231,16 @@ def test_the_openapi_document_and_reference_page_cover_the_api_only(client):
                                     "/items/{item_id}/comments", "/feedback/recipients",
                                     "/items/{item_id}/feedback-requests"}
     assert schema["servers"] == [{"url": "/api/v1"}]
+    upload = schema["paths"]["/items/files"]["post"]
+    assert upload["requestBody"]["content"]["multipart/form-data"]["schema"]["required"] == ["file"]
+    # Created things link to where they can be read (a stateful client follows them); each link names a real operation.
+    links = [link for item in schema["paths"].values() for operation in item.values()
+             for response in operation["responses"].values() for link in response.get("links", {}).values()]
+    assert len(links) >= 6
+    for link in links:
+        path, method = link["operationRef"].removeprefix("#/paths/").rsplit("/", 1)
+        operation = schema["paths"][path.replace("~1", "/")][method]
+        assert set(link["parameters"]) <= {p["name"] for p in operation["parameters"]}
     assert schema["components"]["schemas"]["NewNote"]["examples"]
     assert client.get("/openapi.json").status_code == 404 and client.get("/docs").status_code == 404
     page = client.get("/api/v1/docs")

@@ -337,3 +337,64 @@ def test_a_nul_character_in_a_streamed_forms_text_is_a_bad_request_on_both_datab
     page = client.post("/artefacts/upload", files=[("files", photo[1]), ("title", (None, "x\x00"))])
     assert page.status_code == 400
     assert session.exec(select(Artefact)).all() == [] and _stored_keys(settings, student) == []
+
+
+def test_the_lists_run_a_constant_number_of_queries(client, session, new_client, count_queries):
+    _school, student, _teacher, framework = _assessed_world(session, client)
+    note = make_note(session, student, title="Talked about")
+    api, token = new_client(), make_token(client)
+    addresses = ("/api/v1/reflections?limit=100", "/api/v1/self-assessments", f"/api/v1/items/{note.id}/comments",
+                 "/api/v1/frameworks")
+
+    def add(count: int) -> None:
+        for number in range(count):
+            make_reflection(session, student, title=f"R{number}", artefact_ids=[note.id])
+            for competency in framework.competencies:
+                api.post(f"/api/v1/competencies/{competency.id}/ratings", headers=bearer(token),
+                         json={"level_id": framework.levels[0].id, "reason": "Because", "artefact_ids": [note.id]})
+            api.post(f"/api/v1/items/{note.id}/comments", headers=bearer(token), json={"body": f"Note to self {number}"})
+
+    def queries() -> list[int]:
+        counts = []
+        for address in addresses:
+            api.get(address, headers=bearer(token))  # the token's last use is noted once a minute at most
+            with count_queries() as counter:
+                assert api.get(address, headers=bearer(token)).status_code == 200
+            counts.append(counter.count)
+        return counts
+
+    add(2)
+    few = queries()
+    add(6)
+    assert queries() == few
+
+
+def test_an_upload_cut_short_or_failing_to_save_leaves_no_file_and_no_row(client, session, app, settings,
+                                                                         monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from app.services.portfolio import artefacts as artefact_service
+
+    _school, student = _student(session, client)
+    token = make_token(client)
+    boundary = "cut-short"
+    cut = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.png\"\r\n"
+           f"Content-Type: image/png\r\n\r\n").encode() + png()  # no closing boundary: the client went away
+    with TestClient(app, raise_server_exceptions=False) as api:
+        response = api.post("/api/v1/items/files", content=cut, headers={
+            **bearer(token), "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        assert response.status_code == 400 and response.headers["content-type"] == PROBLEM
+
+        original = artefact_service.create_file_artefacts
+
+        def saved_then_failed(**kwargs):
+            original(**kwargs)  # the quota reserved and the row added: then the database write fails
+            raise RuntimeError("the database went away")
+
+        monkeypatch.setattr(artefact_service, "create_file_artefacts", saved_then_failed)
+        failed = api.post("/api/v1/items/files", headers=bearer(token), files={"file": ("p.png", png(), "image/png")})
+        assert failed.status_code == 500 and failed.headers["content-type"] == PROBLEM
+    assert session.exec(select(Artefact)).all() == []
+    assert _stored_keys(settings, student) == [] and _scratch(settings) == []
+    session.refresh(student)
+    assert student.storage_used_bytes == 0

@@ -13,7 +13,13 @@ from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.items import READ_ERRORS, Cursor, Limit, _body_schema, _json_body, summary_of
 from app.api.problems import ApiProblem, problem_responses
 from app.api.schemas import Id
-from app.api.student_schemas import NewReflection, ReflectionDetail, ReflectionList, ReflectionUpdate
+from app.api.student_schemas import (
+    NewReflection,
+    ReflectionDetail,
+    ReflectionList,
+    ReflectionSummary,
+    ReflectionUpdate,
+)
 from app.db import SessionDep
 from app.i18n import _
 from app.models import Item, Reflection, Role, User
@@ -67,8 +73,10 @@ def list_reflections(request: Request, caller: ApiCaller, session: SessionDep, c
     statement = (select(Reflection).where(Reflection.owner_id == caller.user.id)
                  .order_by(Reflection.created_at.desc(), Reflection.id.desc()))
     page = paginate(session, statement, number=number, size=size)
-    return ReflectionList(reflections=[_detail(session, caller.user, r) for r in page.items], total=page.total,
-                          next=cursors.next_address(request, page))
+    entries = {e.id: e for e in session.exec(select(Item).where(Item.id.in_([r.id for r in page.items]))).all()}
+    return ReflectionList(reflections=[ReflectionSummary(
+        **{**summary_of(entries[r.id]), "api_url": f"/api/v1/reflections/{r.id}"}, status=r.status.value,
+        version=r.version) for r in page.items], total=page.total, next=cursors.next_address(request, page))
 
 
 @router.get("/reflections/{reflection_id}", response_model=ReflectionDetail, responses=READ_ERRORS,

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.schemas import AudienceName, Id, ItemDetail, Text
+from app.api.schemas import AudienceName, Id, ItemDetail, ItemSummary, Text
 
 # --- reflections ---------------------------------------------------------------------------------
 
@@ -30,12 +30,24 @@ class ReflectionDetail(ItemDetail):
     competency_ids: list[int] = Field(default_factory=list)
 
 
+class ReflectionSummary(ItemSummary):
+    """A reflection as the list shows it (its words and links: GET its `api_url`)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 51, "type": "reflection", "kind": "draft", "title": "What the volcano taught me", "audience": "private",
+        "occurred_on": "2026-11-24", "updated_at": "2026-11-24T09:10:00Z", "owner_id": 7, "page_url": "/reflections/51",
+        "api_url": "/api/v1/reflections/51", "status": "draft", "version": 1}]})
+
+    status: Literal["draft", "published"]
+    version: int
+
+
 class ReflectionList(BaseModel):
     """A page of the student's reflections, newest first; `next` is the following page's address (null: last)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"reflections": [], "total": 0, "next": None}]})
 
-    reflections: list[ReflectionDetail]
+    reflections: list[ReflectionSummary]
     total: int
     next: str | None = None
 
