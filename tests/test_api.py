@@ -246,6 +246,7 @@ def test_the_openapi_document_and_reference_page_cover_the_api_only(client):
     page = client.get("/api/v1/docs")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "GET /api/v1/items/{item_id}" in page.text and "POST /api/v1/items/notes" in page.text
+    assert "multipart/form-data" in page.text and '<code translate="no">competency_ids</code>' in page.text
     assert "cdn" not in page.text.lower() and "<script" not in page.text.split("</head>")[1]
 
 

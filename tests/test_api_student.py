@@ -60,7 +60,8 @@ def test_a_photo_is_streamed_in_and_loses_its_location(client, session, new_clie
     assert sent.headers["location"] == body["api_url"] == f"/api/v1/items/{body['id']}"
     assert (body["title"], body["kind"], body["audience"], body["tags"]) == ("Playground", "file", "class",
                                                                              ["maths", "outside"])
-    assert body["content_type"].startswith("image/") and body["width"] == 320 and body["original_name"] == "playground.jpg"
+    assert body["content_type"].startswith("image/") and body["width"] == 320
+    assert body["original_name"] == "playground.jpg"
     artefact = session.exec(select(Artefact)).one()
     kept = storage.uploads(settings).read_bytes(artefact.stored_name)
     exif = Image.open(io.BytesIO(kept)).getexif()
@@ -287,7 +288,8 @@ def test_comments_follow_the_forms_rules_approvals_and_notifications(client, ses
 
     advice = api.post(thread, headers=bearer(tokens["teacher"]), json={"body": "Good", "next_step": "Add a key"})
     assert advice.status_code == 201 and advice.json()["status"] == "visible"
-    reply = api.post(thread, headers=bearer(tokens["owner"]), json={"body": "Thanks!", "parent_id": advice.json()["id"]})
+    reply = api.post(thread, headers=bearer(tokens["owner"]),
+                     json={"body": "Thanks!", "parent_id": advice.json()["id"]})
     assert reply.status_code == 201 and reply.json()["kind"] == "student"
     seen = api.get(thread, headers=bearer(tokens["owner"])).json()
     assert seen["writes_as"] == "student" and [c["body"] for c in seen["comments"]] == ["Good"]
@@ -352,7 +354,8 @@ def test_the_lists_run_a_constant_number_of_queries(client, session, new_client,
             for competency in framework.competencies:
                 api.post(f"/api/v1/competencies/{competency.id}/ratings", headers=bearer(token),
                          json={"level_id": framework.levels[0].id, "reason": "Because", "artefact_ids": [note.id]})
-            api.post(f"/api/v1/items/{note.id}/comments", headers=bearer(token), json={"body": f"Note to self {number}"})
+            api.post(f"/api/v1/items/{note.id}/comments", headers=bearer(token),
+                     json={"body": f"Note to self {number}"})
 
     def queries() -> list[int]:
         counts = []

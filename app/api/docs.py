@@ -20,13 +20,16 @@ def operations(schema: dict) -> list[dict]:
             operation = item.get(method)
             if operation is None:
                 continue
-            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            content = operation.get("requestBody", {}).get("content", {})
+            body = content.get("application/json", {}).get("schema", {})
+            form = content.get("multipart/form-data", {}).get("schema", {})
             found.append({
                 "method": method.upper(), "path": path, "summary": operation.get("summary", ""),
                 "description": operation.get("description", ""), "tag": (operation.get("tags") or [""])[0],
                 "parameters": [(p["name"], p["in"], p.get("required", False), p.get("description", ""))
                                for p in operation.get("parameters", [])],
                 "body": body.get("$ref", "").rsplit("/", 1)[-1],
+                "form": list(form.get("properties", {})),
                 "responses": sorted(operation.get("responses", {})),
             })
     return found

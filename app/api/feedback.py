@@ -116,6 +116,7 @@ def create_feedback_request(item_id: Id, body: Annotated[NewFeedbackRequest, Dep
         session.rollback()
         raise ApiProblem(422, _("Some of what was sent can't be used."), errors=errors)
     session.commit()
-    chosen = sorted(session.exec(select(FeedbackRecipient.user_id).where(FeedbackRecipient.request_id == sent.id)).all())
+    chosen = sorted(session.exec(
+        select(FeedbackRecipient.user_id).where(FeedbackRecipient.request_id == sent.id)).all())
     return FeedbackRequestOut(id=sent.id, item_id=item.id, question=sent.question, status=sent.status.value,
                               recipient_ids=chosen)

@@ -57,8 +57,8 @@ def _parse(session: Session, user: User, body: NewReflection) -> service.Reflect
     owned_artefacts, owned_goals = service.owned_ids(session=session, owner=user)
     data = service.parse_input(
         lambda name: values.get(name, ""), lambda name: lists.get(name, []), owned_artefacts=owned_artefacts,
-        owned_goals=owned_goals, allowed_competencies=allowed_ids(available_competencies(session=session, student=user)),
-        prompts=service.prompts_for(session=session, student=user))
+        owned_goals=owned_goals, prompts=service.prompts_for(session=session, student=user),
+        allowed_competencies=allowed_ids(available_competencies(session=session, student=user)))
     if data.errors:
         raise ApiProblem(422, _("Some of what was sent can't be used."), errors=data.errors)
     return data

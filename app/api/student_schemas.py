@@ -215,7 +215,8 @@ class ThreadOut(BaseModel):
     writes_as: Literal["teacher", "peer", "family", "student"] = Field(
         description="peer: send noticed/wonder/next_time (a reply: body); everyone else: body.")
     comments: list[CommentOut]
-    open_requests: list[int] = Field(default_factory=list, description="The owner's open feedback requests (owner only).")
+    open_requests: list[int] = Field(default_factory=list,
+                                     description="The owner's open feedback requests (owner only).")
 
 
 class NewComment(BaseModel):

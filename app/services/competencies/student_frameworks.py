@@ -19,7 +19,7 @@ class FrameworkView:
 
 
 def frameworks_of_student(*, session: Session, student: User) -> list[FrameworkView]:
-    """The student's frameworks (their classes', else the school's) with live competencies and scales (three queries)."""
+    """The student's frameworks (their classes', else the school's), live competencies and scales (three queries)."""
     frameworks = frameworks_for_student(session=session, student=student)
     if not frameworks:
         return []
