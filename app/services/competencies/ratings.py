@@ -144,8 +144,7 @@ def rating_history(*, session: Session, student_id: int, competency_id: int) -> 
 
 
 def ratings_by_competency(*, session: Session, student_id: int, competency_ids: list[int]) -> dict[int, list[RatingView]]:
-    """Every rating of the student (self and teacher) on each of `competency_ids`, newest first, with who gave it and
-    the evidence: rating_history for many competencies at once (two queries)."""
+    """rating_history for many competencies at once, by competency id (two queries, whatever their number)."""
     if not competency_ids:
         return {}
     rows = session.exec(
