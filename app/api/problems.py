@@ -37,7 +37,7 @@ class Problem(BaseModel):
 def _titles() -> dict[int, str]:
     return {
         400: _("Bad request"), 401: _("Not signed in"), 403: _("Not allowed"), 404: _("Not found"),
-        405: _("Method not allowed"), 413: _("Too large"), 422: _("Check what was sent"),
+        405: _("Method not allowed"), 409: _("Conflict"), 413: _("Too large"), 422: _("Check what was sent"),
         429: _("Too many requests"), 500: _("Server error"), 503: _("Unavailable"), 507: _("Out of space"),
     }
 
@@ -66,7 +66,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict]:
 
 
 _titles_en = {400: "Bad request", 401: "Missing, unknown, expired or revoked token", 403: "Not allowed",
-              404: "Not found (or not visible to the token's owner)", 413: "Body too large", 422: "Invalid body",
+              404: "Not found (or not visible to the token's owner)", 409: "Changed meanwhile",
+              413: "Body too large", 422: "Invalid body",
               429: "Too many requests (see Retry-After)"}
 
 
