@@ -225,7 +225,11 @@ def test_the_openapi_document_and_reference_page_cover_the_api_only(client):
     schema = document.json()
     assert schema["openapi"].startswith("3.1")
     assert set(schema["paths"]) == {"/me", "/items", "/items/{item_id}", "/items/notes", "/items/links", "/goals",
-                                    "/goals/{goal_id}", "/family/children", "/family/children/{student_id}/feed"}
+                                    "/goals/{goal_id}", "/family/children", "/family/children/{student_id}/feed",
+                                    "/classes", "/classes/{class_id}", "/classes/{class_id}/overview",
+                                    "/classes/{class_id}/students/{student_id}/items", "/inbox",
+                                    "/approvals/{approval_id}/approve", "/approvals/{approval_id}/return",
+                                    "/students/{student_id}/competencies/{competency_id}/ratings"}
     assert schema["servers"] == [{"url": "/api/v1"}]
     assert schema["components"]["schemas"]["NewNote"]["examples"]
     assert client.get("/openapi.json").status_code == 404 and client.get("/docs").status_code == 404

@@ -233,3 +233,14 @@ def test_the_matrix_asks_every_api_route(world: World):
             if not any(m == method and pattern.match(p.removeprefix("/api/v1")) for m, p in asked):
                 missing.append(f"{method} {route.path}")
     assert not missing, f"API routes the access matrix doesn't ask: {missing}"
+
+
+def test_a_teachers_inbox_and_overview_hold_only_their_own_students(world: World):
+    with TestClient(world.app) as api:
+        inbox = api.get("/api/v1/inbox", headers=bearer(world.tokens["teacher"])).json()
+        assert {"Maya note pending", "Maya goal pending"} <= {a["title"] for a in inbox["approvals"]}
+        assert {a["student_id"] for a in inbox["approvals"]} <= {world.ids["owner"], world.ids["classmate"]}
+        theirs = api.get("/api/v1/inbox", headers=bearer(world.tokens["other_teacher"])).json()
+        assert theirs == {"requests": [], "comments_waiting": [], "comments_reported": [], "approvals": []}
+        overview = api.get(f"/api/v1/classes/{world.classes['A']}/overview", headers=bearer(world.tokens["teacher"]))
+        assert {s["id"] for s in overview.json()["students"]} == {world.ids["owner"], world.ids["classmate"]}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import select
 
+from app.api.links import LINKS, Link, add_links
 from app.models import (
     ApprovalStatus, Audience, ClassRole, CompetencyRating, EnrolledVia, ItemApproval, ProficiencyLevel, RatingArtefact,
     RatingSource, Role, SchoolClass,
@@ -294,3 +295,17 @@ def test_an_api_address_with_a_line_break_inside_is_answered_as_the_api(new_clie
     response = new_client().get(f"/api/v1/classes/{school.maple.id}/students/1%0A2/items",
                                 headers=bearer(school.tokens["shah"]))
     _problem(response, 404)
+
+
+def test_the_document_links_lists_to_their_entries_and_every_link_names_a_real_operation(new_client):
+    document = new_client().get("/api/v1/openapi.json").json()
+    ids = {op["operationId"]: (method, path) for path, ops in document["paths"].items() for method, op in ops.items()}
+    links = {name: link for ops in document["paths"].values() for op in ops.values()
+             for response in op["responses"].values() for name, link in response.get("links", {}).items()}
+    assert len(links) == len(LINKS)
+    assert all(link["operationId"] in ids for link in links.values())
+    assert ids[links["ApproveWaiting"]["operationId"]] == ("post", "/approvals/{approval_id}/approve")
+    assert links["ApproveWaiting"]["parameters"] == {"approval_id": "$response.body#/approvals/0/id"}
+    broken = Link("Nowhere", ("/inbox", "get", "200"), ("get", "/nowhere/{id}"), {"id": "$response.body#/id"}, "")
+    with pytest.raises(KeyError):
+        add_links(document, (broken,))

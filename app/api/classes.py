@@ -83,7 +83,7 @@ def class_overview(class_id: Id, caller: ApiCaller, session: SessionDep) -> Clas
     def student(row: class_views.OverviewRow) -> OverviewStudent:
         rated = [CompetencyCell(competency_id=column.id, latest_self=_level(cell.latest_self),
                                 latest_teacher=_level(cell.latest_teacher))
-                 for column, cell in zip(columns, cells.get(row.student.id, []), strict=True)
+                 for column, cell in zip(columns, cells.get(row.student.id, []), strict=False)
                  if cell.latest_self or cell.latest_teacher]
         return OverviewStudent(
             id=row.student.id, display_name=row.student.display_name, last_evidence=row.last_evidence,
