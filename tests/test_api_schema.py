@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi import stateful as schemathesis_stateful
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -100,9 +101,14 @@ def test_every_operation_conforms_to_the_document(live, username):
 
 
 @pytest.mark.parametrize("username", sorted(STATEFUL_OPERATIONS))
-def test_linked_operations_conform_in_sequence(live, username):
+def test_linked_operations_conform_in_sequence(live, username, monkeypatch):
     """Schemathesis's state machine: sequences of calls, each feeding the next through the document's links."""
     app, tokens = live
+    # Schemathesis starts sequences only from operations it thinks will succeed with made-up data, and guesses that a
+    # POST whose body names ids of something no operation lists (a note's optional `competency_ids`) won't: with that
+    # guess, adding a note or link never starts a sequence. Its plain rule instead: POSTs and lists without ids.
+    monkeypatch.setattr(schemathesis_stateful, "is_likely_root_transition", lambda operation, _node, _produced: (
+        operation.method == "post" or (operation.method == "get" and not operation.path_parameters)))
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app).include(
         path_regex=STATEFUL_OPERATIONS[username])
     links = sum(len(response.get("links", {})) for operations in schema.raw_schema["paths"].values()
@@ -115,7 +121,7 @@ def test_linked_operations_conform_in_sequence(live, username):
 
         def step(self, input):
             if input.transition is not None and input.is_applied:
-                followed[input.transition.id.split(" -> ")[2]] += 1
+                followed[input.transition.id.split(" -> ")[1].partition("] ")[2]] += 1  # the link's name
             return super().step(input)
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
