@@ -5,7 +5,10 @@ Maya (the owner) is in class A with a classmate and their teacher; class A lets 
 family items for a teacher's approval, and assesses against a framework. Another student and teacher are in class B;
 Maya's guardian, another student's guardian and the school's admin complete the viewers. Maya keeps a note, a goal and
 a reflection in each state (private, class, family approved, family still pending) and a draft reflection; each item's
-comment thread is read and written by every viewer."""
+comment thread is read and written by every viewer. The classmate has two family notes waiting for approval
+(one for the teacher to approve, one to return).
+
+Every operation of the API is asked (test_the_matrix_asks_every_api_route walks the API's routes)."""
 
 from __future__ import annotations
 
@@ -15,9 +18,11 @@ from dataclasses import dataclass, field
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
+from fastapi.routing import iter_route_contexts
+from starlette.routing import Mount, compile_path
 
 from app.main import create_app
-from app.models import ApiToken, ApprovalStatus, Audience, ItemApproval, Role
+from app.models import ApiToken, ApprovalStatus, Audience, Competency, ItemApproval, ProficiencyLevel, Role
 from app.models.base import utcnow
 from tests.api_tokens import bearer, make_token
 from tests.conftest import fast_hashing, make_settings
@@ -59,6 +64,8 @@ class World:
     competency_id: int = 0
     level_id: int = 0
     edited_reflection: int = 0
+    classes: dict[str, int] = field(default_factory=dict)
+    approvals: dict[str, int] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +79,19 @@ def world(module_database_url, tmp_path_factory) -> Iterator[World]:
             school = make_school(db)
             users = {v: make_user(db, school, role=Role(ROLE[v])) for v in VIEWERS}
             class_a = make_class(db, school, teachers=[users["teacher"]], students=[users["owner"], users["classmate"]])
-            make_class(db, school, teachers=[users["other_teacher"]], students=[users["other_student"]])
+            class_b = make_class(db, school, teachers=[users["other_teacher"]], students=[users["other_student"]])
             class_a.family_items_need_approval = True
             db.add(class_a)
             db.commit()
+            built.classes = {"A": class_a.id, "B": class_b.id}
+            framework = make_framework(db, school, classes=[class_a])
+            built.competency_id = db.exec(select(Competency.id).where(Competency.framework_id == framework.id)).first()
+            built.level_id = db.exec(select(ProficiencyLevel.id).where(
+                ProficiencyLevel.framework_id == framework.id)).first()
+            for decision in ("approve", "return"):
+                waiting = make_note(db, users["classmate"], title=f"Classmate {decision}", audience=Audience.family)
+                built.approvals[decision] = db.exec(select(ItemApproval.id).where(
+                    ItemApproval.item_id == waiting.id)).one()
             link_guardian(db, users["guardian"], users["owner"])
             link_guardian(db, users["other_guardian"], users["other_student"])
             owner = users["owner"]
@@ -91,8 +107,6 @@ def world(module_database_url, tmp_path_factory) -> Iterator[World]:
             built.notes["draft"], built.titles["reflection draft"] = draft.id, draft.title
             built.reflections["draft"] = draft.id
             built.edited_reflection = make_reflection(db, owner, title="Maya reflection to edit").id
-            framework = make_framework(db, school, classes=[class_a])
-            built.competency_id, built.level_id = framework.competencies[0].id, framework.levels[0].id
             for approval in db.exec(select(ItemApproval).where(ItemApproval.item_id.in_(
                     [built.notes["family"], built.goals["family"], built.reflections["family"]]))).all():
                 approval.status = ApprovalStatus.approved
@@ -134,7 +148,7 @@ def _requests(world: World) -> list[tuple[str, str, dict, dict[str, int]]]:
         asks += [("GET", f"/api/v1/goals/{goal_id}", {}, expected), ("GET", f"/api/v1/items/{goal_id}", {}, expected)]
     feed = {v: 403 if ROLE[v] != "guardian" else (200 if v == "guardian" else 404) for v in VIEWERS}
     asks.append(("GET", f"/api/v1/family/children/{world.ids['owner']}/feed", {}, feed))
-    return asks + _student_surface(world, only)
+    return asks + _student_surface(world, only) + _teacher_requests(world)
 
 
 def _student_surface(world: World, only) -> list[tuple[str, str, dict, dict[str, int]]]:
@@ -170,10 +184,34 @@ def _student_surface(world: World, only) -> list[tuple[str, str, dict, dict[str,
     return asks
 
 
+def _teacher_requests(world: World) -> list[tuple[str, str, dict, dict[str, int]]]:
+    """The teachers' operations: their classes (and the admin's), their students, their inbox and decisions."""
+    staff = {v: 403 if ROLE[v] in ("student", "guardian") else 200 for v in VIEWERS}
+    class_a = {**staff, "other_teacher": 404}
+    teacher = lambda ok=200: {**{v: 403 for v in VIEWERS}, "teacher": ok, "other_teacher": 404}  # noqa: E731
+    a, b, owner = world.classes["A"], world.classes["B"], world.ids["owner"]
+    rating = {"level_id": world.level_id, "comment": "Clear method."}
+    return [
+        ("GET", "/api/v1/classes", {}, staff), ("GET", f"/api/v1/classes/{a}", {}, class_a),
+        ("GET", f"/api/v1/classes/{b}", {}, {**staff, "teacher": 404}),
+        ("GET", f"/api/v1/classes/{a}/overview", {}, class_a),
+        ("GET", f"/api/v1/classes/{a}/students/{owner}/items", {}, teacher()),
+        ("GET", f"/api/v1/classes/{b}/students/{owner}/items", {}, {**teacher(), "teacher": 404}),
+        ("GET", "/api/v1/inbox", {}, {**teacher(), "other_teacher": 200}),
+        ("POST", f"/api/v1/approvals/{world.approvals['approve']}/approve", {}, teacher()),
+        ("POST", f"/api/v1/approvals/{world.approvals['return']}/return", {"note": "Not yet."}, teacher()),
+        ("POST", f"/api/v1/students/{owner}/competencies/{world.competency_id}/ratings", rating, teacher(201)),
+    ]
+
+
+# Asked without a token: the document and the reference page are public (they hold no one's data).
+PUBLIC = ("/api/v1/openapi.json", "/api/v1/docs")
+
+
 def _send(api: TestClient, method: str, path: str, body: dict, token: str):
     if path.endswith("/items/files"):
         return api.request(method, path, files=body, headers=bearer(token))
-    return api.request(method, path, json=body or None, headers=bearer(token))
+    return api.request(method, path, json=body if method in ("POST", "PUT") else None, headers=bearer(token))
 
 
 def _visible_titles(world: World, viewer: str) -> set[str]:
@@ -226,3 +264,36 @@ def test_a_students_list_holds_their_own_items_only(world: World):
         assert {t for t in world.titles.values()} <= {i["title"] for i in mine["items"]}
         theirs = api.get("/api/v1/items?q=maya", headers=bearer(world.tokens["classmate"])).json()
         assert theirs["items"] == [] and theirs["total"] == 0
+
+
+def test_the_public_documents_need_no_token(world: World):
+    with TestClient(world.app) as api:
+        for path in PUBLIC:
+            response = api.get(path)
+            assert response.status_code == 200, path
+            assert not [t for t in world.titles.values() if t in response.text]
+
+
+def test_the_matrix_asks_every_api_route(world: World):
+    """Walk the API application's routes: each (method, path) must be asked above, so a new route can't go unchecked."""
+    [api] = [route.app for route in world.app.routes if isinstance(route, Mount) and route.path == "/api/v1"]
+    assert len(list(iter_route_contexts(api.routes))) > 10
+    asked = [(method, path) for method, path, _body, _expected in _requests(world)] + [("GET", p) for p in PUBLIC]
+    missing = []
+    for route in iter_route_contexts(api.routes):
+        pattern = compile_path(route.path)[0]
+        for method in sorted(set(route.methods or ()) - {"HEAD", "OPTIONS"}):
+            if not any(m == method and pattern.match(p.removeprefix("/api/v1")) for m, p in asked):
+                missing.append(f"{method} {route.path}")
+    assert not missing, f"API routes the access matrix doesn't ask: {missing}"
+
+
+def test_a_teachers_inbox_and_overview_hold_only_their_own_students(world: World):
+    with TestClient(world.app) as api:
+        inbox = api.get("/api/v1/inbox", headers=bearer(world.tokens["teacher"])).json()
+        assert {"Maya note pending", "Maya goal pending"} <= {a["title"] for a in inbox["approvals"]}
+        assert {a["student_id"] for a in inbox["approvals"]} <= {world.ids["owner"], world.ids["classmate"]}
+        theirs = api.get("/api/v1/inbox", headers=bearer(world.tokens["other_teacher"])).json()
+        assert theirs == {"requests": [], "comments_waiting": [], "comments_reported": [], "approvals": []}
+        overview = api.get(f"/api/v1/classes/{world.classes['A']}/overview", headers=bearer(world.tokens["teacher"]))
+        assert {s["id"] for s in overview.json()["students"]} == {world.ids["owner"], world.ids["classmate"]}

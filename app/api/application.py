@@ -10,9 +10,12 @@ from fastapi.openapi.utils import get_openapi
 from starlette.datastructures import State
 
 from app.api import assessments, feedback, reflections, uploads
+from app.api.classes import BODY_MODELS as CLASS_BODY_MODELS, router as classes_router
 from app.api.docs import router as docs_router
+from app.api.inbox import BODY_MODELS as INBOX_BODY_MODELS, router as inbox_router
 from app.api.items import BODY_MODELS, router as items_router
 from app.api.limits import TokenBuckets
+from app.api.links import add_links
 from app.api.people import router as people_router
 from app.api.problems import Problem, install_problem_handlers
 
@@ -35,6 +38,8 @@ def build_api(state: State) -> FastAPI:
     api.include_router(reflections.router)
     api.include_router(assessments.router)
     api.include_router(feedback.router)
+    api.include_router(classes_router)
+    api.include_router(inbox_router)
     api.include_router(docs_router)
     install_problem_handlers(api)
 
@@ -52,12 +57,13 @@ def build_api(state: State) -> FastAPI:
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.get("schemas", {}).pop(unused, None)
             for model in (Problem, *BODY_MODELS, *reflections.BODY_MODELS, *assessments.BODY_MODELS,
-                          *feedback.BODY_MODELS):
+                          *feedback.BODY_MODELS, *CLASS_BODY_MODELS, *INBOX_BODY_MODELS):
                 components.setdefault("schemas", {})[model.__name__] = model.model_json_schema(
                     ref_template="#/components/schemas/{model}")
             components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
                                                         "description": "A personal access token."}}
             schema["security"] = [{"bearer": []}]
+            add_links(schema)
             api.openapi_schema = schema
         return api.openapi_schema
 

@@ -29,11 +29,6 @@ from app.services.competencies.student_frameworks import frameworks_of_student
 
 router = APIRouter(tags=["competencies"])
 BODY_MODELS = (NewRating,)
-RATINGS_LINK = {"GetRatings": {"operationRef": "#/paths/~1competencies~1{competency_id}~1ratings/get",
-                               "parameters": {"competency_id": "$response.body#/competency_id"},
-                               "description": "The competency's ratings, this one first."}}
-
-
 def _level(level: ProficiencyLevel) -> LevelOut:
     return LevelOut(id=level.id, position=level.position, label=level.label, descriptor=level.descriptor)
 
@@ -106,7 +101,7 @@ def read_competency_ratings(competency_id: Id, caller: ApiCaller, session: Sessi
 
 @router.post("/competencies/{competency_id}/ratings", response_model=RatingOut, status_code=201,
              summary="Rate myself on a competency", openapi_extra=_body_schema(NewRating),
-             responses={201: {"links": RATINGS_LINK}, **problem_responses(400, 401, 403, 404, 413, 422, 429)})
+             responses={**problem_responses(400, 401, 403, 404, 413, 422, 429)})
 def create_self_rating(competency_id: Id, body: Annotated[NewRating, Depends(_json_body(NewRating))],
                        response: Response, caller: WritingCaller, session: SessionDep) -> RatingOut:
     """A new self-assessment (never an edit): a level of the competency's own scale, a reason, and the student's own

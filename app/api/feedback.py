@@ -32,10 +32,6 @@ from app.services.moderation import feedback_requests
 router = APIRouter(tags=["feedback"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 413, 422, 429)
 BODY_MODELS = (NewComment, NewFeedbackRequest)
-THREAD_LINK = {"GetThread": {"operationRef": "#/paths/~1items~1{item_id}~1comments/get",
-                             "parameters": {"item_id": "$response.body#/item_id"}, "description": "The item's thread."}}
-
-
 def _person(user: User) -> Person:
     return Person(id=user.id, display_name=user.display_name, role=user.role.value)
 
@@ -71,7 +67,7 @@ def read_thread(item_id: Id, caller: ApiCaller, session: SessionDep) -> ThreadOu
 
 
 @router.post("/items/{item_id}/comments", response_model=CommentOut, status_code=201, summary="Comment on an item",
-             responses={201: {"links": THREAD_LINK}, **WRITE_ERRORS}, openapi_extra=_body_schema(NewComment))
+             responses=WRITE_ERRORS, openapi_extra=_body_schema(NewComment))
 def create_comment(item_id: Id, body: Annotated[NewComment, Depends(_json_body(NewComment))], response: Response,
                    caller: WritingCaller, session: SessionDep) -> CommentOut:
     """A comment or a reply, by the comment form's rules: its kind follows the writer's role (classmates write I
@@ -103,7 +99,7 @@ def list_recipients(caller: ApiCaller, session: SessionDep) -> RecipientList:
 
 @router.post("/items/{item_id}/feedback-requests", response_model=FeedbackRequestOut, status_code=201,
              summary="Ask for feedback on my item", openapi_extra=_body_schema(NewFeedbackRequest),
-             responses={201: {"links": THREAD_LINK}, **WRITE_ERRORS})
+             responses=WRITE_ERRORS)
 def create_feedback_request(item_id: Id, body: Annotated[NewFeedbackRequest, Depends(_json_body(NewFeedbackRequest))],
                             caller: WritingCaller, session: SessionDep) -> FeedbackRequestOut:
     """Ask named teachers or classmates (who must be able to see the item) a question about one of the student's own

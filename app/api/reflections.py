@@ -30,13 +30,6 @@ from app.services.portfolio import reflections as service
 router = APIRouter(tags=["reflections"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 413, 422, 429)
 BODY_MODELS = (NewReflection, ReflectionUpdate)
-READ_LINK = {"GetReflection": {"operationRef": "#/paths/~1reflections~1{reflection_id}/get",
-                               "parameters": {"reflection_id": "$response.body#/id"}, "description": "The reflection."},
-             "UpdateReflection": {"operationRef": "#/paths/~1reflections~1{reflection_id}/put",
-                                  "parameters": {"reflection_id": "$response.body#/id"},
-                                  "description": "Edit it (send back its version)."}}
-
-
 def _detail(session: Session, viewer: User, reflection: Reflection) -> ReflectionDetail:
     """The reflection with the links `viewer` may see (the reflection page's own rule)."""
     links = service.links_of(session=session, reflection=reflection, viewer=viewer)
@@ -88,7 +81,7 @@ def read_reflection(reflection_id: Id, caller: ApiCaller, session: SessionDep) -
 
 
 @router.post("/reflections", response_model=ReflectionDetail, status_code=201, summary="Write a reflection",
-             responses={201: {"links": READ_LINK}, **WRITE_ERRORS}, openapi_extra=_body_schema(NewReflection))
+             responses=WRITE_ERRORS, openapi_extra=_body_schema(NewReflection))
 def create_reflection(body: Annotated[NewReflection, Depends(_json_body(NewReflection))], response: Response,
                       caller: WritingCaller, session: SessionDep) -> ReflectionDetail:
     """A draft or published reflection with its links, checked and saved like the reflection form (a class that holds
@@ -102,7 +95,7 @@ def create_reflection(body: Annotated[NewReflection, Depends(_json_body(NewRefle
 
 
 @router.put("/reflections/{reflection_id}", response_model=ReflectionDetail, summary="Edit a reflection",
-            responses={200: {"links": READ_LINK}, **WRITE_ERRORS, **problem_responses(409)},
+            responses={**WRITE_ERRORS, **problem_responses(409)},
             openapi_extra=_body_schema(ReflectionUpdate))
 def update_reflection(reflection_id: Id, body: Annotated[ReflectionUpdate, Depends(_json_body(ReflectionUpdate))],
                       caller: WritingCaller, session: SessionDep) -> ReflectionDetail:

@@ -56,11 +56,6 @@ MULTIPART_BODY = {"requestBody": {"required": True, "content": {"multipart/form-
     }},
     "encoding": {FILE_FIELD: {"contentType": "application/octet-stream"}}}}}}
 
-CREATED_LINKS = {"links": {"GetItem": {
-    "operationRef": "#/paths/~1items~1{item_id}/get", "parameters": {"item_id": "$response.body#/id"},
-    "description": "The saved item."}}}
-
-
 def _file_fields(artefact: Artefact) -> dict:
     return {"original_name": artefact.original_name or "", "content_type": artefact.content_type or "",
             "size_bytes": artefact.size_bytes or 0, "width": artefact.width, "height": artefact.height}
@@ -105,7 +100,7 @@ def _save(session: Session, user: User, settings, store, form: uploads.ReceivedF
 
 
 @router.post("/items/files", response_model=FileDetail, status_code=201, summary="Upload a file",
-             responses={201: CREATED_LINKS, **problem_responses(400, 401, 403, 413, 415, 422, 429, 507)},
+             responses={**problem_responses(400, 401, 403, 413, 415, 422, 429, 507)},
              openapi_extra=MULTIPART_BODY)
 async def upload_file(request: Request, response: Response, caller: WritingCaller, session: SessionDep) -> FileDetail:
     """Add one file to the student's evidence, streamed and checked exactly like the Add evidence form's uploads:

@@ -81,6 +81,20 @@ def archived_classes_of(*, session: Session, user: User, role: ClassRole) -> lis
     ).all())
 
 
+def staff_classes(*, session: Session, user: User) -> list[ClassView]:
+    """A teacher's classes (live ones, then archived ones) or an admin's school's live classes, with members (three
+    queries): what their home pages list."""
+    if user.role is Role.admin:
+        return school_classes(session=session, school_id=user.school_id)
+    statement = (
+        select(SchoolClass)
+        .where(SchoolClass.id.in_(relationships.classes_of(user.id, ClassRole.teacher)))
+        .options(selectinload(SchoolClass.enrollments).selectinload(Enrollment.user))
+        .order_by(SchoolClass.archived, SchoolClass.year.desc(), SchoolClass.name, SchoolClass.id)
+    )
+    return _class_views(list(session.exec(statement).all()))
+
+
 def school_classes(*, session: Session, school_id: int) -> list[ClassView]:
     """All active classes of a school, with members."""
     classes = session.exec(_classes_query().where(SchoolClass.school_id == school_id)).all()

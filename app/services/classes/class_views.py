@@ -260,9 +260,17 @@ class StudentView:
     goals: list[GoalGroup]
 
 
+def student_items(
+    *, session: Session, teacher: User, student: User, filters: TimelineFilters | None = None, number: int = 1,
+    size: int = 20,
+) -> Page[TimelineItem]:
+    """A page of the student's timeline as `teacher` may see it (no drafts), filtered or searched."""
+    audiences = visible_audiences(session=session, viewer=teacher, owner_id=student.id)
+    return timeline_page(session=session, owner_id=student.id, filters=filters or TimelineFilters(),
+                         audiences=audiences, viewer_is_owner=False, number=number, size=size)
+
+
 def student_view(*, session: Session, teacher: User, student: User, number: int = 1) -> StudentView:
     """A page of the student's timeline as `teacher` may see it (no drafts), and their goals with progress."""
-    audiences = visible_audiences(session=session, viewer=teacher, owner_id=student.id)
-    items = timeline_page(session=session, owner_id=student.id, filters=TimelineFilters(), audiences=audiences,
-                          viewer_is_owner=False, number=number)
+    items = student_items(session=session, teacher=teacher, student=student, number=number)
     return StudentView(student, items, goals_overview(session=session, owner=student))
