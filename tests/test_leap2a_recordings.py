@@ -9,34 +9,27 @@ import zipfile
 import pytest
 from sqlmodel import select
 
-from app import storage
 from app.access import attached_recordings_among
 from app.models import Artefact, Audience, Reflection, ReflectionArtefact
 from app.services.exports import archive_export
 from app.services.exports.leap2a import ATOM
 from app.services.exports.leap2a_import import import_leap2a
-from app.services.portfolio import uploads
 from app.services.portfolio.artefacts import ArtefactInput, create_file_artefacts
 from app.services.portfolio.reflections import ReflectionInput, create_reflection
 from tests.factories import login, make_class, make_school, make_user
 from tests.media import png
+from tests.test_archive_roundtrip import _store
 from tests.test_filetypes import wav_bytes
 
 pytestmark = pytest.mark.storage
 
 
-def _stored(settings, tmp_path, owner, name: str, content: bytes):
-    source = tmp_path / f"source-{name}"
-    source.write_bytes(content)
-    return uploads.store_path(path=source, store=storage.uploads(settings), owner_id=owner.id, original_name=name)
-
-
 def test_a_spoken_reflection_keeps_its_recording_through_export_and_import(client, client_from, session, settings,
                                                                           tmp_path):
     student = make_user(session, make_school(session, "Riverside Elementary"))
-    photo = create_file_artefacts(session=session, owner=student, files=[_stored(settings, tmp_path, student, "bridge.png", png())],
+    photo = create_file_artefacts(session=session, owner=student, files=[_store(settings, tmp_path, student, "bridge.png", png())],
                                   data=ArtefactInput(title="Bridge", audience=Audience.class_))[0]
-    audio = create_file_artefacts(session=session, owner=student, files=[_stored(settings, tmp_path, student, "said.wav", wav_bytes())],
+    audio = create_file_artefacts(session=session, owner=student, files=[_store(settings, tmp_path, student, "said.wav", wav_bytes())],
                                   data=ArtefactInput(title="What I said", audience=Audience.private))[0]
     create_reflection(session=session, owner=student, audio_artefact_id=audio.id, data=ReflectionInput(
         title="About my bridge", body="", audience=Audience.class_, artefact_ids={photo.id}))
@@ -81,9 +74,7 @@ def test_a_spoken_reflection_keeps_its_recording_through_export_and_import(clien
     reflection.audience = Audience.class_
     session.add(reflection)
     session.commit()
-    friend = client_from("203.0.113.7")
-    login(friend, classmate)
-    assert friend.get(f"/files/{recording.id}/original").status_code == 200
-    outsider = client_from("203.0.113.8")
-    login(outsider, stranger)
-    assert outsider.get(f"/files/{recording.id}/original").status_code == 404
+    for address, person, status in (("203.0.113.7", classmate, 200), ("203.0.113.8", stranger, 404)):
+        viewer = client_from(address)
+        login(viewer, person)
+        assert viewer.get(f"/files/{recording.id}/original").status_code == status, person.display_name

@@ -10,22 +10,15 @@ import jsonschema
 import pytest
 from sqlmodel import select
 
-from app import storage
 from app.models import Artefact, Audience, ItemType, Role
 from app.services.exports import archive_export, archive_import, portfolio_json
 from app.services.moderation import feedback
-from app.services.portfolio import uploads
 from tests.factories import make_class, make_school, make_user
+from tests.test_archive_roundtrip import _store
 from tests.media import png
 from tests.test_filetypes import wav_bytes
 
 pytestmark = pytest.mark.storage
-
-
-def _store(settings, tmp_path, owner, name: str, content: bytes):
-    source = tmp_path / f"source-{name}"
-    source.write_bytes(content)
-    return uploads.store_path(path=source, store=storage.uploads(settings), owner_id=owner.id, original_name=name)
 
 
 def test_a_teachers_spoken_feedback_travels_attributed_through_an_archive(session, settings, tmp_path):

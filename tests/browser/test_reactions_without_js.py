@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.services.demo.demo import DEMO_PASSWORD
+from tests.browser.test_staff_pages import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -15,10 +15,7 @@ def test_a_family_reacts_from_the_feed_without_javascript(browser, live_server):
     context = browser.new_context(base_url=live_server, locale="en-GB", java_script_enabled=False)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Username or email").fill("family")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "family")
     page.get_by_role("link", name="See everything Maya Chen shares").click()
     feed_url = page.url
     card = page.locator(".feed__item").nth(1)
