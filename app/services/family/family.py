@@ -111,11 +111,10 @@ def _pictures_shown(*, session: Session, reflections: list[Item]) -> dict[int, i
     ids = {i for found in wanted.values() for i in found}
     if not ids:
         return {}
-    owners = {e.id: e.owner_id for e in reflections}
-    pictures = dict(session.exec(select(Artefact.id, Artefact.owner_id).where(
+    owner_of = dict(session.exec(select(Artefact.id, Artefact.owner_id).where(
         Artefact.id.in_(ids), Artefact.media_kind == MediaKind.image, Artefact.thumb_small.is_not(None))).all())
-    return {item_id: next(i for i in found if pictures.get(i) == owners[item_id])
-            for item_id, found in wanted.items() if any(pictures.get(i) == owners[item_id] for i in found)}
+    firsts = {e.id: next((i for i in wanted[e.id] if owner_of.get(i) == e.owner_id), None) for e in reflections}
+    return {item_id: picture_id for item_id, picture_id in firsts.items() if picture_id is not None}
 
 
 def _latest_teacher_words(*, session: Session, item_ids: list[int]) -> dict[int, TeacherWords]:
