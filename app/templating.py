@@ -55,11 +55,12 @@ def _format_datetime(context, value) -> str:
 
 
 @pass_context
-def _markdown(context, text: str):
-    # The offline site marks its pages: there, links that only work on the server are dropped.
+def _markdown(context, text: str, file_url=None):
+    # The offline site marks its pages: there, links that only work on the server are dropped. `file_url`: where a
+    # page that isn't signed in (a secret link, a PDF) fetches the images a text shows.
     from app.services.portfolio.markdown import offline_markdown, render_markdown
 
-    return offline_markdown(text) if context.get("offline_site") else render_markdown(text)
+    return offline_markdown(text) if context.get("offline_site") else render_markdown(text, file_url)
 
 
 def _excerpt(text: str, limit: int = 200) -> str:

@@ -240,13 +240,17 @@ def classmates_of(student_id: int):
     )
 
 
-def synced_enrolments(school_id: int) -> sa.Select:
+def synced_enrolments(school_id: int, *, switched_back_on: Iterable[str] = ()) -> sa.Select:
     """A SELECT of (class sourcedId, user sourcedId, user name) for the enrolments a roster import keeps in step:
-    active people from a roster in the school's live classes from a roster."""
+    active people from a roster (and those it is switching back on, whose class lists were kept) in the school's live
+    classes from a roster."""
+    active = User.is_active == True  # noqa: E712
+    back = list(switched_back_on)
     return (select(SchoolClass.sourced_id, User.sourced_id, User.display_name).select_from(Enrollment)
             .join(SchoolClass, SchoolClass.id == Enrollment.class_id).join(User, User.id == Enrollment.user_id)
             .where(SchoolClass.school_id == school_id, SchoolClass.sourced_id.is_not(None),
-                   User.sourced_id.is_not(None), SchoolClass.archived == False, User.is_active == True))  # noqa: E712
+                   User.sourced_id.is_not(None), SchoolClass.archived == False,  # noqa: E712
+                   sa.or_(active, User.sourced_id.in_(back)) if back else active))
 
 
 def guardian_links_in_school(school_id: int) -> sa.Select:

@@ -11,7 +11,9 @@
 A spoken reflection's recording, a piece of evidence's spoken caption and a teacher's spoken feedback are audio artefacts of the student's, but they are
 parts of their reflection or comment, not items of their own: they are heard with it (whoever may read the reflection,
 or see the comment, may hear it: app.services.portfolio.artefacts.artefact_visible_to) and listed only with it, so
-no list shows them to anyone but their owner (`not_an_attached_recording`).
+no list shows them to anyone but their owner (`not_an_attached_recording`). Likewise a picture a reflection's text
+shows (an imported Mahara journal post's photos, private): its file is seen by whoever may read the reflection
+(app.services.portfolio.artefacts.file_visible_to), its page and lists stay its own audience's.
 """
 
 from __future__ import annotations

@@ -315,7 +315,7 @@ def delete_artefact(request: Request, artefact_id: PathId, user: StudentUser, se
 @router.get("/files/{artefact_id}/{variant}")
 def serve_file(request: Request, artefact_id: PathId, variant: str, user: CurrentUser, session: SessionDep) -> Response:
     """A stored file, only for those who may see its artefact; range requests let audio and video seek."""
-    artefact = service.artefact_visible_to(session=session, viewer=user, artefact_id=artefact_id)
+    artefact = service.file_visible_to(session=session, viewer=user, artefact_id=artefact_id)
     return artefact_file_response(request=request, artefact=artefact, variant=variant,
                                   store=file_storage.uploads(request.app.state.settings),
                                   cache_control="private, max-age=3600")

@@ -117,7 +117,8 @@ def update_person(*, session: Session, actor: User, target: User, data: PersonIn
     return {}
 
 
-def deactivate(*, session: Session, actor: User, target: User, address: str | None) -> str | None:
+def deactivate(*, session: Session, actor: User, target: User, address: str | None,
+               details: dict | None = None) -> str | None:
     """Switch an account off: it can't sign in, every session of it ends, its data is kept. A reason when refused."""
     if not target.is_active:
         return None
@@ -128,18 +129,20 @@ def deactivate(*, session: Session, actor: User, target: User, address: str | No
     session.add(target)
     end_other_sessions(session=session, user_id=target.id)
     session.exec(sa.delete(SetupLink).where(SetupLink.user_id == target.id))
-    audit.record(session=session, event=AuditEventKind.account_deactivated, actor=actor, subject=target, address=address)
+    audit.record(session=session, event=AuditEventKind.account_deactivated, actor=actor, subject=target, address=address,
+                 details=details)
     return None
 
 
-def reactivate(*, session: Session, actor: User, target: User, address: str | None) -> None:
+def reactivate(*, session: Session, actor: User, target: User, address: str | None, details: dict | None = None) -> None:
     """Switch an account back on, as it was."""
     if target.is_active:
         return
     target.is_active = True
     target.deactivated_at = None
     session.add(target)
-    audit.record(session=session, event=AuditEventKind.account_reactivated, actor=actor, subject=target, address=address)
+    audit.record(session=session, event=AuditEventKind.account_reactivated, actor=actor, subject=target, address=address,
+                 details=details)
 
 
 def person_for_admin(*, session: Session, admin: User, user_id: int) -> User:

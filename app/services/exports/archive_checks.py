@@ -88,6 +88,7 @@ def _check_refs(document: dict) -> None:
     for rating in document["ratings"]:
         wanted += rating["artefacts"]
     wanted += [feedback["on"] for feedback in document["feedback"]]
+    wanted += [comment["audio"] for comment in feedback_comments(document) if comment.get("audio")]
     for showcase in document["showcases"]:
         for item in showcase["items"]:
             if "ref" in item:
@@ -159,3 +160,8 @@ def check_files(document: dict, files: dict[str, Path], settings: Settings, stud
         raise ImportRefused(_("The files in this archive take %(size)s, but only %(space)s of the storage space is left.",
                               size=uploads.human_size(total), space=uploads.human_size(max(0, space_left))))
     return found
+
+
+def feedback_comments(document: dict) -> list[dict]:
+    """Every comment of the archive's feedback, replies included."""
+    return [comment for feedback in document["feedback"] for comment in (feedback, *feedback["replies"])]

@@ -57,6 +57,7 @@ from app.services.portfolio import reflections as reflection_service
 from app.services.exports.archive_checks import (
     ImportRefused,
     check_files,
+    feedback_comments,
     load_document,
     read_limited,
 )
@@ -214,9 +215,10 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
     titles: dict[str, str] = {}
 
     # Recordings come in private, whatever an older archive says: they are heard with their reflection (or, for a
-    # spoken caption, with its evidence).
+    # spoken caption, with its evidence); a teacher's spoken feedback stays the student's own, named in the history.
     captions = {doc["ref"]: doc["audio_caption"] for doc in document["artefacts"] if doc.get("audio_caption")}
     recordings = {doc["audio"] for doc in document["reflections"] if doc["audio"]} | set(captions.values())
+    recordings |= {doc["audio"] for doc in feedback_comments(document) if doc.get("audio")}
     total = len(document["artefacts"])
     for number, doc in enumerate(document["artefacts"], start=1):
         existing = ledger.existing(_artefact_key(doc))
@@ -346,7 +348,7 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
         summary.ratings += 1
 
     for doc in document["feedback"]:
-        history.feedback(doc, titles.get(doc["on"], doc["on"]))
+        history.feedback(doc, titles.get(doc["on"], doc["on"]), recordings=titles)
 
     item_ids = {"artefact": artefact_ids, "reflection": reflection_ids, "goal": goal_ids}
     for doc in document["showcases"]:

@@ -19,13 +19,14 @@ class HistoryNote:
         self.self_parts: list[str] = []
         self.link_parts: list[str] = []
 
-    def feedback(self, doc: dict, title: str) -> None:
-        lines = [f"### {_quote(title)}", "", self._comment(doc)]
+    def feedback(self, doc: dict, title: str, *, recordings: dict[str, str]) -> None:
+        """One comment and its replies; `recordings` gives the title of the evidence a spoken one came in as."""
+        lines = [f"### {_quote(title)}", "", self._comment(doc, recordings)]
         for reply in doc["replies"]:
-            lines += ["", "> " + self._comment(reply).replace("\n", "\n> ")]
+            lines += ["", "> " + self._comment(reply, recordings).replace("\n", "\n> ")]
         self.feedback_parts.append("\n".join(lines))
 
-    def _comment(self, doc: dict) -> str:
+    def _comment(self, doc: dict, recordings: dict[str, str]) -> str:
         head = _("**%(author)s** (%(role)s), %(date)s:", author=_plain(doc["author"]), role=_role(doc["author_role"]),
                  date=doc["created_at"][:10])
         parts = [head]
@@ -35,6 +36,9 @@ class HistoryNote:
                            (_("Next step"), "next_step")):
             if doc[key]:
                 parts.append(f"*{label}:* {doc[key]}")
+        if doc.get("audio"):  # optional: older archives have none
+            parts.append(_("*Spoken feedback:* the recording is in your evidence, private, as %(title)s.",
+                           title=_quote(recordings.get(doc["audio"], doc["audio"]))))
         return "\n\n".join(parts)
 
     def teacher_rating(self, doc: dict) -> None:

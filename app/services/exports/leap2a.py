@@ -50,6 +50,7 @@ MAHARA = "http://wiki.mahara.org/Developer_Area/Import%2F%2FExport/LEAP_Extensio
 LEAP2A_VERSION = "http://www.leapspecs.org/2010-07/2A/"
 FEED_FILE = "leap2a.xml"
 CAPTION_ROLE = "caption"  # the portfolio:role# category of a spoken caption's entry
+RECORDING_ROLE = "recording"  # ... and of a spoken reflection's recording
 
 ET.register_namespace("leap2", LEAP2)
 ET.register_namespace("rdf", RDF)
@@ -106,6 +107,10 @@ def export_feed(*, session: Session, settings: Settings, student: User, file_pat
     captions = {artefact.id: artefact.audio_artefact_id for artefact in data.artefacts
                 if artefact.audio_artefact_id in by_id and by_id[artefact.audio_artefact_id].media_kind is MediaKind.audio}
     captioned = {caption_id: artefact_id for artefact_id, caption_id in captions.items()}
+    # A reflection's recording likewise: an attachment of its journal entry, marked as its recording.
+    recordings = {r.id: r.audio_artefact_id for r in data.reflections
+                  if r.audio_artefact_id in by_id and by_id[r.audio_artefact_id].media_kind is MediaKind.audio}
+    recorded = {audio_id: reflection_id for reflection_id, audio_id in recordings.items()}
     for artefact in data.artefacts:
         entry = _artefact_entry(feed, artefact, data.tags.get(artefact.id, []), file_paths)
         _competencies(entry, data.competencies.get(("artefact", artefact.id), []))
@@ -114,6 +119,9 @@ def export_feed(*, session: Session, settings: Settings, student: User, file_pat
         if artefact.id in captioned:
             _link(entry, "leap2:is_attachment_of", f"portfolio:artefact{captioned[artefact.id]}")
             _category(entry, CAPTION_ROLE, scheme="portfolio:role#")
+        if artefact.id in recorded:
+            _link(entry, "leap2:is_attachment_of", f"portfolio:reflection{recorded[artefact.id]}")
+            _category(entry, RECORDING_ROLE, scheme="portfolio:role#")
 
     if data.reflections:
         journal = _entry(feed, "portfolio:journal", _("Reflections"), "selection",
@@ -130,6 +138,8 @@ def export_feed(*, session: Session, settings: Settings, student: User, file_pat
         _link(entry, "leap2:is_part_of", "portfolio:journal")
         for artefact_id in data.reflection_artefacts.get(reflection.id, []):
             _link(entry, "leap2:relation", f"portfolio:artefact{artefact_id}")
+        if reflection.id in recordings:
+            _link(entry, "leap2:has_attachment", f"portfolio:artefact{recordings[reflection.id]}")
         _category(entry, "reflection", scheme="portfolio:kind#")
         for tag in data.reflection_tags.get(reflection.id, []):
             _category(entry, tag)

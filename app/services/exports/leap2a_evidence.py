@@ -20,6 +20,7 @@ from app.services.portfolio import artefacts
 from app.services.portfolio import storage
 from app.services.portfolio import timeline
 from app.services.portfolio import uploads
+from app.services.portfolio.markdown import embedded_file_ids
 
 
 def normalised_files(files: dict[str, Path]) -> dict[str, Path]:
@@ -180,4 +181,4 @@ def image_resolver(run: Run):
 
 def embedded_files(markdown: str) -> set[int]:
     """The ids of the files a Markdown text made by image_resolver shows."""
-    return {int(number) for number in re.findall(r"!\[[^\]]*\]\(/files/([0-9]{1,12})/", markdown)}
+    return set(embedded_file_ids(markdown))

@@ -25,9 +25,10 @@ from sqlmodel import Session, select
 from app import storage as file_storage
 from app.config import Settings
 from app.i18n import _
-from app.models import Artefact, ArtefactKind, Audience, GoalStatus, MediaKind, ReflectionStatus, User
+from app.models import Artefact, ArtefactKind, Audience, GoalStatus, MediaKind, Reflection, ReflectionStatus, User
 from app.models.base import utcnow
 from app.services.exports.import_keys import Ledger
+from app.services.exports.leap2a import CAPTION_ROLE, RECORDING_ROLE
 from app.services.exports.leap2a_evidence import (
     embedded_files, image_resolver, import_note, import_resource, keep_dates, normalised_files,
 )
@@ -143,8 +144,12 @@ def _import_entries(run: Run, entries: list[Entry]) -> None:
         else:
             _once(run, entry, index, lambda e: import_resume_entry(run, e), counter="resume")
     evidence: dict[str, set[int]] = {entry.id: set() for entry in posts}
+    # A reflection's recording is attached to its entry, but it is heard with it, not evidence (_link_recordings).
+    recordings = {entry.id for entry in entries if RECORDING_ROLE in category_terms(entry, "portfolio:role")}
     for entry in entries:
         for rel, href in entry.links:
+            if entry.id in recordings or href in recordings:
+                continue
             relation = last_part(rel)
             if relation in LINKING_RELATIONS and entry.id in evidence and href in run.imported:
                 evidence[entry.id].add(run.imported[href])
@@ -159,7 +164,7 @@ def _import_entries(run: Run, entries: list[Entry]) -> None:
             _once(run, entry, index, lambda e: _import_goal(run, e, steps), counter="goals")
     post_parents = {blog: [c for c in children[blog] if c in run.imported] for blog in blogs}
     import_showcases(run, entries, post_parents)
-    _link_captions(run.session, entries, run.imported)
+    _link_recordings(run.session, entries, run.imported)
     for skipped in run.summary.not_imported:
         log.info("Leap2A import for user %s skipped %s “%s”: %s", run.student.id, skipped.kind, skipped.title, skipped.reason)
 
@@ -181,28 +186,37 @@ def _once(run: Run, entry: Entry, index: int, make, counter: str = "artefacts") 
         run.record(entry, item_id, index)
 
 
-def _link_captions(session: Session, entries: list[Entry], imported: dict[str, int]) -> None:
-    """Give evidence its spoken caption back, for the entries a Folio export marked as one (app.services.exports.leap2a:
-    a resource with the portfolio:role# category "caption", is_attachment_of its evidence). As on upload, only a sound
-    file of the student's is a caption; anything else stays a private file of its own."""
-    from app.services.exports.leap2a import CAPTION_ROLE
-
+def _recording_pairs(entries: list[Entry], imported: dict[str, int], role: str) -> dict[int, int]:
+    """{owner's item id: recording's artefact id} for the resources a Folio export marked with this portfolio:role#
+    (app.services.exports.leap2a), each is_attachment_of what it belongs to."""
     pairs = {}
     for entry in entries:
-        if entry.leap_type == "resource" and CAPTION_ROLE in category_terms(entry, "portfolio:role") \
-                and entry.id in imported:
+        if entry.leap_type == "resource" and role in category_terms(entry, "portfolio:role") and entry.id in imported:
             owners = [imported[href] for href in entry_relations(entry, "is_attachment_of") if href in imported]
             if owners:
                 pairs[owners[0]] = imported[entry.id]
-    if not pairs:
+    return pairs
+
+
+def _link_recordings(session: Session, entries: list[Entry], imported: dict[str, int]) -> None:
+    """Give evidence its spoken caption back, and a reflection its recording, for the entries a Folio export marked
+    as one. As on upload, only a sound file of the student's is a recording; anything else stays a private file of
+    its own."""
+    captions = _recording_pairs(entries, imported, CAPTION_ROLE)
+    spoken = _recording_pairs(entries, imported, RECORDING_ROLE)
+    if not captions and not spoken:
         return
-    found = {a.id: a for a in session.exec(select(Artefact).where(Artefact.id.in_(set(pairs) | set(pairs.values()))))}
-    for artefact_id, caption_id in pairs.items():
-        artefact, caption = found.get(artefact_id), found.get(caption_id)
-        if artefact is not None and caption is not None and artefact_id != caption_id \
-                and caption.media_kind is MediaKind.audio and not artefact.audio_artefact_id:
-            artefact.audio_artefact_id = caption.id
-            session.add(artefact)
+    wanted = set(captions) | set(captions.values()) | set(spoken.values())
+    found = {a.id: a for a in session.exec(select(Artefact).where(Artefact.id.in_(wanted)))}
+    reflections_found = {r.id: r for r in session.exec(select(Reflection).where(Reflection.id.in_(set(spoken))))} \
+        if spoken else {}
+    for owners, pairs in ((found, captions), (reflections_found, spoken)):
+        for owner_id, audio_id in pairs.items():
+            owner, audio = owners.get(owner_id), found.get(audio_id)
+            if owner is not None and audio is not None and owner_id != audio_id and owner.owner_id == audio.owner_id \
+                    and audio.media_kind is MediaKind.audio and not owner.audio_artefact_id:
+                owner.audio_artefact_id = audio.id
+                session.add(owner)
     session.flush()
 
 

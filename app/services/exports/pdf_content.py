@@ -39,6 +39,7 @@ from app.models import (
 from app.access import attached_recordings_among, not_an_attached_recording
 from app.services.competencies.charts import growth_chart_svg
 from app.services.competencies.ratings import RatingView, growth_series, latest_of
+from app.services.portfolio.markdown import embedded_file_ids
 from app.services.showcases.showcase_items import GoalSummary, resolve_items
 
 SECTION_ORDER = ("goals", "reflections", "evidence", "feedback", "competencies")
@@ -144,6 +145,11 @@ class PortfolioContent:
     # like a reflection's recording, is never an item of its own).
     captioned: set[int] = field(default_factory=set)
 
+    def embedded_image(self, artefact_id: int, _variant: str, *, scheme: str) -> str | None:
+        """Where the PDF takes a picture a reflection's text shows from, or None (left out) if it has no such file."""
+        key = f"{artefact_id}-large"
+        return f"{scheme}{key}" if key in self.files else None
+
     @property
     def images(self) -> list[Artefact]:
         return [a for a in self.artefacts if is_image(a)]
@@ -221,12 +227,22 @@ def gather_portfolio(
         if "feedback" in wanted:
             content.feedback = _feedback(session=session, owner_id=student.id, only=None)
     content.captioned = {a.id for a in content.artefacts if a.audio_artefact_id}
-    for artefact in content.artefacts:
+    for artefact in content.artefacts + _pictures_shown(session=session, content=content):
         if is_image(artefact):
             # The print JPEG made at upload is embedded as it is; older photos have only the WebP thumbnails.
             content.files[image_key(artefact)] = artefact.thumb_print or artefact.thumb_large or artefact.thumb_small
     _date_range(content)
     return content
+
+
+def _pictures_shown(*, session: Session, content: PortfolioContent) -> list[Artefact]:
+    """The student's pictures the reflections' texts show (a Mahara journal post's photos): printed with them, whatever
+    their own audience, as on the reflection's page (one query)."""
+    ids = {i for r in content.reflections for i in embedded_file_ids(r.body)}
+    if not ids:
+        return []
+    return list(session.exec(select(Artefact).where(Artefact.id.in_(ids), Artefact.owner_id == content.student.id,
+                                                    Artefact.media_kind == MediaKind.image)).all())
 
 
 def _gather_showcase(*, session: Session, content: PortfolioContent) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app import i18n
@@ -68,4 +69,5 @@ def render_html(*, content: PortfolioContent, settings: Settings) -> str:
         page_content=css_page_content(), created=utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
         school_name=content.school.name if content.school else "", anchors=rendered_anchors,
         css_string=css_string, file_scheme=FILE_SCHEME, now_date=_local_now(settings),
+        embedded_image=partial(content.embedded_image, scheme=FILE_SCHEME),
     )

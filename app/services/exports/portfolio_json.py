@@ -376,6 +376,9 @@ def collect(*, session: Session, student: User, store: Storage | None = None,
         return {
             "author": author, "author_role": comment.kind.value, "body": comment.body, "noticed": comment.noticed,
             "wonder": comment.wonder, "next_time": comment.next_time, "next_step": comment.next_step,
+            # A teacher's spoken feedback: its recording is kept in the student's folder, so it travels with the
+            # archive as a private audio artefact, named here so it stays the teacher's words on this item.
+            "audio": artefact_refs.get(comment.audio_artefact_id) if comment.audio_artefact_id else None,
             "created_at": timestamp(comment.created_at),
         }
 

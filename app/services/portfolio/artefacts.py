@@ -33,9 +33,10 @@ from app.services.moderation import approvals
 from app.services.portfolio import storage
 from app.services.portfolio import tags as tag_service
 from app.services.portfolio import timeline
-from app.access import attached_recordings_among, can_see, load, load_own, not_an_attached_recording, not_found
+from app.access import NotFound, attached_recordings_among, can_see, load, load_own, not_an_attached_recording, not_found
 from app.access.relationships import is_teacher_of
 from app.services.portfolio.links import item_link
+from app.services.portfolio.markdown import embedded_file_ids
 
 MAX_TAGS = tag_service.MAX_TAGS
 
@@ -251,6 +252,31 @@ def artefact_visible_to(*, session: Session, viewer: User, artefact_id: int) -> 
                    item_id=artefact.id):
         raise not_found()
     return artefact
+
+
+def file_visible_to(*, session: Session, viewer: User, artefact_id: int) -> Artefact:
+    """An artefact whose file `viewer` may fetch, or 404: one they may see (artefact_visible_to), or a picture shown in
+    the text of a reflection of its owner's they may read (a Mahara journal post's photos, imported private), which is
+    seen with it and no wider: not its page, not in any list."""
+    try:
+        return artefact_visible_to(session=session, viewer=viewer, artefact_id=artefact_id)
+    except NotFound:
+        artefact = session.get(Artefact, artefact_id)
+        if artefact is not None and any(
+                can_see(session=session, viewer=viewer, owner_id=r.owner_id, audience=r.audience,
+                        draft=r.status is ReflectionStatus.draft, item_id=r.id)
+                for r in reflections_showing(session=session, artefact=artefact)):
+            return artefact
+        raise
+
+
+def reflections_showing(*, session: Session, artefact: Artefact) -> list[Reflection]:
+    """The owner's reflections whose text shows this picture ("![…](/files/12/large)")."""
+    if artefact.media_kind is not MediaKind.image:
+        return []
+    candidates = session.exec(select(Reflection).where(
+        Reflection.owner_id == artefact.owner_id, Reflection.body.contains(f"](/files/{artefact.id}/"))).all()
+    return [r for r in candidates if artefact.id in embedded_file_ids(r.body)]
 
 
 def _reflections_recorded_in(session: Session, artefact: Artefact) -> list[Reflection]:

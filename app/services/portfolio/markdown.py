@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import html as html_lib
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 import nh3
@@ -19,9 +20,13 @@ ALLOWED_TAGS = {
 # An image shows only a file of this Folio (served after the viewer's access is checked): never another site's,
 # which would tell it who reads the page.
 OWN_FILE = re.compile(r"/files/[0-9]{1,12}/(small|large|original)")
+FileUrl = Callable[[int, str], "str | None"]  # (artefact id, variant) -> the address a page fetches it from
 
 
 _IMAGE_WITHOUT_SOURCE = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
+# An image a Markdown text shows from this Folio ("![alt](/files/12/large)"), and the same in the HTML made of it.
+EMBEDDED_IMAGE = re.compile(r"!\[[^\]]*\]\(/files/([0-9]{1,12})/(?:small|large|original)\)")
+_OWN_IMAGE_SOURCE = re.compile(r'(<img\s[^>]*?src=")/files/([0-9]{1,12})/(small|large|original)(")')
 
 
 def _only_own_images(tag: str, attribute: str, value: str) -> str | None:
@@ -36,8 +41,14 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("table").enable("strikethrough")
 
 
-def render_markdown(text: str) -> Markup:
-    """Sanitised HTML for `text`; headings start at h2 (the page owns h1); links open safely."""
+def embedded_file_ids(text: str) -> list[int]:
+    """The ids of the files a Markdown text shows as images, in order, each once."""
+    return list(dict.fromkeys(int(number) for number in EMBEDDED_IMAGE.findall(text or "")))
+
+
+def render_markdown(text: str, file_url: FileUrl | None = None) -> Markup:
+    """Sanitised HTML for `text`; headings start at h2 (the page owns h1); links open safely. `file_url` gives where
+    this page fetches a shown image (a secret link's, a PDF's own), or None to leave it out."""
     html = _parser().render(text or "")
     html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
     clean = nh3.clean(
@@ -48,6 +59,13 @@ def render_markdown(text: str) -> Markup:
         link_rel="noopener noreferrer nofollow",
         attribute_filter=_only_own_images,
     )
+    if "<img" in clean and file_url is not None:
+        def where(match: re.Match) -> str:
+            url = file_url(int(match.group(2)), match.group(3))
+            return f"{match.group(1)}{html_lib.escape(url)}{match.group(4)}" if url else match.group(1) + match.group(4)
+
+        clean = _OWN_IMAGE_SOURCE.sub(where, clean)
+        clean = re.sub(r'<img\s[^>]*?src=""[^>]*>', "", clean)
     if "<img" in clean:  # an image whose address was refused goes altogether
         clean = _IMAGE_WITHOUT_SOURCE.sub("", clean)
     return Markup(clean)

@@ -106,11 +106,12 @@ class _Applier:
                 audit.record(session=self.session, event=AuditEventKind.account_updated, actor=self.actor, subject=user,
                              address=self.address, details={"changed": sorted(values), "via": "oneroster"})
             elif change.action == "deactivate":
+                # Marked, so the next import can tell a person switched off by hand in Folio (people.plan_people).
                 people_admin.deactivate(session=self.session, actor=self.actor, target=existing[change.existing_id],
-                                        address=self.address)
+                                        address=self.address, details={"via": "oneroster"})
             else:
                 people_admin.reactivate(session=self.session, actor=self.actor, target=existing[change.existing_id],
-                                        address=self.address)
+                                        address=self.address, details={"via": "oneroster"})
             self.tick(_("People"))
         self.session.flush()
         for user in created:

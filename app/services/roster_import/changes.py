@@ -21,6 +21,7 @@ class Change:
     label: str  # what the admin reads: a name, "Maya Chen in Grade 5"
     values: dict = field(default_factory=dict)  # what to write (json-safe)
     existing_id: int | None = None
+    undoes: str = ""  # what the admin reads when this undoes a change made in Folio ("switched off in Folio on …")
 
 
 @dataclass
@@ -34,6 +35,10 @@ class Plan:
     def of(self, kind: str, action: str | None = None) -> list[Change]:
         return [c for c in self.changes if c.kind == kind and (action is None or c.action == action)]
 
+    def undoing(self) -> list[Change]:
+        """The changes that undo something done in Folio since the last import (the roster wins; the admin is told)."""
+        return [c for c in self.changes if c.undoes]
+
     def count(self, kind: str, action: str) -> int:
         return len(self.of(kind, action))
 
@@ -41,7 +46,7 @@ class Plan:
     def digest(self) -> str:
         """A fingerprint of the changes: confirming applies the plan only if it is still the one previewed."""
         # Labels are left out: they are in the reader's language, which the job may not share with the preview.
-        payload = json.dumps([{k: v for k, v in asdict(c).items() if k != "label"} for c in self.changes],
+        payload = json.dumps([{k: v for k, v in asdict(c).items() if k not in ("label", "undoes")} for c in self.changes],
                              sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()
 

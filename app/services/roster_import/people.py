@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 from app.i18n import _
 from app.labels import role_label
 from app.access import relationships
-from app.models import ClassRole, Role, SchoolClass, User
+from app.dates import day
+from app.models import AuditEvent, AuditEventKind, ClassRole, Role, SchoolClass, User
 from app.services.accounts.people_admin import EMAIL_PATTERN, USERNAME_PATTERN
 from app.services.roster_import.csv_reader import RosterSet, Row, is_deleted, split_list
 from app.services.roster_import.changes import Change, Plan
@@ -155,6 +156,7 @@ def plan_people(*, session: Session, school_id: int, roster: RosterSet, plan: Pl
             plan.changes.append(Change("person", "deactivate", sid, name, existing_id=user.id))
         elif not changed:
             plan.same("person")
+    _say_what_it_undoes(session, plan)
     if roster.is_bulk("users"):
         gone = select(User).where(User.school_id == school_id, User.sourced_id.is_not(None), User.is_active == True,  # noqa: E712
                                   User.role != Role.admin)
@@ -162,6 +164,48 @@ def plan_people(*, session: Session, school_id: int, roster: RosterSet, plan: Pl
             if user.sourced_id not in sids:
                 plan.changes.append(Change("person", "deactivate", user.sourced_id, user.display_name,
                                            existing_id=user.id))
+
+
+def _say_what_it_undoes(session: Session, plan: Plan) -> None:
+    """Mark the changes that undo what was done by hand in Folio since (the last event of that kind was not an
+    import's): a person switched off turned back on, a name or email edited written over. One query."""
+    touched = {c.existing_id for c in plan.of("person") if c.action in ("reactivate", "update")}
+    if not touched:
+        return
+    last: dict[tuple[int, str], AuditEvent] = {}
+    for event in session.exec(select(AuditEvent).where(
+            AuditEvent.event.in_((AuditEventKind.account_deactivated, AuditEventKind.account_updated)),
+            AuditEvent.subject_id.in_(touched)).order_by(AuditEvent.at, AuditEvent.id)):
+        if event.event is AuditEventKind.account_deactivated:
+            last[(event.subject_id, "off")] = event
+        for name in (event.details or {}).get("changed") or ():
+            last[(event.subject_id, name)] = event
+    for change in plan.of("person"):
+        if change.existing_id not in touched:
+            continue
+        user = session.get(User, change.existing_id)  # loaded with the plan: no query
+        if change.action == "reactivate":
+            # No event: the roster made the account switched off. Syncs from before imports marked their own ran
+            # as "folio roster-sync".
+            event = last.get((user.id, "off"))
+            if _by_hand(event):
+                change.undoes = _("switched off in Folio on %(date)s; the roster turns them back on.",
+                                  date=day(user.deactivated_at or event.at))
+        elif change.action == "update":
+            said = []
+            renamed, emailed = last.get((user.id, "display_name")), last.get((user.id, "email"))
+            if "display_name" in change.values and _by_hand(renamed):
+                said.append(_("renamed “%(name)s” in Folio on %(date)s; the roster names them “%(roster)s” again.",
+                              name=user.display_name, date=day(renamed.at), roster=change.values["display_name"]))
+            if "email" in change.values and _by_hand(emailed):
+                said.append(_("email address changed in Folio on %(date)s; the roster puts back “%(email)s”.",
+                              date=day(emailed.at), email=change.values["email"]))
+            change.undoes = " ".join(said)
+
+
+def _by_hand(event: AuditEvent | None) -> bool:
+    return event is not None and (event.details or {}).get("via") != "oneroster" \
+        and event.ip_address != "folio roster-sync"
 
 
 def _free_username(session: Session, wanted: str, taken: dict, used: set[str], plan: Plan, row: Row) -> str:
@@ -204,7 +248,8 @@ def plan_enrolments(*, session: Session, school_id: int, roster: RosterSet, plan
     gone = {c.key for c in plan.of("person", "deactivate")}
     names: dict[str, str] = {}
     current = set()
-    for class_sid, user_sid, name in session.exec(relationships.synced_enrolments(school_id)):
+    back = {c.key for c in plan.of("person", "reactivate")}  # their class lists were kept: not added twice
+    for class_sid, user_sid, name in session.exec(relationships.synced_enrolments(school_id, switched_back_on=back)):
         current.add((class_sid, user_sid))
         names[user_sid] = name
     listed: set[tuple[str, str]] = set()

@@ -50,6 +50,8 @@ def roster_sync(*, settings: Settings, args: argparse.Namespace, transport: http
             counts = Counter((change.kind, change.action) for change in plan.changes)
             summary = ", ".join(f"{kind} {action}: {number}" for (kind, action), number in sorted(counts.items()))
             print(f"OneRoster {plan.version} for {school.name}: {summary or 'nothing to change'}.")
+            for change in plan.undoing():
+                print(f"  undoes a change made in Folio: {change.label}: {change.undoes}")
             for problem in plan.sorted_problems():
                 print(f"  left out: {problem.file} row {problem.row or '-'}: {problem.reason}")
             if args.dry_run:

@@ -25,6 +25,7 @@ from app.services.accounts import audit
 from app.services.forms import FormInput
 from app.access import attached_recordings_among, not_an_attached_recording, not_found
 from app.access.relationships import active_classes_of_student
+from app.services.portfolio.artefacts import reflections_showing
 from app.services.showcases.showcase_items import valid_id
 
 
@@ -165,7 +166,8 @@ def log_view(*, session: Session, link: ShareLink) -> None:
 
 def artefact_via_link(*, session: Session, showcase: Showcase, artefact_id: int) -> Artefact:
     """A file artefact the link may serve: an item of this showcase (not a recording: that is part of its
-    reflection), the recording of a (published) reflection in it, or the spoken caption of an artefact in it.
+    reflection), the recording of a (published) reflection in it or a picture its text shows, or the spoken caption
+    of an artefact in it.
     Anything else: 404."""
     artefact = session.get(Artefact, artefact_id) if valid_id(artefact_id) else None
     if artefact is None or artefact.owner_id != showcase.owner_id or artefact.kind is not ArtefactKind.file:
@@ -182,6 +184,13 @@ def artefact_via_link(*, session: Session, showcase: Showcase, artefact_id: int)
                Reflection.owner_id == showcase.owner_id, Reflection.status == ReflectionStatus.published)
     ).first()
     if as_recording is not None:
+        return artefact
+    # A picture shown in the text of a (published) reflection in it, as on the reflection's page.
+    shown_in = {r.id for r in reflections_showing(session=session, artefact=artefact)
+                if r.status is ReflectionStatus.published}
+    if shown_in and session.exec(select(ShowcaseItem.id).where(
+            ShowcaseItem.showcase_id == showcase.id, ShowcaseItem.item_type == ShowcaseItemType.reflection,
+            ShowcaseItem.item_id.in_(shown_in))).first() is not None:
         return artefact
     # A spoken caption is heard with its artefact, which the link shows.
     captioned = aliased(Artefact)
