@@ -32,6 +32,7 @@ def nav_items(user: User | None) -> list[NavItem]:
             NavItem("/goals", _("Goals")),
             NavItem("/competencies", _("Competencies")),
             NavItem("/showcases", _("Showcases")),
+            NavItem("/credentials", _("My credentials")),
             NavItem("/exports", _("Export")),
         ]
     if user.role is Role.teacher:
