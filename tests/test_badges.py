@@ -267,6 +267,11 @@ def test_tampering_with_any_field_fails_verification(client, session, world):
         assert page.status_code == 200, name
         assert "This credential could not be verified." in page.text, name
         assert "The signature does not match" in page.text, name
+    # A term no context defines would fall out of what the signature covers: refused, not ignored.
+    document = copy.deepcopy(original)
+    document["credentialSubject"]["grade"] = "A+"
+    page = client.post("/badges/verify", data={"text": json.dumps(document)})
+    assert "could not be verified" in page.text and "its vocabulary does not define" in page.text
 
 
 def test_uploading_the_file_verifies_it_too(client, session, world):

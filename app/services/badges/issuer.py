@@ -5,7 +5,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.models import School
 from app.services.badges import keys, urls
-from app.services.badges.loader import MULTIKEY_V1, OB_V3, VC_V2
+from app.services.badges.loader import DID_V1, MULTIKEY_V1, OB_V3, VC_V2
 
 
 def issuer_profile(*, settings: Settings, school: School) -> dict:
@@ -25,7 +25,8 @@ def issuer_document(*, session: Session, settings: Settings, school: School) -> 
         for key in keys.published_keys(session=session, school_id=school.id)
     ]
     return {
-        "@context": [VC_V2, OB_V3, MULTIKEY_V1],
+        # DID v1 first: it defines the controller document terms (contexts/README.md); verifiers read it as one.
+        "@context": [DID_V1, VC_V2, OB_V3, MULTIKEY_V1],
         **issuer_profile(settings=settings, school=school),
         "verificationMethod": methods,
         "assertionMethod": [method["id"] for method in methods],

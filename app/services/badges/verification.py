@@ -41,6 +41,7 @@ _PROOF_MESSAGES = {
     "unknown-key": lambda: _("The credential was not signed by a key of a school on this Folio, so it cannot be checked here."),
     "bad-signature": lambda: _("The signature does not match: the credential was changed after it was issued."),
     "malformed": lambda: _("The credential's signature is not in the expected form."),
+    "unsafe": lambda: _("The credential holds words its vocabulary does not define, which the signature cannot cover."),
 }
 
 
