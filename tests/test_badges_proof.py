@@ -109,3 +109,28 @@ def test_what_the_canonical_form_would_drop_is_refused():
     with pytest.raises(UnsafeDocument):
         sign_document(document={**document, "favouriteColour": "blue"}, private_key=private,
                       verification_method=method, created=datetime(2026, 1, 1, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("contexts", [
+    ["https://www.w3.org/2018/credentials/v1", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json",
+     "https://w3id.org/security/data-integrity/v2"],
+    ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+])
+def test_badges_on_the_held_contexts_sign_and_verify_offline(contexts, monkeypatch):
+    import urllib.request
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: pytest.fail("a context was fetched"))
+    private = Ed25519PrivateKey.generate()
+    document = {
+        "@context": contexts, "id": "urn:uuid:4d4d8e8e-8f0a-4a33-9a58-0f8f6f3c2b10",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"], "issuer": {
+            "id": "https://elsewhere.example/issuer", "type": ["Profile"], "name": "Elsewhere"},
+        "credentialSubject": {"type": ["AchievementSubject"], "achievement": {
+            "id": "https://elsewhere.example/a/1", "type": ["Achievement"], "name": "Knots",
+            "description": "Ties knots.", "criteria": {"narrative": "Ties ten knots."}}},
+    }
+    document["issuanceDate" if "2018" in contexts[0] else "validFrom"] = "2026-01-01T00:00:00Z"
+    signed = sign_document(document=document, private_key=private, verification_method="https://elsewhere.example/issuer#k",
+                           created=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert verify_document(document=signed, public_key_for=lambda m: private.public_key()).valid
+    signed["credentialSubject"]["achievement"]["name"] = "Sailing"
+    assert verify_document(document=signed, public_key_for=lambda m: private.public_key()).reason == "bad-signature"
