@@ -16,6 +16,10 @@ from tests.factories import link_guardian, login, make_class, make_framework, ma
 
 @pytest.fixture
 def world(session):
+    return build_world(session)
+
+
+def build_world(session):
     """Ms Shah teaches Maya; Mr Grey teaches another class; Maya's mother; the school's admin."""
     school = make_school(session, name="Hillside School")
     maya = make_user(session, school, display_name="Maya Patel")

@@ -12,6 +12,7 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
 from app.routes.ids import PathId
+from app.security import client_address
 from app.services.badges import credentials, issuing
 from app.templating import render
 
@@ -51,7 +52,7 @@ def award_for_rating(request: Request, rating_id: PathId, user: TeacherUser, ses
     """Sign a credential for one of the student's teacher ratings."""
     try:
         credential = issuing.issue_for_rating(session=session, settings=request.app.state.settings, teacher=user,
-                                              rating_id=rating_id)
+                                              rating_id=rating_id, address=client_address(request))
     except issuing.AlreadyAwarded:
         response = RedirectResponse(_back_to_rating(request, session, rating_id), status_code=303)
         flash(request, response, _("A credential was already awarded for this assessment."), "error")
@@ -67,7 +68,7 @@ def award_for_goal(request: Request, goal_id: PathId, user: TeacherUser, session
     response = RedirectResponse(f"/goals/{goal_id}", status_code=303)
     try:
         credential = issuing.issue_for_goal(session=session, settings=request.app.state.settings, teacher=user,
-                                            goal_id=goal_id)
+                                            goal_id=goal_id, address=client_address(request))
     except issuing.AlreadyAwarded:
         flash(request, response, _("A credential was already awarded for this goal."), "error")
         return response
@@ -91,7 +92,7 @@ def revoke_credential(request: Request, public_id: str, user: CurrentUser, sessi
                               count=issuing.REASON_MAX_LENGTH)}
         return render(request, "credentials/revoke.html", {"credential": credential, "errors": errors, "reason": reason},
                       status_code=422)
-    issuing.revoke(session=session, viewer=user, credential=credential, reason=reason)
+    issuing.revoke(session=session, viewer=user, credential=credential, reason=reason, address=client_address(request))
     session.commit()
     response = RedirectResponse(f"/credentials/{public_id}", status_code=303)
     flash(request, response, _("The credential is revoked."), "success")
