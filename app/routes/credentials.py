@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.auth import CurrentUser, StudentUser, TeacherUser, require_user
+from app.auth import AdminUser, CurrentUser, StudentUser, TeacherUser, require_user
 from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
@@ -26,6 +26,15 @@ def list_credentials(request: Request, user: StudentUser, session: SessionDep,
     """The student's credentials, newest first."""
     found = credentials.student_credentials(session=session, settings=request.app.state.settings, student=user, page=page)
     return render(request, "credentials/list.html", {"page": found})
+
+@router.get("/admin/credentials")
+def list_school_credentials(request: Request, user: AdminUser, session: SessionDep,
+                            page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+    """Every credential the school issued, to find one to revoke."""
+    found = credentials.school_credentials(session=session, settings=request.app.state.settings,
+                                           school_id=user.school_id, page=page)
+    return render(request, "credentials/school_list.html", {"page": found})
+
 
 @router.get("/credentials/{public_id}")
 def show_credential(request: Request, public_id: str, user: CurrentUser, session: SessionDep) -> Response:
