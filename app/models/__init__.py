@@ -3,6 +3,7 @@
 from app.models.api_tokens import ApiToken
 from app.models.assessments import CompetencyRating, RatingArtefact, RatingSource
 from app.models.audit import AuditEvent, AuditEventKind
+from app.models.badge_assertions import BadgeAssertion, BadgeCheck
 from app.models.auth import LoginFailure, SetupLink, UserSession
 from app.models.competencies import (
     ClassFramework,
@@ -61,7 +62,7 @@ for _table in _SQLModel.metadata.tables.values():
         _table.dialect_kwargs["sqlite_autoincrement"] = True
 
 __all__ = [
-    "ApiToken",
+    "ApiToken", "BadgeAssertion", "BadgeCheck",
     "AuditEvent", "AuditEventKind", "EnrolledVia",
     "ApprovalStatus", "ItemApproval", "Comment", "CommentKind", "CommentStatus", "FeedbackRecipient", "FeedbackRequest", "Notification",
     "NotificationKind", "RequestStatus",

@@ -1,0 +1,201 @@
+"""Badges brought in as evidence, over HTTP: a baked Open Badges 2.0 or 3.0 PNG/SVG is recognised, its assertion
+kept beside the cleaned image (not as hidden metadata), shown as a badge, and checked offline where that is possible.
+Fixtures: tests/fixtures/badges (made by make_fixtures.py there)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlmodel import func, select
+
+from app.models import Artefact, Audience, BadgeAssertion, BadgeCheck, MediaKind, Role, User
+from app.services.badges import baking
+from tests.factories import link_guardian, login, make_class, make_school, make_user
+from tests.media import GPS_IFD
+from tests.stored import stored_bytes, stored_keys
+
+FIXTURES = Path(__file__).parent / "fixtures" / "badges"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def upload(client, name: str, data: bytes, content_type: str = "image/png", **fields):
+    parts = [("files", (name, data, content_type))] + [(k, (None, v)) for k, v in fields.items()]
+    return client.post("/artefacts/upload", files=parts)
+
+
+def page_text(response) -> str:
+    return html.unescape(response.text)
+
+
+@pytest.fixture
+def student(session):
+    return make_user(session, make_school(session))
+
+
+def _only_artefact(session) -> Artefact:
+    return session.exec(select(Artefact)).one()
+
+
+def test_a_badgr_png_is_shown_as_a_badge_whose_hosted_check_needs_the_internet(client, session, student, settings):
+    login(client, student)
+    response = upload(client, "young-botanist.png", fixture("ob2-hosted-badgr.png"), title="My botany badge")
+    assert response.status_code == 303
+    artefact = _only_artefact(session)
+    badge = session.exec(select(BadgeAssertion)).one()
+    assert (badge.artefact_id, badge.version, badge.verification) == (artefact.id, "2.0", BadgeCheck.needs_internet)
+    assert json.loads(badge.payload)["id"] == "https://api.badgr.io/public/assertions/8bYm7TbZQe6m2d9uAqL1xA"
+    page = page_text(client.get(f"/artefacts/{artefact.id}"))
+    for words in ("Young Botanist", "Riverside Botanical Garden", "https://botanic.example.org", "growth journal",
+                  "https://example.org/botany/criteria", "Open Badges 2.0",
+                  "Can't be checked without the internet: shown as the issuer described it."):
+        assert words in page, words
+    assert f'src="/files/{artefact.id}/large"' in page  # the badge's own picture
+    # The assertion lives in its row, not as metadata left in the stored picture.
+    stored = stored_bytes(settings, artefact.stored_name)
+    assert Image.open(io.BytesIO(stored)).text == {}
+    assert b"openbadges" not in stored and b"Badgr baker" not in stored
+    assert 'class="chip chip--badge badge-check--needs_internet">Badge</span>' in client.get("/artefacts").text
+
+
+def test_an_ob3_credential_signed_by_a_did_key_verifies_offline(client, session, student):
+    login(client, student)
+    assert upload(client, "robotics.png", fixture("ob3-didkey.png")).status_code == 303
+    badge = session.exec(select(BadgeAssertion)).one()
+    assert (badge.version, badge.verification) == ("3.0", BadgeCheck.verified)
+    assert (badge.achievement_name, badge.issuer_name, str(badge.issued_on)) == (
+        "Robotics Level 1", "Riverside Science Club", "2026-05-02")
+    page = page_text(client.get(f"/artefacts/{badge.artefact_id}"))
+    assert "Verified: signed with the issuer's own key, and unchanged since it was issued." in page
+    assert "Build a robot that follows a black line" in page and "Does not verify" not in page
+
+
+def _tampered_ob3() -> bytes:
+    original = baking.extract_png_bytes(fixture("ob3-didkey.png"))
+    header, claims, signature = original.payload.split(".")
+    decoded = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+    decoded["vc"]["credentialSubject"]["achievement"]["name"] = "Robotics Level 5"
+    forged = base64.urlsafe_b64encode(json.dumps(decoded).encode()).rstrip(b"=").decode()
+    return baking.bake_png_bytes(fixture("ob3-didkey.png"), payload=f"{header}.{forged}.{signature}", version="3.0")
+
+
+def test_a_tampered_ob3_credential_does_not_verify(client, session, student):
+    login(client, student)
+    assert upload(client, "robotics.png", _tampered_ob3()).status_code == 303
+    badge = session.exec(select(BadgeAssertion)).one()
+    assert (badge.achievement_name, badge.verification) == ("Robotics Level 5", BadgeCheck.does_not_verify)
+    page = page_text(client.get(f"/artefacts/{badge.artefact_id}"))
+    assert "Does not verify: this badge was changed after it was issued" in page and "Verified:" not in page
+
+
+def test_an_ob3_credential_signed_by_a_key_that_is_not_its_issuers_does_not_verify(client, session, student):
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from tests.fixtures.badges import make_fixtures as made
+
+    stranger = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    credential = made.ob3_credential(made.issuer_did())  # names the club as issuer...
+    token = made.ob3_vc_jwt(credential, stranger)  # ...but a stranger signed it
+    login(client, student)
+    assert upload(client, "robotics.png", made.baked_png("openbadgecredential", token)).status_code == 303
+    assert session.exec(select(BadgeAssertion)).one().verification is BadgeCheck.does_not_verify
+
+
+def test_an_svg_badge_is_kept_as_a_drawn_picture_and_its_assertion(client, session, student, settings):
+    login(client, student)
+    assert upload(client, "debate.svg", fixture("ob2-baked.svg"), "image/svg+xml").status_code == 303
+    artefact = _only_artefact(session)
+    assert (artefact.media_kind, artefact.content_type, artefact.original_name) == (
+        MediaKind.image, "image/png", "debate.svg")
+    stored = stored_bytes(settings, artefact.stored_name)
+    assert stored.startswith(b"\x89PNG") and b"<svg" not in stored  # SVG can run scripts: its drawing isn't kept
+    badge = session.exec(select(BadgeAssertion)).one()
+    assert (badge.version, badge.achievement_name, badge.verification) == (
+        "2.0", "Debate Finalist", BadgeCheck.needs_internet)
+    page = page_text(client.get(f"/artefacts/{artefact.id}"))
+    assert "Debate Finalist" in page and "Reached the final of the regional schools' debate." in page
+
+
+def test_an_svg_without_a_badge_or_with_entities_is_still_refused_and_leaves_nothing(client, session, student, settings):
+    login(client, student)
+    plain = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+            b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="http://openbadges.org">'
+            b'<openbadges:assertion verify="https://example.org/a">&b;</openbadges:assertion></svg>')
+    for data in (plain, bomb):
+        response = upload(client, "drawing.svg", data, "image/svg+xml")
+        assert response.status_code == 422
+        assert "could run scripts" in page_text(response)
+    assert session.exec(select(func.count()).select_from(Artefact)).one() == 0
+    assert session.exec(select(func.count()).select_from(BadgeAssertion)).one() == 0
+    assert stored_keys(settings) == []
+    assert not [p for p in (settings.upload_dir / ".incoming").rglob("*") if p.is_file()]
+
+
+def test_a_badge_whose_assertion_is_broken_is_kept_as_a_plain_picture_with_a_note(client, session, student):
+    login(client, student)
+    assert upload(client, "broken.png", fixture("ob2-malformed.png")).status_code == 303
+    artefact = _only_artefact(session)
+    badge = session.exec(select(BadgeAssertion)).one()
+    assert badge.verification is BadgeCheck.unreadable and badge.payload.startswith('{"@context"')
+    response = client.get(f"/artefacts/{artefact.id}")
+    assert response.status_code == 200
+    assert "This picture carried a badge Folio couldn't read, so it is kept as a plain picture." in page_text(response)
+
+
+def test_a_camera_photo_loses_its_gps_and_is_no_badge(client, session, student, settings):
+    login(client, student)
+    original = fixture("camera-gps.jpg")
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(GPS_IFD)
+    assert upload(client, "playground.jpg", original, "image/jpeg").status_code == 303
+    artefact = _only_artefact(session)
+    for name in (artefact.stored_name, artefact.thumb_small, artefact.thumb_large, artefact.thumb_print):
+        data = stored_bytes(settings, name)
+        assert len(Image.open(io.BytesIO(data)).getexif()) == 0 and b"PhoneMaker" not in data, name
+    assert session.exec(select(func.count()).select_from(BadgeAssertion)).one() == 0
+    assert "imported-badge" not in client.get(f"/artefacts/{artefact.id}").text
+
+
+def test_a_badge_follows_its_artefacts_audience(client, session, new_client):
+    school = make_school(session)
+    student, classmate = make_user(session, school), make_user(session, school)
+    guardian = make_user(session, school, Role.guardian)
+    make_class(session, school, students=[student, classmate])
+    link_guardian(session, guardian, student)
+    login(client, student)
+    upload(client, "robotics.png", fixture("ob3-didkey.png"), audience=Audience.family.value)
+    artefact = _only_artefact(session)
+    family, other = new_client(), new_client()
+    login(family, guardian)
+    login(other, classmate)
+    assert "Robotics Level 1" in family.get(f"/artefacts/{artefact.id}").text
+    assert other.get(f"/artefacts/{artefact.id}").status_code == 404
+    assert other.get(f"/files/{artefact.id}/original").status_code == 404
+
+
+def test_a_refused_upload_keeps_no_badge_and_no_file_and_deleting_removes_the_badge(client, session, student, settings):
+    login(client, student)
+    data = fixture("ob3-didkey.png")
+    user = session.get(User, student.id)
+    user.storage_used_bytes = settings.student_quota_bytes - len(data) // 2  # no room for it
+    session.add(user)
+    session.commit()
+    assert upload(client, "robotics.png", data).status_code == 422
+    assert session.exec(select(func.count()).select_from(BadgeAssertion)).one() == 0
+    assert stored_keys(settings) == []
+    user.storage_used_bytes = 0
+    session.add(user)
+    session.commit()
+    assert upload(client, "robotics.png", data).status_code == 303
+    artefact = _only_artefact(session)
+    assert client.post(f"/artefacts/{artefact.id}/delete").status_code == 303
+    session.expire_all()
+    assert session.exec(select(func.count()).select_from(BadgeAssertion)).one() == 0
