@@ -1,0 +1,41 @@
+"""The JSON-LD document loader: serves the vendored contexts (contexts/README.md) and refuses every other URL."""
+
+import copy
+import json
+from functools import cache
+from pathlib import Path
+
+_FOLDER = Path(__file__).parent / "contexts"
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
+
+CONTEXT_FILES = {
+    VC_V2: "credentials-v2.jsonld",
+    OB_V3: "ob-context-3.0.3.json",
+    DATA_INTEGRITY_V2: "data-integrity-v2.jsonld",
+    MULTIKEY_V1: "multikey-v1.jsonld",
+}
+
+
+class UnknownContext(ValueError):
+    """A document names a context Folio does not hold; it is refused, never fetched."""
+
+
+@cache
+def _context(url: str) -> dict:
+    return json.loads((_FOLDER / CONTEXT_FILES[url]).read_text(encoding="utf-8"))
+
+
+def context_document(url: str) -> dict:
+    """The vendored context for a URL (a copy); UnknownContext for any other URL."""
+    if url not in CONTEXT_FILES:
+        raise UnknownContext(url)
+    return copy.deepcopy(_context(url))
+
+
+def document_loader(url: str, options: dict | None = None) -> dict:
+    """pyld's loader interface over the vendored contexts: no request ever leaves the server."""
+    return {"contextUrl": None, "documentUrl": url, "document": context_document(url)}

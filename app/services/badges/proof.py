@@ -1,0 +1,124 @@
+"""eddsa-rdfc-2022 Data Integrity proofs (W3C vc-di-eddsa): RDFC-1.0 canonical form, SHA-256, Ed25519."""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cachetools import LRUCache
+from pyld import jsonld
+from pyld.context_resolver import ContextResolver
+
+from app.services.badges.loader import UnknownContext, document_loader
+from app.services.badges.multibase import decode_base58btc, encode_base58btc
+
+PROOF_TYPE = "DataIntegrityProof"
+CRYPTOSUITE = "eddsa-rdfc-2022"
+
+
+@dataclass(frozen=True)
+class ProofCheck:
+    """What checking a proof found: `reason` is empty when it is valid, else a short code the pages explain."""
+
+    valid: bool
+    reason: str = ""
+    verification_method: str = ""
+
+
+def xsd_datetime(moment: datetime) -> str:
+    """An XML Schema dateTime in UTC to the second ("2026-12-07T15:30:00Z"), as proofs and credentials carry."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+Loader = Callable[[str, dict | None], dict]
+# pyld's own cache of resolved contexts is shared by every loader and keyed by URL alone; one cache per loader
+# keeps a context another loader served from ever standing in for a URL ours refuses.
+_context_caches: dict[Loader, LRUCache] = {}
+
+
+def canonical_nquads(document: dict, *, loader: Loader = document_loader) -> str:
+    """RDFC-1.0 (URDNA2015) canonical N-Quads of a JSON-LD document; contexts come only from the loader."""
+    cache = _context_caches.setdefault(loader, LRUCache(maxsize=100))
+    return jsonld.normalize(document, {
+        "algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader,
+        "contextResolver": ContextResolver(cache, loader),
+    })
+
+
+def _hash_data(*, unsecured: dict, proof_config: dict, loader: Loader) -> bytes:
+    config_hash = hashlib.sha256(canonical_nquads(proof_config, loader=loader).encode("utf-8")).digest()
+    document_hash = hashlib.sha256(canonical_nquads(unsecured, loader=loader).encode("utf-8")).digest()
+    return config_hash + document_hash
+
+
+def sign_document(
+    *, document: dict, private_key: Ed25519PrivateKey, verification_method: str, created: datetime,
+    proof_purpose: str = "assertionMethod", loader: Loader = document_loader,
+) -> dict:
+    """A copy of the document with an eddsa-rdfc-2022 DataIntegrityProof by this key added."""
+    unsecured = {key: value for key, value in document.items() if key != "proof"}
+    proof = {
+        "type": PROOF_TYPE,
+        "cryptosuite": CRYPTOSUITE,
+        "created": xsd_datetime(created),
+        "verificationMethod": verification_method,
+        "proofPurpose": proof_purpose,
+    }
+    proof_config = {"@context": unsecured["@context"], **proof}
+    signature = private_key.sign(_hash_data(unsecured=unsecured, proof_config=proof_config, loader=loader))
+    return {**unsecured, "proof": {**proof, "proofValue": encode_base58btc(signature)}}
+
+
+def _unknown_context(error: BaseException | None) -> bool:
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, UnknownContext):
+            return True
+        error = getattr(error, "cause", None) or error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
+def verify_document(
+    *, document: dict, public_key_for: Callable[[str], Ed25519PublicKey | None],
+    proof_purpose: str = "assertionMethod", loader: Loader = document_loader,
+) -> ProofCheck:
+    """Check a document's eddsa-rdfc-2022 proof; `public_key_for` maps a verification method id to its key (or None)."""
+    if not isinstance(document, dict) or "@context" not in document:
+        return ProofCheck(False, "malformed")
+    proof = document.get("proof")
+    if isinstance(proof, list) and len(proof) == 1:
+        proof = proof[0]
+    if not isinstance(proof, dict):
+        return ProofCheck(False, "no-proof")
+    if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
+        return ProofCheck(False, "unsupported-proof")
+    method = proof.get("verificationMethod")
+    if not isinstance(method, str) or proof.get("proofPurpose") != proof_purpose:
+        return ProofCheck(False, "malformed")
+    # A proof that names its own context must name the document's (vc-di-eddsa, "Verify Proof").
+    if "@context" in proof and proof["@context"] != document["@context"]:
+        return ProofCheck(False, "malformed", method)
+    try:
+        signature = decode_base58btc(proof.get("proofValue"))
+    except ValueError:
+        return ProofCheck(False, "malformed", method)
+    key = public_key_for(method)
+    if key is None:
+        return ProofCheck(False, "unknown-key", method)
+    unsecured = {name: value for name, value in document.items() if name != "proof"}
+    proof_config = {name: value for name, value in proof.items() if name != "proofValue"}
+    proof_config["@context"] = document["@context"]
+    try:
+        hash_data = _hash_data(unsecured=unsecured, proof_config=proof_config, loader=loader)
+    except Exception as error:  # pyld raises JsonLdError for any document it cannot process
+        return ProofCheck(False, "unknown-context" if _unknown_context(error) else "malformed", method)
+    try:
+        key.verify(signature, hash_data)
+    except InvalidSignature:
+        return ProofCheck(False, "bad-signature", method)
+    return ProofCheck(True, "", method)
