@@ -66,9 +66,10 @@ def test_a_badgr_png_is_shown_as_a_badge_whose_hosted_check_needs_the_internet(c
     assert 'class="chip chip--badge badge-check--needs_internet">Badge</span>' in client.get("/artefacts").text
 
 
-def test_an_ob3_credential_signed_by_a_did_key_verifies_offline(client, session, student):
+@pytest.mark.parametrize("name", ["ob3-didkey.png", "ob3-didkey-proof.png"])  # a VC-JWT; an eddsa-rdfc-2022 proof
+def test_an_ob3_credential_signed_by_a_did_key_verifies_offline(client, session, student, name):
     login(client, student)
-    assert upload(client, "robotics.png", fixture("ob3-didkey.png")).status_code == 303
+    assert upload(client, "robotics.png", fixture(name)).status_code == 303
     badge = session.exec(select(BadgeAssertion)).one()
     assert (badge.version, badge.verification) == ("3.0", BadgeCheck.verified)
     assert (badge.achievement_name, badge.issuer_name, str(badge.issued_on)) == (
@@ -78,18 +79,23 @@ def test_an_ob3_credential_signed_by_a_did_key_verifies_offline(client, session,
     assert "Build a robot that follows a black line" in page and "Does not verify" not in page
 
 
-def _tampered_ob3() -> bytes:
-    original = baking.extract_png_bytes(fixture("ob3-didkey.png"))
+def _tampered_ob3(name: str) -> bytes:
+    original = baking.extract_png_bytes(fixture(name))
+    if original.payload.startswith("{"):
+        credential = json.loads(original.payload)
+        credential["credentialSubject"]["achievement"]["name"] = "Robotics Level 5"
+        return baking.bake_png_bytes(fixture(name), payload=json.dumps(credential), version="3.0")
     header, claims, signature = original.payload.split(".")
     decoded = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
     decoded["vc"]["credentialSubject"]["achievement"]["name"] = "Robotics Level 5"
     forged = base64.urlsafe_b64encode(json.dumps(decoded).encode()).rstrip(b"=").decode()
-    return baking.bake_png_bytes(fixture("ob3-didkey.png"), payload=f"{header}.{forged}.{signature}", version="3.0")
+    return baking.bake_png_bytes(fixture(name), payload=f"{header}.{forged}.{signature}", version="3.0")
 
 
-def test_a_tampered_ob3_credential_does_not_verify(client, session, student):
+@pytest.mark.parametrize("name", ["ob3-didkey.png", "ob3-didkey-proof.png"])
+def test_a_tampered_ob3_credential_does_not_verify(client, session, student, name):
     login(client, student)
-    assert upload(client, "robotics.png", _tampered_ob3()).status_code == 303
+    assert upload(client, "robotics.png", _tampered_ob3(name)).status_code == 303
     badge = session.exec(select(BadgeAssertion)).one()
     assert (badge.achievement_name, badge.verification) == ("Robotics Level 5", BadgeCheck.does_not_verify)
     page = page_text(client.get(f"/artefacts/{badge.artefact_id}"))

@@ -3,35 +3,15 @@ prefix), so no resolver or network is involved. Ed25519 and P-256 keys, as VC-JW
 
 from __future__ import annotations
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+from app.services.badges.multibase import decode_base58btc, encode_base58btc
+
 _ED25519 = b"\xed\x01"
 _P256 = b"\x80\x24"
 
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
-
-
-def base58_decode(text: str) -> bytes:
-    """Bitcoin-alphabet base58, as multibase's "z" prefix means; ValueError for any other character."""
-    number = 0
-    for character in text:
-        index = _ALPHABET.find(character)
-        if index < 0:
-            raise ValueError("not base58btc")
-        number = number * 58 + index
-    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
-    return b"\x00" * (len(text) - len(text.lstrip("1"))) + body
-
-
-def base58_encode(data: bytes) -> str:
-    """The inverse of base58_decode."""
-    number = int.from_bytes(data, "big")
-    out = ""
-    while number:
-        number, remainder = divmod(number, 58)
-        out = _ALPHABET[remainder] + out
-    return "1" * (len(data) - len(data.lstrip(b"\x00"))) + out
 
 
 def did_of(verification_method: str) -> str:
@@ -48,7 +28,7 @@ def public_key(did: str) -> PublicKey:
     """The public key a did:key names; ValueError for anything else (another method, an unknown key type)."""
     if not is_did_key(did):
         raise ValueError("not a did:key")
-    raw = base58_decode(did_of(did).removeprefix("did:key:z"))
+    raw = decode_base58btc(did_of(did).removeprefix("did:key:"))
     if raw.startswith(_ED25519) and len(raw) == 34:
         return ed25519.Ed25519PublicKey.from_public_bytes(raw[2:])
     if raw.startswith(_P256) and len(raw) == 35:
@@ -58,7 +38,5 @@ def public_key(did: str) -> PublicKey:
 
 def ed25519_did(key: ed25519.Ed25519PublicKey) -> str:
     """The did:key of an Ed25519 public key."""
-    from cryptography.hazmat.primitives import serialization
-
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return "did:key:z" + base58_encode(_ED25519 + raw)
+    return "did:key:" + encode_base58btc(_ED25519 + raw)

@@ -20,9 +20,7 @@ from app.models import Artefact
 from app.models.badge_assertions import BadgeAssertion, BadgeCheck
 from app.models.base import utcnow
 from app.services.badges import did_key
-
-# Data Integrity suites whose proofs the issuing side (app.services.badges) can check once merged here.
-EDDSA_SUITES = ("eddsa-rdfc-2022", "eddsa-2022")
+from app.services.badges import proof as proof_module
 
 
 class UnreadableBadge(ValueError):
@@ -250,7 +248,8 @@ def _check_jws(token: str, header: dict, claims: dict, credential: dict) -> Badg
 
 
 def _check_embedded(credential: dict) -> BadgeCheck:
-    """A credential with an embedded Data Integrity proof: checkable offline only with a did:key method."""
+    """A credential with an embedded eddsa-rdfc-2022 proof by a did:key that is its issuer: checked offline with the
+    vendored JSON-LD contexts (app.services.badges.proof); a key elsewhere needs the internet."""
     proof = credential.get("proof")
     proof = proof[0] if isinstance(proof, list) and proof else proof
     if not isinstance(proof, dict):
@@ -260,7 +259,19 @@ def _check_embedded(credential: dict) -> BadgeCheck:
     if not isinstance(method, str) or not did_key.is_did_key(method):
         return BadgeCheck.needs_internet
     if did_key.did_of(method) != _issuer_id(credential):
-        return BadgeCheck.does_not_verify
-    # Checking an eddsa-rdfc-2022 proof needs RDF canonicalisation with the vendored JSON-LD contexts, which the
-    # issuing side (branch `badges`) brings; until it is merged, such a proof is honestly "can't check".
-    return BadgeCheck.cannot_check
+        return BadgeCheck.does_not_verify  # signed by a key that isn't the issuer's
+    if proof.get("cryptosuite") != proof_module.CRYPTOSUITE:
+        return BadgeCheck.cannot_check
+
+    def public_key_for(verification_method: str) -> ed25519.Ed25519PublicKey | None:
+        try:
+            key = did_key.public_key(verification_method)
+        except ValueError:
+            return None
+        return key if isinstance(key, ed25519.Ed25519PublicKey) else None
+
+    found = proof_module.verify_document(document=credential, public_key_for=public_key_for)
+    if found.valid:
+        return BadgeCheck.verified
+    # Only a signature that doesn't match is a forgery; a context Folio hasn't vendored, or an odd form, isn't.
+    return BadgeCheck.does_not_verify if found.reason == "bad-signature" else BadgeCheck.cannot_check
