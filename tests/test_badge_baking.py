@@ -157,3 +157,23 @@ def test_what_cannot_be_checked_offline_says_so():
     assert imported.read_badge(version="3.0", payload=json.dumps(credential)).check is BadgeCheck.cannot_check
     with pytest.raises(imported.UnreadableBadge):
         imported.read_badge(version="2.0", payload="[1, 2")
+
+
+@pytest.mark.parametrize("kind", ["png", "svg"])
+def test_a_signed_credential_baked_into_a_badge_picture_reads_back_exactly_and_still_verifies(kind):
+    from app.services.badges import baked_images, did_key
+    from app.services.badges.proof import verify_document
+
+    signed = made.ob3_with_proof(made.ob3_credential(made.issuer_did()), made.issuer_key())
+    if kind == "png":
+        picture = baked_images.credential_png(credential=signed, title="Robotics Level 1 – «Niveau» ✓")
+        found = baking.extract_png_bytes(picture)
+        assert Image.open(io.BytesIO(picture)).size == (400, 400)
+    else:
+        picture = baked_images.credential_svg(credential=signed, title="Robotics <Level> 1 & more")
+        found = baking.extract_svg(picture)
+        assert b"<title id=\"badge-title\">Robotics &lt;Level&gt; 1 &amp; more</title>" in picture
+    assert found.version == "3.0" and json.loads(found.payload) == signed
+    check = verify_document(document=json.loads(found.payload), public_key_for=lambda m: did_key.public_key(m))
+    assert check.valid
+    assert imported.read_badge(version=found.version, payload=found.payload).check is BadgeCheck.verified
