@@ -205,3 +205,48 @@ def test_a_refused_upload_keeps_no_badge_and_no_file_and_deleting_removes_the_ba
     assert client.post(f"/artefacts/{artefact.id}/delete").status_code == 303
     session.expire_all()
     assert session.exec(select(func.count()).select_from(BadgeAssertion)).one() == 0
+
+
+def test_a_badge_travels_in_the_archive_and_is_recognised_again_on_import(client, session, student, settings, tmp_path):
+    import zipfile
+
+    import jsonschema
+
+    from app.services.exports import archive_export, archive_import, portfolio_json
+
+    login(client, student)
+    assert upload(client, "robotics.png", fixture("ob3-didkey.png")).status_code == 303
+    original = session.exec(select(BadgeAssertion)).one()
+    archive_export.build_archive(session=session, settings=settings, student=student, out_path=tmp_path / "a.zip")
+    with zipfile.ZipFile(tmp_path / "a.zip") as archive:
+        document = json.loads(archive.read("portfolio.json"))
+    jsonschema.Draft202012Validator(portfolio_json.load_schema()).validate(document)
+    assert document["artefacts"][0]["file"]["badge"] == {"version": "3.0", "payload": original.payload}
+    other = make_user(session, make_school(session))
+    archive_import.import_archive(session=session, settings=settings, student=other, archive_path=tmp_path / "a.zip")
+    session.commit()
+    copied = session.exec(select(BadgeAssertion).where(BadgeAssertion.id != original.id)).one()
+    assert session.get(Artefact, copied.artefact_id).owner_id == other.id
+    assert (copied.payload, copied.verification, copied.achievement_name) == (
+        original.payload, BadgeCheck.verified, "Robotics Level 1")
+
+
+def test_the_timeline_shows_which_evidence_is_a_badge_to_the_student_and_their_teacher(client, session, new_client):
+    school = make_school(session)
+    student, teacher = make_user(session, school), make_user(session, school, Role.teacher)
+    make_class(session, school, teachers=[teacher], students=[student])
+    login(client, student)
+    upload(client, "robotics.png", _tampered_ob3("ob3-didkey.png"))
+    upload(client, "plain.png", _plain_png())
+    chip = 'class="chip chip--badge badge-check--does_not_verify">Badge · does not verify</span>'
+    home = client.get("/", follow_redirects=True).text
+    assert home.count("chip--badge") == 1 and chip in home
+    staff = new_client()
+    login(staff, teacher)
+    assert chip in staff.get(f"/students/{student.id}").text
+
+
+def _plain_png() -> bytes:
+    from tests.media import png
+
+    return png()

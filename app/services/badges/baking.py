@@ -296,7 +296,8 @@ def bake_svg(data: bytes, *, payload: str, version: str, verify_url: str = "") -
     for _namespace, _local, start, end_tag, _verify in scan.badges:
         start_tag_end = _tag_end(data, start)
         # An empty element (<x/>) ends with its start tag (expat reports its end where the next token begins).
-        removed.append((start, start_tag_end if data[start_tag_end - 2:start_tag_end] == b"/>" else _tag_end(data, end_tag)))
+        empty = data[start_tag_end - 2:start_tag_end] == b"/>"
+        removed.append((start, start_tag_end if empty else _tag_end(data, end_tag)))
     out = bytearray(data[:root_end])
     out += element.encode("utf-8")
     position = root_end

@@ -99,6 +99,11 @@ def badges_of(*, session: Session, artefact_ids: list[int]) -> dict[int, BadgeAs
     return {row.artefact_id: row for row in rows}
 
 
+def badges_on_page(*, session: Session, rows) -> dict[int, BadgeAssertion]:
+    """Badges of the artefacts among a timeline page's rows (one query), by artefact id."""
+    return badges_of(session=session, artefact_ids=[row.entry.id for row in rows if row.entry.type.value == "artefact"])
+
+
 def title_of(*, version: str, payload: str) -> str:
     """The achievement's name a payload gives, or "" (for drawing a badge picture before any row exists)."""
     try:

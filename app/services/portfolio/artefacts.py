@@ -144,8 +144,9 @@ def create_file_artefacts(*, session: Session, owner: User, files: list, data: A
                           quota_bytes: int | None = None) -> list[Artefact]:
     """One artefact per stored upload, each counted against the owner's quota (None: demo data, not limited).
 
-    The title is the typed one (numbered) or the file's name; a badge baked into an image is kept beside it. Raises storage.QuotaExceeded for a file that doesn't
-    fit; the caller rolls back what was already added and removes the stored files."""
+    The title is the typed one (numbered) or the file's name; a badge baked into an image is kept beside it.
+    Raises storage.QuotaExceeded for a file that doesn't fit; the caller rolls back what was already added and
+    removes the stored files."""
     created = []
     for number, stored in enumerate(files, start=1):
         storage.reserve(session=session, user_id=owner.id, size_bytes=stored.stored_bytes, quota_bytes=quota_bytes,
