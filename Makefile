@@ -7,7 +7,7 @@ PIP := $(BIN)/pip --disable-pip-version-check -q
 # Tests run on every core (at most 4): each worker has its own PostgreSQL cluster and, for browser tests, live server.
 PYTEST_ARGS ?= -n auto --maxprocesses=4
 
-.PHONY: run test install install-test migrate seed translations messages chromium postgresql jpegtran oidc-provider clean
+.PHONY: run test install install-test migrate seed translations messages chromium postgresql jpegtran oidc-provider badges-verifier clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,7 +63,7 @@ postgresql:
 		fi; \
 	fi
 
-test: install-test chromium postgresql jpegtran oidc-provider
+test: install-test chromium postgresql jpegtran oidc-provider badges-verifier
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Node.js and the pinned OpenID Connect provider (tests/oidc/) that the single sign-on tests sign in at; Node is
@@ -81,6 +81,20 @@ tests/oidc/node_modules/.package-lock.json: tests/oidc/package-lock.json
 		echo "CI: the single sign-on tests need Node.js and npm, and they could not be installed." >&2; exit 1; \
 	else \
 		echo "Single sign-on tests need Node.js: run 'sudo apt-get install nodejs npm'."; \
+	fi
+
+# The independent verifier of Folio's Open Badges credentials (tests/badges/: Digital Bazaar's @digitalbazaar/vc and
+# eddsa-rdfc-2022 cryptosuite, pinned). Needs Node like oidc-provider (which installs it); without it those tests
+# skip, except in CI, where this fails.
+badges-verifier: tests/badges/node_modules/.package-lock.json
+
+tests/badges/node_modules/.package-lock.json: tests/badges/package-lock.json | oidc-provider
+	@if command -v npm >/dev/null; then \
+		cd tests/badges && npm ci --no-audit --no-fund --loglevel=error; \
+	elif [ "$$CI" = true ]; then \
+		echo "CI: the credential verifier tests need Node.js and npm, and they could not be installed." >&2; exit 1; \
+	else \
+		echo "Credential verifier tests need Node.js: run 'sudo apt-get install nodejs npm'."; \
 	fi
 
 # libjpeg-turbo's jpegtran turns sideways JPEG photos upright without re-encoding them; installed when missing and

@@ -38,7 +38,7 @@ from sqlmodel import Session, SQLModel, select
 
 from app.main import create_app
 from app.models import (
-    ApiToken,
+    ApiToken, Credential, Goal, GoalStatus,
     EnrolledVia,
     ApprovalStatus, Artefact, ClassRole, Comment, CommentStatus, ConferenceSlot, FamilyInvitation, FeedbackRequest,
     GoalStep, ItemApproval, ItemType, Job, Notification, ProficiencyLevel, Reflection, Role, SchoolClass, SchoolTerm,
@@ -175,10 +175,28 @@ RULE_KINDS: dict[str, Rule] = {
     # (tests/test_api_access.py asks every API route as these viewers with their tokens)
     "bearer_only": Rule(_everyone, public=True, everyone=LOGIN),
     "teacher_bulk": Rule(_only("teacher"), roles=frozenset({"teacher"}), noop=frozenset({"other_teacher"})),
+    # an Open Badges credential's pages in Folio: the student, their teacher (its issuer) and the school's admin
+    "credential_read": Rule(_only("owner", "teacher", "admin")),
 }
 
 # Every route of the app and who may use it. Adding a route means adding a line here.
 RULES: dict[tuple[str, str], str] = {
+    ("GET", "/credentials"): "student",
+    ("GET", "/admin/credentials"): "admin",
+    ("GET", "/credentials/{public_id}"): "credential_read",
+    ("GET", "/credentials/{public_id}/download"): "credential_read",
+    ("GET", "/credentials/{public_id}/image.png"): "credential_read",
+    ("GET", "/credentials/{public_id}/image.svg"): "credential_read",
+    ("GET", "/credentials/{public_id}/revoke"): "staff_of_student",
+    ("POST", "/credentials/{public_id}/revoke"): "staff_of_student",
+    ("POST", "/credentials/award/ratings/{rating_id}"): "teacher_of_student",
+    ("POST", "/credentials/award/goals/{goal_id}"): "teacher_of_student",
+    ("GET", "/badges/issuers/{school_id}"): "public",
+    ("GET", "/badges/issuers/{school_id}/status/{list_number}"): "public",
+    ("GET", "/badges/credentials/{public_id}"): "public",
+    ("GET", "/badges/credentials/{public_id}/verify"): "public",
+    ("GET", "/badges/verify"): "public",
+    ("POST", "/badges/verify"): "public",
     # the front door, signing in and out, the language
     ("GET", "/static"): "public",
     ("GET", "/"): "front_door",
@@ -418,6 +436,9 @@ RULES: dict[tuple[str, str], str] = {
 # is fine. "kinds" narrows the kinds of item a route is asked about.
 
 REQUESTS: dict[tuple[str, str], dict] = {
+    ("POST", "/credentials/{public_id}/revoke"): {"data": {"reason": "Asked by the matrix"}},
+    ("POST", "/credentials/award/goals/{goal_id}"): {"path": "/credentials/award/goals/{achieved_goal_id}"},
+    ("POST", "/badges/verify"): {"data": {"text": ""}},
     ("GET", "/static"): {"path": "/static/css/app.css"},
     ("POST", "/language"): {"data": {"locale": "en", "next": "/"}},
     ("POST", "/invite"): {"data": {"code": "", "action": "create"}},
@@ -721,6 +742,15 @@ def _build_world(app, settings) -> World:
     assert maya.post("/account/tokens", data={"token_name": "Maya's script", "token_scopes": "read write",
                                               "token_expiry": "90"}).status_code == 200
     job_id = _id_from(maya.post(f"/exports/showcases/{world.items[('private', 'showcase')]}"), r"/jobs/(\d+)$")
+    # An Open Badges credential for a teacher rating; an achieved goal to award one for.
+    response = teacher.post(f"/students/{users['owner'].id}/competencies/{competency.id}/ratings", data={
+        "level_id": str(level.id), "comment": "Clear.", "award_credential": "true"})
+    assert response.status_code == 303, response.text
+    with world.session() as db:
+        achieved = Goal(owner_id=users["owner"].id, title="Read ten novels", status=GoalStatus.achieved)
+        db.add(achieved)
+        db.commit()
+        world.constants["achieved_goal_id"] = achieved.id
     jobs.run_pending(engine=app.state.engine, settings=settings)
 
     with world.session() as db:
@@ -731,6 +761,9 @@ def _build_world(app, settings) -> World:
         assert db.get(Job, job_id).status.value == "done"
         world.constants.update({
             "job_id": job_id,
+            "public_id": db.exec(select(Credential.public_id)).one(),
+            "rating_id": db.exec(select(Credential.rating_id)).one(),
+            "school_id": users["owner"].school_id, "list_number": 0,
             "token_id": db.exec(select(ApiToken.id).where(ApiToken.user_id == users["owner"].id)).one(),
             "invitation_id": db.exec(select(FamilyInvitation.id)).one(),
             "slot_id": db.exec(select(ConferenceSlot.id)).one(),

@@ -250,3 +250,44 @@ def _plain_png() -> bytes:
     from tests.media import png
 
     return png()
+
+
+@pytest.mark.parametrize("kind", ["png", "svg"])
+def test_a_credential_downloaded_as_a_badge_picture_carries_it_exactly_and_verifies_when_brought_back(
+        client, session, new_client, kind):
+    from tests.test_badges import award_one, build_world
+
+    world = build_world(session)
+    credential = award_one(client, session, world)
+    maya = new_client()
+    login(maya, world["maya"])
+    page = page_text(maya.get(f"/credentials/{credential.public_id}"))
+    assert f'href="/credentials/{credential.public_id}/image.{kind}"' in page
+    assert f"Download as image ({kind.upper()})" in page
+    picture = maya.get(f"/credentials/{credential.public_id}/image.{kind}")
+    assert picture.status_code == 200 and picture.headers["content-type"].startswith(f"image/{kind}")
+    assert picture.headers["content-disposition"] == f'attachment; filename="credential-{credential.public_id}.{kind}"'
+    baked = baking.extract_png_bytes(picture.content) if kind == "png" else baking.extract_svg(picture.content)
+    assert baked.version == "3.0" and baked.payload == credential.document  # exactly as issued
+
+    # Brought back as evidence, it verifies offline against the school's own key; changed, it does not.
+    content_type = "image/png" if kind == "png" else "image/svg+xml"
+    assert upload(maya, f"badge.{kind}", picture.content, content_type).status_code == 303
+    document = json.loads(baked.payload)
+    document["credentialSubject"]["achievement"]["name"] = "Something else"
+    bake = baking.bake_png_bytes if kind == "png" else baking.bake_svg
+    assert upload(maya, f"changed.{kind}", bake(picture.content, payload=json.dumps(document), version="3.0"),
+                  content_type).status_code == 303
+    checks = [b.verification for b in session.exec(select(BadgeAssertion).order_by(BadgeAssertion.id)).all()]
+    assert checks == [BadgeCheck.verified, BadgeCheck.does_not_verify]
+
+
+def test_a_credential_picture_is_only_for_those_who_may_see_the_credential(client, session, new_client):
+    from tests.test_badges import award_one, build_world
+
+    world = build_world(session)
+    credential = award_one(client, session, world)
+    stranger = new_client()
+    login(stranger, world["other"])
+    for kind in ("png", "svg"):
+        assert stranger.get(f"/credentials/{credential.public_id}/image.{kind}").status_code == 404

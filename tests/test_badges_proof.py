@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from app.services.badges import loader as badge_loader
 from app.services.badges.multibase import decode_base58btc, ed25519_from_multikey, ed25519_multikey
-from app.services.badges.proof import sign_document, verify_document
+from app.services.badges.proof import UnsafeDocument, sign_document, verify_document
 
 # The W3C Data Integrity EdDSA Cryptosuites v1.0 test vector (Appendix A, "Representation: eddsa-rdfc-2022";
 # w3c/vc-di-eddsa TestVectors/keyPair.json and eddsa-rdfc-2022/signedDataInt.json).
@@ -86,3 +86,51 @@ def test_a_proof_by_an_unknown_key_or_of_another_kind_fails():
     garbled = copy.deepcopy(VECTOR)
     garbled["proof"]["proofValue"] = "not-multibase"
     assert verify_document(document=garbled, public_key_for=vector_key, loader=vector_loader).reason == "malformed"
+
+
+def test_what_the_canonical_form_would_drop_is_refused():
+    private = Ed25519PrivateKey.generate()
+    method = "https://school.example/badges/issuers/1#key"
+    document = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                "issuer": "https://school.example/badges/issuers/1", "validFrom": "2026-01-01T00:00:00Z",
+                "credentialSubject": {"id": "urn:uuid:0b1f3a36-2b4c-4c1e-9d5e-2f6f0c1b7a11"}}
+    signed = sign_document(document=document, private_key=private, verification_method=method,
+                           created=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    public = lambda m: private.public_key()  # noqa: E731
+    assert verify_document(document=signed, public_key_for=public).valid
+    # The VC 2.0 context has no @vocab: a term it does not define would vanish from what the signature covers.
+    for change in (lambda d: d.update(favouriteColour="blue"),
+                   lambda d: d["credentialSubject"].update(grade="A+"),
+                   lambda d: d.update(type=["VerifiableCredential", "MadeUpCredential"]),
+                   lambda d: d["credentialSubject"].update(id="relative/path")):
+        tampered = copy.deepcopy(signed)
+        change(tampered)
+        assert verify_document(document=tampered, public_key_for=public).reason == "unsafe"
+    with pytest.raises(UnsafeDocument):
+        sign_document(document={**document, "favouriteColour": "blue"}, private_key=private,
+                      verification_method=method, created=datetime(2026, 1, 1, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("contexts", [
+    ["https://www.w3.org/2018/credentials/v1", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json",
+     "https://w3id.org/security/data-integrity/v2"],
+    ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+])
+def test_badges_on_the_held_contexts_sign_and_verify_offline(contexts, monkeypatch):
+    import urllib.request
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: pytest.fail("a context was fetched"))
+    private = Ed25519PrivateKey.generate()
+    document = {
+        "@context": contexts, "id": "urn:uuid:4d4d8e8e-8f0a-4a33-9a58-0f8f6f3c2b10",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"], "issuer": {
+            "id": "https://elsewhere.example/issuer", "type": ["Profile"], "name": "Elsewhere"},
+        "credentialSubject": {"type": ["AchievementSubject"], "achievement": {
+            "id": "https://elsewhere.example/a/1", "type": ["Achievement"], "name": "Knots",
+            "description": "Ties knots.", "criteria": {"narrative": "Ties ten knots."}}},
+    }
+    document["issuanceDate" if "2018" in contexts[0] else "validFrom"] = "2026-01-01T00:00:00Z"
+    signed = sign_document(document=document, private_key=private, verification_method="https://elsewhere.example/issuer#k",
+                           created=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert verify_document(document=signed, public_key_for=lambda m: private.public_key()).valid
+    signed["credentialSubject"]["achievement"]["name"] = "Sailing"
+    assert verify_document(document=signed, public_key_for=lambda m: private.public_key()).reason == "bad-signature"

@@ -173,3 +173,23 @@ def visible_among(*, session: Session, viewer: User, owner_id: int, items: list)
         shown = [i for i in shown if i.id in approved]
     recordings = attached_recordings_among(session=session, ids=[i.id for i in shown])
     return [i for i in shown if i.id not in recordings]
+
+
+def may_award_credential(*, session: Session, viewer: User, student_id: int) -> bool:
+    """Only a teacher of one of the student's active classes awards (signs) a credential for them."""
+    return relationships.is_teacher_of(session=session, viewer=viewer, student_id=student_id)
+
+
+def may_revoke_credential(*, viewer: User, school_id: int, issued_by_id: int | None) -> bool:
+    """An admin of the issuing school, or the teacher who issued it, may revoke a credential."""
+    if viewer.role is Role.admin:
+        return viewer.school_id == school_id
+    return viewer.role is Role.teacher and issued_by_id == viewer.id
+
+
+def may_see_credential(*, session: Session, viewer: User, student_id: int, school_id: int, issued_by_id: int | None) -> bool:
+    """The student, their teachers, its issuer and the school's admins see a credential's page in Folio (anyone may
+    verify it on its public page)."""
+    if viewer.id == student_id or may_revoke_credential(viewer=viewer, school_id=school_id, issued_by_id=issued_by_id):
+        return True
+    return relationships.is_teacher_of(session=session, viewer=viewer, student_id=student_id)

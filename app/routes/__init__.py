@@ -4,10 +4,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from app.routes import (
-    account, admin, approvals, artefacts, assessments, auth, class_members, class_views, classes, competencies,
+    account, admin, approvals, artefacts, assessments, auth, badges_public, class_members, class_views, classes, competencies,
     conferences, digests, exports, family, feedback, framework_files, framework_scale, framework_translations,
     frameworks, goals, homes, imports, invitations, notifications, presentations, public, reactions, reflections,
-    roster, school_classes, shared, showcases, sso,
+    credential_images, credentials, roster, school_classes, shared, showcases, sso,
 )
 
 ROUTERS = [
@@ -22,6 +22,8 @@ ROUTERS = [
     invitations.router, family.router, digests.router, digests.public_router, reactions.router,
     showcases.router, shared.router, presentations.router, conferences.router,
     exports.router, imports.router, roster.router,
+    credentials.router, credential_images.router,
+    badges_public.router,
 ]
 
 # Paths that answer without a signed-in user; tests/test_route_guard.py proves every other one
@@ -35,10 +37,14 @@ ROUTERS = [
 # /sso/...: signing in with the school's OpenID Connect provider (404 unless FOLIO_OIDC_ISSUER is set).
 # /digest/settings/...: the link in each family digest to change how often it comes or stop it (a signed,
 # expiring token names the family member; a mail app's one-click unsubscribe POSTs there too).
+# /badges/...: Open Badges credentials are public by design: each school's issuer document and status lists, each
+# credential's JSON at its id, and the pages that verify them (app.routes.badges_public).
 PUBLIC_PATHS = frozenset({
     "/", "/login", "/logout", "/healthz", "/static", "/invite", "/language", "/setup/{token}",
     "/sso/start", "/sso/callback", "/api/v1",
     "/s/{token}", "/s/{token}/files/{artefact_id}/{variant}", "/digest/settings/{token}",
+    "/badges/issuers/{school_id}", "/badges/issuers/{school_id}/status/{list_number}",
+    "/badges/credentials/{public_id}", "/badges/credentials/{public_id}/verify", "/badges/verify",
 })
 
 

@@ -11,10 +11,12 @@ from app.auth import TeacherUser, require_user
 from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
+from app.services.badges import issuing
 from app.services.competencies import assessments
 from app.services.competencies import ratings
 from app.templating import render
 from app.routes.ids import PathId
+from app.security import client_address
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -36,8 +38,10 @@ def _show(request: Request, session, user, student_id: int, competency_id: int, 
     page = assessments.teacher_competency_page(session=session, teacher=user, student=student, competency=competency,
                                            framework=framework)
     data = data or ratings.RatingInput()
-    return render(request, "assessments/show.html", {"page": page, "data": data, "errors": data.errors},
-                  status_code=status_code)
+    awarded = issuing.awarded_rating_ids(session=session, rating_ids=[
+        view.rating.id for view in page.history if view.rating.source.value == "teacher"])
+    return render(request, "assessments/show.html", {"page": page, "data": data, "errors": data.errors,
+                                                     "awarded": awarded}, status_code=status_code)
 
 
 @router.get("/students/{student_id}/competencies/{competency_id}")
@@ -53,8 +57,10 @@ def create_teacher_rating(
     request: Request, student_id: PathId, competency_id: PathId, user: TeacherUser, session: SessionDep,
     level_id: TextField = "", comment: TextField = "",
     artefact_ids: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
+    award_credential: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Rate the student on the competency's scale with a comment and evidence (a new rating every time)."""
+    """Rate the student on the competency's scale with a comment and evidence (a new rating every time), and sign
+    an Open Badges credential for it when asked."""
     student = assessments.student_for_teacher(session=session, teacher=user, student_id=student_id)
     competency, _framework = ratings.competency_for_student(session=session, student=student, competency_id=competency_id)
     levels = ratings.scale_of(session=session, framework_id=competency.framework_id)
@@ -62,8 +68,14 @@ def create_teacher_rating(
                                         levels=levels, level_id=level_id, comment=comment, artefact_ids=artefact_ids)
     if data.errors:
         return _show(request, session, user, student_id, competency_id, data=data, status_code=422)
-    assessments.create_teacher_rating(session=session, teacher=user, student=student, competency=competency, data=data)
+    rating = assessments.create_teacher_rating(session=session, teacher=user, student=student, competency=competency,
+                                               data=data)
+    if award_credential:
+        issuing.issue_for_rating(session=session, settings=request.app.state.settings, teacher=user, rating_id=rating.id,
+                                 address=client_address(request))
     session.commit()
     response = RedirectResponse(f"/students/{student_id}/competencies/{competency_id}", status_code=303)
-    flash(request, response, _("Your assessment of %(name)s is saved.", name=student.display_name), "success")
+    message = (_("Your assessment of %(name)s is saved, and a credential awarded for it.", name=student.display_name)
+               if award_credential else _("Your assessment of %(name)s is saved.", name=student.display_name))
+    flash(request, response, message, "success")
     return response

@@ -12,6 +12,7 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
 from app.models import Goal, User
+from app.services.badges import issuing
 from app.services.moderation.approvals import approval_notice
 from app.services.portfolio import goal_forms
 from app.services.portfolio import goals
@@ -73,6 +74,7 @@ def _show_page(
         "can_achieve": goals.can_achieve(goal),
         "approval_notice": approval_notice(session=session, viewer=user, owner_id=goal.owner_id, item_id=goal.id),
         "tags": tag_service.tags_of(session=session, kind="goal", item_ids=[goal.id]).get(goal.id, []),
+        "award": issuing.goal_award(session=session, viewer=user, goal=goal),
     }
     return render(request, "goals/show.html", context, status_code=status_code)
 

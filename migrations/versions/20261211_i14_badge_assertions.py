@@ -1,7 +1,7 @@
 """badge_assertions: Open Badges found baked into uploaded images, kept beside the cleaned image
 
 Revision ID: i14_badge_assertions
-Revises: i14_api_tokens
+Revises: i14_badges
 Create Date: 2026-12-11
 """
 from typing import Sequence, Union
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "i14_badge_assertions"
-down_revision: Union[str, Sequence[str], None] = "i14_api_tokens"
+down_revision: Union[str, Sequence[str], None] = "i14_badges"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -16,11 +17,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from sqlmodel import Session, select
 
-from app.models import Artefact
+from app.models import Artefact, IssuerKey
 from app.models.badge_assertions import BadgeAssertion, BadgeCheck
 from app.models.base import utcnow
 from app.services.badges import did_key
 from app.services.badges import proof as proof_module
+from app.services.badges.multibase import ed25519_from_multikey
+
+KeyLookup = Callable[[str], "ed25519.Ed25519PublicKey | None"]
 
 
 class UnreadableBadge(ValueError):
@@ -44,8 +48,9 @@ class Reading:
     check: BadgeCheck
 
 
-def read_badge(*, version: str, payload: str) -> Reading:
-    """What a baked payload says and what checking it offline finds; UnreadableBadge when it says nothing readable."""
+def read_badge(*, version: str, payload: str, own_keys: KeyLookup | None = None) -> Reading:
+    """What a baked payload says and what checking it offline finds; UnreadableBadge when it says nothing readable.
+    `own_keys` finds the public key of a verification method of a school on this Folio (folio_keys)."""
     text = payload.strip()
     if not text:
         raise UnreadableBadge("empty")
@@ -54,7 +59,7 @@ def read_badge(*, version: str, payload: str) -> Reading:
         return Reading(BadgeDetails(issuer_url=text[:2000]), BadgeCheck.needs_internet)
     if text.startswith("{"):
         document = _json_object(text)
-        check = _check_embedded(document) if version == "3.0" else BadgeCheck.needs_internet
+        check = _check_embedded(document, own_keys) if version == "3.0" else BadgeCheck.needs_internet
         return Reading(_details(version, document), check)
     if text.count(".") == 2:
         header, claims = _jws_parts(text)
@@ -71,7 +76,7 @@ def record(*, session: Session, artefact: Artefact, version: str, payload: str, 
     reading = None
     if not unreadable:
         try:
-            reading = read_badge(version=version, payload=payload)
+            reading = read_badge(version=version, payload=payload, own_keys=folio_keys(session=session))
         except UnreadableBadge:
             reading = None
     details = reading.details if reading else BadgeDetails()
@@ -84,6 +89,20 @@ def record(*, session: Session, artefact: Artefact, version: str, payload: str, 
     )
     session.add(badge)
     return badge
+
+
+def folio_keys(*, session: Session) -> KeyLookup:
+    """The public key of a verification method ("<issuer>#<multikey>") of a school on this Folio, or None.
+
+    Unlike keys.key_resolver it needs no settings: a credential whose signature one of this Folio's private keys
+    made was signed here, whatever address it gives (the issuer part is still checked against the credential)."""
+    def public_key_for(method: str) -> ed25519.Ed25519PublicKey | None:
+        fragment = method.partition("#")[2]
+        if not fragment:
+            return None
+        key = session.exec(select(IssuerKey).where(IssuerKey.public_key_multibase == fragment)).first()
+        return ed25519.Ed25519PublicKey.from_public_bytes(ed25519_from_multikey(fragment)) if key else None
+    return public_key_for
 
 
 def badge_of(*, session: Session, artefact: Artefact) -> BadgeAssertion | None:
@@ -252,23 +271,29 @@ def _check_jws(token: str, header: dict, claims: dict, credential: dict) -> Badg
     return BadgeCheck.verified
 
 
-def _check_embedded(credential: dict) -> BadgeCheck:
-    """A credential with an embedded eddsa-rdfc-2022 proof by a did:key that is its issuer: checked offline with the
-    vendored JSON-LD contexts (app.services.badges.proof); a key elsewhere needs the internet."""
+def _check_embedded(credential: dict, own_keys: KeyLookup | None) -> BadgeCheck:
+    """A credential with an embedded eddsa-rdfc-2022 proof by its issuer's did:key, or by a school on this Folio:
+    checked offline with the vendored JSON-LD contexts (app.services.badges.proof); a key elsewhere needs the
+    internet."""
     proof = credential.get("proof")
     proof = proof[0] if isinstance(proof, list) and proof else proof
     if not isinstance(proof, dict):
         return BadgeCheck.cannot_check  # not signed at all
     method = proof.get("verificationMethod")
     method = method.get("id") if isinstance(method, dict) else method
-    if not isinstance(method, str) or not did_key.is_did_key(method):
-        return BadgeCheck.needs_internet
+    if not isinstance(method, str):
+        return BadgeCheck.cannot_check
+    own_key = own_keys(method) if own_keys is not None and not did_key.is_did_key(method) else None
+    if not did_key.is_did_key(method) and own_key is None:
+        return BadgeCheck.needs_internet  # the key is published on the issuer's site
     if did_key.did_of(method) != _issuer_id(credential):
         return BadgeCheck.does_not_verify  # signed by a key that isn't the issuer's
     if proof.get("cryptosuite") != proof_module.CRYPTOSUITE:
         return BadgeCheck.cannot_check
 
     def public_key_for(verification_method: str) -> ed25519.Ed25519PublicKey | None:
+        if own_key is not None:
+            return own_key if verification_method == method else None
         try:
             key = did_key.public_key(verification_method)
         except ValueError:

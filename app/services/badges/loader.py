@@ -11,12 +11,23 @@ VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
+DID_V1 = "https://www.w3.org/ns/did/v1"
+# Not used by what Folio issues; held so that badges issued elsewhere on them can be checked offline too.
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+OB_V3_0_0 = "https://purl.imsglobal.org/spec/ob/v3p0/context.json"
+OB_V3_0_1 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json"
+OB_V3_0_2 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json"
 
 CONTEXT_FILES = {
     VC_V2: "credentials-v2.jsonld",
     OB_V3: "ob-context-3.0.3.json",
     DATA_INTEGRITY_V2: "data-integrity-v2.jsonld",
     MULTIKEY_V1: "multikey-v1.jsonld",
+    DID_V1: "did-v1.jsonld",
+    VC_V1: "credentials-v1.jsonld",
+    OB_V3_0_0: "ob-context-3.0.json",
+    OB_V3_0_1: "ob-context-3.0.1.json",
+    OB_V3_0_2: "ob-context-3.0.2.json",
 }
 
 

@@ -1,6 +1,7 @@
 """eddsa-rdfc-2022 Data Integrity proofs (W3C vc-di-eddsa): RDFC-1.0 canonical form, SHA-256, Ed25519."""
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -8,8 +9,8 @@ from datetime import datetime, timezone
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cachetools import LRUCache
-from pyld import jsonld
 from pyld.context_resolver import ContextResolver
+from pyld.jsonld import JsonLdProcessor
 
 from app.services.badges.loader import UnknownContext, document_loader
 from app.services.badges.multibase import decode_base58btc, encode_base58btc
@@ -40,13 +41,43 @@ Loader = Callable[[str, dict | None], dict]
 _context_caches: dict[Loader, LRUCache] = {}
 
 
+_ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+\-.]*|_):[^\s]*$")
+
+
+class UnsafeDocument(ValueError):
+    """Part of the document would silently fall out of its canonical form (a term no context defines, a relative
+    IRI), so the signature would not cover it: refused, as jsonld.js's "safe mode" refuses it."""
+
+
+def _check_iris(node) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _check_iris(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "@id" and not _ABSOLUTE_IRI.match(value):
+                raise UnsafeDocument(f"relative @id {value!r}")
+            if key == "@type":
+                for type_ in value if isinstance(value, list) else [value]:
+                    if type_ != "@json" and not _ABSOLUTE_IRI.match(type_):
+                        raise UnsafeDocument(f"relative @type {type_!r}")
+            elif key != "@value":
+                _check_iris(value)
+
+
 def canonical_nquads(document: dict, *, loader: Loader = document_loader) -> str:
-    """RDFC-1.0 (URDNA2015) canonical N-Quads of a JSON-LD document; contexts come only from the loader."""
+    """RDFC-1.0 (URDNA2015) canonical N-Quads of a JSON-LD document; contexts come only from the loader; raises
+    UnsafeDocument for anything the canonical form would drop."""
+    dropped: list = []
+    processor = JsonLdProcessor(on_property_dropped=dropped.append)
     cache = _context_caches.setdefault(loader, LRUCache(maxsize=100))
-    return jsonld.normalize(document, {
-        "algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader,
-        "contextResolver": ContextResolver(cache, loader),
-    })
+    # No base IRI: a relative IRI stays relative (and is refused below) instead of resolving against pyld's default.
+    options = {"documentLoader": loader, "contextResolver": ContextResolver(cache, loader), "base": None}
+    expanded = processor.expand(document, dict(options))
+    if dropped:
+        raise UnsafeDocument(f"terms no context defines: {dropped}")
+    _check_iris(expanded)
+    return processor.normalize(expanded, {**options, "algorithm": "URDNA2015", "format": "application/n-quads"})
 
 
 def _hash_data(*, unsecured: dict, proof_config: dict, loader: Loader) -> bytes:
@@ -115,6 +146,8 @@ def verify_document(
     proof_config["@context"] = document["@context"]
     try:
         hash_data = _hash_data(unsecured=unsecured, proof_config=proof_config, loader=loader)
+    except UnsafeDocument:
+        return ProofCheck(False, "unsafe", method)
     except Exception as error:  # pyld raises JsonLdError for any document it cannot process
         return ProofCheck(False, "unknown-context" if _unknown_context(error) else "malformed", method)
     try:
