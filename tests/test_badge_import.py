@@ -291,3 +291,21 @@ def test_a_credential_picture_is_only_for_those_who_may_see_the_credential(clien
     login(stranger, world["other"])
     for kind in ("png", "svg"):
         assert stranger.get(f"/credentials/{credential.public_id}/image.{kind}").status_code == 404
+
+
+def test_a_credential_this_folio_revoked_says_so_when_brought_back(client, session, new_client):
+    from tests.test_badges import award_one, build_world
+
+    world = build_world(session)
+    credential = award_one(client, session, world)  # Ms Shah is signed in on `client`
+    assert client.post(f"/credentials/{credential.public_id}/revoke",
+                       data={"reason": "Awarded to the wrong student"}).status_code == 303
+    maya = new_client()
+    login(maya, world["maya"])
+    picture = maya.get(f"/credentials/{credential.public_id}/image.png").content
+    assert upload(maya, "badge.png", picture).status_code == 303
+    badge = session.exec(select(BadgeAssertion)).one()
+    assert badge.verification is BadgeCheck.revoked
+    page = page_text(maya.get(f"/artefacts/{badge.artefact_id}"))
+    assert "Revoked: the signature is genuine, but the school that issued it has withdrawn it." in page
+    assert "Verified:" not in page

@@ -15,6 +15,7 @@ class BadgeCheck(str, Enum):
 
     verified = "verified"  # signed by the key its issuer names, unchanged since
     does_not_verify = "does_not_verify"  # changed after signing, or signed by someone else
+    revoked = "revoked"  # genuine, but revoked by the school on this Folio that issued it
     needs_internet = "needs_internet"  # hosted, or its key is on the issuer's site: Folio fetches nothing
     cannot_check = "cannot_check"  # unsigned, or a kind of signature Folio doesn't check
     unreadable = "unreadable"  # the image carried a badge whose text couldn't be read

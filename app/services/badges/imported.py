@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from sqlmodel import Session, select
 
-from app.models import Artefact, IssuerKey
+from app.models import Artefact, Credential, IssuerKey
 from app.models.badge_assertions import BadgeAssertion, BadgeCheck
 from app.models.base import utcnow
 from app.services.badges import did_key
@@ -25,6 +25,7 @@ from app.services.badges import proof as proof_module
 from app.services.badges.multibase import ed25519_from_multikey
 
 KeyLookup = Callable[[str], "ed25519.Ed25519PublicKey | None"]
+RevokedLookup = Callable[[object], bool]
 
 
 class UnreadableBadge(ValueError):
@@ -48,9 +49,11 @@ class Reading:
     check: BadgeCheck
 
 
-def read_badge(*, version: str, payload: str, own_keys: KeyLookup | None = None) -> Reading:
+def read_badge(*, version: str, payload: str, own_keys: KeyLookup | None = None,
+               own_revoked: RevokedLookup | None = None) -> Reading:
     """What a baked payload says and what checking it offline finds; UnreadableBadge when it says nothing readable.
-    `own_keys` finds the public key of a verification method of a school on this Folio (folio_keys)."""
+    `own_keys` finds the public key of a verification method of a school on this Folio (folio_keys), `own_revoked`
+    whether one of their credentials was revoked (folio_revoked)."""
     text = payload.strip()
     if not text:
         raise UnreadableBadge("empty")
@@ -59,7 +62,8 @@ def read_badge(*, version: str, payload: str, own_keys: KeyLookup | None = None)
         return Reading(BadgeDetails(issuer_url=text[:2000]), BadgeCheck.needs_internet)
     if text.startswith("{"):
         document = _json_object(text)
-        check = _check_embedded(document, own_keys) if version == "3.0" else BadgeCheck.needs_internet
+        check = (_check_embedded(document, own_keys, own_revoked) if version == "3.0"
+                 else BadgeCheck.needs_internet)
         return Reading(_details(version, document), check)
     if text.count(".") == 2:
         header, claims = _jws_parts(text)
@@ -76,7 +80,8 @@ def record(*, session: Session, artefact: Artefact, version: str, payload: str, 
     reading = None
     if not unreadable:
         try:
-            reading = read_badge(version=version, payload=payload, own_keys=folio_keys(session=session))
+            reading = read_badge(version=version, payload=payload, own_keys=folio_keys(session=session),
+                                 own_revoked=folio_revoked(session=session))
         except UnreadableBadge:
             reading = None
     details = reading.details if reading else BadgeDetails()
@@ -103,6 +108,17 @@ def folio_keys(*, session: Session) -> KeyLookup:
         key = session.exec(select(IssuerKey).where(IssuerKey.public_key_multibase == fragment)).first()
         return ed25519.Ed25519PublicKey.from_public_bytes(ed25519_from_multikey(fragment)) if key else None
     return public_key_for
+
+
+def folio_revoked(*, session: Session) -> RevokedLookup:
+    """Whether a credential (by its id, ".../badges/credentials/<public id>") issued on this Folio was revoked."""
+    def is_revoked(credential_id) -> bool:
+        if not isinstance(credential_id, str) or "/badges/credentials/" not in credential_id:
+            return False
+        public_id = credential_id.rsplit("/", 1)[-1][:36]
+        issued = session.exec(select(Credential).where(Credential.public_id == public_id)).first()
+        return issued is not None and issued.revoked_at is not None
+    return is_revoked
 
 
 def badge_of(*, session: Session, artefact: Artefact) -> BadgeAssertion | None:
@@ -271,7 +287,7 @@ def _check_jws(token: str, header: dict, claims: dict, credential: dict) -> Badg
     return BadgeCheck.verified
 
 
-def _check_embedded(credential: dict, own_keys: KeyLookup | None) -> BadgeCheck:
+def _check_embedded(credential: dict, own_keys: KeyLookup | None, own_revoked: RevokedLookup | None) -> BadgeCheck:
     """A credential with an embedded eddsa-rdfc-2022 proof by its issuer's did:key, or by a school on this Folio:
     checked offline with the vendored JSON-LD contexts (app.services.badges.proof); a key elsewhere needs the
     internet."""
@@ -301,6 +317,8 @@ def _check_embedded(credential: dict, own_keys: KeyLookup | None) -> BadgeCheck:
         return key if isinstance(key, ed25519.Ed25519PublicKey) else None
 
     found = proof_module.verify_document(document=credential, public_key_for=public_key_for)
+    if found.valid and own_key is not None and own_revoked is not None and own_revoked(credential.get("id")):
+        return BadgeCheck.revoked  # genuine, but the school on this Folio that issued it has withdrawn it
     if found.valid:
         return BadgeCheck.verified
     # Only a signature that doesn't match is a forgery; a context Folio hasn't vendored, or an odd form, isn't.
