@@ -185,6 +185,8 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/admin/credentials"): "admin",
     ("GET", "/credentials/{public_id}"): "credential_read",
     ("GET", "/credentials/{public_id}/download"): "credential_read",
+    ("GET", "/credentials/{public_id}/image.png"): "credential_read",
+    ("GET", "/credentials/{public_id}/image.svg"): "credential_read",
     ("GET", "/credentials/{public_id}/revoke"): "staff_of_student",
     ("POST", "/credentials/{public_id}/revoke"): "staff_of_student",
     ("POST", "/credentials/award/ratings/{rating_id}"): "teacher_of_student",

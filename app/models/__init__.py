@@ -4,6 +4,7 @@ from app.models.api_tokens import ApiToken
 from app.models.badges import Credential, IssuerKey
 from app.models.assessments import CompetencyRating, RatingArtefact, RatingSource
 from app.models.audit import AuditEvent, AuditEventKind
+from app.models.badge_assertions import BadgeAssertion, BadgeCheck
 from app.models.auth import LoginFailure, SetupLink, UserSession
 from app.models.competencies import (
     ClassFramework,
@@ -62,7 +63,7 @@ for _table in _SQLModel.metadata.tables.values():
         _table.dialect_kwargs["sqlite_autoincrement"] = True
 
 __all__ = [
-    "ApiToken", "Credential", "IssuerKey",
+    "ApiToken", "BadgeAssertion", "BadgeCheck", "Credential", "IssuerKey",
     "AuditEvent", "AuditEventKind", "EnrolledVia",
     "ApprovalStatus", "ItemApproval", "Comment", "CommentKind", "CommentStatus", "FeedbackRecipient", "FeedbackRequest", "Notification",
     "NotificationKind", "RequestStatus",

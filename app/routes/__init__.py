@@ -7,7 +7,7 @@ from app.routes import (
     account, admin, approvals, artefacts, assessments, auth, badges_public, class_members, class_views, classes, competencies,
     conferences, digests, exports, family, feedback, framework_files, framework_scale, framework_translations,
     frameworks, goals, homes, imports, invitations, notifications, presentations, public, reactions, reflections,
-    credentials, roster, school_classes, shared, showcases, sso,
+    credential_images, credentials, roster, school_classes, shared, showcases, sso,
 )
 
 ROUTERS = [
@@ -22,7 +22,7 @@ ROUTERS = [
     invitations.router, family.router, digests.router, digests.public_router, reactions.router,
     showcases.router, shared.router, presentations.router, conferences.router,
     exports.router, imports.router, roster.router,
-    credentials.router,
+    credentials.router, credential_images.router,
     badges_public.router,
 ]
 

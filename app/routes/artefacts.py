@@ -18,6 +18,7 @@ from app.flash import flash
 from app.i18n import _, ngettext
 from app.models import Artefact, ArtefactKind, MediaKind
 from app.pagination import paginate
+from app.services.badges import imported as imported_badges
 from app.services.moderation.approvals import approval_notice
 from app.services.portfolio import artefacts as service
 from app.services.portfolio import storage
@@ -65,8 +66,9 @@ def list_artefacts(request: Request, user: StudentUser, session: SessionDep, kin
         statement = statement.where(Artefact.kind == KINDS[kind])
     result = paginate(session, statement.order_by(Artefact.occurred_on.desc(), Artefact.id.desc()), number=page, size=24)
     recordings = service.recordings_of(session=session, artefact_ids=[a.id for a in result.items])
-    return render(request, "artefacts/list.html", {"page": result, "kind": kind, "recordings": recordings},
-                  block="results")
+    badges = imported_badges.badges_of(session=session, artefact_ids=[a.id for a in result.items])
+    return render(request, "artefacts/list.html",
+                  {"page": result, "kind": kind, "recordings": recordings, "badges": badges}, block="results")
 
 
 @router.get("/artefacts/new")
@@ -238,6 +240,7 @@ def show_artefact(request: Request, artefact_id: PathId, user: CurrentUser, sess
                "is_owner": is_owner,
                "recording": service.recording_of(session=session, artefact=artefact) if is_owner else None,
                "caption": service.caption_of(session=session, artefact=artefact),
+               "badge": imported_badges.badge_of(session=session, artefact=artefact),
                "approval_notice": approval_notice(session=session, viewer=user, owner_id=artefact.owner_id,
                                                   item_id=artefact.id)}
     return render(request, "artefacts/show.html", context)

@@ -5,6 +5,7 @@ from fastapi.responses import Response
 
 from app.auth import StaffUser, TeacherUser, require_user
 from app.db import SessionDep
+from app.services.badges import imported as imported_badges
 from app.services.classes import class_views
 from app.services.classes import classes
 from app.templating import render
@@ -39,5 +40,6 @@ def show_student(request: Request, student_id: PathId, user: TeacherUser, sessio
     student = class_views.student_for_teacher(session=session, teacher=user, student_id=student_id)
     view = class_views.student_view(session=session, teacher=user, student=student,
                                     number=int(page) if page.isdigit() else 1)
-    context = {"student": view.student, "items": view.items, "goals": view.goals}
+    context = {"student": view.student, "items": view.items, "goals": view.goals,
+               "badges": imported_badges.badges_on_page(session=session, rows=view.items.items)}
     return render(request, "class_views/student.html", context, block="timeline")

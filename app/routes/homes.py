@@ -11,6 +11,7 @@ from app.services.conferences import conferences
 from app.services.family import family
 from app.services.accounts import people
 from app.services.portfolio import student_panels
+from app.services.badges import imported as imported_badges
 from app.services.portfolio import timeline
 from app.templating import render
 
@@ -33,6 +34,7 @@ def student_home(
                                      date_from=date_from, date_to=date_to)
     context = student_panels.home_context(session=session, student=user, filters=filters,
                                           page=int(page) if page.isdigit() else 1)
+    context["badges"] = imported_badges.badges_on_page(session=session, rows=context["items"].items)
     return render(request, "home/student.html", context, block="timeline")
 
 

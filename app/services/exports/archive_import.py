@@ -19,6 +19,7 @@ What a Folio import does with what can't be recreated as it was (see docs/portfo
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import shutil
 from collections.abc import Callable
@@ -251,6 +252,8 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
             except uploads.FileRefused as refused:
                 raise ImportRefused(refused.message) from None
             ledger.uncommitted_files.append(stored)
+            if badge := doc["file"].get("badge"):  # the exported picture lost it with its metadata
+                stored = dataclasses.replace(stored, badge_version=badge["version"], badge_payload=badge["payload"])
             try:
                 artefact = artefact_service.create_file_artefacts(
                     session=session, owner=student, files=[stored], data=data, quota_bytes=settings.student_quota_bytes)[0]

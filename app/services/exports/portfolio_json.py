@@ -50,6 +50,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.services.badges import imported as imported_badges
 from app.storage import Storage
 
 FORMAT = "folio-portfolio"
@@ -172,6 +173,8 @@ def collect(*, session: Session, student: User, store: Storage | None = None,
     artefacts = list(session.exec(select(Artefact).where(Artefact.owner_id == sid)).all())
     artefacts.sort(key=lambda a: _order_key(a.created_at, a.title, a.kind.value, a.id))
     artefact_refs = {a.id: f"artefact-{n}" for n, a in enumerate(artefacts, start=1)}
+    badges = imported_badges.badges_of(session=session, artefact_ids=[a.id for a in artefacts
+                                                                      if a.kind is ArtefactKind.file])
 
     reflections = list(session.exec(select(Reflection).where(Reflection.owner_id == sid)).all())
     reflections.sort(key=lambda r: _order_key(r.created_at, r.title, r.id))
@@ -308,6 +311,9 @@ def collect(*, session: Session, student: User, store: Storage | None = None,
                 "size": size if size is not None else artefact.size_bytes,
                 "sha256": _stored_sha256(store, artefact.stored_name) if size is not None else None,
             }
+            if badge := badges.get(artefact.id):
+                # The stored picture carries no metadata: its badge travels here, as baked.
+                file_doc["badge"] = {"version": badge.version, "payload": badge.payload}
         artefact_docs.append({
             "ref": ref, "kind": artefact.kind.value, "title": artefact.title, "description": artefact.description,
             "occurred_on": day(artefact.occurred_on), "audience": artefact.audience.value, "body": artefact.body,

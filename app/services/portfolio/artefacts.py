@@ -29,6 +29,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.services.badges import imported as imported_badges
 from app.services.moderation import approvals
 from app.services.portfolio import storage
 from app.services.portfolio import tags as tag_service
@@ -144,8 +145,9 @@ def create_file_artefacts(*, session: Session, owner: User, files: list, data: A
                           quota_bytes: int | None = None) -> list[Artefact]:
     """One artefact per stored upload, each counted against the owner's quota (None: demo data, not limited).
 
-    The title is the typed one (numbered) or the file's name. Raises storage.QuotaExceeded for a file that doesn't
-    fit; the caller rolls back what was already added and removes the stored files."""
+    The title is the typed one (numbered) or the file's name; a badge baked into an image is kept beside it.
+    Raises storage.QuotaExceeded for a file that doesn't fit; the caller rolls back what was already added and
+    removes the stored files."""
     created = []
     for number, stored in enumerate(files, start=1):
         storage.reserve(session=session, user_id=owner.id, size_bytes=stored.stored_bytes, quota_bytes=quota_bytes,
@@ -163,6 +165,9 @@ def create_file_artefacts(*, session: Session, owner: User, files: list, data: A
         )
         _apply(artefact, data)
         created.append(_save(session, artefact, data))
+        if stored.badge_version:
+            imported_badges.record(session=session, artefact=artefact, version=stored.badge_version,
+                                   payload=stored.badge_payload, unreadable=stored.badge_unreadable)
     return created
 
 

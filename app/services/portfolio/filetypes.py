@@ -49,6 +49,12 @@ def is_container(head: bytes) -> bool:
     return head.startswith((_ZIP, _OLE2))
 
 
+def may_be_svg(head: bytes) -> bool:
+    """True when the head looks like the start of an SVG document (which Folio keeps only as a baked badge)."""
+    start = head.removeprefix(codecs.BOM_UTF8).lstrip()[:4096].lower()
+    return start.startswith(b"<") and b"<svg" in start
+
+
 def sniff(head: bytes, *, tail_reader: TailReader | None = None) -> SniffedType | None:
     """The allowed type `head` (the first HEAD_BYTES of a file) belongs to, or None if it isn't allowed.
 

@@ -3,8 +3,8 @@
 JPEG: APP1 (EXIF, XMP), APP13 (IPTC/Photoshop), every other APPn and COM go; APP0 JFIF, APP14 Adobe (colour
 transform, needed to decode) and a standard ICC profile (APP2) stay; the scans are copied byte for byte up to the
 first image's EOI (what follows, e.g. an MPO's second picture with its own EXIF or a phone's trailer, goes).
-PNG: only chunks that describe the pixels stay (text, eXIf, tIME and private chunks go), except a tEXt/iTXt chunk
-with the keyword `openbadges` (a badge baked into the image). WebP: EXIF, XMP and unknown chunks go, VP8X flags and
+PNG: only chunks that describe the pixels stay (text, eXIf, tIME and private chunks go; a baked Open Badge is read
+out before, by app.services.badges.baking, and kept beside the image). WebP: EXIF, XMP and unknown chunks go, VP8X flags and
 the RIFF size follow. GIF: comments and application extensions go, except the looping one (NETSCAPE2.0/ANIMEXTS1.0).
 
 ICC profiles: kept only when their description names a standard colour space (sRGB, Display P3, Adobe RGB...);
@@ -135,12 +135,10 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Chunks that describe how to show the pixels (and APNG's frames); everything else is dropped.
 _PNG_KEEP = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"cHRM", b"gAMA", b"sBIT", b"sRGB", b"cICP", b"mDCv",
              b"cLLi", b"bKGD", b"hIST", b"pHYs", b"sPLT", b"acTL", b"fcTL", b"fdAT"}
-OPEN_BADGES_KEYWORD = b"openbadges"
 
 
 def strip_png(data: bytes) -> tuple[bytes, bool]:
-    """The PNG with only pixel-describing chunks (and an Open Badges text chunk); and whether an ICC profile
-    was dropped as non-standard."""
+    """The PNG with only pixel-describing chunks; and whether an ICC profile was dropped as non-standard."""
     if data[:len(_PNG_SIGNATURE)] != _PNG_SIGNATURE:
         raise ValueError("PNG: no signature")
     out = bytearray(_PNG_SIGNATURE)
@@ -154,9 +152,7 @@ def strip_png(data: bytes) -> tuple[bytes, bool]:
             raise ValueError("PNG: truncated chunk")
         payload = data[position + 8:end - 4]
         keep = kind in _PNG_KEEP
-        if kind in (b"tEXt", b"iTXt"):
-            keep = payload.split(b"\x00", 1)[0] == OPEN_BADGES_KEYWORD
-        elif kind == b"iCCP":
+        if kind == b"iCCP":
             _name, _sep, rest = payload.partition(b"\x00")
             try:
                 keep = icc_is_standard(zlib.decompress(rest[1:]))

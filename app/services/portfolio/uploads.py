@@ -27,6 +27,8 @@ from starlette.requests import Request
 from app.faults import is_disk_full
 from app.i18n import _, get_locale, ngettext
 from app.models import MediaKind
+from app.services.badges import baking, drawing
+from app.services.badges import imported as imported_badges
 from app.services.portfolio import filetypes
 from app.services.portfolio import images
 from app.storage import Storage
@@ -79,6 +81,10 @@ class StoredFile:
     thumb_print: str | None = None  # a 1200 px JPEG for PDF exports
     reencoded: bool = False
     derived_bytes: int = 0  # the thumbnails and print copy together
+    # An Open Badge baked into the image, taken out before its metadata was stripped (app.services.badges):
+    badge_version: str = ""  # "3.0", "2.0", "1.0"; "" for no badge
+    badge_payload: str = ""  # the credential or assertion as baked
+    badge_unreadable: bool = False  # it carried a badge whose text couldn't be read
 
     @property
     def stored_bytes(self) -> int:
@@ -449,17 +455,59 @@ def _keep(*, temp: Path, head: bytes, token: str, store: Storage, owner_id: int,
             return open(temp, "rb")
 
         sniffed = filetypes.sniff(head, tail_reader=tail_reader)
+        if sniffed is None and filetypes.may_be_svg(head):
+            return _keep_svg_badge(temp=temp, head=head, token=token, store=store, owner_id=owner_id, field=field,
+                                   original_name=original_name)
         if sniffed is None:
             raise FileRefused(_type_message(original_name, filetypes.refusal_reason(head, tail_reader=tail_reader)))
         if sniffed.media_kind is MediaKind.image:
-            return _keep_image(temp=temp, sniffed=sniffed, token=token, store=store, owner_id=owner_id,
-                               field=field, original_name=original_name)
+            badge = _baked_png_badge(temp) if sniffed.content_type == "image/png" else {}
+            stored = _keep_image(temp=temp, sniffed=sniffed, token=token, store=store, owner_id=owner_id,
+                                 field=field, original_name=original_name)
+            return dataclasses.replace(stored, **badge)
         key = f"u{owner_id}/{token}.{sniffed.extension}"
         store.put_file(key, temp, content_type=sniffed.content_type)
         return StoredFile(field=field, original_name=original_name, stored_name=key,
                           content_type=sniffed.content_type, media_kind=sniffed.media_kind, size_bytes=size)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _baked_png_badge(temp: Path) -> dict:
+    """The StoredFile fields for the badge a PNG carries (read before its text chunks are stripped), or none."""
+    try:
+        with open(temp, "rb") as handle:
+            badge = baking.extract_png(handle)
+    except baking.MalformedBakedBadge:
+        return {"badge_version": "2.0", "badge_unreadable": True}
+    except ValueError:
+        return {}  # a broken PNG: Pillow refuses it next, with the usual message
+    return {"badge_version": badge.version, "badge_payload": badge.payload} if badge else {}
+
+
+def _keep_svg_badge(*, temp: Path, head: bytes, token: str, store: Storage, owner_id: int, field: str,
+                    original_name: str) -> StoredFile:
+    """An SVG is kept only as a badge: its assertion, and a plain badge picture Folio draws in place of its drawing
+    (SVG can run scripts); any other SVG, or one Folio can't read safely, is refused like other web pages."""
+    refused = FileRefused(_type_message(original_name, filetypes.refusal_reason(head)))
+    if temp.stat().st_size > baking.MAX_SVG_BYTES:
+        raise refused
+    data = temp.read_bytes()
+    try:
+        badge = baking.extract_svg(data)
+        fields = {"badge_version": badge.version, "badge_payload": badge.payload} if badge else {}
+    except baking.MalformedBakedBadge:
+        fields = {"badge_version": "2.0", "badge_unreadable": True}
+    except ValueError:
+        raise refused from None
+    if not fields:
+        raise refused
+    title = imported_badges.title_of(version=fields["badge_version"], payload=fields.get("badge_payload", ""))
+    temp.write_bytes(drawing.draw_badge_png(title=title or _("Badge")))
+    png = filetypes.SniffedType("image/png", MediaKind.image, "png")
+    stored = _keep_image(temp=temp, sniffed=png, token=token, store=store, owner_id=owner_id, field=field,
+                         original_name=original_name)
+    return dataclasses.replace(stored, **fields)
 
 
 def _keep_image(*, temp: Path, sniffed: filetypes.SniffedType, token: str, store: Storage, owner_id: int,
@@ -509,7 +557,8 @@ def multipart_boundary(request: Request) -> bytes:
 
 def _may_be_allowed(head: bytes) -> bool:
     """False once the head alone proves a refusal (containers wait for the whole file)."""
-    return filetypes.is_container(head) or filetypes.sniff(head) is not None
+    # An SVG waits for its end too: it is kept if it turns out to be a baked badge.
+    return filetypes.is_container(head) or filetypes.may_be_svg(head) or filetypes.sniff(head) is not None
 
 
 async def flush_part(part: FilePart) -> None:
