@@ -15,6 +15,8 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.access import NotAllowed, NotFound
+from app.api.application import PREFIX as API_PREFIX
+from app.api.problems import problem_response
 from app.auth import LoginRequired, PasswordChangeRequired, resolve_request_context, restore_request_context
 from app.db import error_page_session
 from app.faults import Fault, fault_of
@@ -126,6 +128,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith(API_PREFIX + "/"):
+            # Starlette's mount pattern stops at a line break, so such an API address reaches this app: answer as
+            # the API would.
+            return problem_response(exc.status_code, headers=dict(exc.headers or {}))
         response = await render_error(request, exc.status_code)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value

@@ -225,7 +225,8 @@ def test_the_openapi_document_and_reference_page_cover_the_api_only(client):
     schema = document.json()
     assert schema["openapi"].startswith("3.1")
     assert set(schema["paths"]) == {"/me", "/items", "/items/{item_id}", "/items/notes", "/items/links", "/goals",
-                                    "/goals/{goal_id}", "/family/children", "/family/children/{student_id}/feed"}
+                                    "/goals/{goal_id}", "/family/children", "/family/children/{student_id}/feed",
+                                    "/credentials", "/credentials/{public_id}"}
     assert schema["servers"] == [{"url": "/api/v1"}]
     assert schema["components"]["schemas"]["NewNote"]["examples"]
     assert client.get("/openapi.json").status_code == 404 and client.get("/docs").status_code == 404
@@ -246,3 +247,16 @@ def test_a_tag_with_letters_beyond_ascii_is_reused_not_a_500(client, session):
                              names=["rÔle", "École"])
         session.commit()
     assert sorted(t.name for t in session.exec(select(Tag).where(Tag.owner_id == student.id))) == ["rÔle", "École"]
+
+
+def test_an_api_address_with_a_line_break_is_answered_as_the_api_answers(client, session):
+    """Found by schemathesis: Starlette's mount pattern stops at a line break, so such an address under /api/v1 fell
+    through to the HTML app's 404 page instead of a problem+json."""
+    student = make_user(session, make_school(session))
+    login(client, student)
+    token = make_token(client)
+    client.cookies.clear()
+    for path in ("/api/v1/credentials/a%0Ab", "/api/v1/items/1%0A2", "/api/v1/%0A"):
+        response = client.get(path, headers=bearer(token))
+        assert response.status_code == 404, path
+        assert response.headers["content-type"] == "application/problem+json", path

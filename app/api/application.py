@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.datastructures import State
 
+from app.api.credentials import router as credentials_router
 from app.api.docs import router as docs_router
 from app.api.items import BODY_MODELS, router as items_router
 from app.api.limits import TokenBuckets
@@ -30,6 +31,7 @@ def build_api(state: State) -> FastAPI:
     api.state.api_buckets = TokenBuckets(state.settings.api_rate_per_minute)
     api.include_router(people_router)
     api.include_router(items_router)
+    api.include_router(credentials_router)
     api.include_router(docs_router)
     install_problem_handlers(api)
 
