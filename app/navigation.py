@@ -41,7 +41,7 @@ def nav_items(user: User | None) -> list[NavItem]:
         items.append(NavItem("/conferences", _("Conferences")))
     if user.role is Role.admin:
         items += [NavItem("/admin/people", _("People")), NavItem("/admin/classes", _("Classes")),
-                  NavItem("/admin/frameworks", _("Frameworks")),
+                  NavItem("/admin/frameworks", _("Frameworks")), NavItem("/admin/credentials", _("Credentials")),
                   NavItem("/admin/audit", _("Audit log"))]
     items.append(NavItem("/account", _("Account")))
     return items

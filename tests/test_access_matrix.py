@@ -182,6 +182,7 @@ RULE_KINDS: dict[str, Rule] = {
 # Every route of the app and who may use it. Adding a route means adding a line here.
 RULES: dict[tuple[str, str], str] = {
     ("GET", "/credentials"): "student",
+    ("GET", "/admin/credentials"): "admin",
     ("GET", "/credentials/{public_id}"): "credential_read",
     ("GET", "/credentials/{public_id}/download"): "credential_read",
     ("GET", "/credentials/{public_id}/revoke"): "staff_of_student",

@@ -48,6 +48,8 @@ TESTED_KINDS = {
     AuditEventKind.term_created: "test_people_and_terms",
     AuditEventKind.class_created: "test_people_and_terms",
     AuditEventKind.classes_rolled_over: "test_people_and_terms",
+    AuditEventKind.credential_issued: "test_credentials",
+    AuditEventKind.credential_revoked: "test_credentials",
 }
 
 
@@ -305,6 +307,18 @@ def test_approvals(client, new_client, session):
         maya.id, ItemType.artefact.value, approvals[1].item_id)
     session.expire_all()
     assert session.get(ItemApproval, approvals[1].id).status is ApprovalStatus.returned
+
+
+def test_credentials(client, session):
+    from tests.test_badges import award_one, build_world
+    w = build_world(session)
+    credential = award_one(client, session, w)
+    assert client.post(f"/credentials/{credential.public_id}/revoke", data={"reason": "Wrong student"}).status_code == 303
+    issued, revoked = _only(session, AuditEventKind.credential_issued), _only(session, AuditEventKind.credential_revoked)
+    assert (issued.actor_id, issued.subject_id, issued.object_description) == (
+        w["shah"].id, w["maya"].id, f"credential {credential.public_id}")
+    assert issued.details["achievement"] == "COM.1 Communicating: Proficient"
+    assert (revoked.actor_id, revoked.subject_id, revoked.details["reason"]) == (w["shah"].id, w["maya"].id, "Wrong student")
 
 
 # --- who reads it --------------------------------------------------------------------------------------

@@ -16,6 +16,10 @@ from tests.factories import link_guardian, login, make_class, make_framework, ma
 
 @pytest.fixture
 def world(session):
+    return build_world(session)
+
+
+def build_world(session):
     """Ms Shah teaches Maya; Mr Grey teaches another class; Maya's mother; the school's admin."""
     school = make_school(session, name="Hillside School")
     maya = make_user(session, school, display_name="Maya Patel")
@@ -323,3 +327,32 @@ def test_my_credentials_lists_in_constant_queries(client, session, world, count_
         page = client.get("/credentials")
     assert page.text.count("/credentials/") >= 5
     assert five.count == one.count
+
+
+def test_the_admin_finds_every_credential_of_the_school_and_revokes_one(client, session, world, count_queries):
+    w = world
+    credential = award_one(client, session, w)
+    client.cookies.clear()
+    login(client, w["admin"])
+    with count_queries() as one:
+        page = client.get("/admin/credentials")
+    assert page.status_code == 200 and "Maya Patel" in page.text and 'href="/admin/credentials"' in page.text
+    assert f'href="/credentials/{credential.public_id}"' in page.text
+    shown = client.get(f"/credentials/{credential.public_id}")
+    assert f'href="/credentials/{credential.public_id}/revoke"' in shown.text
+    client.cookies.clear()
+    login(client, w["shah"])
+    for _ in range(3):
+        rate(client, w, award=True)
+    client.cookies.clear()
+    login(client, w["admin"])
+    with count_queries() as four:
+        assert client.get("/admin/credentials").text.count("Maya Patel") == 4
+    assert four.count == one.count
+    # Another school's admin sees none of them.
+    elsewhere = make_user(session, make_school(session), Role.admin)
+    client.cookies.clear()
+    login(client, elsewhere)
+    assert "Maya Patel" not in client.get("/admin/credentials").text
+    assert client.get(f"/credentials/{credential.public_id}").status_code == 404
+    assert client.get(f"/credentials/{credential.public_id}/revoke").status_code == 404

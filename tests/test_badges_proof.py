@@ -134,3 +134,25 @@ def test_badges_on_the_held_contexts_sign_and_verify_offline(contexts, monkeypat
     assert verify_document(document=signed, public_key_for=lambda m: private.public_key()).valid
     signed["credentialSubject"]["achievement"]["name"] = "Sailing"
     assert verify_document(document=signed, public_key_for=lambda m: private.public_key()).reason == "bad-signature"
+
+
+def test_a_poison_graph_is_refused_quickly():
+    import time
+
+    from app.services.badges.proof import canonical_nquads
+    # Eight blank nodes all linked to each other look alike at every depth: canonicalising them takes RDFC-1.0
+    # tens of thousands of deep iterations (a 7-node clique took 7.5 s, each node more ~10x).
+    size = 8
+    document = {"@context": {"p": {"@id": "https://x.example/p", "@type": "@id"}}, "@graph": [
+        {"@id": f"_:n{i}", "p": [{"@id": f"_:n{j}"} for j in range(size) if j != i]} for i in range(size)]}
+    started = time.monotonic()
+    with pytest.raises(UnsafeDocument, match="look-alike blank nodes"):
+        canonical_nquads(document)
+    assert time.monotonic() - started < 5
+    # Through the proof check too (its proof's terms defined, so the poison is what stops it): refused, not left running.
+    document["@context"] = ["https://www.w3.org/ns/credentials/v2", document["@context"]]
+    signed = {**document, "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+                                    "created": "2026-01-01T00:00:00Z", "verificationMethod": "urn:k",
+                                    "proofPurpose": "assertionMethod", "proofValue": "z2"}}
+    check = verify_document(document=signed, public_key_for=lambda m: Ed25519PrivateKey.generate().public_key())
+    assert (check.valid, check.reason) == (False, "unsafe")

@@ -37,6 +37,8 @@ class AuditEventKind(str, Enum):
     share_link_revoked = "share_link_revoked"
     item_approved = "item_approved"
     item_returned = "item_returned"
+    credential_issued = "credential_issued"
+    credential_revoked = "credential_revoked"
 
 
 class AuditEvent(SQLModel, table=True):

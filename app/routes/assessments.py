@@ -16,6 +16,7 @@ from app.services.competencies import assessments
 from app.services.competencies import ratings
 from app.templating import render
 from app.routes.ids import PathId
+from app.security import client_address
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -70,7 +71,8 @@ def create_teacher_rating(
     rating = assessments.create_teacher_rating(session=session, teacher=user, student=student, competency=competency,
                                                data=data)
     if award_credential:
-        issuing.issue_for_rating(session=session, settings=request.app.state.settings, teacher=user, rating_id=rating.id)
+        issuing.issue_for_rating(session=session, settings=request.app.state.settings, teacher=user, rating_id=rating.id,
+                                 address=client_address(request))
     session.commit()
     response = RedirectResponse(f"/students/{student_id}/competencies/{competency_id}", status_code=303)
     message = (_("Your assessment of %(name)s is saved, and a credential awarded for it.", name=student.display_name)

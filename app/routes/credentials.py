@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.auth import CurrentUser, StudentUser, TeacherUser, require_user
+from app.auth import AdminUser, CurrentUser, StudentUser, TeacherUser, require_user
 from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
 from app.routes.ids import PathId
+from app.security import client_address
 from app.services.badges import credentials, issuing
 from app.templating import render
 
@@ -25,6 +26,15 @@ def list_credentials(request: Request, user: StudentUser, session: SessionDep,
     """The student's credentials, newest first."""
     found = credentials.student_credentials(session=session, settings=request.app.state.settings, student=user, page=page)
     return render(request, "credentials/list.html", {"page": found})
+
+@router.get("/admin/credentials")
+def list_school_credentials(request: Request, user: AdminUser, session: SessionDep,
+                            page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+    """Every credential the school issued, to find one to revoke."""
+    found = credentials.school_credentials(session=session, settings=request.app.state.settings,
+                                           school_id=user.school_id, page=page)
+    return render(request, "credentials/school_list.html", {"page": found})
+
 
 @router.get("/credentials/{public_id}")
 def show_credential(request: Request, public_id: str, user: CurrentUser, session: SessionDep) -> Response:
@@ -51,7 +61,7 @@ def award_for_rating(request: Request, rating_id: PathId, user: TeacherUser, ses
     """Sign a credential for one of the student's teacher ratings."""
     try:
         credential = issuing.issue_for_rating(session=session, settings=request.app.state.settings, teacher=user,
-                                              rating_id=rating_id)
+                                              rating_id=rating_id, address=client_address(request))
     except issuing.AlreadyAwarded:
         response = RedirectResponse(_back_to_rating(request, session, rating_id), status_code=303)
         flash(request, response, _("A credential was already awarded for this assessment."), "error")
@@ -67,7 +77,7 @@ def award_for_goal(request: Request, goal_id: PathId, user: TeacherUser, session
     response = RedirectResponse(f"/goals/{goal_id}", status_code=303)
     try:
         credential = issuing.issue_for_goal(session=session, settings=request.app.state.settings, teacher=user,
-                                            goal_id=goal_id)
+                                            goal_id=goal_id, address=client_address(request))
     except issuing.AlreadyAwarded:
         flash(request, response, _("A credential was already awarded for this goal."), "error")
         return response
@@ -91,7 +101,7 @@ def revoke_credential(request: Request, public_id: str, user: CurrentUser, sessi
                               count=issuing.REASON_MAX_LENGTH)}
         return render(request, "credentials/revoke.html", {"credential": credential, "errors": errors, "reason": reason},
                       status_code=422)
-    issuing.revoke(session=session, viewer=user, credential=credential, reason=reason)
+    issuing.revoke(session=session, viewer=user, credential=credential, reason=reason, address=client_address(request))
     session.commit()
     response = RedirectResponse(f"/credentials/{public_id}", status_code=303)
     flash(request, response, _("The credential is revoked."), "success")

@@ -54,6 +54,8 @@ def event_label(kind: AuditEventKind) -> str:
         AuditEventKind.share_link_revoked: _("Secret link turned off"),
         AuditEventKind.item_approved: _("Family item approved"),
         AuditEventKind.item_returned: _("Family item returned"),
+        AuditEventKind.credential_issued: _("Open Badges credential awarded"),
+        AuditEventKind.credential_revoked: _("Open Badges credential revoked"),
     }[kind]
 
 

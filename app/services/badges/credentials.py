@@ -105,3 +105,22 @@ def can_revoke(*, viewer: User, view: CredentialView) -> bool:
     """Whether the viewer may revoke this credential (for showing the button)."""
     return may_revoke_credential(viewer=viewer, school_id=view.credential.school_id,
                                  issued_by_id=view.credential.issued_by_id)
+
+
+@dataclass
+class SchoolCredentialRow:
+    view: CredentialView
+    student_name: str
+
+
+def school_credentials(*, session: Session, settings: Settings, school_id: int, page: int) -> Page[SchoolCredentialRow]:
+    """One page of every credential the school issued, newest first, with each student's name (two queries)."""
+    statement = (
+        select(Credential, School.name, User.display_name)
+        .join(School, School.id == Credential.school_id).join(User, User.id == Credential.student_id)
+        .where(Credential.school_id == school_id).order_by(Credential.issued_at.desc(), Credential.id.desc())
+    )
+    rows = paginate(session, statement, number=page, size=PAGE_SIZE)
+    items = [SchoolCredentialRow(credential_view(settings=settings, credential=credential, issuer_name=school_name),
+                                 student_name) for credential, school_name, student_name in rows.items]
+    return Page(items=items, number=rows.number, size=rows.size, total=rows.total)

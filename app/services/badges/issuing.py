@@ -10,10 +10,11 @@ from app.access.rules import may_award_credential, may_revoke_credential
 from app.config import Settings
 from app.i18n import _
 from app.models import (
-    Artefact, Competency, CompetencyRating, Credential, Framework, Goal, GoalStatus, ProficiencyLevel, RatingArtefact,
+    AuditEventKind, Artefact, Competency, CompetencyRating, Credential, Framework, Goal, GoalStatus, ProficiencyLevel, RatingArtefact,
     RatingSource, School, User,
 )
 from app.models.base import utcnow
+from app.services.accounts import audit
 from app.services.badges import keys, status, urls
 from app.services.badges.issuer import issuer_profile
 from app.services.badges.loader import OB_V3, VC_V2
@@ -42,7 +43,7 @@ def _subject(student: User, achievement: dict) -> dict:
 
 
 def _issue(*, session: Session, settings: Settings, teacher: User, student: User, achievement: dict,
-           evidence: list[dict], links: dict) -> Credential:
+           evidence: list[dict], links: dict, address: str | None) -> Credential:
     school = session.get(School, student.school_id)
     credential = Credential(school_id=school.id, student_id=student.id, issued_by_id=teacher.id,
                             achievement_name=achievement["name"][:300], **links)
@@ -65,6 +66,9 @@ def _issue(*, session: Session, settings: Settings, teacher: User, student: User
     signed = sign_document(document=document, private_key=private, verification_method=method,
                            created=credential.issued_at)
     credential.document = json.dumps(signed, ensure_ascii=False, indent=2)
+    audit.record(session=session, event=AuditEventKind.credential_issued, actor=teacher, subject=student,
+                 object_description=f"credential {credential.public_id}", address=address,
+                 details={"achievement": credential.achievement_name})
     return credential
 
 
@@ -93,7 +97,8 @@ def goal_credential(*, session: Session, goal_id: int) -> Credential | None:
     return session.exec(select(Credential).where(Credential.goal_id == goal_id, Credential.revoked_at.is_(None))).first()
 
 
-def issue_for_rating(*, session: Session, settings: Settings, teacher: User, rating_id: int) -> Credential:
+def issue_for_rating(*, session: Session, settings: Settings, teacher: User, rating_id: int,
+                     address: str | None = None) -> Credential:
     """Sign a credential for a teacher rating: the competency at that level, with the rating's evidence."""
     parts = _rating_parts(session=session, rating_id=rating_id)
     if parts is None or not may_award_credential(session=session, viewer=teacher, student_id=parts[4].id):
@@ -125,10 +130,12 @@ def issue_for_rating(*, session: Session, settings: Settings, teacher: User, rat
     evidence = [{"id": f"{base}/artefacts/{artefact.id}", "type": ["Evidence"], "name": artefact.title}
                 for artefact in artefacts]
     return _issue(session=session, settings=settings, teacher=teacher, student=student, achievement=achievement,
-                  evidence=evidence, links={"rating_id": rating.id, "competency_id": competency.id, "level_id": level.id})
+                  evidence=evidence, links={"rating_id": rating.id, "competency_id": competency.id, "level_id": level.id},
+                  address=address)
 
 
-def issue_for_goal(*, session: Session, settings: Settings, teacher: User, goal_id: int) -> Credential:
+def issue_for_goal(*, session: Session, settings: Settings, teacher: User, goal_id: int,
+                   address: str | None = None) -> Credential:
     """Sign a credential for a student's achieved goal, its success criteria as the criteria."""
     goal = session.get(Goal, goal_id)
     if goal is None or not may_award_credential(session=session, viewer=teacher, student_id=goal.owner_id):
@@ -149,7 +156,7 @@ def issue_for_goal(*, session: Session, settings: Settings, teacher: User, goal_
     }
     evidence = [{"id": f"{_base(settings)}/goals/{goal.id}", "type": ["Evidence"], "name": goal.title}]
     return _issue(session=session, settings=settings, teacher=teacher, student=student, achievement=achievement,
-                  evidence=evidence, links={"goal_id": goal.id})
+                  evidence=evidence, links={"goal_id": goal.id}, address=address)
 
 
 def revocable(*, session: Session, viewer: User, public_id: str) -> Credential:
@@ -161,12 +168,16 @@ def revocable(*, session: Session, viewer: User, public_id: str) -> Credential:
     return credential
 
 
-def revoke(*, session: Session, viewer: User, credential: Credential, reason: str) -> None:
+def revoke(*, session: Session, viewer: User, credential: Credential, reason: str, address: str | None = None) -> None:
     """Revoke it: its status bit is set in the next status list anyone fetches; its document stays as issued."""
     if credential.revoked_at is None:
         credential.revoked_at = utcnow()
         credential.revoked_reason = reason.strip()[:REASON_MAX_LENGTH]
         credential.revoked_by_id = viewer.id
+        audit.record(session=session, event=AuditEventKind.credential_revoked, actor=viewer,
+                     subject=session.get(User, credential.student_id), school_id=credential.school_id,
+                     object_description=f"credential {credential.public_id}", address=address,
+                     details={"achievement": credential.achievement_name, "reason": credential.revoked_reason})
 
 
 def rating_location(*, session: Session, rating_id: int) -> tuple[int, int] | None:

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cachetools import LRUCache
+from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 from pyld.jsonld import JsonLdProcessor
 
@@ -65,6 +66,24 @@ def _check_iris(node) -> None:
                 _check_iris(value)
 
 
+# Blank nodes that look alike make RDFC-1.0 hash them "to the n-th degree", which a crafted document ("poison
+# graph") can make take exponential time; like jsonld.js's maxDeepIterations, past this budget it is refused. A
+# credential needs a handful of such calls at most (none when its blank nodes differ at first sight).
+MAX_DEEP_ITERATIONS = 2000
+
+
+class _BoundedRDFC(URDNA2015):
+    def __init__(self) -> None:
+        super().__init__()
+        self.deep_iterations = 0
+
+    def hash_n_degree_quads(self, id_, issuer):
+        self.deep_iterations += 1
+        if self.deep_iterations > MAX_DEEP_ITERATIONS:
+            raise UnsafeDocument("too many look-alike blank nodes to canonicalise")
+        return super().hash_n_degree_quads(id_, issuer)
+
+
 def canonical_nquads(document: dict, *, loader: Loader = document_loader) -> str:
     """RDFC-1.0 (URDNA2015) canonical N-Quads of a JSON-LD document; contexts come only from the loader; raises
     UnsafeDocument for anything the canonical form would drop."""
@@ -77,7 +96,8 @@ def canonical_nquads(document: dict, *, loader: Loader = document_loader) -> str
     if dropped:
         raise UnsafeDocument(f"terms no context defines: {dropped}")
     _check_iris(expanded)
-    return processor.normalize(expanded, {**options, "algorithm": "URDNA2015", "format": "application/n-quads"})
+    dataset = processor.to_rdf(expanded, {**options, "produceGeneralizedRdf": False})
+    return _BoundedRDFC().main(dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"})
 
 
 def _hash_data(*, unsecured: dict, proof_config: dict, loader: Loader) -> bytes:
