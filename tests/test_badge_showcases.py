@@ -122,3 +122,24 @@ def test_deleting_the_credential_takes_it_out_of_showcases(client, session, worl
     kinds = session.exec(select(ShowcaseItem.item_type).where(ShowcaseItem.showcase_id == showcase_id)).all()
     assert kinds == [ShowcaseItemType.artefact]
     assert session.exec(select(Artefact).where(Artefact.owner_id == w["maya"].id)).first() is not None
+
+
+def test_the_showcase_page_takes_as_many_queries_for_one_credential_as_for_three(client, session, world, new_client,
+                                                                                 count_queries):
+    w = world
+    credential, showcase_id = maya_showcase(client, session, w)
+    mother = new_client()
+    login(mother, w["mother"])
+
+    def queries(browser) -> int:
+        with count_queries() as counter:
+            assert browser.get(f"/showcases/{showcase_id}").status_code == 200
+        return counter.count
+
+    before = (queries(client), queries(mother))
+    for _ in range(2):
+        more = award_one(new_client(), session, w)
+        assert add(client, showcase_id, "credential", more.id).status_code == 303
+    page = client.get(f"/showcases/{showcase_id}").text
+    assert page.count("showcase-item__body credential-card") == 3
+    assert (queries(client), queries(mother)) == before
