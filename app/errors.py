@@ -15,8 +15,6 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.access import NotAllowed, NotFound
-from app.api.application import PREFIX as API_PREFIX
-from app.api.problems import problem_response
 from app.auth import LoginRequired, PasswordChangeRequired, resolve_request_context, restore_request_context
 from app.db import error_page_session
 from app.faults import Fault, fault_of
@@ -128,10 +126,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if request.url.path.startswith(f"{API_PREFIX}/"):
-            # An API address its mount couldn't take (Starlette's mount pattern stops at a line break inside the
-            # path) is still the API's: answer as it would, never with an HTML page.
-            return problem_response(exc.status_code, headers=dict(exc.headers or {}))
         response = await render_error(request, exc.status_code)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value

@@ -233,7 +233,8 @@ def test_the_openapi_document_and_reference_page_cover_the_api_only(client):
                                     "/classes", "/classes/{class_id}", "/classes/{class_id}/overview",
                                     "/classes/{class_id}/students/{student_id}/items", "/inbox",
                                     "/approvals/{approval_id}/approve", "/approvals/{approval_id}/return",
-                                    "/students/{student_id}/competencies/{competency_id}/ratings"}
+                                    "/students/{student_id}/competencies/{competency_id}/ratings",
+                                    "/credentials", "/credentials/{public_id}"}
     assert schema["servers"] == [{"url": "/api/v1"}]
     upload = schema["paths"]["/items/files"]["post"]
     assert upload["requestBody"]["content"]["multipart/form-data"]["schema"]["required"] == ["file"]
@@ -273,6 +274,7 @@ def test_an_address_with_a_newline_is_still_the_apis_to_answer(client, session, 
     the HTML app's 404 page instead of a problem."""
     _student(session, client)
     token = make_token(client)
-    for address in ("/api/v1/items/1%0A", "/api/v1/items/1%0A/comments", "/api/v1/%0A"):
+    for address in ("/api/v1/items/1%0A", "/api/v1/items/1%0A/comments", "/api/v1/%0A", "/api/v1/credentials/a%0Ab",
+                    "/api/v1/classes/1/students/1%0A2/items"):
         response = new_client().get(address, headers=bearer(token))
         assert response.status_code == 404 and response.headers["content-type"] == PROBLEM, address

@@ -22,7 +22,8 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount, compile_path
 
 from app.main import create_app
-from app.models import ApiToken, ApprovalStatus, Audience, Competency, ItemApproval, ProficiencyLevel, Role
+from app.models import ApiToken, ApprovalStatus, Audience, Competency, Goal, GoalStatus, ItemApproval, ProficiencyLevel, Role
+from app.services.badges.issuing import issue_for_goal
 from app.models.base import utcnow
 from tests.api_tokens import bearer, make_token
 from tests.conftest import fast_hashing, make_settings
@@ -66,6 +67,7 @@ class World:
     edited_reflection: int = 0
     classes: dict[str, int] = field(default_factory=dict)
     approvals: dict[str, int] = field(default_factory=dict)
+    credential: str = ""  # the public id of a credential the teacher awarded Maya
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +115,12 @@ def world(module_database_url, tmp_path_factory) -> Iterator[World]:
                 db.add(approval)
             db.commit()
             built.ids = {v: u.id for v, u in users.items()}
+            achieved = Goal(owner_id=owner.id, title="Maya badge goal", status=GoalStatus.achieved, achieved_at=utcnow())
+            db.add(achieved)
+            db.commit()
+            built.credential = issue_for_goal(session=db, settings=settings, teacher=users["teacher"],
+                                              goal_id=achieved.id).public_id
+            db.commit()
             for viewer, user in users.items():
                 with TestClient(app, follow_redirects=False) as browser:
                     login(browser, user)
@@ -146,6 +154,11 @@ def _requests(world: World) -> list[tuple[str, str, dict, dict[str, int]]]:
     for state, goal_id in world.goals.items():
         expected = {v: 200 if sees(v, state) else 404 for v in VIEWERS}
         asks += [("GET", f"/api/v1/goals/{goal_id}", {}, expected), ("GET", f"/api/v1/items/{goal_id}", {}, expected)]
+    asks.append(("GET", "/api/v1/credentials", {}, only("student")))
+    # As its page in Folio: the student, their teacher (its issuer) and the school's admin; nobody else.
+    asks.append(("GET", f"/api/v1/credentials/{world.credential}", {},
+                 {v: 200 if v in ("owner", "teacher", "admin") else 404 for v in VIEWERS}))
+    asks.append(("GET", "/api/v1/credentials/00000000-0000-0000-0000-000000000000", {}, {v: 404 for v in VIEWERS}))
     feed = {v: 403 if ROLE[v] != "guardian" else (200 if v == "guardian" else 404) for v in VIEWERS}
     asks.append(("GET", f"/api/v1/family/children/{world.ids['owner']}/feed", {}, feed))
     return asks + _student_surface(world, only) + _teacher_requests(world)
@@ -297,3 +310,18 @@ def test_a_teachers_inbox_and_overview_hold_only_their_own_students(world: World
         assert theirs == {"requests": [], "comments_waiting": [], "comments_reported": [], "approvals": []}
         overview = api.get(f"/api/v1/classes/{world.classes['A']}/overview", headers=bearer(world.tokens["teacher"]))
         assert {s["id"] for s in overview.json()["students"]} == {world.ids["owner"], world.ids["classmate"]}
+
+
+def test_a_students_credentials_are_their_own_and_carry_the_signed_document(world: World):
+    with TestClient(world.app) as api:
+        mine = api.get("/api/v1/credentials?limit=1", headers=bearer(world.tokens["owner"])).json()
+        assert [c["id"] for c in mine["credentials"]] == [world.credential] and mine["total"] == 1
+        assert mine["next"] is None and mine["credentials"][0]["achievement"] == "Maya badge goal"
+        one = api.get(mine["credentials"][0]["api_url"], headers=bearer(world.tokens["owner"])).json()
+        assert one["document"]["id"] == one["credential_url"] and one["document"]["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+        assert one["verify_url"] == one["credential_url"] + "/verify" and one["revoked"] is False
+        for viewer in ("classmate", "other_student"):
+            theirs = api.get("/api/v1/credentials", headers=bearer(world.tokens[viewer])).json()
+            assert theirs == {"credentials": [], "total": 0, "next": None}
+        too_long = api.get("/api/v1/credentials/" + "x" * 37, headers=bearer(world.tokens["owner"]))
+        assert too_long.status_code == 404 and too_long.headers["content-type"] == "application/problem+json"

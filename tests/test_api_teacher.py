@@ -291,12 +291,6 @@ def test_a_teacher_rates_a_competency_with_the_forms_checks(new_client, session,
     assert len(session.exec(select(CompetencyRating)).all()) == 1
 
 
-def test_an_api_address_with_a_line_break_inside_is_answered_as_the_api(new_client, school):
-    response = new_client().get(f"/api/v1/classes/{school.maple.id}/students/1%0A2/items",
-                                headers=bearer(school.tokens["shah"]))
-    _problem(response, 404)
-
-
 def test_the_document_links_lists_to_their_entries_and_every_link_names_a_real_operation(new_client):
     document = new_client().get("/api/v1/openapi.json").json()
     ids = {op["operationId"]: (method, path) for path, ops in document["paths"].items() for method, op in ops.items()}

@@ -13,7 +13,7 @@ from app.models.base import utcnow
 from app.services.jobs import jobs
 from tests.factories import login, make_class, make_school, make_user
 
-SECTIONS = ["goals", "reflections", "evidence", "feedback", "competencies"]
+SECTIONS = ["goals", "reflections", "evidence", "feedback", "competencies", "credentials"]
 
 
 @jobs.handler("test_export_echo")

@@ -159,7 +159,7 @@ def test_every_page_is_listed_and_every_link_is_relative_and_resolves(portfolio,
     site = root / "site"
     p = portfolio
     expected = {
-        "index.html", "competencies.html", f"evidence/artefact-{p['image'].id}.html",
+        "index.html", "competencies.html", "credentials.html", f"evidence/artefact-{p['image'].id}.html",
         f"evidence/artefact-{p['note'].id}.html", f"evidence/artefact-{p['link'].id}.html",
         f"reflections/reflection-{p['reflection'].id}.html", f"reflections/reflection-{p['draft'].id}.html",
         f"goals/goal-{p['goal'].id}.html", f"showcases/showcase-{p['showcase'].id}.html",
@@ -271,7 +271,7 @@ def test_without_file_paths_the_site_copies_the_originals_itself(portfolio, sess
     page = root / "site" / "evidence" / f"artefact-{image.id}.html"
     assert ("a", "href", f"../files/{image.id}-science-poster.png") in links_of(page)
     assert not (root / "files").exists()
-    assert calls and calls[-1][0] == calls[-1][1] == 9 and calls[-1][2]
+    assert calls and calls[-1][0] == calls[-1][1] == 10 and calls[-1][2]
 
 
 def test_query_count_does_not_grow_with_the_portfolio(portfolio, app, session, settings, tmp_path, count_queries):

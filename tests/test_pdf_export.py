@@ -295,7 +295,7 @@ def test_gathering_takes_a_fixed_number_of_queries(session, settings, count_quer
     def queries() -> int:
         session.expire_all()
         with count_queries() as counter:
-            content = gather_portfolio(session=session, student=student, sections=ALL)
+            content = gather_portfolio(session=session, settings=settings, student=student, sections=ALL)
         assert content.item_count > 0
         return counter.count
 
@@ -333,7 +333,7 @@ def test_photos_are_embedded_from_the_print_copy_made_at_upload_never_resized_du
         world, session, settings, monkeypatch):
     maya, image = world["maya"], world["image"]
     assert image.thumb_print and image.thumb_print.endswith("-p.jpg")
-    content = gather_portfolio(session=session, student=maya, sections=["evidence"])
+    content = gather_portfolio(session=session, settings=settings, student=maya, sections=["evidence"])
     assert content.files[image_key(image)] == image.thumb_print
 
     def resizing(path):
@@ -554,7 +554,7 @@ def test_a_spoken_caption_is_not_an_item_of_the_pdf(session, settings, tmp_path)
 
     student = make_user(session, make_school(session))
     photo, caption = captioned_photo(session, settings, tmp_path, student, title="Paper bridge")
-    content = gather_portfolio(session=session, student=student, sections=ALL)
+    content = gather_portfolio(session=session, settings=settings, student=student, sections=ALL)
     assert [a.id for a in content.artefacts] == [photo.id] and content.captioned == {photo.id}
 
     showcase = Showcase(owner_id=student.id, title="Bridges")

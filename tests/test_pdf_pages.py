@@ -154,7 +154,7 @@ def test_the_cover_shows_the_photo_the_student_chose_else_the_most_recent(sessio
     assert [a.id for a in photo_choices(session=session, student=student)] == [latest.id, first.id]
 
     def cover_for(chosen_id, sections=("evidence",)):
-        content = gather_portfolio(session=session, student=student, sections=list(sections))
+        content = gather_portfolio(session=session, settings=settings, student=student, sections=list(sections))
         return choose_cover(session=session, content=content, chosen_id=chosen_id), content
 
     assert cover_for(None)[0].id == latest.id

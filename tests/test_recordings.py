@@ -350,7 +350,7 @@ def test_a_recording_replaced_goes(client, session, settings):
 # --- exports ------------------------------------------------------------------------------------------
 
 
-def test_a_pdf_plays_no_recording_as_evidence_of_its_own(client, session):
+def test_a_pdf_plays_no_recording_as_evidence_of_its_own(client, session, settings):
     from app.services.exports.pdf_content import gather_portfolio
 
     people = _people(session)
@@ -359,7 +359,7 @@ def test_a_pdf_plays_no_recording_as_evidence_of_its_own(client, session):
     spoken = _speak(client, session, title="My speech", audience="private")
     note = make_note(session, people.maya, title="Poem")
     session.expire_all()
-    content = gather_portfolio(session=session, student=session.get(User, people.maya.id),
+    content = gather_portfolio(session=session, settings=settings, student=session.get(User, people.maya.id),
                                sections=["reflections", "evidence"])
     assert [a.id for a in content.artefacts] == [note.id]  # neither the draft's recording nor the other
     assert [r.id for r in content.reflections] == [spoken.id]

@@ -11,6 +11,7 @@ from starlette.datastructures import State
 
 from app.api import assessments, feedback, reflections, uploads
 from app.api.classes import BODY_MODELS as CLASS_BODY_MODELS, router as classes_router
+from app.api.credentials import router as credentials_router
 from app.api.docs import router as docs_router
 from app.api.inbox import BODY_MODELS as INBOX_BODY_MODELS, router as inbox_router
 from app.api.items import BODY_MODELS, router as items_router
@@ -40,6 +41,7 @@ def build_api(state: State) -> FastAPI:
     api.include_router(feedback.router)
     api.include_router(classes_router)
     api.include_router(inbox_router)
+    api.include_router(credentials_router)
     api.include_router(docs_router)
     install_problem_handlers(api)
 

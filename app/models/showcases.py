@@ -16,6 +16,7 @@ class ShowcaseItemType(str, Enum):
     reflection = "reflection"
     goal = "goal"
     competency = "competency"  # a competency summary: the student's ratings and evidence for it
+    credential = "credential"  # one of the student's own Open Badges credentials, shown as a badge card
 
 
 class Showcase(SQLModel, table=True):
@@ -40,9 +41,14 @@ class ShowcaseItem(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("showcase_id", "item_id"),
         sa.UniqueConstraint("showcase_id", "competency_id"),
+        sa.UniqueConstraint("showcase_id", "credential_id"),
         sa.Index("ix_showcase_items_order", "showcase_id", "position"),
-        # An entry is an item (artefact, reflection, goal) or a competency summary, never both or neither.
-        sa.CheckConstraint("(item_id IS NULL) <> (competency_id IS NULL)", name="ck_showcase_items_one_target"),
+        # An entry is an item (artefact, reflection, goal), a competency summary or a credential: exactly one.
+        sa.CheckConstraint(
+            "(CASE WHEN item_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN competency_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN credential_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="ck_showcase_items_one_target",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -50,6 +56,7 @@ class ShowcaseItem(SQLModel, table=True):
     item_type: ShowcaseItemType = Field(sa_column=_enum_column(ShowcaseItemType, nullable=False))
     item_id: int | None = Field(default=None, foreign_key="items.id", index=True, ondelete="CASCADE")
     competency_id: int | None = Field(default=None, foreign_key="competencies.id", index=True, ondelete="CASCADE")
+    credential_id: int | None = Field(default=None, foreign_key="credentials.id", index=True, ondelete="CASCADE")
     position: int = Field(default=0)
     talking_points: str = Field(default="", sa_type=sa.Text)
     # Optimistic locking: a save names the version its form was opened at (app.services.edit_versions).
@@ -57,14 +64,22 @@ class ShowcaseItem(SQLModel, table=True):
 
     @classmethod
     def to(cls, *, showcase_id: int, item_type: "ShowcaseItemType", target_id: int, **values) -> "ShowcaseItem":
-        """An entry for an item (artefact, reflection, goal) or a competency summary."""
-        column = "competency_id" if item_type is ShowcaseItemType.competency else "item_id"
-        return cls(showcase_id=showcase_id, item_type=item_type, **{column: target_id}, **values)
+        """An entry for an item (artefact, reflection, goal), a competency summary or a credential."""
+        return cls(showcase_id=showcase_id, item_type=item_type, **{target_column(item_type): target_id}, **values)
 
     @property
     def target_id(self) -> int:
-        """The id of what the entry shows: the item's, or the competency's."""
-        return self.competency_id if self.item_type is ShowcaseItemType.competency else self.item_id
+        """The id of what the entry shows: the item's, the competency's or the credential's."""
+        return getattr(self, target_column(self.item_type))
+
+
+def target_column(item_type: ShowcaseItemType) -> str:
+    """The showcase_items column that holds what an entry of this type points at."""
+    if item_type is ShowcaseItemType.competency:
+        return "competency_id"
+    if item_type is ShowcaseItemType.credential:
+        return "credential_id"
+    return "item_id"
 
 
 class ShareLink(SQLModel, table=True):

@@ -29,7 +29,7 @@ from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
-SECTIONS = ("goals", "reflections", "evidence", "feedback", "competencies")
+SECTIONS = ("goals", "reflections", "evidence", "feedback", "competencies", "credentials")
 
 
 def section_options() -> list[dict[str, str]]:
@@ -41,6 +41,8 @@ def section_options() -> list[dict[str, str]]:
         {"value": "feedback", "label": _("Feedback"), "hint": _("Comments from your teachers, classmates and family.")},
         {"value": "competencies", "label": _("Competency summary"),
          "hint": _("Your self-ratings and your teachers' ratings, with growth charts.")},
+        {"value": "credentials", "label": _("Credentials"),
+         "hint": _("Your badges: who issued each one, when, and where anyone can verify it.")},
     ]
 
 

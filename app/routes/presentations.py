@@ -25,7 +25,8 @@ AnswerField = Annotated[str, Form(max_length=20_000)]
 
 
 def _render_presentation(request: Request, session, user, showcase, *, data=None, thanks=False, status_code=200) -> Response:
-    slides = service.slides_for(session=session, showcase=showcase, viewer=user, thanks=thanks)
+    slides = service.slides_for(session=session, settings=request.app.state.settings, showcase=showcase, viewer=user,
+                                thanks=thanks)
     data = data or service.ResponseInput()
     start = ""
     if data.errors:

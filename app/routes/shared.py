@@ -25,7 +25,8 @@ SHARED_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollo
 def shared_showcase(request: Request, token: str, session: SessionDep) -> Response:
     """The showcase the link opens, read-only, without signing in; each visit is counted."""
     link, showcase = share_links.showcase_for_token(session=session, token=token)
-    items = resolve_items(session=session, showcase=showcase, viewer=None, via_link=True)
+    items = resolve_items(session=session, settings=request.app.state.settings, showcase=showcase, viewer=None,
+                          via_link=True)
     share_links.log_view(session=session, link=link)
     session.commit()
 

@@ -91,7 +91,7 @@ def _response_count(session: Session, showcase: Showcase) -> int:
 def _owner_page(request: Request, session: Session, user: User, showcase: Showcase, *, errors: dict | None = None,
                 typed: dict | None = None, status_code: int = 200) -> Response:
     """The owner's showcase page: the items with their talking points, order and warnings, and the secret links."""
-    items = resolve_items(session=session, showcase=showcase, viewer=user)
+    items = resolve_items(session=session, settings=request.app.state.settings, showcase=showcase, viewer=user)
     settings = request.app.state.settings
     today = share_links.today_in(settings.timezone)
     context = {
@@ -115,7 +115,7 @@ def show_showcase(request: Request, showcase_id: PathId, user: CurrentUser, sess
     showcase = showcase_visible_to(session=session, viewer=user, showcase_id=showcase_id)
     if showcase.owner_id == user.id:
         return _owner_page(request, session, user, showcase)
-    items = resolve_items(session=session, showcase=showcase, viewer=user)
+    items = resolve_items(session=session, settings=request.app.state.settings, showcase=showcase, viewer=user)
     owner = session.get(User, showcase.owner_id)
     context = {"showcase": showcase, "items": items, "is_owner": False, "owner": owner,
                # Talking points are the student's own notes for presenting: their teachers may read them too.

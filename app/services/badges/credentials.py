@@ -72,13 +72,14 @@ def credential_view(*, settings: Settings, credential: Credential, issuer_name: 
     )
 
 
-def student_credentials(*, session: Session, settings: Settings, student: User, page: int) -> Page[CredentialView]:
+def student_credentials(*, session: Session, settings: Settings, student: User, page: int,
+                        size: int = PAGE_SIZE) -> Page[CredentialView]:
     """One page of the student's credentials, newest first (two queries whatever the page size)."""
     statement = (
         select(Credential, School.name).join(School, School.id == Credential.school_id)
         .where(Credential.student_id == student.id).order_by(Credential.issued_at.desc(), Credential.id.desc())
     )
-    rows = paginate(session, statement, number=page, size=PAGE_SIZE)
+    rows = paginate(session, statement, number=page, size=size)
     views = [credential_view(settings=settings, credential=credential, issuer_name=name) for credential, name in rows.items]
     return Page(items=views, number=rows.number, size=rows.size, total=rows.total)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, func, select
 
+from app.config import Settings
 from app.i18n import _
 from app.models import ConferenceResponse, NotificationKind, ResponseSource, Role, Showcase, User
 from app.access import not_found
@@ -40,10 +41,10 @@ class ResponseInput:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def slides_for(*, session: Session, showcase: Showcase, viewer: User, thanks: bool = False) -> list[Slide]:
+def slides_for(*, session: Session, settings: Settings, showcase: Showcase, viewer: User, thanks: bool = False) -> list[Slide]:
     """The presentation in order: a title slide, one slide per item `viewer` may see, the response slide (and a
     thank-you slide after a response was saved); a fixed number of queries."""
-    items = resolve_items(session=session, showcase=showcase, viewer=viewer)
+    items = resolve_items(session=session, settings=settings, showcase=showcase, viewer=viewer)
     slides = [Slide(1, "slide-1", "title")]
     for item in items:
         number = len(slides) + 1

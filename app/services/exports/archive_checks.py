@@ -73,7 +73,8 @@ def _check_refs(document: dict) -> None:
         return set(found)
 
     artefacts, reflections, goals = refs_of("artefacts"), refs_of("reflections"), refs_of("goals")
-    known = artefacts | reflections | goals
+    credentials = refs_of("credentials") if "credentials" in document else set()  # older archives have none
+    known = artefacts | reflections | goals | credentials
     wanted: list[str] = []
     for reflection in document["reflections"]:
         wanted += reflection["artefacts"] + reflection["goals"] + ([reflection["audio"]] if reflection["audio"] else [])

@@ -7,6 +7,7 @@ Layout:
     portfolio.json        everything, in Folio's documented format (docs/portfolio-json.md)
     leap2a.xml            the same portfolio as a Leap2A feed, for Mahara and other e-portfolios
     files/<ref>-<name>    the original files
+    credentials/*.json    each Open Badges credential's signed JSON, byte for byte as issued (it still verifies)
     site/...              the offline website
 """
 
@@ -55,6 +56,8 @@ def readme_text(*, student: User) -> str:
         _("portfolio.json — everything in your portfolio in a documented format (Folio portfolio format, version 1). "
           "Another Folio can import this archive: Export in the menu, then “Bring in a portfolio from another Folio or from Mahara”."),
         _("leap2a.xml — your portfolio as a Leap2A feed, which Mahara and other e-portfolio systems can import."),
+        _("credentials/ — your Open Badges credentials, each exactly as your school signed it: give one to anyone and "
+          "they can verify it."),
         _("site/ — the pages of the offline website."),
         "",
     ]
@@ -70,7 +73,7 @@ def build_archive(*, session: Session, settings: Settings, student: User, out_pa
     report = progress or (lambda done, total, stage: None)
     report(0, 4, _("Collecting your portfolio"))
     store = file_storage.uploads(settings)
-    serialized = portfolio_json.collect(session=session, student=student, store=store)
+    serialized = portfolio_json.collect(session=session, settings=settings, student=student, store=store)
     file_paths = serialized.file_paths
     media = _media_kinds(session, file_paths)
     partial = out_path.with_name(out_path.name + ".part")
@@ -80,6 +83,8 @@ def build_archive(*, session: Session, settings: Settings, student: User, out_pa
                                                        _("Open the portfolio")))
             archive.writestr("README.txt", readme_text(student=student))
             archive.writestr("portfolio.json", portfolio_json.dumps(serialized.document))
+            for credential in serialized.credentials:
+                archive.writestr(credential.archive_path, credential.content)
             total = len(serialized.files)
             for number, exported in enumerate(serialized.files, start=1):
                 kind = media.get(exported.artefact_id)
@@ -92,7 +97,7 @@ def build_archive(*, session: Session, settings: Settings, student: User, out_pa
                                                        file_paths=file_paths))
             report(3, 4, _("Writing the offline website"))
             write_site(session=session, settings=settings, student=student, archive=archive, prefix="site/",
-                       file_paths=file_paths, progress=progress)
+                       file_paths=file_paths, credentials_written=True, progress=progress)
         partial.replace(out_path)
     except BaseException:
         partial.unlink(missing_ok=True)

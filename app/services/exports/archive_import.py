@@ -14,7 +14,10 @@ What a Folio import does with what can't be recreated as it was (see docs/portfo
 - self-assessments are matched by competency and level label; unmatched ones go to the history note;
 - teacher ratings and feedback (from people who aren't in the new school) are kept, read-only, in one
   private note “Feedback and ratings from <school>” written in Markdown, so nothing is attributed to anyone
-  in the new school.
+  in the new school;
+- Open Badges credentials are never re-issued or altered: only the school that issued one can sign it, so each
+  stays in the archive's credentials/ folder as it was, verifiable where it was issued, and the summary says so
+  (showcase entries that showed one are left out).
 """
 
 from __future__ import annotations
@@ -353,6 +356,8 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
     for doc in document["feedback"]:
         history.feedback(doc, titles.get(doc["on"], doc["on"]), recordings=titles)
 
+    summary.credentials = len(document.get("credentials", []))
+
     item_ids = {"artefact": artefact_ids, "reflection": reflection_ids, "goal": goal_ids}
     for doc in document["showcases"]:
         showcase = Showcase(owner_id=student.id, title=doc["title"], introduction=doc["introduction"],
@@ -363,6 +368,8 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
         approvals.request_showcase_if_needed(session=session, showcase=showcase)
         seen: set[tuple[str, int]] = set()
         for item in doc["items"]:
+            if item["type"] == "credential":
+                continue  # not re-issued here (see the module's docstring); the summary says why
             if item["type"] == "competency":
                 competency = matcher.competency(item["competency"])
                 if competency is None:

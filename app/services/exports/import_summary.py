@@ -16,6 +16,7 @@ class ImportSummary:
     goals: int = 0
     ratings: int = 0
     showcases: int = 0
+    credentials: int = 0  # in the archive, left as they are (never re-issued)
     history_note: bool = False
     about: bool = False  # Mahara's "about me" went to the account
     skipped: int = 0
@@ -36,6 +37,15 @@ class ImportSummary:
             lines.append(_("Your About me from Mahara is on your Account page."))
         if self.history_note:
             lines.append(_("Feedback and ratings from your previous school are kept in a private note."))
+        if self.credentials:
+            lines.append(ngettext(
+                "%(num)s credential stays as it was: only the school that issued it can sign it, so it was not "
+                "issued again here. It stays verifiable where it was issued; keep its file from the archive's "
+                "credentials folder.",
+                "%(num)s credentials stay as they were: only the school that issued them can sign them, so they were "
+                "not issued again here. They stay verifiable where they were issued; keep their files from the "
+                "archive's credentials folder.",
+                self.credentials))
         if self.already_here:
             lines += ["", ngettext("%(num)s entry was already here from an earlier import, so it was skipped:",
                                    "%(num)s entries were already here from an earlier import, so they were skipped:",

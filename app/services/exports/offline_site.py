@@ -1,6 +1,7 @@
 """The offline website inside the portable archive: plain HTML pages a student opens from the file system.
 
-`write_site` writes one page per artefact, reflection, goal and showcase, a competencies page and a contents page
+`write_site` writes one page per artefact, reflection, goal and showcase, a competencies page, a credentials page
+(each credential with its signed JSON file beside it) and a contents page
 into an open ZIP, under `prefix` ("site/"). Everything links relatively (file:// has no server and no root), nothing
 loads from another host, and no JavaScript is needed. Everything is loaded up front in a fixed number of queries,
 then each page is rendered and written to the archive as it goes.
@@ -36,8 +37,10 @@ from app.models import (
     ReflectionGoal, ReflectionStatus, School, Showcase, ShowcaseItem, ShowcaseItemType, Tag, User,
 )
 from app.models.base import utcnow
+from app.services.badges.credentials import CredentialView
 from app.services.competencies.charts import growth_chart_svg
 from app.services.competencies.ratings import RatingView, growth_series
+from app.services.exports import export_credentials
 from app.storage import Storage
 from app.storage.base import READ_CHUNK_BYTES
 
@@ -152,6 +155,7 @@ class Portfolio:
     competencies: list[CompetencyView]
     showcases: list[ShowcaseView]
     threads: dict[int, list[CommentView]]
+    credentials: list[CredentialView] = field(default_factory=list)
     # archive-relative source → archive-relative destination for files the site itself copies
     copies: dict[str, str] = field(default_factory=dict)
 
@@ -339,6 +343,9 @@ def load_portfolio(
             if kind == "a":
                 c_views[competency_id].artefacts.append(a_views[item_id])
 
+    credentials = export_credentials.credentials_of(session=session, settings=settings, student_id=sid)
+    cred_views = {view.credential.id: view for view in credentials}
+
     by_showcase = {s.id: ShowcaseView(s, f"showcases/showcase-{s.id}.html") for s in showcases}
     for entry in entries:
         found: tuple[str, str] | None = None
@@ -351,6 +358,9 @@ def load_portfolio(
         elif entry.item_type is ShowcaseItemType.competency and entry.competency_id in c_views:
             c_view = c_views[entry.competency_id]
             found = f"{c_view.competency.code} {c_view.competency.name}", f"competencies.html#{c_view.anchor}"
+        elif entry.item_type is ShowcaseItemType.credential and entry.credential_id in cred_views:
+            cred = cred_views[entry.credential_id]
+            found = cred.name, f"credentials.html#credential-{cred.public_id}"
         if found is not None:
             by_showcase[entry.showcase_id].entries.append(ShowcaseEntry(entry, found[0], found[1], entry.item_type))
     s_views = list(by_showcase.values())
@@ -374,7 +384,7 @@ def load_portfolio(
             top[view.comment.parent_id].replies.append(view)
 
     return Portfolio(student, school, list(a_views.values()), list(r_views.values()), list(g_views.values()),
-                     list(c_views.values()), s_views, threads, copies)
+                     list(c_views.values()), s_views, threads, copies=copies, credentials=credentials)
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -416,12 +426,14 @@ class _Writer:
 
 def write_site(
     *, session: Session, settings: Settings, student: User, archive: zipfile.ZipFile, prefix: str = "site/",
-    file_paths: dict[int, str] | None = None, progress: Progress | None = None,
+    file_paths: dict[int, str] | None = None, credentials_written: bool = False, progress: Progress | None = None,
 ) -> int:
     """Write `student`'s portfolio as a static website into `archive` under `prefix`; the number of pages written.
 
     `file_paths` maps artefact ids to the archive paths of their originals (written by the caller); without it the
-    site copies the originals into `<prefix>files/`. Open `<prefix>index.html` from the file system to read it."""
+    site copies the originals into `<prefix>files/`. With `credentials_written`, the caller put each credential's
+    JSON at its archive path (export_credentials.archive_path); without, the site writes them under `<prefix>`.
+    Open `<prefix>index.html` from the file system to read it."""
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     portfolio = load_portfolio(session=session, settings=settings, student=student, prefix=prefix, file_paths=file_paths)
@@ -450,7 +462,7 @@ def write_site(
         # The shared environment's markdown filter keeps, here, only the links that work from the file system.
         "offline_site": True,
     }
-    total = 2 + len(portfolio.artefacts) + len(portfolio.reflections) + len(portfolio.goals) + len(portfolio.showcases)
+    total = 3 + len(portfolio.artefacts) + len(portfolio.reflections) + len(portfolio.goals) + len(portfolio.showcases)
     writer = _Writer(archive=archive, prefix=prefix, env=_environment(settings), base=base, total=total, progress=progress)
 
     archive.write(STYLESHEET, prefix + "style.css")
@@ -466,6 +478,15 @@ def write_site(
     for view in portfolio.goals:
         writer.page(view.page, "offline/goal.html", view=view)
     writer.page("competencies.html", "offline/competencies.html", competencies=portfolio.competencies)
+    credential_files = {}
+    for view in portfolio.credentials:
+        path = export_credentials.archive_path(view)
+        if not credentials_written:
+            path = prefix + path
+            archive.writestr(path, export_credentials.file_bytes(view))
+        credential_files[view.credential.id] = path
+    writer.page("credentials.html", "offline/credentials.html", credentials=portfolio.credentials,
+                credential_files=credential_files)
     for view in portfolio.showcases:
         writer.page(view.page, "offline/showcase.html", view=view)
     return writer.pages

@@ -37,12 +37,15 @@ from app.models import (
     User,
 )
 from app.access import attached_recordings_among, not_an_attached_recording
+from app.config import Settings
+from app.services.badges.credentials import CredentialView
 from app.services.competencies.charts import growth_chart_svg
 from app.services.competencies.ratings import RatingView, growth_series, latest_of
 from app.services.portfolio.markdown import embedded_file_ids
+from app.services.exports.export_credentials import credentials_of
 from app.services.showcases.showcase_items import GoalSummary, resolve_items
 
-SECTION_ORDER = ("goals", "reflections", "evidence", "feedback", "competencies")
+SECTION_ORDER = ("goals", "reflections", "evidence", "feedback", "competencies", "credentials")
 
 
 def section_titles() -> dict[str, str]:
@@ -53,6 +56,7 @@ def section_titles() -> dict[str, str]:
         "evidence": _("Evidence"),
         "feedback": _("Feedback"),
         "competencies": _("Competencies"),
+        "credentials": _("Credentials"),
     }
 
 
@@ -108,10 +112,10 @@ class CompetencyEntry:
 
 @dataclass
 class ShowcaseEntry:
-    """One showcase item in order: kind is artefact/reflection/goal/competency, obj the matching entry."""
+    """One showcase item in order: kind is artefact/reflection/goal/competency/credential, obj the matching entry."""
 
     kind: str
-    obj: Artefact | Reflection | GoalEntry | CompetencyEntry
+    obj: Artefact | Reflection | GoalEntry | CompetencyEntry | CredentialView
     anchor: str
 
     @property
@@ -121,6 +125,8 @@ class ShowcaseEntry:
             return obj.goal.title
         if isinstance(obj, CompetencyEntry):
             return f"{obj.competency.code} {obj.competency.name}"
+        if isinstance(obj, CredentialView):
+            return obj.name
         return obj.title
 
 
@@ -136,6 +142,7 @@ class PortfolioContent:
     artefacts: list[Artefact] = field(default_factory=list)
     competencies: list[CompetencyEntry] = field(default_factory=list)
     feedback: list[FeedbackGroup] = field(default_factory=list)
+    credentials: list[CredentialView] = field(default_factory=list)
     first_date: date | None = None
     last_date: date | None = None
     # Stored names the PDF may embed (thumbnails of the student's own images), by the name used in the HTML.
@@ -175,7 +182,8 @@ class PortfolioContent:
     def item_count(self) -> int:
         if self.showcase is not None:
             return len(self.showcase_items)
-        return len(self.goals) + len(self.reflections) + len(self.artefacts) + len(self.competencies)
+        return (len(self.goals) + len(self.reflections) + len(self.artefacts) + len(self.competencies)
+                + len(self.credentials))
 
 
 def is_image(artefact: Artefact) -> bool:
@@ -198,15 +206,15 @@ def _day(value: date | datetime | None) -> date | None:
 
 
 def gather_portfolio(
-    *, session: Session, student: User, sections: list[str], showcase: Showcase | None = None
+    *, session: Session, settings: Settings, student: User, sections: list[str], showcase: Showcase | None = None
 ) -> PortfolioContent:
     """Everything the PDF shows, for the chosen sections (or the showcase's items, in order), in a fixed number
     of queries: the school, then one per kind of thing (artefacts, reflections, goals, steps, check-ins, comments,
-    ratings, competencies, scales)."""
+    ratings, competencies, scales, credentials)."""
     content = PortfolioContent(student=student, school=session.get(School, student.school_id),
                                sections=ordered_sections(sections), showcase=showcase)
     if showcase is not None:
-        _gather_showcase(session=session, content=content)
+        _gather_showcase(session=session, settings=settings, content=content)
     else:
         wanted = set(content.sections)
         if "goals" in wanted:
@@ -224,6 +232,8 @@ def gather_portfolio(
             ).all())
         if "competencies" in wanted:
             content.competencies = _competencies(session=session, student_id=student.id)
+        if "credentials" in wanted:
+            content.credentials = credentials_of(session=session, settings=settings, student_id=student.id)
         if "feedback" in wanted:
             content.feedback = _feedback(session=session, owner_id=student.id, only=None)
     content.captioned = {a.id for a in content.artefacts if a.audio_artefact_id}
@@ -245,9 +255,9 @@ def _pictures_shown(*, session: Session, content: PortfolioContent) -> list[Arte
                                                     Artefact.media_kind == MediaKind.image)).all())
 
 
-def _gather_showcase(*, session: Session, content: PortfolioContent) -> None:
+def _gather_showcase(*, session: Session, settings: Settings, content: PortfolioContent) -> None:
 
-    resolved = resolve_items(session=session, showcase=content.showcase, viewer=content.student)
+    resolved = resolve_items(session=session, settings=settings, showcase=content.showcase, viewer=content.student)
     recordings = attached_recordings_among(session=session,
                                            ids=[r.obj.id for r in resolved if isinstance(r.obj, Artefact)])
     resolved = [r for r in resolved if not (isinstance(r.obj, Reflection) and r.obj.status is ReflectionStatus.draft)
@@ -267,6 +277,8 @@ def _gather_showcase(*, session: Session, content: PortfolioContent) -> None:
             if obj is None:
                 continue
             content.competencies.append(obj)
+        elif isinstance(obj, CredentialView):
+            content.credentials.append(obj)
         elif isinstance(obj, Artefact):
             content.artefacts.append(obj)
         else:
@@ -400,6 +412,7 @@ def _date_range(content: PortfolioContent) -> None:
         days += [_day(view.rating.created_at) for view in entry.history]
     for group in content.feedback:
         days += [_day(c.comment.created_at) for c in group.comments]
+    days += [_day(view.issued_at) for view in content.credentials]
     days = [d for d in days if d is not None]
     if days:
         content.first_date, content.last_date = min(days), max(days)

@@ -205,7 +205,8 @@ def build_portfolio_pdf(
     report(0, total, _("Gathering the portfolio"))
     if showcase is not None and showcase.owner_id != student.id:
         raise ValueError("The showcase belongs to someone else")
-    content = gather_portfolio(session=session, student=student, sections=sections, showcase=showcase)
+    content = gather_portfolio(session=session, settings=settings, student=student, sections=sections,
+                               showcase=showcase)
     choose_cover(session=session, content=content, chosen_id=cover_id)
     add_missing_print_copies(session=session, settings=settings, content=content)
     report(1, total, _("Preparing the pages"))

@@ -49,8 +49,10 @@ from app.models import (
     Tag,
     User,
 )
+from app.config import Settings
 from app.models.base import utcnow
 from app.services.badges import imported as imported_badges
+from app.services.exports import export_credentials
 from app.storage import Storage
 
 FORMAT = "folio-portfolio"
@@ -143,9 +145,18 @@ class ExportedFile:
 
 
 @dataclass
+class ExportedCredential:
+    """One credential's signed JSON to put in the archive, byte for byte as issued."""
+
+    archive_path: str  # e.g. "credentials/credential-<public id>.json"
+    content: bytes
+
+
+@dataclass
 class Serialized:
     document: dict
     files: list[ExportedFile] = field(default_factory=list)
+    credentials: list[ExportedCredential] = field(default_factory=list)
 
     @property
     def file_paths(self) -> dict[int, str]:
@@ -157,14 +168,14 @@ def _order_key(created: datetime, title: str, *rest) -> tuple:
     return (timestamp(created) or "", title, *rest)
 
 
-def serialize_portfolio(*, session: Session, student: User, store: Storage | None = None,
+def serialize_portfolio(*, session: Session, settings: Settings, student: User, store: Storage | None = None,
                         exported_at: datetime | None = None) -> dict:
     """`student`'s portfolio as a portfolio.json document (a constant number of queries). With `store`,
     each file's sha256 is computed from the stored file."""
-    return collect(session=session, student=student, store=store, exported_at=exported_at).document
+    return collect(session=session, settings=settings, student=student, store=store, exported_at=exported_at).document
 
 
-def collect(*, session: Session, student: User, store: Storage | None = None,
+def collect(*, session: Session, settings: Settings, student: User, store: Storage | None = None,
             exported_at: datetime | None = None) -> Serialized:
     """The portfolio.json document plus the original files to place beside it in an archive."""
     school = session.get(School, student.school_id)
@@ -245,6 +256,10 @@ def collect(*, session: Session, student: User, store: Storage | None = None,
         select(Comment, User.display_name).join(User, User.id == Comment.author_id)
         .where(Comment.owner_id == sid, Comment.status == CommentStatus.visible)
     ).all()
+
+    # Credentials in issue order: their refs stay stable, and each file is its signed document as issued.
+    credentials = export_credentials.credentials_of(session=session, settings=settings, student_id=sid)
+    credential_refs = {view.credential.id: f"credential-{n}" for n, view in enumerate(credentials, start=1)}
 
     showcases = list(session.exec(select(Showcase).where(Showcase.owner_id == sid)).all())
     showcases.sort(key=lambda s: _order_key(s.created_at, s.title, s.id))
@@ -411,6 +426,10 @@ def collect(*, session: Session, student: User, store: Storage | None = None,
                 if competency is None:
                     continue
                 entry["competency"] = competency
+            elif item.item_type is ShowcaseItemType.credential:
+                if item.credential_id not in credential_refs:
+                    continue
+                entry["ref"] = credential_refs[item.credential_id]
             else:
                 ref = item_refs[ItemType(item.item_type.value)].get(item.item_id)
                 if ref is None:
@@ -422,6 +441,15 @@ def collect(*, session: Session, student: User, store: Storage | None = None,
             "ready": showcase.ready, "items": items,
             "created_at": timestamp(showcase.created_at), "updated_at": timestamp(showcase.updated_at),
         })
+
+    exported_credentials = [ExportedCredential(export_credentials.archive_path(view), export_credentials.file_bytes(view))
+                            for view in credentials]
+    credential_docs = [{
+        "ref": credential_refs[view.credential.id], "achievement": view.name, "issuer": view.issuer_name,
+        "issued_at": timestamp(view.issued_at), "revoked_at": timestamp(view.credential.revoked_at),
+        "id": view.document.get("id", view.json_url), "verify_url": view.verify_url,
+        "path": exported.archive_path, "sha256": hashlib.sha256(exported.content).hexdigest(),
+    } for view, exported in zip(credentials, exported_credentials)]
 
     framework_docs = []
     for framework in sorted(frameworks.values(), key=lambda f: f.name):
@@ -449,8 +477,9 @@ def collect(*, session: Session, student: User, store: Storage | None = None,
         "ratings": rating_docs,
         "feedback": feedback_docs,
         "showcases": showcase_docs,
+        "credentials": credential_docs,
     }
-    return Serialized(document=document, files=exported_files)
+    return Serialized(document=document, files=exported_files, credentials=exported_credentials)
 
 
 def _ref_key(ref: str) -> tuple[str, int]:

@@ -8,7 +8,8 @@ Rules, in keeping with app.access:
   once a teacher approved it as it is now, where a class of the student asks for that (app.services.moderation.approvals);
   inside it, each artefact, reflection
   or goal shows only when that viewer may see the item on its own (a private item in a family showcase stays
-  hidden from the family, and family approval still applies); competency summaries show to all who see it;
+  hidden from the family, and family approval still applies); competency summaries and the student's own
+  credentials (a badge card: the school vouches for it, and the student chose to show it) show to all who see it;
 - a secret link shows the showcase and every item in it except drafts, read-only (the student chose them);
 - anyone else gets 404.
 """
@@ -19,13 +20,16 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
+from app.config import Settings
 from app.models import (
-    ApprovalStatus, Artefact, Audience, Competency, Framework, Goal, GoalStep, ItemApproval, MediaKind,
-    ProficiencyLevel, RatingSource, Reflection, ReflectionStatus, Role, Showcase, ShowcaseItem, ShowcaseItemType, User,
+    ApprovalStatus, Artefact, Audience, Competency, Credential, Framework, Goal, GoalStep, ItemApproval, MediaKind,
+    ProficiencyLevel, RatingSource, Reflection, ReflectionStatus, Role, School, Showcase, ShowcaseItem,
+    ShowcaseItemType, User,
 )
 from app.access import (
     attached_recordings_among, family_approval_required, not_found, valid_id, visible_among, visible_audiences,
 )
+from app.services.badges.credentials import CredentialView, credential_view
 from app.services.competencies.ratings import latest_ratings
 
 
@@ -93,20 +97,22 @@ class GoalSummary:
 
 @dataclass
 class ResolvedItem:
-    """One showcase entry with the thing it points at: an Artefact, a Reflection, a GoalSummary or a CompetencySummary."""
+    """One showcase entry with the thing it points at: an Artefact, a Reflection, a GoalSummary, a CompetencySummary
+    or a CredentialView."""
 
     entry: ShowcaseItem
     kind: ShowcaseItemType
-    obj: Artefact | Reflection | GoalSummary | CompetencySummary
+    obj: Artefact | Reflection | GoalSummary | CompetencySummary | CredentialView
     audio: Artefact | None = None  # a spoken reflection's recording or an artefact's spoken caption, heard with it
 
     @property
     def audience(self) -> Audience | None:
-        """The item's own audience (competency summaries have none: they show to all who see the showcase)."""
+        """The item's own audience (competency summaries and credentials have none: they show to all who see the
+        showcase)."""
         obj = self.obj
         if isinstance(obj, GoalSummary):
             return obj.goal.audience
-        if isinstance(obj, CompetencySummary):
+        if isinstance(obj, (CompetencySummary, CredentialView)):
             return None
         return obj.audience
 
@@ -117,6 +123,8 @@ class ResolvedItem:
             return obj.goal.title
         if isinstance(obj, CompetencySummary):
             return obj.competency.name
+        if isinstance(obj, CredentialView):
+            return obj.name
         return obj.title
 
 
@@ -128,7 +136,7 @@ def entries_of(*, session: Session, showcase: Showcase) -> list[ShowcaseItem]:
 
 
 def resolve_items(
-    *, session: Session, showcase: Showcase, viewer: User | None, via_link: bool = False,
+    *, session: Session, settings: Settings, showcase: Showcase, viewer: User | None, via_link: bool = False,
     entries: list[ShowcaseItem] | None = None,
 ) -> list[ResolvedItem]:
     """The showcase's entries, in order, with what each points at, as `viewer` may see them (`viewer=None` with
@@ -197,6 +205,8 @@ def resolve_items(
                 scales[framework.id],
             )
 
+    credentials = _credentials(session=session, settings=settings, owner_id=owner_id,
+                               ids=ids[ShowcaseItemType.credential])
     audio = _recordings(session=session, owner_id=owner_id,
                         items=[*reflections.values(), *artefacts.values()])
 
@@ -210,12 +220,26 @@ def resolve_items(
         elif entry.item_type is ShowcaseItemType.goal:
             goal = goals.get(entry.item_id)
             obj = GoalSummary(goal, steps[goal.id]) if goal is not None else None
+        elif entry.item_type is ShowcaseItemType.credential:
+            obj = credentials.get(entry.credential_id)
         else:
             obj = summaries.get(entry.competency_id)
         if obj is not None:
             recording = audio.get(obj.audio_artefact_id) if isinstance(obj, (Reflection, Artefact)) else None
             resolved.append(ResolvedItem(entry, entry.item_type, obj, recording))
     return resolved
+
+
+def _credentials(*, session: Session, settings: Settings, owner_id: int, ids: list[int]) -> dict[int, CredentialView]:
+    """The owner's own credentials among `ids` as badge cards, by id (one query; revoked ones too, shown as revoked)."""
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Credential, School.name).join(School, School.id == Credential.school_id)
+        .where(Credential.id.in_(ids), Credential.student_id == owner_id)
+    ).all()
+    return {credential.id: credential_view(settings=settings, credential=credential, issuer_name=name)
+            for credential, name in rows}
 
 
 def _recordings(*, session: Session, owner_id: int, items: list[Reflection | Artefact]) -> dict[int, Artefact]:

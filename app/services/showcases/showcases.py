@@ -9,9 +9,10 @@ from sqlmodel import Session, select
 
 from app.i18n import _
 from app.models import (
-    Artefact, Audience, Competency, CompetencyRating, Framework, Goal, RatingSource, Reflection, ReflectionStatus,
-    ShareLink, ShareLinkView, Showcase, ShowcaseItem, ShowcaseItemType, User,
+    Artefact, Audience, Competency, CompetencyRating, Credential, Framework, Goal, RatingSource, Reflection,
+    ReflectionStatus, ShareLink, ShareLinkView, Showcase, ShowcaseItem, ShowcaseItemType, User,
 )
+from app.models.showcases import target_column
 from app.models.base import utcnow
 from app.pagination import Page, paginate
 from app.services.moderation import approvals
@@ -160,7 +161,7 @@ def parse_item_type(raw: str) -> ShowcaseItemType:
 
 def owns_item(*, session: Session, owner: User, item_type: ShowcaseItemType, item_id: int) -> bool:
     """True when the item is the owner's own: their artefact (not a recording: that is shown with its reflection),
-    published reflection or goal, or a competency they have rated themselves."""
+    published reflection or goal, a competency they have rated themselves, or a credential issued to them."""
     if item_type is ShowcaseItemType.artefact:
         found = session.exec(select(Artefact.id).where(Artefact.id == item_id, Artefact.owner_id == owner.id,
                                                        not_an_attached_recording(Artefact.id))).first()
@@ -169,6 +170,8 @@ def owns_item(*, session: Session, owner: User, item_type: ShowcaseItemType, ite
             Reflection.id == item_id, Reflection.owner_id == owner.id, Reflection.status == ReflectionStatus.published)).first()
     elif item_type is ShowcaseItemType.goal:
         found = session.exec(select(Goal.id).where(Goal.id == item_id, Goal.owner_id == owner.id)).first()
+    elif item_type is ShowcaseItemType.credential:
+        found = session.exec(select(Credential.id).where(Credential.id == item_id, Credential.student_id == owner.id)).first()
     else:
         found = session.exec(select(CompetencyRating.id).where(
             CompetencyRating.competency_id == item_id, CompetencyRating.student_id == owner.id,
@@ -181,7 +184,7 @@ def add_item(*, session: Session, owner: User, showcase: Showcase, item_type: Sh
     is not the owner's: 404."""
     if not valid_id(item_id) or not owns_item(session=session, owner=owner, item_type=item_type, item_id=item_id):
         raise not_found()
-    target = ShowcaseItem.competency_id if item_type is ShowcaseItemType.competency else ShowcaseItem.item_id
+    target = getattr(ShowcaseItem, target_column(item_type))
     existing = session.exec(select(ShowcaseItem.id).where(ShowcaseItem.showcase_id == showcase.id, target == item_id)).first()
     if existing is not None:
         return None
@@ -284,16 +287,17 @@ class Picker:
     reflections: list[Reflection]
     goals: list[Goal]
     competencies: list[RatedCompetency]
+    credentials: list[Credential]
     added: set[tuple[str, int]]
 
     @property
     def empty(self) -> bool:
-        return not (self.artefacts or self.reflections or self.goals or self.competencies)
+        return not (self.artefacts or self.reflections or self.goals or self.competencies or self.credentials)
 
 
 def picker(*, session: Session, owner: User, showcase: Showcase, limit: int = 200) -> Picker:
-    """The owner's artefacts, published reflections, goals and self-rated competencies, newest first (five
-    queries, whatever the numbers)."""
+    """The owner's artefacts, published reflections, goals, self-rated competencies and credentials, newest first
+    (six queries, whatever the numbers)."""
     artefacts = session.exec(select(Artefact)
                              .where(Artefact.owner_id == owner.id, not_an_attached_recording(Artefact.id))
                              .order_by(Artefact.occurred_on.desc(), Artefact.id.desc()).limit(limit)).all()
@@ -308,7 +312,9 @@ def picker(*, session: Session, owner: User, showcase: Showcase, limit: int = 20
         select(Competency, Framework).join(Framework, Framework.id == Competency.framework_id)
         .where(Competency.id.in_(rated)).order_by(Framework.name, Competency.position, Competency.code)
     ).all()
+    credentials = session.exec(select(Credential).where(Credential.student_id == owner.id)
+                               .order_by(Credential.issued_at.desc(), Credential.id.desc()).limit(limit)).all()
     added = {(entry.item_type.value, entry.target_id) for entry in session.exec(
         select(ShowcaseItem).where(ShowcaseItem.showcase_id == showcase.id)).all()}
     return Picker(list(artefacts), list(reflections), list(goals),
-                  [RatedCompetency(c, f) for c, f in competencies], added)
+                  [RatedCompetency(c, f) for c, f in competencies], list(credentials), added)
