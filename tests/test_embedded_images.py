@@ -92,7 +92,7 @@ def test_a_picture_a_journal_post_shows_is_seen_with_the_post_and_no_wider(app, 
     assert visitor.get(f"/s/{other_token}/files/{river.id}/large").status_code == 404
 
     # The PDF prints it with the post.
-    content = gather_portfolio(session=session, student=student, sections=["reflections"])
+    content = gather_portfolio(session=session, settings=settings, student=student, sections=["reflections"])
     html = render_html(content=content, settings=settings)
     assert f'<img src="{FILE_SCHEME}{river.id}-large" alt="The river">' in html
     fetcher = make_url_fetcher(settings=settings, student=student, files=content.files)

@@ -100,9 +100,10 @@ def verify_pasted(request: Request, session: SessionDep,
     if file is not None and file.filename:
         raw = file.file.read(verification.MAX_PASTED_BYTES + 1)
         text = raw.decode("utf-8", errors="replace") if len(raw) <= verification.MAX_PASTED_BYTES else "x" * len(raw)
-    document, problem = verification.parse_pasted(text=text)
-    if document is None:
-        return render(request, "credentials/verify_form.html", {"errors": {"text": problem}, "text": text[:20_000]},
+    pasted = verification.parse_pasted(text=text)
+    if not pasted.ok:
+        return render(request, "credentials/verify_form.html", {"errors": pasted.errors, "text": text[:20_000]},
                       status_code=422)
-    result = verification.verify_credential(session=session, settings=request.app.state.settings, document=document)
-    return render(request, "credentials/verify.html", {"view": None, "result": result, "pasted": document})
+    result = verification.verify_credential(session=session, settings=request.app.state.settings,
+                                            document=pasted.document)
+    return render(request, "credentials/verify.html", {"view": None, "result": result, "pasted": pasted.document})

@@ -13,6 +13,7 @@ from app.models import School
 from app.services.badges import keys, status, urls
 from app.services.badges.loader import OB_V3, VC_V2
 from app.services.badges.proof import verify_document
+from app.services.forms import FormInput
 
 
 @dataclass(frozen=True)
@@ -134,16 +135,24 @@ def verify_credential(*, session: Session, settings: Settings, document) -> Veri
 MAX_PASTED_BYTES = 512 * 1024
 
 
-def parse_pasted(*, text: str) -> tuple[dict | None, str]:
-    """A pasted or uploaded credential as JSON, or None and what is wrong with it."""
+@dataclass(kw_only=True)
+class PastedCredential(FormInput):
+    """The verify form: the credential read from what was pasted or uploaded, if it is one."""
+
+    document: dict | None = None
+
+
+def parse_pasted(*, text: str) -> PastedCredential:
+    """A pasted or uploaded credential as JSON, or a message beside the text box saying what is wrong with it."""
     if not text.strip():
-        return None, _("Paste a credential's JSON or choose its file.")
+        return PastedCredential(errors={"text": _("Paste a credential's JSON or choose its file.")})
     if len(text.encode("utf-8")) > MAX_PASTED_BYTES:
-        return None, _("That is too large to be a credential.")
+        return PastedCredential(errors={"text": _("That is too large to be a credential.")})
     try:
         document = json.loads(text)
     except ValueError:
-        return None, _("That is not JSON. Paste the whole credential, from its first “{” to its last “}”.")
+        return PastedCredential(errors={"text": _(
+            "That is not JSON. Paste the whole credential, from its first “{” to its last “}”.")})
     if not isinstance(document, dict):
-        return None, _("That is JSON, but not a credential.")
-    return document, ""
+        return PastedCredential(errors={"text": _("That is JSON, but not a credential.")})
+    return PastedCredential(document=document)
