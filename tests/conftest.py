@@ -19,16 +19,27 @@ from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade
 from tests.pg_server import PostgresUnavailable, ThrowawayPostgres
+from tests.route_memo import share_route_parts
 from tests.s3_server import S3Unavailable, ThrowawayS3
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-anything"
 
+# Every test builds its own app; the parts of its routes that don't belong to one app are built once (see there).
+share_route_parts()
+
 
 def pytest_collection_modifyitems(items) -> None:
     """Browser tests last: Playwright's sync API keeps an event loop running in the main thread for the
-    rest of the session, and tests that call anyio.run themselves must not run after it starts."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    rest of the session, and tests that call anyio.run themselves must not run after it starts.
+
+    Among them, the longest (modules that set BROWSER_RUN_FIRST) first: with xdist they are then handed out
+    while the other processes still have work, instead of being the last thing one process does alone."""
+    def order(item) -> tuple[bool, bool]:
+        browser = item.get_closest_marker("browser") is not None
+        return browser, browser and not getattr(item.module, "BROWSER_RUN_FIRST", False)
+
+    items.sort(key=order)
 
 
 def unavailable(reason: str) -> None:
