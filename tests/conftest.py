@@ -21,12 +21,14 @@ from app.migrate import upgrade
 from tests.pg_server import PostgresUnavailable, ThrowawayPostgres
 from tests.route_memo import share_route_parts
 from tests.s3_server import S3Unavailable, ThrowawayS3
+from tests.template_memo import share_compiled_templates
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-anything"
 
 # Every test builds its own app; the parts of its routes that don't belong to one app are built once (see there).
 share_route_parts()
+share_compiled_templates()
 
 
 def pytest_collection_modifyitems(items) -> None:
