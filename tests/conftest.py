@@ -26,7 +26,8 @@ from tests.template_memo import share_compiled_templates
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-anything"
 
-# Every test builds its own app; the parts of its routes that don't belong to one app are built once (see there).
+# Every test builds its own app and Jinja environment; what of them belongs to no one app (routes' dependency trees
+# and fields, compiled templates) is built once per process instead (see the two modules).
 share_route_parts()
 share_compiled_templates()
 
@@ -203,17 +204,22 @@ class ReusedPostgres:
         return self.url
 
     def give_back(self) -> None:
-        """Empty it for the next test, or replace it when the test changed more than rows."""
-        with self._connect() as connection:
-            # What the test left open (an engine not disposed, a thread still working) goes, as DROP ... FORCE did.
-            connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-            changed = connection.execute(self.FINGERPRINT).fetchone() != self.fingerprint
-            if not changed:
-                connection.execute(self.empty_all)
-        if changed:
-            self.server.drop_database(self.name)
-            self.name = None
+        """Empty it for the next test, or replace it when the test changed more than rows (or emptying failed:
+        the next test must not find this one's rows)."""
+        emptied = False
+        try:
+            with self._connect() as connection:
+                # What the test left open (an engine not disposed, a thread still working) goes, as DROP ... FORCE
+                # did.
+                connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                if connection.execute(self.FINGERPRINT).fetchone() == self.fingerprint:
+                    connection.execute(self.empty_all)
+                    emptied = True
+        finally:
+            if not emptied:
+                self.server.drop_database(self.name)
+                self.name = None
 
 
 @pytest.fixture(scope="session")
