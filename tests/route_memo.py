@@ -16,8 +16,13 @@ import fastapi.routing
 _originals: dict[str, object] = {}
 
 
+# FastAPI's private functions this wraps. Should an upgrade rename one, nothing is shared (the suite is only slower)
+# and tests/test_route_memo.py fails, to say so.
+WRAPPED = ("_build_dependant_with_parameterless_dependencies", "_get_body_field", "create_model_field")
+
+
 def share_route_parts() -> None:
-    if _originals:
+    if _originals or not all(hasattr(fastapi.routing, name) for name in WRAPPED):
         return
     build_dependant = fastapi.routing._build_dependant_with_parameterless_dependencies
     get_body_field = fastapi.routing._get_body_field
@@ -60,6 +65,8 @@ def share_route_parts() -> None:
 
 def build_afresh() -> None:
     """FastAPI's own functions back (for the test that compares the two)."""
+    if not _originals:
+        return
     fastapi.routing._build_dependant_with_parameterless_dependencies = _originals.pop("build_dependant")
     fastapi.routing._get_body_field = _originals.pop("get_body_field")
     fastapi.routing.create_model_field = _originals.pop("create_model_field")
