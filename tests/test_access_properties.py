@@ -267,10 +267,9 @@ def test_random_sequences_keep_the_access_rules(request, tmp_path, backend):
             path = tmp_path / f"{uuid.uuid4().hex[:8]}.db"
             shutil.copy(request.getfixturevalue("sqlite_template"), path)
             return f"sqlite:///{path}", lambda: path.unlink(missing_ok=True)
-        server = request.getfixturevalue("postgres_server")
-        template = request.getfixturevalue("postgres_template")
-        name = f"p_{uuid.uuid4().hex[:12]}"
-        return server.create_database(name, template=template), lambda: server.drop_database(name)
+        # The process's reused database (tests/conftest.py: ReusedPostgres), emptied after each example.
+        database = request.getfixturevalue("reused_postgres")
+        return database.take(), database.give_back
 
     Portfolio.make_database = staticmethod(make_database)
     Portfolio.tmp_path = tmp_path

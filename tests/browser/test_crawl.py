@@ -2,9 +2,11 @@
 1280 or 390 px, no serious axe violation, and in Spanish no English interface text left behind.
 
 Pages are deduplicated by URL pattern (numbers replaced), so each kind of page is checked once per role. Each
-page is visited twice: in English at 1280 px while walking (axe runs there), then in Spanish at 390 px (the
-longer words on the narrower screen are the harder test of fitting). Screenshots of each role's main pages
-at both sizes go to test-output/screenshots/ (not committed), to look through by eye.
+role's pages are walked twice: in English at 1280 px (axe runs there), and in Spanish at 390 px (the longer
+words on the narrower screen are the harder test of fitting). The two walks are independent (each follows the
+links of the pages it sees), so with xdist the tests of one role may run in different processes without either
+walking twice. Screenshots of each role's main pages at both sizes go to test-output/screenshots/ (not
+committed), to look through by eye.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from app.services.demo.demo import DEMO_PASSWORD
 from tests.browser.conftest import PageProblems, axe_scan
 
 pytestmark = pytest.mark.browser
+BROWSER_RUN_FIRST = True  # the longest browser tests (tests/conftest.py: pytest_collection_modifyitems)
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "test-output" / "screenshots"
 ROLES = [("student", "/student"), ("teacher", "/teacher"), ("family", "/family"), ("admin", "/admin")]
@@ -68,14 +71,16 @@ def _overflow(page) -> int:
     return page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
 
 
-def _crawl(page, origin: str, role: str, home: str, problems: list[str]) -> list[str]:
-    """Walk the links from home, breadth first, one URL per pattern, checking each page at the wide size on the
-    way; returns the URLs of the pages visited."""
+def _crawl(page, origin: str, role: str, home: str, size: str, problems: list[str], *, axe: bool,
+           also=lambda url: None) -> list[str]:
+    """Walk the links from home, breadth first, one URL per pattern, checking each page at `size` on the way (and
+    with `also`); returns the URLs of the pages visited."""
     queue, seen, visited = [home], {pattern(home)}, []
     while queue and len(visited) < MAX_PAGES:
         url = queue.pop(0)
-        if not _check_page(page, url, role, "wide", problems, axe=True, shoot=len(visited) < MAIN_PAGES):
+        if not _check_page(page, url, role, size, problems, axe=axe, shoot=len(visited) < MAIN_PAGES):
             continue
+        also(url)
         visited.append(url)
         for link in _links(page, origin):
             if pattern(link) not in seen:
@@ -116,30 +121,17 @@ def _check_page(page, url: str, role: str, size: str, problems: list[str], *, ax
     return True
 
 
-_walked: dict[str, tuple[list[str], list[str]]] = {}
-
-
-def walk(browser, live_server: str, username: str, home: str) -> tuple[list[str], list[str]]:
-    """A role's pages, found by walking at the wide size (and checked there on the way), with what was wrong.
-
-    Walked once per role and process: with xdist, each worker walks only the roles of the tests it runs."""
-    if username not in _walked:
-        context = browser.new_context(base_url=live_server, locale="en-GB", viewport=SIZES["wide"])
-        context.set_default_timeout(15_000)
-        page = _sign_in(context, username)
-        console = PageProblems(page)
-        problems: list[str] = []
-        urls = _crawl(page, live_server, username, home, problems)
-        _walked[username] = (urls, problems + console.messages)
-        context.close()
-    return _walked[username]
-
-
 @pytest.mark.parametrize("username, home", ROLES)
 def test_every_page_a_role_reaches_answers_fits_1280px_and_passes_axe(browser, live_server, username, home):
-    urls, problems = walk(browser, live_server, username, home)
+    context = browser.new_context(base_url=live_server, locale="en-GB", viewport=SIZES["wide"])
+    context.set_default_timeout(15_000)
+    page = _sign_in(context, username)
+    console = PageProblems(page)
+    problems: list[str] = []
+    urls = _crawl(page, live_server, username, home, "wide", problems, axe=True)
+    context.close()
     assert home in urls and len(urls) > 3, f"{username} reached only {urls}"
-    assert problems == [], "\n".join(problems)
+    assert problems + console.messages == [], "\n".join(problems + console.messages)
 
 
 @lru_cache(maxsize=1)
@@ -205,7 +197,6 @@ def test_the_english_detector_knows_interface_words_and_leaves_content_alone():
 @pytest.mark.parametrize("username, home", ROLES)
 def test_in_spanish_at_390px_every_page_fits_and_no_interface_text_is_left_in_english(
         browser, live_server, username, home):
-    urls, _problems = walk(browser, live_server, username, home)
     exact, templated = english_interface_strings()
     context = browser.new_context(base_url=live_server, locale="es-ES", viewport=SIZES["phone"])
     context.set_default_timeout(15_000)
@@ -213,15 +204,17 @@ def test_in_spanish_at_390px_every_page_fits_and_no_interface_text_is_left_in_en
     console = PageProblems(page)
     problems: list[str] = []
     left: set[str] = set()
-    for position, url in enumerate(urls):
-        if not _check_page(page, url, username, "phone", problems, axe=False, shoot=position < MAIN_PAGES):
-            continue
+
+    def english_left(url: str) -> None:
         assert page.evaluate("() => document.documentElement.lang") == "es", url
         for text in page.evaluate(VISIBLE_TEXT):
             if text in USERNAMES or STORED_TEXT.match(text):
                 continue
             if text in exact or any(p.match(text) for p in templated):
                 left.add(f"{url}: {text!r}")
+
+    urls = _crawl(page, live_server, username, home, "phone", problems, axe=False, also=english_left)
     context.close()
+    assert home in urls and len(urls) > 3, f"{username} reached only {urls}"
     assert problems + console.messages == [], "\n".join(problems + console.messages)
     assert not left, "English left on Spanish pages:\n" + "\n".join(sorted(left))
