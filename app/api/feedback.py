@@ -11,7 +11,8 @@ from sqlmodel import select
 from app.access import not_found
 from app.access.loaders import valid_id
 from app.api.auth import ApiCaller, WritingCaller, require_role
-from app.api.items import READ_ERRORS, _body_schema, _json_body
+from app.api.bodies import body_schema, json_body
+from app.api.items import READ_ERRORS
 from app.api.problems import ApiProblem, problem_responses
 from app.api.schemas import Id
 from app.api.student_schemas import (
@@ -67,8 +68,8 @@ def read_thread(item_id: Id, caller: ApiCaller, session: SessionDep) -> ThreadOu
 
 
 @router.post("/items/{item_id}/comments", response_model=CommentOut, status_code=201, summary="Comment on an item",
-             responses=WRITE_ERRORS, openapi_extra=_body_schema(NewComment))
-def create_comment(item_id: Id, body: Annotated[NewComment, Depends(_json_body(NewComment))], response: Response,
+             responses=WRITE_ERRORS, openapi_extra=body_schema(NewComment))
+def create_comment(item_id: Id, body: Annotated[NewComment, Depends(json_body(NewComment))], response: Response,
                    caller: WritingCaller, session: SessionDep) -> CommentOut:
     """A comment or a reply, by the comment form's rules: its kind follows the writer's role (classmates write I
     noticed / I wonder / Next time), a class may hold it for a teacher's approval (status pending), and the owner or
@@ -98,9 +99,9 @@ def list_recipients(caller: ApiCaller, session: SessionDep) -> RecipientList:
 
 
 @router.post("/items/{item_id}/feedback-requests", response_model=FeedbackRequestOut, status_code=201,
-             summary="Ask for feedback on my item", openapi_extra=_body_schema(NewFeedbackRequest),
+             summary="Ask for feedback on my item", openapi_extra=body_schema(NewFeedbackRequest),
              responses=WRITE_ERRORS)
-def create_feedback_request(item_id: Id, body: Annotated[NewFeedbackRequest, Depends(_json_body(NewFeedbackRequest))],
+def create_feedback_request(item_id: Id, body: Annotated[NewFeedbackRequest, Depends(json_body(NewFeedbackRequest))],
                             caller: WritingCaller, session: SessionDep) -> FeedbackRequestOut:
     """Ask named teachers or classmates (who must be able to see the item) a question about one of the student's own
     items; each is told and finds it in their inbox."""

@@ -7,14 +7,14 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, BaseModel, ValidationError
+from pydantic import AfterValidator
 from sqlmodel import Session
 
 from app.access import not_found
 from app.access.loaders import valid_id
 from app.api import cursors
 from app.api.auth import ApiCaller, WritingCaller, require_role
+from app.api.bodies import body_schema, json_body
 from app.api.problems import ApiProblem, problem_responses
 from app.api.schemas import AudienceName, Id, ItemDetail, ItemList, ItemSummary, NewLink, NewNote, storable
 from app.db import SessionDep
@@ -68,7 +68,7 @@ def list_items(
                     next=cursors.next_address(request, page))
 
 
-def _detail(session: Session, viewer: User, entry: Item) -> ItemDetail:
+def item_detail(session: Session, viewer: User, entry: Item) -> ItemDetail:
     """The item as its page would show it to `viewer`, through that page's own loader (404 when it wouldn't)."""
     fields = summary_of(entry)
     if entry.type is ItemType.artefact:
@@ -90,7 +90,7 @@ def read_item(item_id: Id, caller: ApiCaller, session: SessionDep) -> ItemDetail
     entry = session.get(Item, item_id) if valid_id(item_id) else None
     if entry is None:
         raise not_found()
-    return _detail(session, caller.user, entry)
+    return item_detail(session, caller.user, entry)
 
 
 def _create(response: Response, caller, session: Session, kind: ArtefactKind, body: NewNote | NewLink) -> ItemDetail:
@@ -115,45 +115,23 @@ def _create(response: Response, caller, session: Session, kind: ArtefactKind, bo
     session.commit()
     response.headers["Location"] = f"/api/v1/items/{artefact.id}"
     response.status_code = 201
-    return _detail(session, user, session.get(Item, artefact.id, populate_existing=True))
-
-
-def _json_body(model: type[BaseModel]):
-    """A dependency reading the body as `model` once the token has been checked: a caller without a valid token gets
-    401 (or 403, or 429) whatever they sent, never a verdict on their JSON first."""
-
-    async def parse(request: Request, _caller: WritingCaller) -> BaseModel:
-        raw = await request.body()
-        try:
-            return model.model_validate_json(raw)
-        except ValidationError as invalid:
-            raise RequestValidationError([{**error, "loc": ("body", *error["loc"])}
-                                          for error in invalid.errors(include_url=False)]) from None
-
-    return parse
-
-
-def _body_schema(model: type[BaseModel]) -> dict:
-    # The body is read by _json_body, so FastAPI can't see it: the document names it here (its schema is added to
-    # the components by app.api.application).
-    return {"requestBody": {"required": True, "content": {"application/json": {
-        "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
+    return item_detail(session, user, session.get(Item, artefact.id, populate_existing=True))
 
 
 BODY_MODELS = (NewNote, NewLink)
 
 
 @router.post("/items/notes", response_model=ItemDetail, status_code=201, responses=WRITE_ERRORS, summary="Add a note",
-             openapi_extra=_body_schema(NewNote))
-def create_note(body: Annotated[NewNote, Depends(_json_body(NewNote))], response: Response, caller: WritingCaller,
+             openapi_extra=body_schema(NewNote))
+def create_note(body: Annotated[NewNote, Depends(json_body(NewNote))], response: Response, caller: WritingCaller,
                 session: SessionDep) -> ItemDetail:
     """Save a written note to the student's evidence (a token that may write)."""
     return _create(response, caller, session, ArtefactKind.note, body)
 
 
 @router.post("/items/links", response_model=ItemDetail, status_code=201, responses=WRITE_ERRORS, summary="Add a link",
-             openapi_extra=_body_schema(NewLink))
-def create_link(body: Annotated[NewLink, Depends(_json_body(NewLink))], response: Response, caller: WritingCaller,
+             openapi_extra=body_schema(NewLink))
+def create_link(body: Annotated[NewLink, Depends(json_body(NewLink))], response: Response, caller: WritingCaller,
                 session: SessionDep) -> ItemDetail:
     """Save a link to work that lives elsewhere (a token that may write)."""
     return _create(response, caller, session, ArtefactKind.link, body)

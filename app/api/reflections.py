@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 
 from app.api import cursors
 from app.api.auth import ApiCaller, WritingCaller, require_role
-from app.api.items import READ_ERRORS, Cursor, Limit, _body_schema, _json_body, summary_of
+from app.api.bodies import body_schema, json_body
+from app.api.items import READ_ERRORS, Cursor, Limit, summary_of
 from app.api.problems import ApiProblem, problem_responses
 from app.api.schemas import Id
 from app.api.student_schemas import (
@@ -30,7 +31,7 @@ from app.services.portfolio import reflections as service
 router = APIRouter(tags=["reflections"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 413, 422, 429)
 BODY_MODELS = (NewReflection, ReflectionUpdate)
-def _detail(session: Session, viewer: User, reflection: Reflection) -> ReflectionDetail:
+def item_detail(session: Session, viewer: User, reflection: Reflection) -> ReflectionDetail:
     """The reflection with the links `viewer` may see (the reflection page's own rule)."""
     links = service.links_of(session=session, reflection=reflection, viewer=viewer)
     entry = session.get(Item, reflection.id, populate_existing=True)
@@ -77,12 +78,12 @@ def list_reflections(request: Request, caller: ApiCaller, session: SessionDep, c
 def read_reflection(reflection_id: Id, caller: ApiCaller, session: SessionDep) -> ReflectionDetail:
     """A reflection its page would show the token's owner (drafts are the owner's alone); anyone else's: 404."""
     reflection = service.reflection_visible_to(session=session, viewer=caller.user, reflection_id=reflection_id)
-    return _detail(session, caller.user, reflection)
+    return item_detail(session, caller.user, reflection)
 
 
 @router.post("/reflections", response_model=ReflectionDetail, status_code=201, summary="Write a reflection",
-             responses=WRITE_ERRORS, openapi_extra=_body_schema(NewReflection))
-def create_reflection(body: Annotated[NewReflection, Depends(_json_body(NewReflection))], response: Response,
+             responses=WRITE_ERRORS, openapi_extra=body_schema(NewReflection))
+def create_reflection(body: Annotated[NewReflection, Depends(json_body(NewReflection))], response: Response,
                       caller: WritingCaller, session: SessionDep) -> ReflectionDetail:
     """A draft or published reflection with its links, checked and saved like the reflection form (a class that holds
     family items for approval asks a teacher here too)."""
@@ -91,13 +92,13 @@ def create_reflection(body: Annotated[NewReflection, Depends(_json_body(NewRefle
     reflection = service.create_reflection(session=session, owner=caller.user, data=data)
     session.commit()
     response.headers["Location"] = f"/api/v1/reflections/{reflection.id}"
-    return _detail(session, caller.user, reflection)
+    return item_detail(session, caller.user, reflection)
 
 
 @router.put("/reflections/{reflection_id}", response_model=ReflectionDetail, summary="Edit a reflection",
             responses={**WRITE_ERRORS, **problem_responses(409)},
-            openapi_extra=_body_schema(ReflectionUpdate))
-def update_reflection(reflection_id: Id, body: Annotated[ReflectionUpdate, Depends(_json_body(ReflectionUpdate))],
+            openapi_extra=body_schema(ReflectionUpdate))
+def update_reflection(reflection_id: Id, body: Annotated[ReflectionUpdate, Depends(json_body(ReflectionUpdate))],
                       caller: WritingCaller, session: SessionDep) -> ReflectionDetail:
     """Replace the reflection's words and links, unless it changed since `version` was read: then 409, and nothing is
     overwritten (read it again, merge, and send the new version)."""
@@ -112,4 +113,4 @@ def update_reflection(reflection_id: Id, body: Annotated[ReflectionUpdate, Depen
                     sent=body.version, now=conflict.current.version)
         raise ApiProblem(409, message, errors={"version": message}) from None
     session.commit()
-    return _detail(session, caller.user, reflection)
+    return item_detail(session, caller.user, reflection)
