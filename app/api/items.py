@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AfterValidator
 from sqlmodel import Session
 
-from app.access import not_found
+from app.access import NotFound, not_found
 from app.access.loaders import valid_id
 from app.api import cursors
 from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.bodies import body_schema, json_body
 from app.api.problems import ApiProblem, problem_responses
-from app.api.schemas import AudienceName, Id, ItemDetail, ItemList, ItemSummary, NewLink, NewNote, storable
+from app.api.schemas import AudienceName, Id, ItemDetail, ItemList, ItemSummary, NewLink, NewNote, ShownPicture, storable
 from app.db import SessionDep
 from app.i18n import _
 from app.models import Artefact, ArtefactKind, Audience, Goal, Item, ItemType, Reflection, Role, User
@@ -26,6 +26,7 @@ from app.services.portfolio import goals as goal_service
 from app.services.portfolio import reflections as reflection_service
 from app.services.portfolio import timeline
 from app.services.portfolio.links import item_link
+from app.services.portfolio.markdown import embedded_file_ids
 
 router = APIRouter(tags=["items"])
 READ_ERRORS = problem_responses(400, 401, 403, 404, 429)
@@ -75,13 +76,25 @@ def item_detail(session: Session, viewer: User, entry: Item) -> ItemDetail:
         artefact: Artefact = artefact_service.artefact_visible_to(session=session, viewer=viewer, artefact_id=entry.id)
         details = artefact_service.details_of(session=session, artefact=artefact)
         return ItemDetail(**fields, description=artefact.description, body=artefact.body, url=artefact.url,
-                          tags=details.tags)
+                          tags=details.tags, pictures=pictures_shown(session, viewer, artefact.body))
     if entry.type is ItemType.reflection:
         reflection: Reflection = reflection_service.reflection_visible_to(session=session, viewer=viewer,
                                                                           reflection_id=entry.id)
-        return ItemDetail(**fields, body=reflection.body)
+        return ItemDetail(**fields, body=reflection.body, pictures=pictures_shown(session, viewer, reflection.body))
     goal: Goal = goal_service.goal_visible_to(session=session, viewer=viewer, goal_id=entry.id)
     return ItemDetail(**fields, body=goal.why, target_date=goal.target_date)
+
+
+def pictures_shown(session: Session, viewer: User, text: str) -> list[ShownPicture]:
+    """The pictures `text` shows whose files `viewer` may fetch: the /files route's own rule (file_visible_to)."""
+    shown = []
+    for file_id in embedded_file_ids(text):  # one text's pictures, each asked once
+        try:
+            artefact_service.file_visible_to(session=session, viewer=viewer, artefact_id=file_id)
+        except NotFound:
+            continue
+        shown.append(ShownPicture(file_id=file_id, api_url=f"/api/v1/files/{file_id}/large"))
+    return shown
 
 
 @router.get("/items/{item_id}", response_model=ItemDetail, responses=READ_ERRORS, summary="Read one item")

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from app.api import cursors
 from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.bodies import body_schema, json_body
-from app.api.items import READ_ERRORS, Cursor, Limit, summary_of
+from app.api.items import READ_ERRORS, Cursor, Limit, pictures_shown, summary_of
 from app.api.problems import ApiProblem, problem_responses
 from app.api.schemas import Id
 from app.api.student_schemas import (
@@ -31,13 +31,16 @@ from app.services.portfolio import reflections as service
 router = APIRouter(tags=["reflections"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 413, 422, 429)
 BODY_MODELS = (NewReflection, ReflectionUpdate)
-def item_detail(session: Session, viewer: User, reflection: Reflection) -> ReflectionDetail:
+
+
+def _detail(session: Session, viewer: User, reflection: Reflection) -> ReflectionDetail:
     """The reflection with the links `viewer` may see (the reflection page's own rule)."""
     links = service.links_of(session=session, reflection=reflection, viewer=viewer)
     entry = session.get(Item, reflection.id, populate_existing=True)
     return ReflectionDetail(
         **{**summary_of(entry), "api_url": f"/api/v1/reflections/{reflection.id}"}, body=reflection.body,
-        tags=links.tags, status=reflection.status.value, version=reflection.version,
+        tags=links.tags, pictures=pictures_shown(session, viewer, reflection.body), status=reflection.status.value,
+        version=reflection.version,
         artefact_ids=[a.id for a in links.artefacts], goal_ids=[g.id for g in links.goals],
         competency_ids=[c.id for c in links.competencies])
 
@@ -78,7 +81,7 @@ def list_reflections(request: Request, caller: ApiCaller, session: SessionDep, c
 def read_reflection(reflection_id: Id, caller: ApiCaller, session: SessionDep) -> ReflectionDetail:
     """A reflection its page would show the token's owner (drafts are the owner's alone); anyone else's: 404."""
     reflection = service.reflection_visible_to(session=session, viewer=caller.user, reflection_id=reflection_id)
-    return item_detail(session, caller.user, reflection)
+    return _detail(session, caller.user, reflection)
 
 
 @router.post("/reflections", response_model=ReflectionDetail, status_code=201, summary="Write a reflection",
@@ -92,7 +95,7 @@ def create_reflection(body: Annotated[NewReflection, Depends(json_body(NewReflec
     reflection = service.create_reflection(session=session, owner=caller.user, data=data)
     session.commit()
     response.headers["Location"] = f"/api/v1/reflections/{reflection.id}"
-    return item_detail(session, caller.user, reflection)
+    return _detail(session, caller.user, reflection)
 
 
 @router.put("/reflections/{reflection_id}", response_model=ReflectionDetail, summary="Edit a reflection",
@@ -113,4 +116,4 @@ def update_reflection(reflection_id: Id, body: Annotated[ReflectionUpdate, Depen
                     sent=body.version, now=conflict.current.version)
         raise ApiProblem(409, message, errors={"version": message}) from None
     session.commit()
-    return item_detail(session, caller.user, reflection)
+    return _detail(session, caller.user, reflection)
