@@ -29,7 +29,7 @@ NOT_FORM_PARSERS = {
     "app.services.exports.portfolio_json.parse_timestamp",  # an archive's timestamps
     "app.services.family.reactions.parse_kind",  # the value of the reaction button pressed
     "app.services.moderation.approvals.parse_seen",  # hidden fields: what the approver had on screen
-    "app.services.moderation.feedback.parse_item_type",  # a URL segment; unknown is a 404
+    "app.services.moderation.thread_items.parse_item_type",  # a URL segment; unknown is a 404
     "app.services.operations.file_check.check_files",  # the operator's storage check (a CLI report)
     "app.services.operations.health.check_health",  # the health endpoint
     "app.services.portfolio.goal_forms.parse_date",  # one date input, for check_goal and check_checkin; raises

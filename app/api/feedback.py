@@ -27,6 +27,7 @@ from app.api.student_schemas import (
 from app.db import SessionDep
 from app.i18n import _
 from app.models import Comment, FeedbackRecipient, Item, Role, User
+from app.services.moderation import comment_writing, thread_items
 from app.services.moderation import feedback as service
 from app.services.moderation import feedback_requests
 
@@ -44,11 +45,11 @@ def _comment(comment: Comment, author: User, replies: list[CommentOut] | None = 
                       created_at=comment.created_at, replies=replies or [])
 
 
-def _item(session, viewer: User, item_id: int) -> service.ThreadItem:
+def _item(session, viewer: User, item_id: int) -> thread_items.ThreadItem:
     """The item if the viewer may see it on its page; else 404 (an id no row could have too)."""
     if not valid_id(item_id):
         raise not_found()
-    return service.item_visible_by_id(session=session, viewer=viewer, item_id=item_id)
+    return thread_items.item_visible_by_id(session=session, viewer=viewer, item_id=item_id)
 
 
 @router.get("/items/{item_id}/comments", response_model=ThreadOut, responses=READ_ERRORS,
@@ -77,10 +78,10 @@ def create_comment(item_id: Id, body: Annotated[NewComment, Depends(json_body(Ne
     user = caller.user
     item = _item(session, user, item_id)
     kind = service.kind_for(viewer=user, owner_id=item.owner_id)
-    data = service.parse_comment(kind=kind, body=body.body, noticed=body.noticed, wonder=body.wonder,
+    data = comment_writing.parse_comment(kind=kind, body=body.body, noticed=body.noticed, wonder=body.wonder,
                                  next_time=body.next_time, next_step=body.next_step,
                                  parent_id=str(body.parent_id or ""))
-    comment = None if data.errors else service.add_comment(session=session, author=user, item=item, data=data)
+    comment = None if data.errors else comment_writing.add_comment(session=session, author=user, item=item, data=data)
     if comment is None:
         session.rollback()
         raise ApiProblem(422, _("Some of what was sent can't be used."), errors=data.errors)
