@@ -20,7 +20,7 @@ FORM_PARSER = re.compile(r"^(parse|check)_")
 NOT_FORM_PARSERS = {
     "app.services.classes.class_views.parse_sort",  # a table's sort order from the query string; unknown: the default
     "app.services.competencies.framework_files.check_identifier",  # an identifier inside an imported file; raises
-    "app.services.competencies.frameworks.check_competency_deletion",  # a usage report for the delete confirmation
+    "app.services.competencies.competency_editing.check_competency_deletion",  # a usage report for the delete confirmation
     "app.services.edit_versions.parse_version",  # the hidden version field; a missing one is not the person's error
     "app.services.exports.archive_checks.check_document",  # an uploaded archive's JSON; raises with the reason
     "app.services.exports.archive_checks.check_files",  # an uploaded archive's files; raises with the reason
