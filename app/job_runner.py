@@ -16,7 +16,7 @@ import time
 from sqlalchemy.engine import Engine
 
 from app.config import Settings
-from app.services.jobs import jobs
+from app.services.jobs import job_housekeeping, job_runs, jobs
 from app.services.operations.housekeeping import sweep_quietly
 
 logger = logging.getLogger(__name__)
@@ -50,11 +50,11 @@ class JobRunner:
     def run_once(self) -> int:
         """Requeue abandoned jobs, run everything queued, clean up if due; how many jobs ran."""
         jobs.load_handlers()
-        jobs.requeue_abandoned(engine=self.engine, settings=self.settings)
-        ran = jobs.run_pending(engine=self.engine, settings=self.settings, worker_id=self.worker_id,
+        job_housekeeping.requeue_abandoned(engine=self.engine, settings=self.settings)
+        ran = job_runs.run_pending(engine=self.engine, settings=self.settings, worker_id=self.worker_id,
                                stop=self.stopping)
         if time.monotonic() - self._cleaned_at >= self.cleanup_seconds:
-            jobs.cleanup_expired(engine=self.engine, settings=self.settings)
+            job_housekeeping.cleanup_expired(engine=self.engine, settings=self.settings)
             sweep_quietly(settings=self.settings)
             self._cleaned_at = time.monotonic()
         return ran

@@ -45,7 +45,7 @@ from app.models import (
     ShareLink,
     ShowcaseItem, User,
 )
-from app.services.jobs import jobs
+from app.services.jobs import job_runs
 from app.services.classes.classes import enroll
 from tests.conftest import fast_hashing, make_settings
 from tests.factories import link_guardian, login, make_class, make_framework, make_school, make_user, post_multipart
@@ -751,7 +751,7 @@ def _build_world(app, settings) -> World:
         db.add(achieved)
         db.commit()
         world.constants["achieved_goal_id"] = achieved.id
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
 
     with world.session() as db:
         for (state, kind), item_id in list(world.items.items()):

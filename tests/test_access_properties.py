@@ -25,6 +25,7 @@ from app.access import NotFound
 from app.main import create_app
 from app.models import ApprovalStatus, Audience, ItemApproval, Role
 from app.services.moderation import approvals
+from app.services.moderation import comment_writing, thread_items
 from app.services.moderation import feedback
 from app.services.moderation import feedback_requests
 from app.services.portfolio import goals
@@ -140,9 +141,9 @@ class Portfolio(RuleBasedStateMachine):
         self.counter += 1
         body = f"Comment {self.counter} by {author}"
         viewer = self.people[author]
-        thread_item = feedback.item_visible_by_id(session=self.session, viewer=viewer, item_id=item.id)
-        saved = feedback.add_comment(session=self.session, author=viewer, item=thread_item,
-                                     data=feedback.CommentInput(body=body))
+        thread_item = thread_items.item_visible_by_id(session=self.session, viewer=viewer, item_id=item.id)
+        saved = comment_writing.add_comment(session=self.session, author=viewer, item=thread_item,
+                                     data=comment_writing.CommentInput(body=body))
         assert saved is not None
         self.session.commit()
         item.comments.add(body)
@@ -155,7 +156,7 @@ class Portfolio(RuleBasedStateMachine):
             return
         owner = self.people[item.owner]
         teacher = self.people["ta" if item.owner in ("s1", "s2") else "tb"]
-        thread_item = feedback.item_visible_by_id(session=self.session, viewer=owner, item_id=item.id)
+        thread_item = thread_items.item_visible_by_id(session=self.session, viewer=owner, item_id=item.id)
         request, errors = feedback_requests.request_feedback(session=self.session, student=owner, item=thread_item,
                                                              recipient_ids={teacher.id}, question="Is it clear?")
         assert request is not None, errors
@@ -248,7 +249,7 @@ class Portfolio(RuleBasedStateMachine):
         for viewer_name, viewer in self.people.items():
             for item in self.items.values():
                 try:
-                    found = feedback.item_visible_by_id(session=self.session, viewer=viewer, item_id=item.id)
+                    found = thread_items.item_visible_by_id(session=self.session, viewer=viewer, item_id=item.id)
                 except NotFound:
                     found = None
                 assert (found is not None) == self.may_see(viewer_name, item), (viewer_name, item)

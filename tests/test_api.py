@@ -229,7 +229,7 @@ def test_the_openapi_document_and_reference_page_cover_the_api_only(client):
                                     "/items/files", "/reflections", "/reflections/{reflection_id}", "/frameworks",
                                     "/self-assessments", "/competencies/{competency_id}/ratings",
                                     "/items/{item_id}/comments", "/feedback/recipients",
-                                    "/items/{item_id}/feedback-requests",
+                                    "/items/{item_id}/feedback-requests", "/files/{file_id}/{variant}",
                                     "/classes", "/classes/{class_id}", "/classes/{class_id}/overview",
                                     "/classes/{class_id}/students/{student_id}/items", "/inbox",
                                     "/approvals/{approval_id}/approve", "/approvals/{approval_id}/return",

@@ -151,6 +151,8 @@ def _requests(world: World) -> list[tuple[str, str, dict, dict[str, int]]]:
             ("POST", "/api/v1/items/links", {"title": "API link", "url": "https://example.org"}, only("student", 201))]
     for state, item_id in world.notes.items():
         asks.append(("GET", f"/api/v1/items/{item_id}", {}, {v: 200 if sees(v, state) else 404 for v in VIEWERS}))
+        # A note has no file: nobody fetches one, whoever sees the note (tests/test_embedded_images.py fetches one).
+        asks.append(("GET", f"/api/v1/files/{item_id}/original", {}, {v: 404 for v in VIEWERS}))
     for state, goal_id in world.goals.items():
         expected = {v: 200 if sees(v, state) else 404 for v in VIEWERS}
         asks += [("GET", f"/api/v1/goals/{goal_id}", {}, expected), ("GET", f"/api/v1/items/{goal_id}", {}, expected)]

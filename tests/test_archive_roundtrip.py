@@ -20,7 +20,7 @@ from app.models import (
 )
 from app.services.exports import archive_export
 from app.services.exports import archive_import
-from app.services.jobs import jobs
+from app.services.jobs import job_runs, jobs
 from app.services.exports import portfolio_json
 from app.services.portfolio import uploads
 from app.services.portfolio.artefacts import ArtefactInput, create_file_artefacts, create_text_artefact
@@ -269,7 +269,7 @@ def test_archive_job_makes_the_zip_for_its_owner_only(app, session, settings, tm
     job = jobs.enqueue(session=session, owner=student, kind="archive", params={"student_id": student.id})
     other = make_user(session, make_school(session))
     bad = jobs.enqueue(session=session, owner=other, kind="archive", params={"student_id": student.id})
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
     session.expire_all()
     job, bad = session.get(Job, job.id), session.get(Job, bad.id)
     assert job.status is JobStatus.done, job.error

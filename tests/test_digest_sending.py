@@ -18,7 +18,7 @@ from app.services.family.digests import sending
 from tests.digest_world import (  # noqa: F401 - fixtures
     build_world, inbox, link, make_photo, settings, smtp_server, week_later,
 )
-from tests.factories import make_note, make_school, make_user
+from tests.factories import make_note, make_reflection, make_school, make_user
 from tests.test_mail import parts
 
 
@@ -66,6 +66,25 @@ def test_photos_are_carried_in_the_message_as_inline_images(session, settings, i
     # Photos first: the photo card comes before the notes.
     assert html.index("Our volcano") < html.index("Poem: Sun")
     assert "Maya added a photo" in plain.get_content() and "Our volcano" in plain.get_content()
+
+
+def test_a_picture_a_shared_reflection_shows_is_carried_in_the_message(session, settings, inbox, tmp_path):
+    world = build_world(session)
+    # An imported journal post's photo: private on its own, seen with the post it is in.
+    river = make_photo(session, settings, tmp_path, world.maya, title="river.png", audience=Audience.private)
+    other = make_photo(session, settings, tmp_path, world.maya, title="second.png", audience=Audience.private)
+    make_reflection(session, world.maya, title="At the river", audience=Audience.family,
+                    body=f"We walked.\n\n![The river](/files/{river.id}/large)\n\n![Later](/files/{other.id}/large)")
+    digests.send_due(session=session, settings=settings, now=week_later(world))
+    (message,) = inbox.to("pat@example.org")
+    _plain, related = message.iter_parts()
+    html_part, *images = related.iter_parts()
+    # Its first picture, carried in the message like the photos' thumbnails; never loaded from the server.
+    assert [image["Content-ID"] for image in images] == [f"<photo-{river.id}@folio>"]
+    assert images[0].get_content_type() == "image/jpeg" and images[0].get_content_disposition() == "inline"
+    html = html_part.get_content()
+    assert f'src="cid:photo-{river.id}@folio"' in html and 'alt="At the river"' in html
+    assert "/files/" not in html and "river.png" not in html
 
 
 # --- exactly once ------------------------------------------------------------------------------------

@@ -110,14 +110,14 @@ def step_version(page: str, step_id: int) -> str:
 
 def admin_with_framework(session):
     from app.models import Role
-    from app.services.competencies import frameworks, scales
+    from app.services.competencies import competency_editing, framework_editing, scales
 
     school = make_school(session)
     admin = make_user(session, school, Role.admin)
-    framework = frameworks.create_framework(session=session, school_id=school.id,
-                                         data=frameworks.FrameworkInput(name="Core", description="First words", default_scale=False))
+    framework = framework_editing.create_framework(session=session, school_id=school.id,
+                                         data=framework_editing.FrameworkInput(name="Core", description="First words", default_scale=False))
     session.flush()
-    competency = frameworks.add_competency(session=session, framework=framework, data=frameworks.CompetencyInput(
+    competency = competency_editing.add_competency(session=session, framework=framework, data=competency_editing.CompetencyInput(
         code="C1", name="Communicate", description="Start"))
     level = scales.add_level(session=session, framework=framework, data=scales.LevelInput(label="Emerging", descriptor="Start"))
     session.commit()

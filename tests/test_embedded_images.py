@@ -17,6 +17,7 @@ from app.services.exports.pdf_render import FILE_SCHEME, render_html
 from app.services.portfolio import timeline
 from app.services.showcases import share_links
 from app.services.showcases.showcases import ShowcaseInput, add_item, create_showcase
+from tests.api_tokens import bearer, make_token
 from tests.factories import link_guardian, login, make_class, make_school, make_user
 from tests.test_mahara_import import app, imported  # noqa: F401 (the app with the import routes)
 
@@ -97,3 +98,43 @@ def test_a_picture_a_journal_post_shows_is_seen_with_the_post_and_no_wider(app, 
     assert f'<img src="{FILE_SCHEME}{river.id}-large" alt="The river">' in html
     fetcher = make_url_fetcher(settings=settings, student=student, files=content.files)
     assert fetcher.path_for(f"{FILE_SCHEME}{river.id}-large")
+
+
+def test_the_api_shows_and_serves_a_posts_picture_to_whoever_may_read_the_post(app, client, new_client, session,  # noqa: F811
+                                                                               settings):
+    school = make_school(session)
+    student, teacher, stranger = make_user(session, school), make_user(session, school, Role.teacher), make_user(
+        session, school)
+    guardian = make_user(session, school, Role.guardian)
+    make_class(session, school, teachers=[teacher], students=[student])
+    link_guardian(session, guardian, student)
+    imported(app, client, session, settings, student)
+    river = session.exec(select(Artefact).where(Artefact.owner_id == student.id, Artefact.title == "river.png")).one()
+    trip = session.exec(select(Reflection).where(Reflection.owner_id == student.id,
+                                                 Reflection.title == "At the river")).one()
+    tokens = {}
+    for name, person in (("teacher", teacher), ("family", guardian), ("stranger", stranger)):
+        browser = new_client()
+        login(browser, person)
+        tokens[name] = bearer(make_token(browser))
+    picture = {"file_id": river.id, "api_url": f"/api/v1/files/{river.id}/large"}
+
+    # The teacher reads the private post, is told of its picture, and fetches it with the token.
+    for address in (f"/api/v1/items/{trip.id}", f"/api/v1/reflections/{trip.id}"):
+        read = client.get(address, headers=tokens["teacher"])
+        assert read.status_code == 200 and read.json()["pictures"] == [picture]
+    fetched = client.get(picture["api_url"], headers=tokens["teacher"])
+    assert fetched.status_code == 200 and fetched.headers["content-type"] == "image/webp"
+    assert client.get(f"/api/v1/files/{river.id}/original", headers=tokens["teacher"]).status_code == 200
+    # Shared with the family, the post brings its private picture with it for them, and no wider: the picture as an
+    # item of its own stays the student's.
+    assert client.get(f"/api/v1/items/{trip.id}", headers=tokens["family"]).status_code == 404
+    assert client.get(picture["api_url"], headers=tokens["family"]).status_code == 404
+    _share(session, trip, Audience.family)
+    assert client.get(f"/api/v1/items/{trip.id}", headers=tokens["family"]).json()["pictures"] == [picture]
+    assert client.get(picture["api_url"], headers=tokens["family"]).status_code == 200
+    assert client.get(f"/api/v1/items/{river.id}", headers=tokens["family"]).status_code == 404
+    # Another student reads neither the post nor its picture.
+    assert client.get(f"/api/v1/items/{trip.id}", headers=tokens["stranger"]).status_code == 404
+    refused = client.get(picture["api_url"], headers=tokens["stranger"])
+    assert refused.status_code == 404 and refused.headers["content-type"] == "application/problem+json"

@@ -10,7 +10,7 @@ from sqlmodel import select
 from app.main import create_app
 from app.models import Job, JobStatus, Role, Showcase
 from app.models.base import utcnow
-from app.services.jobs import jobs
+from app.services.jobs import job_runs, jobs
 from tests.factories import login, make_class, make_school, make_user
 
 SECTIONS = ["goals", "reflections", "evidence", "feedback", "competencies", "credentials"]
@@ -134,7 +134,7 @@ def test_recent_jobs_are_listed_with_their_downloads(app, client, session, setti
     *_rest, student, _other = people(session)
     login(client, student)
     ready = jobs.enqueue(session=session, owner=student, kind="test_export_echo", params={})
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
     with count_queries() as few:
         assert client.get("/exports").status_code == 200
     for _n in range(6):
@@ -216,7 +216,7 @@ def test_a_finished_job_stops_polling_and_offers_its_download(app, client, sessi
     login(client, student)
     assert "Waiting to start" in client.get(f"/jobs/{job.id}").text
 
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
 
     fragment = client.get(f"/jobs/{job.id}", headers={"HX-Request": "true"}).text
     assert "hx-trigger" not in fragment and "http-equiv" not in fragment

@@ -20,7 +20,7 @@ FORM_PARSER = re.compile(r"^(parse|check)_")
 NOT_FORM_PARSERS = {
     "app.services.classes.class_views.parse_sort",  # a table's sort order from the query string; unknown: the default
     "app.services.competencies.framework_files.check_identifier",  # an identifier inside an imported file; raises
-    "app.services.competencies.frameworks.check_competency_deletion",  # a usage report for the delete confirmation
+    "app.services.competencies.competency_editing.check_competency_deletion",  # a usage report for the delete confirmation
     "app.services.edit_versions.parse_version",  # the hidden version field; a missing one is not the person's error
     "app.services.exports.archive_checks.check_document",  # an uploaded archive's JSON; raises with the reason
     "app.services.exports.archive_checks.check_files",  # an uploaded archive's files; raises with the reason
@@ -29,7 +29,7 @@ NOT_FORM_PARSERS = {
     "app.services.exports.portfolio_json.parse_timestamp",  # an archive's timestamps
     "app.services.family.reactions.parse_kind",  # the value of the reaction button pressed
     "app.services.moderation.approvals.parse_seen",  # hidden fields: what the approver had on screen
-    "app.services.moderation.feedback.parse_item_type",  # a URL segment; unknown is a 404
+    "app.services.moderation.thread_items.parse_item_type",  # a URL segment; unknown is a 404
     "app.services.operations.file_check.check_files",  # the operator's storage check (a CLI report)
     "app.services.operations.health.check_health",  # the health endpoint
     "app.services.portfolio.goal_forms.parse_date",  # one date input, for check_goal and check_checkin; raises

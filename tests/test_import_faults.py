@@ -28,7 +28,7 @@ from app.models import Artefact, ImportKey, Job, JobStatus, User, UserSession
 from app.models.base import utcnow
 from app.routes import imports
 from app.services.exports import archive_export
-from app.services.jobs import jobs
+from app.services.jobs import job_housekeeping, job_runs, jobs
 from app.services.portfolio import uploads
 from app.services.portfolio.artefacts import ArtefactInput, create_file_artefacts
 from tests.conftest import TEST_SECRET, make_settings
@@ -198,9 +198,9 @@ def test_a_crash_right_after_the_commit_shows_done_and_imports_nothing_twice(app
     assert "Ready" in page.text and "upload it again" not in page.text
 
     time.sleep(2.5)  # past the job timeout: a done job is never taken for an abandoned one
-    assert jobs.requeue_abandoned(engine=app.state.engine, settings=settings) == 0
-    assert jobs.run_pending(engine=app.state.engine, settings=settings) == 0
-    jobs.cleanup_expired(engine=app.state.engine, settings=settings)
+    assert job_housekeeping.requeue_abandoned(engine=app.state.engine, settings=settings) == 0
+    assert job_runs.run_pending(engine=app.state.engine, settings=settings) == 0
+    job_housekeeping.cleanup_expired(engine=app.state.engine, settings=settings)
     assert artefact_count(session, student) == 3 and job_row(session, job_id).status is JobStatus.done
     assert list((settings.jobs_dir / "incoming").iterdir()) == []  # the leftover upload is swept
     assert [path.name for path in settings.jobs_dir.glob(f"job-{job_id}-*")] == [job.result_name]
@@ -220,7 +220,7 @@ def test_a_save_is_not_held_up_by_a_large_import(app, client, new_client, sessio
     monkeypatch.setattr(uploads, "store_path", slow_store_path)
     other = new_client()
     login(other, writer)
-    thread = threading.Thread(target=jobs.run_pending, kwargs={"engine": app.state.engine, "settings": settings})
+    thread = threading.Thread(target=job_runs.run_pending, kwargs={"engine": app.state.engine, "settings": settings})
     thread.start()
     try:
         wait_for(lambda: job_row(session, job_id).status is JobStatus.running, 20, "the import to start")
@@ -278,7 +278,7 @@ def test_the_same_archive_uploaded_again_is_recognised(app, client, session, set
     data = photo_archive(session, settings, tmp_path, count=2)
     student = make_user(session, make_school(session, "New School"))
     queue_import(client, student, data)
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
     assert artefact_count(session, student) == 2
 
     again = client.post("/import", files={"archive": ("photos.zip", data, "application/zip")})
@@ -289,7 +289,7 @@ def test_the_same_archive_uploaded_again_is_recognised(app, client, session, set
 
     # Only when asked: a second copy of everything.
     queue_import(client, student, data, again="1")
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
     assert titles(session, student) == ["Photo 0", "Photo 0", "Photo 1", "Photo 1"]
 
 
@@ -331,7 +331,7 @@ def test_a_refusal_midway_removes_what_earlier_batches_committed(app, client, se
         return original(**kwargs)
 
     monkeypatch.setattr(uploads, "store_path", refuse_the_third)
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
 
     job = job_row(session, job_id)
     assert job.status is JobStatus.failed and job.error == "This photo can't be read."
@@ -353,12 +353,12 @@ def test_a_job_taken_over_by_another_runner_stops_at_its_next_batch(app, client,
         calls.append(kwargs)
         if len(calls) == 3:  # meanwhile this runner was taken for dead and another claimed the job
             with Session(app.state.engine) as other:
-                other.execute(jobs.sa.update(Job).where(Job.id == job_id).values(claimed_by="someone-else"))
+                other.execute(job_runs.sa.update(Job).where(Job.id == job_id).values(claimed_by="someone-else"))
                 other.commit()
         return original(**kwargs)
 
     monkeypatch.setattr(uploads, "store_path", taken_over_after_two)
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
 
     job = job_row(session, job_id)
     assert job.status is JobStatus.running and job.claimed_by == "someone-else"
@@ -405,12 +405,12 @@ def test_a_mahara_import_stopped_midway_carries_on_without_duplicates(app, clien
 
     monkeypatch.setattr(uploads, "store_path", stop_at_the_third)
     with pytest.raises(KeyboardInterrupt):
-        jobs.run_pending(engine=app.state.engine, settings=settings)
+        job_runs.run_pending(engine=app.state.engine, settings=settings)
     assert job_row(session, job_id).status is JobStatus.queued
     assert titles(session, student) == ["Drawing 0", "Drawing 1"]  # committed batch by batch
 
     monkeypatch.setattr(uploads, "store_path", original)
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
     job = job_row(session, job_id)
     assert job.status is JobStatus.done, job.error
     assert titles(session, student) == ["A note", "Drawing 0", "Drawing 1", "Drawing 2"]

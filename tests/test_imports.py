@@ -14,7 +14,7 @@ from app.main import create_app
 from app.models import Artefact, Goal, Job, JobStatus, Reflection, Role
 from app.routes import imports
 from app.services.exports import archive_export
-from app.services.jobs import jobs
+from app.services.jobs import job_runs, jobs
 from tests.factories import login, make_framework, make_school, make_user
 from tests.media import png
 from tests.test_archive_roundtrip import rich_portfolio
@@ -85,7 +85,7 @@ def upload(client, url: str, name: str, data: bytes, content_type: str = "applic
 
 
 def run_jobs(app, settings, session) -> list[Job]:
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
     session.expire_all()
     return list(session.exec(select(Job).order_by(Job.id)).all())
 
@@ -240,7 +240,7 @@ def test_a_student_cannot_import_into_someone_else_through_the_job(app, session,
     store.put_file("incoming/abc.xml", waiting)
     job = jobs.enqueue(session=session, owner=student, kind="import",
                        params={"student_id": victim.id, "upload": "abc.xml", "original_name": "x.xml"})
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
     session.expire_all()
     job = session.get(Job, job.id)
     assert job.status is JobStatus.failed

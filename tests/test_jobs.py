@@ -18,7 +18,7 @@ from app.models import Job, JobStatus, Role, User
 from app.models.base import utcnow
 from app.services.jobs import job_pages
 from app.services.jobs import job_progress
-from app.services.jobs import jobs
+from app.services.jobs import job_housekeeping, job_runs, jobs
 from tests.conftest import make_settings
 from tests.factories import login, make_school, make_user
 
@@ -139,7 +139,7 @@ def test_a_job_runs_and_its_owner_downloads_the_result(app, client, session, set
     job = queue(session, student, text="my portfolio", steps=4)
     assert job.status is JobStatus.queued
 
-    assert jobs.run_pending(engine=app.state.engine, settings=settings) == 1
+    assert job_runs.run_pending(engine=app.state.engine, settings=settings) == 1
 
     job = reload(session, job)
     assert job.status is JobStatus.done and job.attempts == 1 and job.claimed_by == "test"
@@ -147,7 +147,7 @@ def test_a_job_runs_and_its_owner_downloads_the_result(app, client, session, set
     assert job.result_size == len("my portfolio") and job.download_name == "Echo – résumé.txt"
     assert job.expires_at - job.finished_at == timedelta(hours=settings.export_keep_hours)
     assert SEEN[job.id] == {"status": JobStatus.running, "progress": 0, "total": 4, "stage": "Evidence"}
-    assert jobs.run_pending(engine=app.state.engine, settings=settings) == 0  # nothing left
+    assert job_runs.run_pending(engine=app.state.engine, settings=settings) == 0  # nothing left
 
     login(client, student)
     page = client.get(f"/jobs/{job.id}")
@@ -173,7 +173,7 @@ def test_the_handler_runs_in_the_owners_language(app, session, settings):
     done = queue(session, student)
     failed = queue(session, student, kind="test_fail")
 
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
 
     assert SEEN[done.id]["stage"] == french
     assert reload(session, failed).error == french
@@ -203,7 +203,7 @@ def test_a_handler_that_writes_is_not_held_up_by_progress_and_its_work_is_kept(a
     student = student_of(session, display_name="Maya")
     job = queue(session, student, kind="test_writer")
     started = time.monotonic()
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
     assert time.monotonic() - started < 5  # a progress write that can't get the lock is skipped, not waited for
     assert reload(session, job).status is JobStatus.done
     assert session.get(User, student.id).display_name == "Written by a job"  # committed with the outcome
@@ -214,7 +214,7 @@ def test_a_handler_that_writes_is_not_held_up_by_progress_and_its_work_is_kept(a
 def test_a_failed_job_keeps_its_message_and_leaves_no_file(app, client, session, settings):
     student = student_of(session)
     job = queue(session, student, kind="test_fail")
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
 
     job = reload(session, job)
     assert job.status is JobStatus.failed and job.error == "Evidence" and job.result_name is None
@@ -235,7 +235,7 @@ def test_a_failed_job_keeps_its_message_and_leaves_no_file(app, client, session,
 def test_a_crashing_job_fails_with_a_generic_message_and_undoes_its_work(app, session, settings, caplog):
     student = student_of(session, display_name="Maya")
     job = queue(session, student, kind="test_crash")
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
 
     job = reload(session, job)
     assert job.status is JobStatus.failed and "Something went wrong" in job.error and "boom" not in job.error
@@ -247,7 +247,7 @@ def test_a_crashing_job_fails_with_a_generic_message_and_undoes_its_work(app, se
 def test_an_interrupted_job_goes_back_in_the_queue_uncounted(app, session, settings):
     job = queue(session, student_of(session), kind="test_interrupted")
     with pytest.raises(KeyboardInterrupt):
-        jobs.run_pending(engine=app.state.engine, settings=settings)
+        job_runs.run_pending(engine=app.state.engine, settings=settings)
     job = reload(session, job)
     assert job.status is JobStatus.queued and job.attempts == 0 and job.claimed_by is None
     assert job_files(settings, job.id) == []
@@ -273,7 +273,7 @@ def test_two_runners_racing_run_a_job_once(app, session, settings):
 
     def runner(name: str) -> None:
         barrier.wait()
-        ran.append(jobs.run_pending(engine=app.state.engine, settings=settings, worker_id=name))
+        ran.append(job_runs.run_pending(engine=app.state.engine, settings=settings, worker_id=name))
 
     threads = [threading.Thread(target=runner, args=(f"worker-{n}",)) for n in range(2)]
     for thread in threads:
@@ -292,7 +292,7 @@ def test_claiming_is_exclusive_even_when_everyone_asks_at_once(app, session):
 
     def worker(name: str) -> None:
         barrier.wait()
-        if jobs.claim(engine=app.state.engine, job_id=job.id, worker_id=name):
+        if job_runs.claim(engine=app.state.engine, job_id=job.id, worker_id=name):
             won.append(name)
 
     threads = [threading.Thread(target=worker, args=(f"worker-{n}",)) for n in range(6)]
@@ -304,20 +304,20 @@ def test_claiming_is_exclusive_even_when_everyone_asks_at_once(app, session):
     assert len(won) == 1
     job = reload(session, job)
     assert job.status is JobStatus.running and job.claimed_by == won[0] and job.attempts == 1
-    assert not jobs.claim(engine=app.state.engine, job_id=job.id, worker_id="late")
+    assert not job_runs.claim(engine=app.state.engine, job_id=job.id, worker_id="late")
 
 
 def test_jobs_run_oldest_first_and_limit_is_respected(app, session, settings):
     student = student_of(session)
     first, second = queue(session, student), queue(session, student)
-    assert jobs.run_pending(engine=app.state.engine, settings=settings, limit=1) == 1
+    assert job_runs.run_pending(engine=app.state.engine, settings=settings, limit=1) == 1
     assert reload(session, first).status is JobStatus.done
     assert reload(session, second).status is JobStatus.queued
 
 
 def test_kinds_without_a_handler_are_left_for_another_worker(app, session, settings):
     job = queue(session, student_of(session), kind="no_such_kind")
-    assert jobs.run_pending(engine=app.state.engine, settings=settings) == 0
+    assert job_runs.run_pending(engine=app.state.engine, settings=settings) == 0
     assert reload(session, job).status is JobStatus.queued
 
 
@@ -336,7 +336,7 @@ def test_an_abandoned_running_job_is_requeued_then_given_up(app, session, settin
     leftover = settings.jobs_dir / f"job-{dead.id}-1-result.pdf"
     leftover.write_bytes(b"half")
 
-    assert jobs.requeue_abandoned(engine=app.state.engine, settings=settings) == 2
+    assert job_housekeeping.requeue_abandoned(engine=app.state.engine, settings=settings) == 2
 
     dead, hopeless, alive = reload(session, dead), reload(session, hopeless), reload(session, alive)
     assert dead.status is JobStatus.queued and dead.claimed_by is None and not leftover.exists()
@@ -345,7 +345,7 @@ def test_an_abandoned_running_job_is_requeued_then_given_up(app, session, settin
         "This stopped unexpectedly several times, so Folio gave up. Please try again later.")
     assert alive.status is JobStatus.running
 
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
     dead = reload(session, dead)
     assert dead.status is JobStatus.done and dead.attempts == 2
 
@@ -370,7 +370,7 @@ def test_a_worker_that_lost_its_job_does_not_overwrite_the_new_run(app, session,
     session.add(job)
     session.commit()
     try:
-        jobs.run_pending(engine=app.state.engine, settings=settings)
+        job_runs.run_pending(engine=app.state.engine, settings=settings)
     finally:
         jobs.HANDLERS.pop("test_echo_taken")
     job = reload(session, job)
@@ -382,16 +382,16 @@ def test_a_worker_that_lost_its_job_does_not_overwrite_the_new_run(app, session,
 def test_expired_results_are_deleted_and_no_longer_downloadable(app, client, session, settings):
     student = student_of(session)
     job = queue(session, student)
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
     job = reload(session, job)
     path = settings.jobs_dir / job.result_name
     assert path.is_file()
 
-    assert jobs.cleanup_expired(engine=app.state.engine, settings=settings) == 0  # not expired yet
+    assert job_housekeeping.cleanup_expired(engine=app.state.engine, settings=settings) == 0  # not expired yet
     assert path.is_file()
 
     later = utcnow() + timedelta(hours=settings.export_keep_hours, minutes=1)
-    assert jobs.cleanup_expired(engine=app.state.engine, settings=settings, now=later) == 1
+    assert job_housekeeping.cleanup_expired(engine=app.state.engine, settings=settings, now=later) == 1
     assert not path.exists() and reload(session, job).result_name is None
 
     login(client, student)
@@ -399,14 +399,14 @@ def test_expired_results_are_deleted_and_no_longer_downloadable(app, client, ses
     assert "no longer kept" in client.get(f"/jobs/{job.id}").text
 
     much_later = utcnow() + timedelta(days=8)
-    jobs.cleanup_expired(engine=app.state.engine, settings=settings, now=much_later)
+    job_housekeeping.cleanup_expired(engine=app.state.engine, settings=settings, now=much_later)
     assert session.exec(select(Job)).all() == []
 
 
 def test_a_result_past_its_expiry_is_refused_even_before_cleanup(app, client, session, settings):
     student = student_of(session)
     job = queue(session, student)
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
     job = reload(session, job)
     job.expires_at = utcnow() - timedelta(minutes=1)
     session.add(job)

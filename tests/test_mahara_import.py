@@ -21,7 +21,7 @@ from app.models import (
 )
 from app.routes import imports
 from app.services.exports.leap2a import export_feed
-from app.services.jobs import jobs
+from app.services.jobs import job_runs
 from app.services.portfolio import tags as tag_service
 from tests.factories import login, make_school, make_user, post_multipart
 from tests.media import png
@@ -53,7 +53,7 @@ def mahara_zip(xml: bytes | None = None) -> bytes:
 
 
 def run_jobs(app, settings, session) -> list[Job]:
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
     session.expire_all()
     return list(session.exec(select(Job).order_by(Job.id)).all())
 

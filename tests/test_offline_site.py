@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from app.models import (
     Artefact, ArtefactKind, Audience, Comment, CommentStatus, ItemType, ProficiencyLevel, Role, ShowcaseItemType,
 )
-from app.services.moderation import feedback
+from app.services.moderation import comment_writing, thread_items
 from app.services.portfolio import goals as goal_service
 from app.services.exports import offline_site
 from app.services.showcases import showcases
@@ -127,13 +127,13 @@ def portfolio(client, session):
                           data=RatingInput(level_id=levels[2].id, reason="Strong poster talk"))
     session.commit()
 
-    item = feedback.item_visible_to(session=session, viewer=teacher, item_type=ItemType.artefact, item_id=image.id)
-    comment = feedback.add_comment(session=session, author=teacher, item=item, data=feedback.CommentInput(
+    item = thread_items.item_visible_to(session=session, viewer=teacher, item_type=ItemType.artefact, item_id=image.id)
+    comment = comment_writing.add_comment(session=session, author=teacher, item=item, data=comment_writing.CommentInput(
         body="Lovely colour choices on this poster.", next_step="Label the axes"))
-    feedback.add_comment(session=session, author=student, item=item, data=feedback.CommentInput(
+    comment_writing.add_comment(session=session, author=student, item=item, data=comment_writing.CommentInput(
         body="Thank you, I will label them!", parent_id=comment.id))
-    peer_item = feedback.item_visible_to(session=session, viewer=classmate, item_type=ItemType.artefact, item_id=image.id)
-    pending = feedback.add_comment(session=session, author=classmate, item=peer_item, data=feedback.CommentInput(
+    peer_item = thread_items.item_visible_to(session=session, viewer=classmate, item_type=ItemType.artefact, item_id=image.id)
+    pending = comment_writing.add_comment(session=session, author=classmate, item=peer_item, data=comment_writing.CommentInput(
         noticed="PEER WAITING FOR APPROVAL"))
     assert pending.status is CommentStatus.pending
 
@@ -304,12 +304,12 @@ def test_query_count_does_not_grow_with_the_portfolio(portfolio, app, session, s
         for item_type, item_id in ((ShowcaseItemType.artefact, note.id), (ShowcaseItemType.goal, goal.id)):
             showcases.add_item(session=session, owner=student, showcase=showcase, item_type=item_type, item_id=item_id)
         session.commit()
-        item = feedback.item_visible_to(session=session, viewer=teacher, item_type=ItemType.artefact, item_id=note.id)
-        feedback.add_comment(session=session, author=teacher, item=item, data=feedback.CommentInput(body=f"Nice {n}"))
+        item = thread_items.item_visible_to(session=session, viewer=teacher, item_type=ItemType.artefact, item_id=note.id)
+        comment_writing.add_comment(session=session, author=teacher, item=item, data=comment_writing.CommentInput(body=f"Nice {n}"))
         if n % 2:
-            item = feedback.item_visible_to(session=session, viewer=teacher, item_type=ItemType.reflection,
+            item = thread_items.item_visible_to(session=session, viewer=teacher, item_type=ItemType.reflection,
                                             item_id=reflection.id)
-            feedback.add_comment(session=session, author=teacher, item=item, data=feedback.CommentInput(body="Good"))
+            comment_writing.add_comment(session=session, author=teacher, item=item, data=comment_writing.CommentInput(body="Good"))
         session.commit()
     many = count(2)
     assert len(session.exec(select(Comment).where(Comment.owner_id == student.id)).all()) > 8

@@ -18,7 +18,7 @@ from app.models import (
     JobStatus, ProficiencyLevel, RatingSource, Role, Showcase, ShowcaseItem, ShowcaseItemType, User,
 )
 from app.models.base import utcnow
-from app.services.jobs import jobs
+from app.services.jobs import job_runs, jobs
 from app.services.portfolio.artefacts import ArtefactInput, create_file_artefacts, create_text_artefact
 from app.services.portfolio.goal_forms import GoalData
 from app.services.portfolio.goals import create_goal
@@ -507,7 +507,7 @@ def test_jobs_make_pdfs_for_their_owners_only(world, session, settings, app):
     refused = jobs.enqueue(session=session, owner=outsider, kind="class_pdfs",
                            params={"class_id": world["school_class"].id, "sections": ["goals"]})
     session.commit()
-    jobs.run_pending(engine=engine, settings=settings)
+    job_runs.run_pending(engine=engine, settings=settings)
     session.expire_all()
     done = session.get(type(good), good.id)
     assert done.status is JobStatus.done and done.download_name == "Maya Chen – portfolio.pdf"
@@ -539,7 +539,7 @@ def test_a_pdf_job_names_competencies_and_levels_in_its_owners_language(world, s
     session.commit()
     job = jobs.enqueue(session=session, owner=maya, kind="portfolio_pdf", params={"sections": ["competencies"]})
     session.commit()
-    jobs.run_pending(engine=app.state.engine, settings=settings)
+    job_runs.run_pending(engine=app.state.engine, settings=settings)
     session.expire_all()
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(job_result(settings, session.get(type(job), job.id)))).pages)
     assert "Comunicación oral" in text and "Sobre la comunicación" in text and "Inicial" in text

@@ -11,7 +11,7 @@ from app.models import (
     Artefact, AuditEvent, AuditEventKind, GuardianLink, Item, Role, SchoolClass, SetupLink, User, UserSession,
 )
 from app.models.base import utcnow
-from app.services.jobs import jobs
+from app.services.jobs import job_runs
 from tests.factories import PASSWORD, link_guardian, login, make_class, make_school, make_user, post_multipart
 from tests.media import png
 
@@ -239,7 +239,7 @@ def test_a_leaver_is_handed_their_archive_and_deleted_after_the_retention_period
 
     response = client.post(f"/admin/people/{student_id}/archive")
     assert response.status_code == 303 and response.headers["location"].startswith("/jobs/")
-    jobs.run_pending(engine=app.state.engine, settings=app.state.settings)
+    job_runs.run_pending(engine=app.state.engine, settings=app.state.settings)
     download = client.get(response.headers["location"] + "/download")
     assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
 

@@ -13,7 +13,7 @@ from sqlmodel import func, select
 from app.models import (
     AuditEvent, ClassRole, Enrollment, GuardianLink, Job, JobStatus, Role, SchoolClass, SchoolTerm, SetupLink, User,
 )
-from app.services.jobs import jobs
+from app.services.jobs import job_runs
 from tests.factories import PASSWORD, login, make_class, make_school, make_user
 from tests.roster_sets import files_of, import_set, people_of, plan_set, zip_of
 
@@ -35,7 +35,7 @@ def _confirm(client, page: str):
 
 
 def _run_jobs(app) -> None:
-    jobs.run_pending(engine=app.state.engine, settings=app.state.settings)
+    job_runs.run_pending(engine=app.state.engine, settings=app.state.settings)
 
 
 def test_an_admin_previews_a_oneroster_zip_confirms_and_the_job_builds_the_school(app, client, session):

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from app.models import Artefact, Audience, ItemType, Role
 from app.services.exports import archive_export, archive_import, portfolio_json
-from app.services.moderation import feedback
+from app.services.moderation import comment_writing, thread_items
 from tests.factories import make_class, make_school, make_user
 from tests.test_archive_roundtrip import _store
 from tests.media import png
@@ -31,8 +31,8 @@ def test_a_teachers_spoken_feedback_travels_attributed_through_an_archive(sessio
     photo = create_file_artefacts(session=session, owner=student, files=[_store(settings, tmp_path, student, "bridge.png", png())],
                                   data=ArtefactInput(title="Bridge", audience=Audience.class_))[0]
     session.commit()
-    item = feedback.item_visible_to(session=session, viewer=teacher, item_type=ItemType.artefact, item_id=photo.id)
-    comment = feedback.add_comment(session=session, author=teacher, item=item, data=feedback.CommentInput(body=""),
+    item = thread_items.item_visible_to(session=session, viewer=teacher, item_type=ItemType.artefact, item_id=photo.id)
+    comment = comment_writing.add_comment(session=session, author=teacher, item=item, data=comment_writing.CommentInput(body=""),
                                    audio=_store(settings, tmp_path, student, "spoken.wav", wav_bytes()),
                                    quota_bytes=settings.student_quota_bytes)
     session.commit()
@@ -78,8 +78,8 @@ def test_an_archive_from_before_spoken_feedback_was_named_still_imports(session,
     from tests.factories import make_note
     note = make_note(session, student, title="Notes", body="x")
     session.commit()
-    item = feedback.item_visible_to(session=session, viewer=teacher, item_type=ItemType.artefact, item_id=note.id)
-    feedback.add_comment(session=session, author=teacher, item=item, data=feedback.CommentInput(body="Well done"))
+    item = thread_items.item_visible_to(session=session, viewer=teacher, item_type=ItemType.artefact, item_id=note.id)
+    comment_writing.add_comment(session=session, author=teacher, item=item, data=comment_writing.CommentInput(body="Well done"))
     session.commit()
     path, old = tmp_path / "new.zip", tmp_path / "old.zip"
     archive_export.build_archive(session=session, settings=settings, student=student, out_path=path)

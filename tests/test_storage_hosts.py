@@ -14,7 +14,7 @@ from app import storage
 from app.db import make_engine
 from app.main import create_app
 from app.models import Artefact, Job, JobStatus
-from app.services.jobs import jobs
+from app.services.jobs import job_runs, jobs
 from app.services.portfolio import images, uploads
 from tests.conftest import make_settings
 from tests.factories import login, make_school, make_user
@@ -63,7 +63,7 @@ def test_an_upload_on_one_host_is_served_by_another_and_exported_and_imported_by
             assert seek.status_code == 206 and seek.content == video[100:200]
 
             export = jobs.enqueue(session=session, owner=student, kind="archive", params={"student_id": student.id})
-            assert jobs.run_pending(engine=worker_engine, settings=c, worker_id="host-c") == 1
+            assert job_runs.run_pending(engine=worker_engine, settings=c, worker_id="host-c") == 1
             session.expire_all()
             export = session.get(Job, export.id)
             assert export.status is JobStatus.done, export.error
@@ -80,7 +80,7 @@ def test_an_upload_on_one_host_is_served_by_another_and_exported_and_imported_by
             response = on_a.post("/import", files={"archive": ("archive.zip", download.content, "application/zip")})
             assert response.status_code == 303
             assert local_files(a) == [], "the archive waits in the bucket, not on host A"
-            assert jobs.run_pending(engine=worker_engine, settings=c, worker_id="host-c") == 1
+            assert job_runs.run_pending(engine=worker_engine, settings=c, worker_id="host-c") == 1
             session.expire_all()
             imported = session.exec(select(Artefact).where(Artefact.owner_id == other.id,
                                                            Artefact.stored_name.is_not(None))).all()

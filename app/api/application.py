@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.datastructures import State
 
-from app.api import assessments, feedback, reflections, uploads
+from app.api import assessments, feedback, files, reflections, uploads
 from app.api.classes import BODY_MODELS as CLASS_BODY_MODELS, router as classes_router
 from app.api.credentials import router as credentials_router
 from app.api.docs import router as docs_router
@@ -36,6 +36,7 @@ def build_api(state: State) -> FastAPI:
     api.include_router(people_router)
     api.include_router(items_router)
     api.include_router(uploads.router)
+    api.include_router(files.router)
     api.include_router(reflections.router)
     api.include_router(assessments.router)
     api.include_router(feedback.router)

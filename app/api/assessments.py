@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from app.api.auth import ApiCaller, WritingCaller, require_role
-from app.api.items import READ_ERRORS, _body_schema, _json_body
+from app.api.bodies import body_schema, json_body
+from app.api.items import READ_ERRORS
 from app.api.problems import ApiProblem, problem_responses
 from app.api.schemas import Id
 from app.api.student_schemas import (
@@ -100,9 +101,9 @@ def read_competency_ratings(competency_id: Id, caller: ApiCaller, session: Sessi
 
 
 @router.post("/competencies/{competency_id}/ratings", response_model=RatingOut, status_code=201,
-             summary="Rate myself on a competency", openapi_extra=_body_schema(NewRating),
+             summary="Rate myself on a competency", openapi_extra=body_schema(NewRating),
              responses={**problem_responses(400, 401, 403, 404, 413, 422, 429)})
-def create_self_rating(competency_id: Id, body: Annotated[NewRating, Depends(_json_body(NewRating))],
+def create_self_rating(competency_id: Id, body: Annotated[NewRating, Depends(json_body(NewRating))],
                        response: Response, caller: WritingCaller, session: SessionDep) -> RatingOut:
     """A new self-assessment (never an edit): a level of the competency's own scale, a reason, and the student's own
     evidence, checked like the self-assessment form; the teacher sees it beside theirs."""

@@ -15,7 +15,8 @@ from app.api.class_schemas import (
     ClassDetail, ClassList, ClassOverview, ClassSettings, ClassSummary, CompetencyCell, CompetencyColumn, Level,
     NewRating, OverviewStudent, Person, RatingOut,
 )
-from app.api.items import READ_ERRORS, WRITE_ERRORS, Cursor, Limit, SearchText, TagText, _body_schema, _json_body, summary_of
+from app.api.bodies import body_schema, json_body
+from app.api.items import READ_ERRORS, WRITE_ERRORS, Cursor, Limit, SearchText, TagText, summary_of
 from app.api.problems import ApiProblem
 from app.api.schemas import AudienceName, Id, ItemList, ItemSummary
 from app.db import SessionDep
@@ -125,9 +126,9 @@ def student_items(
 
 @router.post("/students/{student_id}/competencies/{competency_id}/ratings", response_model=RatingOut,
              status_code=201, responses=WRITE_ERRORS, summary="Rate a student's competency",
-             openapi_extra=_body_schema(NewRating))
+             openapi_extra=body_schema(NewRating))
 def create_rating(
-    student_id: Id, competency_id: Id, body: Annotated[NewRating, Depends(_json_body(NewRating))],
+    student_id: Id, competency_id: Id, body: Annotated[NewRating, Depends(json_body(NewRating))],
     caller: WritingCaller, session: SessionDep,
 ) -> RatingOut:
     """A teacher's assessment of their student on the competency's own scale, with a comment and evidence (a new

@@ -11,7 +11,8 @@ from sqlmodel import select
 from app.access import not_found
 from app.access.loaders import valid_id
 from app.api.auth import ApiCaller, WritingCaller, require_role
-from app.api.items import READ_ERRORS, _body_schema, _json_body
+from app.api.bodies import body_schema, json_body
+from app.api.items import READ_ERRORS
 from app.api.problems import ApiProblem, problem_responses
 from app.api.schemas import Id
 from app.api.student_schemas import (
@@ -26,6 +27,7 @@ from app.api.student_schemas import (
 from app.db import SessionDep
 from app.i18n import _
 from app.models import Comment, FeedbackRecipient, Item, Role, User
+from app.services.moderation import comment_writing, thread_items
 from app.services.moderation import feedback as service
 from app.services.moderation import feedback_requests
 
@@ -43,11 +45,11 @@ def _comment(comment: Comment, author: User, replies: list[CommentOut] | None = 
                       created_at=comment.created_at, replies=replies or [])
 
 
-def _item(session, viewer: User, item_id: int) -> service.ThreadItem:
+def _item(session, viewer: User, item_id: int) -> thread_items.ThreadItem:
     """The item if the viewer may see it on its page; else 404 (an id no row could have too)."""
     if not valid_id(item_id):
         raise not_found()
-    return service.item_visible_by_id(session=session, viewer=viewer, item_id=item_id)
+    return thread_items.item_visible_by_id(session=session, viewer=viewer, item_id=item_id)
 
 
 @router.get("/items/{item_id}/comments", response_model=ThreadOut, responses=READ_ERRORS,
@@ -67,8 +69,8 @@ def read_thread(item_id: Id, caller: ApiCaller, session: SessionDep) -> ThreadOu
 
 
 @router.post("/items/{item_id}/comments", response_model=CommentOut, status_code=201, summary="Comment on an item",
-             responses=WRITE_ERRORS, openapi_extra=_body_schema(NewComment))
-def create_comment(item_id: Id, body: Annotated[NewComment, Depends(_json_body(NewComment))], response: Response,
+             responses=WRITE_ERRORS, openapi_extra=body_schema(NewComment))
+def create_comment(item_id: Id, body: Annotated[NewComment, Depends(json_body(NewComment))], response: Response,
                    caller: WritingCaller, session: SessionDep) -> CommentOut:
     """A comment or a reply, by the comment form's rules: its kind follows the writer's role (classmates write I
     noticed / I wonder / Next time), a class may hold it for a teacher's approval (status pending), and the owner or
@@ -76,10 +78,10 @@ def create_comment(item_id: Id, body: Annotated[NewComment, Depends(_json_body(N
     user = caller.user
     item = _item(session, user, item_id)
     kind = service.kind_for(viewer=user, owner_id=item.owner_id)
-    data = service.parse_comment(kind=kind, body=body.body, noticed=body.noticed, wonder=body.wonder,
+    data = comment_writing.parse_comment(kind=kind, body=body.body, noticed=body.noticed, wonder=body.wonder,
                                  next_time=body.next_time, next_step=body.next_step,
                                  parent_id=str(body.parent_id or ""))
-    comment = None if data.errors else service.add_comment(session=session, author=user, item=item, data=data)
+    comment = None if data.errors else comment_writing.add_comment(session=session, author=user, item=item, data=data)
     if comment is None:
         session.rollback()
         raise ApiProblem(422, _("Some of what was sent can't be used."), errors=data.errors)
@@ -98,9 +100,9 @@ def list_recipients(caller: ApiCaller, session: SessionDep) -> RecipientList:
 
 
 @router.post("/items/{item_id}/feedback-requests", response_model=FeedbackRequestOut, status_code=201,
-             summary="Ask for feedback on my item", openapi_extra=_body_schema(NewFeedbackRequest),
+             summary="Ask for feedback on my item", openapi_extra=body_schema(NewFeedbackRequest),
              responses=WRITE_ERRORS)
-def create_feedback_request(item_id: Id, body: Annotated[NewFeedbackRequest, Depends(_json_body(NewFeedbackRequest))],
+def create_feedback_request(item_id: Id, body: Annotated[NewFeedbackRequest, Depends(json_body(NewFeedbackRequest))],
                             caller: WritingCaller, session: SessionDep) -> FeedbackRequestOut:
     """Ask named teachers or classmates (who must be able to see the item) a question about one of the student's own
     items; each is told and finds it in their inbox."""

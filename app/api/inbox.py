@@ -11,7 +11,8 @@ from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.inbox_schemas import (
     Approve, Decision, FamilyChange, Inbox, InboxComment, InboxRequest, ReturnNote, WaitingApproval,
 )
-from app.api.items import READ_ERRORS, WRITE_ERRORS, _body_schema, _json_body
+from app.api.bodies import body_schema, json_body
+from app.api.items import READ_ERRORS, WRITE_ERRORS
 from app.api.problems import ApiProblem, problem_responses
 from app.api.schemas import Id
 from app.db import SessionDep
@@ -69,8 +70,8 @@ def read_inbox(caller: ApiCaller, session: SessionDep) -> Inbox:
 
 
 @router.post("/approvals/{approval_id}/approve", response_model=Decision, responses=DECISION_ERRORS,
-             summary="Approve a family item", openapi_extra=_body_schema(Approve))
-def approve(request: Request, approval_id: Id, body: Annotated[Approve, Depends(_json_body(Approve))],
+             summary="Approve a family item", openapi_extra=body_schema(Approve))
+def approve(request: Request, approval_id: Id, body: Annotated[Approve, Depends(json_body(Approve))],
             caller: WritingCaller, session: SessionDep) -> Decision:
     """Let the student's families see the item as it is now (with `seen`: only if it is still the version the inbox
     showed, else 409); approving an approved item changes nothing."""
@@ -85,8 +86,8 @@ def approve(request: Request, approval_id: Id, body: Annotated[Approve, Depends(
 
 
 @router.post("/approvals/{approval_id}/return", response_model=Decision, responses=WRITE_ERRORS,
-             summary="Return a family item with a note", openapi_extra=_body_schema(ReturnNote))
-def return_item(request: Request, approval_id: Id, body: Annotated[ReturnNote, Depends(_json_body(ReturnNote))],
+             summary="Return a family item with a note", openapi_extra=body_schema(ReturnNote))
+def return_item(request: Request, approval_id: Id, body: Annotated[ReturnNote, Depends(json_body(ReturnNote))],
                 caller: WritingCaller, session: SessionDep) -> Decision:
     """Keep the item from families, with a note to the student about what to change (a note is needed)."""
     require_role(caller, Role.teacher)

@@ -7,16 +7,16 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, BaseModel, ValidationError
+from pydantic import AfterValidator
 from sqlmodel import Session
 
-from app.access import not_found
+from app.access import NotFound, not_found
 from app.access.loaders import valid_id
 from app.api import cursors
 from app.api.auth import ApiCaller, WritingCaller, require_role
+from app.api.bodies import body_schema, json_body
 from app.api.problems import ApiProblem, problem_responses
-from app.api.schemas import AudienceName, Id, ItemDetail, ItemList, ItemSummary, NewLink, NewNote, storable
+from app.api.schemas import AudienceName, Id, ItemDetail, ItemList, ItemSummary, NewLink, NewNote, ShownPicture, storable
 from app.db import SessionDep
 from app.i18n import _
 from app.models import Artefact, ArtefactKind, Audience, Goal, Item, ItemType, Reflection, Role, User
@@ -26,6 +26,7 @@ from app.services.portfolio import goals as goal_service
 from app.services.portfolio import reflections as reflection_service
 from app.services.portfolio import timeline
 from app.services.portfolio.links import item_link
+from app.services.portfolio.markdown import embedded_file_ids
 
 router = APIRouter(tags=["items"])
 READ_ERRORS = problem_responses(400, 401, 403, 404, 429)
@@ -68,20 +69,32 @@ def list_items(
                     next=cursors.next_address(request, page))
 
 
-def _detail(session: Session, viewer: User, entry: Item) -> ItemDetail:
+def item_detail(session: Session, viewer: User, entry: Item) -> ItemDetail:
     """The item as its page would show it to `viewer`, through that page's own loader (404 when it wouldn't)."""
     fields = summary_of(entry)
     if entry.type is ItemType.artefact:
         artefact: Artefact = artefact_service.artefact_visible_to(session=session, viewer=viewer, artefact_id=entry.id)
         details = artefact_service.details_of(session=session, artefact=artefact)
         return ItemDetail(**fields, description=artefact.description, body=artefact.body, url=artefact.url,
-                          tags=details.tags)
+                          tags=details.tags, pictures=pictures_shown(session, viewer, artefact.body))
     if entry.type is ItemType.reflection:
         reflection: Reflection = reflection_service.reflection_visible_to(session=session, viewer=viewer,
                                                                           reflection_id=entry.id)
-        return ItemDetail(**fields, body=reflection.body)
+        return ItemDetail(**fields, body=reflection.body, pictures=pictures_shown(session, viewer, reflection.body))
     goal: Goal = goal_service.goal_visible_to(session=session, viewer=viewer, goal_id=entry.id)
     return ItemDetail(**fields, body=goal.why, target_date=goal.target_date)
+
+
+def pictures_shown(session: Session, viewer: User, text: str) -> list[ShownPicture]:
+    """The pictures `text` shows whose files `viewer` may fetch: the /files route's own rule (file_visible_to)."""
+    shown = []
+    for file_id in embedded_file_ids(text):  # one text's pictures, each asked once
+        try:
+            artefact_service.file_visible_to(session=session, viewer=viewer, artefact_id=file_id)
+        except NotFound:
+            continue
+        shown.append(ShownPicture(file_id=file_id, api_url=f"/api/v1/files/{file_id}/large"))
+    return shown
 
 
 @router.get("/items/{item_id}", response_model=ItemDetail, responses=READ_ERRORS, summary="Read one item")
@@ -90,7 +103,7 @@ def read_item(item_id: Id, caller: ApiCaller, session: SessionDep) -> ItemDetail
     entry = session.get(Item, item_id) if valid_id(item_id) else None
     if entry is None:
         raise not_found()
-    return _detail(session, caller.user, entry)
+    return item_detail(session, caller.user, entry)
 
 
 def _create(response: Response, caller, session: Session, kind: ArtefactKind, body: NewNote | NewLink) -> ItemDetail:
@@ -115,45 +128,23 @@ def _create(response: Response, caller, session: Session, kind: ArtefactKind, bo
     session.commit()
     response.headers["Location"] = f"/api/v1/items/{artefact.id}"
     response.status_code = 201
-    return _detail(session, user, session.get(Item, artefact.id, populate_existing=True))
-
-
-def _json_body(model: type[BaseModel]):
-    """A dependency reading the body as `model` once the token has been checked: a caller without a valid token gets
-    401 (or 403, or 429) whatever they sent, never a verdict on their JSON first."""
-
-    async def parse(request: Request, _caller: WritingCaller) -> BaseModel:
-        raw = await request.body()
-        try:
-            return model.model_validate_json(raw)
-        except ValidationError as invalid:
-            raise RequestValidationError([{**error, "loc": ("body", *error["loc"])}
-                                          for error in invalid.errors(include_url=False)]) from None
-
-    return parse
-
-
-def _body_schema(model: type[BaseModel]) -> dict:
-    # The body is read by _json_body, so FastAPI can't see it: the document names it here (its schema is added to
-    # the components by app.api.application).
-    return {"requestBody": {"required": True, "content": {"application/json": {
-        "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
+    return item_detail(session, user, session.get(Item, artefact.id, populate_existing=True))
 
 
 BODY_MODELS = (NewNote, NewLink)
 
 
 @router.post("/items/notes", response_model=ItemDetail, status_code=201, responses=WRITE_ERRORS, summary="Add a note",
-             openapi_extra=_body_schema(NewNote))
-def create_note(body: Annotated[NewNote, Depends(_json_body(NewNote))], response: Response, caller: WritingCaller,
+             openapi_extra=body_schema(NewNote))
+def create_note(body: Annotated[NewNote, Depends(json_body(NewNote))], response: Response, caller: WritingCaller,
                 session: SessionDep) -> ItemDetail:
     """Save a written note to the student's evidence (a token that may write)."""
     return _create(response, caller, session, ArtefactKind.note, body)
 
 
 @router.post("/items/links", response_model=ItemDetail, status_code=201, responses=WRITE_ERRORS, summary="Add a link",
-             openapi_extra=_body_schema(NewLink))
-def create_link(body: Annotated[NewLink, Depends(_json_body(NewLink))], response: Response, caller: WritingCaller,
+             openapi_extra=body_schema(NewLink))
+def create_link(body: Annotated[NewLink, Depends(json_body(NewLink))], response: Response, caller: WritingCaller,
                 session: SessionDep) -> ItemDetail:
     """Save a link to work that lives elsewhere (a token that may write)."""
     return _create(response, caller, session, ArtefactKind.link, body)

@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 
 from app.api import cursors
 from app.api.auth import ApiCaller, WritingCaller, require_role
-from app.api.items import READ_ERRORS, Cursor, Limit, _body_schema, _json_body, summary_of
+from app.api.bodies import body_schema, json_body
+from app.api.items import READ_ERRORS, Cursor, Limit, pictures_shown, summary_of
 from app.api.problems import ApiProblem, problem_responses
 from app.api.schemas import Id
 from app.api.student_schemas import (
@@ -30,13 +31,16 @@ from app.services.portfolio import reflections as service
 router = APIRouter(tags=["reflections"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 413, 422, 429)
 BODY_MODELS = (NewReflection, ReflectionUpdate)
+
+
 def _detail(session: Session, viewer: User, reflection: Reflection) -> ReflectionDetail:
     """The reflection with the links `viewer` may see (the reflection page's own rule)."""
     links = service.links_of(session=session, reflection=reflection, viewer=viewer)
     entry = session.get(Item, reflection.id, populate_existing=True)
     return ReflectionDetail(
         **{**summary_of(entry), "api_url": f"/api/v1/reflections/{reflection.id}"}, body=reflection.body,
-        tags=links.tags, status=reflection.status.value, version=reflection.version,
+        tags=links.tags, pictures=pictures_shown(session, viewer, reflection.body), status=reflection.status.value,
+        version=reflection.version,
         artefact_ids=[a.id for a in links.artefacts], goal_ids=[g.id for g in links.goals],
         competency_ids=[c.id for c in links.competencies])
 
@@ -81,8 +85,8 @@ def read_reflection(reflection_id: Id, caller: ApiCaller, session: SessionDep) -
 
 
 @router.post("/reflections", response_model=ReflectionDetail, status_code=201, summary="Write a reflection",
-             responses=WRITE_ERRORS, openapi_extra=_body_schema(NewReflection))
-def create_reflection(body: Annotated[NewReflection, Depends(_json_body(NewReflection))], response: Response,
+             responses=WRITE_ERRORS, openapi_extra=body_schema(NewReflection))
+def create_reflection(body: Annotated[NewReflection, Depends(json_body(NewReflection))], response: Response,
                       caller: WritingCaller, session: SessionDep) -> ReflectionDetail:
     """A draft or published reflection with its links, checked and saved like the reflection form (a class that holds
     family items for approval asks a teacher here too)."""
@@ -96,8 +100,8 @@ def create_reflection(body: Annotated[NewReflection, Depends(_json_body(NewRefle
 
 @router.put("/reflections/{reflection_id}", response_model=ReflectionDetail, summary="Edit a reflection",
             responses={**WRITE_ERRORS, **problem_responses(409)},
-            openapi_extra=_body_schema(ReflectionUpdate))
-def update_reflection(reflection_id: Id, body: Annotated[ReflectionUpdate, Depends(_json_body(ReflectionUpdate))],
+            openapi_extra=body_schema(ReflectionUpdate))
+def update_reflection(reflection_id: Id, body: Annotated[ReflectionUpdate, Depends(json_body(ReflectionUpdate))],
                       caller: WritingCaller, session: SessionDep) -> ReflectionDetail:
     """Replace the reflection's words and links, unless it changed since `version` was read: then 409, and nothing is
     overwritten (read it again, merge, and send the new version)."""

@@ -70,11 +70,21 @@ class ItemSummary(BaseModel):
     api_url: str
 
 
+class ShownPicture(BaseModel):
+    """A picture the item's text shows ("![…](/files/12/large)"), fetched with the token at `api_url`."""
+
+    file_id: int
+    api_url: str = Field(examples=["/api/v1/files/12/large"],
+                         description="Its large preview; `/small` and `/original` in place of `/large` give the others.")
+
+
 class ItemDetail(ItemSummary):
     """One item with its words: a note's or reflection's body, a link's address, a goal's why and target date."""
 
     description: str = ""
     body: str = Field("", description="Markdown: a note's or reflection's text, a goal's why.")
+    pictures: list[ShownPicture] = Field(default_factory=list,
+                                         description="The pictures `body` shows that this token's owner may fetch.")
     url: str | None = Field(None, description="A link's address.")
     tags: list[str] = Field(default_factory=list)
     target_date: date | None = None

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app import storage as file_storage
 from app.api.auth import WritingCaller, require_role
-from app.api.items import _detail
+from app.api.items import item_detail
 from app.api.problems import ApiProblem, problem_responses
 from app.api.schemas import ItemDetail
 from app.db import SessionDep
@@ -95,7 +95,7 @@ def _save(session: Session, user: User, settings, store, form: uploads.ReceivedF
         session.rollback()
         uploads.discard(store=store, files=form.files)
         raise
-    detail = _detail(session, user, session.get(Item, artefact.id, populate_existing=True))
+    detail = item_detail(session, user, session.get(Item, artefact.id, populate_existing=True))
     return FileDetail(**detail.model_dump(), **_file_fields(artefact))
 
 

@@ -9,12 +9,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from app import storage as file_storage
+from app.access import not_found
 from app.auth import CurrentUser, StudentUser, TeacherUser, require_user
 from app.db import SessionDep, read_in_thread
 from app.flash import flash
 from app.i18n import _, ngettext
 from app.models import Comment, CommentKind, User
-from app.services.moderation import approvals
+from app.services.moderation import approvals, comment_reviews, comment_writing, next_steps, thread_items
 from app.services.moderation import feedback as service
 from app.services.portfolio.links import link_to_item
 from app.services.moderation import feedback_requests
@@ -30,8 +31,8 @@ LongText = Annotated[str, Form(max_length=20_000)]
 
 
 def _thread_page(request: Request, session, user, *, item_type: str, item_id: int, data=None, status_code: int = 200) -> Response:
-    thread = service.visible_comments(session=session, viewer=user, item_type=service.parse_item_type(item_type), item_id=item_id)
-    context = {"thread": thread, "data": data or service.CommentInput(),
+    thread = service.visible_comments(session=session, viewer=user, item_type=thread_items.parse_item_type(item_type), item_id=item_id)
+    context = {"thread": thread, "data": data or comment_writing.CommentInput(),
                "standalone": not wants_fragment(request),
                "questions": feedback_requests.questions_for(session=session, viewer=user, item=thread.item),
                "reactions": reactions.bar_for_item(session=session, viewer=user, item_id=thread.item.id,
@@ -49,7 +50,7 @@ def show_thread(request: Request, user: CurrentUser, session: SessionDep, item_i
     return _thread_page(request, session, user, item_type=item_type, item_id=item_id)
 
 
-async def _receive(request: Request, session, user, item: service.ThreadItem) -> uploads.ReceivedForm:
+async def _receive(request: Request, session, user, item: thread_items.ThreadItem) -> uploads.ReceivedForm:
     """The comment form, plain or multipart; a teacher's recording is kept in the student's folder (their quota)."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form()
@@ -69,18 +70,18 @@ async def _receive(request: Request, session, user, item: service.ThreadItem) ->
         raise HTTPException(status_code=413) from None
 
 
-def _save_comment(request: Request, session, user, item: service.ThreadItem, form: uploads.ReceivedForm) -> Response:
+def _save_comment(request: Request, session, user, item: thread_items.ThreadItem, form: uploads.ReceivedForm) -> Response:
     settings = request.app.state.settings
     store = file_storage.uploads(settings)
     kind = service.kind_for(viewer=user, owner_id=item.owner_id)
     audio = [f for f in form.files if f.field == "audio"]
-    data = service.parse_comment(kind=kind, body=form.first("body"), noticed=form.first("noticed"),
+    data = comment_writing.parse_comment(kind=kind, body=form.first("body"), noticed=form.first("noticed"),
                                  wonder=form.first("wonder"), next_time=form.first("next_time"),
                                  next_step=form.first("next_step"), parent_id=form.first("parent_id"), has_audio=bool(audio))
     for problem in form.errors:  # only a teacher's form shows the recording field; others show it on top
         data.errors["audio" if kind is CommentKind.teacher else "form"] = problem.message
     try:
-        comment = None if data.errors else service.add_comment(
+        comment = None if data.errors else comment_writing.add_comment(
             session=session, author=user, item=item, data=data, audio=audio[0] if audio else None,
             quota_bytes=settings.student_quota_bytes)
         if comment is not None:
@@ -106,8 +107,8 @@ async def create_comment(request: Request, user: CurrentUser, session: SessionDe
     """Save a comment or reply (a teacher's may carry a recording) on an item the writer can see (404 otherwise).
 
     The item is named in the query string, so a recording can be streamed straight into its student's folder."""
-    item = await read_in_thread(session, service.item_visible_to, session=session, viewer=user,
-                                item_type=service.parse_item_type(item_type), item_id=item_id)
+    item = await read_in_thread(session, thread_items.item_visible_to, session=session, viewer=user,
+                                item_type=thread_items.parse_item_type(item_type), item_id=item_id)
     form = await _receive(request, session, user, item)
     return await run_in_threadpool(_save_comment, request, session, user, item, form)
 
@@ -115,7 +116,7 @@ async def create_comment(request: Request, user: CurrentUser, session: SessionDe
 @router.post("/feedback/comments/{comment_id}/report")
 def report_comment(request: Request, comment_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Hide a comment until a teacher has looked at it."""
-    comment = service.report_comment(session=session, viewer=user, comment_id=comment_id)
+    comment = comment_reviews.report_comment(session=session, viewer=user, comment_id=comment_id)
     session.commit()
     response = _back_to(link_to_item(session=session, item_id=comment.item_id))
     flash(request, response, _("Thank you. The comment is hidden until a teacher has looked at it."), "success")
@@ -127,7 +128,7 @@ def review_comment(
     request: Request, comment_id: PathId, user: TeacherUser, session: SessionDep, action: ShortText = "", back: ShortText = "",
 ) -> Response:
     """Approve, restore or remove one comment (teachers of the item's owner)."""
-    comment = service.review_comment(session=session, teacher=user, comment_id=comment_id, action=action)
+    comment = comment_reviews.review_comment(session=session, teacher=user, comment_id=comment_id, action=action)
     session.commit()
     link = "/inbox" if back == "inbox" else link_to_item(session=session, item_id=comment.item_id) + "#comments"
     response = RedirectResponse(link, status_code=303)
@@ -140,7 +141,7 @@ def review_comment(
 @router.post("/feedback/comments/{comment_id}/next-step")
 def use_next_step(request: Request, comment_id: PathId, user: StudentUser, session: SessionDep, goal: ShortText = "") -> Response:
     """Turn a teacher's next step into a step of a goal (or a new goal)."""
-    result, problem = service.use_next_step(session=session, owner=user, comment_id=comment_id, goal_choice=goal)
+    result, problem = next_steps.use_next_step(session=session, owner=user, comment_id=comment_id, goal_choice=goal)
     if problem:
         session.rollback()
         comment = session.get(Comment, comment_id)
@@ -160,9 +161,9 @@ def use_next_step(request: Request, comment_id: PathId, user: StudentUser, sessi
 @router.get("/feedback/requests/new")
 def new_request(request: Request, user: StudentUser, session: SessionDep, item_id: QueryId, item_type: str = "") -> Response:
     """Ask teachers or classmates for feedback on one of your items."""
-    item = service.item_visible_to(session=session, viewer=user, item_type=service.parse_item_type(item_type), item_id=item_id)
+    item = thread_items.item_visible_to(session=session, viewer=user, item_type=thread_items.parse_item_type(item_type), item_id=item_id)
     if item.owner_id != user.id:
-        raise service.not_found()
+        raise not_found()
     people = feedback_requests.possible_recipients(session=session, student=user)
     return render(request, "feedback/request_form.html",
                   {"item": item, "people": people, "errors": {}, "question": "", "chosen": set()})
@@ -174,7 +175,7 @@ def create_request(
     question: LongText = "", recipient_ids: FormIds = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
     """Send the request; it waits in each recipient's inbox until they answer or you withdraw it."""
-    item = service.item_visible_to(session=session, viewer=user, item_type=service.parse_item_type(item_type), item_id=item_id)
+    item = thread_items.item_visible_to(session=session, viewer=user, item_type=thread_items.parse_item_type(item_type), item_id=item_id)
     sent, errors = feedback_requests.request_feedback(session=session, student=user, item=item, recipient_ids=set(recipient_ids),
                                             question=question)
     if sent is None:
@@ -212,7 +213,7 @@ def show_inbox(request: Request, user: TeacherUser, session: SessionDep) -> Resp
 @router.post("/inbox/approve")
 def approve_comments(request: Request, user: TeacherUser, session: SessionDep, comment_ids: FormIds = []) -> Response:  # noqa: B006
     """Approve every ticked pending comment at once."""
-    approved = service.bulk_approve(session=session, teacher=user, comment_ids=comment_ids)
+    approved = comment_reviews.bulk_approve(session=session, teacher=user, comment_ids=comment_ids)
     session.commit()
     response = RedirectResponse("/inbox", status_code=303)
     if approved:

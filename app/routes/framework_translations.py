@@ -12,6 +12,7 @@ from app.i18n import _, language_name
 from app.routes.frameworks import TextField, redirect_with
 from app.routes.ids import PathId
 from app.services.competencies import frameworks as service
+from app.services.competencies import framework_page
 from app.services.competencies import scales, translations
 from app.templating import render
 
@@ -24,7 +25,7 @@ def _translations_page(request: Request, session, framework, locale: str, *, typ
     was typed in the one form being re-shown ({"name": ..., "description": ...} under its key, e.g. "c12")."""
     if locale not in translations.translation_locales(settings=request.app.state.settings):
         raise NotFound()
-    detail = service.framework_detail(session=session, framework=framework)
+    detail = framework_page.framework_detail(session=session, framework=framework)
     saved = translations.framework_translations(session=session, framework=framework)
     forms = {}
     for row in detail.rows:

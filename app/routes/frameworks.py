@@ -14,6 +14,7 @@ from app.db import SessionDep
 from app.flash import flash
 from app.i18n import _
 from app.services.competencies import frameworks as service
+from app.services.competencies import competency_editing, framework_editing, framework_page
 from app.services.competencies import scales, translations
 from app.services.competencies.bc_competencies import find_bc_framework, seed_bc_framework
 from app.services.accounts.people import school_of
@@ -36,7 +37,7 @@ def redirect_with(request: Request, url: str, message: str, category: str = "suc
 
 
 def _list_page(request: Request, session, user, *, data=None, status_code: int = 200) -> Response:
-    data = data or service.FrameworkInput()
+    data = data or framework_editing.FrameworkInput()
     context = {
         "frameworks": service.frameworks_of_school(session=session, school_id=user.school_id),
         "has_bc": find_bc_framework(session=session, school=school_of(session=session, user=user)) is not None,
@@ -49,10 +50,10 @@ def edit_page(request: Request, session, framework, *, forms: dict | None = None
                status_code: int = 200) -> Response:
     """The framework page; `forms` holds what was typed in the one form being re-shown."""
     context = {
-        "detail": service.framework_detail(session=session, framework=framework),
-        "parents": service.parent_choices(session=session, framework=framework),
-        "framework_data": service.FrameworkInput(name=framework.name, description=framework.description),
-        "competency_data": service.CompetencyInput(),
+        "detail": framework_page.framework_detail(session=session, framework=framework),
+        "parents": framework_page.parent_choices(session=session, framework=framework),
+        "framework_data": framework_editing.FrameworkInput(name=framework.name, description=framework.description),
+        "competency_data": competency_editing.CompetencyInput(),
         "level_data": scales.LevelInput(),
         "errors": errors or {}, "framework_version": framework.version, "framework_conflict": None, "adding": "",
         "translation_locales": translations.translation_locales(settings=request.app.state.settings),
@@ -76,8 +77,8 @@ def create_framework(
     default_scale: Annotated[bool, Form()] = False,
 ) -> Response:
     """Create a framework, then go to its page to add competencies."""
-    data = service.parse_framework(name=name, description=description, default_scale=default_scale)
-    framework = None if data.errors else service.create_framework(session=session, school_id=user.school_id, data=data)
+    data = framework_editing.parse_framework(name=name, description=description, default_scale=default_scale)
+    framework = None if data.errors else framework_editing.create_framework(session=session, school_id=user.school_id, data=data)
     if framework is None:
         session.rollback()
         return _list_page(request, session, user, data=data, status_code=422)
@@ -112,12 +113,12 @@ def update_framework(
 ) -> Response:
     """Rename the framework or change its description (unless someone saved it since the page was opened)."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    data = service.parse_framework(name=name, description=description)
+    data = framework_editing.parse_framework(name=name, description=description)
     seen_version = parse_version(version)
     forms = {"framework_data": data, "framework_version": "" if seen_version is None else seen_version}
     try:
         with keeping_typed_text(session):
-            if data.errors or not service.update_framework(session=session, framework=framework, data=data):
+            if data.errors or not framework_editing.update_framework(session=session, framework=framework, data=data):
                 session.rollback()
                 return edit_page(request, session, framework, forms=forms, errors=data.errors, status_code=422)
             claim_version(session=session, row=framework, version=seen_version)
@@ -148,7 +149,7 @@ def archive_framework(
 ) -> Response:
     """Hide the framework from students (or bring it back)."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    service.set_framework_archived(session=session, framework=framework, archived=archived)
+    framework_editing.set_framework_archived(session=session, framework=framework, archived=archived)
     session.commit()
     message = _("“%(name)s” is archived; students no longer see it.", name=framework.name) if archived \
         else _("“%(name)s” is back in use.", name=framework.name)
@@ -159,7 +160,7 @@ def archive_framework(
 def confirm_delete_framework(request: Request, framework_id: PathId, user: AdminUser, session: SessionDep) -> Response:
     """Ask before deleting a framework (or explain why it can't be)."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    context = {"framework": framework, "problem": service.framework_deletion_problem(session=session, framework=framework)}
+    context = {"framework": framework, "problem": framework_editing.framework_deletion_problem(session=session, framework=framework)}
     return render(request, "frameworks/delete_framework.html", context)
 
 
@@ -168,7 +169,7 @@ def delete_framework(request: Request, framework_id: PathId, user: AdminUser, se
     """Delete a framework nobody has used; otherwise refuse and suggest archiving it."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     name = framework.name
-    problem = service.delete_framework(session=session, framework=framework)
+    problem = framework_editing.delete_framework(session=session, framework=framework)
     if problem:
         session.rollback()
         return render(request, "frameworks/delete_framework.html", {"framework": framework, "problem": problem}, status_code=422)
@@ -183,7 +184,7 @@ def update_framework_classes(
 ) -> Response:
     """Choose which of the school's classes use this framework."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    service.set_framework_classes(session=session, framework=framework, class_ids={int(v) for v in class_ids if v.isdigit()})
+    framework_editing.set_framework_classes(session=session, framework=framework, class_ids={int(v) for v in class_ids if v.isdigit()})
     session.commit()
     return redirect_with(request, f"/admin/frameworks/{framework.id}#classes-heading", _("The classes are saved."))
 
@@ -198,11 +199,11 @@ def create_competency(
 ) -> Response:
     """Add a competency (optionally inside another)."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
-    data = service.parse_competency(session=session, framework=framework, code=competency_code, name=competency_name,
+    data = competency_editing.parse_competency(session=session, framework=framework, code=competency_code, name=competency_name,
                                     description=competency_description, parent_id=parent_id)
     if data.errors:
         return edit_page(request, session, framework, forms={"competency_data": data}, errors=data.errors, status_code=422)
-    competency = service.add_competency(session=session, framework=framework, data=data)
+    competency = competency_editing.add_competency(session=session, framework=framework, data=data)
     session.commit()
     return redirect_with(request, f"/admin/frameworks/{framework.id}#competency-{competency.id}",
                      _("%(code)s %(name)s is added.", code=competency.code, name=competency.name))
@@ -211,7 +212,7 @@ def create_competency(
 def _competency_form(request: Request, session, framework, competency, data, *, status_code: int = 200,
                      version: int | None = None, conflict=None) -> Response:
     context = {"framework": framework, "competency": competency, "data": data, "errors": data.errors,
-               "parents": service.parent_choices(session=session, framework=framework, exclude=competency),
+               "parents": framework_page.parent_choices(session=session, framework=framework, exclude=competency),
                "version": competency.version if version is None else version, "conflict": conflict}
     return render(request, "frameworks/competency.html", context, status_code=status_code)
 
@@ -221,7 +222,7 @@ def edit_competency(request: Request, framework_id: PathId, competency_id: PathI
     """The form to rename, recode, redescribe or move a competency under another parent."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     competency = service.competency_of(session=session, framework=framework, competency_id=competency_id)
-    data = service.CompetencyInput(code=competency.code, name=competency.name, description=competency.description,
+    data = competency_editing.CompetencyInput(code=competency.code, name=competency.name, description=competency.description,
                                    parent_id=competency.parent_id)
     return _competency_form(request, session, framework, competency, data)
 
@@ -235,7 +236,7 @@ def update_competency(
     """Save a competency's edits (unless someone saved it since the form was opened)."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     competency = service.competency_of(session=session, framework=framework, competency_id=competency_id)
-    data = service.parse_competency(session=session, framework=framework, code=competency_code, name=competency_name,
+    data = competency_editing.parse_competency(session=session, framework=framework, code=competency_code, name=competency_name,
                                     description=competency_description, parent_id=parent_id, competency=competency)
     seen_version = parse_version(version)
     if data.errors:
@@ -243,7 +244,7 @@ def update_competency(
     try:
         with keeping_typed_text(session):
             claim_version(session=session, row=competency, version=seen_version)
-            service.update_competency(session=session, competency=competency, data=data)
+            competency_editing.update_competency(session=session, competency=competency, data=data)
             session.commit()
     except SaveRefused as refused:
         data.errors["form"] = refused.message
@@ -262,7 +263,7 @@ def move_competency(
     """Move a competency up or down among its siblings."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     competency = service.competency_of(session=session, framework=framework, competency_id=competency_id)
-    service.move_competency(session=session, competency=competency, direction=direction)
+    competency_editing.move_competency(session=session, competency=competency, direction=direction)
     session.commit()
     message = _("%(code)s moved up.", code=competency.code) if direction == "up" else _("%(code)s moved down.", code=competency.code)
     return redirect_with(request, f"/admin/frameworks/{framework.id}#competency-{competency.id}", message)
@@ -286,7 +287,7 @@ def archive_competency(
     """Hide a competency from pickers (or bring it back); its history stays."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     competency = service.competency_of(session=session, framework=framework, competency_id=competency_id)
-    service.set_competency_archived(session=session, competency=competency, archived=archived)
+    competency_editing.set_competency_archived(session=session, competency=competency, archived=archived)
     session.commit()
     message = _("%(code)s is archived: students no longer see it in pickers, and its history stays.", code=competency.code) \
         if archived else _("%(code)s is back in use.", code=competency.code)
@@ -300,7 +301,7 @@ def confirm_delete_competency(
     """Ask before deleting a competency, or explain why it can't be (and offer to archive it)."""
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     competency = service.competency_of(session=session, framework=framework, competency_id=competency_id)
-    check = service.check_competency_deletion(session=session, competency=competency)
+    check = competency_editing.check_competency_deletion(session=session, competency=competency)
     return render(request, "frameworks/delete_competency.html", {"framework": framework, "check": check})
 
 
@@ -312,8 +313,8 @@ def delete_competency(
     framework = service.framework_for_admin(session=session, admin=user, framework_id=framework_id)
     competency = service.competency_of(session=session, framework=framework, competency_id=competency_id)
     code = competency.code
-    check = service.check_competency_deletion(session=session, competency=competency)
-    if check.problem or service.delete_competency(session=session, competency=competency):
+    check = competency_editing.check_competency_deletion(session=session, competency=competency)
+    if check.problem or competency_editing.delete_competency(session=session, competency=competency):
         session.rollback()
         return render(request, "frameworks/delete_competency.html", {"framework": framework, "check": check}, status_code=422)
     session.commit()

@@ -25,7 +25,8 @@ from app.models.competencies import CODE_MAX_LENGTH
 from app.services.competencies.case_import import is_case_package, read_case_package
 from app.services.competencies.framework_files import MAX_ITEMS, FileFramework, FileItem, FrameworkFileProblem, load_json
 from app.services.competencies.mahara_matrix import is_matrix, read_matrix
-from app.services.competencies.frameworks import DEFAULT_SCALE, Usage, levels_in_order, usage_by_competency
+from app.services.competencies.framework_usage import Usage, usage_by_competency
+from app.services.competencies.frameworks import DEFAULT_SCALE, levels_in_order
 
 
 def read_framework_file(data: bytes) -> tuple[FileFramework, str]:

@@ -9,7 +9,8 @@ from sqlmodel import Session, func, select
 from app.i18n import _, ngettext
 from app.models import CompetencyRating, Framework, ProficiencyLevel
 from app.access import not_found
-from app.services.competencies.frameworks import MAX_LEVELS, Direction, levels_in_order, swap_with_neighbour
+from app.services.competencies.competency_editing import Direction, swap_with_neighbour
+from app.services.competencies.frameworks import MAX_LEVELS, levels_in_order
 
 
 def level_of(*, session: Session, framework: Framework, level_id: int) -> ProficiencyLevel:

@@ -24,7 +24,7 @@ from app.models import (
 from app.storage import Storage
 from app.services.portfolio import artefacts
 from app.services.competencies import assessments
-from app.services.moderation import feedback
+from app.services.moderation import comment_writing, thread_items
 from app.services.moderation import feedback_requests
 from app.services.portfolio import goal_forms
 from app.services.portfolio import goals
@@ -213,8 +213,8 @@ def _class_feedback(session: Session, users: dict[str, User], c: dict[str, Compe
     teacher, maya, amara, noah = users["teacher"], users["student"], users["amara"], users["noah"]
     levels = {lvl.label: lvl for lvl in session.exec(select(ProficiencyLevel).where(ProficiencyLevel.framework_id == framework.id)).all()}
 
-    def item(kind: ItemType, item_id: int) -> feedback.ThreadItem:
-        return feedback.item_visible_to(session=session, viewer=teacher, item_type=kind, item_id=item_id)
+    def item(kind: ItemType, item_id: int) -> thread_items.ThreadItem:
+        return thread_items.item_visible_to(session=session, viewer=teacher, item_type=kind, item_id=item_id)
 
     feedback_requests.request_feedback(session=session, student=maya, item=item(ItemType.artefact, maya_items["volcano"].id),
                               recipient_ids={teacher.id}, question="Are my labels clear enough to read from the back?")
@@ -222,16 +222,16 @@ def _class_feedback(session: Session, users: dict[str, User], c: dict[str, Compe
     if noah_note is not None:
         feedback_requests.request_feedback(session=session, student=noah, item=item(ItemType.artefact, noah_note.id),
                                   recipient_ids={teacher.id}, question="Did I record the results the right way?")
-    teacher_comment = feedback.parse_comment(
+    teacher_comment = comment_writing.parse_comment(
         kind=CommentKind.teacher, body="Your test table shows real scientific thinking. I like how you changed one thing at a time.",
         next_step="Try the same bridge with a longer span and predict the result first")
-    feedback.add_comment(session=session, author=teacher, item=item(ItemType.reflection, maya_items["bridge_reflection"].id),
+    comment_writing.add_comment(session=session, author=teacher, item=item(ItemType.reflection, maya_items["bridge_reflection"].id),
                          data=teacher_comment)
-    peer = feedback.parse_comment(kind=CommentKind.peer, noticed="Your bridge has lots of triangles.",
+    peer = comment_writing.parse_comment(kind=CommentKind.peer, noticed="Your bridge has lots of triangles.",
                                   wonder="What happens if you use thicker sticks?", next_time="Label the joints.")
-    amara_view = feedback.item_visible_to(session=session, viewer=amara, item_type=ItemType.artefact,
+    amara_view = thread_items.item_visible_to(session=session, viewer=amara, item_type=ItemType.artefact,
                                           item_id=maya_items["bridge"].id)
-    feedback.add_comment(session=session, author=amara, item=amara_view, data=peer)
+    comment_writing.add_comment(session=session, author=amara, item=amara_view, data=peer)
 
     def teacher_rates(student: User, code: str, label: str, reason: str) -> None:
         data = ratings.RatingInput(level_id=levels[label].id, reason=reason)

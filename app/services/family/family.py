@@ -22,7 +22,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.pagination import Page, paginate
 from app.services.portfolio.goals import GoalProgress
-from app.services.portfolio.markdown import embedded_file_ids
+from app.services.portfolio.shown_pictures import first_pictures
 from app.access import not_found, relationships, student_visible_to
 from app.access.rules import approved_for_families, family_items, students_needing_family_approval, visible_items
 from app.services.family.reactions import ReactionBar, bars_for
@@ -96,25 +96,14 @@ def feed_page(*, session: Session, guardian: User, children: list[User], number:
     recordings = dict(session.exec(
         select(Reflection.id, Reflection.audio_artefact_id)
         .where(Reflection.id.in_(by_type[ItemType.reflection]), Reflection.audio_artefact_id.is_not(None))).all())
-    pictures = _pictures_shown(session=session, reflections=[e for e in entries.items if e.type is ItemType.reflection])
+    pictures = first_pictures(session=session, reflections=[e for e in entries.items if e.type is ItemType.reflection])
     teacher_words = _latest_teacher_words(session=session, item_ids=ids)
     bars = bars_for(session=session, viewer=guardian, item_ids=ids, can_react=True)
     items = [FeedItem(e, artefacts.get(e.id), recordings.get(e.id), teacher_words.get(e.id), bars[e.id],
-                      names.get(e.owner_id, ""), captions.get(e.id), pictures.get(e.id)) for e in entries.items
+                      names.get(e.owner_id, ""), captions.get(e.id),
+                      pictures[e.id].id if e.id in pictures else None) for e in entries.items
              if e.type is not ItemType.artefact or e.id in artefacts]
     return Page(items=items, number=entries.number, size=entries.size, total=entries.total)
-
-
-def _pictures_shown(*, session: Session, reflections: list[Item]) -> dict[int, int]:
-    """Each reflection's first picture its text shows that is a picture of its owner's with a preview (one query)."""
-    wanted = {e.id: embedded_file_ids(e.body) for e in reflections}
-    ids = {i for found in wanted.values() for i in found}
-    if not ids:
-        return {}
-    owner_of = dict(session.exec(select(Artefact.id, Artefact.owner_id).where(
-        Artefact.id.in_(ids), Artefact.media_kind == MediaKind.image, Artefact.thumb_small.is_not(None))).all())
-    firsts = {e.id: next((i for i in wanted[e.id] if owner_of.get(i) == e.owner_id), None) for e in reflections}
-    return {item_id: picture_id for item_id, picture_id in firsts.items() if picture_id is not None}
 
 
 def _latest_teacher_words(*, session: Session, item_ids: list[int]) -> dict[int, TeacherWords]:

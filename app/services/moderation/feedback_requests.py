@@ -22,9 +22,12 @@ from app.models import (
 from app.models.base import utcnow
 from app.access import can_see, not_found
 from app.access.relationships import classmates_of, students_taught_by
-from app.services.moderation.feedback import MAX_QUESTION, ThreadItem, too_long
+from app.services.moderation.comment_writing import too_long
+from app.services.moderation.thread_items import ThreadItem
 from app.services.portfolio.links import item_link
 from app.services.moderation.notifications import notify
+
+MAX_QUESTION = 2000
 
 
 # --- feedback requests -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from app.models import (
 from app.models.evidence import Audience
 from app.services.family.digests.periods import aware
 from app.services.portfolio.markdown import plain_text
+from app.services.portfolio.shown_pictures import first_pictures
 
 ITEM_PATHS = {ItemType.artefact: "/artefacts/{id}", ItemType.reflection: "/reflections/{id}", ItemType.goal: "/goals/{id}"}
 # Cards shown per child: a digest is read in seconds on a phone; the rest is one tap away ("and 4 more").
@@ -39,7 +40,7 @@ class Card:
     url: str
     when: datetime
     excerpt: str = ""
-    artefact_id: int | None = None  # a photo's artefact, whose small thumbnail is shown
+    artefact_id: int | None = None  # a photo (or the picture a reflection shows), whose small thumbnail is shown
     thumbnail_key: str | None = None
 
 
@@ -118,18 +119,20 @@ def _candidate(entry: Item) -> SimpleNamespace:
     return SimpleNamespace(id=entry.id, audience=entry.audience, status=status)
 
 
-def _card(settings: Settings, entry: Item, artefact: Artefact | None, when: datetime) -> Card:
+def _card(settings: Settings, entry: Item, artefact: Artefact | None, when: datetime,
+          picture: Artefact | None = None) -> Card:
+    """`picture`: the first picture a reflection's text shows, shown as the family feed's card shows it."""
     kind = entry.type.value if entry.type is not ItemType.artefact else entry.kind
-    thumbnail = None
+    thumbnail = picture.thumb_small if picture is not None else None
     if artefact is not None and artefact.media_kind is not None:
         kind = MEDIA_KINDS.get(artefact.media_kind, kind)
         if artefact.media_kind is MediaKind.image and artefact.thumb_small:
-            thumbnail = artefact.thumb_small
+            thumbnail, picture = artefact.thumb_small, artefact
     # An artefact's own words (a note's text, a file's description); the item's search text also holds file names.
     words = (artefact.body or artefact.description) if artefact is not None else entry.body
     return Card(title=entry.title, kind=kind, url=_item_url(settings, entry.type, entry.id), when=when,
                 excerpt=plain_text(words, EXCERPT_CHARS) if words else "",
-                artefact_id=artefact.id if thumbnail else None, thumbnail_key=thumbnail)
+                artefact_id=picture.id if thumbnail else None, thumbnail_key=thumbnail)
 
 
 def compose_digest(
@@ -212,11 +215,14 @@ def compose_digest(
             title=goal.title, kind=ItemType.goal.value, url=_item_url(settings, ItemType.goal, goal.id),
             when=aware(goal.achieved_at), excerpt=plain_text(words, EXCERPT_CHARS) if words else ""))
         told.update(i for i in (goal.id, goal.closing_reflection_id) if i)
+    pictures = first_pictures(session=session, reflections=[
+        entry for entry, _reviewed, _artefact in shared_rows
+        if entry.type is ItemType.reflection and (entry.type, entry.id) in visible and entry.id not in told])
     for entry, reviewed_at, artefact in shared_rows:
         if (entry.type, entry.id) not in visible or entry.id in told:
             continue
         when = max(aware(entry.updated_at), aware(reviewed_at)) if reviewed_at else aware(entry.updated_at)
-        by_child[entry.owner_id].shared.append(_card(settings, entry, artefact, when))
+        by_child[entry.owner_id].shared.append(_card(settings, entry, artefact, when, pictures.get(entry.id)))
     for comment, teacher_name, entry in comment_rows:
         if (entry.type, entry.id) not in visible:
             continue
