@@ -9,13 +9,12 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.datastructures import State
 
-from app.api import assessments, feedback, reflections, uploads
+from app.api import assessments, feedback, goals_write, reflections, uploads
 from app.api.classes import BODY_MODELS as CLASS_BODY_MODELS, router as classes_router
 from app.api.credentials import router as credentials_router
 from app.api.docs import router as docs_router
 from app.api.inbox import BODY_MODELS as INBOX_BODY_MODELS, router as inbox_router
 from app.api.items import BODY_MODELS, router as items_router
-from app.api.limits import TokenBuckets
 from app.api.links import add_links
 from app.api.people import router as people_router
 from app.api.problems import Problem, install_problem_handlers
@@ -32,9 +31,9 @@ def build_api(state: State) -> FastAPI:
     api = FastAPI(title="Folio API", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json")
     api.state = state
-    api.state.api_buckets = TokenBuckets(state.settings.api_rate_per_minute)
     api.include_router(people_router)
     api.include_router(items_router)
+    api.include_router(goals_write.router)
     api.include_router(uploads.router)
     api.include_router(reflections.router)
     api.include_router(assessments.router)
@@ -59,7 +58,7 @@ def build_api(state: State) -> FastAPI:
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.get("schemas", {}).pop(unused, None)
             for model in (Problem, *BODY_MODELS, *reflections.BODY_MODELS, *assessments.BODY_MODELS,
-                          *feedback.BODY_MODELS, *CLASS_BODY_MODELS, *INBOX_BODY_MODELS):
+                          *feedback.BODY_MODELS, *goals_write.BODY_MODELS, *CLASS_BODY_MODELS, *INBOX_BODY_MODELS):
                 components.setdefault("schemas", {})[model.__name__] = model.model_json_schema(
                     ref_template="#/components/schemas/{model}")
             components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
