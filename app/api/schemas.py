@@ -124,8 +124,15 @@ class NewLink(_NewArtefact):
 
 
 class GoalStepOut(BaseModel):
+    """One step of a goal's checklist; a rename names its `version`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": 5, "text": "Read one a month", "done": False,
+                                                               "version": 1}]})
+
+    id: int
     text: str
     done: bool
+    version: int
 
 
 class GoalSummary(BaseModel):
@@ -146,12 +153,29 @@ class GoalSummary(BaseModel):
 
 
 class GoalDetail(GoalSummary):
+    """A goal with its words, its steps, and the version an edit must name."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 12, "title": "Read 10 books", "status": "active", "audience": "private", "target_date": "2027-06-01",
+        "steps_done": 1, "steps_total": 2, "api_url": "/api/v1/goals/12", "why": "I want to read faster.",
+        "success_criteria": "Ten books on my list, done.", "version": 3, "tags": ["reading"], "competency_ids": [3],
+        "steps": [{"id": 5, "text": "Choose the books", "done": True, "version": 1}]}]})
+
     why: str = ""
     success_criteria: str = ""
+    version: int = Field(description="Send it back with an edit: a stale one is refused (409), never overwritten.")
+    tags: list[str] = Field(default_factory=list)
+    competency_ids: list[int] = Field(default_factory=list)
     steps: list[GoalStepOut]
 
 
 class GoalList(BaseModel):
+    """The student's goals, active first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"goals": [{
+        "id": 12, "title": "Read 10 books", "status": "active", "audience": "private", "target_date": "2027-06-01",
+        "steps_done": 3, "steps_total": 10, "api_url": "/api/v1/goals/12"}]}]})
+
     goals: list[GoalSummary]
 
 
