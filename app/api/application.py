@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 from starlette.datastructures import State
 
 from app.api import assessments, feedback, goals_write, reflections, uploads
@@ -24,6 +25,30 @@ DESCRIPTION = """Folio's JSON API. Make a personal access token on your Account 
 `Authorization: Bearer <token>`. A token acts as its owner, never more: what the owner can't see on Folio's pages
 is a 404 here too. Tokens that may only read get 403 for writes. Errors are RFC 9457 problem details
 (`application/problem+json`). Lists are paged by opaque cursors: follow `next` until it is null."""
+
+
+def _api_models() -> dict[str, type[BaseModel]]:
+    """The API's pydantic models by the names the document gives them (module-qualified where two share a name)."""
+    found: dict[str, type[BaseModel]] = {}
+    pending = list(BaseModel.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        if model.__module__.startswith("app.api."):
+            found.setdefault(model.__name__, model)
+            found[f"{model.__module__}.{model.__qualname__}".replace(".", "__")] = model
+    return found
+
+
+def _keep_examples_as_written(schemas: dict) -> None:
+    # FastAPI writes the document without None values, which drops an example's nulls ("next": null, "revoked_at":
+    # null) and leaves examples that their own schema refuses; the models' own examples are put back as written.
+    models = _api_models()
+    for name, schema in schemas.items():
+        model = models.get(name)
+        extra = model.model_config.get("json_schema_extra") if model else None
+        if isinstance(extra, dict) and extra.get("examples"):
+            schema["examples"] = extra["examples"]
 
 
 def build_api(state: State) -> FastAPI:
@@ -64,6 +89,7 @@ def build_api(state: State) -> FastAPI:
             components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
                                                         "description": "A personal access token."}}
             schema["security"] = [{"bearer": []}]
+            _keep_examples_as_written(components.get("schemas", {}))
             add_links(schema)
             api.openapi_schema = schema
         return api.openapi_schema

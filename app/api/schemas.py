@@ -30,6 +30,11 @@ def Text(max_length: int):  # noqa: N802 (a type factory, used like one)
 
 
 class TokenInfo(BaseModel):
+    """The token a request came with: its name, scopes and expiry."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "My sync script", "scopes": ["read", "write"],
+        "expires_at": "2027-03-07T00:00:00Z"}]})
+
     name: str = Field(examples=["My sync script"])
     scopes: list[Literal["read", "write"]] = Field(examples=[["read", "write"]])
     expires_at: datetime
@@ -192,4 +197,9 @@ class Child(BaseModel):
 
 
 class ChildList(BaseModel):
+    """The students linked to the guardian."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"children": [{"id": 7, "display_name": "Maya Chen",
+        "classes": ["Grade 5 Maple"], "feed_url": "/api/v1/family/children/7/feed"}]}]})
+
     children: list[Child]
