@@ -156,7 +156,7 @@ class Settings(BaseSettings):
     )
     api_rate_per_minute: int = Field(
         120, ge=1, le=100_000,
-        description="Requests one API token may make per minute (a burst of as many, refilled evenly); more get 429.",
+        description="Requests one API token may make per calendar minute, counted in the database across all workers and hosts; more get 429.",
     )
     share_link_days: int = Field(
         30, ge=1, le=365, description="Longest (and default) lifetime, in days, of a showcase's secret link; students may pick shorter."

@@ -22,7 +22,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount, compile_path
 
 from app.main import create_app
-from app.models import ApiToken, ApprovalStatus, Audience, Competency, Goal, GoalStatus, ItemApproval, ProficiencyLevel, Role
+from app.models import ApiToken, ApprovalStatus, Audience, Competency, Goal, GoalStatus, GoalStep, ItemApproval, ProficiencyLevel, Role
 from app.services.badges.issuing import issue_for_goal
 from app.models.base import utcnow
 from tests.api_tokens import bearer, make_token
@@ -68,6 +68,8 @@ class World:
     classes: dict[str, int] = field(default_factory=dict)
     approvals: dict[str, int] = field(default_factory=dict)
     credential: str = ""  # the public id of a credential the teacher awarded Maya
+    edited_goal: int = 0  # a private goal of Maya's that the write operations change
+    edited_steps: tuple[int, int] = (0, 0)
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +111,10 @@ def world(module_database_url, tmp_path_factory) -> Iterator[World]:
             built.notes["draft"], built.titles["reflection draft"] = draft.id, draft.title
             built.reflections["draft"] = draft.id
             built.edited_reflection = make_reflection(db, owner, title="Maya reflection to edit").id
+            edited_goal = make_goal(db, owner, title="Maya goal to edit")
+            built.edited_goal = edited_goal.id
+            built.edited_steps = tuple(db.exec(select(GoalStep.id).where(GoalStep.goal_id == edited_goal.id)
+                                               .order_by(GoalStep.position)).all())
             for approval in db.exec(select(ItemApproval).where(ItemApproval.item_id.in_(
                     [built.notes["family"], built.goals["family"], built.reflections["family"]]))).all():
                 approval.status = ApprovalStatus.approved
@@ -185,6 +191,16 @@ def _student_surface(world: World, only) -> list[tuple[str, str, dict, dict[str,
             ("GET", "/api/v1/feedback/recipients", {}, only("student")),
             ("POST", f"/api/v1/items/{world.notes['class']}/feedback-requests",
              {"question": "Clear?", "recipient_ids": [world.ids["teacher"]]}, ask)]
+    # Only the owner changes their goal (anyone else's is 404 to a student, as on its edit page); the viewers ask in
+    # order, the owner first, so each change meets the goal as the one before left it.
+    goal, (ticked, removed) = f"/api/v1/goals/{world.edited_goal}", world.edited_steps
+    asks += [("POST", "/api/v1/goals", {"title": "API goal", "steps": ["One"]}, only("student", 201)),
+             ("PUT", goal, {"title": "Edited goal", "audience": "private", "version": 1}, edit),
+             ("POST", f"{goal}/steps", {"text": "Another step"}, {**edit, "owner": 201}),
+             ("PUT", f"{goal}/steps/{ticked}", {"done": True}, edit),
+             ("DELETE", f"{goal}/steps/{removed}", {}, edit),
+             ("POST", f"{goal}/checkins", {"note": "Going well"}, {**edit, "owner": 201}),
+             ("POST", f"{goal}/status", {"action": "pause"}, edit)]
     for state, reflection_id in world.reflections.items():
         asks.append(("GET", f"/api/v1/reflections/{reflection_id}", {},
                      {v: 200 if sees(v, state) else 404 for v in VIEWERS}))
@@ -253,7 +269,7 @@ def test_every_api_route_as_every_viewer(world: World):
                 asked += 1
                 if response.status_code != 401:
                     failures.append(f"{method} {path} with the {token} token: {response.status_code}")
-            if method in ("POST", "PUT"):
+            if method in ("POST", "PUT", "DELETE"):
                 response = _send(api, method, path, body, world.read_only)
                 asked += 1
                 if response.status_code != 403:

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 from starlette.datastructures import State
 
-from app.api import assessments, feedback, files, reflections, uploads
+from app.api import assessments, feedback, files, goals_write, reflections, uploads
 from app.api.classes import BODY_MODELS as CLASS_BODY_MODELS, router as classes_router
 from app.api.credentials import router as credentials_router
 from app.api.docs import router as docs_router
 from app.api.inbox import BODY_MODELS as INBOX_BODY_MODELS, router as inbox_router
 from app.api.items import BODY_MODELS, router as items_router
-from app.api.limits import TokenBuckets
 from app.api.links import add_links
 from app.api.people import router as people_router
 from app.api.problems import Problem, install_problem_handlers
@@ -27,14 +27,38 @@ is a 404 here too. Tokens that may only read get 403 for writes. Errors are RFC 
 (`application/problem+json`). Lists are paged by opaque cursors: follow `next` until it is null."""
 
 
+def _api_models() -> dict[str, type[BaseModel]]:
+    """The API's pydantic models by the names the document gives them (module-qualified where two share a name)."""
+    found: dict[str, type[BaseModel]] = {}
+    pending = list(BaseModel.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        if model.__module__.startswith("app.api."):
+            found.setdefault(model.__name__, model)
+            found[f"{model.__module__}.{model.__qualname__}".replace(".", "__")] = model
+    return found
+
+
+def _keep_examples_as_written(schemas: dict) -> None:
+    # FastAPI writes the document without None values, which drops an example's nulls ("next": null, "revoked_at":
+    # null) and leaves examples that their own schema refuses; the models' own examples are put back as written.
+    models = _api_models()
+    for name, schema in schemas.items():
+        model = models.get(name)
+        extra = model.model_config.get("json_schema_extra") if model else None
+        if isinstance(extra, dict) and extra.get("examples"):
+            schema["examples"] = extra["examples"]
+
+
 def build_api(state: State) -> FastAPI:
     """The API sub-application, sharing the HTML app's settings, engine and templates (`state`)."""
     api = FastAPI(title="Folio API", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json")
     api.state = state
-    api.state.api_buckets = TokenBuckets(state.settings.api_rate_per_minute)
     api.include_router(people_router)
     api.include_router(items_router)
+    api.include_router(goals_write.router)
     api.include_router(uploads.router)
     api.include_router(files.router)
     api.include_router(reflections.router)
@@ -60,12 +84,13 @@ def build_api(state: State) -> FastAPI:
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.get("schemas", {}).pop(unused, None)
             for model in (Problem, *BODY_MODELS, *reflections.BODY_MODELS, *assessments.BODY_MODELS,
-                          *feedback.BODY_MODELS, *CLASS_BODY_MODELS, *INBOX_BODY_MODELS):
+                          *feedback.BODY_MODELS, *goals_write.BODY_MODELS, *CLASS_BODY_MODELS, *INBOX_BODY_MODELS):
                 components.setdefault("schemas", {})[model.__name__] = model.model_json_schema(
                     ref_template="#/components/schemas/{model}")
             components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
                                                         "description": "A personal access token."}}
             schema["security"] = [{"bearer": []}]
+            _keep_examples_as_written(components.get("schemas", {}))
             add_links(schema)
             api.openapi_schema = schema
         return api.openapi_schema

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from app import i18n
+from app.api import limits
 from app.api.problems import ApiProblem
 from app.api.tokens import Caller, caller_for_token
 from app.db import SessionDep, read_in_thread
@@ -37,17 +38,25 @@ def _use_owner_language(request: Request, session: Session, caller: Caller | Non
                     original=settings.default_locale)
 
 
+def _identify(*, session: Session, token: str, per_minute: int) -> tuple[Caller | None, int]:
+    """The token's caller and the seconds it must wait (0: none), counted in the database (app.api.limits)."""
+    caller = caller_for_token(session=session, token=token)
+    wait = limits.take(session=session, token_id=caller.token.id, per_minute=per_minute) if caller else 0
+    return caller, wait
+
+
 async def require_caller(request: Request, session: SessionDep) -> Caller:
     """The token's owner, or 401 (no token, or one unknown, expired, revoked, or of a switched-off account); 429 past
     the token's rate."""
     token = _bearer(request)
-    caller = await read_in_thread(session, caller_for_token, session=session, token=token) if token else None
+    per_minute = request.app.state.settings.api_rate_per_minute
+    caller, wait = await read_in_thread(session, _identify, session=session, token=token,
+                                        per_minute=per_minute) if token else (None, 0)
     _use_owner_language(request, session, caller)
     if caller is None:
         detail = (_("Send a personal access token as \"Authorization: Bearer <token>\" (make one on your Account page).")
                   if token is None else _("This token is unknown, expired or revoked, or its account is switched off."))
         raise ApiProblem(401, detail, headers=BEARER_CHALLENGE)
-    wait = request.app.state.api_buckets.take(caller.token.id)
     if wait:
         raise ApiProblem(429, _("This token made too many requests: wait %(seconds)s seconds.", seconds=wait),
                          headers={"Retry-After": str(wait)})

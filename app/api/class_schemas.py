@@ -12,6 +12,8 @@ from app.api.schemas import Id, Text
 class Person(BaseModel):
     """A member of a class, by name."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": 7, "display_name": "Maya Chen"}]})
+
     id: int
     display_name: str
 
@@ -39,11 +41,18 @@ class ClassList(BaseModel):
     """The teacher's classes (live ones first, then archived ones); an admin's: the school's live
     classes."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"classes": [{"id": 3, "name": "Grade 5 Maple",
+        "year": "2026", "term": "Autumn", "archived": False, "teachers": [{"id": 2, "display_name": "Ms Rivera"}],
+        "student_count": 24, "page_url": "/classes/3", "api_url": "/api/v1/classes/3"}]}]})
+
     classes: list[ClassSummary]
 
 
 class ClassSettings(BaseModel):
     """Who sees what in the class, and what waits for a teacher's approval."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"classmates_see_class_items": True,
+        "peer_comments_need_approval": True, "family_items_need_approval": False, "secret_links_allowed": True}]})
 
     classmates_see_class_items: bool
     peer_comments_need_approval: bool
@@ -54,6 +63,14 @@ class ClassSettings(BaseModel):
 class ClassDetail(ClassSummary):
     """A class with its roster and settings, as its page shows them."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 3, "name": "Grade 5 Maple", "year": "2026", "term": "Autumn", "archived": False,
+        "teachers": [{"id": 2, "display_name": "Ms Rivera"}], "student_count": 1, "page_url": "/classes/3",
+        "api_url": "/api/v1/classes/3", "join_code": "MAPLE-7Q2K",
+        "settings": {"classmates_see_class_items": True, "peer_comments_need_approval": True,
+                     "family_items_need_approval": False, "secret_links_allowed": True},
+        "students": [{"id": 7, "display_name": "Maya Chen"}], "overview_url": "/api/v1/classes/3/overview"}]})
+
     join_code: str
     settings: ClassSettings
     students: list[Person]
@@ -63,6 +80,8 @@ class ClassDetail(ClassSummary):
 class Level(BaseModel):
     """A level of a framework's scale."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": 12, "position": 3, "label": "Proficient"}]})
+
     id: int
     position: int
     label: str
@@ -70,6 +89,9 @@ class Level(BaseModel):
 
 class CompetencyColumn(BaseModel):
     """A competency of the class's frameworks (a column of the competency grid)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": 31, "code": "C1.2",
+        "name": "Explains a fair test", "framework": "Core Competencies", "depth": 1}]})
 
     id: int
     code: str
@@ -80,6 +102,9 @@ class CompetencyColumn(BaseModel):
 
 class CompetencyCell(BaseModel):
     """One student's latest self-assessment and latest teacher assessment of one competency."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"competency_id": 31, "latest_self": {"id": 11,
+        "position": 2, "label": "Developing"}, "latest_teacher": None}]})
 
     competency_id: int
     latest_self: Level | None
@@ -110,6 +135,10 @@ class OverviewStudent(BaseModel):
 
 class ClassOverview(BaseModel):
     """The class overview page and its competency grid: every student's recent activity and coverage."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": 3, "name": "Grade 5 Maple", "quiet_days": 14,
+        "competencies": [{"id": 31, "code": "C1.2", "name": "Explains a fair test", "framework": "Core Competencies",
+        "depth": 1}], "students": []}]})
 
     id: int
     name: str

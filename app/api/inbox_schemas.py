@@ -33,6 +33,12 @@ class InboxRequest(BaseModel):
 class InboxComment(BaseModel):
     """A comment on a student's item waiting for the teacher's approval, or reported for review."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": 21, "status": "pending",
+        "author_name": "Leo Park", "student_name": "Maya Chen", "item_id": 42, "item_type": "artefact",
+        "title": "Volcano experiment", "body": "", "noticed": "Your labels are clear.",
+        "wonder": "What if you used more vinegar?", "next_time": "", "created_at": "2026-11-23T15:00:00Z",
+        "page_url": "/artefacts/42#comment-21"}]})
+
     id: int
     status: Literal["pending", "reported"]
     author_name: str
@@ -51,6 +57,9 @@ class InboxComment(BaseModel):
 class FamilyChange(BaseModel):
     """A field of the item whose words changed since a teacher last approved it: its text before and after, or (for a
     list like tags or steps) the entries added and removed."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"field": "title", "label": "Title",
+        "before": "Volcano", "after": "Volcano experiment", "added": [], "removed": []}]})
 
     field: str
     label: str
@@ -89,6 +98,9 @@ class WaitingApproval(BaseModel):
 
 class Inbox(BaseModel):
     """What waits for the teacher across their classes, oldest first (the Inbox page)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"requests": [], "comments_waiting": [],
+        "comments_reported": [], "approvals": []}]})
 
     requests: list[InboxRequest]
     comments_waiting: list[InboxComment]

@@ -1,41 +1,37 @@
-"""Rate limits per API token: a token bucket in this process (FOLIO_API_RATE_PER_MINUTE), refilled evenly.
+"""Rate limits per API token (FOLIO_API_RATE_PER_MINUTE), counted in the database so the limit holds however many
+processes and hosts serve the API: a fixed one-minute window on the token's own row (api_tokens.rate_window,
+rate_count).
 
-Each Folio process counts on its own, so with several workers a token may make up to that many times the rate: the
-limit protects the server from a runaway script, it is not a quota."""
+Each request costs one statement, an UPDATE ... RETURNING that starts a new window or adds one to the current one. The
+database makes it atomic (SQLite writes one at a time; PostgreSQL re-reads a row another transaction changed before
+updating it), so racing requests never count the same slot twice. A fixed window lets a token make up to twice the rate
+across a window's edge: the limit protects the server from a runaway script, it is not a quota."""
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 
+import sqlalchemy as sa
+from sqlmodel import Session
 
-class TokenBuckets:
-    """One bucket per token id, `per_minute` deep, refilling at `per_minute` a minute."""
+from app.models import ApiToken
 
-    def __init__(self, per_minute: int, clock=time.monotonic) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.clock = clock
-        self._buckets: dict[int, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+WINDOW_SECONDS = 60
+clock = time.time  # tests move it
 
-    def take(self, key: int) -> int:
-        """Spend one request of `key`'s: 0 when allowed, else the seconds to wait before the next one will be."""
-        with self._lock:
-            now = self.clock()
-            level, then = self._buckets.get(key, (self.capacity, now))
-            level = min(self.capacity, level + (now - then) * self.rate)
-            if level >= 1:
-                self._buckets[key] = (level - 1, now)
-                self._forget_full(now)
-                return 0
-            self._buckets[key] = (level, now)
-            return max(1, math.ceil((1 - level) / self.rate))
 
-    def _forget_full(self, now: float) -> None:
-        # Buckets that would be full again hold nothing worth keeping: drop them now and then, so memory stays small.
-        if len(self._buckets) < 10_000:
-            return
-        idle = self.capacity / self.rate
-        self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < idle}
+def take(*, session: Session, token_id: int, per_minute: int, now: float | None = None) -> int:
+    """Count one request of the token's: 0 when allowed, else the seconds until its window ends."""
+    now = clock() if now is None else now
+    window = int(now // WINDOW_SECONDS)
+    count = session.execute(
+        sa.update(ApiToken).where(ApiToken.id == token_id)
+        .values(rate_count=sa.case((ApiToken.rate_window == window, ApiToken.rate_count + 1), else_=1),
+                rate_window=window)
+        .returning(ApiToken.rate_count),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    if count <= per_minute:
+        return 0
+    return max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlmodel import Session
 
 from app.api import cursors
 from app.api.auth import ApiCaller, require_role
@@ -10,10 +11,11 @@ from app.api.items import READ_ERRORS, Cursor, Limit, summary_of
 from app.api.problems import problem_responses
 from app.api.schemas import Child, ChildList, GoalDetail, GoalList, GoalStepOut, GoalSummary, Id, ItemList, ItemSummary, Me
 from app.db import SessionDep
-from app.models import Role
+from app.models import Goal, Role, User
 from app.services.accounts.people import children_of
 from app.services.family import family
 from app.services.portfolio import goals as goal_service
+from app.services.portfolio import tags as tag_service
 
 router = APIRouter()
 
@@ -48,9 +50,16 @@ def list_goals(caller: ApiCaller, session: SessionDep) -> GoalList:
 def read_goal(goal_id: Id, caller: ApiCaller, session: SessionDep) -> GoalDetail:
     """A goal with its steps, for whoever its page lets in (the owner, their teachers, its audience); else 404."""
     goal = goal_service.goal_visible_to(session=session, viewer=caller.user, goal_id=goal_id)
-    page = goal_service.goal_page(session=session, goal=goal, viewer=caller.user)
+    return goal_detail(session, caller.user, goal)
+
+
+def goal_detail(session: Session, viewer: User, goal: Goal) -> GoalDetail:
+    """The goal as its page shows it to `viewer` (steps, competencies, tags), with its version."""
+    page = goal_service.goal_page(session=session, goal=goal, viewer=viewer)
+    tags = tag_service.tags_of(session=session, kind="goal", item_ids=[goal.id]).get(goal.id, [])
     return GoalDetail(**_goal_fields(page.progress), why=goal.why, success_criteria=goal.success_criteria,
-                      steps=[GoalStepOut(text=s.text, done=s.done) for s in page.steps])
+                      version=goal.version, tags=tags, competency_ids=[c.id for c in page.competencies],
+                      steps=[GoalStepOut(id=s.id, text=s.text, done=s.done, version=s.version) for s in page.steps])
 
 
 @router.get("/family/children", response_model=ChildList, responses=READ_ERRORS, tags=["family"],

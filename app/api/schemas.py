@@ -30,6 +30,11 @@ def Text(max_length: int):  # noqa: N802 (a type factory, used like one)
 
 
 class TokenInfo(BaseModel):
+    """The token a request came with: its name, scopes and expiry."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "My sync script", "scopes": ["read", "write"],
+        "expires_at": "2027-03-07T00:00:00Z"}]})
+
     name: str = Field(examples=["My sync script"])
     scopes: list[Literal["read", "write"]] = Field(examples=[["read", "write"]])
     expires_at: datetime
@@ -134,8 +139,15 @@ class NewLink(_NewArtefact):
 
 
 class GoalStepOut(BaseModel):
+    """One step of a goal's checklist; a rename names its `version`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": 5, "text": "Read one a month", "done": False,
+                                                               "version": 1}]})
+
+    id: int
     text: str
     done: bool
+    version: int
 
 
 class GoalSummary(BaseModel):
@@ -156,12 +168,29 @@ class GoalSummary(BaseModel):
 
 
 class GoalDetail(GoalSummary):
+    """A goal with its words, its steps, and the version an edit must name."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 12, "title": "Read 10 books", "status": "active", "audience": "private", "target_date": "2027-06-01",
+        "steps_done": 1, "steps_total": 2, "api_url": "/api/v1/goals/12", "why": "I want to read faster.",
+        "success_criteria": "Ten books on my list, done.", "version": 3, "tags": ["reading"], "competency_ids": [3],
+        "steps": [{"id": 5, "text": "Choose the books", "done": True, "version": 1}]}]})
+
     why: str = ""
     success_criteria: str = ""
+    version: int = Field(description="Send it back with an edit: a stale one is refused (409), never overwritten.")
+    tags: list[str] = Field(default_factory=list)
+    competency_ids: list[int] = Field(default_factory=list)
     steps: list[GoalStepOut]
 
 
 class GoalList(BaseModel):
+    """The student's goals, active first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"goals": [{
+        "id": 12, "title": "Read 10 books", "status": "active", "audience": "private", "target_date": "2027-06-01",
+        "steps_done": 3, "steps_total": 10, "api_url": "/api/v1/goals/12"}]}]})
+
     goals: list[GoalSummary]
 
 
@@ -178,4 +207,9 @@ class Child(BaseModel):
 
 
 class ChildList(BaseModel):
+    """The students linked to the guardian."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"children": [{"id": 7, "display_name": "Maya Chen",
+        "classes": ["Grade 5 Maple"], "feed_url": "/api/v1/family/children/7/feed"}]}]})
+
     children: list[Child]

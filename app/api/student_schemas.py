@@ -85,6 +85,11 @@ class ReflectionUpdate(NewReflection):
 
 
 class LevelOut(BaseModel):
+    """A level of a framework's scale, with what it means."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": 2, "position": 2, "label": "Developing",
+        "descriptor": "I can do it with help."}]})
+
     id: int
     position: int = Field(description="1 is the first step of the scale.")
     label: str
@@ -92,6 +97,11 @@ class LevelOut(BaseModel):
 
 
 class CompetencyOut(BaseModel):
+    """A competency of a framework (nested under `parent_id`)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": 3, "code": "C1", "name": "Communicating",
+        "description": "", "parent_id": None, "depth": 0}]})
+
     id: int
     code: str
     name: str
@@ -117,6 +127,10 @@ class FrameworkOut(BaseModel):
 
 
 class FrameworkList(BaseModel):
+    """The frameworks the student is assessed against."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"frameworks": []}]})
+
     frameworks: list[FrameworkOut]
 
 
@@ -141,6 +155,11 @@ class RatingOut(BaseModel):
 
 class CompetencyRatings(BaseModel):
     """A competency with the student's latest self-rating, their teacher's latest, and every rating, newest first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"competency": {"id": 3, "code": "C1",
+        "name": "Communicating", "description": "", "parent_id": None, "depth": 0}, "framework_id": 1,
+        "latest_self": None, "latest_teacher": None, "history": [],
+        "ratings_url": "/api/v1/competencies/3/ratings"}]})
 
     competency: CompetencyOut
     framework_id: int
@@ -174,6 +193,11 @@ class NewRating(BaseModel):
 
 
 class Person(BaseModel):
+    """Someone a student may ask for feedback, or a comment's author."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": 3, "display_name": "Ms Rivera",
+        "role": "teacher"}]})
+
     id: int
     display_name: str
     role: Literal["student", "teacher", "guardian", "admin"]
@@ -236,6 +260,9 @@ class NewComment(BaseModel):
 
 class RecipientList(BaseModel):
     """The teachers and classmates a student may ask for feedback."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"people": [{"id": 3, "display_name": "Ms Rivera",
+        "role": "teacher"}]}]})
 
     people: list[Person]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from sqlmodel import Session
 
 from app import storage as file_storage
@@ -32,6 +32,13 @@ REFUSAL_STATUS = {"size": 413, "quota": 413, "type": 415, "disk": FULL_STATUS, "
 
 class FileDetail(ItemDetail):
     """A file saved as evidence: the item, and the file as Folio kept it (images re-encoded without metadata)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 43, "type": "artefact", "kind": "file", "title": "Volcano photo", "audience": "class",
+        "occurred_on": "2026-11-23", "updated_at": "2026-11-23T14:05:00Z", "owner_id": 7, "page_url": "/artefacts/43",
+        "api_url": "/api/v1/items/43", "description": "", "body": "", "url": None, "tags": ["science"],
+        "target_date": None, "original_name": "volcano.jpg", "content_type": "image/jpeg", "size_bytes": 482113,
+        "width": 1600, "height": 1200}]})
 
     original_name: str = Field(examples=["volcano.jpg"])
     content_type: str = Field(examples=["image/jpeg"])

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.models.base import utcnow
@@ -22,3 +23,7 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = Field(default=None)
+    # The rate limit's fixed window, shared by every process and host (app.api.limits): the minute it counts (minutes
+    # since the epoch) and the requests made in it so far.
+    rate_window: int = Field(default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"})
+    rate_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
