@@ -78,6 +78,8 @@ class ItemSummary(BaseModel):
 class ShownPicture(BaseModel):
     """A picture the item's text shows ("![…](/files/12/large)"), fetched with the token at `api_url`."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"file_id": 12, "api_url": "/api/v1/files/12/large"}]})
+
     file_id: int
     api_url: str = Field(examples=["/api/v1/files/12/large"],
                          description="Its large preview; `/small` and `/original` in place of `/large` give the others.")
