@@ -309,3 +309,61 @@ def test_a_credential_this_folio_revoked_says_so_when_brought_back(client, sessi
     page = page_text(maya.get(f"/artefacts/{badge.artefact_id}"))
     assert "Revoked: the signature is genuine, but the school that issued it has withdrawn it." in page
     assert "Verified:" not in page
+
+
+@pytest.mark.parametrize("name, version, check, words, chip", [
+    # genuine signatures, outside their dates: an embedded proof past validUntil, a VC 1.1 VC-JWT past its
+    # expirationDate / exp, a VC-JWT whose validFrom / nbf is in 2099, a hosted 2.0 assertion past `expires`
+    ("ob3-expired-proof.png", "3.0", BadgeCheck.verified,
+     ["Expired on Jun 30, 2025: the signature is genuine, but the badge is no longer valid."], "expired"),
+    ("ob3-expired-jwt.png", "3.0", BadgeCheck.verified,
+     ["Expired on Aug 31, 2025: the signature is genuine, but the badge is no longer valid."], "expired"),
+    ("ob3-future-jwt.png", "3.0", BadgeCheck.verified,
+     ["Not valid until Jan 1, 2099: the signature is genuine, but the badge does not count yet."], "not-yet-valid"),
+    ("ob2-expired.png", "2.0", BadgeCheck.needs_internet,
+     ["Can't be checked without the internet", "Expired on Jan 31, 2025."], "expired"),
+])
+def test_a_badge_outside_its_dates_says_so_rather_than_verified(client, session, student, name, version, check, words,
+                                                                chip):
+    login(client, student)
+    assert upload(client, name, fixture(name)).status_code == 303
+    badge = session.exec(select(BadgeAssertion)).one()
+    assert (badge.version, badge.verification) == (version, check)  # the signature is still checked
+    page = page_text(client.get(f"/artefacts/{badge.artefact_id}"))
+    for sentence in words:
+        assert sentence in page, sentence
+    assert "Verified: signed with" not in page
+    listed = client.get("/artefacts").text
+    assert f"badge-check--{chip}" in listed and "· verified" not in listed
+
+
+def test_a_badge_within_its_dates_still_says_verified(client, session, student):
+    login(client, student)
+    upload(client, "robotics.png", fixture("ob3-didkey-proof.png"))
+    badge = session.exec(select(BadgeAssertion)).one()
+    page = page_text(client.get(f"/artefacts/{badge.artefact_id}"))
+    assert "Verified: signed with the issuer's own key" in page and "Expired on" not in page
+
+
+def test_the_family_feed_marks_a_badge_in_a_constant_number_of_queries(client, session, new_client, count_queries):
+    school = make_school(session)
+    student = make_user(session, school)
+    guardian = make_user(session, school, Role.guardian)
+    make_class(session, school, students=[student])
+    link_guardian(session, guardian, student)
+    login(client, student)
+    upload(client, "robotics.png", fixture("ob3-didkey.png"), audience=Audience.family.value)
+    family = new_client()
+    login(family, guardian)
+    chip = 'class="chip chip--badge badge-check--verified">Badge · verified</span>'
+    for path in ("/family", f"/family/children/{student.id}"):
+        assert chip in family.get(path).text, path
+    with count_queries() as one:
+        family.get(f"/family/children/{student.id}")
+    for index in range(4):
+        upload(client, f"badge-{index}.png", fixture("ob3-didkey-proof.png"), audience=Audience.family.value)
+        upload(client, f"plain-{index}.png", _plain_png(), audience=Audience.family.value)
+    with count_queries() as many:
+        page = family.get(f"/family/children/{student.id}").text
+    assert page.count("chip--badge") == 5
+    assert many.count == one.count
