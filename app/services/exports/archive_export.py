@@ -57,6 +57,8 @@ def readme_text(*, student: User) -> str:
         _("portfolio.json — everything in your portfolio in a documented format (Folio portfolio format, version 1). "
           "Another Folio can import this archive: Export in the menu, then “Bring in a portfolio from another Folio or from Mahara”."),
         _("leap2a.xml — your portfolio as a Leap2A feed, which Mahara and other e-portfolio systems can import."),
+        _("files/badges/ — the badges you brought in as evidence, each with its Open Badge baked into the picture "
+          "again, for leap2a.xml: Mahara keeps it, and any badge backpack can read it."),
         _("credentials/ — your Open Badges credentials, each exactly as your school signed it: give one to anyone and "
           "they can verify it."),
         _("site/ — the pages of the offline website."),
