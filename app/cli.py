@@ -34,7 +34,7 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     engine = make_engine(settings)
     with Session(engine) as session:
-        outcome = seed_demo(session=session, only_if_empty=args.if_empty, store=file_storage.uploads(settings))
+        outcome = seed_demo(session=session, settings=settings, only_if_empty=args.if_empty, store=file_storage.uploads(settings))
     engine.dispose()
     print(outcome.message)
     if outcome.demo_present:

@@ -17,6 +17,7 @@ from app import dates, i18n, labels, navigation
 from app.config import PROJECT_ROOT, Settings
 from app.db import request_session
 from app.flash import pop_flashes
+from app.services.badges import imported as imported_badges
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -42,6 +43,10 @@ def _school_timezone(context) -> str | None:
 @pass_context
 def _format_date(context, value) -> str:
     return dates.day(value, timezone=_school_timezone(context))
+
+
+def _badge_validity(badge):
+    return imported_badges.validity_of(badge=badge)
 
 
 @pass_context
@@ -131,6 +136,7 @@ def build_environment(
         kind_label=labels.kind_label,
         media_label=labels.media_label,
         school_timezone=timezone,
+        badge_validity=_badge_validity,
     )
     env.filters.update(filesize=labels.file_size, markdown=_markdown, excerpt=_excerpt)
     env.filters.update(date=_format_date, date_in_words=_format_date_in_words, datetime=_format_datetime)

@@ -175,8 +175,9 @@ RULE_KINDS: dict[str, Rule] = {
     # (tests/test_api_access.py asks every API route as these viewers with their tokens)
     "bearer_only": Rule(_everyone, public=True, everyone=LOGIN),
     "teacher_bulk": Rule(_only("teacher"), roles=frozenset({"teacher"}), noop=frozenset({"other_teacher"})),
-    # an Open Badges credential's pages in Folio: the student, their teacher (its issuer) and the school's admin
-    "credential_read": Rule(_only("owner", "teacher", "admin")),
+    # an Open Badges credential's pages in Folio: the student, their teacher (its issuer), the school's admin and the
+    # student's linked guardian
+    "credential_read": Rule(_only("owner", "teacher", "admin", "guardian")),
 }
 
 # Every route of the app and who may use it. Adding a route means adding a line here.

@@ -51,7 +51,7 @@ def live(module_database_url, tmp_path_factory) -> Iterator[tuple]:
         settings = make_settings(tmp_path_factory.mktemp("schema"), module_database_url, api_rate_per_minute=100_000)
         app = create_app(settings)
         with Session(app.state.engine) as session:
-            seed_demo(session=session, only_if_empty=True, store=storage.uploads(settings))
+            seed_demo(session=session, settings=settings, only_if_empty=True, store=storage.uploads(settings))
             # The teacher's class holds family items for approval, so the inbox has decisions waiting.
             maple = session.exec(select(SchoolClass).where(SchoolClass.name == "Grade 5 Maple")).one()
             maple.family_items_need_approval = True

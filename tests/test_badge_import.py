@@ -309,3 +309,147 @@ def test_a_credential_this_folio_revoked_says_so_when_brought_back(client, sessi
     page = page_text(maya.get(f"/artefacts/{badge.artefact_id}"))
     assert "Revoked: the signature is genuine, but the school that issued it has withdrawn it." in page
     assert "Verified:" not in page
+
+
+@pytest.mark.parametrize("name, version, check, words, chip", [
+    # genuine signatures, outside their dates: an embedded proof past validUntil, a VC 1.1 VC-JWT past its
+    # expirationDate / exp, a VC-JWT whose validFrom / nbf is in 2099, a hosted 2.0 assertion past `expires`
+    ("ob3-expired-proof.png", "3.0", BadgeCheck.verified,
+     ["Expired on Jun 30, 2025: the signature is genuine, but the badge is no longer valid."], "expired"),
+    ("ob3-expired-jwt.png", "3.0", BadgeCheck.verified,
+     ["Expired on Aug 31, 2025: the signature is genuine, but the badge is no longer valid."], "expired"),
+    ("ob3-future-jwt.png", "3.0", BadgeCheck.verified,
+     ["Not valid until Jan 1, 2099: the signature is genuine, but the badge does not count yet."], "not-yet-valid"),
+    ("ob2-expired.png", "2.0", BadgeCheck.needs_internet,
+     ["Can't be checked without the internet", "Expired on Jan 31, 2025."], "expired"),
+])
+def test_a_badge_outside_its_dates_says_so_rather_than_verified(client, session, student, name, version, check, words,
+                                                                chip):
+    login(client, student)
+    assert upload(client, name, fixture(name)).status_code == 303
+    badge = session.exec(select(BadgeAssertion)).one()
+    assert (badge.version, badge.verification) == (version, check)  # the signature is still checked
+    page = page_text(client.get(f"/artefacts/{badge.artefact_id}"))
+    for sentence in words:
+        assert sentence in page, sentence
+    assert "Verified: signed with" not in page
+    listed = client.get("/artefacts").text
+    assert f"badge-check--{chip}" in listed and "· verified" not in listed
+
+
+def test_a_badge_within_its_dates_still_says_verified(client, session, student):
+    login(client, student)
+    upload(client, "robotics.png", fixture("ob3-didkey-proof.png"))
+    badge = session.exec(select(BadgeAssertion)).one()
+    page = page_text(client.get(f"/artefacts/{badge.artefact_id}"))
+    assert "Verified: signed with the issuer's own key" in page and "Expired on" not in page
+
+
+def test_the_family_feed_marks_a_badge_in_a_constant_number_of_queries(client, session, new_client, count_queries):
+    school = make_school(session)
+    student = make_user(session, school)
+    guardian = make_user(session, school, Role.guardian)
+    make_class(session, school, students=[student])
+    link_guardian(session, guardian, student)
+    login(client, student)
+    upload(client, "robotics.png", fixture("ob3-didkey.png"), audience=Audience.family.value)
+    family = new_client()
+    login(family, guardian)
+    chip = 'class="chip chip--badge badge-check--verified">Badge · verified</span>'
+    for path in ("/family", f"/family/children/{student.id}"):
+        assert chip in family.get(path).text, path
+    with count_queries() as one:
+        family.get(f"/family/children/{student.id}")
+    for index in range(4):
+        upload(client, f"badge-{index}.png", fixture("ob3-didkey-proof.png"), audience=Audience.family.value)
+        upload(client, f"plain-{index}.png", _plain_png(), audience=Audience.family.value)
+    with count_queries() as many:
+        page = family.get(f"/family/children/{student.id}").text
+    assert page.count("chip--badge") == 5
+    assert many.count == one.count
+
+
+def test_showcases_their_secret_links_and_slides_mark_a_badge_in_a_constant_number_of_queries(
+        client, session, new_client, count_queries):
+    from datetime import date, timedelta
+
+    from app.models import ShowcaseItemType
+    from app.services.showcases import share_links
+    from tests.test_presentations import make_showcase
+
+    school = make_school(session)
+    student = make_user(session, school)
+    guardian = make_user(session, school, Role.guardian)
+    make_class(session, school, students=[student])
+    link_guardian(session, guardian, student)
+    login(client, student)
+    upload(client, "robotics.png", fixture("ob3-expired-proof.png"), audience=Audience.family.value)
+    upload(client, "plain.png", _plain_png(), audience=Audience.family.value)
+    ids = [a.id for a in session.exec(select(Artefact).order_by(Artefact.id)).all()]
+    showcase = make_showcase(session, student, items=[(ShowcaseItemType.artefact, i, "") for i in ids])
+    _link, token = share_links.create_link(session=session, owner=student, showcase=showcase,
+                                           expires_on=date.today() + timedelta(days=3), address=None)
+    session.commit()
+    family = new_client()
+    login(family, guardian)
+    chip = 'class="chip chip--badge badge-check--expired">Badge · expired</span>'
+    pages = {"owner": (client, f"/showcases/{showcase.id}"), "family": (family, f"/showcases/{showcase.id}"),
+             "slides": (client, f"/showcases/{showcase.id}/present"), "link": (new_client(), f"/s/{token}")}
+    before = {}
+    for name, (browser, path) in pages.items():
+        with count_queries() as counter:
+            text = browser.get(path).text
+        assert text.count(chip) == 1, name
+        before[name] = counter.count
+    for index in range(3):
+        upload(client, f"badge-{index}.png", fixture("ob3-didkey-proof.png"), audience=Audience.family.value)
+    new_ids = [a.id for a in session.exec(select(Artefact).where(Artefact.id.not_in(ids))).all()]
+    for position, artefact_id in enumerate(new_ids, start=len(ids)):
+        from app.models import ShowcaseItem
+        session.add(ShowcaseItem.to(showcase_id=showcase.id, item_type=ShowcaseItemType.artefact, target_id=artefact_id,
+                                    position=position, talking_points=""))
+    session.commit()
+    for name, (browser, path) in pages.items():
+        with count_queries() as counter:
+            text = browser.get(path).text
+        assert text.count("chip--badge") == 4, name
+        assert counter.count == before[name], name
+
+
+@pytest.mark.parametrize("name, version", [("ob3-didkey.png", "3.0"), ("ob2-hosted-badgr.png", "2.0")])
+def test_a_badge_travels_in_the_leap2a_feed_baked_into_its_picture_and_is_recognised_again(
+        client, session, student, settings, tmp_path, name, version):
+    import zipfile
+    import xml.etree.ElementTree as ET
+
+    from app.services.exports import archive_export, archive_import
+
+    login(client, student)
+    assert upload(client, name, fixture(name), title="My badge").status_code == 303
+    upload(client, "plain.png", _plain_png(), title="Plain")
+    original = session.exec(select(BadgeAssertion)).one()
+    archive_export.build_archive(session=session, settings=settings, student=student, out_path=tmp_path / "a.zip")
+    with zipfile.ZipFile(tmp_path / "a.zip") as archive:
+        feed = ET.fromstring(archive.read("leap2a.xml"))
+        atom = "{http://www.w3.org/2005/Atom}"
+        sources = {e.findtext(f"{atom}title"): e.find(f"{atom}content").get("src") for e in feed.iter(f"{atom}entry")
+                   if e.find(f"{atom}content") is not None and e.find(f"{atom}content").get("src")}
+        assert sources["My badge"].startswith("files/badges/") and not sources["Plain"].startswith("files/badges/")
+        baked = baking.extract_png_bytes(archive.read(sources["My badge"]))
+        assert (baked.version, baked.payload) == (version, original.payload)  # what Mahara keeps: the file's bytes
+        # The stored copy portfolio.json describes stays the cleaned one.
+        assert baking.extract_png_bytes(archive.read(sources["My badge"].replace("badges/", ""))) is None
+        # As a Leap2A reader gets it: the feed and its files, no portfolio.json.
+        with zipfile.ZipFile(tmp_path / "leap2a.zip", "w") as leap:
+            for info in archive.infolist():
+                if info.filename == "leap2a.xml" or info.filename.startswith("files/"):
+                    leap.writestr(info.filename, archive.read(info.filename))
+    other = make_user(session, make_school(session))
+    archive_import.import_archive(session=session, settings=settings, student=other, archive_path=tmp_path / "leap2a.zip")
+    session.commit()
+    copied = session.exec(select(BadgeAssertion).where(BadgeAssertion.id != original.id)).one()
+    artefact = session.get(Artefact, copied.artefact_id)
+    assert (artefact.owner_id, artefact.title) == (other.id, "My badge")
+    assert (copied.version, copied.payload, copied.verification, copied.achievement_name) == (
+        version, original.payload, original.verification, original.achievement_name)
+    assert session.exec(select(func.count()).select_from(BadgeAssertion)).one() == 2

@@ -14,7 +14,7 @@ from tests.factories import login
 
 
 def test_seed_demo_builds_riverside_once(app, session, client, settings):
-    outcome = seed_demo(session=session, only_if_empty=True, store=storage.uploads(settings))
+    outcome = seed_demo(session=session, settings=settings, only_if_empty=True, store=storage.uploads(settings))
     assert outcome.created
     assert session.exec(select(School.name)).all() == ["Riverside School"]
     classes = session.exec(select(SchoolClass)).all()
@@ -31,7 +31,7 @@ def test_seed_demo_builds_riverside_once(app, session, client, settings):
     assert roles["student"] is Role.student and roles["family"] is Role.guardian
     assert session.exec(select(func.count()).select_from(GuardianLink)).one() >= 3
 
-    again = seed_demo(session=session, only_if_empty=True, store=storage.uploads(settings))
+    again = seed_demo(session=session, settings=settings, only_if_empty=True, store=storage.uploads(settings))
     assert not again.created
     assert session.exec(select(func.count()).select_from(User)).one() == len(roles)
 
@@ -51,7 +51,7 @@ def test_seed_is_refused_in_production(settings, capsys, monkeypatch):
 def test_seed_only_if_empty_leaves_a_real_school_alone(app, session, settings):
     session.add(School(name="Hillside High"))
     session.commit()
-    outcome = seed_demo(session=session, only_if_empty=True, store=storage.uploads(settings))
+    outcome = seed_demo(session=session, settings=settings, only_if_empty=True, store=storage.uploads(settings))
     assert not outcome.created and not outcome.demo_present
     assert session.exec(select(func.count()).select_from(School)).one() == 1
 
@@ -105,7 +105,7 @@ def test_every_demo_family_page_opens_even_for_a_child_who_shared_nothing(app, s
     """Issue 13: a new family's child page (nothing shared yet) was reported as a 500."""
     from tests.factories import PASSWORD, link_guardian, make_user
 
-    seed_demo(session=session, only_if_empty=True, store=storage.uploads(settings))
+    seed_demo(session=session, settings=settings, only_if_empty=True, store=storage.uploads(settings))
     school = session.exec(select(School)).one()
     for username in ("family", "family2", "family3"):
         client.cookies.clear()
@@ -139,3 +139,26 @@ def test_the_demo_school_year_is_the_one_running_on_the_day():
     assert _this_school_year(school_id=1, today=date(2026, 12, 7)).name == "2026–27"
     assert _this_school_year(school_id=1, today=date(2027, 3, 1)).name == "2026–27"
     assert _this_school_year(school_id=1, today=date(2027, 8, 20)).name == "2027–28"
+
+
+def test_the_demo_student_has_signed_credentials_her_family_can_see_and_anyone_can_verify(app, session, client,
+                                                                                          settings):
+    from app.models import Credential
+
+    seed_demo(session=session, settings=settings, only_if_empty=True, store=storage.uploads(settings))
+    maya = session.exec(select(User).where(User.username == "student")).one()
+    credentials = session.exec(select(Credential).where(Credential.student_id == maya.id)
+                               .order_by(Credential.id)).all()
+    assert [c.achievement_name for c in credentials] == ["COM.1 Communicating: Proficient",
+                                                         "Finish the bridge challenge"]
+    login(client, "student", DEMO_PASSWORD)
+    mine = client.get("/credentials").text
+    assert all(f"/credentials/{c.public_id}" in mine for c in credentials)
+    assert client.get(f"/credentials/{credentials[0].public_id}").status_code == 200
+    client.cookies.clear()
+    for credential in credentials:
+        page = client.get(f"/badges/credentials/{credential.public_id}/verify").text
+        assert "The signature is valid" in page and "It is within its validity dates." in page
+    login(client, "family", DEMO_PASSWORD)
+    family = client.get(f"/family/children/{maya.id}").text
+    assert all(f"/badges/credentials/{c.public_id}/verify" in family for c in credentials)

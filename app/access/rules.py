@@ -189,9 +189,13 @@ def may_revoke_credential(*, viewer: User, school_id: int, issued_by_id: int | N
     return viewer.role is Role.teacher and issued_by_id == viewer.id
 
 
-def may_see_credential(*, session: Session, viewer: User, student_id: int, school_id: int, issued_by_id: int | None) -> bool:
-    """The student, their teachers, its issuer and the school's admins see a credential's page in Folio (anyone may
-    verify it on its public page)."""
+def may_see_credential(*, session: Session, viewer: User, student_id: int, school_id: int, issued_by_id: int | None,
+                       revoked: bool = False) -> bool:
+    """The student, their teachers, its issuer and the school's admins see a credential's page in Folio; a linked
+    guardian too while it stands (a revoked one is no longer theirs to show off). Anyone may verify it on its public
+    page."""
     if viewer.id == student_id or may_revoke_credential(viewer=viewer, school_id=school_id, issued_by_id=issued_by_id):
         return True
+    if viewer.role is Role.guardian:
+        return not revoked and relationships.is_guardian_of(session=session, guardian_id=viewer.id, student_id=student_id)
     return relationships.is_teacher_of(session=session, viewer=viewer, student_id=student_id)

@@ -81,8 +81,8 @@ def remove_guardian(request: Request, student_id: PathId, guardian_id: PathId, u
 
 @router.get("/family/children/{student_id}")
 def child_page(request: Request, student_id: PathId, user: GuardianUser, session: SessionDep, page: str = "1") -> Response:
-    """One child as their family sees them: what they share, their goals, their growth, their showcases."""
-    view = service.child_page(session=session, guardian=user, student_id=student_id,
+    """One child as their family sees them: what they share, their goals, their growth, their credentials and showcases."""
+    view = service.child_page(session=session, settings=request.app.state.settings, guardian=user, student_id=student_id,
                               number=int(page) if page.isdigit() else 1)
     return render(request, "family/child.html", {"view": view}, block="feed")
 

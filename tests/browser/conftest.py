@@ -43,7 +43,7 @@ def live_server(tmp_path_factory) -> str:
     engine = make_engine(settings)
     upgrade(engine)
     with Session(engine) as session:
-        seed_demo(session=session, only_if_empty=True, store=storage.uploads(settings))
+        seed_demo(session=session, settings=settings, only_if_empty=True, store=storage.uploads(settings))
     engine.dispose()
 
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))

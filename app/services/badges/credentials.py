@@ -84,6 +84,17 @@ def student_credentials(*, session: Session, settings: Settings, student: User, 
     return Page(items=views, number=rows.number, size=rows.size, total=rows.total)
 
 
+def standing_credentials(*, session: Session, settings: Settings, student: User) -> list[CredentialView]:
+    """Every credential of the student that has not been revoked, newest first (one query; for their family's page,
+    whose viewer app.access decided already may see them)."""
+    rows = session.exec(
+        select(Credential, School.name).join(School, School.id == Credential.school_id)
+        .where(Credential.student_id == student.id, Credential.revoked_at.is_(None))
+        .order_by(Credential.issued_at.desc(), Credential.id.desc())
+    ).all()
+    return [credential_view(settings=settings, credential=credential, issuer_name=name) for credential, name in rows]
+
+
 def by_public_id(*, session: Session, public_id: str) -> tuple[Credential, str] | None:
     """A credential and its school's name by public id, or None (one query)."""
     return session.exec(
@@ -93,10 +104,12 @@ def by_public_id(*, session: Session, public_id: str) -> tuple[Credential, str] 
 
 
 def visible_credential(*, session: Session, settings: Settings, viewer: User, public_id: str) -> CredentialView:
-    """A credential the viewer may open in Folio (the student, their teachers, its issuer, the school's admins), or 404."""
+    """A credential the viewer may open in Folio (the student, their teachers, its issuer, the school's admins, a linked
+    guardian while it stands), or 404."""
     found = by_public_id(session=session, public_id=public_id)
     if found is None or not may_see_credential(session=session, viewer=viewer, student_id=found[0].student_id,
-                                               school_id=found[0].school_id, issued_by_id=found[0].issued_by_id):
+                                               school_id=found[0].school_id, issued_by_id=found[0].issued_by_id,
+                                               revoked=found[0].revoked_at is not None):
         raise not_found()
     return credential_view(settings=settings, credential=found[0], issuer_name=found[1])
 

@@ -139,6 +139,69 @@ def badges_on_page(*, session: Session, rows) -> dict[int, BadgeAssertion]:
     return badges_of(session=session, artefact_ids=[row.entry.id for row in rows if row.entry.type.value == "artefact"])
 
 
+@dataclass(frozen=True)
+class Validity:
+    """The dates between which a badge says it counts, and where now stands (a badge valid today can expire later,
+    so this is read from the payload each time rather than kept with the signature check)."""
+
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    now: datetime | None = None
+
+    @property
+    def expired(self) -> bool:
+        return self.valid_until is not None and self.now is not None and self.valid_until <= self.now
+
+    @property
+    def not_yet_valid(self) -> bool:
+        return self.valid_from is not None and self.now is not None and self.valid_from > self.now
+
+
+def validity_of(*, badge: BadgeAssertion, now: datetime | None = None) -> Validity:
+    """When a kept badge counts from and until (Open Badges 3.0 validFrom/validUntil, VC 1.1 expirationDate, VC-JWT
+    nbf/exp, Open Badges 1.x/2.0 expires), and whether it has expired or isn't valid yet."""
+    now = now or datetime.now(UTC)
+    text = badge.payload.strip()
+    try:
+        if text.startswith("{"):
+            document = _json_object(text)
+            claims: dict = {}
+        elif text.count(".") == 2 and not text.startswith(("https://", "http://")):
+            claims = _jws_parts(text)[1]
+            document = claims["vc"] if isinstance(claims.get("vc"), dict) else claims
+        else:
+            return Validity(now=now)
+    except UnreadableBadge:
+        return Validity(now=now)
+    if badge.version == "3.0":
+        start = _moment(document.get("validFrom")) or _moment(claims.get("nbf"))
+        end = (_moment(document.get("validUntil")) or _moment(document.get("expirationDate"))
+               or _moment(claims.get("exp")))
+    else:
+        start, end = None, _moment(document.get("expires"))
+    return Validity(valid_from=start, valid_until=end, now=now)
+
+
+def _moment(value) -> datetime | None:
+    """A point in time from an ISO 8601 string (a bare date counts from its midnight UTC) or a Unix time."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = datetime.combine(date.fromisoformat(text[:10]), datetime.min.time())
+        except ValueError:
+            return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def title_of(*, version: str, payload: str) -> str:
     """The achievement's name a payload gives, or "" (for drawing a badge picture before any row exists)."""
     try:

@@ -11,6 +11,8 @@ from sqlmodel import Session, select
 from app.models import ClassRole, EnrolledVia, GuardianLink, Role, School, SchoolClass, SchoolTerm, User
 from app.services.accounts.accounts import create_user
 from app.services.classes.classes import enroll, new_join_code
+from app.config import Settings
+from app.services.demo.demo_credentials import seed_credentials
 from app.services.demo.demo_portfolio import seed_portfolios
 from app.services.demo.demo_showcase import seed_showcase
 from app.storage import Storage
@@ -68,9 +70,9 @@ def _this_school_year(*, school_id: int, today: date) -> SchoolTerm:
                       ends_on=date(first + 1, 6, 30))
 
 
-def seed_demo(*, session: Session, only_if_empty: bool, store: Storage) -> SeedOutcome:
+def seed_demo(*, session: Session, settings: Settings, only_if_empty: bool, store: Storage) -> SeedOutcome:
     """Create Riverside School with its people, classes and a living portfolio, unless it (or, with
-    only_if_empty, any school) exists already."""
+    only_if_empty, any school) exists already (`settings` give the address its credentials are signed for)."""
     if _demo_present(session):
         return SeedOutcome(False, True, "The demo school is already here; nothing was added.")
     if only_if_empty and session.exec(select(School.id)).first() is not None:
@@ -113,6 +115,7 @@ def seed_demo(*, session: Session, only_if_empty: bool, store: Storage) -> SeedO
     session.flush()
     seed_portfolios(session=session, school=school, store=store)
     seed_showcase(session=session, school_id=school.id)
+    seed_credentials(session=session, settings=settings, school_id=school.id)
     session.commit()
     return SeedOutcome(True, True, f"Seeded {DEMO_SCHOOL}: 1 admin, 2 teachers, 2 classes of 8 students, 3 families, "
-                                   "BC Core Competencies, Maya's portfolio and her conference showcase.")
+                                   "BC Core Competencies, Maya's portfolio, her conference showcase and two credentials.")

@@ -7,6 +7,7 @@ Layout:
     portfolio.json        everything, in Folio's documented format (docs/portfolio-json.md)
     leap2a.xml            the same portfolio as a Leap2A feed, for Mahara and other e-portfolios
     files/<ref>-<name>    the original files
+    files/badges/<name>   a picture that came in as an Open Badge, with it baked in again (what leap2a.xml points at)
     credentials/*.json    each Open Badges credential's signed JSON, byte for byte as issued (it still verifies)
     site/...              the offline website
 """
@@ -56,6 +57,8 @@ def readme_text(*, student: User) -> str:
         _("portfolio.json — everything in your portfolio in a documented format (Folio portfolio format, version 1). "
           "Another Folio can import this archive: Export in the menu, then “Bring in a portfolio from another Folio or from Mahara”."),
         _("leap2a.xml — your portfolio as a Leap2A feed, which Mahara and other e-portfolio systems can import."),
+        _("files/badges/ — the badges you brought in as evidence, each with its Open Badge baked into the picture "
+          "again, for leap2a.xml: Mahara keeps it, and any badge backpack can read it."),
         _("credentials/ — your Open Badges credentials, each exactly as your school signed it: give one to anyone and "
           "they can verify it."),
         _("site/ — the pages of the offline website."),
@@ -68,6 +71,7 @@ def build_archive(*, session: Session, settings: Settings, student: User, out_pa
                   progress: Progress | None = None) -> None:
     """Write `student`'s archive to `out_path` (via a temporary file beside it, renamed when complete)."""
     from app.services.exports.leap2a import export_feed
+    from app.services.exports.leap2a_badges import baked_copies
     from app.services.exports.offline_site import write_site, write_stored_file
 
     report = progress or (lambda done, total, stage: None)
@@ -93,8 +97,12 @@ def build_archive(*, session: Session, settings: Settings, student: User, out_pa
                 if number % 10 == 0 or number == total:
                     report(number, total, _("Copying your files"))
             report(2, 4, _("Writing the Leap2A feed"))
+            feed_paths = dict(file_paths)
+            for copy in baked_copies(session=session, store=store, file_paths=file_paths):
+                archive.writestr(copy.archive_path, copy.content, compress_type=zipfile.ZIP_STORED)
+                feed_paths[copy.artefact_id] = copy.archive_path
             archive.writestr("leap2a.xml", export_feed(session=session, settings=settings, student=student,
-                                                       file_paths=file_paths))
+                                                       file_paths=feed_paths))
             report(3, 4, _("Writing the offline website"))
             write_site(session=session, settings=settings, student=student, archive=archive, prefix="site/",
                        file_paths=file_paths, credentials_written=True, progress=progress)

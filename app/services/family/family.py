@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.models import (
-    Artefact, Audience, Comment, CommentKind, CommentStatus, Competency, Framework, Goal, GoalStep, GuardianLink, Item,
+    Artefact, Audience, BadgeAssertion, Comment, CommentKind, CommentStatus, Competency, Framework, Goal, GoalStep, GuardianLink, Item,
     ItemType, MediaKind, ProficiencyLevel, RatingSource, Reflection, Role, SchoolClass, Showcase, User,
 )
 from app.models.base import utcnow
@@ -24,10 +24,13 @@ from app.pagination import Page, paginate
 from app.services.portfolio.goals import GoalProgress
 from app.services.portfolio.shown_pictures import first_pictures
 from app.access import not_found, relationships, student_visible_to
+from app.config import Settings
 from app.access.rules import approved_for_families, family_items, students_needing_family_approval, visible_items
 from app.services.family.reactions import ReactionBar, bars_for
 from app.services.family.invitations import record_unlinked
 from app.services.accounts.people import ChildView, children_of
+from app.services.badges.credentials import CredentialView, standing_credentials
+from app.services.badges.imported import badges_of
 from app.services.competencies.ratings import latest_ratings
 from app.services.showcases.showcase_items import showcases_visible_to
 
@@ -66,6 +69,7 @@ class FeedItem:
     child_name: str = ""
     caption_id: int | None = None  # an artefact's spoken caption
     picture_id: int | None = None  # the first picture a reflection's text shows (seen with it: artefacts.file_visible_to)
+    badge: BadgeAssertion | None = None  # the Open Badge an artefact carried
 
     @property
     def link(self) -> str:
@@ -75,7 +79,8 @@ class FeedItem:
 def feed_page(*, session: Session, guardian: User, children: list[User], number: int = 1, size: int = FEED_PAGE_SIZE
               ) -> Page[FeedItem]:
     """One page of what the guardian's `children` share with them, newest first, each item with its media, the
-    teacher's latest words and its reactions (eight queries, whatever the number of items or children)."""
+    teacher's latest words, the badge it carried and its reactions (nine queries, whatever the number of items or
+    children)."""
     names = {child.id: child.display_name for child in children}
     statement = (
         select(Item).where(Item.owner_id.in_(list(names)), visible_items(guardian), family_items())
@@ -99,9 +104,11 @@ def feed_page(*, session: Session, guardian: User, children: list[User], number:
     pictures = first_pictures(session=session, reflections=[e for e in entries.items if e.type is ItemType.reflection])
     teacher_words = _latest_teacher_words(session=session, item_ids=ids)
     bars = bars_for(session=session, viewer=guardian, item_ids=ids, can_react=True)
+    badges = badges_of(session=session, artefact_ids=list(artefacts))
     items = [FeedItem(e, artefacts.get(e.id), recordings.get(e.id), teacher_words.get(e.id), bars[e.id],
                       names.get(e.owner_id, ""), captions.get(e.id),
-                      pictures[e.id].id if e.id in pictures else None) for e in entries.items
+                      pictures[e.id].id if e.id in pictures else None, badges.get(e.id))
+             for e in entries.items
              if e.type is not ItemType.artefact or e.id in artefacts]
     return Page(items=items, number=entries.number, size=entries.size, total=entries.total)
 
@@ -179,6 +186,7 @@ class ChildPage:
     goals: list[GoalProgress]
     growth: list[Growth]
     showcases: list[Showcase]
+    credentials: list[CredentialView]
 
 
 def shared_goals(*, session: Session, child: User) -> list[GoalProgress]:
@@ -216,7 +224,7 @@ def growth_of(*, session: Session, child: User) -> list[Growth]:
             for competency, framework in rows]
 
 
-def child_page(*, session: Session, guardian: User, student_id: int, number: int = 1) -> ChildPage:
+def child_page(*, session: Session, settings: Settings, guardian: User, student_id: int, number: int = 1) -> ChildPage:
     """Everything a guardian's page about one child shows, or 404 when the child isn't theirs."""
     child = child_for_guardian(session=session, guardian=guardian, student_id=student_id)
     return ChildPage(
@@ -225,6 +233,8 @@ def child_page(*, session: Session, guardian: User, student_id: int, number: int
         goals=shared_goals(session=session, child=child),
         growth=growth_of(session=session, child=child),
         showcases=showcases_visible_to(session=session, viewer=guardian, owner_id=child.id),
+        # A linked guardian may see the child's standing credentials (app.access.rules.may_see_credential).
+        credentials=standing_credentials(session=session, settings=settings, student=child),
     )
 
 

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.models import (
-    ApprovalStatus, Artefact, Audience, Competency, Credential, Framework, Goal, GoalStep, ItemApproval, MediaKind,
+    ApprovalStatus, Artefact, Audience, BadgeAssertion, Competency, Credential, Framework, Goal, GoalStep, ItemApproval, MediaKind,
     ProficiencyLevel, RatingSource, Reflection, ReflectionStatus, Role, School, Showcase, ShowcaseItem,
     ShowcaseItemType, User,
 )
@@ -30,6 +30,7 @@ from app.access import (
     attached_recordings_among, family_approval_required, not_found, valid_id, visible_among, visible_audiences,
 )
 from app.services.badges.credentials import CredentialView, credential_view
+from app.services.badges.imported import badges_of
 from app.services.competencies.ratings import latest_ratings
 
 
@@ -104,6 +105,7 @@ class ResolvedItem:
     kind: ShowcaseItemType
     obj: Artefact | Reflection | GoalSummary | CompetencySummary | CredentialView
     audio: Artefact | None = None  # a spoken reflection's recording or an artefact's spoken caption, heard with it
+    badge: BadgeAssertion | None = None  # the Open Badge an artefact carried (app.services.badges.imported)
 
     @property
     def audience(self) -> Audience | None:
@@ -209,6 +211,7 @@ def resolve_items(
                                ids=ids[ShowcaseItemType.credential])
     audio = _recordings(session=session, owner_id=owner_id,
                         items=[*reflections.values(), *artefacts.values()])
+    badges = badges_of(session=session, artefact_ids=list(artefacts))
 
     resolved: list[ResolvedItem] = []
     for entry in entries:
@@ -226,7 +229,8 @@ def resolve_items(
             obj = summaries.get(entry.competency_id)
         if obj is not None:
             recording = audio.get(obj.audio_artefact_id) if isinstance(obj, (Reflection, Artefact)) else None
-            resolved.append(ResolvedItem(entry, entry.item_type, obj, recording))
+            badge = badges.get(obj.id) if isinstance(obj, Artefact) else None
+            resolved.append(ResolvedItem(entry, entry.item_type, obj, recording, badge))
     return resolved
 
 
