@@ -428,11 +428,21 @@ def _goal_steps_read(session, run) -> int:
         own = node.get("Actual Rows", 0) * node.get("Actual Loops", 1) if node.get("Relation Name") == "goal_steps" else 0
         return own + sum(walk(child) for child in node.get("Plans", []))
 
-    for statement, parameters in statements:
-        if "goal_steps" in statement:
-            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
-            plan = cursor.fetchone()[0]
-            total += walk((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
+    # With a handful of rows (and the statistics earlier tests left on a reused database) the planner may read a
+    # whole small table at once whatever the query says; without sequential scans and hash or merge joins, a
+    # statement scoped to one owner reads only their steps, and one that isn't still reads every step.
+    planner = ("enable_seqscan", "enable_hashjoin", "enable_mergejoin")
+    for setting in planner:
+        cursor.execute(f"SET {setting} = off")
+    try:
+        for statement, parameters in statements:
+            if "goal_steps" in statement:
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+                plan = cursor.fetchone()[0]
+                total += walk((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
+    finally:
+        for setting in planner:
+            cursor.execute(f"RESET {setting}")
     return total
 
 

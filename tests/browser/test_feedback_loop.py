@@ -57,7 +57,7 @@ def test_request_answer_rate_and_act_on_the_next_step(browser, live_server):
     page.locator("summary", has_text="for Maya Chen").click()  # the row's menu of actions
     page.get_by_role("link", name="Competencies of Maya Chen").click()
     page.get_by_role("link", name=re.compile("Communicating")).first.click()
-    page.get_by_label("Extending").check()
+    page.get_by_role("radio", name="Extending").check()
     page.get_by_label("Comment").fill("Your book talk held the whole class; you answered questions with examples.")
     page.get_by_role("button", name="Save my assessment").click()
     expect(page.get_by_role("cell", name=re.compile("Your book talk held the whole class"))).to_be_visible()
