@@ -163,9 +163,10 @@ def _requests(world: World) -> list[tuple[str, str, dict, dict[str, int]]]:
         expected = {v: 200 if sees(v, state) else 404 for v in VIEWERS}
         asks += [("GET", f"/api/v1/goals/{goal_id}", {}, expected), ("GET", f"/api/v1/items/{goal_id}", {}, expected)]
     asks.append(("GET", "/api/v1/credentials", {}, only("student")))
-    # As its page in Folio: the student, their teacher (its issuer) and the school's admin; nobody else.
+    # As its page in Folio: the student, their teacher (its issuer), the school's admin and the student's own family;
+    # nobody else.
     asks.append(("GET", f"/api/v1/credentials/{world.credential}", {},
-                 {v: 200 if v in ("owner", "teacher", "admin") else 404 for v in VIEWERS}))
+                 {v: 200 if v in ("owner", "teacher", "admin", "guardian") else 404 for v in VIEWERS}))
     asks.append(("GET", "/api/v1/credentials/00000000-0000-0000-0000-000000000000", {}, {v: 404 for v in VIEWERS}))
     feed = {v: 403 if ROLE[v] != "guardian" else (200 if v == "guardian" else 404) for v in VIEWERS}
     asks.append(("GET", f"/api/v1/family/children/{world.ids['owner']}/feed", {}, feed))

@@ -4,10 +4,9 @@ the HTML pages' own services and checks."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from app.api import cursors
 from app.api.auth import ApiCaller, WritingCaller, require_role
@@ -16,16 +15,15 @@ from app.api.class_schemas import (
     NewRating, OverviewStudent, Person, RatingOut,
 )
 from app.api.bodies import body_schema, json_body
-from app.api.items import READ_ERRORS, WRITE_ERRORS, Cursor, Limit, SearchText, TagText, summary_of
+from app.api.items import READ_ERRORS, WRITE_ERRORS, Cursor, Limit, TimelineQuery, summary_of
 from app.api.problems import ApiProblem
-from app.api.schemas import AudienceName, Id, ItemList, ItemSummary
+from app.api.schemas import Id, ItemList, ItemSummary
 from app.db import SessionDep
 from app.i18n import _
 from app.models import ProficiencyLevel, Role, SchoolClass, User
 from app.services.accounts import people
 from app.services.classes import class_views, classes
 from app.services.competencies import assessments, ratings
-from app.services.portfolio import timeline
 
 router = APIRouter(tags=["classes"])
 BODY_MODELS = (NewRating,)
@@ -99,24 +97,14 @@ def class_overview(class_id: Id, caller: ApiCaller, session: SessionDep) -> Clas
 
 @router.get("/classes/{class_id}/students/{student_id}/items", response_model=ItemList, responses=READ_ERRORS,
             summary="A student's items")
-def student_items(
-    request: Request, class_id: Id, student_id: Id, caller: ApiCaller, session: SessionDep, q: SearchText = "",
-    kind: Literal["file", "note", "link", "reflection", "goal"] | None = None,
-    competency: Annotated[Id | None, Query(description="Only items tagged with this competency.")] = None,
-    goal: Annotated[Id | None, Query(description="A goal, its reflections and its check-ins' evidence.")] = None,
-    tag: TagText = "", audience: AudienceName | None = None, date_from: date | None = None,
-    date_to: date | None = None, cursor: Cursor = None, limit: Limit = 20,
-) -> ItemList:
+def student_items(request: Request, class_id: Id, student_id: Id, caller: ApiCaller, session: SessionDep,
+                  filters: TimelineQuery, cursor: Cursor = None, limit: Limit = 20) -> ItemList:
     """A student of the class's items as their teacher sees them on the student's page (no drafts), newest first
     (best match first with `q`), with the timeline's filters; a student the teacher doesn't teach: 404."""
     require_role(caller, Role.teacher)
     school_class = classes.class_for_staff(session=session, user=caller.user, class_id=class_id)
     classes.student_enrollment(session=session, school_class=school_class, student_id=student_id)
     student = class_views.student_for_teacher(session=session, teacher=caller.user, student_id=student_id)
-    filters = timeline.parse_filters(
-        q=q, kind=kind or "", competency=str(competency or ""), goal=str(goal or ""), tag=tag,
-        audience=audience or "", date_from=date_from.isoformat() if date_from else "",
-        date_to=date_to.isoformat() if date_to else "")
     number, size = cursors.decode(cursor, size=limit)
     page = class_views.student_items(session=session, teacher=caller.user, student=student, filters=filters,
                                      number=number, size=size)

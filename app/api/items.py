@@ -47,21 +47,28 @@ def summary_of(entry: Item) -> dict:
     }
 
 
-@router.get("/items", response_model=ItemList, responses=READ_ERRORS, summary="List my items")
-def list_items(
-    request: Request, caller: ApiCaller, session: SessionDep, q: SearchText = "",
-    kind: Literal["file", "note", "link", "reflection", "goal"] | None = None,
+def timeline_filters(
+    q: SearchText = "", kind: Literal["file", "note", "link", "reflection", "goal"] | None = None,
     competency: Annotated[Id | None, Query(description="Only items tagged with this competency.")] = None,
     goal: Annotated[Id | None, Query(description="A goal, its reflections and its check-ins' evidence.")] = None,
     tag: TagText = "", audience: AudienceName | None = None, date_from: date | None = None,
-    date_to: date | None = None, cursor: Cursor = None, limit: Limit = 20,
-) -> ItemList:
-    """The student's own timeline, newest first (best match first with `q`), with the home page's filters."""
-    require_role(caller, Role.student)
-    filters = timeline.parse_filters(
+    date_to: date | None = None,
+) -> timeline.TimelineFilters:
+    """The timeline's filters from the query, for every API list of a student's items."""
+    return timeline.parse_filters(
         q=q, kind=kind or "", competency=str(competency or ""), goal=str(goal or ""), tag=tag,
         audience=audience or "", date_from=date_from.isoformat() if date_from else "",
         date_to=date_to.isoformat() if date_to else "")
+
+
+TimelineQuery = Annotated[timeline.TimelineFilters, Depends(timeline_filters)]
+
+
+@router.get("/items", response_model=ItemList, responses=READ_ERRORS, summary="List my items")
+def list_items(request: Request, caller: ApiCaller, session: SessionDep, filters: TimelineQuery,
+               cursor: Cursor = None, limit: Limit = 20) -> ItemList:
+    """The student's own timeline, newest first (best match first with `q`), with the home page's filters."""
+    require_role(caller, Role.student)
     number, size = cursors.decode(cursor, size=limit)
     page = timeline.timeline_page(session=session, owner_id=caller.user.id, filters=filters,
                                   audiences=frozenset(Audience), viewer_is_owner=True, number=number, size=size)
