@@ -61,6 +61,7 @@ def phone(browser, empty_school):
 
 def fits_the_screen(page) -> None:
     """Nothing scrolls sideways at 390 px (tables scroll inside their own wrapper), and axe finds nothing serious."""
+    page.wait_for_load_state()  # a page still arriving after a click has no document to measure yet
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
     axe_scan(page)
@@ -82,6 +83,7 @@ def test_a_new_admin_starts_a_school_in_the_browser(phone, browser, empty_school
     page.goto("/admin/people")
     fits_the_screen(page)
     page.get_by_role("link", name="Add a person").click()
+    expect(page.get_by_label("Name", exact=True)).to_be_visible()
     fits_the_screen(page)
     page.get_by_label("Name", exact=True).fill("Ada Lovelace")
     page.get_by_label("Username").fill("ada")
@@ -93,6 +95,7 @@ def test_a_new_admin_starts_a_school_in_the_browser(phone, browser, empty_school
 
     # A school year, and a class in it.
     page.get_by_role("link", name="Classes", exact=True).first.click()
+    expect(page).to_have_url(re.compile(r"/admin/classes$"))
     fits_the_screen(page)
     page.get_by_role("textbox", name="School year").fill("2026–27")
     page.get_by_role("button", name="Add term").click()
