@@ -268,13 +268,17 @@ async def _student(client: httpx.AsyncClient, recorder: Recorder, rng: random.Ra
 
 
 async def _teacher(client: httpx.AsyncClient, recorder: Recorder, rng: random.Random, deadline: float,
-                   think: float = 0.0) -> None:
+                   think: float = 0.0, opens_class: bool = True) -> None:
     await _think(rng, think)
     home = await recorder.request(client, "teacher home", "GET", "/teacher")
     class_ids = CLASS_LINK.findall(home.text) if home is not None else []
+    step = 0
     while time.monotonic() < deadline:
         await _think(rng, think)
-        if class_ids and rng.random() < 0.6:
+        # Half the teachers open a class first, the other half their inbox, then each mixes: even a short run on a
+        # busy machine asks for every kind of page.
+        step += 1
+        if class_ids and ((step == 1 and opens_class) or (step > 1 and rng.random() < 0.6)):
             await recorder.request(client, "class overview", "GET", f"/classes/{rng.choice(class_ids)}/overview")
         else:
             await recorder.request(client, "inbox", "GET", "/inbox")
@@ -317,12 +321,14 @@ async def run_load_async(*, base_url: str, population: Population, seconds: floa
         deadline = began + seconds
         rng = random.Random(seed)
         tasks = [_healthz(probe, recorder, deadline)]
+        teachers = 0
         for client, account in zip(clients, population.everyone, strict=True):
             user_rng = random.Random(rng.randrange(1 << 30))
             if account.role == "student":
                 tasks.append(_student(client, recorder, user_rng, deadline, uploads, think))
             elif account.role == "teacher":
-                tasks.append(_teacher(client, recorder, user_rng, deadline, think))
+                teachers += 1
+                tasks.append(_teacher(client, recorder, user_rng, deadline, think, opens_class=teachers % 2 == 1))
             else:
                 tasks.append(_family(client, recorder, user_rng, deadline, think))
         # Each loop stops at the deadline; a request in flight then ends within `timeout`.
