@@ -104,8 +104,19 @@ def page(browser, live_server):
     assert problems.messages == [], f"browser console errors: {problems.messages}"
 
 
+def follow(link) -> None:
+    """Click a link (or button) that opens another page, and wait until that page has loaded.
+
+    Playwright's click returns once the click is dispatched; a scan or measurement straight after it
+    can meet the old page, or no document at all while the new one arrives.
+    """
+    with link.page.expect_navigation(wait_until="load"):
+        link.click()
+
+
 def axe_scan(page) -> None:
     """Run axe-core on the current page; fail on any serious or critical violation."""
+    page.wait_for_load_state("load")
     # page.evaluate runs through the DevTools protocol, so the page's CSP (rightly) doesn't block it.
     # Let CSS animations (a slide fading in) finish, or axe measures contrast half-way through a fade.
     page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished.catch(() => null)))")

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.services.demo.demo import DEMO_PASSWORD
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, axe_scan
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, axe_scan, follow
 from tests.media import jpeg_with_gps
 
 pytestmark = pytest.mark.browser
@@ -44,7 +44,7 @@ def phone(phone_with_microphone, live_server):
     page.goto("/login")
     page.get_by_label("Username or email").fill("student")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    follow(page.get_by_role("button", name="Sign in"))
     yield page
     context.close()
     assert problems == []

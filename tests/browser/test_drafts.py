@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.services.demo.demo import DEMO_PASSWORD
-from tests.browser.conftest import axe_scan
+from tests.browser.conftest import axe_scan, follow
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ def test_an_unsaved_note_is_offered_back_and_cleared_once_saved(page):
     page.goto("/login")
     page.get_by_label("Username or email").fill("student")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    follow(page.get_by_role("button", name="Sign in"))
 
     page.goto("/artefacts/new?kind=note")
     page.get_by_label("Your note").fill(TYPED)
@@ -59,7 +59,7 @@ def test_signing_out_leaves_no_draft_behind(page):
     page.goto("/login")
     page.get_by_label("Username or email").fill("student")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    follow(page.get_by_role("button", name="Sign in"))
     page.goto("/artefacts/new?kind=note")
     page.get_by_label("Your note").fill("Private thoughts")
     page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('folio-draft:'))")

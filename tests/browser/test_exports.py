@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.browser.conftest import axe_scan
+from tests.browser.conftest import axe_scan, follow
 from tests.browser.test_feedback_loop import sign_in
 
 pytestmark = pytest.mark.browser
@@ -61,7 +61,7 @@ def test_student_exports_a_showcase_pdf_and_the_archive(browser, live_server, tm
     offline.close()
 
     page.goto("/exports")
-    page.get_by_role("link", name="Bring in a portfolio from another Folio or from Mahara").click()
+    follow(page.get_by_role("link", name="Bring in a portfolio from another Folio or from Mahara"))
     axe_scan(page)
     context.close()
     assert problems == []
@@ -70,7 +70,7 @@ def test_student_exports_a_showcase_pdf_and_the_archive(browser, live_server, tm
     context, page, problems = sign_in(browser, live_server, "teacher")
     page.get_by_role("link", name="Grade 5 Maple").first.click()
     page.locator("main summary", has_text="More").click()
-    page.get_by_role("link", name="PDFs for conference night").click()
+    follow(page.get_by_role("link", name="PDFs for conference night"))
     axe_scan(page)
     context.close()
     assert problems == []

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.i18n import translations_for
-from tests.browser.conftest import axe_scan
+from tests.browser.conftest import axe_scan, follow
 from tests.browser.test_feedback_loop import sign_in
 
 pytestmark = pytest.mark.browser
@@ -91,7 +91,7 @@ def test_family_joins_with_an_invitation_and_follows_in_spanish(browser, live_se
     context, page, problems = sign_in(browser, live_server, "teacher")
     page.get_by_role("link", name="Grade 5 Maple").first.click()
     page.get_by_role("link", name="Maya Chen", exact=True).first.click()
-    page.get_by_role("link", name="Family access of Maya Chen").click()
+    follow(page.get_by_role("link", name="Family access of Maya Chen"))
     axe_scan(page)
     page.get_by_role("button", name="Create a printable invitation").click()
     code = page.locator(".invitation-code").inner_text()
@@ -130,7 +130,7 @@ def test_family_joins_with_an_invitation_and_follows_in_spanish(browser, live_se
     # The showcase Maya will present, and the family's response from their own login.
     page.goto("/family")
     page.get_by_role("link", name="Maya Chen").first.click()
-    page.get_by_role("link", name="My term so far").first.click()
+    follow(page.get_by_role("link", name="My term so far").first)
     axe_scan(page)
     page.get_by_role("link", name=es("Respond to this showcase")).click()
     page.get_by_label(es("What made you proud?")).fill("Que hablaras con tanta calma.")
@@ -192,7 +192,7 @@ def test_secret_link_conference_booking_and_family_settings_pages(browser, live_
 
     # Ms Shah books Noah's conference with his family invited.
     context, page, problems = sign_in(browser, live_server, "teacher")
-    page.get_by_role("link", name="Conferences").click()
+    follow(page.get_by_role("link", name="Conferences"))
     axe_scan(page)
     page.goto("/teacher")
     page.get_by_role("link", name="Grade 5 Maple").first.click()

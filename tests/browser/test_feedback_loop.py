@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.services.demo.demo import DEMO_PASSWORD
-from tests.browser.conftest import axe_scan
+from tests.browser.conftest import axe_scan, follow
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ def sign_in(browser, live_server, username):
     page.goto("/login")
     page.get_by_label("Username or email").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    follow(page.get_by_role("button", name="Sign in"))
     return context, page, problems
 
 
@@ -30,7 +30,7 @@ def test_request_answer_rate_and_act_on_the_next_step(browser, live_server):
     context, page, problems = sign_in(browser, live_server, "student")
     page.goto("/artefacts")
     page.get_by_role("link", name="Our craft-stick truss bridge").click()
-    page.get_by_role("link", name="Ask for feedback").click()
+    follow(page.get_by_role("link", name="Ask for feedback"))
     axe_scan(page)
     page.get_by_label(re.compile("Priya Shah")).check()
     page.get_by_label("What would you like to know?").fill("Is my explanation of the triangles convincing?")
@@ -44,7 +44,7 @@ def test_request_answer_rate_and_act_on_the_next_step(browser, live_server):
     context, page, problems = sign_in(browser, live_server, "teacher")
     page.get_by_role("link", name=re.compile("^Notifications")).click()
     expect(page.get_by_role("button", name=re.compile("Maya Chen asked for your feedback on “Our craft-stick truss bridge”"))).to_be_visible()
-    page.get_by_role("link", name="Inbox").click()
+    follow(page.get_by_role("link", name="Inbox"))
     axe_scan(page)
     page.get_by_role("link", name="Our craft-stick truss bridge").first.click()
     page.get_by_label("Your comment").fill("Your diagram shows the load path well; the triangles explain themselves.")
@@ -68,11 +68,12 @@ def test_request_answer_rate_and_act_on_the_next_step(browser, live_server):
     # Maya sees the notification, turns the next step into a goal step, and sees both ratings.
     context, page, problems = sign_in(browser, live_server, "student")
     expect(page.locator(".notification-count")).to_be_visible()
-    page.get_by_role("link", name=re.compile("^Notifications")).click()
+    follow(page.get_by_role("link", name=re.compile("^Notifications")))
     axe_scan(page)
     page.get_by_role("button", name=re.compile("Priya Shah left feedback on “Our craft-stick truss bridge”")).click()
     page.get_by_label("Add it to").select_option(label="Speak up more in group discussions")
-    page.get_by_role("button", name="Add to my goals").click()
+    follow(page.get_by_role("button", name="Add to my goals"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Speak up more in group discussions")
     page.goto("/goals")
     page.get_by_role("link", name="Speak up more in group discussions").click()
     expect(page.get_by_role("button", name="Explain why triangles keep their shape")).to_be_visible()

@@ -14,7 +14,7 @@ from app.cli import cmd_create_admin
 from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade
-from tests.browser.conftest import PageProblems, _free_port, axe_scan
+from tests.browser.conftest import PageProblems, _free_port, axe_scan, follow
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.browser
@@ -71,7 +71,7 @@ def sign_in(page, username: str, password: str) -> None:
     page.goto("/login")
     page.get_by_label("Username or email").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    follow(page.get_by_role("button", name="Sign in"))
 
 
 def test_a_new_admin_starts_a_school_in_the_browser(phone, browser, empty_school):

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.services.demo.demo import DEMO_PASSWORD
-from tests.browser.conftest import axe_scan
+from tests.browser.conftest import axe_scan, follow
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,7 @@ def test_every_slide_fits_the_screen_with_talking_points_open(browser, live_serv
     page.goto("/login")
     page.get_by_label("Username or email").fill("student")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    follow(page.get_by_role("button", name="Sign in"))
     page.goto("/showcases")
     page.get_by_role("link", name="My term so far").click()
     page.get_by_role("link", name="Present").first.click()

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.services.demo.demo import DEMO_PASSWORD
-from tests.browser.conftest import PageProblems, axe_scan
+from tests.browser.conftest import PageProblems, axe_scan, follow
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ def _phone(browser, live_server, username: str):
     page.goto("/login")
     page.get_by_label("Username or email").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    follow(page.get_by_role("button", name="Sign in"))
     return context, page, problems
 
 

@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import follow
 from tests.browser.test_staff_pages import sign_in
 
 pytestmark = pytest.mark.browser
@@ -16,7 +17,7 @@ def test_a_family_reacts_from_the_feed_without_javascript(browser, live_server):
     context.set_default_timeout(10_000)
     page = context.new_page()
     sign_in(page, "family")
-    page.get_by_role("link", name="See everything Maya Chen shares").click()
+    follow(page.get_by_role("link", name="See everything Maya Chen shares"))
     feed_url = page.url
     card = page.locator(".feed__item").nth(1)
     card_id = card.get_attribute("id")

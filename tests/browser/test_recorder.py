@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.services.demo.demo import DEMO_PASSWORD
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, axe_scan
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, axe_scan, follow
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ def test_a_refused_save_keeps_the_recording(browser_with_microphone, live_server
     page.goto("/login")
     page.get_by_label("Username or email").fill("student")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    follow(page.get_by_role("button", name="Sign in"))
     page.goto("/reflections/new")
     page.get_by_role("button", name="Record", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="Recording")).to_be_visible()

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.services.demo.demo import DEMO_PASSWORD
-from tests.browser.conftest import axe_scan
+from tests.browser.conftest import axe_scan, follow
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ def sign_in(page, username: str) -> None:
     expect(page).to_have_url(re.compile(r"/login$"))
     page.get_by_label("Username or email").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    follow(page.get_by_role("button", name="Sign in"))
 
 
 @pytest.mark.parametrize("username, home, name", DEMO_USERS)
@@ -57,7 +57,7 @@ def test_wrong_password_shows_the_message_and_passes_axe(page):
     page.goto("/login")
     page.get_by_label("Username or email").fill("student")
     page.get_by_label("Password").fill("not the password")
-    page.get_by_role("button", name="Sign in").click()
+    follow(page.get_by_role("button", name="Sign in"))
     expect(page.get_by_role("alert")).to_contain_text("don't match")
     expect(page.get_by_label("Username or email")).to_have_value("student")
     axe_scan(page)
