@@ -100,3 +100,15 @@ def test_the_limit_costs_one_statement_a_request(tmp_path, database_url):
             db.commit()
         assert [s.split()[0].upper() for s in counter.statements] == ["UPDATE"]
     app.state.engine.dispose()
+
+
+def test_a_request_writes_once_and_notes_the_tokens_use(tmp_path, database_url):
+    app = create_app(make_settings(tmp_path, database_url))
+    token = _token(app)
+    with TestClient(app) as client, QueryCounter(app.state.engine) as counter:
+        assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    writes = [s for s in counter.statements if s.split()[0].upper() in ("UPDATE", "INSERT", "DELETE")]
+    assert len(writes) == 1 and "api_tokens" in writes[0]  # the count, with the last use in the same statement
+    with Session(app.state.engine) as db:
+        assert db.exec(select(ApiToken.last_used_at)).one() is not None
+    app.state.engine.dispose()

@@ -10,8 +10,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-import sqlalchemy as sa
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from app.access import not_found
@@ -24,8 +22,6 @@ READ, WRITE = "read", "write"
 SCOPE_CHOICES = {"read": READ, "read write": f"{READ} {WRITE}"}
 EXPIRY_DAYS = (30, 90, 365)
 LONGEST_DAYS = 366
-# Writing last_used_at on every call would turn every read into a write (as for sessions' last_seen_at).
-_TOUCH_EVERY = timedelta(minutes=1)
 
 
 def token_hash(token: str) -> str:
@@ -116,7 +112,8 @@ class Caller:
 
 
 def caller_for_token(*, session: Session, token: str) -> Caller | None:
-    """The active owner of a live token (not revoked, not expired), or None. Notes its last use, once a minute."""
+    """The active owner of a live token (not revoked, not expired), or None. (Its use is noted by app.api.limits.take,
+    in the statement that counts it.)"""
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
     row = session.exec(
@@ -129,10 +126,4 @@ def caller_for_token(*, session: Session, token: str) -> Caller | None:
     now = utcnow()
     if is_expired(api_token, now) or not user.is_active:
         return None
-    if api_token.last_used_at is None or now - api_token.last_used_at > _TOUCH_EVERY:
-        session.exec(sa.update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now))
-        try:
-            session.commit()
-        except OperationalError:  # a busy database: a read needn't wait to note when it happened
-            session.rollback()
     return Caller(user=user, token=api_token)
