@@ -149,3 +149,29 @@ def test_search_migration_says_what_to_do_when_unaccent_cannot_be_created(reques
         server.drop_database(name)
         with server._admin_connect() as connection:
             connection.execute(f"DROP ROLE {role}")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_credentials_signed_before_status_bits_keep_the_bit_their_document_names(request, tmp_path, backend):
+    import sqlalchemy as sa
+
+    engine = make_engine(Settings(_env_file=None, database_url=_empty_database(request, tmp_path), secret_key=TEST_SECRET))
+    try:
+        upgrade(engine, "i16_api_rate_window")  # when a credential's bit was its id
+        with engine.begin() as connection:
+            connection.execute(sa.text("INSERT INTO schools (id, name, created_at) VALUES (1, 'Riverside', CURRENT_TIMESTAMP)"))
+            connection.execute(sa.text(
+                "INSERT INTO users (id, school_id, role, username, display_name, password_hash, is_active, "
+                "must_change_password, created_at) VALUES (1, 1, 'student', 'maya', 'Maya', 'x', true, false, "
+                "CURRENT_TIMESTAMP)"))
+            for credential_id in (7, 131_080):
+                connection.execute(sa.text(
+                    "INSERT INTO credentials (id, public_id, school_id, student_id, achievement_name, issued_at, "
+                    "revoked_reason, document) VALUES (:id, :public_id, 1, 1, 'A badge', CURRENT_TIMESTAMP, '', '{}')"),
+                    {"id": credential_id, "public_id": f"00000000-0000-0000-0000-{credential_id:012d}"})
+        upgrade(engine)
+        with engine.connect() as connection:
+            bits = connection.execute(sa.text("SELECT id, status_list, status_index FROM credentials ORDER BY id")).all()
+        assert [tuple(row) for row in bits] == [(7, 0, 7), (131_080, 1, 8)]
+    finally:
+        engine.dispose()

@@ -33,8 +33,9 @@ class Credential(SQLModel, table=True):
     """One issued OpenBadgeCredential; `document` is the signed JSON exactly as issued (never rewritten)."""
 
     __tablename__ = "credentials"
+    # No two credentials of a school ever share a status bit.
+    __table_args__ = (sa.Index("ux_credentials_status_bit", "school_id", "status_list", "status_index", unique=True),)
 
-    # The status list index is this id (ids are never reused), so no two credentials ever share a status bit.
     id: int | None = Field(default=None, primary_key=True)
     public_id: str = Field(default_factory=new_public_id, max_length=36, unique=True)
     school_id: int = Field(foreign_key="schools.id", index=True, ondelete="CASCADE")
@@ -51,3 +52,7 @@ class Credential(SQLModel, table=True):
     revoked_reason: str = Field(default="", sa_type=sa.Text)
     revoked_by_id: int | None = Field(default=None, foreign_key="users.id", index=True, ondelete="SET NULL")
     document: str = Field(default="", sa_type=sa.Text)
+    # Its revocation bit: which of the school's status lists, and a random place in it (app.services.badges.status),
+    # so the published index says nothing about how many credentials the school has issued. Set as it is signed.
+    status_list: int | None = Field(default=None)
+    status_index: int | None = Field(default=None)

@@ -48,7 +48,8 @@ def _issue(*, session: Session, settings: Settings, teacher: User, student: User
     credential = Credential(school_id=school.id, student_id=student.id, issued_by_id=teacher.id,
                             achievement_name=achievement["name"][:300], **links)
     session.add(credential)
-    session.flush()  # the row id is the status bit, so it must exist before the document is signed
+    session.flush()
+    status.place_status_bit(session=session, credential=credential)
     document = {
         "@context": [VC_V2, OB_V3],
         "id": urls.credential_url(settings=settings, public_id=credential.public_id),
@@ -57,7 +58,7 @@ def _issue(*, session: Session, settings: Settings, teacher: User, student: User
         "issuer": issuer_profile(settings=settings, school=school),
         "validFrom": xsd_datetime(credential.issued_at),
         "credentialSubject": _subject(student, achievement),
-        "credentialStatus": status.status_entry(settings=settings, school_id=school.id, credential_id=credential.id),
+        "credentialStatus": status.status_entry(settings=settings, credential=credential),
     }
     if evidence:
         document["evidence"] = evidence

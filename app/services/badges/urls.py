@@ -26,11 +26,6 @@ def status_list_url(*, settings: Settings, school_id: int, list_number: int) -> 
     return f"{issuer_url(settings=settings, school_id=school_id)}/status/{list_number}"
 
 
-def status_position(credential_id: int) -> tuple[int, int]:
-    """(list number, index in that list) of a credential's status bit, from its never-reused row id."""
-    return divmod(credential_id, STATUS_LIST_BITS)
-
-
 def credential_url(*, settings: Settings, public_id: str) -> str:
     """A credential's id: its signed JSON is served here."""
     return f"{_base(settings)}/badges/credentials/{public_id}"
