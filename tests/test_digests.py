@@ -338,6 +338,7 @@ def test_the_preview_is_the_next_email_from_the_same_code(session, settings, inb
     monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: 1_800_000_000)
     world = build_world(session)
     photo = make_photo(session, settings, tmp_path, world.maya)
+    credential = award_credential(session, settings, world.teacher, world.maya, "Swim fifty metres")
     now = week_later(world)
     preview = digests.preview_digest(session=session, settings=settings, guardian=world.parent, now=now)
     digests.send_due(session=session, settings=settings, now=now)
@@ -347,7 +348,7 @@ def test_the_preview_is_the_next_email_from_the_same_code(session, settings, inb
     assert preview.text == text.rstrip("\n")  # (MIME ends a part with a line break)
     assert preview.html.replace(f"/files/{photo.id}/small", f"cid:photo-{photo.id}@folio") == \
         html.replace("\r\n", "\n").rstrip("\n")
-    assert "Our volcano" in preview.html
+    assert "Our volcano" in preview.html and _verify_url(credential) in preview.html
 
 
 def test_the_preview_page_shows_the_next_digest(client, new_client, session, settings):

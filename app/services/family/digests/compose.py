@@ -1,6 +1,6 @@
 """What a guardian's digest says for one period, per child: what they shared (photos first), the goals they
-reached with their own closing words, the credentials they were awarded, their teachers' words and their growth. Nothing here depends on the
-reader's language: the words around it are chosen when it is rendered."""
+reached with their own closing words, the credentials they were awarded, their teachers' words and their growth.
+Nothing here depends on the reader's language: the words around it are chosen when it is rendered."""
 
 from __future__ import annotations
 
