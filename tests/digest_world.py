@@ -17,6 +17,7 @@ from app.models.base import utcnow
 from app.services.portfolio import uploads
 from app.services.portfolio.artefacts import ArtefactInput, create_file_artefacts
 from app.services.portfolio.goal_forms import GoalData
+from app.services.badges import issuing
 from app.services.portfolio.goals import achieve_goal, create_goal
 from tests.conftest import make_settings
 from tests.factories import make_class, make_note, make_reflection, make_school, make_user
@@ -74,6 +75,20 @@ def make_photo(session, settings, tmp_path, owner, *, title="Our volcano", audie
         title=title, description="We made it erupt", audience=audience, occurred_on=date.today()))
     session.commit()
     return artefact
+
+
+def award_credential(session, settings, teacher, student, title, *, issued_at=None):
+    """A credential the teacher signs for the student's achieved private goal, so that a digest has only the
+    credential to tell of it (`issued_at`: moved to that moment)."""
+    goal = make_goal(session, student, title, audience=Audience.private)
+    achieve_goal(session=session, goal=goal, closing_text="Done.")
+    session.commit()
+    credential = issuing.issue_for_goal(session=session, settings=settings, teacher=teacher, goal_id=goal.id)
+    if issued_at is not None:
+        credential.issued_at = issued_at
+    session.add(credential)
+    session.commit()
+    return credential
 
 
 def link(session, guardian, child, when):

@@ -363,3 +363,28 @@ def test_the_admin_finds_every_credential_of_the_school_and_revokes_one(client, 
     assert "Maya Patel" not in client.get("/admin/credentials").text
     assert client.get(f"/credentials/{credential.public_id}").status_code == 404
     assert client.get(f"/credentials/{credential.public_id}/revoke").status_code == 404
+
+
+def test_the_rule_for_many_credentials_agrees_with_the_rule_for_one(client, session, world, count_queries):
+    from app.access.rules import credentials_visible_among, may_see_credential
+
+    w = world
+    award_one(client, session, w)
+    revoked = award_one(client, session, w)
+    assert client.post(f"/credentials/{revoked.public_id}/revoke", data={"reason": "Wrong level"}).status_code == 303
+    standing, revoked = issued(session, w["maya"])
+    stranger = make_user(session, w["school"], Role.guardian)
+    link_guardian(session, stranger, w["other"])
+    elsewhere = make_user(session, make_school(session), Role.admin)
+    expected = {"maya": [standing, revoked], "shah": [standing, revoked], "admin": [standing, revoked],
+                "mother": [standing], "grey": [], "other": [], "stranger": [], "elsewhere": []}
+    viewers = {**{name: w[name] for name in ("maya", "shah", "admin", "mother", "grey", "other")},
+               "stranger": stranger, "elsewhere": elsewhere}
+    for name, viewer in viewers.items():
+        one_by_one = [c for c in (standing, revoked) if may_see_credential(
+            session=session, viewer=viewer, student_id=c.student_id, school_id=c.school_id,
+            issued_by_id=c.issued_by_id, revoked=c.revoked_at is not None)]
+        with count_queries() as counter:
+            together = credentials_visible_among(session=session, viewer=viewer, credentials=[standing, revoked])
+        assert together == one_by_one == expected[name], name
+        assert counter.count <= 1, name

@@ -16,9 +16,9 @@ from app.models.base import utcnow
 from app.services.family import digests
 from app.services.family.digests import sending
 from tests.digest_world import (  # noqa: F401 - fixtures
-    build_world, inbox, link, make_photo, settings, smtp_server, week_later,
+    award_credential, build_world, inbox, link, make_photo, settings, smtp_server, week_later,
 )
-from tests.factories import make_note, make_reflection, make_school, make_user
+from tests.factories import make_class, make_note, make_reflection, make_school, make_user
 from tests.test_mail import parts
 
 
@@ -92,6 +92,13 @@ def test_a_picture_a_shared_reflection_shows_is_carried_in_the_message(session, 
 
 def test_two_overlapping_runs_with_a_slow_server_send_each_digest_once(app, session, settings, inbox):
     world = build_world(session)
+    # A third family whose only news is a credential: its digest goes too, once.
+    school = session.get(School, world.teacher.school_id)
+    kim = make_user(session, school, Role.student, display_name="Kim")
+    make_class(session, school, teachers=[world.teacher], students=[kim])
+    aunt = make_user(session, school, Role.guardian, email="aunt@example.org")
+    link(session, aunt, kim, world.t0)
+    award_credential(session, settings, world.teacher, kim, "Kind to everyone")
     inbox.delay = 0.4  # each message takes a while: the second run starts while the first is sending
     now = week_later(world)
     reports, barrier = [], threading.Barrier(2)
@@ -109,12 +116,15 @@ def test_two_overlapping_runs_with_a_slow_server_send_each_digest_once(app, sess
         thread.join(timeout=60)
     assert len(reports) == 2
     assert len(inbox.to("pat@example.org")) == 1 and len(inbox.to("gran@example.org")) == 1
-    assert sum(report.sent for report in reports) == 2
-    assert sum(report.busy + report.not_due for report in reports) == 2  # the other run sent nothing
+    (aunts,) = inbox.to("aunt@example.org")
+    assert aunts["Subject"] == "Folio: Kim earned a credential this week"
+    assert sum(report.sent for report in reports) == 3
+    assert sum(report.busy + report.not_due for report in reports) == 3  # the other run sent nothing
     assert [log.state for log in _logs(session, world.parent)] == ["sent"]
+    assert [log.state for log in _logs(session, aunt)] == ["sent"]
     # A third run, a minute later (cron and a manual run), has nothing to send either.
     assert digests.send_due(session=session, settings=settings, now=now + timedelta(minutes=1)).sent == 0
-    assert len(inbox.received) == 2
+    assert len(inbox.received) == 3
 
 
 def test_a_run_after_a_long_gap_sends_everything_since_the_last_digest(session, settings, inbox):

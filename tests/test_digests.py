@@ -11,13 +11,15 @@ from sqlmodel import select
 
 from app import i18n
 from app.models import (
-    ApprovalStatus, Audience, DigestLog, ItemApproval, ItemType, Role,
+    ApprovalStatus, Audience, DigestLog, ItemApproval, ItemType, Role, School,
 )
 from app.models.base import utcnow
+from app.services.badges import issuing
 from app.services.family import digests
 from app.services.portfolio.goals import achieve_goal
 from tests.digest_world import (  # noqa: F401 - fixtures
-    SECRETS, build_world, inbox, link, make_goal, make_photo, settings, smtp_server, teacher_comment, week_later,
+    SECRETS, award_credential, build_world, inbox, link, make_goal, make_photo, settings, smtp_server,
+    teacher_comment, week_later,
 )
 from tests.factories import login, make_class, make_framework, make_note, make_reflection, make_school, make_user
 from tests.test_mail import parts
@@ -144,6 +146,102 @@ def test_a_period_with_nothing_new_is_recorded_without_an_email(session, setting
     assert (log.item_count, log.state, log.guardian_id) == (0, "empty", guardian.id)
 
 
+# --- credentials ---------------------------------------------------------------------------------------
+
+
+def _verify_url(credential):
+    return f"http://testserver/badges/credentials/{credential.public_id}/verify"
+
+
+def test_a_credential_awarded_in_the_period_is_told_with_its_verify_link(session, settings, inbox):
+    world = build_world(session)
+    swim = award_credential(session, settings, world.teacher, world.maya, "Swim fifty metres")
+    before = award_credential(session, settings, world.teacher, world.maya, "Told last time",
+                              issued_at=world.t0 - timedelta(days=1))
+    after = award_credential(session, settings, world.teacher, world.maya, "Awarded next week",
+                             issued_at=week_later(world) + timedelta(hours=1))
+    revoked = award_credential(session, settings, world.teacher, world.maya, "Awarded by mistake")
+    issuing.revoke(session=session, viewer=world.teacher, credential=revoked, reason="Wrong student")
+    zeds = award_credential(session, settings, world.teacher, world.zed, "Zed juggles three balls")
+    session.commit()
+    school = session.get(School, world.maya.school_id).name
+
+    digests.send_due(session=session, settings=settings, now=week_later(world))
+    (message,) = inbox.to("pat@example.org")
+    assert message["Subject"] == "Folio: what Leo and Maya shared this week"  # there is more than a credential
+    text, html = _text(message)
+    for part in (text, html):
+        assert "Maya earned a credential" in part
+        assert "Swim fifty metres" in part and _verify_url(swim) in part
+        assert f"Issued by {school} on" in part
+        assert "1 credential earned" in part  # in Maya's summary line
+        for absent in (before, after, revoked, zeds):
+            assert absent.achievement_name not in part and absent.public_id not in part
+    log = session.exec(select(DigestLog).where(DigestLog.guardian_id == world.parent.id)).one()
+    assert log.item_count == 5  # poem, dance, the goal, one teacher's comment and the credential
+
+    (grans,) = inbox.to("gran@example.org")
+    for part in _text(grans):
+        assert "Zed juggles three balls" in part and _verify_url(zeds) in part
+        assert swim.public_id not in part and "Swim fifty metres" not in part
+
+    # The one awarded after the period comes in the next digest; none is told twice.
+    digests.send_due(session=session, settings=settings, now=week_later(world) + timedelta(days=7))
+    _first, second = inbox.to("pat@example.org")
+    assert second["Subject"] == "Folio: Maya earned a credential this week"  # nothing shared this time
+    for part in _text(second):
+        assert "Awarded next week" in part and _verify_url(after) in part
+        assert "Swim fifty metres" not in part
+
+
+def test_a_digest_with_only_a_credential_goes_out(session, settings, inbox):
+    school = make_school(session)
+    teacher = make_user(session, school, Role.teacher)
+    child = make_user(session, school, Role.student, display_name="Quiet")
+    make_class(session, school, teachers=[teacher], students=[child])
+    guardian = make_user(session, school, Role.guardian, email="quiet@example.org")
+    guardian.digest_frequency = "daily"
+    session.add(guardian)
+    session.commit()
+    link(session, guardian, child, utcnow() - timedelta(days=2))
+    credential = award_credential(session, settings, teacher, child, "Kind to everyone")
+
+    report = digests.send_due(session=session, settings=settings)
+    assert (report.sent, report.empty) == (1, 0)
+    (message,) = inbox.to("quiet@example.org")
+    assert message["Subject"] == "Folio: Quiet earned a credential today"
+    for part in _text(message):
+        assert "Kind to everyone" in part and _verify_url(credential) in part
+        assert "Nothing new from Quiet" not in part
+    (log,) = session.exec(select(DigestLog)).all()
+    assert (log.item_count, log.state) == (1, "sent")
+
+
+def test_a_period_with_only_a_revoked_credential_has_nothing_new(session, settings, inbox):
+    school = make_school(session)
+    teacher = make_user(session, school, Role.teacher)
+    child = make_user(session, school, Role.student)
+    make_class(session, school, teachers=[teacher], students=[child])
+    guardian = make_user(session, school, Role.guardian, email="quiet@example.org")
+    link(session, guardian, child, utcnow() - timedelta(days=8))
+    credential = award_credential(session, settings, teacher, child, "Awarded by mistake")
+    issuing.revoke(session=session, viewer=teacher, credential=credential, reason="Wrong student")
+    session.commit()
+    report = digests.send_due(session=session, settings=settings)
+    assert (report.sent, report.empty) == (0, 1)
+    assert inbox.received == []
+
+
+def test_the_preview_shows_the_credentials_of_the_next_digest(client, session, settings):
+    world = build_world(session)
+    credential = award_credential(session, settings, world.teacher, world.maya, "Swim fifty metres")
+    login(client, world.parent)
+    page = client.get("/family/digest").text
+    assert "Maya earned a credential: Swim fifty metres" in page and _verify_url(credential) in page
+    email = client.get("/family/digest/email").text
+    assert f'href="{_verify_url(credential)}"' in email and "1 credential earned" in email
+
+
 # --- when it is due -----------------------------------------------------------------------------------
 
 
@@ -208,6 +306,7 @@ def test_each_digest_is_written_in_its_readers_language(session, settings, inbox
     world.gran.locale = "fr"
     session.add_all([world.parent, world.gran])
     session.commit()
+    award_credential(session, settings, world.teacher, world.zed, "Juggling")
     now = week_later(world)
     i18n.set_locale("de" if "de" in i18n.available_locales() else "en")
     try:
@@ -223,6 +322,9 @@ def test_each_digest_is_written_in_its_readers_language(session, settings, inbox
     assert pats["Subject"] == "Folio: lo compartido por Leo y Maya esta semana"
     (grans,) = inbox.to("gran@example.org")
     assert format_date(now.date(), "long", locale="fr") in _text(grans)[0]
+    for part in parts(grans):
+        assert "Zed a obtenu une attestation" in part and "Vérifier cette attestation" in part
+        assert "1 attestation obtenue" in part  # the summary line
     assert '<html lang="fr">' in parts(grans)[1]
 
 
@@ -236,6 +338,7 @@ def test_the_preview_is_the_next_email_from_the_same_code(session, settings, inb
     monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: 1_800_000_000)
     world = build_world(session)
     photo = make_photo(session, settings, tmp_path, world.maya)
+    credential = award_credential(session, settings, world.teacher, world.maya, "Swim fifty metres")
     now = week_later(world)
     preview = digests.preview_digest(session=session, settings=settings, guardian=world.parent, now=now)
     digests.send_due(session=session, settings=settings, now=now)
@@ -245,7 +348,7 @@ def test_the_preview_is_the_next_email_from_the_same_code(session, settings, inb
     assert preview.text == text.rstrip("\n")  # (MIME ends a part with a line break)
     assert preview.html.replace(f"/files/{photo.id}/small", f"cid:photo-{photo.id}@folio") == \
         html.replace("\r\n", "\n").rstrip("\n")
-    assert "Our volcano" in preview.html
+    assert "Our volcano" in preview.html and _verify_url(credential) in preview.html
 
 
 def test_the_preview_page_shows_the_next_digest(client, new_client, session, settings):
@@ -369,6 +472,7 @@ def test_composing_a_digest_takes_the_same_queries_for_few_or_many_items(session
             goal = make_goal(session, child, f"Goal {i}")
             achieve_goal(session=session, goal=goal, closing_text="Done well.")
             teacher_comment(session, teacher, child, ItemType.artefact, note.id, f"Well done {i}")
+            award_credential(session, settings, teacher, child, f"Credential {i}")
             for approval in session.exec(select(ItemApproval).where(ItemApproval.owner_id == child.id)).all():
                 approval.status, approval.reviewed_at = ApprovalStatus.approved, utcnow()
                 session.add(approval)
@@ -384,4 +488,27 @@ def test_composing_a_digest_takes_the_same_queries_for_few_or_many_items(session
         counts.append(counter.count)
         sizes.append(digest.item_count)
     assert sizes[1] > sizes[0] > 0
+    assert counts[0] == counts[1], counts
+
+
+def test_a_credential_per_child_adds_no_query_per_child(session, settings, count_queries):
+    school = make_school(session)
+    teacher = make_user(session, school, Role.teacher)
+    guardian = make_user(session, school, Role.guardian)
+    start = utcnow() - timedelta(minutes=1)
+    counts, sizes = [], []
+    for added in (1, 3):  # one child, then four, each with a credential in the period
+        for _ in range(added):
+            child = make_user(session, school, Role.student)
+            make_class(session, school, teachers=[teacher], students=[child])
+            link(session, guardian, child, utcnow())
+            award_credential(session, settings, teacher, child, "Kind to everyone")
+        session.expire_all()
+        with count_queries() as counter:
+            digest = digests.compose_digest(session=session, settings=settings, guardian=guardian,
+                                            period_start=start, period_end=utcnow() + timedelta(seconds=1))
+        counts.append(counter.count)
+        sizes.append(len(digest.with_news))
+    assert sizes == [1, 4]
+    assert all(len(child.credentials) == 1 for child in digest.children)
     assert counts[0] == counts[1], counts

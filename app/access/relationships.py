@@ -105,6 +105,22 @@ def is_guardian_of(*, session: Session, guardian_id: int, student_id: int) -> bo
         GuardianLink.guardian_id == guardian_id, GuardianLink.student_id == student_id)).first() is not None
 
 
+def children_among(*, session: Session, guardian_id: int, student_ids: Iterable[int]) -> set[int]:
+    """Those of the students the guardian is linked to (one query)."""
+    ids = list(student_ids)
+    if not ids:
+        return set()
+    return set(session.exec(children_of(guardian_id).where(GuardianLink.student_id.in_(ids))).all())
+
+
+def taught_among(*, session: Session, teacher_id: int, student_ids: Iterable[int]) -> set[int]:
+    """Those of the students the teacher teaches in an active class (one query)."""
+    ids = list(student_ids)
+    if not ids:
+        return set()
+    return set(session.exec(students_taught_by(teacher_id).where(Enrollment.user_id.in_(ids))).all())
+
+
 def children_of(guardian_id: int):
     """A SELECT of the ids of the guardian's linked children."""
     return select(GuardianLink.student_id).where(GuardianLink.guardian_id == guardian_id)

@@ -189,13 +189,51 @@ def may_revoke_credential(*, viewer: User, school_id: int, issued_by_id: int | N
     return viewer.role is Role.teacher and issued_by_id == viewer.id
 
 
+def _sees_credential(*, viewer: User, student_id: int, school_id: int, issued_by_id: int | None, revoked: bool,
+                     related) -> bool:
+    """The credential rule, with `related()` answering whether the viewer is the student's linked guardian (for a
+    guardian) or teaches them in an active class (anyone else), so one credential or many ask it their own way."""
+    if viewer.id == student_id or may_revoke_credential(viewer=viewer, school_id=school_id, issued_by_id=issued_by_id):
+        return True
+    if viewer.role is Role.guardian:
+        return not revoked and related()
+    return related()
+
+
 def may_see_credential(*, session: Session, viewer: User, student_id: int, school_id: int, issued_by_id: int | None,
                        revoked: bool = False) -> bool:
     """The student, their teachers, its issuer and the school's admins see a credential's page in Folio; a linked
     guardian too while it stands (a revoked one is no longer theirs to show off). Anyone may verify it on its public
     page."""
-    if viewer.id == student_id or may_revoke_credential(viewer=viewer, school_id=school_id, issued_by_id=issued_by_id):
-        return True
-    if viewer.role is Role.guardian:
-        return not revoked and relationships.is_guardian_of(session=session, guardian_id=viewer.id, student_id=student_id)
-    return relationships.is_teacher_of(session=session, viewer=viewer, student_id=student_id)
+    def related() -> bool:
+        if viewer.role is Role.guardian:
+            return relationships.is_guardian_of(session=session, guardian_id=viewer.id, student_id=student_id)
+        return relationships.is_teacher_of(session=session, viewer=viewer, student_id=student_id)
+
+    return _sees_credential(viewer=viewer, student_id=student_id, school_id=school_id, issued_by_id=issued_by_id,
+                            revoked=revoked, related=related)
+
+
+def credentials_visible_among(*, session: Session, viewer: User, credentials: list) -> list:
+    """Those of `credentials` (rows with student_id, school_id, issued_by_id, revoked_at) `viewer` may see, in the
+    given order: may_see_credential's rule for many students at once, in at most one query."""
+    related_students: set[int] | None = None
+
+    def related(student_id: int) -> bool:
+        nonlocal related_students
+        if related_students is None:
+            student_ids = {credential.student_id for credential in credentials}
+            if viewer.role is Role.guardian:
+                related_students = relationships.children_among(session=session, guardian_id=viewer.id,
+                                                                student_ids=student_ids)
+            elif viewer.role is Role.teacher:
+                related_students = relationships.taught_among(session=session, teacher_id=viewer.id,
+                                                              student_ids=student_ids)
+            else:
+                related_students = set()
+        return student_id in related_students
+
+    return [credential for credential in credentials if _sees_credential(
+        viewer=viewer, student_id=credential.student_id, school_id=credential.school_id,
+        issued_by_id=credential.issued_by_id, revoked=credential.revoked_at is not None,
+        related=lambda student_id=credential.student_id: related(student_id))]

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from app.db import make_engine
 from app.services.family import digests
 from tests.conftest import make_settings
-from tests.digest_world import build_world, make_photo, week_later
+from tests.digest_world import award_credential, build_world, make_photo, week_later
 from tests.test_mail import smtp_server  # noqa: F401 - the SMTP server fixture
 
 pytestmark = pytest.mark.browser
@@ -22,7 +22,8 @@ OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
 
 def _received_digest(tmp_path, sqlite_template, port, inbox):
-    """Pat's digest with two photos, sent to the test server, as (html with its images as data: URLs, text)."""
+    """Pat's digest with two photos and a credential, sent to the test server, as (html with its images as data:
+    URLs, text)."""
     database = tmp_path / "folio.db"
     shutil.copy(sqlite_template, database)
     settings = make_settings(tmp_path, f"sqlite:///{database}", smtp_host="127.0.0.1", smtp_port=port,
@@ -32,6 +33,8 @@ def _received_digest(tmp_path, sqlite_template, port, inbox):
         world = build_world(session)
         make_photo(session, settings, tmp_path, world.maya, title="Our volcano erupts")
         make_photo(session, settings, tmp_path, world.maya, title="A bridge of straws")
+        award_credential(session, settings, world.teacher, world.maya,
+                         "COM.1 Communicating clearly and persuasively: Proficient")
         digests.send_due(session=session, settings=settings, now=week_later(world))
     engine.dispose()
     (message,) = inbox.to("pat@example.org")

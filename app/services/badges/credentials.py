@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from app.access.errors import not_found
-from app.access.rules import may_revoke_credential, may_see_credential
+from app.access.rules import credentials_visible_among, may_revoke_credential, may_see_credential
 from app.config import Settings
 from app.models import Credential, School, User
 from app.pagination import Page, paginate
@@ -93,6 +93,24 @@ def standing_credentials(*, session: Session, settings: Settings, student: User)
         .order_by(Credential.issued_at.desc(), Credential.id.desc())
     ).all()
     return [credential_view(settings=settings, credential=credential, issuer_name=name) for credential, name in rows]
+
+
+def awarded_between(*, session: Session, settings: Settings, viewer: User, student_ids: list[int], start: datetime,
+                    end: datetime) -> list[CredentialView]:
+    """The students' credentials issued in [start, end) and not revoked that `viewer` may see, oldest first (for the
+    family digest; two queries whatever the number of students or credentials)."""
+    if not student_ids:
+        return []
+    rows = session.exec(
+        select(Credential, School.name).join(School, School.id == Credential.school_id)
+        .where(Credential.student_id.in_(student_ids), Credential.revoked_at.is_(None),
+               Credential.issued_at >= start, Credential.issued_at < end)
+        .order_by(Credential.issued_at, Credential.id)
+    ).all()
+    names = {credential.id: name for credential, name in rows}
+    shown = credentials_visible_among(session=session, viewer=viewer, credentials=[row[0] for row in rows])
+    return [credential_view(settings=settings, credential=credential, issuer_name=names[credential.id])
+            for credential in shown]
 
 
 def by_public_id(*, session: Session, public_id: str) -> tuple[Credential, str] | None:

@@ -1,5 +1,5 @@
-"""Family digests: a calm email to each guardian with what their children shared, goals reached, teachers' words
-and growth, photos first.
+"""Family digests: a calm email to each guardian with what their children shared, goals reached, credentials
+awarded, teachers' words and growth, photos first.
 
 A guardian chooses weekly (the default), daily or off. Each digest covers [period_start, period_end), starting
 where the last one ended (periods.py), so nothing is told twice and nothing is missed; it is claimed before it

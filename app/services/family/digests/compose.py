@@ -1,6 +1,6 @@
 """What a guardian's digest says for one period, per child: what they shared (photos first), the goals they
-reached with their own closing words, their teachers' words and their growth. Nothing here depends on the
-reader's language: the words around it are chosen when it is rendered."""
+reached with their own closing words, the credentials they were awarded, their teachers' words and their growth.
+Nothing here depends on the reader's language: the words around it are chosen when it is rendered."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from app.models import (
     Item, ItemApproval, ItemType, MediaKind, ProficiencyLevel, Role, User,
 )
 from app.models.evidence import Audience
+from app.services.badges.credentials import CredentialView, awarded_between
 from app.services.family.digests.periods import aware
 from app.services.portfolio.markdown import plain_text
 from app.services.portfolio.shown_pictures import first_pictures
@@ -72,10 +73,11 @@ class ChildDigest:
     achieved: list[Card] = field(default_factory=list)  # excerpt: the child's closing words
     highlights: list[Highlight] = field(default_factory=list)
     growth: list[GrowthNote] = field(default_factory=list)
+    credentials: list[CredentialView] = field(default_factory=list)  # awarded in the period, still standing
 
     @property
     def item_count(self) -> int:
-        return len(self.shared) + len(self.achieved) + len(self.highlights) + len(self.growth)
+        return len(self.shared) + len(self.achieved) + len(self.highlights) + len(self.growth) + len(self.credentials)
 
     @property
     def cards(self) -> list[Card]:
@@ -187,6 +189,9 @@ def compose_digest(
         .where(CompetencyRating.student_id.in_(child_ids), in_period(CompetencyRating.created_at))
         .order_by(CompetencyRating.created_at.desc(), CompetencyRating.id.desc())
     ).all()
+    # Only those still standing as it is composed: a guardian may not see a revoked one (nor would the child's page).
+    awarded = awarded_between(session=session, settings=settings, viewer=guardian, student_ids=child_ids,
+                              start=period_start, end=period_end)
 
     # Which of those the guardian may see: the access rules, once per child and item type.
     candidates: dict[tuple[int, ItemType], dict[int, SimpleNamespace]] = defaultdict(dict)
@@ -239,4 +244,6 @@ def compose_digest(
         by_child[rating.student_id].growth.append(GrowthNote(
             competency=competency_name, level=level.label, descriptor=plain_text(level.descriptor, EXCERPT_CHARS),
             by_teacher=rating.source.value == "teacher", rater_name=rater_name))
+    for view in awarded:
+        by_child[view.credential.student_id].credentials.append(view)
     return digest

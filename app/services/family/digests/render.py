@@ -67,6 +67,13 @@ def digest_subject(*, digest: Digest) -> str:
     if not children:
         return _("Folio: your family digest")
     names = format_list([child.child.display_name for child in children], locale=i18n.get_locale())
+    awarded = sum(len(child.credentials) for child in children)
+    if awarded and awarded == sum(child.item_count for child in children):  # nothing shared: "shared" would be wrong
+        if digest.guardian.digest_frequency == DigestFrequency.daily.value:
+            return ngettext("Folio: %(names)s earned a credential today", "Folio: %(names)s earned credentials today",
+                            awarded, names=names)
+        return ngettext("Folio: %(names)s earned a credential this week",
+                        "Folio: %(names)s earned credentials this week", awarded, names=names)
     if digest.guardian.digest_frequency == DigestFrequency.daily.value:
         return _("Folio: what %(names)s shared today", names=names)
     return _("Folio: what %(names)s shared this week", names=names)
@@ -87,12 +94,15 @@ def card_heading(card: Card, name: str) -> str:
 
 
 def child_summary(child: ChildDigest) -> str:
-    """The child's news in one line: "3 things shared · 1 goal reached · 2 words from teachers"."""
+    """The child's news in one line: "3 things shared · 1 goal reached · 1 credential earned · 2 comments from
+    teachers"."""
     parts = []
     if child.shared:
         parts.append(ngettext("%(num)s thing shared", "%(num)s things shared", len(child.shared)))
     if child.achieved:
         parts.append(ngettext("%(num)s goal reached", "%(num)s goals reached", len(child.achieved)))
+    if child.credentials:
+        parts.append(ngettext("%(num)s credential earned", "%(num)s credentials earned", len(child.credentials)))
     if child.highlights:
         parts.append(ngettext("%(num)s comment from a teacher", "%(num)s comments from teachers",
                               len(child.highlights)))
