@@ -1,6 +1,6 @@
 """/api/v1/goals, written: a student's new goals, edits (an edit names the version it read; a stale one is 409) and
-deletions, steps (added, renamed, ticked, moved, removed), check-ins and status changes, through the goal form's own checks and the goal service (a family goal asks a
-teacher for approval where the class wants one, as on the pages)."""
+deletions, steps (added, renamed, ticked, moved, removed), check-ins and status changes, through the goal form's own
+checks and the goal service (a family goal asks a teacher for approval where the class wants one, as on the pages)."""
 
 from __future__ import annotations
 
