@@ -11,7 +11,7 @@ from sqlmodel import func, select
 
 from app.models import (ApprovalStatus, CheckIn, CheckInArtefact, CheckInStep, Comment, FeedbackRequest, Goal,
                         GoalStatus, GoalStep, GoalTag, Item, ItemApproval, Notification, Reflection, ReflectionGoal,
-                        Role, User)
+                        Role, Showcase, ShowcaseItem, ShowcaseItemType, User)
 from tests.api_tokens import bearer, make_token
 from tests.factories import login, make_class, make_note, make_school, make_user
 
@@ -257,7 +257,8 @@ def test_a_step_moves_with_its_version_and_a_stale_one_moves_nothing(client, ses
 
 def _goal_with_everything(session, client, new_client) -> tuple[dict, str, int]:
     """A family goal in a class that holds family items for approval, with a check-in on a note, a teacher's comment
-    (a notification for the student), a feedback request (one for the teacher) and a closing reflection."""
+    (a notification for the student), a feedback request (one for the teacher), a closing reflection and a place in
+    a showcase."""
     school, student = _student(session, client, family_items_need_approval=True)
     api, token = new_client(), make_token(client)
     made = _new_goal(api, token, audience="family")
@@ -273,6 +274,11 @@ def _goal_with_everything(session, client, new_client) -> tuple[dict, str, int]:
         "question": "Is my plan good?", "recipient_ids": [teacher_user.id]}).status_code == 201
     assert api.post(made["api_url"] + "/status", headers=bearer(token),
                     json={"action": "achieve", "closing_text": "I read every night."}).status_code == 200
+    showcase = Showcase(owner_id=student.id, title="My best work")
+    session.add(showcase)
+    session.flush()
+    session.add(ShowcaseItem.to(showcase_id=showcase.id, item_type=ShowcaseItemType.goal, target_id=made["id"]))
+    session.commit()
     return made, token, note.id
 
 
@@ -290,7 +296,8 @@ def test_a_deleted_goal_takes_what_pointed_at_it_the_same_way_through_the_api_an
     pointing = {GoalStep: GoalStep.goal_id == goal_id, CheckIn: CheckIn.goal_id == goal_id,
                 GoalTag: GoalTag.goal_id == goal_id, Comment: Comment.item_id == goal_id,
                 FeedbackRequest: FeedbackRequest.item_id == goal_id, ItemApproval: ItemApproval.item_id == goal_id,
-                Notification: Notification.item_id == goal_id, ReflectionGoal: ReflectionGoal.goal_id == goal_id}
+                Notification: Notification.item_id == goal_id, ReflectionGoal: ReflectionGoal.goal_id == goal_id,
+                ShowcaseItem: ShowcaseItem.item_id == goal_id}
     assert all(_count(session, model, where) for model, where in pointing.items())
     assert _count(session, CheckInArtefact) and _count(session, CheckInStep)
     if via == "api":
@@ -304,6 +311,7 @@ def test_a_deleted_goal_takes_what_pointed_at_it_the_same_way_through_the_api_an
     assert _count(session, CheckInArtefact) == 0 and _count(session, CheckInStep) == 0
     # The closing reflection stays among the student's reflections, and the evidence stays theirs.
     assert session.get(Reflection, closing_id) is not None and session.get(Item, note_id) is not None
+    assert _count(session, Showcase) == 1
     api = new_client()
     assert api.get(made["api_url"], headers=bearer(token)).status_code == 404
     again = api.delete(made["api_url"], headers=bearer(token))
