@@ -22,7 +22,8 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount, compile_path
 
 from app.main import create_app
-from app.models import ApiToken, ApprovalStatus, Audience, Competency, Goal, GoalStatus, GoalStep, ItemApproval, ProficiencyLevel, Role
+from app.models import (ApiToken, ApprovalStatus, Audience, Competency, FeedbackRecipient, FeedbackRequest, Goal,
+                        GoalStatus, GoalStep, ItemApproval, ProficiencyLevel, Role)
 from app.services.badges.issuing import issue_for_goal
 from app.models.base import utcnow
 from tests.api_tokens import bearer, make_token
@@ -70,6 +71,8 @@ class World:
     credential: str = ""  # the public id of a credential the teacher awarded Maya
     edited_goal: int = 0  # a private goal of Maya's that the write operations change
     edited_steps: tuple[int, int] = (0, 0)
+    deleted_goal: int = 0  # a private goal of Maya's that only she may delete
+    request: int = 0  # Maya's open feedback request to her teacher, which only she may withdraw
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +118,12 @@ def world(module_database_url, tmp_path_factory) -> Iterator[World]:
             built.edited_goal = edited_goal.id
             built.edited_steps = tuple(db.exec(select(GoalStep.id).where(GoalStep.goal_id == edited_goal.id)
                                                .order_by(GoalStep.position)).all())
+            built.deleted_goal = make_goal(db, owner, title="Maya goal to delete").id
+            asked = FeedbackRequest(student_id=owner.id, item_id=built.notes["class"], question="Is it clear?")
+            db.add(asked)
+            db.flush()
+            db.add(FeedbackRecipient(request_id=asked.id, user_id=users["teacher"].id))
+            built.request = asked.id
             for approval in db.exec(select(ItemApproval).where(ItemApproval.item_id.in_(
                     [built.notes["family"], built.goals["family"], built.reflections["family"]]))).all():
                 approval.status = ApprovalStatus.approved
@@ -191,17 +200,21 @@ def _student_surface(world: World, only) -> list[tuple[str, str, dict, dict[str,
             ("POST", f"{competency}/ratings", {"level_id": world.level_id, "reason": "Because"}, only("student", 201)),
             ("GET", "/api/v1/feedback/recipients", {}, only("student")),
             ("POST", f"/api/v1/items/{world.notes['class']}/feedback-requests",
-             {"question": "Clear?", "recipient_ids": [world.ids["teacher"]]}, ask)]
+             {"question": "Clear?", "recipient_ids": [world.ids["teacher"]]}, ask),
+            # Only the student who asked withdraws it (their teacher, asked, can't either: 403, as on the page).
+            ("POST", f"/api/v1/feedback-requests/{world.request}/withdraw", {}, {**ask, "owner": 200})]
     # Only the owner changes their goal (anyone else's is 404 to a student, as on its edit page); the viewers ask in
     # order, the owner first, so each change meets the goal as the one before left it.
     goal, (ticked, removed) = f"/api/v1/goals/{world.edited_goal}", world.edited_steps
     asks += [("POST", "/api/v1/goals", {"title": "API goal", "steps": ["One"]}, only("student", 201)),
              ("PUT", goal, {"title": "Edited goal", "audience": "private", "version": 1}, edit),
              ("POST", f"{goal}/steps", {"text": "Another step"}, {**edit, "owner": 201}),
+             ("POST", f"{goal}/steps/{removed}/move", {"direction": "up", "version": 1}, edit),
              ("PUT", f"{goal}/steps/{ticked}", {"done": True}, edit),
              ("DELETE", f"{goal}/steps/{removed}", {}, edit),
              ("POST", f"{goal}/checkins", {"note": "Going well"}, {**edit, "owner": 201}),
-             ("POST", f"{goal}/status", {"action": "pause"}, edit)]
+             ("POST", f"{goal}/status", {"action": "pause"}, edit),
+             ("DELETE", f"/api/v1/goals/{world.deleted_goal}", {}, {**edit, "owner": 204})]
     for state, reflection_id in world.reflections.items():
         asks.append(("GET", f"/api/v1/reflections/{reflection_id}", {},
                      {v: 200 if sees(v, state) else 404 for v in VIEWERS}))

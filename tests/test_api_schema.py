@@ -40,8 +40,12 @@ STATEFUL_STEPS = 6  # calls per scenario at most
 CALLERS = {"student": "read write", "teacher": "read write", "family": "read"}
 # Each caller's sequences start from, and follow links among, the operations their role uses (the access matrix asks
 # every operation as every role: tests/test_api_access.py).
-STATEFUL_OPERATIONS = {"student": r"^/(me|items|goals)",
+STATEFUL_OPERATIONS = {"student": r"^/(me|items|goals|feedback-requests)",
                        "teacher": r"^/(classes|students|inbox|approvals)|^/(items|goals)/\{"}
+# Hypothesis replays the start of earlier sequences and needs the app to answer them as before; a deleted goal (the
+# demo student's, reached through GET /goals) turns those answers to 404s and it stops, so deleting runs in the
+# per-operation test above and in tests/test_api_goals.py, not in sequences.
+STATEFUL_LEAVES_OUT = "DELETE /goals/{goal_id}"
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +76,7 @@ def test_every_operation_conforms_to_the_document(live, username):
     app, tokens = live
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 40
+    assert len(operations) == 43
     examples, failures, statuses = 0, [], Counter()
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -110,7 +114,7 @@ def test_linked_operations_conform_in_sequence(live, username, monkeypatch):
     monkeypatch.setattr(schemathesis_stateful, "is_likely_root_transition", lambda operation, _node, _produced: (
         operation.method == "post" or (operation.method == "get" and not operation.path_parameters)))
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app).include(
-        path_regex=STATEFUL_OPERATIONS[username])
+        path_regex=STATEFUL_OPERATIONS[username]).exclude(name=STATEFUL_LEAVES_OUT)
     links = sum(len(response.get("links", {})) for operations in schema.raw_schema["paths"].values()
                 for operation in operations.values() for response in operation["responses"].values())
     statuses, operations, followed, failures = Counter(), set(), Counter(), []

@@ -11,6 +11,7 @@ from sqlmodel import select
 from app import storage
 from app.models import (
     Artefact,
+    Audience,
     Comment,
     CommentStatus,
     CompetencyRating,
@@ -325,6 +326,41 @@ def test_a_student_asks_people_who_can_see_the_item_for_feedback(client, session
                                                    Notification.kind == NotificationKind.request_received)).one()
     assert api.get(f"/api/v1/items/{private.id}/comments", headers=bearer(token)).json()["open_requests"] == [
         sent.json()["id"]]
+
+
+def test_only_the_student_who_asked_withdraws_a_request_and_it_leaves_the_inbox(client, session, new_client):
+    school, student = _student(session, client)
+    classmate, teacher = make_user(session, school), make_user(session, school, role=Role.teacher)
+    make_class(session, school, teachers=[teacher], students=[student, classmate])
+    shared = make_note(session, student, title="Shared", audience=Audience.class_)
+    api, token = new_client(), make_token(client)
+    sent = api.post(f"/api/v1/items/{shared.id}/feedback-requests", headers=bearer(token),
+                    json={"question": "Is it clear?", "recipient_ids": [teacher.id, classmate.id]}).json()
+    withdraw = f"/api/v1/feedback-requests/{sent['id']}/withdraw"
+    others = {}
+    for user in (classmate, teacher):
+        browser = new_client()
+        login(browser, user)
+        others[user.id] = make_token(browser)
+    inbox = api.get("/api/v1/inbox", headers=bearer(others[teacher.id])).json()["requests"]
+    assert [r["id"] for r in inbox] == [sent["id"]]
+    read_only = make_token(client, scopes="read")
+    # A classmate it asks may not take it back (404: it isn't theirs), the teacher it asks neither (403: a student's
+    # action), nor the student's own read-only token.
+    for other, status in ((others[classmate.id], 404), (others[teacher.id], 403), (read_only, 403)):
+        refused = api.post(withdraw, headers=bearer(other))
+        assert refused.status_code == status and refused.headers["content-type"] == PROBLEM
+    session.expire_all()
+    assert session.get(FeedbackRequest, sent["id"]).status.value == "open"
+    withdrawn = api.post(withdraw, headers=bearer(token))
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json() == {**sent, "status": "withdrawn"}
+    session.expire_all()
+    assert session.get(FeedbackRequest, sent["id"]).closed_at is not None
+    assert api.get("/api/v1/inbox", headers=bearer(others[teacher.id])).json()["requests"] == []
+    assert api.get(f"/api/v1/items/{shared.id}/comments", headers=bearer(token)).json()["open_requests"] == []
+    assert api.post(withdraw, headers=bearer(token)).json()["status"] == "withdrawn"  # again: as it is
+    assert api.post("/api/v1/feedback-requests/999999/withdraw", headers=bearer(token)).status_code == 404
 
 
 def test_a_nul_character_in_a_streamed_forms_text_is_a_bad_request_on_both_databases(client, session, new_client,

@@ -1,5 +1,6 @@
 """/api/v1 feedback: an item's comment thread as its page shows it to the token's owner, a comment or reply by the
-comment form's rules (who may write what, approvals, notifications), and a student's requests for feedback."""
+comment form's rules (who may write what, approvals, notifications), and a student's requests for feedback (asked
+and withdrawn)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from app.api.student_schemas import (
 )
 from app.db import SessionDep
 from app.i18n import _
-from app.models import Comment, FeedbackRecipient, Item, Role, User
+from app.models import Comment, FeedbackRecipient, FeedbackRequest, Item, Role, User
 from app.services.moderation import comment_writing, thread_items
 from app.services.moderation import feedback as service
 from app.services.moderation import feedback_requests
@@ -34,6 +35,8 @@ from app.services.moderation import feedback_requests
 router = APIRouter(tags=["feedback"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 413, 422, 429)
 BODY_MODELS = (NewComment, NewFeedbackRequest)
+
+
 def _person(user: User) -> Person:
     return Person(id=user.id, display_name=user.display_name, role=user.role.value)
 
@@ -43,6 +46,13 @@ def _comment(comment: Comment, author: User, replies: list[CommentOut] | None = 
                       status=comment.status.value, author=_person(author), body=comment.body, noticed=comment.noticed,
                       wonder=comment.wonder, next_time=comment.next_time, next_step=comment.next_step,
                       created_at=comment.created_at, replies=replies or [])
+
+
+def _request_out(session, request: FeedbackRequest) -> FeedbackRequestOut:
+    chosen = sorted(session.exec(
+        select(FeedbackRecipient.user_id).where(FeedbackRecipient.request_id == request.id)).all())
+    return FeedbackRequestOut(id=request.id, item_id=request.item_id, question=request.question,
+                              status=request.status.value, recipient_ids=chosen)
 
 
 def _item(session, viewer: User, item_id: int) -> thread_items.ThreadItem:
@@ -114,7 +124,16 @@ def create_feedback_request(item_id: Id, body: Annotated[NewFeedbackRequest, Dep
         session.rollback()
         raise ApiProblem(422, _("Some of what was sent can't be used."), errors=errors)
     session.commit()
-    chosen = sorted(session.exec(
-        select(FeedbackRecipient.user_id).where(FeedbackRecipient.request_id == sent.id)).all())
-    return FeedbackRequestOut(id=sent.id, item_id=item.id, question=sent.question, status=sent.status.value,
-                              recipient_ids=chosen)
+    return _request_out(session, sent)
+
+
+@router.post("/feedback-requests/{request_id}/withdraw", response_model=FeedbackRequestOut, responses=WRITE_ERRORS,
+             summary="Withdraw my feedback request")
+def withdraw_feedback_request(request_id: Id, caller: WritingCaller, session: SessionDep) -> FeedbackRequestOut:
+    """Take back an open request the student made (its id is in `open_requests` of the item's comments): it leaves
+    every inbox, as with the item page's Withdraw button. One already answered or withdrawn stays as it is (its
+    `status` says which); anyone else's request is a 404."""
+    require_role(caller, Role.student)
+    withdrawn = feedback_requests.withdraw_request(session=session, student=caller.user, request_id=request_id)
+    session.commit()
+    return _request_out(session, withdrawn)

@@ -69,6 +69,16 @@ class StepUpdate(BaseModel):
     done: bool | None = Field(None, description="Ticked off (true) or not yet (false).")
 
 
+class StepMove(BaseModel):
+    """Move a step one place up or down the checklist, with the step's `version` as read (its words and its place)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"direction": "up", "version": 1}]})
+
+    direction: Literal["up", "down"]
+    version: int = Field(ge=1, le=2_000_000_000, description="The step's `version` you read: a step renamed or moved "
+                         "since (a move changes the versions of both steps that swap places) is 409, nothing moved.")
+
+
 class NewCheckIn(BaseModel):
     """A progress note, checked like the goal page's check-in form: words, evidence or steps done (at least one)."""
 

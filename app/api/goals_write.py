@@ -1,6 +1,6 @@
-"""/api/v1/goals, written: a student's new goals and edits (an edit names the version it read; a stale one is 409),
-steps, check-ins and status changes, through the goal form's own checks and the goal service (a family goal asks a
-teacher for approval where the class wants one, as on the pages)."""
+"""/api/v1/goals, written: a student's new goals, edits (an edit names the version it read; a stale one is 409) and
+deletions, steps (added, renamed, ticked, moved, removed), check-ins and status changes, through the goal form's own
+checks and the goal service (a family goal asks a teacher for approval where the class wants one, as on the pages)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from fastapi import APIRouter, Depends, Response
 from sqlmodel import Session
 
 from app.api.auth import WritingCaller, require_role
-from app.api.goal_schemas import CheckInOut, GoalStatusChange, GoalUpdate, NewCheckIn, NewGoal, NewStep, StepUpdate
+from app.api.goal_schemas import (
+    CheckInOut,
+    GoalStatusChange,
+    GoalUpdate,
+    NewCheckIn,
+    NewGoal,
+    NewStep,
+    StepMove,
+    StepUpdate,
+)
 from app.api.bodies import body_schema, json_body
 from app.api.people import goal_detail
 from app.api.problems import ApiProblem, problem_responses
@@ -26,7 +35,7 @@ from app.services.portfolio import goals as service
 router = APIRouter(tags=["goals"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 413, 422, 429)
 EDIT_ERRORS = {**WRITE_ERRORS, **problem_responses(409)}
-BODY_MODELS = (NewGoal, GoalUpdate, NewStep, StepUpdate, NewCheckIn, GoalStatusChange)
+BODY_MODELS = (NewGoal, GoalUpdate, NewStep, StepUpdate, StepMove, NewCheckIn, GoalStatusChange)
 
 
 def _refused(errors: dict[str, str]) -> ApiProblem:
@@ -85,6 +94,17 @@ def update_goal(goal_id: Id, body: Annotated[GoalUpdate, Depends(json_body(GoalU
     return goal_detail(session, caller.user, goal)
 
 
+@router.delete("/goals/{goal_id}", status_code=204, response_class=Response, responses=WRITE_ERRORS,
+               summary="Delete a goal")
+def delete_goal(goal_id: Id, caller: WritingCaller, session: SessionDep) -> Response:
+    """Delete the goal for good, as its page does: its steps, check-ins, comments, feedback requests, approvals and
+    notifications go with it; a closing reflection stays among the student's reflections."""
+    goal = _own_goal(session, caller, goal_id)
+    service.delete_goal(session=session, goal=goal)
+    session.commit()
+    return Response(status_code=204)
+
+
 @router.post("/goals/{goal_id}/steps", response_model=GoalDetail, status_code=201, responses=WRITE_ERRORS,
              summary="Add a step", openapi_extra=body_schema(NewStep))
 def add_step(goal_id: Id, body: Annotated[NewStep, Depends(json_body(NewStep))], caller: WritingCaller,
@@ -120,6 +140,27 @@ def update_step(goal_id: Id, step_id: Id, body: Annotated[StepUpdate, Depends(js
             raise _refused({"text": problem})
     if body.done is not None:
         service.toggle_step(session=session, goal=goal, step_id=step_id, done=body.done)
+    session.commit()
+    return goal_detail(session, caller.user, goal)
+
+
+@router.post("/goals/{goal_id}/steps/{step_id}/move", response_model=GoalDetail, responses=EDIT_ERRORS,
+             summary="Move a step up or down", openapi_extra=body_schema(StepMove))
+def move_step(goal_id: Id, step_id: Id, body: Annotated[StepMove, Depends(json_body(StepMove))],
+              caller: WritingCaller, session: SessionDep) -> GoalDetail:
+    """Move a step one place up or down the checklist, as the edit page does, unless it changed or moved since its
+    `version` (409, nothing moved); a step already at that end is 422."""
+    goal = _own_goal(session, caller, goal_id)
+    try:
+        moved = service.move_step(session=session, goal=goal, step_id=step_id, direction=body.direction,
+                                  version=body.version)
+    except EditConflict as conflict:
+        message = _("This step was changed or moved somewhere else after version %(sent)s was read; it is at version "
+                    "%(now)s now. Nothing was moved: read the goal again.", sent=body.version,
+                    now=conflict.current.version)
+        raise ApiProblem(409, message, errors={"version": message}) from None
+    if not moved:
+        raise _refused({"direction": _("That step can't go any further.")})
     session.commit()
     return goal_detail(session, caller.user, goal)
 

@@ -25,7 +25,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services.edit_versions import claim_version
+from app.services.edit_versions import EditConflict, claim_version
 from app.services.moderation import approvals
 from app.services.portfolio import tags as tag_service
 from app.services.portfolio import timeline
@@ -310,20 +310,29 @@ def remove_step(*, session: Session, goal: Goal, step_id: int) -> None:
     _touch(session, goal, words_changed=True)
 
 
-def move_step(*, session: Session, goal: Goal, step_id: int, direction: str) -> bool:
-    """Move a step one place "up" or "down"; False when it is already at that end (nothing changes)."""
+def move_step(*, session: Session, goal: Goal, step_id: int, direction: str, version: int | None = None) -> bool:
+    """Move a step one place "up" or "down"; False when it is already at that end (nothing changes). A step's version
+    covers its place as well as its words: raises EditConflict if it changed or moved since `version`."""
     steps = steps_of(session=session, goal=goal)
     index = next((i for i, step in enumerate(steps) if step.id == step_id), None)
     if index is None:
         raise not_found()
+    step = steps[index]
+    # A stale read is a conflict even where the step couldn't move; claim_version below settles a race.
+    if version is not None and step.version != version:
+        raise EditConflict(step)
     other = {"up": index - 1, "down": index + 1}.get(direction, index)
     if other == index or not 0 <= other < len(steps):
         return False
+    # Both steps change place, so both move to a new version: a client that read either before can't move it
+    # on the strength of an order that no longer holds.
+    claim_version(session=session, row=step, version=version)
+    claim_version(session=session, row=steps[other], version=None)
     steps[index], steps[other] = steps[other], steps[index]
-    for position, step in enumerate(steps):
-        if step.position != position:
-            step.position = position
-            session.add(step)
+    for position, row in enumerate(steps):
+        if row.position != position:
+            row.position = position
+            session.add(row)
     _touch(session, goal)
     return True
 
