@@ -38,7 +38,7 @@ from app.models import (  # noqa: E402
     Role, School, User,
 )
 from app.services.accounts.accounts import create_user  # noqa: E402
-from app.services.portfolio.uploads import store_path  # noqa: E402
+from app.services.portfolio.stored_files import store_path  # noqa: E402
 
 import os  # noqa: E402
 

@@ -22,7 +22,7 @@ from app.services.exports import archive_export
 from app.services.exports import archive_import
 from app.services.jobs import job_runs, jobs
 from app.services.exports import portfolio_json
-from app.services.portfolio import uploads
+from app.services.portfolio import stored_files
 from app.services.portfolio.artefacts import ArtefactInput, create_file_artefacts, create_text_artefact
 from app.services.portfolio.goal_forms import GoalData
 from app.services.portfolio.goals import achieve_goal, create_goal, record_checkin, steps_of
@@ -39,7 +39,7 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 def _store(settings, tmp_path, owner, name: str, content: bytes):
     source = tmp_path / f"source-{name}"
     source.write_bytes(content)
-    return uploads.store_path(path=source, store=storage.uploads(settings), owner_id=owner.id, original_name=name)
+    return stored_files.store_path(path=source, store=storage.uploads(settings), owner_id=owner.id, original_name=name)
 
 
 def rich_portfolio(session, settings, tmp_path):

@@ -56,7 +56,7 @@ from app.services.moderation import approvals
 from app.services.exports import portfolio_json
 from app.services.portfolio import storage
 from app.services.portfolio import timeline
-from app.services.portfolio import uploads
+from app.services.portfolio import stored_files
 from app.services.portfolio import reflections as reflection_service
 from app.services.exports.archive_checks import (
     ImportRefused,
@@ -250,9 +250,9 @@ def _create_everything(session: Session, settings: Settings, student: User, docu
                 summary.messages.append(_("“%(title)s” wasn't imported: its file wasn't in the archive.", title=doc["title"]))
                 continue
             try:
-                stored = uploads.store_path(path=source, store=file_storage.uploads(settings), owner_id=student.id,
-                                            original_name=doc["file"]["original_name"] or source.name)
-            except uploads.FileRefused as refused:
+                stored = stored_files.store_path(path=source, store=file_storage.uploads(settings), owner_id=student.id,
+                                                 original_name=doc["file"]["original_name"] or source.name)
+            except stored_files.FileRefused as refused:
                 raise ImportRefused(refused.message) from None
             ledger.uncommitted_files.append(stored)
             if badge := doc["file"].get("badge"):  # the exported picture lost it with its metadata
