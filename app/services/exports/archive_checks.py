@@ -12,6 +12,7 @@ from app.config import Settings
 from app.i18n import _
 from app.models import User
 from app.services.exports import portfolio_json
+from app.services.exports import portfolio_json_files
 from app.services.portfolio.upload_messages import human_size
 from app.services.exports.safe_zip import ArchiveRefused, normalise_name
 
@@ -151,7 +152,7 @@ def check_files(document: dict, files: dict[str, Path], settings: Settings, stud
         if size > settings.max_upload_bytes:
             raise ImportRefused(_("“%(name)s” is %(size)s; the limit is %(limit)s.", name=info["original_name"][:120],
                                   size=human_size(size), limit=human_size(settings.max_upload_bytes)))
-        if info["sha256"] and portfolio_json.sha256_of(path) != info["sha256"]:
+        if info["sha256"] and portfolio_json_files.sha256_of(path) != info["sha256"]:
             raise ImportRefused(_("“%(name)s” in the archive isn't the file portfolio.json describes; the archive may "
                                   "be damaged.", name=name[:120]))
         total += size

@@ -25,6 +25,7 @@ from app.i18n import _
 from app.models import Job, MediaKind, Role, User
 from app.services.jobs import jobs
 from app.services.exports import portfolio_json
+from app.services.exports import portfolio_json_document
 from app.services.jobs.jobs import JobFailed, JobResult, Progress
 
 # Already compressed: stored as they are, which is much faster and no bigger.
@@ -77,7 +78,7 @@ def build_archive(*, session: Session, settings: Settings, student: User, out_pa
     report = progress or (lambda done, total, stage: None)
     report(0, 4, _("Collecting your portfolio"))
     store = file_storage.uploads(settings)
-    serialized = portfolio_json.collect(session=session, settings=settings, student=student, store=store)
+    serialized = portfolio_json_document.collect(session=session, settings=settings, student=student, store=store)
     file_paths = serialized.file_paths
     media = _media_kinds(session, file_paths)
     partial = out_path.with_name(out_path.name + ".part")
