@@ -73,7 +73,8 @@ def build_archive(*, session: Session, settings: Settings, student: User, out_pa
     """Write `student`'s archive to `out_path` (via a temporary file beside it, renamed when complete)."""
     from app.services.exports.leap2a import export_feed
     from app.services.exports.leap2a_badges import baked_copies
-    from app.services.exports.offline_site import write_site, write_stored_file
+    from app.services.exports.offline_assets import write_stored_file
+    from app.services.exports.offline_site import write_site
 
     report = progress or (lambda done, total, stage: None)
     report(0, 4, _("Collecting your portfolio"))
