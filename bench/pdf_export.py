@@ -166,7 +166,7 @@ def export(root: Path, student_id: int) -> None:
     """In the child: make Folio's PDF and print its figures (the last line: key=value pairs for the parent)."""
     import weasyprint  # noqa: F401  (imported before the baseline, so it counts the export's own memory)
 
-    from app.services.exports.pdf_content import SECTION_ORDER
+    from app.services.exports.pdf_sections import SECTION_ORDER
     from app.services.exports.pdf_export import build_portfolio_pdf
 
     settings = settings_for(root)

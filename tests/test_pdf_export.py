@@ -23,7 +23,8 @@ from app.services.portfolio.artefacts import ArtefactInput, create_file_artefact
 from app.services.portfolio.goal_forms import GoalData
 from app.services.portfolio.goals import create_goal
 from app.services.exports import pdf_export
-from app.services.exports.pdf_content import gather_portfolio, image_key
+from app.services.exports.pdf_content import gather_portfolio
+from app.services.exports.pdf_entries import image_key
 from app.services.exports.pdf_export import (
     build_class_pdfs, build_portfolio_pdf, css_page_content, css_string, make_url_fetcher, safe_file_stem, unique_name,
 )
