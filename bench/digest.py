@@ -37,7 +37,7 @@ from app.models import (  # noqa: E402
     User,
 )
 from app.services.family import digests  # noqa: E402
-from app.services.portfolio import uploads  # noqa: E402
+from app.services.portfolio import stored_files
 from app.services.portfolio.artefacts import ArtefactInput, create_file_artefacts  # noqa: E402
 
 FAMILIES = int(os.environ.get("FOLIO_BENCH_FAMILIES", "1000"))
@@ -126,7 +126,7 @@ def build(engine, settings: Settings, folder: Path, linked_at: datetime) -> None
         for i, child in enumerate(children):
             if i % PHOTO_EVERY:
                 continue
-            stored = uploads.store_path(path=source, store=store, owner_id=child.id, original_name="photo.jpg")
+            stored = stored_files.store_path(path=source, store=store, owner_id=child.id, original_name="photo.jpg")
             (photo,) = create_file_artefacts(session=session, owner=child, files=[stored], data=ArtefactInput(
                 title="Our bridge of straws", audience=Audience.family))
             session.flush()

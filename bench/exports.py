@@ -30,7 +30,7 @@ def child(root: Path, student_id: int, what: str) -> None:
     import weasyprint  # noqa: F401  (imported before the baseline: the figure is the export's own memory)
 
     from app.services.exports.archive_export import build_archive
-    from app.services.exports.pdf_content import SECTION_ORDER
+    from app.services.exports.pdf_sections import SECTION_ORDER
     from app.services.exports.pdf_export import build_portfolio_pdf
 
     settings = settings_for(root)

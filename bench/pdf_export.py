@@ -38,7 +38,7 @@ from app.models import (  # noqa: E402
     Role, School, User,
 )
 from app.services.accounts.accounts import create_user  # noqa: E402
-from app.services.portfolio.uploads import store_path  # noqa: E402
+from app.services.portfolio.stored_files import store_path  # noqa: E402
 
 import os  # noqa: E402
 
@@ -166,7 +166,7 @@ def export(root: Path, student_id: int) -> None:
     """In the child: make Folio's PDF and print its figures (the last line: key=value pairs for the parent)."""
     import weasyprint  # noqa: F401  (imported before the baseline, so it counts the export's own memory)
 
-    from app.services.exports.pdf_content import SECTION_ORDER
+    from app.services.exports.pdf_sections import SECTION_ORDER
     from app.services.exports.pdf_export import build_portfolio_pdf
 
     settings = settings_for(root)

@@ -14,7 +14,7 @@ from app.models import (
     ApprovalStatus, Audience, Comment, CommentKind, CommentStatus, GuardianLink, ItemApproval, Role, User,
 )
 from app.models.base import utcnow
-from app.services.portfolio import uploads
+from app.services.portfolio import stored_files
 from app.services.portfolio.artefacts import ArtefactInput, create_file_artefacts
 from app.services.portfolio.goal_forms import GoalData
 from app.services.badges import issuing
@@ -69,8 +69,8 @@ def make_photo(session, settings, tmp_path, owner, *, title="Our volcano", audie
     """A photo uploaded through the service: stored, cleaned, with its WebP thumbnails."""
     source = tmp_path / f"photo-{owner.id}-{len(title)}.jpg"
     source.write_bytes(jpeg_with_gps(480, 320))
-    stored = uploads.store_path(path=source, store=storage.uploads(settings), owner_id=owner.id,
-                                original_name="volcano.jpg")
+    stored = stored_files.store_path(path=source, store=storage.uploads(settings), owner_id=owner.id,
+                                     original_name="volcano.jpg")
     (artefact,) = create_file_artefacts(session=session, owner=owner, files=[stored], data=ArtefactInput(
         title=title, description="We made it erupt", audience=audience, occurred_on=date.today()))
     session.commit()

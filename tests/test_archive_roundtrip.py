@@ -22,7 +22,8 @@ from app.services.exports import archive_export
 from app.services.exports import archive_import
 from app.services.jobs import job_runs, jobs
 from app.services.exports import portfolio_json
-from app.services.portfolio import uploads
+from app.services.exports import portfolio_json_document
+from app.services.portfolio import stored_files
 from app.services.portfolio.artefacts import ArtefactInput, create_file_artefacts, create_text_artefact
 from app.services.portfolio.goal_forms import GoalData
 from app.services.portfolio.goals import achieve_goal, create_goal, record_checkin, steps_of
@@ -39,7 +40,7 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 def _store(settings, tmp_path, owner, name: str, content: bytes):
     source = tmp_path / f"source-{name}"
     source.write_bytes(content)
-    return uploads.store_path(path=source, store=storage.uploads(settings), owner_id=owner.id, original_name=name)
+    return stored_files.store_path(path=source, store=storage.uploads(settings), owner_id=owner.id, original_name=name)
 
 
 def rich_portfolio(session, settings, tmp_path):
@@ -246,21 +247,21 @@ def test_round_trip_into_the_same_framework_is_exact(session, settings, tmp_path
 
 def test_two_exports_are_identical_and_queries_are_constant(session, settings, tmp_path, count_queries):
     student, items = rich_portfolio(session, settings, tmp_path)
-    one = portfolio_json.serialize_portfolio(session=session, settings=settings, student=student, store=storage.uploads(settings))
-    two = portfolio_json.serialize_portfolio(session=session, settings=settings, student=student, store=storage.uploads(settings))
+    one = portfolio_json_document.serialize_portfolio(session=session, settings=settings, student=student, store=storage.uploads(settings))
+    two = portfolio_json_document.serialize_portfolio(session=session, settings=settings, student=student, store=storage.uploads(settings))
     one.pop("exported_at"), two.pop("exported_at")
     assert one == two
     assert [a["ref"] for a in one["artefacts"]] == [f"artefact-{n}" for n in range(1, len(one["artefacts"]) + 1)]
 
     with count_queries() as small:
-        portfolio_json.serialize_portfolio(session=session, settings=settings, student=student)
+        portfolio_json_document.serialize_portfolio(session=session, settings=settings, student=student)
     for number in range(6):
         create_text_artefact(session=session, owner=student, kind=ArtefactKind.note,
                              data=ArtefactInput(title=f"Extra {number}", body="x", tags=[f"t{number}"]))
         make_reflection(session, student, title=f"More {number}", artefact_ids=[items["poster"].id])
     session.commit()
     with count_queries() as large:
-        portfolio_json.serialize_portfolio(session=session, settings=settings, student=student)
+        portfolio_json_document.serialize_portfolio(session=session, settings=settings, student=student)
     assert large.count == small.count
 
 

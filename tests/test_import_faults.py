@@ -29,7 +29,7 @@ from app.models.base import utcnow
 from app.routes import imports
 from app.services.exports import archive_export
 from app.services.jobs import job_housekeeping, job_runs, jobs
-from app.services.portfolio import uploads
+from app.services.portfolio import stored_files
 from app.services.portfolio.artefacts import ArtefactInput, create_file_artefacts
 from tests.conftest import TEST_SECRET, make_settings
 from tests.factories import login, make_school, make_user
@@ -62,8 +62,8 @@ def photo_archive(session, settings, tmp_path, count: int = PHOTOS) -> bytes:
     for number in range(count):
         source = tmp_path / f"photo-{number}.png"
         source.write_bytes(png(64 + number, 48, colour=(number * 20 % 255, 90, 140)))
-        stored = uploads.store_path(path=source, store=file_storage.uploads(settings), owner_id=author.id,
-                                    original_name=f"photo-{number}.png")
+        stored = stored_files.store_path(path=source, store=file_storage.uploads(settings), owner_id=author.id,
+                                         original_name=f"photo-{number}.png")
         create_file_artefacts(session=session, owner=author, files=[stored], data=ArtefactInput(title=f"Photo {number}"))
     session.commit()
     path = tmp_path / "photos.zip"
@@ -117,12 +117,12 @@ SLOW_PHOTOS = """
 import time
 import zipfile
 from datetime import timedelta
-from app.services.portfolio import uploads
-original = uploads.store_path
+from app.services.portfolio import stored_files
+original = stored_files.store_path
 def slow_store_path(**kwargs):
     time.sleep(0.4)  # a large photo being processed
     return original(**kwargs)
-uploads.store_path = slow_store_path
+stored_files.store_path = slow_store_path
 """
 
 
@@ -213,13 +213,13 @@ def test_a_save_is_not_held_up_by_a_large_import(app, client, new_client, sessio
     importer = make_user(session, make_school(session, "New School"))
     writer = make_user(session, make_school(session, "Other School"))
     job_id = queue_import(client, importer, data)
-    original = uploads.store_path
+    original = stored_files.store_path
 
     def slow_store_path(**kwargs):
         time.sleep(0.4)  # a large photo being processed
         return original(**kwargs)
 
-    monkeypatch.setattr(uploads, "store_path", slow_store_path)
+    monkeypatch.setattr(stored_files, "store_path", slow_store_path)
     other = new_client()
     login(other, writer)
     thread = threading.Thread(target=job_runs.run_pending, kwargs={"engine": app.state.engine, "settings": settings})
@@ -324,15 +324,15 @@ def test_a_refusal_midway_removes_what_earlier_batches_committed(app, client, se
     data = photo_archive(session, settings, tmp_path, count=4)
     student = make_user(session, make_school(session, "New School"))
     job_id = queue_import(client, student, data)
-    original, calls = uploads.store_path, []
+    original, calls = stored_files.store_path, []
 
     def refuse_the_third(**kwargs):
         calls.append(kwargs)
         if len(calls) == 3:
-            raise uploads.FileRefused("This photo can't be read.")
+            raise stored_files.FileRefused("This photo can't be read.")
         return original(**kwargs)
 
-    monkeypatch.setattr(uploads, "store_path", refuse_the_third)
+    monkeypatch.setattr(stored_files, "store_path", refuse_the_third)
     job_runs.run_pending(engine=app.state.engine, settings=settings)
 
     job = job_row(session, job_id)
@@ -349,7 +349,7 @@ def test_a_job_taken_over_by_another_runner_stops_at_its_next_batch(app, client,
     data = photo_archive(session, settings, tmp_path, count=4)
     student = make_user(session, make_school(session, "New School"))
     job_id = queue_import(client, student, data)
-    original, calls = uploads.store_path, []
+    original, calls = stored_files.store_path, []
 
     def taken_over_after_two(**kwargs):
         calls.append(kwargs)
@@ -359,7 +359,7 @@ def test_a_job_taken_over_by_another_runner_stops_at_its_next_batch(app, client,
                 other.commit()
         return original(**kwargs)
 
-    monkeypatch.setattr(uploads, "store_path", taken_over_after_two)
+    monkeypatch.setattr(stored_files, "store_path", taken_over_after_two)
     job_runs.run_pending(engine=app.state.engine, settings=settings)
 
     job = job_row(session, job_id)
@@ -397,7 +397,7 @@ def test_a_mahara_import_stopped_midway_carries_on_without_duplicates(app, clien
 
     student = make_user(session, make_school(session))
     job_id = queue_import(client, student, leap2a_zip(3))
-    original, calls = uploads.store_path, []
+    original, calls = stored_files.store_path, []
 
     def stop_at_the_third(**kwargs):
         calls.append(kwargs)
@@ -405,13 +405,13 @@ def test_a_mahara_import_stopped_midway_carries_on_without_duplicates(app, clien
             raise KeyboardInterrupt  # the worker is stopped (Ctrl-C, or the container)
         return original(**kwargs)
 
-    monkeypatch.setattr(uploads, "store_path", stop_at_the_third)
+    monkeypatch.setattr(stored_files, "store_path", stop_at_the_third)
     with pytest.raises(KeyboardInterrupt):
         job_runs.run_pending(engine=app.state.engine, settings=settings)
     assert job_row(session, job_id).status is JobStatus.queued
     assert titles(session, student) == ["Drawing 0", "Drawing 1"]  # committed batch by batch
 
-    monkeypatch.setattr(uploads, "store_path", original)
+    monkeypatch.setattr(stored_files, "store_path", original)
     job_runs.run_pending(engine=app.state.engine, settings=settings)
     job = job_row(session, job_id)
     assert job.status is JobStatus.done, job.error

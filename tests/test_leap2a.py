@@ -30,7 +30,7 @@ from app.services.portfolio import artefacts
 from app.services.portfolio import goal_forms
 from app.services.portfolio import goals
 from app.services.competencies import ratings
-from app.services.portfolio import uploads
+from app.services.portfolio import stored_files
 from app.services.exports.leap2a import ATOM, CATEGORIES, LEAP2, LEAP2A_VERSION, RDF, export_feed
 from app.services.exports.leap2a_feed import Leap2AError, html_to_markdown
 from app.services.exports.leap2a_import import import_leap2a
@@ -51,7 +51,7 @@ L = f"{{{LEAP2}}}"
 def _file_artefact(session, settings, student, tmp_path: Path, *, title="Bridge photo", tags=("science",)):
     source = tmp_path / "bridge.jpg"
     source.write_bytes(jpeg_with_gps())
-    stored = uploads.store_path(path=source, store=storage.uploads(settings), owner_id=student.id, original_name="bridge photo.jpg")
+    stored = stored_files.store_path(path=source, store=storage.uploads(settings), owner_id=student.id, original_name="bridge photo.jpg")
     data = artefacts.ArtefactInput(title=title, description="It held 2.4 kg", occurred_on=date(2026, 10, 3), tags=list(tags))
     artefact = artefacts.create_file_artefacts(session=session, owner=student, files=[stored], data=data)[0]
     session.commit()

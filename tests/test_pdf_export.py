@@ -23,11 +23,12 @@ from app.services.portfolio.artefacts import ArtefactInput, create_file_artefact
 from app.services.portfolio.goal_forms import GoalData
 from app.services.portfolio.goals import create_goal
 from app.services.exports import pdf_export
-from app.services.exports.pdf_content import gather_portfolio, image_key
+from app.services.exports.pdf_content import gather_portfolio
+from app.services.exports.pdf_entries import image_key
 from app.services.exports.pdf_export import (
     build_class_pdfs, build_portfolio_pdf, css_page_content, css_string, make_url_fetcher, safe_file_stem, unique_name,
 )
-from app.services.portfolio.uploads import store_path
+from app.services.portfolio.stored_files import store_path
 from tests.factories import make_class, make_framework, make_note, make_reflection, make_school, make_user
 from tests.media import png
 from tests.stored import job_result, stored_bytes

@@ -15,7 +15,8 @@ from app.db import make_engine
 from app.main import create_app
 from app.models import Artefact, Job, JobStatus
 from app.services.jobs import job_runs, jobs
-from app.services.portfolio import images, uploads
+from app.services.portfolio import images
+from app.services.portfolio import stored_files
 from tests.conftest import make_settings
 from tests.factories import login, make_school, make_user
 from tests.media import jpeg_with_gps, mp4
@@ -110,14 +111,14 @@ def test_nothing_reaches_the_bucket_until_the_upload_is_checked_and_a_refused_on
     path = a.upload_dir.parent / "photo.jpg"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(jpeg_with_gps())
-    stored = uploads.store_path(path=path, store=store, owner_id=7, original_name="photo.jpg")
+    stored = stored_files.store_path(path=path, store=store, owner_id=7, original_name="photo.jpg")
     assert seen_while_checking == [[]], "the bucket was empty while the photo was being checked"
     assert sorted(store.list()) == sorted([stored.stored_name, stored.thumb_small, stored.thumb_large,
                                            stored.thumb_print])
 
     program = a.upload_dir.parent / "tool.jpg"
     program.write_bytes(b"MZ" + bytes(5000))
-    with pytest.raises(uploads.FileRefused):
-        uploads.store_path(path=program, store=store, owner_id=7, original_name="tool.jpg")
+    with pytest.raises(stored_files.FileRefused):
+        stored_files.store_path(path=program, store=store, owner_id=7, original_name="tool.jpg")
     assert len(store.list()) == 4
     assert not any((a.upload_dir / ".incoming").iterdir())

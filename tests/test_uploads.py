@@ -14,10 +14,9 @@ from starlette.requests import ClientDisconnect, Request
 from app.storage.local import LocalStorage
 from app.models import MediaKind
 from app.services.portfolio import uploads
-from app.services.portfolio.uploads import (
-    INCOMING_DIR, FileRefused, MalformedUpload, UploadTooLarge, discard, human_size, receive_multipart,
-    store_path,
-)
+from app.services.portfolio.stored_files import FileRefused, discard, store_path
+from app.services.portfolio.upload_messages import human_size
+from app.services.portfolio.uploads import INCOMING_DIR, MalformedUpload, UploadTooLarge, receive_multipart
 from tests.test_filetypes import docx_bytes, image_bytes
 from tests.test_images import files_under, jpeg_with_gps_exif, png_header_only
 

@@ -23,6 +23,7 @@ from app.services.moderation.approvals import approval_notice
 from app.services.portfolio import artefacts as service
 from app.services.portfolio import storage
 from app.services.portfolio import held_files, uploads
+from app.services.portfolio import stored_files
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
 from app.services.portfolio.filetypes import allowed_description
 from app.faults import BUSY_STATUS, FULL_STATUS
@@ -136,13 +137,13 @@ async def upload_files(request: Request, user: StudentUser, session: SessionDep)
             return [], data, refused.status
         except Exception:
             session.rollback()
-            uploads.discard(store=store, files=form.files)
+            stored_files.discard(store=store, files=form.files)
             raise
         return created, data, FULL_STATUS if form.disk_full else 200
 
     created, data, status = await run_in_threadpool(save)
     if not created and not held:
-        await run_in_threadpool(uploads.discard, store=store, files=form.files)
+        await run_in_threadpool(stored_files.discard, store=store, files=form.files)
     if _wants_json(request):
         body = {
             "created": [{"id": a.id, "title": a.title, "url": f"/artefacts/{a.id}"} for a in created],
@@ -165,7 +166,7 @@ def _split_caption(store, form: uploads.ReceivedForm) -> tuple[list, object | No
     captions = [f for f in form.files if f.field == "caption_audio"]
     if len(captions) > 1:
         form.files = [f for f in form.files if f not in captions[1:]]
-        uploads.discard(store=store, files=captions[1:])
+        stored_files.discard(store=store, files=captions[1:])
     return [f for f in form.files if f.field != "caption_audio"], (captions[0] if captions else None)
 
 
@@ -309,7 +310,7 @@ def delete_artefact(request: Request, artefact_id: PathId, user: StudentUser, se
     title = artefact.title
     names = service.delete_artefact(session=session, artefact=artefact)
     session.commit()
-    uploads.discard_names(store=file_storage.uploads(request.app.state.settings), names=names)
+    stored_files.discard_names(store=file_storage.uploads(request.app.state.settings), names=names)
     response = RedirectResponse("/artefacts", status_code=303)
     flash(request, response, _("“%(title)s” was deleted.", title=title), "success")
     return response

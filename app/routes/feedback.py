@@ -21,6 +21,7 @@ from app.services.portfolio.links import link_to_item
 from app.services.moderation import feedback_requests
 from app.services.family import reactions
 from app.services.portfolio import uploads
+from app.services.portfolio import stored_files
 from app.templating import render, wants_fragment
 from app.routes.ids import FormId, FormIds, PathId, QueryId
 
@@ -88,11 +89,11 @@ def _save_comment(request: Request, session, user, item: thread_items.ThreadItem
             session.commit()
     except Exception:
         session.rollback()
-        uploads.discard(store=store, files=form.files)
+        stored_files.discard(store=store, files=form.files)
         raise
     if comment is None:
         session.rollback()
-        uploads.discard(store=store, files=form.files)
+        stored_files.discard(store=store, files=form.files)
         return _thread_page(request, session, user, item_type=item.type.value, item_id=item.id, data=data, status_code=422)
     response = _back_to(item.link, f"comment-{comment.id}")
     if comment.status.value == "pending":

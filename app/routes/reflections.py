@@ -22,6 +22,7 @@ from app.services.portfolio import artefacts as artefact_service
 from app.services.portfolio import reflections as service
 from app.services.portfolio import storage
 from app.services.portfolio import core_loop, held_files, uploads
+from app.services.portfolio import stored_files
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
 from app.faults import BUSY_STATUS, FULL_STATUS, disk_full_message
 from app.templating import render
@@ -108,7 +109,7 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
     try:
         with keeping_typed_text(session):
             reflection, replaced = _write(session, user, settings, data, audio, reflection)
-        uploads.discard_names(store=store, names=replaced)
+        stored_files.discard_names(store=store, names=replaced)
     except storage.QuotaExceeded as full:  # another upload took the space while this one was arriving
         session.rollback()
         data.errors["audio"] = full.message
@@ -123,7 +124,7 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
             data.errors["audio"] = _("Your recording was not kept: record it (or choose the file) again.")
         return _refuse(request, session, user, form, data, reflection, status_code=refused.status, held=held)
     except service.EditConflict as conflict:
-        uploads.discard(store=store, files=form.files)
+        stored_files.discard(store=store, files=form.files)
         # Keep what they typed; offer the saved version beside it; the next save is a deliberate overwrite.
         data.version = conflict.current.version
         data.errors["form"] = _(
@@ -134,7 +135,7 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
         return render(request, "reflections/form.html", context, status_code=409)
     except Exception:
         session.rollback()
-        uploads.discard(store=store, files=form.files)
+        stored_files.discard(store=store, files=form.files)
         raise
     if form.first("then") == "assess" and reflection.status is ReflectionStatus.published:
         response = RedirectResponse(f"/self-assessment?reflection={reflection.id}", status_code=303)
@@ -170,7 +171,7 @@ def _write(session, user, settings, data: service.ReflectionInput, audio, reflec
 def _refuse(request, session, user, form: uploads.ReceivedForm, data: service.ReflectionInput, reflection, *,
             status_code: int = 422, held: str = "") -> Response:
     if not held:
-        uploads.discard(store=file_storage.uploads(request.app.state.settings), files=form.files)
+        stored_files.discard(store=file_storage.uploads(request.app.state.settings), files=form.files)
     context = _form_context(session, user, data=data, reflection=reflection, guided=form.first("guided") == "1")
     context["held_token"] = held
     if reflection is None and form.first("then") == "assess":  # the refused step of the flow stays the step
@@ -238,7 +239,7 @@ def delete_reflection(request: Request, reflection_id: PathId, user: StudentUser
     title = reflection.title
     names = service.delete_reflection(session=session, reflection=reflection)
     session.commit()
-    uploads.discard_names(store=file_storage.uploads(request.app.state.settings), names=names)
+    stored_files.discard_names(store=file_storage.uploads(request.app.state.settings), names=names)
     response = RedirectResponse("/reflections", status_code=303)
     flash(request, response, _("“%(title)s” was deleted.", title=title), "success")
     return response

@@ -112,7 +112,7 @@ def delete_student(*, session: Session, actor: User, student: User, settings: Se
 def remove_stored_files(*, settings: Settings, files: StoredFiles) -> None:
     """Remove a deleted account's files (after the commit: a rollback must never leave rows without their files)."""
     from app import storage as file_storage
-    from app.services.portfolio.uploads import discard_names
+    from app.services.portfolio.stored_files import discard_names
 
     discard_names(store=file_storage.uploads(settings), names=files.upload_names)
     file_storage.job_files(settings).delete(files.job_results)

@@ -30,7 +30,7 @@ from app.services.portfolio import goal_forms
 from app.services.portfolio import goals
 from app.services.competencies import ratings
 from app.services.portfolio import reflections
-from app.services.portfolio import uploads
+from app.services.portfolio import stored_files
 from app.services.competencies.bc_competencies import seed_bc_framework
 from app.services.demo.demo_images import write_picture
 
@@ -65,7 +65,7 @@ def _file(session: Session, owner: User, store: Storage, picture: str, *, title:
           audience: Audience, tags: list[str], competencies: list[Competency]):
     with tempfile.TemporaryDirectory() as folder:
         path = write_picture(picture, Path(folder))
-        stored = uploads.store_path(path=path, store=store, owner_id=owner.id, original_name=picture)
+        stored = stored_files.store_path(path=path, store=store, owner_id=owner.id, original_name=picture)
     data = artefacts.ArtefactInput(title=title, description=description, occurred_on=_ago(days), audience=audience,
                                    tags=tags, competency_ids={c.id for c in competencies})
     return artefacts.create_file_artefacts(session=session, owner=owner, files=[stored], data=data)[0]

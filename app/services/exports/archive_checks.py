@@ -12,7 +12,8 @@ from app.config import Settings
 from app.i18n import _
 from app.models import User
 from app.services.exports import portfolio_json
-from app.services.portfolio import uploads
+from app.services.exports import portfolio_json_files
+from app.services.portfolio.upload_messages import human_size
 from app.services.exports.safe_zip import ArchiveRefused, normalise_name
 
 MAX_JSON_BYTES = 64 * 1024 * 1024
@@ -150,8 +151,8 @@ def check_files(document: dict, files: dict[str, Path], settings: Settings, stud
         size = path.stat().st_size
         if size > settings.max_upload_bytes:
             raise ImportRefused(_("“%(name)s” is %(size)s; the limit is %(limit)s.", name=info["original_name"][:120],
-                                  size=uploads.human_size(size), limit=uploads.human_size(settings.max_upload_bytes)))
-        if info["sha256"] and portfolio_json.sha256_of(path) != info["sha256"]:
+                                  size=human_size(size), limit=human_size(settings.max_upload_bytes)))
+        if info["sha256"] and portfolio_json_files.sha256_of(path) != info["sha256"]:
             raise ImportRefused(_("“%(name)s” in the archive isn't the file portfolio.json describes; the archive may "
                                   "be damaged.", name=name[:120]))
         total += size
@@ -159,7 +160,7 @@ def check_files(document: dict, files: dict[str, Path], settings: Settings, stud
     space_left = settings.student_quota_bytes - student.storage_used_bytes
     if total > space_left:
         raise ImportRefused(_("The files in this archive take %(size)s, but only %(space)s of the storage space is left.",
-                              size=uploads.human_size(total), space=uploads.human_size(max(0, space_left))))
+                              size=human_size(total), space=human_size(max(0, space_left))))
     return found
 
 

@@ -25,6 +25,7 @@ from app.i18n import _
 from app.models import Job, MediaKind, Role, User
 from app.services.jobs import jobs
 from app.services.exports import portfolio_json
+from app.services.exports import portfolio_json_document
 from app.services.jobs.jobs import JobFailed, JobResult, Progress
 
 # Already compressed: stored as they are, which is much faster and no bigger.
@@ -72,12 +73,13 @@ def build_archive(*, session: Session, settings: Settings, student: User, out_pa
     """Write `student`'s archive to `out_path` (via a temporary file beside it, renamed when complete)."""
     from app.services.exports.leap2a import export_feed
     from app.services.exports.leap2a_badges import baked_copies
-    from app.services.exports.offline_site import write_site, write_stored_file
+    from app.services.exports.offline_assets import write_stored_file
+    from app.services.exports.offline_site import write_site
 
     report = progress or (lambda done, total, stage: None)
     report(0, 4, _("Collecting your portfolio"))
     store = file_storage.uploads(settings)
-    serialized = portfolio_json.collect(session=session, settings=settings, student=student, store=store)
+    serialized = portfolio_json_document.collect(session=session, settings=settings, student=student, store=store)
     file_paths = serialized.file_paths
     media = _media_kinds(session, file_paths)
     partial = out_path.with_name(out_path.name + ".part")

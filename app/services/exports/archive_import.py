@@ -1,74 +1,28 @@
-"""Importing an archive into a student's portfolio: a Folio archive (portfolio.json), a Mahara export (a ZIP
-with leap2a.xml), or a bare Leap2A .xml file.
+"""Importing a Folio archive, a Mahara export ZIP or a bare Leap2A .xml file into a student's portfolio.
 
 Archives are untrusted: they are opened with app.services.exports.safe_zip, portfolio.json is validated against its
 schema (and its refs and files checked) before anything is written. An import commits in short batches (see
 app.services.exports.import_keys: each created item is recorded under the import's scope, so an import run again
 after a crash carries on instead of duplicating); on any problem what it committed is deleted again, the files it
-stored are removed, and ImportRefused says why.
-
-What a Folio import does with what can't be recreated as it was (see docs/portfolio-json.md, “Importing”):
-- competencies are matched by framework name and code in the student's new school; unknown ones become
-  tags on artefacts (“com.1 communicating”), and are listed in the history note for reflections, goals and
-  showcases (which have no tags);
-- self-assessments are matched by competency and level label; unmatched ones go to the history note;
-- teacher ratings and feedback (from people who aren't in the new school) are kept, read-only, in one
-  private note “Feedback and ratings from <school>” written in Markdown, so nothing is attributed to anyone
-  in the new school;
-- Open Badges credentials are never re-issued or altered: only the school that issued one can sign it, so each
-  stays in the archive's credentials/ folder as it was, verifiable where it was issued, and the summary says so
-  (showcase entries that showed one are left out).
+stored are removed, and ImportRefused says why. What a Folio archive's sections become is
+app.services.exports.import_folio's job; a Leap2A feed's, app.services.exports.leap2a_import's.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 import shutil
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 from sqlmodel import Session
 
-from app import storage as file_storage
 from app.config import Settings
 from app.i18n import _
-from app.models import (
-    ArtefactKind,
-    Audience,
-    CheckIn,
-    CheckInArtefact,
-    CheckInStep,
-    CompetencyRating,
-    GoalStatus,
-    RatingArtefact,
-    RatingSource,
-    ReflectionStatus,
-    Showcase,
-    ShowcaseItem,
-    ShowcaseItemType,
-    User,
-)
-from app.services.portfolio import artefacts as artefact_service
-from app.services.portfolio import goals as goal_service
-from app.services.moderation import approvals
-from app.services.exports import portfolio_json
-from app.services.portfolio import storage
-from app.services.portfolio import timeline
-from app.services.portfolio import uploads
-from app.services.portfolio import reflections as reflection_service
-from app.services.exports.archive_checks import (
-    ImportRefused,
-    check_files,
-    feedback_comments,
-    load_document,
-    read_limited,
-)
-from app.services.portfolio.goal_forms import GoalData
-from app.services.exports.import_history import HistoryNote
-from app.services.exports.import_captions import link_captions
-from app.services.exports.import_matching import Matcher
+from app.models import User
+from app.services.exports.archive_checks import ImportRefused, check_files, load_document, read_limited
+from app.services.exports.import_folio import create_everything
+from app.services.exports.import_folio_evidence import artefact_key
 from app.services.exports.import_summary import ImportSummary
 from app.services.exports.import_keys import Ledger, fingerprint, undo
 from app.services.exports.safe_zip import ArchiveRefused, is_zip, open_untrusted_zip
@@ -77,8 +31,6 @@ MAX_XML_BYTES = 64 * 1024 * 1024
 
 
 Progress = Callable[[int, int, str], None]
-
-
 
 
 def _noop(_done: int, _total: int, _stage: str) -> None:
@@ -168,8 +120,6 @@ def _bases(files: dict[str, Path]) -> list[str]:
     return bases
 
 
-
-
 # --- Leap2A (Mahara) ---------------------------------------------------------------------------------------
 
 
@@ -196,207 +146,9 @@ def _import_folio(session: Session, settings: Settings, student: User, files: di
                   report: Progress, ledger: Ledger) -> ImportSummary:
     document = load_document(files["portfolio.json"])
     # Files a previous run of this import already stored are counted in the student's storage already.
-    done = {doc["ref"] for doc in document["artefacts"] if ledger.existing(_artefact_key(doc)) is not None}
+    done = {doc["ref"] for doc in document["artefacts"] if ledger.existing(artefact_key(doc)) is not None}
     sources = check_files(document, files, settings, student, already_imported=done)
     summary = ImportSummary(kind="folio")
-    _create_everything(session, settings, student, document, sources, summary, report, ledger)
+    create_everything(session=session, settings=settings, student=student, document=document, sources=sources,
+                      summary=summary, report=report, ledger=ledger)
     return summary
-
-
-def _artefact_key(doc: dict) -> str:
-    return "artefact:" + doc["ref"]
-
-
-def _at(value: str | None):
-    return portfolio_json.parse_timestamp(value)
-
-
-def _create_everything(session: Session, settings: Settings, student: User, document: dict, sources: dict[str, Path],
-                       summary: ImportSummary, report: Progress, ledger: Ledger) -> None:
-    matcher = Matcher(session, student, document)
-    history = HistoryNote(label=matcher.label)
-    artefact_ids: dict[str, int] = {}
-    titles: dict[str, str] = {}
-
-    # Recordings come in private, whatever an older archive says: they are heard with their reflection (or, for a
-    # spoken caption, with its evidence); a teacher's spoken feedback stays the student's own, named in the history.
-    captions = {doc["ref"]: doc["audio_caption"] for doc in document["artefacts"] if doc.get("audio_caption")}
-    recordings = {doc["audio"] for doc in document["reflections"] if doc["audio"]} | set(captions.values())
-    recordings |= {doc["audio"] for doc in feedback_comments(document) if doc.get("audio")}
-    total = len(document["artefacts"])
-    for number, doc in enumerate(document["artefacts"], start=1):
-        existing = ledger.existing(_artefact_key(doc))
-        if existing is not None:  # committed by an earlier run of this import
-            artefact_ids[doc["ref"]] = existing
-            titles[doc["ref"]] = doc["title"]
-            summary.artefacts += 1
-            continue
-        competency_ids, unmatched = matcher.split(doc["competencies"])
-        tags = artefact_service.normalise_tags(",".join(doc["tags"] + [matcher.label(r).replace(",", " ").lower() for r in unmatched]))
-        data = artefact_service.ArtefactInput(
-            title=doc["title"], description=doc["description"], occurred_on=date.fromisoformat(doc["occurred_on"]),
-            audience=Audience.private if doc["ref"] in recordings else Audience(doc["audience"]), tags=tags,
-            competency_ids=competency_ids, body=doc["body"], url=doc["url"] or "",
-        )
-        kind = ArtefactKind(doc["kind"])
-        if kind is ArtefactKind.file:
-            ledger.before_slow_work()
-        if not ledger.pending:  # (a write now would wait for this import's own uncommitted batch)
-            report(1, 4, _("Importing evidence (%(done)s of %(total)s)", done=number, total=total))
-        if kind is ArtefactKind.file:
-            source = sources.get(doc["ref"])
-            if source is None:
-                summary.skipped += 1
-                summary.messages.append(_("“%(title)s” wasn't imported: its file wasn't in the archive.", title=doc["title"]))
-                continue
-            try:
-                stored = uploads.store_path(path=source, store=file_storage.uploads(settings), owner_id=student.id,
-                                            original_name=doc["file"]["original_name"] or source.name)
-            except uploads.FileRefused as refused:
-                raise ImportRefused(refused.message) from None
-            ledger.uncommitted_files.append(stored)
-            if badge := doc["file"].get("badge"):  # the exported picture lost it with its metadata
-                stored = dataclasses.replace(stored, badge_version=badge["version"], badge_payload=badge["payload"])
-            try:
-                artefact = artefact_service.create_file_artefacts(
-                    session=session, owner=student, files=[stored], data=data, quota_bytes=settings.student_quota_bytes)[0]
-            except storage.QuotaExceeded as full:  # an upload took the space since check_files looked
-                raise ImportRefused(full.message) from None
-        else:
-            artefact = artefact_service.create_text_artefact(session=session, owner=student, kind=kind, data=data)
-        artefact.created_at, artefact.updated_at = _at(doc["created_at"]), _at(doc["updated_at"])
-        session.add(artefact)
-        artefact_ids[doc["ref"]] = artefact.id
-        titles[doc["ref"]] = doc["title"]
-        summary.artefacts += 1
-        ledger.record(_artefact_key(doc), artefact.id)
-    session.flush()
-    link_captions(session=session, captions=captions, artefact_ids=artefact_ids, titles=titles, summary=summary)
-
-    report(2, 4, _("Importing goals and reflections"))
-    goal_ids: dict[str, int] = {}
-    goals_by_ref = {}
-    for doc in document["goals"]:
-        competency_ids, unmatched = matcher.split(doc["competencies"])
-        history.unmatched_links(doc["title"], unmatched)
-        data = GoalData(title=doc["title"], why=doc["why"], success_criteria=doc["success_criteria"],
-                        target_date=date.fromisoformat(doc["target_date"]) if doc["target_date"] else None,
-                        audience=Audience(doc["audience"]), competency_ids=competency_ids,
-                        steps=[step["text"] for step in doc["steps"]])
-        goal = goal_service.create_goal(session=session, owner=student, data=data)
-        steps = goal_service.steps_of(session=session, goal=goal)
-        for step, step_doc in zip(steps, doc["steps"]):
-            step.done, step.done_at = step_doc["done"], _at(step_doc["done_at"])
-            session.add(step)
-        for checkin_doc in doc["checkins"]:
-            checkin = CheckIn(goal_id=goal.id, occurred_on=date.fromisoformat(checkin_doc["occurred_on"]),
-                              note=checkin_doc["note"], created_at=_at(checkin_doc["created_at"]))
-            session.add(checkin)
-            session.flush()
-            for ref in sorted(set(checkin_doc["evidence"])):
-                if ref in artefact_ids:
-                    session.add(CheckInArtefact(checkin_id=checkin.id, artefact_id=artefact_ids[ref]))
-            for index in sorted(set(checkin_doc["steps"])):
-                session.add(CheckInStep(checkin_id=checkin.id, step_id=steps[index].id))
-        goal.status, goal.achieved_at = GoalStatus(doc["status"]), _at(doc["achieved_at"])
-        goal_ids[doc["ref"]] = goal.id
-        goals_by_ref[doc["ref"]] = (goal, doc)
-        titles[doc["ref"]] = doc["title"]
-        summary.goals += 1
-
-    reflection_ids: dict[str, int] = {}
-    for doc in document["reflections"]:
-        competency_ids, unmatched = matcher.split(doc["competencies"])
-        history.unmatched_links(doc["title"], unmatched)
-        status = ReflectionStatus(doc["status"])
-        data = reflection_service.ReflectionInput(
-            title=doc["title"], body=doc["body"], audience=Audience(doc["audience"]), status=status,
-            artefact_ids={artefact_ids[r] for r in doc["artefacts"] if r in artefact_ids},
-            goal_ids={goal_ids[r] for r in doc["goals"]}, competency_ids=competency_ids,
-        )
-        audio = artefact_ids.get(doc["audio"]) if doc["audio"] else None
-        reflection = reflection_service.create_reflection(session=session, owner=student, data=data, audio_artefact_id=audio)
-        reflection.created_at, reflection.updated_at = _at(doc["created_at"]), _at(doc["updated_at"])
-        reflection.published_at = _at(doc["published_at"])
-        session.add(reflection)
-        session.flush()
-        timeline.sync_reflection(session=session, reflection=reflection)
-        reflection_ids[doc["ref"]] = reflection.id
-        titles[doc["ref"]] = doc["title"]
-        summary.reflections += 1
-
-    for ref, (goal, doc) in goals_by_ref.items():
-        if doc["closing_reflection"]:
-            goal.closing_reflection_id = reflection_ids[doc["closing_reflection"]]
-        goal.created_at, goal.updated_at = _at(doc["created_at"]), _at(doc["updated_at"])
-        session.add(goal)
-        session.flush()
-        timeline.sync_goal(session=session, goal=goal)
-
-    report(3, 4, _("Importing assessments and showcases"))
-    for doc in document["ratings"]:
-        if doc["source"] != RatingSource.self.value:
-            history.teacher_rating(doc)
-            continue
-        competency = matcher.competency(doc["competency"])
-        level = matcher.level(competency, doc["level"]) if competency else None
-        if competency is None or level is None:
-            history.unmatched_rating(doc)
-            continue
-        rating = CompetencyRating(student_id=student.id, competency_id=competency.id, level_id=level.id,
-                                  rated_by_id=student.id, source=RatingSource.self, reason=doc["reason"],
-                                  created_at=_at(doc["created_at"]))
-        session.add(rating)
-        session.flush()
-        for ref in sorted(set(doc["artefacts"])):
-            if ref in artefact_ids:
-                session.add(RatingArtefact(rating_id=rating.id, artefact_id=artefact_ids[ref]))
-        summary.ratings += 1
-
-    for doc in document["feedback"]:
-        history.feedback(doc, titles.get(doc["on"], doc["on"]), recordings=titles)
-
-    summary.credentials = len(document.get("credentials", []))
-
-    item_ids = {"artefact": artefact_ids, "reflection": reflection_ids, "goal": goal_ids}
-    for doc in document["showcases"]:
-        showcase = Showcase(owner_id=student.id, title=doc["title"], introduction=doc["introduction"],
-                            audience=Audience(doc["audience"]), ready=doc["ready"],
-                            created_at=_at(doc["created_at"]), updated_at=_at(doc["updated_at"]))
-        session.add(showcase)
-        session.flush()
-        approvals.request_showcase_if_needed(session=session, showcase=showcase)
-        seen: set[tuple[str, int]] = set()
-        for item in doc["items"]:
-            if item["type"] == "credential":
-                continue  # not re-issued here (see the module's docstring); the summary says why
-            if item["type"] == "competency":
-                competency = matcher.competency(item["competency"])
-                if competency is None:
-                    history.unmatched_links(doc["title"], [item["competency"]])
-                    continue
-                item_id = competency.id
-            else:
-                item_id = item_ids[item["type"]].get(item["ref"])
-                if item_id is None:
-                    continue
-            if (item["type"], item_id) in seen:
-                continue
-            seen.add((item["type"], item_id))
-            session.add(ShowcaseItem.to(showcase_id=showcase.id, item_type=ShowcaseItemType(item["type"]), target_id=item_id,
-                                     position=item["position"], talking_points=item["talking_points"]))
-        summary.showcases += 1
-
-    body = history.markdown()
-    if body:
-        school = document["school"]["name"] or _("your previous school")
-        title = _("Feedback and ratings from %(school)s", school=school)[:200]
-        data = artefact_service.ArtefactInput(title=title, body=body, audience=Audience.private,
-                                              description=_("Kept when this portfolio was imported into Folio."))
-        artefact_service.create_text_artefact(session=session, owner=student, kind=ArtefactKind.note, data=data)
-        summary.history_note = True
-        summary.artefacts += 1
-    for framework, code in sorted(matcher.unknown):
-        summary.messages.append(_("%(code)s (%(framework)s) isn't a competency of this school; it was kept as a tag "
-                                  "or noted in the history note.", code=code, framework=framework))
-    session.flush()

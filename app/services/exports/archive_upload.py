@@ -16,6 +16,7 @@ from app import storage as file_storage
 from app.config import Settings
 from app.i18n import _
 from app.services.portfolio import uploads
+from app.services.portfolio.upload_messages import human_size
 
 INCOMING = "incoming"
 
@@ -64,7 +65,7 @@ class ArchiveReceiver(uploads.MultipartReceiver):
     async def _finish_file(self, part) -> None:
         if part.refusal:
             message = (_("“%(name)s” is %(size)s; the largest archive Folio imports is %(limit)s.", name=part.filename,
-                         size=uploads.human_size(part.size), limit=uploads.human_size(self.max_file_bytes))
+                         size=human_size(part.size), limit=human_size(self.max_file_bytes))
                        if part.refusal == "size" else _("Send one file at a time."))
             self._record_error(part, message)
             return

@@ -1,6 +1,6 @@
 """The history note of a Folio import: what can't be recreated as it was in the new school (feedback and
 teacher ratings from people who aren't here, ratings and competencies the school doesn't have), kept
-read-only as one private Markdown note. Used by app.services.exports.archive_import."""
+read-only as one private Markdown note. Used by app.services.exports.import_folio."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from app.config import Settings
 from app.models import Artefact, ImportKey, Item, Job, JobStatus, User
 from app.services.portfolio import artefacts as artefact_service
 from app.services.portfolio import timeline
-from app.services.portfolio import uploads
+from app.services.portfolio import stored_files
 
 BATCH_ITEMS = 50  # rows-only items (notes, links) committed together; a stored file always ends its batch
 DONE_KEY = ""  # the key of the row that says the import finished
@@ -78,7 +78,7 @@ class Ledger:
         self.scope = scope[:100]
         self.commit = commit
         self.pending = 0
-        self.uncommitted_files: list[uploads.StoredFile] = []  # removed if the batch they belong to is rolled back
+        self.uncommitted_files: list[stored_files.StoredFile] = []  # removed if the batch they belong to is rolled back
         rows = session.exec(select(ImportKey.item_key, ImportKey.item_id).where(
             ImportKey.student_id == student.id, ImportKey.scope == self.scope, ImportKey.item_id.is_not(None))).all()
         self.known: dict[str, int] = dict(rows)
@@ -103,7 +103,7 @@ class Ledger:
                 found[key] = found.get(key) or item_id
         return found
 
-    def record(self, key: str, item_id: int | None, *, files: list[uploads.StoredFile] = ()) -> None:
+    def record(self, key: str, item_id: int | None, *, files: list[stored_files.StoredFile] = ()) -> None:
         """Remember that `key` became item `item_id` (saved with the batch)."""
         stored = _stored_key(key)
         self.session.add(ImportKey(student_id=self.student_id, scope=self.scope, item_key=stored, item_id=item_id))
@@ -131,7 +131,7 @@ class Ledger:
 
     def discard_uncommitted_files(self) -> None:
         """After a rollback: remove the files stored for the batch that was lost."""
-        uploads.discard(store=file_storage.uploads(self.settings), files=self.uncommitted_files)
+        stored_files.discard(store=file_storage.uploads(self.settings), files=self.uncommitted_files)
         self.uncommitted_files.clear()
 
 
@@ -153,5 +153,5 @@ def undo(*, session: Session, settings: Settings, student: User, scope: str) -> 
             timeline.delete_item(session=session, item_id=item_id)
     session.execute(sa.delete(ImportKey).where(ImportKey.student_id == student.id, ImportKey.scope == scope[:100]))
     session.commit()
-    uploads.discard_names(store=file_storage.uploads(settings), names=names)
+    stored_files.discard_names(store=file_storage.uploads(settings), names=names)
     return len(item_ids)

@@ -1,5 +1,5 @@
 """Matching a Folio archive's competencies and levels to the importing student's school: by framework name and code
-(competencies) or label (levels), case-insensitively. Used by app.services.exports.archive_import."""
+(competencies) or label (levels), case-insensitively. Used by app.services.exports.import_folio."""
 
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ from app.services.exports.leap2a_run import Run, title_of
 from app.services.portfolio import artefacts
 from app.services.portfolio import storage
 from app.services.portfolio import timeline
-from app.services.portfolio import uploads
+from app.services.portfolio import stored_files
+from app.services.portfolio.upload_messages import human_size
 from app.services.portfolio.markdown import embedded_file_ids
 
 
@@ -74,19 +75,19 @@ def import_resource(run: Run, entry: Entry) -> Artefact | None:
     size = path.stat().st_size
     space_left = settings.student_quota_bytes - student.storage_used_bytes
     if size > settings.max_upload_bytes:
-        run.skip(entry, _("it is %(size)s; the limit is %(limit)s.", size=uploads.human_size(size),
-                          limit=uploads.human_size(settings.max_upload_bytes)))
+        run.skip(entry, _("it is %(size)s; the limit is %(limit)s.", size=human_size(size),
+                          limit=human_size(settings.max_upload_bytes)))
         return None
     if size > space_left:
         run.skip(entry, _("it is %(size)s, but only %(space)s of your storage space is left.",
-                          size=uploads.human_size(size), space=uploads.human_size(max(0, space_left))))
+                          size=human_size(size), space=human_size(max(0, space_left))))
         return None
     if run.ledger is not None:
         run.ledger.before_slow_work()
     try:
-        stored = uploads.store_path(path=path, store=file_storage.uploads(settings), owner_id=student.id,
-                                    original_name=original_name)
-    except uploads.FileRefused as refused:
+        stored = stored_files.store_path(path=path, store=file_storage.uploads(settings), owner_id=student.id,
+                                         original_name=original_name)
+    except stored_files.FileRefused as refused:
         run.skip(entry, refused.message)
         return None
     kept_in = run.ledger.uncommitted_files if run.ledger is not None else summary.stored_files
@@ -98,7 +99,7 @@ def import_resource(run: Run, entry: Entry) -> Artefact | None:
                                                   quota_bytes=settings.student_quota_bytes)
     except storage.QuotaExceeded as full:  # taken meanwhile by an upload; nothing of this file was added
         kept_in.remove(stored)
-        uploads.discard(store=file_storage.uploads(settings), files=[stored])
+        stored_files.discard(store=file_storage.uploads(settings), files=[stored])
         run.skip(entry, full.message)
         return None
     for artefact in created:

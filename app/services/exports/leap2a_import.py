@@ -42,7 +42,7 @@ from app.services.exports.leap2a_views import import_showcases, is_collection, i
 from app.services.portfolio import goals
 from app.services.portfolio import reflections
 from app.services.portfolio import timeline
-from app.services.portfolio import uploads
+from app.services.portfolio import stored_files
 from app.services.portfolio.goal_forms import MAX_STEP, MAX_STEPS, GoalData
 
 __all__ = ["ImportSummary", "Leap2AError", "SkippedEntry", "import_leap2a"]
@@ -72,7 +72,7 @@ def import_leap2a(*, session: Session, settings: Settings, student: User, xml_by
     try:
         _import_entries(run, entries)
     except BaseException:
-        uploads.discard(store=file_storage.uploads(settings), files=summary.stored_files)
+        stored_files.discard(store=file_storage.uploads(settings), files=summary.stored_files)
         summary.stored_files.clear()
         raise
     return summary

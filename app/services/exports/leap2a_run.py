@@ -13,7 +13,7 @@ from app.i18n import _
 from app.models import User
 from app.services.exports.import_keys import Ledger
 from app.services.exports.leap2a_feed import Entry, category_terms
-from app.services.portfolio import uploads
+from app.services.portfolio.stored_files import StoredFile
 from app.services.portfolio.goal_forms import MAX_TITLE
 
 
@@ -40,8 +40,8 @@ class ImportSummary:
     not_imported: list[SkippedEntry] = field(default_factory=list)
     already_here: list[SkippedEntry] = field(default_factory=list)  # imported before, from this Mahara account
     messages: list[str] = field(default_factory=list)
-    # Files put in the file store: if the caller rolls back, it removes them with uploads.discard().
-    stored_files: list[uploads.StoredFile] = field(default_factory=list)
+    # Files put in the file store: if the caller rolls back, it removes them with stored_files.discard().
+    stored_files: list[StoredFile] = field(default_factory=list)
 
     @property
     def skipped(self) -> int:

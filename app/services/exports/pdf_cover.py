@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from app.models import Artefact, MediaKind, User
-from app.services.exports.pdf_content import PortfolioContent, image_key, is_image
+from app.services.exports.pdf_entries import PortfolioContent, image_key, is_image
 
 CHOICES = 12  # the most recent photos offered on the export form
 

@@ -32,7 +32,8 @@ from app import i18n
 from app.i18n import _
 from app.access.relationships import students_in_class, teaches_class
 from app.models import Artefact, SchoolClass, Showcase, User
-from app.services.exports.pdf_content import PortfolioContent, gather_portfolio, image_key
+from app.services.exports.pdf_content import gather_portfolio
+from app.services.exports.pdf_entries import PortfolioContent, image_key
 from app.services.exports.pdf_cover import choose_cover
 from app.services.exports.pdf_render import FILE_SCHEME, css_page_content, css_string, render_html  # noqa: F401 (tests use them here)
 from app.services.portfolio import storage
@@ -286,7 +287,7 @@ from app.services.jobs import jobs  # noqa: E402  (after the builders, which don
 
 def _sections_param(raw: object) -> list[str]:
     """The job's chosen sections, checked; JobFailed when none is a known section."""
-    from app.services.exports.pdf_content import SECTION_ORDER
+    from app.services.exports.pdf_sections import SECTION_ORDER
 
     if raw is None:
         return list(SECTION_ORDER)

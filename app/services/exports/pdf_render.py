@@ -9,7 +9,8 @@ from app import i18n
 from app.config import Settings
 from app.i18n import _
 from app.models.base import utcnow
-from app.services.exports.pdf_content import PortfolioContent, section_titles
+from app.services.exports.pdf_entries import PortfolioContent
+from app.services.exports.pdf_sections import section_titles
 
 FILE_SCHEME = "folio-file:"
 

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from app.config import Settings
 from app.i18n import _, ngettext
-from app.services.portfolio.uploads import human_size
+from app.services.portfolio.upload_messages import human_size
 
 MAX_RATIO = 200  # uncompressed : compressed, per file, once a file is past RATIO_FLOOR bytes
 RATIO_FLOOR = 1024 * 1024

@@ -28,7 +28,7 @@ from app.services.portfolio import storage
 from app.access import family_approval_required
 from app.services.portfolio.artefacts import ArtefactInput, create_file_artefacts
 from app.services.moderation.notifications import notify
-from app.services.portfolio.uploads import StoredFile
+from app.services.portfolio.stored_files import StoredFile
 from app.services.moderation.thread_items import ThreadItem
 from app.services.moderation.feedback import kind_for, may_see
 

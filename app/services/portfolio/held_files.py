@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session, select
 
 from app.models import Artefact, MediaKind, User
-from app.services.portfolio.uploads import StoredFile
+from app.services.portfolio.stored_files import StoredFile
 from app.storage import Storage
 
 HOLD_SECONDS = 3600

@@ -26,7 +26,7 @@ class QuotaExceeded(Exception):
     @property
     def message(self) -> str:
         """What to tell the person, translated."""
-        from app.services.portfolio.uploads import human_size
+        from app.services.portfolio.upload_messages import human_size
 
         return _("“%(name)s” is %(size)s, but only %(space)s of your storage space is left.",
                  name=self.name, size=human_size(self.size_bytes), space=human_size(self.space_left))

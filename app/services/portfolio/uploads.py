@@ -1,12 +1,9 @@
-"""Uploads received as a stream: each file goes to local disk in chunks, is checked (and images cleaned), then
-handed whole to the file store (app.storage: a folder or an S3 bucket) or removed; only then can a row name it."""
+"""Uploads received as a stream: multipart parts written to scratch in chunks, whole files passed to stored_files."""
 
 from __future__ import annotations
 
 import dataclasses
 import secrets
-import shutil
-import threading
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -15,7 +12,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 import anyio.to_thread
-from babel.numbers import format_decimal
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import (
     MultipartParser,
@@ -25,19 +21,15 @@ from python_multipart.multipart import (
 from starlette.requests import Request
 
 from app.faults import is_disk_full
-from app.i18n import _, get_locale, ngettext
-from app.models import MediaKind
-from app.services.badges import baking, drawing
-from app.services.badges import imported as imported_badges
+from app.i18n import _
 from app.services.portfolio import filetypes
-from app.services.portfolio import images
+from app.services.portfolio.stored_files import FileRefused, StoredFile, discard, keep_file
+from app.services.portfolio.upload_messages import refusal_message
 from app.storage import Storage
 
 INCOMING_DIR = ".incoming"  # under upload_dir: files still arriving or being checked, never served
 WRITE_BUFFER_BYTES = 1024 * 1024  # one disk write (in a worker thread) per MiB received
 FORM_OVERHEAD_BYTES = 1024 * 1024  # room for the text fields and part headers of a full form
-# At most two images decode at once: a 60 MP photo can need ~460 MB while it's being cleaned.
-_IMAGE_SLOTS = threading.BoundedSemaphore(2)
 
 
 class UploadTooLarge(Exception):
@@ -48,14 +40,6 @@ class MalformedUpload(ValueError):
     """Not a well-formed multipart/form-data body, or one cut short (answer 400); nothing was kept."""
 
 
-class FileRefused(Exception):
-    """A file Folio won't keep (from store_path); `message` is user-facing and already translated."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
 @dataclass
 class FileError:
     field: str
@@ -64,32 +48,6 @@ class FileError:
     unexpected: bool = False  # sent under a field name the form doesn't have: the whole form is refused
     # Why: size, quota, type, field, count, disk or empty (the JSON API answers each with its own status).
     reason: str = "type"
-
-
-@dataclass
-class StoredFile:
-    field: str
-    original_name: str
-    stored_name: str  # its key in the file store, e.g. "u42/3f9c...e1.jpg"
-    content_type: str
-    media_kind: MediaKind
-    size_bytes: int
-    width: int | None = None
-    height: int | None = None
-    thumb_small: str | None = None  # a key, like stored_name
-    thumb_large: str | None = None
-    thumb_print: str | None = None  # a 1200 px JPEG for PDF exports
-    reencoded: bool = False
-    derived_bytes: int = 0  # the thumbnails and print copy together
-    # An Open Badge baked into the image, taken out before its metadata was stripped (app.services.badges):
-    badge_version: str = ""  # "3.0", "2.0", "1.0"; "" for no badge
-    badge_payload: str = ""  # the credential or assertion as baked
-    badge_unreadable: bool = False  # it carried a badge whose text couldn't be read
-
-    @property
-    def stored_bytes(self) -> int:
-        """Everything this upload takes in the store, as the quota counts it."""
-        return self.size_bytes + self.derived_bytes
 
 
 @dataclass
@@ -151,45 +109,6 @@ async def receive_into(request: Request, receiver: "MultipartReceiver", *, body_
     except BaseException:
         receiver.remove_everything()
         raise
-
-
-def store_path(*, path: Path, store: Storage, owner_id: int, original_name: str, field: str = "file") -> StoredFile:
-    """Keep a copy of a file already on disk (demo data, imports), checked like an upload; raises FileRefused."""
-    temp = _new_temp_path(store)
-    try:
-        shutil.copyfile(path, temp)
-        with open(temp, "rb") as handle:
-            head = handle.read(filetypes.HEAD_BYTES)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return _keep(temp=temp, head=head, token=secrets.token_hex(16), store=store, owner_id=owner_id,
-                 field=field, original_name=original_name, size=temp.stat().st_size)
-
-
-def discard(*, store: Storage, files: list[StoredFile]) -> None:
-    """Delete at once stored files and their thumbnails that no committed row ever named (the caller's database
-    write failed, or the form was refused)."""
-    store.delete([n for f in files for n in (f.stored_name, f.thumb_small, f.thumb_large, f.thumb_print) if n])
-
-
-def discard_names(*, store: Storage, names: list[str]) -> None:
-    """Move to the trash files that committed rows named, once those rows are deleted: a backup taken before the
-    deletion still finds them there for FOLIO_TRASH_HOURS. Missing or unsafe names are skipped."""
-    store.trash([name for name in names if name])
-
-
-def human_size(size_bytes: int) -> str:
-    """A size as people say it: "240 MB", "1.5 GB" (binary units, like the settings)."""
-    if size_bytes < 1024:
-        return ngettext("%(num)s byte", "%(num)s bytes", size_bytes)
-    value = float(size_bytes)
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1024
-        if value < 1024 or unit == "TB":
-            break
-    number = format_decimal(round(value, 1) if value < 10 else round(value), locale=get_locale())
-    return _("%(number)s %(unit)s", number=number, unit=unit)
 
 
 # --- the receiver ----------------------------------------------------------------------------------
@@ -377,8 +296,8 @@ class MultipartReceiver:
         part.handle = None
         token = secrets.token_hex(16)
         self.tokens.append(token)
-        temp, part.temp = part.temp, None  # _keep owns it now, and removes it whatever happens
-        keep = partial(_keep, temp=temp, head=bytes(part.head), token=token, store=self.store,
+        temp, part.temp = part.temp, None  # keep_file owns it now, and removes it whatever happens
+        keep = partial(keep_file, temp=temp, head=bytes(part.head), token=token, store=self.store,
                        owner_id=self.owner_id, field=part.field, original_name=part.filename, size=part.size)
         try:
             stored = await anyio.to_thread.run_sync(keep)
@@ -386,7 +305,7 @@ class MultipartReceiver:
             self._record_error(part, refused.message)
             return
         except OSError as error:  # the copy or a thumbnail didn't fit: nothing of this file stays
-            # _keep put nothing in the store (or took it out again); derivatives half-made in scratch go too.
+            # keep_file put nothing in the store (or took it out again); derivatives half-made in scratch go too.
             for leftover in self.store.scratch_dir.glob(f"{token}*"):
                 leftover.unlink(missing_ok=True)
             self._refuse_if_disk_full(part, error)
@@ -424,123 +343,9 @@ class MultipartReceiver:
                                           unexpected=part.refusal == "field", reason=part.refusal or "type"))
 
     def _refusal_message(self, part: FilePart) -> str:
-        name = part.filename
-        if part.refusal == "size":
-            return _("“%(name)s” is %(size)s; the limit is %(limit)s.",
-                     name=name, size=human_size(part.size), limit=human_size(self.max_file_bytes))
-        if part.refusal == "quota":
-            return _("“%(name)s” is %(size)s, but only %(space)s of your storage space is left.",
-                     name=name, size=human_size(part.size), space=human_size(part.space_left))
-        if part.refusal == "field":
-            return _("“%(name)s” was sent as “%(field)s”, a field this form doesn't have, so nothing was saved.",
-                     name=name, field=_safe_filename(part.field)[:60])
-        if part.refusal == "disk":
-            return _("“%(name)s” wasn't kept: the school's server is out of space. Tell your teacher; your text is "
-                     "still here.", name=name)
-        if part.refusal == "count":
-            return ngettext("“%(name)s” wasn't added: only %(num)s file can be sent at once.",
-                            "“%(name)s” wasn't added: only %(num)s files can be sent at once.",
-                            self.max_files, name=name)
-        return _type_message(name, filetypes.refusal_reason(bytes(part.head)))
-
-
-# --- keeping a complete file (runs in a worker thread) ---------------------------------------------
-
-
-def _keep(*, temp: Path, head: bytes, token: str, store: Storage, owner_id: int, field: str,
-          original_name: str, size: int) -> StoredFile:
-    """Sniff the complete temp file and put it in the store (images cleaned first); FileRefused leaves nothing."""
-    try:
-        def tail_reader() -> BinaryIO:
-            return open(temp, "rb")
-
-        sniffed = filetypes.sniff(head, tail_reader=tail_reader)
-        if sniffed is None and filetypes.may_be_svg(head):
-            return _keep_svg_badge(temp=temp, head=head, token=token, store=store, owner_id=owner_id, field=field,
-                                   original_name=original_name)
-        if sniffed is None:
-            raise FileRefused(_type_message(original_name, filetypes.refusal_reason(head, tail_reader=tail_reader)))
-        if sniffed.media_kind is MediaKind.image:
-            badge = _baked_png_badge(temp) if sniffed.content_type == "image/png" else {}
-            stored = _keep_image(temp=temp, sniffed=sniffed, token=token, store=store, owner_id=owner_id,
-                                 field=field, original_name=original_name)
-            return dataclasses.replace(stored, **badge)
-        key = f"u{owner_id}/{token}.{sniffed.extension}"
-        store.put_file(key, temp, content_type=sniffed.content_type)
-        return StoredFile(field=field, original_name=original_name, stored_name=key,
-                          content_type=sniffed.content_type, media_kind=sniffed.media_kind, size_bytes=size)
-    finally:
-        temp.unlink(missing_ok=True)
-
-
-def _baked_png_badge(temp: Path) -> dict:
-    """The StoredFile fields for the badge a PNG carries (read before its text chunks are stripped), or none."""
-    try:
-        with open(temp, "rb") as handle:
-            badge = baking.extract_png(handle)
-    except baking.MalformedBakedBadge:
-        return {"badge_version": "2.0", "badge_unreadable": True}
-    except ValueError:
-        return {}  # a broken PNG: Pillow refuses it next, with the usual message
-    return {"badge_version": badge.version, "badge_payload": badge.payload} if badge else {}
-
-
-def _keep_svg_badge(*, temp: Path, head: bytes, token: str, store: Storage, owner_id: int, field: str,
-                    original_name: str) -> StoredFile:
-    """An SVG is kept only as a badge: its assertion, and a plain badge picture Folio draws in place of its drawing
-    (SVG can run scripts); any other SVG, or one Folio can't read safely, is refused like other web pages."""
-    refused = FileRefused(_type_message(original_name, filetypes.refusal_reason(head)))
-    if temp.stat().st_size > baking.MAX_SVG_BYTES:
-        raise refused
-    data = temp.read_bytes()
-    try:
-        badge = baking.extract_svg(data)
-        fields = {"badge_version": badge.version, "badge_payload": badge.payload} if badge else {}
-    except baking.MalformedBakedBadge:
-        fields = {"badge_version": "2.0", "badge_unreadable": True}
-    except ValueError:
-        raise refused from None
-    if not fields:
-        raise refused
-    title = imported_badges.title_of(version=fields["badge_version"], payload=fields.get("badge_payload", ""))
-    temp.write_bytes(drawing.draw_badge_png(title=title or _("Badge")))
-    png = filetypes.SniffedType("image/png", MediaKind.image, "png")
-    stored = _keep_image(temp=temp, sniffed=png, token=token, store=store, owner_id=owner_id, field=field,
-                         original_name=original_name)
-    return dataclasses.replace(stored, **fields)
-
-
-def _keep_image(*, temp: Path, sniffed: filetypes.SniffedType, token: str, store: Storage, owner_id: int,
-                field: str, original_name: str) -> StoredFile:
-    content_type, extension = images.stored_type(sniffed.content_type)
-    # Made beside the upload in the scratch folder, then put in the store together once all four exist.
-    destination = temp.with_name(f"{token}.{extension}")
-    with _IMAGE_SLOTS:
-        try:
-            processed = images.process_image(source=temp, destination=destination, thumbs_dir=temp.parent, stem=token)
-        except images.ImageRejected as rejected:
-            raise FileRefused(_("“%(name)s”: %(problem)s", name=original_name, problem=rejected.message)) from None
-    made = [(destination, content_type), (processed.thumb_small, "image/webp"), (processed.thumb_large, "image/webp"),
-            (processed.print_copy, "image/jpeg")]
-    size = destination.stat().st_size
-    derived = sum(path.stat().st_size for path, _type in made[1:])
-    keys = [f"u{owner_id}/{path.name}" for path, _type in made]
-    try:
-        for (path, made_type), key in zip(made, keys):
-            store.put_file(key, path, content_type=made_type)
-    except BaseException:
-        store.delete(keys)
-        raise
-    finally:
-        for path, _type in made:
-            path.unlink(missing_ok=True)
-    return StoredFile(
-        field=field, original_name=original_name, stored_name=keys[0],
-        content_type=content_type, media_kind=MediaKind.image, size_bytes=size,
-        width=processed.width, height=processed.height,
-        thumb_small=keys[1], thumb_large=keys[2], thumb_print=keys[3], reencoded=processed.reencoded,
-        derived_bytes=derived,
-    )
+        return refusal_message(reason=part.refusal, name=part.filename, size=part.size, space_left=part.space_left,
+                               field=_safe_filename(part.field), head=bytes(part.head),
+                               max_file_bytes=self.max_file_bytes, max_files=self.max_files)
 
 
 # --- small helpers -------------------------------------------------------------------------------------
@@ -571,11 +376,6 @@ async def flush_part(part: FilePart) -> None:
 
 def _new_temp_path(store: Storage) -> Path:
     return store.new_scratch_path()
-
-
-def _type_message(name: str, reason: str) -> str:
-    return _("“%(name)s” isn't a file type Folio keeps: %(reason)s. Allowed: %(allowed)s.",
-             name=name, reason=reason, allowed=filetypes.allowed_description())
 
 
 def _decode(raw: bytes) -> str:
