@@ -12,7 +12,6 @@ from app.models import (
     FeedbackRequest,
     Goal,
     GoalStatus,
-    ItemType,
     RatingSource,
     RequestStatus,
     Role,

@@ -17,7 +17,6 @@ from app.models import (
     GoalCompetency,
     GoalStatus,
     GoalStep,
-    ItemType,
     Reflection,
     ReflectionGoal,
     ReflectionStatus,
