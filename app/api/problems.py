@@ -73,10 +73,10 @@ _titles_en = {400: "Bad request", 401: "Missing, unknown, expired or revoked tok
 
 
 def _validation_status(exc: RequestValidationError) -> int:
-    # An id in the path that no row could have names nothing: 404, as in the HTML app. A bad body is 422;
-    # a malformed query or header is 400.
+    # An id in the path that no row could have names nothing: 404, as in the HTML app, whatever else was wrong with
+    # the request (there is nothing the body could have been for). A bad body is 422; a malformed query or header 400.
     places = {str(error.get("loc", ("",))[0]) for error in exc.errors()}
-    if places == {"path"}:
+    if "path" in places:
         return 404
     return 422 if "body" in places else 400
 
