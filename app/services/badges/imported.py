@@ -351,9 +351,9 @@ def _check_jws(token: str, header: dict, claims: dict, credential: dict) -> Badg
 
 
 def _check_embedded(credential: dict, own_keys: KeyLookup | None, own_revoked: RevokedLookup | None) -> BadgeCheck:
-    """A credential with an embedded eddsa-rdfc-2022 proof by its issuer's did:key, or by a school on this Folio:
-    checked offline with the vendored JSON-LD contexts (app.services.badges.proof); a key elsewhere needs the
-    internet."""
+    """A credential with an embedded eddsa-rdfc-2022 or Ed25519Signature2020 proof by its issuer's did:key, or by a
+    school on this Folio: checked offline with the vendored JSON-LD contexts (app.services.badges.proof); a key
+    elsewhere needs the internet."""
     proof = credential.get("proof")
     proof = proof[0] if isinstance(proof, list) and proof else proof
     if not isinstance(proof, dict):
@@ -367,12 +367,16 @@ def _check_embedded(credential: dict, own_keys: KeyLookup | None, own_revoked: R
         return BadgeCheck.needs_internet  # the key is published on the issuer's site
     if did_key.did_of(method) != _issuer_id(credential):
         return BadgeCheck.does_not_verify  # signed by a key that isn't the issuer's
-    if proof.get("cryptosuite") != proof_module.CRYPTOSUITE:
+    if proof.get("cryptosuite") != proof_module.CRYPTOSUITE and proof.get("type") != proof_module.ED25519_2020_PROOF_TYPE:
         return BadgeCheck.cannot_check
 
     def public_key_for(verification_method: str) -> ed25519.Ed25519PublicKey | None:
         if own_key is not None:
             return own_key if verification_method == method else None
+        # A did:key has one verification method, "<did>#<its key>": any other fragment names nothing.
+        did = did_key.did_of(verification_method)
+        if verification_method != f"{did}#{did.removeprefix('did:key:')}":
+            return None
         try:
             key = did_key.public_key(verification_method)
         except ValueError:

@@ -17,6 +17,8 @@ VC_V1 = "https://www.w3.org/2018/credentials/v1"
 OB_V3_0_0 = "https://purl.imsglobal.org/spec/ob/v3p0/context.json"
 OB_V3_0_1 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json"
 OB_V3_0_2 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json"
+# The Ed25519Signature2020 suite's terms, which badges signed with Digital Bazaar's older suite name in @context.
+ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
 
 CONTEXT_FILES = {
     VC_V2: "credentials-v2.jsonld",
@@ -28,6 +30,7 @@ CONTEXT_FILES = {
     OB_V3_0_0: "ob-context-3.0.json",
     OB_V3_0_1: "ob-context-3.0.1.json",
     OB_V3_0_2: "ob-context-3.0.2.json",
+    ED25519_2020: "ed25519-signature-2020-v1.jsonld",
 }
 
 

@@ -1,4 +1,5 @@
-"""eddsa-rdfc-2022 Data Integrity proofs (W3C vc-di-eddsa): RDFC-1.0 canonical form, SHA-256, Ed25519."""
+"""eddsa-rdfc-2022 Data Integrity proofs (W3C vc-di-eddsa): RDFC-1.0 canonical form, SHA-256, Ed25519. Checked too:
+the older Ed25519Signature2020 proofs (W3C CCG, Digital Bazaar's suite), which hash and sign the same way."""
 
 import hashlib
 import re
@@ -13,11 +14,14 @@ from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 from pyld.jsonld import JsonLdProcessor
 
-from app.services.badges.loader import UnknownContext, document_loader
+from app.services.badges.loader import ED25519_2020, UnknownContext, document_loader
 from app.services.badges.multibase import decode_base58btc, encode_base58btc
 
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
+# The suite's own proof type: no `cryptosuite`, its terms from the suite context, which the document must name
+# (jsonld-signatures matches no Ed25519Signature2020 proof in a document without it).
+ED25519_2020_PROOF_TYPE = "Ed25519Signature2020"
 
 
 @dataclass(frozen=True)
@@ -134,11 +138,16 @@ def _unknown_context(error: BaseException | None) -> bool:
     return False
 
 
+def _names_context(contexts, url: str) -> bool:
+    return contexts == url or isinstance(contexts, list) and url in contexts
+
+
 def verify_document(
     *, document: dict, public_key_for: Callable[[str], Ed25519PublicKey | None],
     proof_purpose: str = "assertionMethod", loader: Loader = document_loader,
 ) -> ProofCheck:
-    """Check a document's eddsa-rdfc-2022 proof; `public_key_for` maps a verification method id to its key (or None)."""
+    """Check a document's eddsa-rdfc-2022 or Ed25519Signature2020 proof (both sign the SHA-256 of the canonical proof
+    options, then of the document); `public_key_for` maps a verification method id to its key (or None)."""
     if not isinstance(document, dict) or "@context" not in document:
         return ProofCheck(False, "malformed")
     proof = document.get("proof")
@@ -146,13 +155,16 @@ def verify_document(
         proof = proof[0]
     if not isinstance(proof, dict):
         return ProofCheck(False, "no-proof")
-    if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
+    if not (proof.get("type") == PROOF_TYPE and proof.get("cryptosuite") == CRYPTOSUITE
+            or proof.get("type") == ED25519_2020_PROOF_TYPE and "cryptosuite" not in proof):
         return ProofCheck(False, "unsupported-proof")
     method = proof.get("verificationMethod")
     if not isinstance(method, str) or proof.get("proofPurpose") != proof_purpose:
         return ProofCheck(False, "malformed")
     # A proof that names its own context must name the document's (vc-di-eddsa, "Verify Proof").
     if "@context" in proof and proof["@context"] != document["@context"]:
+        return ProofCheck(False, "malformed", method)
+    if proof["type"] == ED25519_2020_PROOF_TYPE and not _names_context(document["@context"], ED25519_2020):
         return ProofCheck(False, "malformed", method)
     try:
         signature = decode_base58btc(proof.get("proofValue"))

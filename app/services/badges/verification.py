@@ -37,7 +37,8 @@ class Verification:
 
 _PROOF_MESSAGES = {
     "no-proof": lambda: _("The credential carries no signature."),
-    "unsupported-proof": lambda: _("The credential is signed in a way Folio does not check (only eddsa-rdfc-2022)."),
+    "unsupported-proof": lambda: _(
+        "The credential is signed in a way Folio does not check (only eddsa-rdfc-2022 and Ed25519Signature2020)."),
     "unknown-context": lambda: _("The credential uses a vocabulary (JSON-LD context) Folio does not know, so it was not checked."),
     "unknown-key": lambda: _("The credential was not signed by a key of a school on this Folio, so it cannot be checked here."),
     "bad-signature": lambda: _("The signature does not match: the credential was changed after it was issued."),
