@@ -121,6 +121,16 @@ def taught_among(*, session: Session, teacher_id: int, student_ids: Iterable[int
     return set(session.exec(students_taught_by(teacher_id).where(Enrollment.user_id.in_(ids))).all())
 
 
+def classmates_among(*, session: Session, student_id: int, student_ids: Iterable[int], setting) -> set[int]:
+    """Those of the students who share an active class with the student where this boolean setting is on (one
+    query)."""
+    ids = list(student_ids)
+    if not ids:
+        return set()
+    return set(session.exec(students_with_class_setting(setting).where(
+        Enrollment.class_id.in_(active_classes_of_student(student_id)), Enrollment.user_id.in_(ids))).all())
+
+
 def children_of(guardian_id: int):
     """A SELECT of the ids of the guardian's linked children."""
     return select(GuardianLink.student_id).where(GuardianLink.guardian_id == guardian_id)
