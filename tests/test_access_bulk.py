@@ -10,7 +10,7 @@ from sqlmodel import select
 from app.access import can_see, relationships, visible_among, visible_among_owners
 from app.access.loaders import is_draft
 from app.access.rules import visible_items
-from app.models import ApprovalStatus, Audience, Item, ItemApproval, Role
+from app.models import ApprovalStatus, Audience, Item, ItemApproval, Role, Showcase
 from tests.digest_world import make_goal
 from tests.factories import link_guardian, make_class, make_note, make_reflection, make_school, make_user
 
@@ -98,3 +98,48 @@ def test_the_rule_for_many_owners_agrees_with_the_rule_for_one(session, count_qu
     assert len(seen["maya"]) == len(mine[maya.id])  # all her own, drafts and recordings too
     for nobody in ("zoe", "past teacher", "stranger", "removed", "admin", "elsewhere"):
         assert seen[nobody] == [], nobody
+
+
+def test_the_showcases_of_many_owners_follow_the_rule_for_one(session, count_queries):
+    from app.services.showcases.showcase_items import can_see_showcase, showcases_visible_among, showcases_visible_to
+    from app.services.showcases.showcases import ShowcaseInput, create_showcase
+
+    school = make_school(session)
+    teacher = make_user(session, school, Role.teacher)
+    maya, sam, leo = (make_user(session, school, Role.student, display_name=name) for name in ("Maya", "Sam", "Leo"))
+    make_class(session, school, teachers=[teacher], students=[maya, sam])
+    careful = make_class(session, school, students=[leo])
+    careful.family_items_need_approval = True
+    session.add(careful)
+    mother, stranger = make_user(session, school, Role.guardian), make_user(session, school, Role.guardian)
+    link_guardian(session, mother, maya)
+    link_guardian(session, mother, leo)
+    link_guardian(session, stranger, sam)
+    for owner in (maya, leo):
+        for audience in (*Audience, Audience.family):
+            create_showcase(session=session, owner=owner, data=ShowcaseInput(title=f"{owner.display_name} {audience.value}",
+                                                                              audience=audience))
+    session.commit()
+    waiting = session.exec(select(ItemApproval).where(ItemApproval.showcase_id.is_not(None))).all()
+    assert len(waiting) == 2  # Leo's two family showcases: one approved, one not
+    waiting[0].status = ApprovalStatus.approved
+    session.add(waiting[0])
+    session.commit()
+
+    seen = {}
+    for name, viewer in {"maya": maya, "sam": sam, "leo": leo, "teacher": teacher, "mother": mother,
+                         "stranger": stranger}.items():
+        with count_queries() as counter:
+            together = showcases_visible_among(session=session, viewer=viewer, owner_ids=[maya.id, leo.id])
+        assert counter.count <= 4, name
+        for owner in (maya, leo):
+            one = showcases_visible_to(session=session, viewer=viewer, owner_id=owner.id)
+            assert together[owner.id] == one, name
+            assert {s.id for s in one} == {s.id for s in session.exec(select(Showcase).where(
+                Showcase.owner_id == owner.id)).all() if can_see_showcase(session=session, viewer=viewer, showcase=s)}
+        seen[name] = sorted(s.title for owner_id in together for s in together[owner_id])
+    assert seen["mother"] == ["Leo family", "Maya family", "Maya family"]
+    assert seen["sam"] == ["Maya class"]
+    assert seen["teacher"] == ["Maya class", "Maya family", "Maya family", "Maya private"]
+    assert seen["stranger"] == []
+    assert len(seen["maya"]) == 4 and seen["leo"] == ["Leo class", "Leo family", "Leo family", "Leo private"]

@@ -11,9 +11,11 @@ from app.access.errors import NotAllowed, NotFound, not_found
 from app.access.loaders import can_change, load, load_own, load_visible, valid_id
 from app.access.rules import (
     ALL_AUDIENCES,
+    audiences_among,
     can_see,
     attached_recordings_among,
     family_approval_required,
+    needing_family_approval_among,
     not_an_attached_recording,
     student_visible_to,
     visible_among,
@@ -22,7 +24,8 @@ from app.access.rules import (
 )
 
 __all__ = [
-    "ALL_AUDIENCES", "NotAllowed", "NotFound", "attached_recordings_among", "can_change", "can_see",
-    "family_approval_required", "load", "load_own", "load_visible", "not_an_attached_recording", "not_found",
+    "ALL_AUDIENCES", "NotAllowed", "NotFound", "attached_recordings_among", "audiences_among", "can_change", "can_see",
+    "family_approval_required", "load", "load_own", "load_visible", "needing_family_approval_among",
+    "not_an_attached_recording", "not_found",
     "student_visible_to", "valid_id", "visible_among", "visible_among_owners", "visible_audiences",
 ]

@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 import app.access.relationships as relationships
 from app.access.errors import not_found
 from app.models import (
-    ApprovalStatus, Artefact, Audience, ClassRole, Comment, Enrollment, Item, ItemApproval, Reflection, ReflectionStatus, Role,
+    ApprovalStatus, Artefact, Audience, Comment, Enrollment, Item, ItemApproval, Reflection, ReflectionStatus, Role,
     SchoolClass, User,
 )
 
