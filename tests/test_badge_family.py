@@ -69,3 +69,28 @@ def test_the_family_page_shows_credentials_in_a_constant_number_of_queries(clien
         page = family.get(f"/family/children/{w['maya'].id}").text
     assert page.count("/verify\"") == 4
     assert many.count == one.count
+
+
+def test_the_family_pages_credentials_go_through_the_credential_rule(client, session, world, new_client, settings):
+    from app.services.badges.credentials import standing_credentials
+
+    w = world
+    credential = award_one(client, session, w)
+    stranger = make_user(session, w["school"], Role.guardian)  # another child's guardian
+    link_guardian(session, stranger, w["other"])
+    removed = make_user(session, w["school"], Role.guardian)
+    link_guardian(session, removed, w["maya"])
+    maya = new_client()
+    login(maya, w["maya"])
+    assert maya.post(f"/my-family/{removed.id}/remove").status_code == 303
+    family = new_client()
+    login(family, removed)
+    assert family.get(f"/family/children/{w['maya'].id}").status_code == 404
+
+    def shown(viewer):
+        return [view.public_id for view in standing_credentials(session=session, settings=settings, viewer=viewer,
+                                                                 student=w["maya"])]
+
+    assert shown(w["mother"]) == [credential.public_id]
+    assert shown(stranger) == []
+    assert shown(removed) == []

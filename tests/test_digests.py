@@ -512,3 +512,41 @@ def test_a_credential_per_child_adds_no_query_per_child(session, settings, count
     assert sizes == [1, 4]
     assert all(len(child.credentials) == 1 for child in digest.children)
     assert counts[0] == counts[1], counts
+
+
+def test_composing_a_digest_takes_the_same_queries_for_one_child_or_four(session, settings, count_queries):
+    school = make_school(session)
+    teacher = make_user(session, school, Role.teacher)
+    guardian = make_user(session, school, Role.guardian)
+    start = utcnow() - timedelta(minutes=1)
+
+    def add_child(index, *, careful):
+        child = make_user(session, school, Role.student, display_name=f"Child {index}")
+        school_class = make_class(session, school, teachers=[teacher], students=[child])
+        school_class.family_items_need_approval = careful  # one child's class asks for approval, the others don't
+        session.add(school_class)
+        link(session, guardian, child, utcnow())
+        note = make_note(session, child, title=f"Note of {index}", audience=Audience.family)
+        make_reflection(session, child, title=f"Reflection of {index}", audience=Audience.family)
+        make_note(session, child, title=f"Private of {index}", audience=Audience.private)
+        goal = make_goal(session, child, f"Goal of {index}")
+        achieve_goal(session=session, goal=goal, closing_text="Done well.")
+        teacher_comment(session, teacher, child, ItemType.artefact, note.id, f"Well done {index}")
+        for approval in session.exec(select(ItemApproval).where(ItemApproval.owner_id == child.id)).all():
+            approval.status, approval.reviewed_at = ApprovalStatus.approved, utcnow()
+            session.add(approval)
+        session.commit()
+
+    counts, told = [], []
+    for indexes in ((0,), (1, 2, 3)):  # one child, then four, each with every kind of thing to tell
+        for index in indexes:
+            add_child(index, careful=index == 0)
+        session.expire_all()
+        with count_queries() as counter:
+            digest = digests.compose_digest(session=session, settings=settings, guardian=guardian,
+                                            period_start=start, period_end=utcnow() + timedelta(seconds=1))
+        counts.append(counter.count)
+        told.append(sorted((child.child.display_name, len(child.shared), len(child.achieved), len(child.highlights))
+                           for child in digest.children))
+    assert told[1] == [(f"Child {index}", 2, 1, 1) for index in range(4)]
+    assert counts[0] == counts[1], counts

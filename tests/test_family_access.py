@@ -364,3 +364,45 @@ def test_family_pages_run_a_constant_number_of_queries(client, session, count_qu
     assert "Goal 5" in page and "Show 3" in page
     assert many_home == few_home, (few_home, many_home)
     assert many_child == few_child, (few_child, many_child)
+
+
+def test_the_family_home_takes_the_same_queries_for_one_child_or_four(client, session, count_queries):
+    from datetime import timedelta
+
+    from app.models import ConferenceInvite, ConferenceSlot
+    from app.models.base import utcnow
+
+    school = make_school(session)
+    teacher = make_user(session, school, Role.teacher)
+    mother = make_user(session, school, Role.guardian)
+    login(client, mother)
+
+    def add_child(index: int) -> None:
+        child = make_user(session, school, display_name=f"Child {index}")
+        school_class = make_class(session, school, teachers=[teacher], students=[child])
+        school_class.family_items_need_approval = index == 0  # one child's class asks for approval
+        session.add(school_class)
+        link_guardian(session, mother, child)
+        _share(session, child, 1, start=index)
+        _family_showcase(session, child, f"Show of {index}")
+        showcase = session.exec(select(Showcase).where(Showcase.owner_id == child.id)).one()
+        showcase.ready = True
+        slot = ConferenceSlot(class_id=school_class.id, student_id=child.id, starts_at=utcnow() + timedelta(days=3),
+                              location="Room 4")
+        session.add_all([showcase, slot])
+        session.flush()
+        session.add(ConferenceInvite(slot_id=slot.id, guardian_id=mother.id))
+        for approval in session.exec(select(ItemApproval)).all():
+            approval.status = ApprovalStatus.approved
+            session.add(approval)
+        session.commit()
+
+    counts = []
+    for indexes in ((0,), (1, 2, 3)):
+        for index in indexes:
+            add_child(index)
+        with count_queries() as counter:
+            page = unescape(client.get("/family").text)
+        counts.append(counter.count)
+    assert all(f"See “Show of {index}”" in page and f"Note {index}" in page for index in range(4))
+    assert counts[0] == counts[1], counts

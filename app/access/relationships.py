@@ -62,10 +62,8 @@ def teacher_ids_of(*, session: Session, student_id: int) -> list[int]:
     return list(session.exec(teachers_of(student_id)).all())
 
 
-def shares_class(*, session: Session, viewer_id: int, viewer_role: ClassRole, student_id: int,
-                 classmates_must_see_class_items: bool = False) -> bool:
-    """True when the viewer (as teacher or student) and the student are in one active class; for classmates, only
-    through a class whose teacher lets classmates see class items, when asked."""
+def shares_class(*, session: Session, viewer_id: int, viewer_role: ClassRole, student_id: int) -> bool:
+    """True when the viewer (as teacher or student) and the student are in one active class."""
     theirs = aliased(Enrollment)
     statement = (
         select(Enrollment.id)
@@ -74,8 +72,6 @@ def shares_class(*, session: Session, viewer_id: int, viewer_role: ClassRole, st
         .where(Enrollment.user_id == viewer_id, Enrollment.role == viewer_role, theirs.user_id == student_id,
                theirs.role == ClassRole.student, _active)
     )
-    if classmates_must_see_class_items:
-        statement = statement.where(SchoolClass.classmates_see_class_items == True)  # noqa: E712
     return session.exec(statement.limit(1)).first() is not None
 
 
@@ -119,6 +115,16 @@ def taught_among(*, session: Session, teacher_id: int, student_ids: Iterable[int
     if not ids:
         return set()
     return set(session.exec(students_taught_by(teacher_id).where(Enrollment.user_id.in_(ids))).all())
+
+
+def classmates_among(*, session: Session, student_id: int, student_ids: Iterable[int], setting) -> set[int]:
+    """Those of the students who share an active class with the student where this boolean setting is on (one
+    query)."""
+    ids = list(student_ids)
+    if not ids:
+        return set()
+    return set(session.exec(students_with_class_setting(setting).where(
+        Enrollment.class_id.in_(active_classes_of_student(student_id)), Enrollment.user_id.in_(ids))).all())
 
 
 def children_of(guardian_id: int):

@@ -18,6 +18,8 @@ shows (an imported Mahara journal post's photos, private): its file is seen by w
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
@@ -25,7 +27,7 @@ from sqlmodel import Session, select
 import app.access.relationships as relationships
 from app.access.errors import not_found
 from app.models import (
-    ApprovalStatus, Artefact, Audience, ClassRole, Comment, Enrollment, Item, ItemApproval, Reflection, ReflectionStatus, Role,
+    ApprovalStatus, Artefact, Audience, Comment, Enrollment, Item, ItemApproval, Reflection, ReflectionStatus, Role,
     SchoolClass, User,
 )
 
@@ -34,26 +36,45 @@ ALL_AUDIENCES = frozenset(Audience)
 
 def visible_audiences(*, session: Session, viewer: User, owner_id: int) -> frozenset[Audience]:
     """The audiences of `owner_id`'s items that `viewer` may see (empty: none at all)."""
-    if viewer.id == owner_id:
-        return ALL_AUDIENCES
+    return audiences_among(session=session, viewer=viewer, owner_ids=[owner_id]).get(owner_id, frozenset())
+
+
+def audiences_among(*, session: Session, viewer: User, owner_ids: Iterable[int]) -> dict[int, frozenset[Audience]]:
+    """The audiences of each owner's items that `viewer` may see, for many owners at once (one query at most); an
+    owner they may see nothing of is left out."""
+    owners = set(owner_ids)
+    found = {owner_id: ALL_AUDIENCES for owner_id in owners if owner_id == viewer.id}
+    others = owners - set(found)
+    if not others:
+        return found
     if viewer.role is Role.teacher:
-        if relationships.shares_class(session=session, viewer_id=viewer.id, viewer_role=ClassRole.teacher,
-                                      student_id=owner_id):
-            return ALL_AUDIENCES
+        related = relationships.taught_among(session=session, teacher_id=viewer.id, student_ids=others)
+        audiences = ALL_AUDIENCES
     elif viewer.role is Role.student:
         # Classmates see "class" items only through a class whose teacher allows it.
-        if relationships.shares_class(session=session, viewer_id=viewer.id, viewer_role=ClassRole.student,
-                                      student_id=owner_id, classmates_must_see_class_items=True):
-            return frozenset({Audience.class_})
+        related = relationships.classmates_among(session=session, student_id=viewer.id, student_ids=others,
+                                                 setting=SchoolClass.classmates_see_class_items)
+        audiences = frozenset({Audience.class_})
     elif viewer.role is Role.guardian:
-        if relationships.is_guardian_of(session=session, guardian_id=viewer.id, student_id=owner_id):
-            return frozenset({Audience.family})
-    return frozenset()
+        related = relationships.children_among(session=session, guardian_id=viewer.id, student_ids=others)
+        audiences = frozenset({Audience.family})
+    else:
+        return found
+    found.update((owner_id, audiences) for owner_id in related & others)
+    return found
 
 
 def students_needing_family_approval():
     """A SELECT of the ids of students with an active class that holds family items for a teacher's approval."""
     return relationships.students_with_class_setting(SchoolClass.family_items_need_approval)
+
+
+def needing_family_approval_among(*, session: Session, student_ids: Iterable[int]) -> set[int]:
+    """Those of the students with an active class that holds family items for a teacher's approval (one query)."""
+    ids = list(student_ids)
+    if not ids:
+        return set()
+    return set(session.exec(students_needing_family_approval().where(Enrollment.user_id.in_(ids))).all())
 
 
 def family_approval_required(*, session: Session, student_id: int) -> bool:
@@ -162,19 +183,30 @@ def visible_among(*, session: Session, viewer: User, owner_id: int, items: list)
     For pages that list other items (a reflection's evidence, a goal's check-ins): the same rules as
     can_see, in at most four queries whatever the number of items. A recording is never listed on its own to anyone
     but its owner (it is heard with its reflection or comment)."""
-    if viewer.id == owner_id:
-        return list(items)
-    audiences = visible_audiences(session=session, viewer=viewer, owner_id=owner_id)
+    return visible_among_owners(session=session, viewer=viewer, pairs=[(owner_id, item) for item in items])
+
+
+def visible_among_owners(*, session: Session, viewer: User, pairs: Iterable[tuple[int, object]]) -> list:
+    """Of (owner id, item) pairs, the items `viewer` may see, in the given order: visible_among's rule for the items
+    of many owners at once (a guardian's children in a digest), in at most four queries whatever the number of
+    owners or items. An item needs its id, audience and, for a reflection, its status."""
+    pairs = list(pairs)
+    audiences = audiences_among(session=session, viewer=viewer,
+                                owner_ids={owner_id for owner_id, _item in pairs if owner_id != viewer.id})
     # Reflection statuses are str enums, so a draft compares equal to "draft"; other items have no draft.
-    shown = [i for i in items if i.audience in audiences and getattr(i, "status", None) != "draft"]
-    if viewer.role is Role.guardian and shown and family_approval_required(session=session, student_id=owner_id):
+    shown = [(owner_id, item) for owner_id, item in pairs if owner_id != viewer.id
+             and item.audience in audiences.get(owner_id, ()) and getattr(item, "status", None) != "draft"]
+    if viewer.role is Role.guardian and shown:
+        careful = needing_family_approval_among(session=session, student_ids={owner_id for owner_id, _item in shown})
+        waiting = [item.id for owner_id, item in shown if owner_id in careful]
         approved = set(session.exec(
             select(ItemApproval.item_id).where(ItemApproval.status == ApprovalStatus.approved,
-                                               ItemApproval.item_id.in_([i.id for i in shown]))
-        ).all())
-        shown = [i for i in shown if i.id in approved]
-    recordings = attached_recordings_among(session=session, ids=[i.id for i in shown])
-    return [i for i in shown if i.id not in recordings]
+                                               ItemApproval.item_id.in_(waiting))
+        ).all()) if waiting else set()
+        shown = [(owner_id, item) for owner_id, item in shown if owner_id not in careful or item.id in approved]
+    recordings = attached_recordings_among(session=session, ids=[item.id for _owner_id, item in shown])
+    seen = {id(item) for _owner_id, item in shown if item.id not in recordings}
+    return [item for owner_id, item in pairs if owner_id == viewer.id or id(item) in seen]
 
 
 def may_award_credential(*, session: Session, viewer: User, student_id: int) -> bool:

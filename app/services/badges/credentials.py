@@ -84,15 +84,23 @@ def student_credentials(*, session: Session, settings: Settings, student: User, 
     return Page(items=views, number=rows.number, size=rows.size, total=rows.total)
 
 
-def standing_credentials(*, session: Session, settings: Settings, student: User) -> list[CredentialView]:
-    """Every credential of the student that has not been revoked, newest first (one query; for their family's page,
-    whose viewer app.access decided already may see them)."""
+def _visible_views(*, session: Session, settings: Settings, viewer: User, rows) -> list[CredentialView]:
+    """The views of those (credential, school name) rows `viewer` may see, in their order (one query at most)."""
+    names = {credential.id: name for credential, name in rows}
+    shown = credentials_visible_among(session=session, viewer=viewer, credentials=[row[0] for row in rows])
+    return [credential_view(settings=settings, credential=credential, issuer_name=names[credential.id])
+            for credential in shown]
+
+
+def standing_credentials(*, session: Session, settings: Settings, viewer: User, student: User) -> list[CredentialView]:
+    """Every credential of the student that has not been revoked and `viewer` may see, newest first (for their
+    family's page; two queries at most)."""
     rows = session.exec(
         select(Credential, School.name).join(School, School.id == Credential.school_id)
         .where(Credential.student_id == student.id, Credential.revoked_at.is_(None))
         .order_by(Credential.issued_at.desc(), Credential.id.desc())
     ).all()
-    return [credential_view(settings=settings, credential=credential, issuer_name=name) for credential, name in rows]
+    return _visible_views(session=session, settings=settings, viewer=viewer, rows=rows)
 
 
 def awarded_between(*, session: Session, settings: Settings, viewer: User, student_ids: list[int], start: datetime,
@@ -107,10 +115,7 @@ def awarded_between(*, session: Session, settings: Settings, viewer: User, stude
                Credential.issued_at >= start, Credential.issued_at < end)
         .order_by(Credential.issued_at, Credential.id)
     ).all()
-    names = {credential.id: name for credential, name in rows}
-    shown = credentials_visible_among(session=session, viewer=viewer, credentials=[row[0] for row in rows])
-    return [credential_view(settings=settings, credential=credential, issuer_name=names[credential.id])
-            for credential in shown]
+    return _visible_views(session=session, settings=settings, viewer=viewer, rows=rows)
 
 
 def by_public_id(*, session: Session, public_id: str) -> tuple[Credential, str] | None:

@@ -261,15 +261,13 @@ class OwnConferences:
 
 
 def _with_showcases(*, session: Session, viewer: User, views: list[SlotView]) -> list[SlotView]:
-    """Attach each child's ready showcases that `viewer` may open (one look-up per child, not per slot)."""
-    from app.services.showcases.showcase_items import showcases_visible_to
+    """Attach each child's ready showcases that `viewer` may open (one look-up for every child together)."""
+    from app.services.showcases.showcase_items import showcases_visible_among
 
-    ready: dict[int, list[Showcase]] = {}
-    for student_id in dict.fromkeys(view.student.id for view in views):
-        ready[student_id] = [s for s in showcases_visible_to(session=session, viewer=viewer, owner_id=student_id)
-                             if s.ready]
+    visible = showcases_visible_among(session=session, viewer=viewer,
+                                      owner_ids=dict.fromkeys(view.student.id for view in views))
     for view in views:
-        view.showcases = ready[view.student.id]
+        view.showcases = [s for s in visible[view.student.id] if s.ready]
     return views
 
 

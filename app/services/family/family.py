@@ -233,8 +233,7 @@ def child_page(*, session: Session, settings: Settings, guardian: User, student_
         goals=shared_goals(session=session, child=child),
         growth=growth_of(session=session, child=child),
         showcases=showcases_visible_to(session=session, viewer=guardian, owner_id=child.id),
-        # A linked guardian may see the child's standing credentials (app.access.rules.may_see_credential).
-        credentials=standing_credentials(session=session, settings=settings, student=child),
+        credentials=standing_credentials(session=session, settings=settings, viewer=guardian, student=child),
     )
 
 

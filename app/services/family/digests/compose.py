@@ -4,7 +4,6 @@ Nothing here depends on the reader's language: the words around it are chosen wh
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
@@ -116,9 +115,10 @@ def _item_url(settings: Settings, item_type: ItemType, item_id: int) -> str:
 
 
 def _candidate(entry: Item) -> SimpleNamespace:
-    # What access.visible_among needs of an item: its id, audience and (reflections) whether it is a draft.
+    # What access.visible_among_owners needs of an item: its id, audience and (reflections) whether it is a draft; and
+    # its type, to tell which one it was.
     status = entry.kind if entry.type is ItemType.reflection else None
-    return SimpleNamespace(id=entry.id, audience=entry.audience, status=status)
+    return SimpleNamespace(id=entry.id, audience=entry.audience, status=status, type=entry.type)
 
 
 def _card(settings: Settings, entry: Item, artefact: Artefact | None, when: datetime,
@@ -140,7 +140,8 @@ def _card(settings: Settings, entry: Item, artefact: Artefact | None, when: date
 def compose_digest(
     *, session: Session, settings: Settings, guardian: User, period_start: datetime, period_end: datetime
 ) -> Digest:
-    """What the guardian's digest for this period says, per child (a fixed number of queries per child, whatever the items)."""
+    """What the guardian's digest for this period says, per child (a fixed number of queries, whatever the number of
+    children or items)."""
     children = session.exec(
         select(User).where(User.id.in_(relationships.children_of(guardian.id)), User.role == Role.student)
         .order_by(User.display_name, User.id)
@@ -193,21 +194,20 @@ def compose_digest(
     awarded = awarded_between(session=session, settings=settings, viewer=guardian, student_ids=child_ids,
                               start=period_start, end=period_end)
 
-    # Which of those the guardian may see: the access rules, once per child and item type.
-    candidates: dict[tuple[int, ItemType], dict[int, SimpleNamespace]] = defaultdict(dict)
+    # Which of those the guardian may see: the access rules, once for every child and item together.
+    candidates: dict[tuple[ItemType, int], tuple[int, SimpleNamespace]] = {}
     for entry, _reviewed, _artefact in shared_rows:
-        candidates[(entry.owner_id, entry.type)][entry.id] = _candidate(entry)
+        candidates[(entry.type, entry.id)] = (entry.owner_id, _candidate(entry))
     for goal in achieved_goals:
-        candidates[(goal.owner_id, ItemType.goal)][goal.id] = SimpleNamespace(id=goal.id, audience=goal.audience, status=None)
+        candidates[(ItemType.goal, goal.id)] = (goal.owner_id, SimpleNamespace(id=goal.id, audience=goal.audience,
+                                                                               status=None, type=ItemType.goal))
     for entry in closing_items.values():
-        candidates[(entry.owner_id, entry.type)][entry.id] = _candidate(entry)
+        candidates[(entry.type, entry.id)] = (entry.owner_id, _candidate(entry))
     for _comment, _name, entry in comment_rows:
-        candidates[(entry.owner_id, entry.type)][entry.id] = _candidate(entry)
-    visible: set[tuple[ItemType, int]] = set()
-    for (owner_id, item_type), items in candidates.items():
-        shown = access.visible_among(session=session, viewer=guardian, owner_id=owner_id,
-                                     items=list(items.values()))
-        visible.update((item_type, item.id) for item in shown)
+        candidates[(entry.type, entry.id)] = (entry.owner_id, _candidate(entry))
+    visible: set[tuple[ItemType, int]] = {
+        (item.type, item.id)
+        for item in access.visible_among_owners(session=session, viewer=guardian, pairs=list(candidates.values()))}
 
     by_child = {child_digest.child.id: child_digest for child_digest in digest.children}
     told: set[int] = set()  # an achieved goal is told once, with its closing words: not again as shared items
