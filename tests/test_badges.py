@@ -360,3 +360,17 @@ def test_the_admin_finds_every_credential_of_the_school_and_revokes_one(client, 
     assert "Maya Patel" not in client.get("/admin/credentials").text
     assert client.get(f"/credentials/{credential.public_id}").status_code == 404
     assert client.get(f"/credentials/{credential.public_id}/revoke").status_code == 404
+
+
+def test_both_credential_lists_page_past_twenty(client, session, world):
+    """The student's list and the school's share one table (templates/credentials/_table.html), pagination included."""
+    w = world
+    login(client, w["shah"])
+    for _ in range(21):
+        assert rate(client, w, award=True).status_code == 303
+    for who, path in ((w["maya"], "/credentials"), (w["admin"], "/admin/credentials")):
+        client.cookies.clear()
+        login(client, who)
+        first, second = client.get(path), client.get(f"{path}?page=2")
+        assert first.text.count('<a href="/credentials/') == 20 and f'rel="next" href="http://testserver{path}?page=2"' in first.text
+        assert second.text.count('<a href="/credentials/') == 1 and "Page 2 of 2" in second.text
