@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import attributes
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from app import i18n
 from app.config import Settings
@@ -158,29 +158,29 @@ def parse_translation(*, name: str, description: str, name_limit: int) -> Transl
     return data
 
 
-def save_competency_translation(*, session: Session, competency: Competency, locale: str, data: TranslationInput) -> None:
-    """Add, change or (with an empty name) remove the competency's translation into `locale`."""
-    existing = session.exec(select(CompetencyTranslation).where(
-        CompetencyTranslation.competency_id == competency.id, CompetencyTranslation.locale == locale)).first()
+def _save_translation(*, session: Session, model: type[SQLModel], keys: dict[str, object], columns: tuple[str, str],
+                      data: TranslationInput) -> None:
+    """Add, change or (with an empty name) remove the `model` row found by `keys`; `columns` name the columns that
+    take the name and the longer text."""
+    existing = session.exec(select(model).filter_by(**keys)).first()
     if not data.name:
         if existing is not None:
             session.delete(existing)
         return
-    if existing is None:
-        existing = CompetencyTranslation(competency_id=competency.id, locale=locale, name=data.name)
-    existing.name, existing.description = data.name, data.description
-    session.add(existing)
+    row = existing if existing is not None else model(**keys)
+    name_column, text_column = columns
+    setattr(row, name_column, data.name)
+    setattr(row, text_column, data.description)
+    session.add(row)
+
+
+def save_competency_translation(*, session: Session, competency: Competency, locale: str, data: TranslationInput) -> None:
+    """Add, change or (with an empty name) remove the competency's translation into `locale`."""
+    _save_translation(session=session, model=CompetencyTranslation, columns=("name", "description"), data=data,
+                      keys={"competency_id": competency.id, "locale": locale})
 
 
 def save_level_translation(*, session: Session, level: ProficiencyLevel, locale: str, data: TranslationInput) -> None:
     """Add, change or (with an empty label) remove the level's translation into `locale`."""
-    existing = session.exec(select(ProficiencyLevelTranslation).where(
-        ProficiencyLevelTranslation.level_id == level.id, ProficiencyLevelTranslation.locale == locale)).first()
-    if not data.name:
-        if existing is not None:
-            session.delete(existing)
-        return
-    if existing is None:
-        existing = ProficiencyLevelTranslation(level_id=level.id, locale=locale, label=data.name)
-    existing.label, existing.descriptor = data.name, data.description
-    session.add(existing)
+    _save_translation(session=session, model=ProficiencyLevelTranslation, columns=("label", "descriptor"),
+                      keys={"level_id": level.id, "locale": locale}, data=data)
