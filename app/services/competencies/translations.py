@@ -84,30 +84,26 @@ def _translations(session: Session) -> _Loaded | None:
     return loaded
 
 
-def _translate_competency(target: Competency, context, attrs=None) -> None:
-    loaded = _translations(context.session)
-    if loaded is None or (attrs is not None and not {"name", "description"} & set(attrs)):
-        return
-    words = loaded.competencies.get(target.id)
-    if words is not None:
-        attributes.set_committed_value(target, "name", words[0])
-        attributes.set_committed_value(target, "description", words[1] or target.description)
+def _translating(kind: str, name_column: str, text_column: str):
+    """A load/refresh listener giving a row its translated words: `kind` names the loaded translations ("competencies"
+    or "levels"), the columns take the name and the longer text (kept as written when that has no translation)."""
+
+    def translate(target, context, attrs=None) -> None:
+        loaded = _translations(context.session)
+        if loaded is None or (attrs is not None and not {name_column, text_column} & set(attrs)):
+            return
+        words = getattr(loaded, kind).get(target.id)
+        if words is not None:
+            attributes.set_committed_value(target, name_column, words[0])
+            attributes.set_committed_value(target, text_column, words[1] or getattr(target, text_column))
+
+    return translate
 
 
-def _translate_level(target: ProficiencyLevel, context, attrs=None) -> None:
-    loaded = _translations(context.session)
-    if loaded is None or (attrs is not None and not {"label", "descriptor"} & set(attrs)):
-        return
-    words = loaded.levels.get(target.id)
-    if words is not None:
-        attributes.set_committed_value(target, "label", words[0])
-        attributes.set_committed_value(target, "descriptor", words[1] or target.descriptor)
-
-
-event.listen(Competency, "load", _translate_competency)
-event.listen(Competency, "refresh", _translate_competency)
-event.listen(ProficiencyLevel, "load", _translate_level)
-event.listen(ProficiencyLevel, "refresh", _translate_level)
+for _model, _listener in ((Competency, _translating("competencies", "name", "description")),
+                          (ProficiencyLevel, _translating("levels", "label", "descriptor"))):
+    event.listen(_model, "load", _listener)
+    event.listen(_model, "refresh", _listener)
 
 
 # --- editing (admins) ------------------------------------------------------------------------------------
