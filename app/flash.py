@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeSerializer
 
 COOKIE_NAME = "folio_flash"
@@ -35,6 +36,13 @@ def flash(request: Request, response: Response, message: str, category: str = "i
         secure=request.app.state.settings.secure_cookies,
         path="/",
     )
+
+
+def redirect_with(request: Request, url: str, message: str, category: str = "success") -> RedirectResponse:
+    """A 303 to `url` that shows `message` (already translated) on the page it leads to."""
+    response = RedirectResponse(url, status_code=303)
+    flash(request, response, message, category)
+    return response
 
 
 def pop_flashes(request: Request) -> list[dict[str, str]]:

@@ -16,10 +16,8 @@ under CI=true).
 from __future__ import annotations
 
 import atexit
-import fcntl
 import json
 import re
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -29,6 +27,8 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
+
+from tests.node_tools import node_with_packages
 
 FOLDER = Path(__file__).resolve().parent / "oidc"
 CLIENT_ID = "folio-tests"
@@ -45,25 +45,6 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def install_packages() -> None:
-    """`npm ci` in tests/oidc when its node_modules is missing (`make test` does it beforehand)."""
-    marker = FOLDER / "node_modules" / ".package-lock.json"
-    if marker.exists():
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        raise OidcUnavailable("npm is not installed (apt-get install nodejs npm)")
-    # pytest-xdist's workers may all get here at once: one installs, the others wait for it.
-    with open(FOLDER / "package-lock.json") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        if marker.exists():
-            return
-        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=FOLDER,
-                                capture_output=True, text=True, timeout=300)
-    if result.returncode != 0:
-        raise OidcUnavailable(f"npm ci in tests/oidc failed: {result.stderr.strip()[-300:]}")
-
-
 class ThrowawayOidcProvider:
     def __init__(self, redirect_uris: list[str]) -> None:
         self.redirect_uris = redirect_uris
@@ -78,10 +59,7 @@ class ThrowawayOidcProvider:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 15.0) -> None:
-        node = shutil.which("node")
-        if node is None:
-            raise OidcUnavailable("node is not installed (apt-get install nodejs npm)")
-        install_packages()
+        node = node_with_packages(FOLDER, unavailable=OidcUnavailable)
         options = json.dumps({"client_id": self.client_id, "client_secret": self.client_secret,
                               "redirect_uris": self.redirect_uris})
         self._log = tempfile.TemporaryFile()

@@ -2,7 +2,6 @@
 
 import copy
 import json
-import re
 
 import pytest
 from sqlmodel import select
@@ -388,3 +387,17 @@ def test_the_rule_for_many_credentials_agrees_with_the_rule_for_one(client, sess
             together = credentials_visible_among(session=session, viewer=viewer, credentials=[standing, revoked])
         assert together == one_by_one == expected[name], name
         assert counter.count <= 1, name
+
+
+def test_both_credential_lists_page_past_twenty(client, session, world):
+    """The student's list and the school's share one table (templates/credentials/_table.html), pagination included."""
+    w = world
+    login(client, w["shah"])
+    for _ in range(21):
+        assert rate(client, w, award=True).status_code == 303
+    for who, path in ((w["maya"], "/credentials"), (w["admin"], "/admin/credentials")):
+        client.cookies.clear()
+        login(client, who)
+        first, second = client.get(path), client.get(f"{path}?page=2")
+        assert first.text.count('<a href="/credentials/') == 20 and f'rel="next" href="http://testserver{path}?page=2"' in first.text
+        assert second.text.count('<a href="/credentials/') == 1 and "Page 2 of 2" in second.text

@@ -197,3 +197,24 @@ def test_a_language_folio_does_not_translate_into_is_not_found(client, session):
     assert client.get(f"/admin/frameworks/{framework.id}/translations/de").status_code == 404
     # The school's own language is the original: there is nothing to translate into.
     assert client.get(f"/admin/frameworks/{framework.id}/translations/en").status_code == 404
+
+
+def test_an_admin_writes_the_first_translation_of_a_competency_and_a_level(client, session):
+    school = make_school(session)
+    framework = make_framework(session, school)
+    admin = make_user(session, school, Role.admin)
+    login(client, admin)
+    competency = _competency(session, framework, "COM.1")
+    level = session.exec(select(ProficiencyLevel).where(ProficiencyLevel.framework_id == framework.id,
+                                                        ProficiencyLevel.label == "Proficient")).one()
+    base = f"/admin/frameworks/{framework.id}/translations/fr"
+    assert client.post(f"{base}/competencies/{competency.id}",
+                       data={"name": "Communiquer", "description": "Je parle."}).status_code == 303
+    assert client.post(f"{base}/levels/{level.id}", data={"name": "Acquis", "description": "Souvent."}).status_code == 303
+    session.expire_all()
+    assert session.exec(select(CompetencyTranslation.name, CompetencyTranslation.description).where(
+        CompetencyTranslation.competency_id == competency.id, CompetencyTranslation.locale == "fr")).one() == (
+        "Communiquer", "Je parle.")
+    assert session.exec(select(ProficiencyLevelTranslation.label, ProficiencyLevelTranslation.descriptor).where(
+        ProficiencyLevelTranslation.level_id == level.id, ProficiencyLevelTranslation.locale == "fr")).one() == (
+        "Acquis", "Souvent.")

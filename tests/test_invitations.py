@@ -320,3 +320,20 @@ def test_a_wrong_or_empty_code_says_nothing_about_accounts_and_counts_toward_the
     assert len({tuple(sorted(_field_errors(r.text).items())) for r in blocked}) == 1
     assert all("taken" not in r.text for r in blocked)
     assert _counts(session) == (0, 0)
+
+
+def test_a_new_family_account_meets_the_same_name_username_and_email_rules_as_other_accounts(client, new_client,
+                                                                                             session):
+    _school, teacher, maya, _leo, _admin = _setup(session)
+    login(client, teacher)
+    code = _invite(client, maya)
+    family = new_client()
+    response = family.post("/invite", data=_new_account(code, username="M!", display_name=" ", email="not-an-address"))
+    assert response.status_code == 422
+    assert _field_errors(response.text) == {
+        "display_name": "Error: Write your name, as your child's teachers will see it.",
+        "username": "Error: Use 3 to 40 letters, digits, dots, dashes or underscores.",
+        "email": "Error: That doesn't look like an email address."}
+    too_long = family.post("/invite", data=_new_account(code, display_name="x" * 201))
+    assert _field_errors(too_long.text) == {"display_name": "Error: Keep the name under 200 characters."}
+    assert _counts(session) == (0, 0)  # nothing made

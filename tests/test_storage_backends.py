@@ -122,3 +122,28 @@ def test_a_large_file_goes_up_in_parts_and_a_failed_upload_leaves_no_object(tmp_
     assert calls and not store.exists("u1/broken.webm")
     assert not source.exists()
     assert store.client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_a_local_store_takes_a_file_from_another_filesystem_whole(tmp_path, monkeypatch):
+    """A scratch folder on another filesystem can't be renamed in: the file is copied beside its place and renamed,
+    leaving neither the scratch file nor a partial copy."""
+    import errno
+
+    from app.storage import local as local_module
+
+    store = local_module.LocalStorage(tmp_path / "uploads", scratch_dir=tmp_path / "elsewhere")
+    source = tmp_path / "elsewhere" / "upload.part"
+    source.parent.mkdir()
+    source.write_bytes(b"whole file")
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(src) == source:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(local_module.os, "replace", replace)
+    store.put_file("u1/file.bin", source)
+    assert store.read_bytes("u1/file.bin") == b"whole file"
+    assert not source.exists()
+    assert sorted(p.name for p in (tmp_path / "uploads" / "u1").iterdir()) == ["file.bin"]

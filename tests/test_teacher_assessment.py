@@ -219,3 +219,24 @@ def test_teacher_overview_query_count_does_not_grow_with_ratings(client, session
             assert client.get(f"/students/{maya.id}/competencies").status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1]
+
+
+def test_both_competency_overviews_say_when_there_is_nothing_to_rate(client, session):
+    """The student's list and the teacher's view share templates/competencies/_overview.html: its empty cases too."""
+    school = make_school(session)
+    student = make_user(session, school, display_name="Maya")
+    teacher = make_user(session, school, Role.teacher)
+    school_class = make_class(session, school, teachers=[teacher], students=[student])
+    pages = ((student, "/competencies"), (teacher, f"/students/{student.id}/competencies"))
+    for user, path in pages:
+        client.cookies.clear()
+        login(client, user)
+        page = client.get(path)
+        assert page.status_code == 200 and "set up any competencies yet." in page.text, path
+    make_framework(session, school, name="Empty framework", competencies=(), classes=[school_class])
+    for user, path in pages:
+        client.cookies.clear()
+        login(client, user)
+        page = client.get(path)
+        assert "Empty framework" in page.text and "This framework has no competencies yet." in page.text, path
+        assert "fw-tree" not in page.text

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Response
 
 from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.bodies import body_schema, json_body
-from app.api.items import READ_ERRORS
-from app.api.problems import ApiProblem, problem_responses
+from app.api.items import READ_ERRORS, WRITE_ERRORS
+from app.api.problems import invalid_body
 from app.api.schemas import Id
 from app.api.student_schemas import (
     CompetencyOut,
@@ -23,7 +23,6 @@ from app.api.student_schemas import (
     SelfAssessmentList,
 )
 from app.db import SessionDep
-from app.i18n import _
 from app.models import Competency, ProficiencyLevel, RatingSource, Role
 from app.services.competencies import ratings
 from app.services.competencies.student_frameworks import frameworks_of_student
@@ -102,7 +101,7 @@ def read_competency_ratings(competency_id: Id, caller: ApiCaller, session: Sessi
 
 @router.post("/competencies/{competency_id}/ratings", response_model=RatingOut, status_code=201,
              summary="Rate myself on a competency", openapi_extra=body_schema(NewRating),
-             responses={**problem_responses(400, 401, 403, 404, 413, 422, 429)})
+             responses=WRITE_ERRORS)
 def create_self_rating(competency_id: Id, body: Annotated[NewRating, Depends(json_body(NewRating))],
                        response: Response, caller: WritingCaller, session: SessionDep) -> RatingOut:
     """A new self-assessment (never an edit): a level of the competency's own scale, a reason, and the student's own
@@ -116,7 +115,7 @@ def create_self_rating(competency_id: Id, body: Annotated[NewRating, Depends(jso
                                 level_id=str(body.level_id), reason=body.reason,
                                 artefact_ids=[str(i) for i in body.artefact_ids])
     if data.errors:
-        raise ApiProblem(422, _("Some of what was sent can't be used."), errors=data.errors)
+        raise invalid_body(data.errors)
     rating = ratings.create_self_rating(session=session, student=student, competency=competency, data=data)
     session.commit()
     response.headers["Location"] = f"/api/v1/competencies/{competency.id}/ratings"

@@ -16,10 +16,9 @@ from app.api.class_schemas import (
 )
 from app.api.bodies import body_schema, json_body
 from app.api.items import READ_ERRORS, WRITE_ERRORS, Cursor, Limit, TimelineQuery, summary_of
-from app.api.problems import ApiProblem
+from app.api.problems import invalid_body
 from app.api.schemas import Id, ItemList, ItemSummary
 from app.db import SessionDep
-from app.i18n import _
 from app.models import ProficiencyLevel, Role, SchoolClass, User
 from app.services.accounts import people
 from app.services.classes import class_views, classes
@@ -131,7 +130,7 @@ def create_rating(
         session=session, teacher=teacher, student=student, competency=competency, levels=levels,
         level_id=str(body.level_id), comment=body.comment, artefact_ids=[str(i) for i in body.artefact_ids])
     if data.errors:
-        raise ApiProblem(422, _("Some of what was sent can't be used."), errors=data.errors)
+        raise invalid_body(data.errors)
     rating = assessments.create_teacher_rating(session=session, teacher=teacher, student=student,
                                                competency=competency, data=data)
     session.commit()

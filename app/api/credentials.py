@@ -22,15 +22,19 @@ router = APIRouter(tags=["credentials"])
 PublicId = Annotated[str, Path(max_length=36, description="The credential's public id (the last part of its URL).")]
 
 
+_EXAMPLE = {
+    "id": "0b6c7c1e-5d1a-4f57-9a0e-2f4d8e1c3b21", "achievement": "Read 10 books", "issuer": "Maple School",
+    "issued_at": "2026-11-24T10:00:00Z", "revoked": False, "revoked_at": None,
+    "credential_url": "https://folio.example/credentials/0b6c7c1e-5d1a-4f57-9a0e-2f4d8e1c3b21",
+    "verify_url": "https://folio.example/credentials/0b6c7c1e-5d1a-4f57-9a0e-2f4d8e1c3b21/verify",
+    "api_url": "/api/v1/credentials/0b6c7c1e-5d1a-4f57-9a0e-2f4d8e1c3b21",
+}
+
+
 class CredentialSummary(BaseModel):
     """One credential: what it was awarded for, by whom, when, whether it is revoked, and where it is published."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "0b6c7c1e-5d1a-4f57-9a0e-2f4d8e1c3b21",
-        "achievement": "Read 10 books", "issuer": "Maple School", "issued_at": "2026-11-24T10:00:00Z",
-        "revoked": False, "revoked_at": None,
-        "credential_url": "https://folio.example/credentials/0b6c7c1e-5d1a-4f57-9a0e-2f4d8e1c3b21",
-        "verify_url": "https://folio.example/credentials/0b6c7c1e-5d1a-4f57-9a0e-2f4d8e1c3b21/verify",
-        "api_url": "/api/v1/credentials/0b6c7c1e-5d1a-4f57-9a0e-2f4d8e1c3b21"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
     id: str = Field(description="The credential's public id.")
     achievement: str
@@ -46,14 +50,8 @@ class CredentialSummary(BaseModel):
 class CredentialDetail(CredentialSummary):
     """One credential with its signed Open Badges 3.0 document, exactly as issued."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "0b6c7c1e-5d1a-4f57-9a0e-2f4d8e1c3b21",
-        "achievement": "Read 10 books", "issuer": "Maple School", "issued_at": "2026-11-24T10:00:00Z",
-        "revoked": False, "revoked_at": None,
-        "credential_url": "https://folio.example/credentials/0b6c7c1e-5d1a-4f57-9a0e-2f4d8e1c3b21",
-        "verify_url": "https://folio.example/credentials/0b6c7c1e-5d1a-4f57-9a0e-2f4d8e1c3b21/verify",
-        "api_url": "/api/v1/credentials/0b6c7c1e-5d1a-4f57-9a0e-2f4d8e1c3b21",
-        "document": {"type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "id": "https://folio.example/credentials/0b6c7c1e-5d1a-4f57-9a0e-2f4d8e1c3b21",
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE | {"document": {
+        "type": ["VerifiableCredential", "OpenBadgeCredential"], "id": _EXAMPLE["credential_url"],
         "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022"}}}]})
 
     document: dict = Field(description="The signed OpenBadgeCredential (JSON-LD) as issued; its proof verifies.")

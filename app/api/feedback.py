@@ -13,8 +13,8 @@ from app.access import not_found
 from app.access.loaders import valid_id
 from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.bodies import body_schema, json_body
-from app.api.items import READ_ERRORS
-from app.api.problems import ApiProblem, problem_responses
+from app.api.items import READ_ERRORS, WRITE_ERRORS, item_row
+from app.api.problems import invalid_body
 from app.api.schemas import Id
 from app.api.student_schemas import (
     CommentOut,
@@ -26,14 +26,12 @@ from app.api.student_schemas import (
     ThreadOut,
 )
 from app.db import SessionDep
-from app.i18n import _
-from app.models import Comment, FeedbackRecipient, FeedbackRequest, Item, Role, User
+from app.models import Comment, FeedbackRecipient, FeedbackRequest, Role, User
 from app.services.moderation import comment_writing, thread_items
 from app.services.moderation import feedback as service
 from app.services.moderation import feedback_requests
 
 router = APIRouter(tags=["feedback"])
-WRITE_ERRORS = problem_responses(400, 401, 403, 404, 413, 422, 429)
 BODY_MODELS = (NewComment, NewFeedbackRequest)
 
 
@@ -67,9 +65,7 @@ def _item(session, viewer: User, item_id: int) -> thread_items.ThreadItem:
 def read_thread(item_id: Id, caller: ApiCaller, session: SessionDep) -> ThreadOut:
     """The comments the token's owner may see on an item they may see (pending ones: their own, or their students'
     for a teacher), replies under their comment; anyone else's private item is a 404."""
-    row = session.get(Item, item_id) if valid_id(item_id) else None
-    if row is None:
-        raise not_found()
+    row = item_row(session, item_id)
     thread = service.visible_comments(session=session, viewer=caller.user, item_type=row.type, item_id=item_id)
     return ThreadOut(
         item_id=item_id, can_comment=thread.can_comment, writes_as=thread.kind.value,
@@ -94,7 +90,7 @@ def create_comment(item_id: Id, body: Annotated[NewComment, Depends(json_body(Ne
     comment = None if data.errors else comment_writing.add_comment(session=session, author=user, item=item, data=data)
     if comment is None:
         session.rollback()
-        raise ApiProblem(422, _("Some of what was sent can't be used."), errors=data.errors)
+        raise invalid_body(data.errors)
     session.commit()
     response.headers["Location"] = f"/api/v1/items/{item.id}/comments"
     return _comment(comment, user)
@@ -122,7 +118,7 @@ def create_feedback_request(item_id: Id, body: Annotated[NewFeedbackRequest, Dep
                                                       recipient_ids=set(body.recipient_ids), question=body.question)
     if sent is None:
         session.rollback()
-        raise ApiProblem(422, _("Some of what was sent can't be used."), errors=errors)
+        raise invalid_body(errors)
     session.commit()
     return _request_out(session, sent)
 

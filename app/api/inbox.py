@@ -13,10 +13,9 @@ from app.api.inbox_schemas import (
 )
 from app.api.bodies import body_schema, json_body
 from app.api.items import READ_ERRORS, WRITE_ERRORS
-from app.api.problems import ApiProblem, problem_responses
+from app.api.problems import ApiProblem, invalid_body, problem_responses
 from app.api.schemas import Id
 from app.db import SessionDep
-from app.i18n import _
 from app.models import ItemApproval, Role
 from app.security import client_address
 from app.services.moderation import approvals, feedback_requests
@@ -95,6 +94,6 @@ def return_item(request: Request, approval_id: Id, body: Annotated[ReturnNote, D
                                               note=body.note, address=client_address(request))
     if problem:
         session.rollback()
-        raise ApiProblem(422, _("Some of what was sent can't be used."), errors={"note": problem})
+        raise invalid_body({"note": problem})
     session.commit()
     return _decision(approval)

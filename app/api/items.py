@@ -15,10 +15,9 @@ from app.access.loaders import valid_id
 from app.api import cursors
 from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.bodies import body_schema, json_body
-from app.api.problems import ApiProblem, problem_responses
+from app.api.problems import invalid_body, problem_responses
 from app.api.schemas import AudienceName, Id, ItemDetail, ItemList, ItemSummary, NewLink, NewNote, ShownPicture, storable
 from app.db import SessionDep
-from app.i18n import _
 from app.models import Artefact, ArtefactKind, Audience, Goal, Item, ItemType, Reflection, Role, User
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
 from app.services.portfolio import artefacts as artefact_service
@@ -104,13 +103,18 @@ def pictures_shown(session: Session, viewer: User, text: str) -> list[ShownPictu
     return shown
 
 
-@router.get("/items/{item_id}", response_model=ItemDetail, responses=READ_ERRORS, summary="Read one item")
-def read_item(item_id: Id, caller: ApiCaller, session: SessionDep) -> ItemDetail:
-    """An artefact, reflection or goal the token's owner may see on its page (anyone else's: 404, as there)."""
+def item_row(session: Session, item_id: int) -> Item:
+    """The item's row in `items`, or 404 (an id no row could have too); who may see it is for the caller to check."""
     entry = session.get(Item, item_id) if valid_id(item_id) else None
     if entry is None:
         raise not_found()
-    return item_detail(session, caller.user, entry)
+    return entry
+
+
+@router.get("/items/{item_id}", response_model=ItemDetail, responses=READ_ERRORS, summary="Read one item")
+def read_item(item_id: Id, caller: ApiCaller, session: SessionDep) -> ItemDetail:
+    """An artefact, reflection or goal the token's owner may see on its page (anyone else's: 404, as there)."""
+    return item_detail(session, caller.user, item_row(session, item_id))
 
 
 def _create(response: Response, caller, session: Session, kind: ArtefactKind, body: NewNote | NewLink) -> ItemDetail:
@@ -130,7 +134,7 @@ def _create(response: Response, caller, session: Session, kind: ArtefactKind, bo
     groups = available_competencies(session=session, student=user)
     data = artefact_service.parse_input(first, every, kind=kind, allowed_competencies=allowed_ids(groups))
     if data.errors:
-        raise ApiProblem(422, _("Some of what was sent can't be used."), errors=data.errors)
+        raise invalid_body(data.errors)
     artefact = artefact_service.create_text_artefact(session=session, owner=user, kind=kind, data=data)
     session.commit()
     response.headers["Location"] = f"/api/v1/items/{artefact.id}"

@@ -52,6 +52,11 @@ class ApiProblem(Exception):
         self.status, self.detail, self.headers, self.errors = status, detail, headers or {}, errors
 
 
+def invalid_body(errors: dict[str, str]) -> ApiProblem:
+    """The 422 for a body the matching form's own checks refused, with their message per field."""
+    return ApiProblem(422, _("Some of what was sent can't be used."), errors=errors)
+
+
 def problem_response(status: int, detail: str = "", *, headers: dict[str, str] | None = None,
                      errors: dict[str, str] | None = None) -> JSONResponse:
     body = Problem(title=_titles().get(status, _("Error")), status=status, detail=detail, errors=errors)

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 from app.api import cursors
 from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.bodies import body_schema, json_body
-from app.api.items import READ_ERRORS, Cursor, Limit, pictures_shown, summary_of
-from app.api.problems import ApiProblem, problem_responses
+from app.api.items import READ_ERRORS, WRITE_ERRORS, Cursor, Limit, pictures_shown, summary_of
+from app.api.problems import ApiProblem, invalid_body, problem_responses
 from app.api.schemas import Id
 from app.api.student_schemas import (
     NewReflection,
@@ -29,7 +29,6 @@ from app.services.competencies.competency_picker import allowed_ids, available_c
 from app.services.portfolio import reflections as service
 
 router = APIRouter(tags=["reflections"])
-WRITE_ERRORS = problem_responses(400, 401, 403, 404, 413, 422, 429)
 BODY_MODELS = (NewReflection, ReflectionUpdate)
 
 
@@ -57,7 +56,7 @@ def _parse(session: Session, user: User, body: NewReflection) -> service.Reflect
         owned_goals=owned_goals, prompts=service.prompts_for(session=session, student=user),
         allowed_competencies=allowed_ids(available_competencies(session=session, student=user)))
     if data.errors:
-        raise ApiProblem(422, _("Some of what was sent can't be used."), errors=data.errors)
+        raise invalid_body(data.errors)
     return data
 
 

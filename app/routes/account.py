@@ -3,12 +3,12 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from app.api import tokens as api_tokens
 from app.auth import SESSION_COOKIE, CurrentUser, end_other_sessions, require_user
 from app.db import SessionDep
-from app.flash import flash
+from app.flash import redirect_with
 from app.i18n import _, available_locales
 from app.navigation import home_path
 from app.routes.auth import password_off_page
@@ -72,9 +72,7 @@ def update_language(
     user.locale = locale or None
     session.add(user)
     session.commit()
-    response = RedirectResponse("/account", status_code=303)
-    flash(request, response, _("Your language setting is saved."), "success")
-    return response
+    return redirect_with(request, "/account", _("Your language setting is saved."))
 
 
 @router.post("/notifications")
@@ -99,9 +97,7 @@ def update_notifications(
             values["digest_frequency"] = digest_frequency
         return _page(request, session, user, errors=errors, values=values, status_code=422)
     session.commit()
-    response = RedirectResponse("/account", status_code=303)
-    flash(request, response, _("Your email settings are saved."), "success")
-    return response
+    return redirect_with(request, "/account", _("Your email settings are saved."))
 
 
 @router.post("/tokens")
@@ -129,9 +125,8 @@ def revoke_api_token(request: Request, token_id: PathId, user: CurrentUser, sess
     """Revoke one of the user's tokens: it stops working at once."""
     row = api_tokens.revoke_token(session=session, user=user, token_id=token_id)
     session.commit()
-    response = RedirectResponse("/account#tokens", status_code=303)
-    flash(request, response, _("The token \"%(name)s\" is revoked: it no longer works.", name=row.name), "success")
-    return response
+    return redirect_with(request, "/account#tokens",
+                         _("The token \"%(name)s\" is revoked: it no longer works.", name=row.name))
 
 
 def _no_password(request: Request, status_code: int) -> Response:
@@ -150,9 +145,7 @@ def update_about(
         session.rollback()
         return _page(request, session, user, errors={"about": problem}, values={"about": about}, status_code=422)
     session.commit()
-    response = RedirectResponse("/account", status_code=303)
-    flash(request, response, _("Your About me is saved."), "success")
-    return response
+    return redirect_with(request, "/account", _("Your About me is saved."))
 
 
 @router.get("/password")
@@ -184,6 +177,5 @@ def change_password(
         return render(request, "account/password.html", {"errors": errors}, status_code=422)
     end_other_sessions(session=session, user_id=user.id, keep_token=request.cookies.get(SESSION_COOKIE))
     session.commit()
-    response = RedirectResponse(home_path(user), status_code=303)
-    flash(request, response, _("Your password has been changed. Other devices have been signed out."), "success")
-    return response
+    return redirect_with(request, home_path(user),
+                         _("Your password has been changed. Other devices have been signed out."))

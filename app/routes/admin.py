@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth import AdminUser, StaffUser, end_other_sessions, require_user
 from app.db import SessionDep
-from app.flash import flash
+from app.flash import flash, redirect_with
 from app.i18n import _
 from app.models import AuditEventKind, Role, User
 from app.security import client_address
@@ -170,9 +170,8 @@ def update_person(
         values = {"display_name": display_name, "username": username, "email": email, "role": role}
         return _person_form(request, values=values, errors=errors, person=person, status_code=422,
                             **_person_extras(request, session, person))
-    response = RedirectResponse(f"/admin/people/{person.id}", status_code=303)
-    flash(request, response, _("Saved %(name)s's account.", name=person.display_name), "success")
-    return response
+    return redirect_with(request, f"/admin/people/{person.id}",
+                         _("Saved %(name)s's account.", name=person.display_name))
 
 
 @router.post("/admin/people/{user_id}/deactivate")
@@ -196,9 +195,8 @@ def reactivate_person(request: Request, user_id: PathId, user: AdminUser, sessio
     person = people_admin.person_for_admin(session=session, admin=user, user_id=user_id)
     people_admin.reactivate(session=session, actor=user, target=person, address=client_address(request))
     session.commit()
-    response = RedirectResponse(f"/admin/people/{person.id}", status_code=303)
-    flash(request, response, _("%(name)s can sign in again.", name=person.display_name), "success")
-    return response
+    return redirect_with(request, f"/admin/people/{person.id}",
+                         _("%(name)s can sign in again.", name=person.display_name))
 
 
 @router.post("/admin/people/{user_id}/setup-link")
@@ -206,9 +204,7 @@ def new_setup_link(request: Request, user_id: PathId, user: AdminUser, session: 
     """A new setup link for the person (any older one stops working), emailed or shown to print."""
     person = people_admin.person_for_admin(session=session, admin=user, user_id=user_id)
     if not person.is_active:
-        response = RedirectResponse(f"/admin/people/{person.id}", status_code=303)
-        flash(request, response, _("Switch the account on first."), "error")
-        return response
+        return redirect_with(request, f"/admin/people/{person.id}", _("Switch the account on first."), "error")
     settings = request.app.state.settings
     token = setup_links.create_link(session=session, actor=user, user=person, settings=settings,
                                     address=client_address(request))
@@ -256,9 +252,8 @@ def delete_person(
                                    address=client_address(request))
     session.commit()
     leavers.remove_stored_files(settings=settings, files=files)
-    response = RedirectResponse("/admin/people?status=inactive", status_code=303)
-    flash(request, response, _("%(name)s's account and portfolio are deleted.", name=name), "success")
-    return response
+    return redirect_with(request, "/admin/people?status=inactive",
+                         _("%(name)s's account and portfolio are deleted.", name=name))
 
 
 @router.get("/admin/audit")

@@ -14,7 +14,7 @@ from app import storage as file_storage
 from app.auth import CurrentUser, StudentUser, require_user
 from app.db import SessionDep
 from app.file_responses import artefact_file_response
-from app.flash import flash
+from app.flash import redirect_with
 from app.i18n import _, ngettext
 from app.models import Artefact, ArtefactKind, MediaKind
 from app.pagination import paginate
@@ -291,9 +291,7 @@ def update_artefact(
         context = _form_context(session, user, kind=artefact.kind, data=data, artefact=artefact, conflict=refused.current,
                                 version=refused.current.version if refused.current else seen_version)
         return render(request, "artefacts/edit.html", context, status_code=refused.status)
-    response = RedirectResponse(f"/artefacts/{artefact.id}", status_code=303)
-    flash(request, response, _("Your changes are saved."), "success")
-    return response
+    return redirect_with(request, f"/artefacts/{artefact.id}", _("Your changes are saved."))
 
 
 @router.get("/artefacts/{artefact_id}/delete")
@@ -311,9 +309,7 @@ def delete_artefact(request: Request, artefact_id: PathId, user: StudentUser, se
     names = service.delete_artefact(session=session, artefact=artefact)
     session.commit()
     stored_files.discard_names(store=file_storage.uploads(request.app.state.settings), names=names)
-    response = RedirectResponse("/artefacts", status_code=303)
-    flash(request, response, _("“%(title)s” was deleted.", title=title), "success")
-    return response
+    return redirect_with(request, "/artefacts", _("“%(title)s” was deleted.", title=title))
 
 
 @router.get("/files/{artefact_id}/{variant}")

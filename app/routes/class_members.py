@@ -3,11 +3,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from app.auth import StaffUser, require_user
 from app.db import SessionDep
-from app.flash import flash
+from app.flash import redirect_with
 from app.i18n import _
 from app.models import Role, School, SchoolClass
 from app.security import client_address
@@ -24,9 +24,8 @@ def refuse_if_archived(request: Request, school_class: SchoolClass) -> Response 
     """For a change to an archived class: back to its page with why (archived classes are history, read-only)."""
     if not school_class.archived:
         return None
-    response = RedirectResponse(f"/classes/{school_class.id}", status_code=303)
-    flash(request, response, _("%(name)s is archived: it can be read but not changed.", name=school_class.name), "error")
-    return response
+    return redirect_with(request, f"/classes/{school_class.id}",
+                         _("%(name)s is archived: it can be read but not changed.", name=school_class.name), "error")
 
 
 def _add_students_page(request: Request, school_class: SchoolClass, *, status_code: int = 200, **context) -> Response:
@@ -131,7 +130,6 @@ def remove_student(request: Request, class_id: PathId, student_id: PathId, user:
     classes.remove_student(session=session, school_class=school_class, enrollment=enrollment, student=student,
                            actor=user, address=client_address(request))
     session.commit()
-    response = RedirectResponse(f"/classes/{school_class.id}", status_code=303)
-    flash(request, response, _("%(student)s is no longer in %(name)s. Their portfolio is kept.",
-                               student=student.display_name, name=school_class.name), "success")
-    return response
+    return redirect_with(request, f"/classes/{school_class.id}",
+                         _("%(student)s is no longer in %(name)s. Their portfolio is kept.",
+                           student=student.display_name, name=school_class.name))

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.auth import StaffUser, StudentUser, require_user
 from app.db import SessionDep
-from app.flash import flash
+from app.flash import flash, redirect_with
 from app.i18n import _
 from app.models import Role, SchoolClass, SchoolTerm, User
 from app.navigation import home_path
@@ -66,10 +66,9 @@ def create_class(
     school_class = classes.create_class(session=session, school_id=user.school_id, data=data, teacher=teacher,
                                         actor=user, address=client_address(request))
     session.commit()
-    response = RedirectResponse(f"/classes/{school_class.id}", status_code=303)
-    flash(request, response, _("%(name)s is ready. Its join code is %(code)s.", name=school_class.name,
-                               code=school_class.join_code), "success")
-    return response
+    return redirect_with(request, f"/classes/{school_class.id}",
+                         _("%(name)s is ready. Its join code is %(code)s.",
+                           name=school_class.name, code=school_class.join_code))
 
 
 # --- joining with a code (students) ------------------------------------------------------------------
@@ -170,9 +169,8 @@ def update_settings(
     except SaveRefused as refused:
         typed = {"flags": flags, "chosen": set(framework_ids), "version": version}
         return _settings_page(request, session, school_class, typed=typed, refused=refused)
-    response = RedirectResponse(f"/classes/{school_class.id}", status_code=303)
-    flash(request, response, _("Settings saved for %(name)s.", name=school_class.name), "success")
-    return response
+    return redirect_with(request, f"/classes/{school_class.id}",
+                         _("Settings saved for %(name)s.", name=school_class.name))
 
 
 @router.get("/classes/{class_id}/prompts")

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.auth import StudentUser, require_user
 from app.db import SessionDep
-from app.flash import flash
+from app.flash import redirect_with
 from app.i18n import _, ngettext
 from app.services.competencies import ratings
 from app.services.portfolio import core_loop
@@ -56,9 +56,7 @@ def create_rating(
         return _show(request, session, user, competency_id, data=data, status_code=422)
     ratings.create_self_rating(session=session, student=user, competency=competency, data=data)
     session.commit()
-    response = RedirectResponse(f"/competencies/{competency_id}", status_code=303)
-    flash(request, response, _("Your self-assessment is saved."), "success")
-    return response
+    return redirect_with(request, f"/competencies/{competency_id}", _("Your self-assessment is saved."))
 
 
 ItemIds = Annotated[list[int], Query()]
@@ -91,8 +89,6 @@ async def create_check_in(request: Request, user: StudentUser, session: SessionD
         return render(request, "competencies/check_in.html", {"check": check, "errors": check.errors}, status_code=422)
     count = core_loop.save_check_in(session=session, student=user, chosen=check.chosen)
     session.commit()
-    response = RedirectResponse(check.done_url, status_code=303)
-    flash(request, response, ngettext(
+    return redirect_with(request, check.done_url, ngettext(
         "Your self-assessment of %(num)s competency is saved; your teacher sees it beside theirs.",
-        "Your self-assessment of %(num)s competencies is saved; your teacher sees it beside theirs.", count), "success")
-    return response
+        "Your self-assessment of %(num)s competencies is saved; your teacher sees it beside theirs.", count))

@@ -4,12 +4,12 @@ teachers), and everyone's own conferences at /conferences (teachers, families, s
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlmodel import Session
 
 from app.auth import CurrentUser, require_user
 from app.db import SessionDep
-from app.flash import flash
+from app.flash import redirect_with
 from app.i18n import _
 from app.models import ConferenceSlot, Role, SchoolClass, User
 from app.services.conferences import conference_booking
@@ -28,12 +28,6 @@ Ids = Annotated[list[str], Form()]
 
 def _timezone(request: Request) -> str:
     return request.app.state.settings.timezone
-
-
-def _redirect(request: Request, url: str, message: str) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    flash(request, response, message, "success")
-    return response
 
 
 # --- a class's conferences (its teachers) ----------------------------------------------------------------
@@ -114,7 +108,7 @@ def create_slot(
     message = _("The conference for %(name)s is booked for %(when)s.", name=data.student.display_name,
                 when=conferences.format_when(slot.starts_at, _timezone(request)))
     session.commit()
-    return _redirect(request, f"/classes/{school_class.id}/conferences", message)
+    return redirect_with(request, f"/classes/{school_class.id}/conferences", message)
 
 
 @router.get("/conferences/{slot_id:int}/edit")
@@ -161,7 +155,7 @@ def update_slot(
         return _form_page(request, session, school_class=school_class, students=students, form=form, errors=errors,
                           slot=slot, status_code=refused.status if refused else 422, conflict=conflict,
                           version=conflict.version if conflict else seen_version)
-    return _redirect(request, f"/classes/{school_class.id}/conferences", message)
+    return redirect_with(request, f"/classes/{school_class.id}/conferences", message)
 
 
 @router.get("/conferences/{slot_id:int}/cancel")
@@ -183,9 +177,9 @@ def cancel_slot(request: Request, slot_id: PathId, user: CurrentUser, session: S
     conference_booking.cancel_slot(session=session, slot=slot, timezone=_timezone(request))
     session.commit()
     name = student.display_name if student else ""
-    return _redirect(request, f"/classes/{school_class.id}/conferences",
-                     _("The conference for %(name)s on %(when)s is cancelled; the family has been told.",
-                       name=name, when=when))
+    return redirect_with(request, f"/classes/{school_class.id}/conferences",
+                         _("The conference for %(name)s on %(when)s is cancelled; the family has been told.",
+                           name=name, when=when))
 
 
 # --- everyone's own conferences ----------------------------------------------------------------------------

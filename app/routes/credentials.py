@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.auth import AdminUser, CurrentUser, StudentUser, TeacherUser, require_user
 from app.db import SessionDep
-from app.flash import flash
+from app.flash import flash, redirect_with
 from app.i18n import _
 from app.routes.ids import PathId
 from app.security import client_address
@@ -63,13 +63,11 @@ def award_for_rating(request: Request, rating_id: PathId, user: TeacherUser, ses
         credential = issuing.issue_for_rating(session=session, settings=request.app.state.settings, teacher=user,
                                               rating_id=rating_id, address=client_address(request))
     except issuing.AlreadyAwarded:
-        response = RedirectResponse(_back_to_rating(request, session, rating_id), status_code=303)
-        flash(request, response, _("A credential was already awarded for this assessment."), "error")
-        return response
+        return redirect_with(request, _back_to_rating(request, session, rating_id),
+                             _("A credential was already awarded for this assessment."), "error")
     session.commit()
-    response = RedirectResponse(_back_to_rating(request, session, rating_id), status_code=303)
-    flash(request, response, _("Credential awarded: %(name)s.", name=credential.achievement_name), "success")
-    return response
+    return redirect_with(request, _back_to_rating(request, session, rating_id),
+                         _("Credential awarded: %(name)s.", name=credential.achievement_name))
 
 @router.post("/credentials/award/goals/{goal_id}")
 def award_for_goal(request: Request, goal_id: PathId, user: TeacherUser, session: SessionDep) -> Response:
@@ -103,6 +101,4 @@ def revoke_credential(request: Request, public_id: str, user: CurrentUser, sessi
                       status_code=422)
     issuing.revoke(session=session, viewer=user, credential=credential, reason=reason, address=client_address(request))
     session.commit()
-    response = RedirectResponse(f"/credentials/{public_id}", status_code=303)
-    flash(request, response, _("The credential is revoked."), "success")
-    return response
+    return redirect_with(request, f"/credentials/{public_id}", _("The credential is revoked."))

@@ -4,11 +4,11 @@ a student sees (and can end) who follows them."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from app.auth import CurrentUser, GuardianUser, StudentUser, require_user
 from app.db import SessionDep
-from app.flash import flash
+from app.flash import redirect_with
 from app.i18n import _
 from app.models import Role
 from app.models.base import utcnow
@@ -56,9 +56,8 @@ def revoke_invitation(request: Request, student_id: PathId, invitation_id: PathI
     invitations.revoke_invitation(session=session, staff=user, student=student, invitation_id=invitation_id,
                                   address=client_address(request))
     session.commit()
-    response = RedirectResponse(f"/students/{student.id}/family", status_code=303)
-    flash(request, response, _("The invitation is cancelled: its code no longer works."), "success")
-    return response
+    return redirect_with(request, f"/students/{student.id}/family",
+                         _("The invitation is cancelled: its code no longer works."))
 
 
 @router.post("/students/{student_id}/guardians/{guardian_id}/remove")
@@ -70,10 +69,9 @@ def remove_guardian(request: Request, student_id: PathId, guardian_id: PathId, u
     guardian = invitations.remove_link(session=session, staff=user, student=student, guardian_id=guardian_id,
                                        address=client_address(request))
     session.commit()
-    response = RedirectResponse(f"/students/{student.id}/family", status_code=303)
-    flash(request, response, _("%(guardian)s no longer sees %(student)s's portfolio.", guardian=guardian.display_name,
-                               student=student.display_name), "success")
-    return response
+    return redirect_with(request, f"/students/{student.id}/family",
+                         _("%(guardian)s no longer sees %(student)s's portfolio.",
+                           guardian=guardian.display_name, student=student.display_name))
 
 
 # --- guardians: one child ------------------------------------------------------------------------
@@ -109,7 +107,6 @@ def remove_my_guardian(request: Request, guardian_id: PathId, user: StudentUser,
     guardian = service.remove_my_guardian(session=session, student=user, guardian_id=guardian_id,
                                           address=client_address(request))
     session.commit()
-    response = RedirectResponse("/my-family", status_code=303)
-    flash(request, response, _("%(name)s no longer sees your portfolio.", name=guardian.display_name), "success")
-    return response
+    return redirect_with(request, "/my-family",
+                         _("%(name)s no longer sees your portfolio.", name=guardian.display_name))
 

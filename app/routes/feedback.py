@@ -12,7 +12,7 @@ from app import storage as file_storage
 from app.access import not_found
 from app.auth import CurrentUser, StudentUser, TeacherUser, require_user
 from app.db import SessionDep, read_in_thread
-from app.flash import flash
+from app.flash import flash, redirect_with
 from app.i18n import _, ngettext
 from app.models import Comment, CommentKind, User
 from app.services.moderation import approvals, comment_reviews, comment_writing, next_steps, thread_items
@@ -151,9 +151,8 @@ def use_next_step(request: Request, comment_id: PathId, user: StudentUser, sessi
         flash(request, response, problem, "error")
         return response
     session.commit()
-    response = RedirectResponse(f"/goals/{result.id}#steps", status_code=303)
-    flash(request, response, _("The next step is now part of “%(title)s”.", title=result.title), "success")
-    return response
+    return redirect_with(request, f"/goals/{result.id}#steps",
+                         _("The next step is now part of “%(title)s”.", title=result.title))
 
 
 # --- requests ----------------------------------------------------------------------------------

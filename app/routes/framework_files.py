@@ -11,11 +11,11 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from app.auth import AdminUser, require_user
 from app.db import SessionDep
-from app.flash import flash
+from app.flash import redirect_with
 from app.i18n import _
 from app.routes.ids import PathId
 from app.services.competencies import case_export, framework_sync
@@ -77,9 +77,7 @@ def confirm_framework_import(
         return _preview(request, plan, file_text, message=message)
     framework = framework_sync.apply_import(session=session, school_id=user.school_id, plan=plan)
     session.commit()
-    response = RedirectResponse(f"/admin/frameworks/{framework.id}", status_code=303)
-    flash(request, response, framework_sync.describe_result(plan), "success")
-    return response
+    return redirect_with(request, f"/admin/frameworks/{framework.id}", framework_sync.describe_result(plan))
 
 
 @router.get("/admin/frameworks/{framework_id}/case.json")

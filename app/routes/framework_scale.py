@@ -7,13 +7,14 @@ from fastapi.responses import Response
 
 from app.auth import AdminUser, require_user
 from app.db import SessionDep
+from app.flash import redirect_with
 from app.i18n import _
 from app.services.competencies import frameworks as service
 from app.services.competencies import scales
 from app.services.edit_versions import claim_version, parse_version
 from app.templating import render
 from app.routes.forms import SaveRefused, keeping_typed_text
-from app.routes.frameworks import DirectionField, TextField, edit_page, redirect_with
+from app.routes.frameworks import DirectionField, TextField, edit_page
 from app.routes.ids import PathId
 
 router = APIRouter(dependencies=[Depends(require_user)])

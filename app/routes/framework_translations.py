@@ -8,8 +8,9 @@ from fastapi.responses import Response
 from app.access.errors import NotFound
 from app.auth import AdminUser, require_user
 from app.db import SessionDep
+from app.flash import redirect_with
 from app.i18n import _, language_name
-from app.routes.frameworks import TextField, redirect_with
+from app.routes.frameworks import TextField
 from app.routes.ids import PathId
 from app.services.competencies import frameworks as service
 from app.services.competencies import framework_page

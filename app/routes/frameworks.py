@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from app.auth import AdminUser, require_user
 from app.db import SessionDep
-from app.flash import flash
+from app.flash import redirect_with
 from app.i18n import _
 from app.services.competencies import frameworks as service
 from app.services.competencies import competency_editing, framework_editing, framework_page
@@ -27,13 +27,6 @@ router = APIRouter(dependencies=[Depends(require_user)])
 
 TextField = Annotated[str, Form(max_length=10_000)]
 DirectionField = Annotated[str, Form(pattern="^(up|down)$")]
-
-
-def redirect_with(request: Request, url: str, message: str, category: str = "success") -> Response:
-    """A 303 to `url` with a flash message."""
-    response = RedirectResponse(url, status_code=303)
-    flash(request, response, message, category)
-    return response
 
 
 def _list_page(request: Request, session, user, *, data=None, status_code: int = 200) -> Response:

@@ -13,7 +13,7 @@ from sqlmodel import select
 from app import storage as file_storage
 from app.auth import CurrentUser, StudentUser, require_user
 from app.db import SessionDep, read_in_thread
-from app.flash import flash
+from app.flash import flash, redirect_with
 from app.i18n import _
 from app.models import Audience, Goal, MediaKind, Reflection, ReflectionStatus
 from app.pagination import paginate
@@ -138,9 +138,8 @@ def _save_reflection(request, session, user, form: uploads.ReceivedForm, reflect
         stored_files.discard(store=store, files=form.files)
         raise
     if form.first("then") == "assess" and reflection.status is ReflectionStatus.published:
-        response = RedirectResponse(f"/self-assessment?reflection={reflection.id}", status_code=303)
-        flash(request, response, _("Reflection saved. Now, how are you doing?"), "success")
-        return response
+        return redirect_with(request, f"/self-assessment?reflection={reflection.id}",
+                             _("Reflection saved. Now, how are you doing?"))
     response = RedirectResponse(f"/reflections/{reflection.id}", status_code=303)
     message = _("Draft saved. Only you can see it.") if reflection.status is ReflectionStatus.draft else _("Reflection saved.")
     flash(request, response, message, "success")
@@ -240,7 +239,5 @@ def delete_reflection(request: Request, reflection_id: PathId, user: StudentUser
     names = service.delete_reflection(session=session, reflection=reflection)
     session.commit()
     stored_files.discard_names(store=file_storage.uploads(request.app.state.settings), names=names)
-    response = RedirectResponse("/reflections", status_code=303)
-    flash(request, response, _("“%(title)s” was deleted.", title=title), "success")
-    return response
+    return redirect_with(request, "/reflections", _("“%(title)s” was deleted.", title=title))
 

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.auth import AdminUser, require_user
 from app.db import SessionDep
-from app.flash import flash
+from app.flash import flash, redirect_with
 from app.i18n import _, ngettext
 from app.models import SchoolTerm, User
 from app.security import client_address
@@ -56,9 +56,8 @@ def create_term(
         return _school_classes_page(request, session, user, values=values, errors=data.errors, status_code=422)
     term = terms.create_term(session=session, actor=user, data=data, address=client_address(request))
     session.commit()
-    response = RedirectResponse(f"/admin/classes?term_id={term.id}", status_code=303)
-    flash(request, response, _("%(name)s is added. Now add its classes.", name=term.name), "success")
-    return response
+    return redirect_with(request, f"/admin/classes?term_id={term.id}",
+                         _("%(name)s is added. Now add its classes.", name=term.name))
 
 
 @router.post("/admin/classes/{class_id}/teachers")
@@ -125,8 +124,7 @@ def roll_over(
     made = terms.roll_over(session=session, actor=user, old_term=term, new_term=target, rows=rows,
                            address=client_address(request))
     session.commit()
-    response = RedirectResponse(f"/admin/classes?term_id={target.id}", status_code=303)
-    flash(request, response, ngettext("%(num)s class carried on into %(term)s; %(old)s is archived.",
-                                      "%(num)s classes carried on into %(term)s; %(old)s is archived.", len(made),
-                                      term=target.name, old=term.name), "success")
-    return response
+    return redirect_with(request, f"/admin/classes?term_id={target.id}",
+                         ngettext("%(num)s class carried on into %(term)s; %(old)s is archived.",
+                                  "%(num)s classes carried on into %(term)s; %(old)s is archived.", len(made),
+                                  term=target.name, old=term.name))

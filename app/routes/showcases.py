@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from app.auth import CurrentUser, StudentUser, require_user
 from app.db import SessionDep
 from app.file_responses import signed_in_file_url
-from app.flash import flash
+from app.flash import redirect_with
 from app.i18n import _
 from app.models import Role, Showcase, User
 from app.security import client_address
@@ -31,12 +31,6 @@ router = APIRouter(dependencies=[Depends(require_user)])
 ShortText = Annotated[str, Form(max_length=1000)]
 LongText = Annotated[str, Form(max_length=100_000)]
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _redirect(request: Request, url: str, message: str, category: str = "success") -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    flash(request, response, message, category)
-    return response
 
 
 # --- the list and the form -----------------------------------------------------------------------
@@ -77,8 +71,8 @@ def create_showcase(
     except SaveRefused as refused:  # busy database or full disk
         data.errors["form"] = refused.message
         return _form_page(request, data=data, showcase=None, status_code=refused.status)
-    return _redirect(request, f"/showcases/{showcase.id}/items/new",
-                     _("Your showcase is ready. Now choose the work to put in it."))
+    return redirect_with(request, f"/showcases/{showcase.id}/items/new",
+                         _("Your showcase is ready. Now choose the work to put in it."))
 
 
 # --- the showcase page ---------------------------------------------------------------------------
@@ -159,7 +153,7 @@ def update_showcase(
             "Nothing was overwritten: your text is still in the form, and the saved version is shown below. "
             "Copy what you need, then save again.")
         return _form_page(request, data=data, showcase=conflict.current, conflict=conflict.current, status_code=409)
-    return _redirect(request, f"/showcases/{showcase.id}", _("Your changes are saved."))
+    return redirect_with(request, f"/showcases/{showcase.id}", _("Your changes are saved."))
 
 
 @router.get("/showcases/{showcase_id:int}/delete")
@@ -176,7 +170,8 @@ def delete_showcase(request: Request, showcase_id: PathId, user: CurrentUser, se
     title = showcase.title
     showcases.delete_showcase(session=session, showcase=showcase)
     session.commit()
-    return _redirect(request, "/showcases", _("“%(title)s” was deleted. The work in it is still in your portfolio.", title=title))
+    return redirect_with(request, "/showcases",
+                         _("“%(title)s” was deleted. The work in it is still in your portfolio.", title=title))
 
 
 # --- items ---------------------------------------------------------------------------------------
@@ -199,14 +194,14 @@ def add_item(
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
     kind = showcases.parse_item_type(item_type)
     if not item_id.isdigit() or len(item_id) > 10:
-        return _redirect(request, f"/showcases/{showcase.id}/items/new", _("Choose something to add."), "error")
+        return redirect_with(request, f"/showcases/{showcase.id}/items/new", _("Choose something to add."), "error")
     entry = showcases.add_item(session=session, owner=user, showcase=showcase, item_type=kind, item_id=int(item_id))
     if entry is None:
-        return _redirect(request, f"/showcases/{showcase.id}/items/new#{kind.value}-{item_id}",
-                         _("That's already in this showcase."), "info")
+        return redirect_with(request, f"/showcases/{showcase.id}/items/new#{kind.value}-{item_id}",
+                             _("That's already in this showcase."), "info")
     session.commit()
-    return _redirect(request, f"/showcases/{showcase.id}/items/new#{kind.value}-{item_id}",
-                     _("Added to “%(title)s”.", title=showcase.title))
+    return redirect_with(request, f"/showcases/{showcase.id}/items/new#{kind.value}-{item_id}",
+                         _("Added to “%(title)s”.", title=showcase.title))
 
 
 @router.post("/showcases/{showcase_id:int}/items/{entry_id:int}/remove")
@@ -216,8 +211,8 @@ def remove_item(request: Request, showcase_id: PathId, entry_id: PathId, user: C
     entry = showcases.entry_of(session=session, showcase=showcase, entry_id=entry_id)
     showcases.remove_item(session=session, showcase=showcase, entry=entry)
     session.commit()
-    return _redirect(request, f"/showcases/{showcase.id}#items",
-                     _("Removed from the showcase. It is still in your portfolio."))
+    return redirect_with(request, f"/showcases/{showcase.id}#items",
+                         _("Removed from the showcase. It is still in your portfolio."))
 
 
 @router.post("/showcases/{showcase_id:int}/items/{entry_id:int}/points")
@@ -242,7 +237,7 @@ def save_talking_points(
         session.rollback()
         return _owner_page(request, session, user, showcase, errors={f"points-{entry.id}": problem},
                            typed={entry.id: talking_points}, status_code=422)
-    return _redirect(request, f"/showcases/{showcase.id}#entry-{entry.id}", _("Talking points saved."))
+    return redirect_with(request, f"/showcases/{showcase.id}#entry-{entry.id}", _("Talking points saved."))
 
 
 @router.post("/showcases/{showcase_id:int}/items/{entry_id:int}/move")
@@ -253,9 +248,10 @@ def move_item(
     showcase = showcase_of_owner(session=session, owner=user, showcase_id=showcase_id)
     entry = showcases.entry_of(session=session, showcase=showcase, entry_id=entry_id)
     if not showcases.move_item(session=session, showcase=showcase, entry=entry, direction=direction):
-        return _redirect(request, f"/showcases/{showcase.id}#entry-{entry.id}", _("That item can't go any further."), "info")
+        return redirect_with(request, f"/showcases/{showcase.id}#entry-{entry.id}",
+                             _("That item can't go any further."), "info")
     session.commit()
-    return _redirect(request, f"/showcases/{showcase.id}#entry-{entry.id}", _("Item moved."))
+    return redirect_with(request, f"/showcases/{showcase.id}#entry-{entry.id}", _("Item moved."))
 
 
 def _wants_json(request: Request) -> bool:
@@ -276,7 +272,7 @@ def reorder_items(request: Request, showcase_id: PathId, user: CurrentUser, sess
     session.commit()
     if _wants_json(request):
         return JSONResponse({"ok": True, "order": [e.id for e in entries_of(session=session, showcase=showcase)]})
-    return _redirect(request, f"/showcases/{showcase.id}#items", _("New order saved."))
+    return redirect_with(request, f"/showcases/{showcase.id}#items", _("New order saved."))
 
 
 # --- secret links --------------------------------------------------------------------------------
@@ -314,4 +310,5 @@ def revoke_link(request: Request, showcase_id: PathId, link_id: PathId, user: Cu
     share_links.revoke_link(session=session, owner=user, showcase=showcase, link_id=link_id,
                             address=client_address(request))
     session.commit()
-    return _redirect(request, f"/showcases/{showcase.id}#links", _("The link is turned off. Nobody can open it any more."))
+    return redirect_with(request, f"/showcases/{showcase.id}#links",
+                         _("The link is turned off. Nobody can open it any more."))

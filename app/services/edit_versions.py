@@ -22,6 +22,15 @@ def parse_version(value: str | None) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
+def saved_now(*, session: Session, row):
+    """After a refused save: roll it back and return `row` as it is saved now, for the conflict to show."""
+    model, row_id = type(row), row.id
+    session.rollback()
+    current = session.get(model, row_id)
+    session.refresh(current)
+    return current
+
+
 def claim_version(*, session: Session, row, version: int | None) -> None:
     """Move `row` to its next version if it is still at `version`; else roll back and raise EditConflict with the saved
     row. Call it before changing the row: check and bump are one UPDATE, so of two racing saves only one passes (the
@@ -35,9 +44,6 @@ def claim_version(*, session: Session, row, version: int | None) -> None:
         execution_options={"synchronize_session": False},
     ).scalar_one_or_none()
     if new_version is None:
-        session.rollback()
-        current = session.get(model, row.id)
-        session.refresh(current)
-        raise EditConflict(current)
+        raise EditConflict(saved_now(session=session, row=row))
     # Known to be saved already: the ORM's own UPDATE of the other columns leaves it alone.
     set_committed_value(row, "version", new_version)

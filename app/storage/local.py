@@ -18,6 +18,17 @@ from app.storage.base import READ_CHUNK_BYTES, TRASH, ObjectInfo, Storage, check
 SCRATCH = ".incoming"  # files still arriving or being checked; on the same filesystem, so keeping one is a rename
 
 
+def _copy_then_rename(source: Path, destination: Path) -> None:
+    """Copy `source` to a hidden file beside `destination`, then rename it into place: a reader never sees half a
+    file."""
+    partial = destination.with_name(f".{destination.name}.part")
+    try:
+        shutil.copyfile(source, partial)
+        os.replace(partial, destination)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 class LocalStorage(Storage):
     """Keys are paths under `root`; scratch files live in `root/.incoming` unless told otherwise."""
 
@@ -50,12 +61,7 @@ class LocalStorage(Storage):
             if error.errno != errno.EXDEV:
                 raise
             # Another filesystem (a scratch folder elsewhere): copy beside the destination, then rename.
-            partial = destination.with_name(f".{destination.name}.part")
-            try:
-                shutil.copyfile(source, partial)
-                os.replace(partial, destination)
-            finally:
-                partial.unlink(missing_ok=True)
+            _copy_then_rename(Path(source), destination)
             Path(source).unlink(missing_ok=True)
 
     def open(self, key: str) -> BinaryIO:
@@ -138,12 +144,7 @@ class LocalStorage(Storage):
         source = self.path(source_key)
         destination = self.path(destination_key)
         destination.parent.mkdir(parents=True, exist_ok=True)
-        partial = destination.with_name(f".{destination.name}.part")
-        try:
-            shutil.copyfile(source, partial)
-            os.replace(partial, destination)
-        finally:
-            partial.unlink(missing_ok=True)
+        _copy_then_rename(source, destination)
 
     def list(self, prefix: str = "") -> list[str]:
         folder = self.root / prefix.rpartition("/")[0] if "/" in prefix else self.root

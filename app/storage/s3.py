@@ -79,15 +79,17 @@ class S3Storage(Storage):
         finally:
             Path(source).unlink(missing_ok=True)
 
-    def _get(self, key: str, **range_args):
+    def _get(self, key: str, *, trashed: bool = False, **range_args):
+        what = f"{key} from the trash" if trashed else key
+        object_key = self.trash_key(key) if trashed else self.object_key(key)
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self.object_key(key), **range_args)
+            return self.client.get_object(Bucket=self.bucket, Key=object_key, **range_args)
         except ClientError as error:
             if _missing(error):
                 raise FileNotFoundError(key) from None
-            raise StorageError(f"Could not read {key}: {error}") from error
+            raise StorageError(f"Could not read {what}: {error}") from error
         except BotoCoreError as error:
-            raise StorageError(f"Could not read {key}: {error}") from error
+            raise StorageError(f"Could not read {what}: {error}") from error
 
     def open(self, key: str) -> BinaryIO:
         return io.BufferedReader(_Body(self._get(key)["Body"]), buffer_size=READ_CHUNK_BYTES)
@@ -157,15 +159,7 @@ class S3Storage(Storage):
         self.delete(moved)
 
     def open_trashed(self, key: str) -> BinaryIO:
-        try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self.trash_key(key))
-        except ClientError as error:
-            if _missing(error):
-                raise FileNotFoundError(key) from None
-            raise StorageError(f"Could not read {key} from the trash: {error}") from error
-        except BotoCoreError as error:
-            raise StorageError(f"Could not read {key} from the trash: {error}") from error
-        return io.BufferedReader(_Body(response["Body"]), buffer_size=READ_CHUNK_BYTES)
+        return io.BufferedReader(_Body(self._get(key, trashed=True)["Body"]), buffer_size=READ_CHUNK_BYTES)
 
     def purge_trash(self, *, deleted_before: datetime) -> int:
         cutoff = utc_timestamp(deleted_before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from enum import Enum
@@ -20,6 +21,10 @@ from app.services.accounts import throttle
 from app.services.forms import FormInput
 
 MIN_PASSWORD_LENGTH = 8
+MAX_NAME_LENGTH = 200
+# Letters, digits, dot, dash, underscore; stored lower-case (usernames are global).
+USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{3,40}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_PASSWORD_LENGTH = 256
 # No 0/O, 1/l/I: temporary passwords are read off a screen or a printed card.
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -35,6 +40,23 @@ class SignInProblem(str, Enum):
 class SignInResult:
     user: User | None = None
     problem: SignInProblem | None = None
+
+
+def looks_like_email(address: str) -> bool:
+    """Whether `address` has an email address's shape and fits one (254 characters at most)."""
+    return len(address) <= 254 and EMAIL_PATTERN.match(address) is not None
+
+
+def name_and_username_errors(*, display_name: str, username: str, no_name: str) -> dict[str, str]:
+    """A message for an empty (`no_name`) or too long name, and for a username of the wrong shape."""
+    errors = {}
+    if not display_name:
+        errors["display_name"] = no_name
+    elif len(display_name) > MAX_NAME_LENGTH:
+        errors["display_name"] = _("Keep the name under %(max)s characters.", max=MAX_NAME_LENGTH)
+    if not USERNAME_PATTERN.match(username):
+        errors["username"] = _("Use 3 to 40 letters, digits, dots, dashes or underscores.")
+    return errors
 
 
 def normalise_identifier(identifier: str) -> str:

@@ -3,7 +3,6 @@ off and on again. Finding people is app.services.accounts.people.people_page."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -18,11 +17,6 @@ from app.models.base import utcnow
 from app.services.accounts import accounts
 from app.services.accounts import audit
 from app.services.forms import FormInput
-
-# The same rules as a class list's usernames (app.services.classes.roster), kept here so accounts don't import classes.
-USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{3,40}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_NAME_LENGTH = 200
 
 
 class StartWith(str, Enum):
@@ -48,13 +42,9 @@ def parse_person(
                        email=accounts.normalise_identifier(email) or None,
                        role=Role(role) if role in Role._value2member_map_ else None)
     errors = data.errors
-    if not data.display_name:
-        errors["display_name"] = _("Write the person's name.")
-    elif len(data.display_name) > MAX_NAME_LENGTH:
-        errors["display_name"] = _("Keep the name under %(max)s characters.", max=MAX_NAME_LENGTH)
-    if not USERNAME_PATTERN.match(data.username):
-        errors["username"] = _("Use 3 to 40 letters, digits, dots, dashes or underscores.")
-    if data.email and (len(data.email) > 254 or not EMAIL_PATTERN.match(data.email)):
+    errors.update(accounts.name_and_username_errors(display_name=data.display_name, username=data.username,
+                                                    no_name=_("Write the person's name.")))
+    if data.email and not accounts.looks_like_email(data.email):
         errors["email"] = _("That doesn't look like an email address (for example name@school.org).")
     if data.role is None:
         errors["role"] = _("Choose a role.")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
@@ -19,16 +18,13 @@ from app.access import relationships
 from app.i18n import _
 from app.models import AuditEventKind, EnrolledVia, Role, SchoolClass, User
 from app.services.accounts import accounts
+from app.services.accounts.accounts import MAX_NAME_LENGTH, USERNAME_PATTERN
 from app.services.accounts import audit
 from app.services.classes.classes import add_students
 from app.services.forms import FormInput
 
 MAX_CSV_BYTES = 1024 * 1024
 MAX_ROWS = 500
-MAX_NAME_LENGTH = 200
-# Letters, digits, dot, dash, underscore; stored lower-case (usernames are global).
-USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{3,40}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 HEADER = ["name", "username"]
 
 
@@ -191,7 +187,7 @@ def check_rows(
             problem("username", _taken_problem(row, bulk))
         if row.email:
             email_problem = None
-            if not EMAIL_PATTERN.match(row.email) or len(row.email) > 254:
+            if not accounts.looks_like_email(row.email):
                 email_problem = _("That doesn't look like an email address.")
             elif session.exec(select(User.id).where(User.email == row.email)).first() is not None:
                 email_problem = _("Another account uses that email address.")

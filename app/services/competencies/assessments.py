@@ -25,13 +25,13 @@ from app.services.competencies.competency_picker import CompetencyOption, availa
 from app.services.competencies.ratings import (
     EVIDENCE_CHOICES,
     LatestRating,
+    RatedHistory,
     RatingDifference,
     RatingInput,
     RatingView,
     check_rating,
     difference,
     growth_series,
-    latest_of,
     latest_ratings,
     rating_history,
     scale_of,
@@ -127,7 +127,7 @@ def teacher_overview(*, session: Session, student: User) -> list[TeacherOverview
 
 
 @dataclass
-class TeacherCompetencyPage:
+class TeacherCompetencyPage(RatedHistory):
     """Everything one competency's page shows a teacher about one student."""
 
     student: User
@@ -138,18 +138,6 @@ class TeacherCompetencyPage:
     series: list[ChartSeries]
     choices: list[Artefact]
     chart: Markup | None = None
-
-    @property
-    def latest_self(self) -> RatingView | None:
-        return latest_of(self.history, RatingSource.self)
-
-    @property
-    def latest_teacher(self) -> RatingView | None:
-        return latest_of(self.history, RatingSource.teacher)
-
-    @property
-    def difference(self) -> RatingDifference | None:
-        return difference(self.latest_self, self.latest_teacher)
 
 
 def teacher_competency_page(

@@ -283,8 +283,27 @@ def artefact_choices(*, session: Session, student: User, limit: int = EVIDENCE_C
     ).all())
 
 
+class RatedHistory:
+    """What a one-competency page reads from its newest-first rating `history`: the latest self- and teacher
+    rating, and how they differ."""
+
+    history: list[RatingView]
+
+    @property
+    def latest_self(self) -> RatingView | None:
+        return latest_of(self.history, RatingSource.self)
+
+    @property
+    def latest_teacher(self) -> RatingView | None:
+        return latest_of(self.history, RatingSource.teacher)
+
+    @property
+    def difference(self) -> RatingDifference | None:
+        return difference(self.latest_self, self.latest_teacher)
+
+
 @dataclass
-class CompetencyPage:
+class CompetencyPage(RatedHistory):
     """Everything one competency's page shows a student."""
 
     competency: Competency
@@ -301,18 +320,6 @@ class CompetencyPage:
     @property
     def own_ratings(self) -> list[RatingView]:
         return [view for view in self.history if view.rating.source is RatingSource.self]
-
-    @property
-    def latest_self(self) -> RatingView | None:
-        return latest_of(self.history, RatingSource.self)
-
-    @property
-    def latest_teacher(self) -> RatingView | None:
-        return latest_of(self.history, RatingSource.teacher)
-
-    @property
-    def difference(self) -> RatingDifference | None:
-        return difference(self.latest_self, self.latest_teacher)
 
 
 def competency_page(*, session: Session, student: User, competency: Competency, framework: Framework) -> CompetencyPage:

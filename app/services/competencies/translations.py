@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import attributes
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from app import i18n
 from app.config import Settings
@@ -84,30 +84,26 @@ def _translations(session: Session) -> _Loaded | None:
     return loaded
 
 
-def _translate_competency(target: Competency, context, attrs=None) -> None:
-    loaded = _translations(context.session)
-    if loaded is None or (attrs is not None and not {"name", "description"} & set(attrs)):
-        return
-    words = loaded.competencies.get(target.id)
-    if words is not None:
-        attributes.set_committed_value(target, "name", words[0])
-        attributes.set_committed_value(target, "description", words[1] or target.description)
+def _translating(kind: str, name_column: str, text_column: str):
+    """A load/refresh listener giving a row its translated words: `kind` names the loaded translations ("competencies"
+    or "levels"), the columns take the name and the longer text (kept as written when that has no translation)."""
+
+    def translate(target, context, attrs=None) -> None:
+        loaded = _translations(context.session)
+        if loaded is None or (attrs is not None and not {name_column, text_column} & set(attrs)):
+            return
+        words = getattr(loaded, kind).get(target.id)
+        if words is not None:
+            attributes.set_committed_value(target, name_column, words[0])
+            attributes.set_committed_value(target, text_column, words[1] or getattr(target, text_column))
+
+    return translate
 
 
-def _translate_level(target: ProficiencyLevel, context, attrs=None) -> None:
-    loaded = _translations(context.session)
-    if loaded is None or (attrs is not None and not {"label", "descriptor"} & set(attrs)):
-        return
-    words = loaded.levels.get(target.id)
-    if words is not None:
-        attributes.set_committed_value(target, "label", words[0])
-        attributes.set_committed_value(target, "descriptor", words[1] or target.descriptor)
-
-
-event.listen(Competency, "load", _translate_competency)
-event.listen(Competency, "refresh", _translate_competency)
-event.listen(ProficiencyLevel, "load", _translate_level)
-event.listen(ProficiencyLevel, "refresh", _translate_level)
+for _model, _listener in ((Competency, _translating("competencies", "name", "description")),
+                          (ProficiencyLevel, _translating("levels", "label", "descriptor"))):
+    event.listen(_model, "load", _listener)
+    event.listen(_model, "refresh", _listener)
 
 
 # --- editing (admins) ------------------------------------------------------------------------------------
@@ -158,29 +154,29 @@ def parse_translation(*, name: str, description: str, name_limit: int) -> Transl
     return data
 
 
-def save_competency_translation(*, session: Session, competency: Competency, locale: str, data: TranslationInput) -> None:
-    """Add, change or (with an empty name) remove the competency's translation into `locale`."""
-    existing = session.exec(select(CompetencyTranslation).where(
-        CompetencyTranslation.competency_id == competency.id, CompetencyTranslation.locale == locale)).first()
+def _save_translation(*, session: Session, model: type[SQLModel], keys: dict[str, object], columns: tuple[str, str],
+                      data: TranslationInput) -> None:
+    """Add, change or (with an empty name) remove the `model` row found by `keys`; `columns` name the columns that
+    take the name and the longer text."""
+    existing = session.exec(select(model).filter_by(**keys)).first()
     if not data.name:
         if existing is not None:
             session.delete(existing)
         return
-    if existing is None:
-        existing = CompetencyTranslation(competency_id=competency.id, locale=locale, name=data.name)
-    existing.name, existing.description = data.name, data.description
-    session.add(existing)
+    row = existing if existing is not None else model(**keys)
+    name_column, text_column = columns
+    setattr(row, name_column, data.name)
+    setattr(row, text_column, data.description)
+    session.add(row)
+
+
+def save_competency_translation(*, session: Session, competency: Competency, locale: str, data: TranslationInput) -> None:
+    """Add, change or (with an empty name) remove the competency's translation into `locale`."""
+    _save_translation(session=session, model=CompetencyTranslation, columns=("name", "description"), data=data,
+                      keys={"competency_id": competency.id, "locale": locale})
 
 
 def save_level_translation(*, session: Session, level: ProficiencyLevel, locale: str, data: TranslationInput) -> None:
     """Add, change or (with an empty label) remove the level's translation into `locale`."""
-    existing = session.exec(select(ProficiencyLevelTranslation).where(
-        ProficiencyLevelTranslation.level_id == level.id, ProficiencyLevelTranslation.locale == locale)).first()
-    if not data.name:
-        if existing is not None:
-            session.delete(existing)
-        return
-    if existing is None:
-        existing = ProficiencyLevelTranslation(level_id=level.id, locale=locale, label=data.name)
-    existing.label, existing.descriptor = data.name, data.description
-    session.add(existing)
+    _save_translation(session=session, model=ProficiencyLevelTranslation, columns=("label", "descriptor"),
+                      keys={"level_id": level.id, "locale": locale}, data=data)

@@ -26,7 +26,6 @@ from app.services.accounts import audit
 from app.services.accounts import throttle
 from app.access import not_found, relationships, visible_audiences
 from app.services.moderation.notifications import notify
-from app.services.classes.roster import EMAIL_PATTERN, MAX_NAME_LENGTH, USERNAME_PATTERN
 
 # No 0/O, 1/I/L, U (read aloud and typed from paper).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
@@ -202,16 +201,12 @@ def check_new_account(*, session: Session, display_name: str, username: str, ema
     data = NewFamilyAccount(display_name=" ".join(display_name.split()), username=username.strip().lower(),
                             email=accounts.normalise_identifier(email), password=password)
     errors = data.errors
-    if not data.display_name:
-        errors["display_name"] = _("Write your name, as your child's teachers will see it.")
-    elif len(data.display_name) > MAX_NAME_LENGTH:
-        errors["display_name"] = _("Keep the name under %(max)s characters.", max=MAX_NAME_LENGTH)
-    if not USERNAME_PATTERN.match(data.username):
-        errors["username"] = _("Use 3 to 40 letters, digits, dots, dashes or underscores.")
-    elif session.exec(select(User.id).where(sa.or_(User.username == data.username, User.email == data.username))).first():
+    errors.update(accounts.name_and_username_errors(display_name=data.display_name, username=data.username,
+                                                    no_name=_("Write your name, as your child's teachers will see it.")))
+    if "username" not in errors and session.exec(select(User.id).where(sa.or_(User.username == data.username, User.email == data.username))).first():
         errors["username"] = _("The username “%(username)s” is taken.", username=data.username)
     if data.email:
-        if not EMAIL_PATTERN.match(data.email) or len(data.email) > 254:
+        if not accounts.looks_like_email(data.email):
             errors["email"] = _("That doesn't look like an email address.")
         elif session.exec(select(User.id).where(sa.or_(User.email == data.email, User.username == data.email))).first():
             errors["email"] = _("Another account uses that email address.")

@@ -24,6 +24,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.services.edit_versions import saved_now
 from app.services.moderation import approvals
 from app.services.portfolio import artefacts as artefact_service
 from app.services.portfolio import tags as tag_service
@@ -158,10 +159,7 @@ def update_reflection(
         sa.update(Reflection).where(Reflection.id == reflection.id, Reflection.version == data.version).values(**values)
     )
     if result.rowcount != 1:
-        session.rollback()
-        current = session.get(Reflection, reflection.id)
-        session.refresh(current)
-        raise EditConflict(current)
+        raise EditConflict(saved_now(session=session, row=reflection))
     session.refresh(reflection)
     _save_links(session, reflection, data)
     timeline.sync_reflection(session=session, reflection=reflection)

@@ -12,7 +12,7 @@ from app.labels import role_label
 from app.access import relationships
 from app.dates import day
 from app.models import AuditEvent, AuditEventKind, ClassRole, Role, SchoolClass, User
-from app.services.accounts.people_admin import EMAIL_PATTERN, USERNAME_PATTERN
+from app.services.accounts.accounts import USERNAME_PATTERN, looks_like_email
 from app.services.roster_import.csv_reader import RosterSet, Row, is_deleted, split_list
 from app.services.roster_import.changes import Change, Plan
 
@@ -116,7 +116,7 @@ def plan_people(*, session: Session, school_id: int, roster: RosterSet, plan: Pl
             continue
         username = _wanted_username(row)
         email = row.get("email").lower() or None
-        if email and (len(email) > 254 or not EMAIL_PATTERN.match(email)):
+        if email and not looks_like_email(email):
             plan.note(row, _("“%(email)s” isn't an email address; the account is kept without it.", email=email))
             email = None
         if user is None:  # an account made by hand before the first import is the same person: it is adopted

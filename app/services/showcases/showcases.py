@@ -15,6 +15,7 @@ from app.models import (
 from app.models.showcases import target_column
 from app.models.base import utcnow
 from app.pagination import Page, paginate
+from app.services.edit_versions import saved_now
 from app.services.moderation import approvals
 from app.access import not_an_attached_recording, not_found
 from app.access import valid_id
@@ -85,10 +86,7 @@ def update_showcase(*, session: Session, showcase: Showcase, data: ShowcaseInput
         )
     )
     if result.rowcount != 1:
-        session.rollback()
-        current = session.get(Showcase, showcase.id)
-        session.refresh(current)
-        raise EditConflict(current)
+        raise EditConflict(saved_now(session=session, row=showcase))
     session.refresh(showcase)
     approvals.request_showcase_if_needed(session=session, showcase=showcase)
     return showcase
