@@ -168,6 +168,13 @@ def test_spoken_feedback_is_heard_by_whoever_sees_its_comment(session, new_clien
                                   "size_bytes": len(m4a_aac()),
                                   "api_url": f"/api/v1/files/{comment.audio_artefact_id}/original"}
     assert _heard_by(people, shown["recording"]["api_url"]) == {"maya", "classmate", "teacher"}
+    # Reported, the comment is hidden until a teacher has looked at it: its recording with it.
+    assert people.browsers["maya"].post(f"/feedback/comments/{comment.id}/report").status_code == 303
+    for viewer in ("maya", "classmate"):
+        assert people.get(viewer, thread).json()["comments"] == []
+    [held] = people.get("teacher", thread).json()["comments"]
+    assert held["status"] == "reported" and held["recording"] == shown["recording"]
+    assert _heard_by(people, shown["recording"]["api_url"]) == {"teacher"}
 
 
 def test_reading_a_thread_of_spoken_comments_takes_a_fixed_number_of_queries(session, new_client, count_queries):
