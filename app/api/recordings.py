@@ -43,11 +43,6 @@ RECORDING_BODY = {"requestBody": {"required": True, "content": {"multipart/form-
     "encoding": {FILE_FIELD: {"contentType": "application/octet-stream"}}}}}}
 
 
-def not_sound() -> ApiProblem:
-    message = _("That file isn't a sound recording. Choose an audio file, or record one.")
-    return ApiProblem(415, message, errors={FILE_FIELD: message})
-
-
 def _refusal(form: uploads.ReceivedForm) -> ApiProblem | None:
     """The problem with a received recording: refused by the receiver, missing, not sound, or sent without a version."""
     if form.errors:
@@ -59,7 +54,8 @@ def _refusal(form: uploads.ReceivedForm) -> ApiProblem | None:
         message = _("Choose an audio file, or record one.")
         return ApiProblem(422, message, errors={FILE_FIELD: message})
     if form.files[0].media_kind is not MediaKind.audio:
-        return not_sound()
+        message = _("That file isn't a sound recording. Choose an audio file, or record one.")
+        return ApiProblem(415, message, errors={FILE_FIELD: message})
     if not form.first(VERSION_FIELD).strip().isdigit():
         message = _("Send the reflection's version as you read it.")
         return ApiProblem(422, message, errors={VERSION_FIELD: message})
