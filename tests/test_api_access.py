@@ -38,7 +38,7 @@ from tests.factories import (
     make_school,
     make_user,
 )
-from tests.media import png
+from tests.media import png, webm_opus
 from tests.test_goals import make_goal
 
 VIEWERS = ("owner", "classmate", "teacher", "other_student", "other_teacher", "guardian", "other_guardian", "admin")
@@ -73,6 +73,8 @@ class World:
     edited_steps: tuple[int, int] = (0, 0)
     deleted_goal: int = 0  # a private goal of Maya's that only she may delete
     request: int = 0  # Maya's open feedback request to her teacher, which only she may withdraw
+    recordings: dict[str, int] = field(default_factory=dict)  # the recording Maya spoke into each reflection
+    spoken_reflection: int = 0  # a private reflection of Maya's that the recording operations change
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +116,7 @@ def world(module_database_url, tmp_path_factory) -> Iterator[World]:
             built.notes["draft"], built.titles["reflection draft"] = draft.id, draft.title
             built.reflections["draft"] = draft.id
             built.edited_reflection = make_reflection(db, owner, title="Maya reflection to edit").id
+            built.spoken_reflection = make_reflection(db, owner, title="Maya reflection to speak").id
             edited_goal = make_goal(db, owner, title="Maya goal to edit")
             built.edited_goal = edited_goal.id
             built.edited_steps = tuple(db.exec(select(GoalStep.id).where(GoalStep.goal_id == edited_goal.id)
@@ -144,6 +147,17 @@ def world(module_database_url, tmp_path_factory) -> Iterator[World]:
                         built.read_only = make_token(browser, name="read only", scopes="read")
                         built.tokens["expired"] = make_token(browser, name="expired")
                         built.tokens["revoked"] = make_token(browser, name="revoked")
+            with TestClient(app) as api:  # each reflection spoken, through the API's own recording operation
+                for state, reflection_id in built.reflections.items():
+                    spoken = api.put(f"/api/v1/reflections/{reflection_id}/recording", headers=bearer(
+                        built.tokens["owner"]), files=[("file", ("voice.webm", webm_opus(), "audio/webm")),
+                                                       ("version", (None, "1"))])
+                    assert spoken.status_code == 200, spoken.text
+                    built.recordings[state] = spoken.json()["recording"]["file_id"]
+            for approval in db.exec(select(ItemApproval).where(  # the words approved are still those approved
+                    ItemApproval.item_id == built.reflections["family"])).all():
+                approval.status = ApprovalStatus.approved
+                db.add(approval)
             for name in ("expired", "revoked"):
                 row = db.exec(select(ApiToken).where(ApiToken.name == name)).one()
                 if name == "expired":
@@ -218,6 +232,13 @@ def _student_surface(world: World, only) -> list[tuple[str, str, dict, dict[str,
     for state, reflection_id in world.reflections.items():
         asks.append(("GET", f"/api/v1/reflections/{reflection_id}", {},
                      {v: 200 if sees(v, state) else 404 for v in VIEWERS}))
+        # A reflection's recording is heard by exactly its readers (a draft's by its owner alone).
+        asks.append(("GET", f"/api/v1/files/{world.recordings[state]}/original", {},
+                     {v: 200 if sees(v, state) else 404 for v in VIEWERS}))
+    # Only the owner speaks their reflection, or takes its recording out (the owner asks first: version 1, then 2).
+    spoken = f"/api/v1/reflections/{world.spoken_reflection}/recording"
+    asks += [("PUT", spoken, {"file": ("voice.webm", webm_opus(), "audio/webm"), "version": (None, "1")}, edit),
+             ("DELETE", f"{spoken}?version=2", {}, edit)]
     comment = {"body": "Hello", "noticed": "Seen"}  # a classmate's kind reads noticed, everyone else's the body
     for state, item_id in {**world.notes, **{f"reflection {s}": i for s, i in world.reflections.items()}}.items():
         state = state.split()[-1]
@@ -254,7 +275,7 @@ PUBLIC = ("/api/v1/openapi.json", "/api/v1/docs")
 
 
 def _send(api: TestClient, method: str, path: str, body: dict, token: str):
-    if path.endswith("/items/files"):
+    if path.endswith("/items/files") or (method == "PUT" and path.endswith("/recording")):
         return api.request(method, path, files=body, headers=bearer(token))
     return api.request(method, path, json=body if method in ("POST", "PUT") else None, headers=bearer(token))
 
@@ -328,7 +349,7 @@ def test_the_matrix_asks_every_api_route(world: World):
     for route in iter_route_contexts(api.routes):
         pattern = compile_path(route.path)[0]
         for method in sorted(set(route.methods or ()) - {"HEAD", "OPTIONS"}):
-            if not any(m == method and pattern.match(p.removeprefix("/api/v1")) for m, p in asked):
+            if not any(m == method and pattern.match(p.removeprefix("/api/v1").split("?")[0]) for m, p in asked):
                 missing.append(f"{method} {route.path}")
     assert not missing, f"API routes the access matrix doesn't ask: {missing}"
 

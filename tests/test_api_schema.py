@@ -76,7 +76,7 @@ def test_every_operation_conforms_to_the_document(live, username):
     app, tokens = live
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 43
+    assert len(operations) == 45
     examples, failures, statuses = 0, [], Counter()
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):

@@ -10,7 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from starlette.datastructures import State
 
-from app.api import assessments, feedback, files, goals_write, reflections, uploads
+from app.api import assessments, feedback, files, goals_write, recordings, reflections, uploads
 from app.api.classes import BODY_MODELS as CLASS_BODY_MODELS, router as classes_router
 from app.api.credentials import router as credentials_router
 from app.api.docs import router as docs_router
@@ -62,6 +62,7 @@ def build_api(state: State) -> FastAPI:
     api.include_router(uploads.router)
     api.include_router(files.router)
     api.include_router(reflections.router)
+    api.include_router(recordings.router)
     api.include_router(assessments.router)
     api.include_router(feedback.router)
     api.include_router(classes_router)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Response
 from sqlmodel import select
 
@@ -13,9 +14,9 @@ from app.access import not_found
 from app.access.loaders import valid_id
 from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.bodies import body_schema, json_body
-from app.api.items import READ_ERRORS, WRITE_ERRORS, item_row
+from app.api.items import READ_ERRORS, WRITE_ERRORS, item_row, recording_heard, recording_out
 from app.api.problems import invalid_body
-from app.api.schemas import Id
+from app.api.schemas import Id, Recording
 from app.api.student_schemas import (
     CommentOut,
     FeedbackRequestOut,
@@ -26,7 +27,7 @@ from app.api.student_schemas import (
     ThreadOut,
 )
 from app.db import SessionDep
-from app.models import Comment, FeedbackRecipient, FeedbackRequest, Role, User
+from app.models import Artefact, Comment, FeedbackRecipient, FeedbackRequest, MediaKind, Reflection, Role, User
 from app.services.moderation import comment_writing, thread_items
 from app.services.moderation import feedback as service
 from app.services.moderation import feedback_requests
@@ -39,11 +40,36 @@ def _person(user: User) -> Person:
     return Person(id=user.id, display_name=user.display_name, role=user.role.value)
 
 
-def _comment(comment: Comment, author: User, replies: list[CommentOut] | None = None) -> CommentOut:
+def _comment(comment: Comment, author: User, replies: list[CommentOut] | None = None,
+             recording: Recording | None = None) -> CommentOut:
     return CommentOut(id=comment.id, item_id=comment.item_id, parent_id=comment.parent_id, kind=comment.kind.value,
                       status=comment.status.value, author=_person(author), body=comment.body, noticed=comment.noticed,
                       wonder=comment.wonder, next_time=comment.next_time, next_step=comment.next_step,
-                      created_at=comment.created_at, replies=replies or [])
+                      created_at=comment.created_at, recording=recording, replies=replies or [])
+
+
+def _spoken_feedback(session, viewer: User, comments: list[Comment]) -> dict[int, Recording]:
+    """The recordings of the comments `viewer` sees, by comment id, in two queries: a sound file of the student's that
+    a comment plays is heard by whoever sees the comment (artefacts.artefact_visible_to's rule); one that a reflection
+    or evidence plays too is asked of that rule itself (file_visible_to), so no address given here answers 404."""
+    wanted = {c.id: c for c in comments if c.audio_artefact_id}
+    if not wanted:
+        return {}
+    ids = {c.audio_artefact_id for c in wanted.values()}
+    files = {a.id: a for a in session.exec(select(Artefact).where(Artefact.id.in_(ids))).all()}
+    elsewhere = set(session.exec(sa.union(
+        select(Reflection.audio_artefact_id).where(Reflection.audio_artefact_id.in_(ids)),
+        select(Artefact.audio_artefact_id).where(Artefact.audio_artefact_id.in_(ids)))).scalars().all())
+    found = {}
+    for comment_id, comment in wanted.items():
+        recording = files.get(comment.audio_artefact_id)
+        if recording is None or recording.owner_id != comment.owner_id or recording.media_kind is not MediaKind.audio:
+            continue  # only a sound file of the student's is spoken feedback (artefact_visible_to agrees)
+        heard = (recording_heard(session, viewer, recording) if recording.id in elsewhere
+                 else recording_out(recording))
+        if heard is not None:
+            found[comment_id] = heard
+    return found
 
 
 def _request_out(session, request: FeedbackRequest) -> FeedbackRequestOut:
@@ -67,9 +93,12 @@ def read_thread(item_id: Id, caller: ApiCaller, session: SessionDep) -> ThreadOu
     for a teacher), replies under their comment; anyone else's private item is a 404."""
     row = item_row(session, item_id)
     thread = service.visible_comments(session=session, viewer=caller.user, item_type=row.type, item_id=item_id)
+    spoken = _spoken_feedback(session, caller.user,
+                              [c.comment for v in thread.comments for c in (v, *v.replies)])
     return ThreadOut(
         item_id=item_id, can_comment=thread.can_comment, writes_as=thread.kind.value,
-        comments=[_comment(v.comment, v.author, [_comment(r.comment, r.author) for r in v.replies])
+        comments=[_comment(v.comment, v.author, [_comment(r.comment, r.author, recording=spoken.get(r.comment.id))
+                                                 for r in v.replies], spoken.get(v.comment.id))
                   for v in thread.comments],
         open_requests=[r.id for r in thread.requests])
 

@@ -16,7 +16,9 @@ from app.api import cursors
 from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.bodies import body_schema, json_body
 from app.api.problems import invalid_body, problem_responses
-from app.api.schemas import AudienceName, Id, ItemDetail, ItemList, ItemSummary, NewLink, NewNote, ShownPicture, storable
+from app.api.schemas import (
+    AudienceName, Id, ItemDetail, ItemList, ItemSummary, NewLink, NewNote, Recording, ShownPicture, storable,
+)
 from app.db import SessionDep
 from app.models import Artefact, ArtefactKind, Audience, Goal, Item, ItemType, Reflection, Role, User
 from app.services.competencies.competency_picker import allowed_ids, available_competencies
@@ -81,14 +83,37 @@ def item_detail(session: Session, viewer: User, entry: Item) -> ItemDetail:
     if entry.type is ItemType.artefact:
         artefact: Artefact = artefact_service.artefact_visible_to(session=session, viewer=viewer, artefact_id=entry.id)
         details = artefact_service.details_of(session=session, artefact=artefact)
+        caption = artefact_service.caption_of(session=session, artefact=artefact)
         return ItemDetail(**fields, description=artefact.description, body=artefact.body, url=artefact.url,
-                          tags=details.tags, pictures=pictures_shown(session, viewer, artefact.body))
+                          tags=details.tags, pictures=pictures_shown(session, viewer, artefact.body),
+                          recording=recording_heard(session, viewer, caption))
     if entry.type is ItemType.reflection:
         reflection: Reflection = reflection_service.reflection_visible_to(session=session, viewer=viewer,
                                                                           reflection_id=entry.id)
-        return ItemDetail(**fields, body=reflection.body, pictures=pictures_shown(session, viewer, reflection.body))
+        return ItemDetail(**fields, body=reflection.body, pictures=pictures_shown(session, viewer, reflection.body),
+                          recording=recording_heard(session, viewer,
+                                                    reflection_service.recording_of(session=session,
+                                                                                    reflection=reflection)))
     goal: Goal = goal_service.goal_visible_to(session=session, viewer=viewer, goal_id=entry.id)
     return ItemDetail(**fields, body=goal.why, target_date=goal.target_date)
+
+
+def recording_out(recording: Artefact) -> Recording:
+    """The recording as the API shows it, fetched at /files/{id}/original."""
+    return Recording(file_id=recording.id, media_type=recording.content_type or "", size_bytes=recording.size_bytes or 0,
+                     api_url=f"/api/v1/files/{recording.id}/original")
+
+
+def recording_heard(session: Session, viewer: User, recording: Artefact | None) -> Recording | None:
+    """The recording of what `viewer` reads, if the /files route's own rule (file_visible_to) lets them fetch it: the
+    address given is one that answers, and never a second rule."""
+    if recording is None:
+        return None
+    try:
+        artefact_service.file_visible_to(session=session, viewer=viewer, artefact_id=recording.id)
+    except NotFound:
+        return None
+    return recording_out(recording)
 
 
 def pictures_shown(session: Session, viewer: User, text: str) -> list[ShownPicture]:

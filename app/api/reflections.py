@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from app.api import cursors
 from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.bodies import body_schema, json_body
-from app.api.items import READ_ERRORS, WRITE_ERRORS, Cursor, Limit, pictures_shown, summary_of
+from app.api.items import READ_ERRORS, WRITE_ERRORS, Cursor, Limit, pictures_shown, recording_heard, summary_of
 from app.api.problems import ApiProblem, invalid_body, problem_responses
 from app.api.schemas import Id
 from app.api.student_schemas import (
@@ -32,7 +32,7 @@ router = APIRouter(tags=["reflections"])
 BODY_MODELS = (NewReflection, ReflectionUpdate)
 
 
-def _detail(session: Session, viewer: User, reflection: Reflection) -> ReflectionDetail:
+def detail(session: Session, viewer: User, reflection: Reflection) -> ReflectionDetail:
     """The reflection with the links `viewer` may see (the reflection page's own rule)."""
     links = service.links_of(session=session, reflection=reflection, viewer=viewer)
     entry = session.get(Item, reflection.id, populate_existing=True)
@@ -40,12 +40,22 @@ def _detail(session: Session, viewer: User, reflection: Reflection) -> Reflectio
         **{**summary_of(entry), "api_url": f"/api/v1/reflections/{reflection.id}"}, body=reflection.body,
         tags=links.tags, pictures=pictures_shown(session, viewer, reflection.body), status=reflection.status.value,
         version=reflection.version,
+        recording=recording_heard(session, viewer, service.recording_of(session=session, reflection=reflection)),
         artefact_ids=[a.id for a in links.artefacts], goal_ids=[g.id for g in links.goals],
         competency_ids=[c.id for c in links.competencies])
 
 
-def _parse(session: Session, user: User, body: NewReflection) -> service.ReflectionInput:
-    """The reflection form's parse and checks, fed from the JSON body (422 with a message per field)."""
+def stale_version(sent: int, current: Reflection) -> ApiProblem:
+    """The 409 for a change sent with a version the reflection has moved past (nothing was overwritten)."""
+    message = _("This reflection was changed somewhere else after version %(sent)s was read; it is at version "
+                "%(now)s now. Nothing was overwritten: read it again, then send your changes with that version.",
+                sent=sent, now=current.version)
+    return ApiProblem(409, message, errors={"version": message})
+
+
+def _parse(session: Session, user: User, body: NewReflection, *, has_audio: bool = False) -> service.ReflectionInput:
+    """The reflection form's parse and checks, fed from the JSON body (422 with a message per field); a spoken
+    reflection (`has_audio`) may be published without written words, as on the form."""
     values = {"title": body.title, "body": body.body, "audience": body.audience, "tags": ",".join(body.tags),
               "action": "draft" if body.status == "draft" else "publish",
               "version": str(getattr(body, "version", ""))}
@@ -54,7 +64,7 @@ def _parse(session: Session, user: User, body: NewReflection) -> service.Reflect
     data = service.parse_input(
         lambda name: values.get(name, ""), lambda name: lists.get(name, []), owned_artefacts=owned_artefacts,
         owned_goals=owned_goals, prompts=service.prompts_for(session=session, student=user),
-        allowed_competencies=allowed_ids(available_competencies(session=session, student=user)))
+        allowed_competencies=allowed_ids(available_competencies(session=session, student=user)), has_audio=has_audio)
     if data.errors:
         raise invalid_body(data.errors)
     return data
@@ -80,7 +90,7 @@ def list_reflections(request: Request, caller: ApiCaller, session: SessionDep, c
 def read_reflection(reflection_id: Id, caller: ApiCaller, session: SessionDep) -> ReflectionDetail:
     """A reflection its page would show the token's owner (drafts are the owner's alone); anyone else's: 404."""
     reflection = service.reflection_visible_to(session=session, viewer=caller.user, reflection_id=reflection_id)
-    return _detail(session, caller.user, reflection)
+    return detail(session, caller.user, reflection)
 
 
 @router.post("/reflections", response_model=ReflectionDetail, status_code=201, summary="Write a reflection",
@@ -94,7 +104,7 @@ def create_reflection(body: Annotated[NewReflection, Depends(json_body(NewReflec
     reflection = service.create_reflection(session=session, owner=caller.user, data=data)
     session.commit()
     response.headers["Location"] = f"/api/v1/reflections/{reflection.id}"
-    return _detail(session, caller.user, reflection)
+    return detail(session, caller.user, reflection)
 
 
 @router.put("/reflections/{reflection_id}", response_model=ReflectionDetail, summary="Edit a reflection",
@@ -106,13 +116,10 @@ def update_reflection(reflection_id: Id, body: Annotated[ReflectionUpdate, Depen
     overwritten (read it again, merge, and send the new version)."""
     require_role(caller, Role.student)
     reflection = service.reflection_for_owner(session=session, owner=caller.user, reflection_id=reflection_id)
-    data = _parse(session, caller.user, body)
+    data = _parse(session, caller.user, body, has_audio=bool(reflection.audio_artefact_id))
     try:
         reflection = service.update_reflection(session=session, reflection=reflection, data=data)
     except service.EditConflict as conflict:
-        message = _("This reflection was changed somewhere else after version %(sent)s was read; it is at version "
-                    "%(now)s now. Nothing was overwritten: read it again, then send your changes with that version.",
-                    sent=body.version, now=conflict.current.version)
-        raise ApiProblem(409, message, errors={"version": message}) from None
+        raise stale_version(body.version, conflict.current) from None
     session.commit()
-    return _detail(session, caller.user, reflection)
+    return detail(session, caller.user, reflection)

@@ -85,6 +85,20 @@ class ShownPicture(BaseModel):
                          description="Its large preview; `/small` and `/original` in place of `/large` give the others.")
 
 
+class Recording(BaseModel):
+    """A spoken recording that is part of a reflection, a piece of evidence (its spoken caption) or a teacher's comment:
+    fetched with the token at `api_url`, by exactly whoever may read what it belongs to (the /files rule)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "file_id": 61, "media_type": "audio/webm", "size_bytes": 48213,
+        "api_url": "/api/v1/files/61/original"}]})
+
+    file_id: int
+    media_type: str = Field(examples=["audio/webm"], description="As Folio sniffed it from the bytes.")
+    size_bytes: int
+    api_url: str = Field(examples=["/api/v1/files/61/original"])
+
+
 class ItemDetail(ItemSummary):
     """One item with its words: a note's or reflection's body, a link's address, a goal's why and target date."""
 
@@ -95,6 +109,8 @@ class ItemDetail(ItemSummary):
     url: str | None = Field(None, description="A link's address.")
     tags: list[str] = Field(default_factory=list)
     target_date: date | None = None
+    recording: Recording | None = Field(None, description="A reflection's spoken recording, or a piece of evidence's "
+                                        "spoken caption (null: none, or none this token's owner may hear).")
 
 
 class ItemList(BaseModel):

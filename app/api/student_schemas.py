@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.schemas import AudienceName, Id, ItemDetail, ItemSummary, Text
+from app.api.schemas import AudienceName, Id, ItemDetail, ItemSummary, Recording, Text
 
 # --- reflections ---------------------------------------------------------------------------------
 
@@ -225,6 +225,8 @@ class CommentOut(BaseModel):
     next_time: str = ""
     next_step: str = ""
     created_at: datetime
+    recording: Recording | None = Field(None, description="A teacher's spoken feedback, heard by whoever sees the "
+                                        "comment.")
     replies: list["CommentOut"] = Field(default_factory=list)
 
 

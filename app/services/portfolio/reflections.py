@@ -175,6 +175,33 @@ def delete_reflection(*, session: Session, reflection: Reflection) -> list[str]:
     return _drop_recording(session, recording)
 
 
+def set_recording(*, session: Session, reflection: Reflection, version: int, audio_artefact_id: int | None) -> list[str]:
+    """Give the reflection this recording (None: take it out), unless it changed since `version` was read: then raise
+    EditConflict. The recording it had goes (it was part of the reflection); returns that one's stored file names for
+    the caller to remove after commit."""
+    previous = reflection.audio_artefact_id
+    # The version check is part of the UPDATE itself, as for update_reflection: two saves racing can't both pass it.
+    result = session.exec(sa.update(Reflection).where(Reflection.id == reflection.id, Reflection.version == version)
+                          .values(audio_artefact_id=audio_artefact_id, version=Reflection.version + 1,
+                                  updated_at=utcnow()))
+    if result.rowcount != 1:
+        session.rollback()
+        current = session.get(Reflection, reflection.id)
+        session.refresh(current)
+        raise EditConflict(current)
+    session.refresh(reflection)
+    timeline.sync_reflection(session=session, reflection=reflection)
+    approvals.request_if_needed(session=session, owner_id=reflection.owner_id, item_id=reflection.id,
+                                audience=reflection.audience, title=reflection.title,
+                                draft=reflection.status is ReflectionStatus.draft)
+    if previous is None or previous == audio_artefact_id:
+        return []
+    recording = session.get(Artefact, previous)
+    if recording is None or recording.owner_id != reflection.owner_id or recording.media_kind is not MediaKind.audio:
+        return []
+    return _drop_recording(session, recording)
+
+
 def drop_replaced_recording(*, session: Session, reflection: Reflection, artefact_id: int | None) -> list[str]:
     """Delete the recording a new one replaced in `reflection` (it was part of the reflection, so it goes rather
     than stay behind as evidence of its own); returns its stored file names for the caller to remove after commit."""
