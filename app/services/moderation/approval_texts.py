@@ -25,9 +25,16 @@ FamilyText = dict[str, str | list[str]]
 
 
 # --- what an approval covers -------------------------------------------------------------------
-# Only words the student wrote. Dates, statuses, ticks and competencies picked from a list can't say anything a
-# teacher would need to see first; files are artefacts with approvals of their own, and recordings go with their
-# reflection's (or comment's): they are never shared on their own.
+# The words the student wrote, and which recording speaks for the item. Dates, statuses, ticks and competencies picked
+# from a list can't say anything a teacher would need to see first; files are artefacts with approvals of their own.
+# A recording (a reflection's, or an artefact's spoken caption) is never shared on its own but goes with its item, so
+# the item's approval covers it: a new recording is something no teacher has heard, and the item waits again.
+RECORDING_FIELDS = ("recording", "spoken_caption")
+
+
+def _recording(audio_artefact_id: int | None) -> str:
+    # Which recording, not its words: a new one gets a new id (recordings are replaced, never edited in place).
+    return f"audio:{audio_artefact_id}" if audio_artefact_id else ""
 
 
 def _artefact_texts(session: Session, ids: list[int]) -> dict[int, FamilyText]:
@@ -37,16 +44,18 @@ def _artefact_texts(session: Session, ids: list[int]) -> dict[int, FamilyText]:
         .where(ArtefactTag.artefact_id.in_(ids))
     ).all():
         tags[artefact_id].append(name)
-    rows = session.exec(select(Artefact.id, Artefact.title, Artefact.description, Artefact.body, Artefact.url)
-                        .where(Artefact.id.in_(ids))).all()
+    rows = session.exec(select(Artefact.id, Artefact.title, Artefact.description, Artefact.body, Artefact.url,
+                               Artefact.audio_artefact_id).where(Artefact.id.in_(ids))).all()
     return {artefact_id: {"title": title, "description": description or "", "body": body or "", "url": url or "",
-                          "tags": sorted(tags[artefact_id])}
-            for artefact_id, title, description, body, url in rows}
+                          "tags": sorted(tags[artefact_id]), "spoken_caption": _recording(caption_id)}
+            for artefact_id, title, description, body, url, caption_id in rows}
 
 
 def _reflection_texts(session: Session, ids: list[int]) -> dict[int, FamilyText]:
-    rows = session.exec(select(Reflection.id, Reflection.title, Reflection.body).where(Reflection.id.in_(ids))).all()
-    return {reflection_id: {"title": title, "body": body or ""} for reflection_id, title, body in rows}
+    rows = session.exec(select(Reflection.id, Reflection.title, Reflection.body, Reflection.audio_artefact_id)
+                        .where(Reflection.id.in_(ids))).all()
+    return {reflection_id: {"title": title, "body": body or "", "recording": _recording(recording_id)}
+            for reflection_id, title, body, recording_id in rows}
 
 
 def _goal_texts(session: Session, ids: list[int]) -> dict[int, FamilyText]:
@@ -85,6 +94,11 @@ def family_texts(*, session: Session, keys: Iterable[Key]) -> dict[Key, FamilyTe
     return found
 
 
+def same_text(approved: FamilyText, current: FamilyText) -> bool:
+    """Whether the item still reads as approved; a field added to what approvals cover since counts as empty then."""
+    return not changes_between(approved, current) and set(approved) <= set(current)
+
+
 def fingerprint(text: FamilyText | None) -> str:
     """A short digest of an item's words: the inbox sends it back, so a teacher approves only the version they saw."""
     return hashlib.sha256(json.dumps(text, sort_keys=True).encode()).hexdigest()[:16]
@@ -103,6 +117,7 @@ def field_label(name: str) -> str:
         "title": _("Title"), "description": _("Description"), "body": _("Text"), "url": _("Web address"),
         "tags": _("Tags"), "why": _("Why it matters"), "success_criteria": _("Success criteria"),
         "steps": _("Steps"), "checkins": _("Check-ins"), "introduction": _("Introduction"),
+        "recording": _("Recording"), "spoken_caption": _("Spoken caption"),
     }.get(name, name)
 
 
@@ -123,6 +138,15 @@ class Change:
     @property
     def is_list(self) -> bool:
         return bool(self.added or self.removed)
+
+    @property
+    def recording_news(self) -> str:
+        """For a recording: what happened to it, in words (the card plays the one it has now); else ""."""
+        if self.name not in RECORDING_FIELDS:
+            return ""
+        if not self.after:
+            return _("The recording was taken out.")
+        return _("A new recording: listen to it above.") if self.before else _("A recording was added: listen to it above.")
 
 
 def changes_between(approved: FamilyText, current: FamilyText) -> list[Change]:

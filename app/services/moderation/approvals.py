@@ -28,7 +28,8 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.accounts import audit
 from app.services.moderation.approval_texts import (  # noqa: F401  (field_label and Change are the inbox's, via here)
-    SHOWCASE, Change, FamilyText, Key, changes_between, family_texts, field_label, fingerprint, key_of,
+    RECORDING_FIELDS, SHOWCASE, Change, FamilyText, Key, changes_between, family_texts, field_label, fingerprint,
+    key_of, same_text,
 )
 from app.services.moderation.notifications import notify
 
@@ -66,7 +67,8 @@ def _ask(session: Session, approval: ItemApproval | None, *, owner_id: int, key:
          ) -> ItemApproval | None:
     if approval is not None and approval.status is ApprovalStatus.approved and approval.approved_text is not None:
         session.flush()  # the words are read back from the database, as every page shows them
-        if family_texts(session=session, keys=[key]).get(key) == approval.approved_text:
+        current = family_texts(session=session, keys=[key]).get(key)
+        if current is not None and same_text(approval.approved_text, current):
             return approval
     if not family_approval_required(session=session, student_id=owner_id):
         if approval is not None and approval.status is ApprovalStatus.approved:
@@ -166,7 +168,9 @@ class WaitingItem:
     @property
     def shown(self) -> list[tuple[str, str | list[str]]]:
         """The fields with words in them, labelled, for an item no teacher approved before."""
-        return [(field_label(name), value) for name, value in self.text.items() if value]
+        # A recording is played on the card itself (items/_item_media.html), not written out.
+        return [(field_label(name), value) for name, value in self.text.items()
+                if value and name not in RECORDING_FIELDS]
 
 
 def _item_link(approval: ItemApproval, item_type: ItemType | None) -> str:

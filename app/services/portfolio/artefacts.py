@@ -179,6 +179,9 @@ def add_caption(*, session: Session, owner: User, artefact: Artefact, recording,
     caption = create_file_artefacts(session=session, owner=owner, files=[recording], data=data, quota_bytes=quota_bytes)[0]
     artefact.audio_artefact_id = caption.id
     session.add(artefact)
+    # Families hear the caption with the artefact: the artefact's approval covers it.
+    approvals.request_if_needed(session=session, owner_id=artefact.owner_id, item_id=artefact.id,
+                                audience=artefact.audience, title=artefact.title)
     return caption
 
 
