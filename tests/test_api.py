@@ -315,3 +315,19 @@ def test_every_operation_has_a_one_line_summary_and_a_description(client):
             if not operation.get("summary", "").strip() or "\n" in operation["summary"]
             or not operation.get("description", "").strip()]
     assert not bare, f"operations without a one-line summary and a description: {bare}"
+
+
+def test_every_create_says_where_its_result_is_read(client):
+    """A 201 documents its `Location` header as required (schemathesis then checks each answer has it:
+    tests/test_api_schema.py), pointing to a GET of the document."""
+    schema = client.get("/api/v1/openapi.json").json()
+    readable = {path for path, operations in schema["paths"].items() if "get" in operations}
+    created = {f"{method.upper()} {path}": operation["responses"]["201"].get("headers", {}).get("Location")
+               for path, operations in schema["paths"].items() for method, operation in operations.items()
+               if "201" in operation["responses"]}
+    # A teacher's rating of a student is read on the student's competency page: the API has no GET for it yet.
+    assert created.pop("POST /students/{student_id}/competencies/{competency_id}/ratings") is None
+    assert len(created) == 10
+    for operation, header in created.items():
+        assert header and header["required"], f"{operation} documents no Location"
+        assert any(f"`GET {path}`" in header["description"] for path in readable), operation

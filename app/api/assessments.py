@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Response
 from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.bodies import body_schema, json_body
 from app.api.items import READ_ERRORS
-from app.api.problems import ApiProblem, problem_responses
+from app.api.problems import ApiProblem, created, problem_responses
 from app.api.schemas import Id
 from app.api.student_schemas import (
     CompetencyOut,
@@ -102,7 +102,8 @@ def read_competency_ratings(competency_id: Id, caller: ApiCaller, session: Sessi
 
 @router.post("/competencies/{competency_id}/ratings", response_model=RatingOut, status_code=201,
              summary="Rate myself on a competency", openapi_extra=body_schema(NewRating),
-             responses={**problem_responses(400, 401, 403, 404, 413, 422, 429)})
+             responses={**problem_responses(400, 401, 403, 404, 413, 422, 429),
+                        **created("The competency's ratings (`GET /competencies/{competency_id}/ratings`).")})
 def create_self_rating(competency_id: Id, body: Annotated[NewRating, Depends(json_body(NewRating))],
                        response: Response, caller: WritingCaller, session: SessionDep) -> RatingOut:
     """A new self-assessment (never an edit): a level of the competency's own scale, a reason, and the student's own

@@ -22,7 +22,7 @@ from app.api.goal_schemas import (
 )
 from app.api.bodies import body_schema, json_body
 from app.api.people import goal_detail
-from app.api.problems import ApiProblem, problem_responses
+from app.api.problems import ApiProblem, created, problem_responses
 from app.api.schemas import GoalDetail, Id
 from app.db import SessionDep
 from app.i18n import _
@@ -61,7 +61,8 @@ def _own_goal(session: Session, caller, goal_id: int) -> Goal:
     return service.goal_for_owner(session=session, owner=caller.user, goal_id=goal_id)
 
 
-@router.post("/goals", response_model=GoalDetail, status_code=201, responses=WRITE_ERRORS, summary="Set a goal",
+@router.post("/goals", response_model=GoalDetail, status_code=201, summary="Set a goal",
+             responses={**WRITE_ERRORS, **created("The goal's address (`GET /goals/{goal_id}`).")},
              openapi_extra=body_schema(NewGoal))
 def create_goal(body: Annotated[NewGoal, Depends(json_body(NewGoal))], response: Response, caller: WritingCaller,
                 session: SessionDep) -> GoalDetail:
@@ -105,10 +106,11 @@ def delete_goal(goal_id: Id, caller: WritingCaller, session: SessionDep) -> Resp
     return Response(status_code=204)
 
 
-@router.post("/goals/{goal_id}/steps", response_model=GoalDetail, status_code=201, responses=WRITE_ERRORS,
+@router.post("/goals/{goal_id}/steps", response_model=GoalDetail, status_code=201,
+             responses={**WRITE_ERRORS, **created("The goal, where its steps are read (`GET /goals/{goal_id}`).")},
              summary="Add a step", openapi_extra=body_schema(NewStep))
-def add_step(goal_id: Id, body: Annotated[NewStep, Depends(json_body(NewStep))], caller: WritingCaller,
-             session: SessionDep) -> GoalDetail:
+def add_step(goal_id: Id, body: Annotated[NewStep, Depends(json_body(NewStep))], response: Response,
+             caller: WritingCaller, session: SessionDep) -> GoalDetail:
     """Add a step at the end of the goal's checklist (up to 30), as the edit page does."""
     goal = _own_goal(session, caller, goal_id)
     _step, problem = service.add_step(session=session, goal=goal, text=body.text)
@@ -116,6 +118,8 @@ def add_step(goal_id: Id, body: Annotated[NewStep, Depends(json_body(NewStep))],
         session.rollback()
         raise _refused({"text": problem})
     session.commit()
+    # Steps are read with their goal (no operation reads one step alone).
+    response.headers["Location"] = f"/api/v1/goals/{goal.id}"
     return goal_detail(session, caller.user, goal)
 
 
@@ -175,7 +179,8 @@ def delete_step(goal_id: Id, step_id: Id, caller: WritingCaller, session: Sessio
     return goal_detail(session, caller.user, goal)
 
 
-@router.post("/goals/{goal_id}/checkins", response_model=CheckInOut, status_code=201, responses=WRITE_ERRORS,
+@router.post("/goals/{goal_id}/checkins", response_model=CheckInOut, status_code=201,
+             responses={**WRITE_ERRORS, **created("The goal, its steps ticked (`GET /goals/{goal_id}`).")},
              summary="Check in on a goal", openapi_extra=body_schema(NewCheckIn))
 def create_checkin(goal_id: Id, body: Annotated[NewCheckIn, Depends(json_body(NewCheckIn))], response: Response,
                    caller: WritingCaller, session: SessionDep) -> CheckInOut:

@@ -66,6 +66,12 @@ def problem_responses(*statuses: int) -> dict[int | str, dict]:
             for status in statuses}
 
 
+def created(where: str) -> dict[int | str, dict]:
+    """The `responses=` entry of a 201 answered with a `Location` header: `where` says what it points to."""
+    header = {"description": where, "required": True, "schema": {"type": "string"}}
+    return {201: {"headers": {"Location": header}}}
+
+
 _titles_en = {400: "Bad request", 401: "Missing, unknown, expired or revoked token", 403: "Not allowed",
               404: "Not found (or not visible to the token's owner)", 409: "Changed since the version sent",
               413: "Body too large", 415: "Unsupported media type", 422: "Invalid body",
