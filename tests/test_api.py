@@ -331,3 +331,22 @@ def test_every_create_says_where_its_result_is_read(client):
     for operation, header in created.items():
         assert header and header["required"], f"{operation} documents no Location"
         assert any(f"`GET {path}`" in header["description"] for path in readable), operation
+
+
+
+
+def test_each_request_body_is_documented_as_the_model_it_is_read_as(client):
+    """Bodies are named by their model's name (app.api.bodies): a student's self-rating and a teacher's rating were
+    both `NewRating`, and the self-rating documented the teacher's body (`comment`, which it refuses)."""
+    from app.api.application import body_models
+
+    schema = client.get("/api/v1/openapi.json").json()
+    for model in body_models():
+        documented = dict(schema["components"]["schemas"][model.__name__])
+        documented.pop("examples", None)
+        wanted = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        wanted.pop("examples", None)
+        assert documented == wanted, model.__name__
+    body = schema["paths"]["/competencies/{competency_id}/ratings"]["post"]["requestBody"]
+    name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert "reason" in schema["components"]["schemas"][name]["required"]
