@@ -350,3 +350,16 @@ def test_each_request_body_is_documented_as_the_model_it_is_read_as(client):
     body = schema["paths"]["/competencies/{competency_id}/ratings"]["post"]["requestBody"]
     name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert "reason" in schema["components"]["schemas"][name]["required"]
+
+
+def test_a_method_the_path_lacks_is_a_405_naming_every_method_it_has(client):
+    """Starlette named only the first route's methods (`Allow: GET` for /goals, which takes POST too), and its English
+    status phrase stood as the problem's detail."""
+    for method, path, allowed in (("patch", "/api/v1/goals", "GET, POST"), ("delete", "/api/v1/items", "GET"),
+                                  ("patch", "/api/v1/goals/7", "DELETE, GET, PUT")):
+        answer = client.request(method, path)
+        assert answer.status_code == 405 and answer.headers["content-type"] == "application/problem+json"
+        assert answer.headers["allow"] == allowed, path
+        assert answer.json()["detail"] == ""
+    missing = client.get("/api/v1/nowhere")
+    assert missing.status_code == 404 and missing.json()["detail"] == ""

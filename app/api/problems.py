@@ -4,6 +4,8 @@ the HTML app's."""
 from __future__ import annotations
 
 import logging
+import re
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -95,6 +97,17 @@ def _field_errors(exc: RequestValidationError) -> dict[str, str]:
     return errors
 
 
+def _allowed_methods(request: Request) -> str:
+    """The methods the document gives the request's path."""
+    # Starlette's 405 names the methods of the first route matching the path only (GET for /goals, not POST).
+    path = request.scope["path"][len(request.scope.get("root_path", "")):]
+    allowed = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path):
+            allowed |= {method.upper() for method in operations}
+    return ", ".join(sorted(allowed))
+
+
 def install_problem_handlers(api: FastAPI) -> None:
     """Answer every error of the API sub-application as application/problem+json."""
 
@@ -103,9 +116,15 @@ def install_problem_handlers(api: FastAPI) -> None:
         return problem_response(exc.status, exc.detail, headers=exc.headers, errors=exc.errors)
 
     @api.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != _titles_en.get(exc.status_code) else ""
-        return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own detail is its status phrase in English ("Method Not Allowed"): the title says it already,
+        # in the owner's language.
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail not in (
+            _titles_en.get(exc.status_code), HTTPStatus(exc.status_code).phrase) else ""
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+            headers["Allow"] = allowed
+        return problem_response(exc.status_code, detail, headers=headers)
 
     @api.exception_handler(NotFound)
     async def not_found(_request: Request, _exc: NotFound) -> JSONResponse:
