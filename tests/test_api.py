@@ -363,3 +363,11 @@ def test_a_method_the_path_lacks_is_a_405_naming_every_method_it_has(client):
         assert answer.json()["detail"] == ""
     missing = client.get("/api/v1/nowhere")
     assert missing.status_code == 404 and missing.json()["detail"] == ""
+
+
+def test_every_401_and_429_documents_the_header_it_always_carries(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    answers = [operation["responses"] for operations in schema["paths"].values() for operation in operations.values()]
+    assert all(answer["401"]["headers"]["WWW-Authenticate"]["required"] for answer in answers)
+    assert all(answer["429"]["headers"]["Retry-After"]["required"] for answer in answers if "429" in answer)
+    assert client.get("/api/v1/me").headers["www-authenticate"] == 'Bearer realm="folio"'

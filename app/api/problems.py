@@ -64,8 +64,18 @@ def problem_response(status: int, detail: str = "", *, headers: dict[str, str] |
 def problem_responses(*statuses: int) -> dict[int | str, dict]:
     """The `responses=` of an operation: each status answered with a Problem, in OpenAPI."""
     schema = {"$ref": "#/components/schemas/Problem"}
-    return {status: {"description": _titles_en[status], "content": {MEDIA_TYPE: {"schema": schema}}}
+    return {status: {"description": _titles_en[status], "content": {MEDIA_TYPE: {"schema": schema}},
+                     **({"headers": _problem_headers[status]} if status in _problem_headers else {})}
             for status in statuses}
+
+
+def _header(description: str) -> dict:
+    return {"description": description, "required": True, "schema": {"type": "string"}}
+
+
+# Headers some problems always carry (app.api.auth), documented so clients may rely on them.
+_problem_headers = {401: {"WWW-Authenticate": _header('The scheme to use: `Bearer realm="folio"`.')},
+                    429: {"Retry-After": _header("The seconds to wait before the token may call again.")}}
 
 
 def created(where: str) -> dict[int | str, dict]:
