@@ -316,3 +316,59 @@ def test_every_operation_has_a_one_line_summary_and_a_description(client):
             if not operation.get("summary", "").strip() or "\n" in operation["summary"]
             or not operation.get("description", "").strip()]
     assert not bare, f"operations without a one-line summary and a description: {bare}"
+
+
+def test_every_create_says_where_its_result_is_read(client):
+    """A 201 documents its `Location` header as required (schemathesis then checks each answer has it:
+    tests/test_api_schema.py), pointing to a GET of the document."""
+    schema = client.get("/api/v1/openapi.json").json()
+    readable = {path for path, operations in schema["paths"].items() if "get" in operations}
+    created = {f"{method.upper()} {path}": operation["responses"]["201"].get("headers", {}).get("Location")
+               for path, operations in schema["paths"].items() for method, operation in operations.items()
+               if "201" in operation["responses"]}
+    # A teacher's rating of a student is read on the student's competency page: the API has no GET for it yet.
+    assert created.pop("POST /students/{student_id}/competencies/{competency_id}/ratings") is None
+    assert len(created) == 10
+    for operation, header in created.items():
+        assert header and header["required"], f"{operation} documents no Location"
+        assert any(f"`GET {path}`" in header["description"] for path in readable), operation
+
+
+
+
+def test_each_request_body_is_documented_as_the_model_it_is_read_as(client):
+    """Bodies are named by their model's name (app.api.bodies): a student's self-rating and a teacher's rating were
+    both `NewRating`, and the self-rating documented the teacher's body (`comment`, which it refuses)."""
+    from app.api.application import body_models
+
+    schema = client.get("/api/v1/openapi.json").json()
+    for model in body_models():
+        documented = dict(schema["components"]["schemas"][model.__name__])
+        documented.pop("examples", None)
+        wanted = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        wanted.pop("examples", None)
+        assert documented == wanted, model.__name__
+    body = schema["paths"]["/competencies/{competency_id}/ratings"]["post"]["requestBody"]
+    name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert "reason" in schema["components"]["schemas"][name]["required"]
+
+
+def test_a_method_the_path_lacks_is_a_405_naming_every_method_it_has(client):
+    """Starlette named only the first route's methods (`Allow: GET` for /goals, which takes POST too), and its English
+    status phrase stood as the problem's detail."""
+    for method, path, allowed in (("patch", "/api/v1/goals", "GET, POST"), ("delete", "/api/v1/items", "GET"),
+                                  ("patch", "/api/v1/goals/7", "DELETE, GET, PUT")):
+        answer = client.request(method, path)
+        assert answer.status_code == 405 and answer.headers["content-type"] == "application/problem+json"
+        assert answer.headers["allow"] == allowed, path
+        assert answer.json()["detail"] == ""
+    missing = client.get("/api/v1/nowhere")
+    assert missing.status_code == 404 and missing.json()["detail"] == ""
+
+
+def test_every_401_and_429_documents_the_header_it_always_carries(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    answers = [operation["responses"] for operations in schema["paths"].values() for operation in operations.values()]
+    assert all(answer["401"]["headers"]["WWW-Authenticate"]["required"] for answer in answers)
+    assert all(answer["429"]["headers"]["Retry-After"]["required"] for answer in answers if "429" in answer)
+    assert client.get("/api/v1/me").headers["www-authenticate"] == 'Bearer realm="folio"'

@@ -129,6 +129,7 @@ def test_steps_are_added_renamed_with_their_version_ticked_and_removed(client, s
     first, second = made["steps"]
     added = api.post(made["api_url"] + "/steps", headers=bearer(token), json={"text": "Tell the class"})
     assert added.status_code == 201 and [s["text"] for s in added.json()["steps"]][-1] == "Tell the class"
+    assert added.headers["location"] == made["api_url"]
     empty = api.post(made["api_url"] + "/steps", headers=bearer(token), json={"text": "  "})
     assert empty.status_code == 422 and "text" in empty.json()["errors"]
     step_url = f"{made['api_url']}/steps/{first['id']}"

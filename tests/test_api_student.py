@@ -320,6 +320,8 @@ def test_a_student_asks_people_who_can_see_the_item_for_feedback(client, session
     assert blind.status_code == 422 and "recipients" in blind.json()["errors"]
     sent = api.post(address, headers=bearer(token), json={"question": "Is it clear?", "recipient_ids": [teacher.id]})
     assert sent.status_code == 201, sent.text
+    # As every create: where it can be read (a request has no page of its own, it is in its item's thread).
+    assert sent.headers["location"] == f"/api/v1/items/{private.id}/comments"
     assert (sent.json()["status"], sent.json()["recipient_ids"]) == ("open", [teacher.id])
     assert session.exec(select(FeedbackRequest)).one().question == "Is it clear?"
     assert session.exec(select(Notification).where(Notification.user_id == teacher.id,

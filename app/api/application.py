@@ -51,6 +51,17 @@ def _keep_examples_as_written(schemas: dict) -> None:
             schema["examples"] = extra["examples"]
 
 
+def body_models() -> tuple[type[BaseModel], ...]:
+    """The models request bodies are read as (app.api.bodies), each documented under its own name."""
+    models = (*BODY_MODELS, *reflections.BODY_MODELS, *assessments.BODY_MODELS, *feedback.BODY_MODELS,
+              *goals_write.BODY_MODELS, *CLASS_BODY_MODELS, *INBOX_BODY_MODELS)
+    # A body is documented by its name alone: a second model of that name would document its body for both.
+    names = [model.__name__ for model in models]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two request body models share a name: {sorted(n for n in names if names.count(n) > 1)}")
+    return models
+
+
 def build_api(state: State) -> FastAPI:
     """The API sub-application, sharing the HTML app's settings, engine and templates (`state`)."""
     api = FastAPI(title="Folio API", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None,
@@ -84,8 +95,7 @@ def build_api(state: State) -> FastAPI:
             components = schema.setdefault("components", {})
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.get("schemas", {}).pop(unused, None)
-            for model in (Problem, *BODY_MODELS, *reflections.BODY_MODELS, *assessments.BODY_MODELS,
-                          *feedback.BODY_MODELS, *goals_write.BODY_MODELS, *CLASS_BODY_MODELS, *INBOX_BODY_MODELS):
+            for model in (Problem, *body_models()):
                 components.setdefault("schemas", {})[model.__name__] = model.model_json_schema(
                     ref_template="#/components/schemas/{model}")
             components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Response
 
 from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.bodies import body_schema, json_body
-from app.api.items import READ_ERRORS, WRITE_ERRORS
-from app.api.problems import invalid_body
+from app.api.items import READ_ERRORS
+from app.api.problems import created, invalid_body, problem_responses
 from app.api.schemas import Id
 from app.api.student_schemas import (
     CompetencyOut,
@@ -18,7 +18,7 @@ from app.api.student_schemas import (
     FrameworkList,
     FrameworkOut,
     LevelOut,
-    NewRating,
+    NewSelfRating,
     RatingOut,
     SelfAssessmentList,
 )
@@ -28,7 +28,7 @@ from app.services.competencies import ratings
 from app.services.competencies.student_frameworks import frameworks_of_student
 
 router = APIRouter(tags=["competencies"])
-BODY_MODELS = (NewRating,)
+BODY_MODELS = (NewSelfRating,)
 def _level(level: ProficiencyLevel) -> LevelOut:
     return LevelOut(id=level.id, position=level.position, label=level.label, descriptor=level.descriptor)
 
@@ -100,9 +100,10 @@ def read_competency_ratings(competency_id: Id, caller: ApiCaller, session: Sessi
 
 
 @router.post("/competencies/{competency_id}/ratings", response_model=RatingOut, status_code=201,
-             summary="Rate myself on a competency", openapi_extra=body_schema(NewRating),
-             responses=WRITE_ERRORS)
-def create_self_rating(competency_id: Id, body: Annotated[NewRating, Depends(json_body(NewRating))],
+             summary="Rate myself on a competency", openapi_extra=body_schema(NewSelfRating),
+             responses={**problem_responses(400, 401, 403, 404, 413, 422, 429),
+                        **created("The competency's ratings (`GET /competencies/{competency_id}/ratings`).")})
+def create_self_rating(competency_id: Id, body: Annotated[NewSelfRating, Depends(json_body(NewSelfRating))],
                        response: Response, caller: WritingCaller, session: SessionDep) -> RatingOut:
     """A new self-assessment (never an edit): a level of the competency's own scale, a reason, and the student's own
     evidence, checked like the self-assessment form; the teacher sees it beside theirs."""

@@ -15,7 +15,7 @@ from app.access.loaders import valid_id
 from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.bodies import body_schema, json_body
 from app.api.items import READ_ERRORS, WRITE_ERRORS, item_row, recording_heard, recording_out
-from app.api.problems import invalid_body
+from app.api.problems import created, invalid_body
 from app.api.schemas import Id, Recording
 from app.api.student_schemas import (
     CommentOut,
@@ -104,7 +104,8 @@ def read_thread(item_id: Id, caller: ApiCaller, session: SessionDep) -> ThreadOu
 
 
 @router.post("/items/{item_id}/comments", response_model=CommentOut, status_code=201, summary="Comment on an item",
-             responses=WRITE_ERRORS, openapi_extra=body_schema(NewComment))
+             responses={**WRITE_ERRORS, **created("The item's thread (`GET /items/{item_id}/comments`).")},
+             openapi_extra=body_schema(NewComment))
 def create_comment(item_id: Id, body: Annotated[NewComment, Depends(json_body(NewComment))], response: Response,
                    caller: WritingCaller, session: SessionDep) -> CommentOut:
     """A comment or a reply, by the comment form's rules: its kind follows the writer's role (classmates write I
@@ -136,9 +137,10 @@ def list_recipients(caller: ApiCaller, session: SessionDep) -> RecipientList:
 
 @router.post("/items/{item_id}/feedback-requests", response_model=FeedbackRequestOut, status_code=201,
              summary="Ask for feedback on my item", openapi_extra=body_schema(NewFeedbackRequest),
-             responses=WRITE_ERRORS)
+             responses={**WRITE_ERRORS, **created(
+                 "The item's thread, the request among its `open_requests` (`GET /items/{item_id}/comments`).")})
 def create_feedback_request(item_id: Id, body: Annotated[NewFeedbackRequest, Depends(json_body(NewFeedbackRequest))],
-                            caller: WritingCaller, session: SessionDep) -> FeedbackRequestOut:
+                            response: Response, caller: WritingCaller, session: SessionDep) -> FeedbackRequestOut:
     """Ask named teachers or classmates (who must be able to see the item) a question about one of the student's own
     items; each is told and finds it in their inbox."""
     require_role(caller, Role.student)
@@ -149,6 +151,8 @@ def create_feedback_request(item_id: Id, body: Annotated[NewFeedbackRequest, Dep
         session.rollback()
         raise invalid_body(errors)
     session.commit()
+    # A request is read in its item's thread (its id among `open_requests`), as a comment is.
+    response.headers["Location"] = f"/api/v1/items/{item.id}/comments"
     return _request_out(session, sent)
 
 

@@ -21,8 +21,9 @@ from app.api.goal_schemas import (
     StepUpdate,
 )
 from app.api.bodies import body_schema, json_body
+from app.api.items import WRITE_ERRORS
 from app.api.people import goal_detail
-from app.api.problems import ApiProblem, problem_responses
+from app.api.problems import ApiProblem, created, invalid_body, problem_responses
 from app.api.schemas import GoalDetail, Id
 from app.db import SessionDep
 from app.i18n import _
@@ -33,13 +34,8 @@ from app.services.portfolio import goal_forms
 from app.services.portfolio import goals as service
 
 router = APIRouter(tags=["goals"])
-WRITE_ERRORS = problem_responses(400, 401, 403, 404, 413, 422, 429)
 EDIT_ERRORS = {**WRITE_ERRORS, **problem_responses(409)}
 BODY_MODELS = (NewGoal, GoalUpdate, NewStep, StepUpdate, StepMove, NewCheckIn, GoalStatusChange)
-
-
-def _refused(errors: dict[str, str]) -> ApiProblem:
-    return ApiProblem(422, _("Some of what was sent can't be used."), errors=errors)
 
 
 def _checked(session: Session, user: User, body: NewGoal | GoalUpdate, goal: Goal | None) -> tuple:
@@ -52,7 +48,7 @@ def _checked(session: Session, user: User, body: NewGoal | GoalUpdate, goal: Goa
     data = goal_forms.check_goal(form=form, allowed_competency_ids=offered,
                                  current_target=goal.target_date if goal else None)
     if not data.ok:
-        raise _refused(data.errors)
+        raise invalid_body(data.errors)
     return data, offered
 
 
@@ -61,7 +57,8 @@ def _own_goal(session: Session, caller, goal_id: int) -> Goal:
     return service.goal_for_owner(session=session, owner=caller.user, goal_id=goal_id)
 
 
-@router.post("/goals", response_model=GoalDetail, status_code=201, responses=WRITE_ERRORS, summary="Set a goal",
+@router.post("/goals", response_model=GoalDetail, status_code=201, summary="Set a goal",
+             responses={**WRITE_ERRORS, **created("The goal's address (`GET /goals/{goal_id}`).")},
              openapi_extra=body_schema(NewGoal))
 def create_goal(body: Annotated[NewGoal, Depends(json_body(NewGoal))], response: Response, caller: WritingCaller,
                 session: SessionDep) -> GoalDetail:
@@ -105,17 +102,20 @@ def delete_goal(goal_id: Id, caller: WritingCaller, session: SessionDep) -> Resp
     return Response(status_code=204)
 
 
-@router.post("/goals/{goal_id}/steps", response_model=GoalDetail, status_code=201, responses=WRITE_ERRORS,
+@router.post("/goals/{goal_id}/steps", response_model=GoalDetail, status_code=201,
+             responses={**WRITE_ERRORS, **created("The goal, where its steps are read (`GET /goals/{goal_id}`).")},
              summary="Add a step", openapi_extra=body_schema(NewStep))
-def add_step(goal_id: Id, body: Annotated[NewStep, Depends(json_body(NewStep))], caller: WritingCaller,
-             session: SessionDep) -> GoalDetail:
+def add_step(goal_id: Id, body: Annotated[NewStep, Depends(json_body(NewStep))], response: Response,
+             caller: WritingCaller, session: SessionDep) -> GoalDetail:
     """Add a step at the end of the goal's checklist (up to 30), as the edit page does."""
     goal = _own_goal(session, caller, goal_id)
     _step, problem = service.add_step(session=session, goal=goal, text=body.text)
     if problem:
         session.rollback()
-        raise _refused({"text": problem})
+        raise invalid_body({"text": problem})
     session.commit()
+    # Steps are read with their goal (no operation reads one step alone).
+    response.headers["Location"] = f"/api/v1/goals/{goal.id}"
     return goal_detail(session, caller.user, goal)
 
 
@@ -126,7 +126,7 @@ def update_step(goal_id: Id, step_id: Id, body: Annotated[StepUpdate, Depends(js
     """New words for a step (refused with 409 if it changed since its `version`), and/or its tick."""
     goal = _own_goal(session, caller, goal_id)
     if body.text is None and body.done is None:
-        raise _refused({"text": _("Send the step's new words, whether it is done, or both.")})
+        raise invalid_body({"text": _("Send the step's new words, whether it is done, or both.")})
     if body.text is not None:
         try:
             problem = service.rename_step(session=session, goal=goal, step_id=step_id, text=body.text,
@@ -137,7 +137,7 @@ def update_step(goal_id: Id, step_id: Id, body: Annotated[StepUpdate, Depends(js
             raise ApiProblem(409, message, errors={"version": message}) from None
         if problem:
             session.rollback()
-            raise _refused({"text": problem})
+            raise invalid_body({"text": problem})
     if body.done is not None:
         service.toggle_step(session=session, goal=goal, step_id=step_id, done=body.done)
     session.commit()
@@ -160,7 +160,7 @@ def move_step(goal_id: Id, step_id: Id, body: Annotated[StepMove, Depends(json_b
                     now=conflict.current.version)
         raise ApiProblem(409, message, errors={"version": message}) from None
     if not moved:
-        raise _refused({"direction": _("That step can't go any further.")})
+        raise invalid_body({"direction": _("That step can't go any further.")})
     session.commit()
     return goal_detail(session, caller.user, goal)
 
@@ -175,7 +175,8 @@ def delete_step(goal_id: Id, step_id: Id, caller: WritingCaller, session: Sessio
     return goal_detail(session, caller.user, goal)
 
 
-@router.post("/goals/{goal_id}/checkins", response_model=CheckInOut, status_code=201, responses=WRITE_ERRORS,
+@router.post("/goals/{goal_id}/checkins", response_model=CheckInOut, status_code=201,
+             responses={**WRITE_ERRORS, **created("The goal, its steps ticked (`GET /goals/{goal_id}`).")},
              summary="Check in on a goal", openapi_extra=body_schema(NewCheckIn))
 def create_checkin(goal_id: Id, body: Annotated[NewCheckIn, Depends(json_body(NewCheckIn))], response: Response,
                    caller: WritingCaller, session: SessionDep) -> CheckInOut:
@@ -185,7 +186,7 @@ def create_checkin(goal_id: Id, body: Annotated[NewCheckIn, Depends(json_body(Ne
                                   note=body.note, artefact_ids=set(body.artefact_ids), step_ids=set(body.step_ids))
     checked = goal_forms.check_checkin(session=session, goal=goal, form=form)
     if not checked.ok:
-        raise _refused(checked.errors)
+        raise invalid_body(checked.errors)
     checkin = service.record_checkin(session=session, goal=goal, occurred_on=checked.occurred_on, note=body.note,
                                      artefact_ids=form.artefact_ids, step_ids=form.step_ids)
     session.commit()
@@ -204,12 +205,12 @@ def change_status(goal_id: Id, body: Annotated[GoalStatusChange, Depends(json_bo
     goal = _own_goal(session, caller, goal_id)
     if body.action == "achieve":
         if not service.can_achieve(goal):
-            raise _refused({"action": _("This goal is already finished.")})
+            raise invalid_body({"action": _("This goal is already finished.")})
         if problem := goal_forms.closing_problem(body.closing_text):
-            raise _refused({"closing_text": problem})
+            raise invalid_body({"closing_text": problem})
         service.achieve_goal(session=session, goal=goal, closing_text=body.closing_text)
     elif problem := service.set_status(session=session, goal=goal, action=body.action):
         session.rollback()
-        raise _refused({"action": problem})
+        raise invalid_body({"action": problem})
     session.commit()
     return goal_detail(session, caller.user, goal)

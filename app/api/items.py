@@ -15,7 +15,7 @@ from app.access.loaders import valid_id
 from app.api import cursors
 from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.bodies import body_schema, json_body
-from app.api.problems import invalid_body, problem_responses
+from app.api.problems import created, invalid_body, problem_responses
 from app.api.schemas import (
     AudienceName, Id, ItemDetail, ItemList, ItemSummary, NewLink, NewNote, Recording, ShownPicture, storable,
 )
@@ -170,7 +170,8 @@ def _create(response: Response, caller, session: Session, kind: ArtefactKind, bo
 BODY_MODELS = (NewNote, NewLink)
 
 
-@router.post("/items/notes", response_model=ItemDetail, status_code=201, responses=WRITE_ERRORS, summary="Add a note",
+@router.post("/items/notes", response_model=ItemDetail, status_code=201, summary="Add a note",
+             responses={**WRITE_ERRORS, **created("The note's address (`GET /items/{item_id}`).")},
              openapi_extra=body_schema(NewNote))
 def create_note(body: Annotated[NewNote, Depends(json_body(NewNote))], response: Response, caller: WritingCaller,
                 session: SessionDep) -> ItemDetail:
@@ -178,7 +179,8 @@ def create_note(body: Annotated[NewNote, Depends(json_body(NewNote))], response:
     return _create(response, caller, session, ArtefactKind.note, body)
 
 
-@router.post("/items/links", response_model=ItemDetail, status_code=201, responses=WRITE_ERRORS, summary="Add a link",
+@router.post("/items/links", response_model=ItemDetail, status_code=201, summary="Add a link",
+             responses={**WRITE_ERRORS, **created("The link's address (`GET /items/{item_id}`).")},
              openapi_extra=body_schema(NewLink))
 def create_link(body: Annotated[NewLink, Depends(json_body(NewLink))], response: Response, caller: WritingCaller,
                 session: SessionDep) -> ItemDetail:

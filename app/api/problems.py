@@ -4,6 +4,8 @@ the HTML app's."""
 from __future__ import annotations
 
 import logging
+import re
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -67,8 +69,24 @@ def problem_response(status: int, detail: str = "", *, headers: dict[str, str] |
 def problem_responses(*statuses: int) -> dict[int | str, dict]:
     """The `responses=` of an operation: each status answered with a Problem, in OpenAPI."""
     schema = {"$ref": "#/components/schemas/Problem"}
-    return {status: {"description": _titles_en[status], "content": {MEDIA_TYPE: {"schema": schema}}}
+    return {status: {"description": _titles_en[status], "content": {MEDIA_TYPE: {"schema": schema}},
+                     **({"headers": _problem_headers[status]} if status in _problem_headers else {})}
             for status in statuses}
+
+
+def _header(description: str) -> dict:
+    return {"description": description, "required": True, "schema": {"type": "string"}}
+
+
+# Headers some problems always carry (app.api.auth), documented so clients may rely on them.
+_problem_headers = {401: {"WWW-Authenticate": _header('The scheme to use: `Bearer realm="folio"`.')},
+                    429: {"Retry-After": _header("The seconds to wait before the token may call again.")}}
+
+
+def created(where: str) -> dict[int | str, dict]:
+    """The `responses=` entry of a 201 answered with a `Location` header: `where` says what it points to."""
+    header = {"description": where, "required": True, "schema": {"type": "string"}}
+    return {201: {"headers": {"Location": header}}}
 
 
 _titles_en = {400: "Bad request", 401: "Missing, unknown, expired or revoked token", 403: "Not allowed",
@@ -94,6 +112,17 @@ def _field_errors(exc: RequestValidationError) -> dict[str, str]:
     return errors
 
 
+def _allowed_methods(request: Request) -> str:
+    """The methods the document gives the request's path."""
+    # Starlette's 405 names the methods of the first route matching the path only (GET for /goals, not POST).
+    path = request.scope["path"][len(request.scope.get("root_path", "")):]
+    allowed = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path):
+            allowed |= {method.upper() for method in operations}
+    return ", ".join(sorted(allowed))
+
+
 def install_problem_handlers(api: FastAPI) -> None:
     """Answer every error of the API sub-application as application/problem+json."""
 
@@ -102,9 +131,15 @@ def install_problem_handlers(api: FastAPI) -> None:
         return problem_response(exc.status, exc.detail, headers=exc.headers, errors=exc.errors)
 
     @api.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != _titles_en.get(exc.status_code) else ""
-        return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own detail is its status phrase in English ("Method Not Allowed"): the title says it already,
+        # in the owner's language.
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail not in (
+            _titles_en.get(exc.status_code), HTTPStatus(exc.status_code).phrase) else ""
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+            headers["Allow"] = allowed
+        return problem_response(exc.status_code, detail, headers=headers)
 
     @api.exception_handler(NotFound)
     async def not_found(_request: Request, _exc: NotFound) -> JSONResponse:

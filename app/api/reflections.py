@@ -12,7 +12,7 @@ from app.api import cursors
 from app.api.auth import ApiCaller, WritingCaller, require_role
 from app.api.bodies import body_schema, json_body
 from app.api.items import READ_ERRORS, WRITE_ERRORS, Cursor, Limit, pictures_shown, recording_heard, summary_of
-from app.api.problems import ApiProblem, invalid_body, problem_responses
+from app.api.problems import ApiProblem, created, invalid_body, problem_responses
 from app.api.schemas import Id
 from app.api.student_schemas import (
     NewReflection,
@@ -94,7 +94,8 @@ def read_reflection(reflection_id: Id, caller: ApiCaller, session: SessionDep) -
 
 
 @router.post("/reflections", response_model=ReflectionDetail, status_code=201, summary="Write a reflection",
-             responses=WRITE_ERRORS, openapi_extra=body_schema(NewReflection))
+             responses={**WRITE_ERRORS, **created("The reflection's address (`GET /reflections/{reflection_id}`).")},
+             openapi_extra=body_schema(NewReflection))
 def create_reflection(body: Annotated[NewReflection, Depends(json_body(NewReflection))], response: Response,
                       caller: WritingCaller, session: SessionDep) -> ReflectionDetail:
     """A draft or published reflection with its links, checked and saved like the reflection form (a class that holds

@@ -177,7 +177,7 @@ class SelfAssessmentList(BaseModel):
     competencies: list[CompetencyRatings]
 
 
-class NewRating(BaseModel):
+class NewSelfRating(BaseModel):
     """A self-assessment, checked like the form: a level of the competency's own scale and a reason."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{

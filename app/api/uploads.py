@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app import storage as file_storage
 from app.api.auth import WritingCaller, require_role
 from app.api.items import item_detail
-from app.api.problems import ApiProblem, problem_responses
+from app.api.problems import ApiProblem, created, problem_responses
 from app.api.schemas import ItemDetail
 from app.db import SessionDep
 from app.faults import FULL_STATUS
@@ -107,7 +107,8 @@ def _save(session: Session, user: User, settings, store, form: uploads.ReceivedF
 
 
 @router.post("/items/files", response_model=FileDetail, status_code=201, summary="Upload a file",
-             responses={**problem_responses(400, 401, 403, 413, 415, 422, 429, 507)},
+             responses={**problem_responses(400, 401, 403, 413, 415, 422, 429, 507),
+                        **created("The file's item (`GET /items/{item_id}`).")},
              openapi_extra=MULTIPART_BODY)
 async def upload_file(request: Request, response: Response, caller: WritingCaller, session: SessionDep) -> FileDetail:
     """Add one file to the student's evidence, streamed and checked exactly like the Add evidence form's uploads:
