@@ -40,21 +40,24 @@ def _in_call_order(dependant) -> Iterator:
         yield sub
 
 
+# What runs before a guard: the session and who is asking (from the cookie), none of it looking at the URL's ids.
+BEFORE_THE_GUARD = {"get_session", "load_request_context", "require_user"}
+
+
 def guard_refuses(route, role: Role) -> bool:
     """True when a require_role guard turns `role` away before anything has read the request's ids, so the answer is
     403 whatever the id: FastAPI calls a route's dependencies before it validates the route's own parameters, and
-    every dependency up to the guard takes no path or query parameter. Anything else (no guard found, or something
-    reading a parameter first) is False: then every absurd id is asked."""
+    only BEFORE_THE_GUARD runs ahead of the guard. Anything else (no guard, or another dependency first) is False:
+    then every absurd id is asked."""
     if route is None:
         return False
     for dependency in _in_call_order(route.dependant):
-        if dependency.path_params or dependency.query_params:
-            return False
-        call = dependency.call
-        if getattr(call, "__qualname__", "") == "require_role.<locals>.guard":
-            allowed = inspect.getclosurevars(call).nonlocals["roles"]
-            if role not in allowed:
+        name = getattr(dependency.call, "__qualname__", "")
+        if name == "require_role.<locals>.guard" and not dependency.path_params and not dependency.query_params:
+            if role not in inspect.getclosurevars(dependency.call).nonlocals["roles"]:
                 return True
+        elif name not in BEFORE_THE_GUARD:
+            return False
     return False
 
 
