@@ -199,8 +199,9 @@ def test_a_crash_right_after_the_commit_shows_done_and_imports_nothing_twice(app
     page = client.get(f"/jobs/{job_id}")
     assert "Ready" in page.text and "upload it again" not in page.text
 
-    time.sleep(2.5)  # past the job timeout: a done job is never taken for an abandoned one
-    assert job_housekeeping.requeue_abandoned(engine=app.state.engine, settings=settings) == 0
+    # Past the job timeout (as if waited for): a done job is never taken for an abandoned one.
+    later = utcnow() + timedelta(seconds=settings.job_timeout_seconds + 0.5)
+    assert job_housekeeping.requeue_abandoned(engine=app.state.engine, settings=settings, now=later) == 0
     assert job_runs.run_pending(engine=app.state.engine, settings=settings) == 0
     job_housekeeping.cleanup_expired(engine=app.state.engine, settings=settings)
     assert artefact_count(session, student) == 3 and job_row(session, job_id).status is JobStatus.done
