@@ -29,6 +29,7 @@ from urllib.parse import urljoin
 import httpx
 
 from tests.node_tools import node_with_packages
+from tests.live_server import free_port
 
 FOLDER = Path(__file__).resolve().parent / "oidc"
 CLIENT_ID = "folio-tests"
@@ -37,12 +38,6 @@ CLIENT_SECRET = "folio-tests-client-secret"
 
 class OidcUnavailable(RuntimeError):
     """Why a provider could not be had (one line, human readable)."""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class ThrowawayOidcProvider:
@@ -64,7 +59,7 @@ class ThrowawayOidcProvider:
                               "redirect_uris": self.redirect_uris})
         self._log = tempfile.TemporaryFile()
         for _attempt in range(3):  # another process may take the free port between probing and binding
-            self.port = _free_port()
+            self.port = free_port()
             self.process = subprocess.Popen([node, str(FOLDER / "provider.mjs"), str(self.port), options],
                                             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             atexit.register(self.stop)

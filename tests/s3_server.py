@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from tests.live_server import free_port
 
 ACCESS_KEY = "folio-test"
 SECRET_KEY = "folio-test-secret"
@@ -29,12 +30,6 @@ REGION = "us-east-1"
 
 class S3Unavailable(RuntimeError):
     """Why an S3 server could not be had (one line, human readable)."""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class ThrowawayS3:
@@ -53,7 +48,7 @@ class ThrowawayS3:
             raise S3Unavailable("moto[server] is not installed (make install-test)")
         self._log = tempfile.TemporaryFile()
         for _attempt in range(3):  # another process may take the free port between probing and binding
-            self.port = _free_port()
+            self.port = free_port()
             env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY,
                        AWS_DEFAULT_REGION=REGION)
             self.process = subprocess.Popen(

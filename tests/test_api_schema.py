@@ -1,4 +1,4 @@
-"""Schemathesis against the live app: every operation of /api/v1 with requests generated from its own OpenAPI
+"""Schemathesis against the live app, served over HTTP by uvicorn: every operation of /api/v1 with requests generated from its own OpenAPI
 document, as the demo school's student (a token that may read and write) and family member (read only), on both
 databases; then stateful runs as the student and the teacher, following the document's links (a list to one of its
 entries, a new item to reading it, the inbox to a decision...). No answer may be a server error, and each must match
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+import httpx
 import hypothesis
 import pytest
 import schemathesis
@@ -38,6 +39,7 @@ from app.services.moderation import approvals
 from app.services.demo.demo import DEMO_PASSWORD, seed_demo
 from tests.api_tokens import bearer, make_token
 from tests.conftest import fast_hashing, make_settings
+from tests.live_server import serving
 from tests.factories import login
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
@@ -81,14 +83,16 @@ def live(module_database_url, tmp_path_factory) -> Iterator[tuple]:
             with TestClient(app, follow_redirects=False) as browser:
                 login(browser, username, DEMO_PASSWORD)
                 tokens[username] = make_token(browser, name="schemathesis", scopes=scopes, expiry="30")
-    yield app, tokens
+    # Served by uvicorn on a loopback port, as `folio serve` does: schemathesis speaks HTTP to it, headers and all.
+    with serving(app) as base_url:
+        yield base_url, tokens
     app.state.engine.dispose()
 
 
 @pytest.mark.parametrize("username", sorted(CALLERS))
 def test_every_operation_conforms_to_the_document(live, username):
-    app, tokens = live
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+    base_url, tokens = live
+    schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 45
     examples, failures, statuses, unauthenticated = 0, [], Counter(), Counter()
@@ -124,22 +128,21 @@ def test_every_operation_conforms_to_the_document(live, username):
 @pytest.mark.parametrize("username", sorted(STATEFUL_OPERATIONS))
 def test_linked_operations_conform_in_sequence(live, username, monkeypatch):
     """Schemathesis's state machine: sequences of calls, each feeding the next through the document's links."""
-    app, tokens = live
+    base_url, tokens = live
     # Sequences start from calls that need no id: POSTs and lists without path parameters (an id made up for a
     # POST /goals/{goal_id}/steps is a 404 ending its sequence; links lead there instead). Schemathesis's own rule
     # also leaves out a POST whose body names ids no operation lists (a note's optional `competency_ids`), so adding
     # a note or link would never start a sequence.
     monkeypatch.setattr(schemathesis_stateful, "is_likely_root_transition", lambda operation, _node, _produced: (
         operation.method in ("get", "post") and not operation.path_parameters))
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+    schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json")
     # Every call carries the caller's token: left out, it is a 401 that ends the sequence.
     schema.config.generation.update(with_security_parameters=False)
     schema = schema.include(path_regex=STATEFUL_OPERATIONS[username]).exclude(name=STATEFUL_LEAVES_OUT)
     if username == "student":
         # A feedback request names people who can see the item, which no generator guesses (a made-up id is a 422 and
         # the sequence stops there): asking the student's first teacher lets sequences go on to withdraw it.
-        with TestClient(app) as api:
-            teacher = api.get("/api/v1/feedback/recipients", headers=bearer(tokens[username])).json()["people"][0]
+        teacher = httpx.get(f"{base_url}/api/v1/feedback/recipients", headers=bearer(tokens[username])).json()["people"][0]
 
         @schema.hook("map_body")
         def ask_a_teacher(context, body):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import email
 import smtplib
-import socket
 from email import policy
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
@@ -20,6 +19,7 @@ from aiosmtpd.smtp import AuthResult
 from app.config import Settings, SmtpSecurity
 from app.mail import InlineImage, MailNotConfigured, build_message, open_mailer, send_email
 from tests.conftest import TEST_SECRET
+from tests.live_server import free_port
 
 
 class Inbox:
@@ -60,17 +60,11 @@ class Inbox:
         return [m for m in self.messages if m["To"] == address]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server():
     """A real SMTP server on 127.0.0.1 and a free port, for one test: yields (inbox, port)."""
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port(), authenticator=inbox.authenticator,
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), authenticator=inbox.authenticator,
                             auth_require_tls=False, auth_exclude_mechanism=["LOGIN"])
     controller.start()
     try:
@@ -172,7 +166,7 @@ def test_sending_without_mail_settings_is_an_error():
 
 def test_an_unreachable_server_raises():
     with pytest.raises(OSError):
-        send_email(settings=mail_settings(None, _free_port()), to="a@example.org", subject="s", text="t")
+        send_email(settings=mail_settings(None, free_port()), to="a@example.org", subject="s", text="t")
 
 
 def test_tls_mode_uses_tls_from_the_start(smtp_server):

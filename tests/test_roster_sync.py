@@ -18,7 +18,7 @@ from starlette.routing import Route
 from app import cli
 from app.models import ClassRole, Enrollment, GuardianLink, Role, SchoolClass, User
 from app.services.roster_import.rest import RosterServiceProblem, fetch_roster
-from tests.browser.conftest import _free_port
+from tests.live_server import free_port
 from tests.factories import make_school, make_user
 
 CLIENT_ID, CLIENT_SECRET, TOKEN = "folio-client", "s3cret", "token-123"
@@ -88,7 +88,7 @@ def service():
 
     app = Starlette(routes=[Route("/token", token, methods=["POST"]),
                             Route("/ims/oneroster/rostering/v1p2/{name}", collection)])
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,14 +22,9 @@ from app.models import Job, JobStatus
 from app.services.jobs import jobs
 from tests.conftest import TEST_SECRET, make_settings
 from tests.factories import make_note, make_school, make_user
+from tests.live_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _children(pid: int) -> list[int]:
@@ -59,7 +53,7 @@ def _workers_of(pid: int) -> list[int]:
 
 
 def test_serve_with_two_workers_answers_concurrent_requests_and_runs_jobs_once(tmp_path, database_url):
-    port = _free_port()
+    port = free_port()
     settings = make_settings(tmp_path, database_url, base_url=f"http://127.0.0.1:{port}", port=port)
     engine = make_engine(settings)
     with Session(engine, expire_on_commit=False) as session:

@@ -6,7 +6,6 @@ Each request may hold one database connection at a time; a page that asks for a 
 from __future__ import annotations
 
 import re
-import socket
 import sys
 import threading
 import time
@@ -25,6 +24,7 @@ from app.main import create_app
 from app.models import Audience, Role
 from tests.conftest import make_settings
 from tests.factories import link_guardian, login, make_class, make_note, make_reflection, make_school, make_user
+from tests.live_server import free_port
 
 STUDENTS = 32
 # Far below the pool's 30 s checkout timeout, so a server that waits on its pool fails here instead of answering late.
@@ -122,12 +122,6 @@ def test_a_page_uses_one_session_one_connection_at_a_time_and_its_templates_neve
         assert watch.checkouts == checkouts, f"{url} checked out {watch.checkouts} connections"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def live_server(settings) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port, in a thread; yields its base URL."""
@@ -151,7 +145,7 @@ def live_server(settings) -> Iterator[str]:
 # The default pool, and a tiny one: two worker threads for three connections still serve everyone, only slower.
 @pytest.mark.parametrize("pool", [{}, {"db_pool_size": 2, "db_max_overflow": 1}], ids=["default-pool", "tiny-pool"])
 def test_many_students_at_once_all_answer_and_healthz_stays_up(tmp_path, database_url, pool):
-    port = _free_port()
+    port = free_port()
     settings = make_settings(tmp_path, database_url, base_url=f"http://127.0.0.1:{port}", port=port, **pool)
     setup_app = create_app(settings)
     tokens = []

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlmodel import Session
 
 from app import storage
@@ -19,6 +15,7 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.services.demo.demo import seed_demo
 from tests.conftest import make_settings, unavailable
+from tests.live_server import free_port, serving
 
 CHROMIUM = os.environ.get("FOLIO_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -26,16 +23,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 AXE_SOURCE = (Path(__file__).resolve().parent.parent / "vendor" / "axe-4.14.1.min.js").read_text()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> str:
     """The demo school served on a free loopback port; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     tmp = tmp_path_factory.mktemp("live")
     # The live server runs export jobs itself, in its background thread, as `make run` does.
@@ -46,17 +37,8 @@ def live_server(tmp_path_factory) -> str:
         seed_demo(session=session, settings=settings, only_if_empty=True, store=storage.uploads(settings))
     engine.dispose()
 
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the live server did not start")
-        time.sleep(0.05)
-    yield base_url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings), port) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

@@ -3,19 +3,17 @@ a class in it, gives the class its teacher and adds a student; the teacher then 
 
 import argparse
 import re
-import threading
-import time
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 
 from app.cli import cmd_create_admin
 from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade
-from tests.browser.conftest import PageProblems, _free_port, axe_scan, follow
+from tests.browser.conftest import PageProblems, axe_scan, follow
 from tests.conftest import make_settings
+from tests.live_server import free_port, serving
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -24,7 +22,7 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture(scope="module")
 def empty_school(tmp_path_factory) -> str:
     """A fresh Folio with nothing in it but the administrator `folio create-admin` made."""
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     tmp = tmp_path_factory.mktemp("new-school")
     settings = make_settings(tmp, f"sqlite:///{tmp / 'folio.db'}", base_url=base_url, job_runner="in-process")
@@ -35,17 +33,8 @@ def empty_school(tmp_path_factory) -> str:
         username="principal", school="Cedar Hill School", display_name="Pat Principal", email=None,
         password="a strong admin password", password_stdin=False))
     assert made == 0
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the live server did not start")
-        time.sleep(0.05)
-    yield base_url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings), port) as served:
+        yield served
 
 
 @pytest.fixture

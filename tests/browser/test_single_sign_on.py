@@ -4,11 +4,8 @@ to Folio signed in; a person the school never added sees the refusal page. Folio
 from __future__ import annotations
 
 import re
-import threading
-import time
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 from sqlmodel import Session
 
@@ -16,9 +13,10 @@ from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import Role
-from tests.browser.conftest import _free_port, axe_scan
+from tests.browser.conftest import axe_scan
 from tests.conftest import make_settings, unavailable
 from tests.factories import make_school, make_user
+from tests.live_server import free_port, serving
 from tests.oidc_server import OidcUnavailable, ThrowawayOidcProvider
 
 pytestmark = pytest.mark.browser
@@ -27,7 +25,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def sso_server(tmp_path_factory):
     """A Folio with single sign-on to a provider of its own, and one student, Ana; yields (Folio's address, provider)."""
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     provider = ThrowawayOidcProvider(redirect_uris=[f"{base_url}/sso/callback"])
     try:
@@ -44,17 +42,8 @@ def sso_server(tmp_path_factory):
         make_user(session, make_school(session), Role.student, username="ana", display_name="Ana Lima",
                   email="ana@school.test")
     engine.dispose()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the live server did not start")
-        time.sleep(0.05)
-    yield base_url, provider
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings), port):
+        yield base_url, provider
     provider.stop()
 
 
