@@ -21,8 +21,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app, port: int | None = None) -> Iterator[str]:
-    """Serve `app` until the block ends; yields its base URL once uvicorn is accepting connections."""
+def serving(app, port: int | None = None, *, stop_within: float = 10) -> Iterator[str]:
+    """Serve `app` until the block ends; yields its base URL once uvicorn is accepting connections. On leaving, waits
+    at most `stop_within` seconds for requests still running."""
     port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -36,4 +37,4 @@ def serving(app, port: int | None = None) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=stop_within)

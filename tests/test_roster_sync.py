@@ -4,11 +4,8 @@ paging) and imports it with the same code as the CSV import: here against a smal
 from __future__ import annotations
 
 import copy
-import threading
-import time
 
 import pytest
-import uvicorn
 from sqlmodel import Session, select
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,7 +15,7 @@ from starlette.routing import Route
 from app import cli
 from app.models import ClassRole, Enrollment, GuardianLink, Role, SchoolClass, User
 from app.services.roster_import.rest import RosterServiceProblem, fetch_roster
-from tests.live_server import free_port
+from tests.live_server import serving
 from tests.factories import make_school, make_user
 
 CLIENT_ID, CLIENT_SECRET, TOKEN = "folio-client", "s3cret", "token-123"
@@ -88,19 +85,9 @@ def service():
 
     app = Starlette(routes=[Route("/token", token, methods=["POST"]),
                             Route("/ims/oneroster/rostering/v1p2/{name}", collection)])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the OneRoster test service did not start")
-        time.sleep(0.05)
-    state["url"] = f"http://127.0.0.1:{port}/ims/oneroster/rostering/v1p2"
-    yield state
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base_url:
+        state["url"] = f"{base_url}/ims/oneroster/rostering/v1p2"
+        yield state
 
 
 def test_the_client_pages_through_each_collection_with_its_token(service):

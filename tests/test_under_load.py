@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import event
 from sqlmodel import Session
 
@@ -24,7 +23,7 @@ from app.main import create_app
 from app.models import Audience, Role
 from tests.conftest import make_settings
 from tests.factories import link_guardian, login, make_class, make_note, make_reflection, make_school, make_user
-from tests.live_server import free_port
+from tests.live_server import free_port, serving
 
 STUDENTS = 32
 # Far below the pool's 30 s checkout timeout, so a server that waits on its pool fails here instead of answering late.
@@ -124,22 +123,10 @@ def test_a_page_uses_one_session_one_connection_at_a_time_and_its_templates_neve
 
 @contextmanager
 def live_server(settings) -> Iterator[str]:
-    """The app served by uvicorn on a free loopback port, in a thread; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=settings.port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the live server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{settings.port}"
-    finally:
-        server.should_exit = True
-        # Requests stuck on an exhausted pool can't be stopped; don't wait for them longer than this.
-        thread.join(timeout=5)
+    """The app served by uvicorn on its settings' port, in a thread; yields its base URL."""
+    # Requests stuck on an exhausted pool can't be stopped; don't wait for them longer than this.
+    with serving(create_app(settings), settings.port, stop_within=5) as base_url:
+        yield base_url
 
 
 # The default pool, and a tiny one: two worker threads for three connections still serve everyone, only slower.

@@ -19,9 +19,8 @@ from app.api.problems import ApiProblem, problem_responses
 from app.api.reflections import detail, stale_version
 from app.api.schemas import Id
 from app.api.student_schemas import ReflectionDetail
-from app.api.uploads import FILE_FIELD, REFUSAL_STATUS
+from app.api.uploads import FILE_FIELD, received_refusal
 from app.db import SessionDep, read_in_thread
-from app.faults import FULL_STATUS
 from app.i18n import _
 from app.models import Audience, MediaKind, Reflection, ReflectionStatus, Role, User
 from app.services.portfolio import artefacts as artefact_service
@@ -45,14 +44,8 @@ RECORDING_BODY = {"requestBody": {"required": True, "content": {"multipart/form-
 
 def _refusal(form: uploads.ReceivedForm) -> ApiProblem | None:
     """The problem with a received recording: refused by the receiver, missing, not sound, or sent without a version."""
-    if form.errors:
-        error = form.errors[0]
-        return ApiProblem(REFUSAL_STATUS.get(error.reason, 400), error.message, errors={FILE_FIELD: error.message})
-    if form.disk_full:
-        return ApiProblem(FULL_STATUS, _("The school's server is out of space. Tell your teacher."))
-    if not form.files:
-        message = _("Choose an audio file, or record one.")
-        return ApiProblem(422, message, errors={FILE_FIELD: message})
+    if problem := received_refusal(form, missing=_("Choose an audio file, or record one.")):
+        return problem
     if form.files[0].media_kind is not MediaKind.audio:
         message = _("That file isn't a sound recording. Choose an audio file, or record one.")
         return ApiProblem(415, message, errors={FILE_FIELD: message})

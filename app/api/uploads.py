@@ -68,17 +68,21 @@ def _file_fields(artefact: Artefact) -> dict:
             "size_bytes": artefact.size_bytes or 0, "width": artefact.width, "height": artefact.height}
 
 
-def _refusal(form: uploads.ReceivedForm) -> ApiProblem | None:
-    """The problem for a file the receiver refused (the first one), or for a form with no file."""
+def received_refusal(form: uploads.ReceivedForm, *, missing: str) -> ApiProblem | None:
+    """The problem for a file the receiver refused (the first one), a full disk, or a form with no file (`missing`
+    says what to send)."""
     if form.errors:
         error = form.errors[0]
         return ApiProblem(REFUSAL_STATUS.get(error.reason, 400), error.message, errors={FILE_FIELD: error.message})
     if form.disk_full:
         return ApiProblem(FULL_STATUS, _("The school's server is out of space. Tell your teacher."))
     if not form.files:
-        message = _("Choose at least one file to add.")
-        return ApiProblem(422, message, errors={FILE_FIELD: message})
+        return ApiProblem(422, missing, errors={FILE_FIELD: missing})
     return None
+
+
+def _refusal(form: uploads.ReceivedForm) -> ApiProblem | None:
+    return received_refusal(form, missing=_("Choose at least one file to add."))
 
 
 def _save(session: Session, user: User, settings, store, form: uploads.ReceivedForm) -> ItemDetail:
