@@ -25,6 +25,7 @@ from app.models import (
 )
 from app.services.portfolio import goal_forms
 from app.services.portfolio import goals
+from app.services.portfolio import goal_steps
 from tests.factories import link_guardian, login, make_class, make_framework, make_school, make_user
 
 IN_A_MONTH = (date.today() + timedelta(days=30)).isoformat()
@@ -398,7 +399,7 @@ def test_active_goals_with_progress_for_the_home_page(session):
         session.add(goal)
     goals.set_status(session=session, goal=paused, action="pause")
     session.commit()
-    goals.toggle_step(session=session, goal=soon, step_id=steps_of(session, soon.id)[0].id)
+    goal_steps.toggle_step(session=session, goal=soon, step_id=steps_of(session, soon.id)[0].id)
     session.commit()
     make_goal(session, student, title="No steps", steps=())
 

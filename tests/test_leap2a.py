@@ -34,6 +34,7 @@ from app.services.portfolio import stored_files
 from app.services.exports.leap2a import ATOM, CATEGORIES, LEAP2, LEAP2A_VERSION, RDF, export_feed
 from app.services.exports.leap2a_feed import Leap2AError, html_to_markdown
 from app.services.exports.leap2a_import import import_leap2a
+from app.services.portfolio import goal_steps
 from tests.factories import make_framework, make_note, make_reflection, make_school, make_user
 from tests.media import GPS_IFD, jpeg_with_gps
 from tests.stored import stored_bytes, stored_keys
@@ -64,7 +65,7 @@ def _goal(session, student, *, title="Run 5 km", steps=("Run 1 km", "Run 3 km", 
                                competency_ids=set(), steps=list(steps))
     goal = goals.create_goal(session=session, owner=student, data=data)
     for step in goals.steps_of(session=session, goal=goal)[:done]:
-        goals.toggle_step(session=session, goal=goal, step_id=step.id, done=True)
+        goal_steps.toggle_step(session=session, goal=goal, step_id=step.id, done=True)
     session.commit()
     return goal
 

@@ -32,6 +32,7 @@ from app.services.competencies.competency_picker import allowed_ids, available_c
 from app.services.edit_versions import EditConflict, claim_version
 from app.services.portfolio import goal_forms
 from app.services.portfolio import goals as service
+from app.services.portfolio import goal_steps
 
 router = APIRouter(tags=["goals"])
 EDIT_ERRORS = {**WRITE_ERRORS, **problem_responses(409)}
@@ -109,7 +110,7 @@ def add_step(goal_id: Id, body: Annotated[NewStep, Depends(json_body(NewStep))],
              caller: WritingCaller, session: SessionDep) -> GoalDetail:
     """Add a step at the end of the goal's checklist (up to 30), as the edit page does."""
     goal = _own_goal(session, caller, goal_id)
-    _step, problem = service.add_step(session=session, goal=goal, text=body.text)
+    _step, problem = goal_steps.add_step(session=session, goal=goal, text=body.text)
     if problem:
         session.rollback()
         raise invalid_body({"text": problem})
@@ -129,7 +130,7 @@ def update_step(goal_id: Id, step_id: Id, body: Annotated[StepUpdate, Depends(js
         raise invalid_body({"text": _("Send the step's new words, whether it is done, or both.")})
     if body.text is not None:
         try:
-            problem = service.rename_step(session=session, goal=goal, step_id=step_id, text=body.text,
+            problem = goal_steps.rename_step(session=session, goal=goal, step_id=step_id, text=body.text,
                                           version=body.version)
         except EditConflict as conflict:
             message = _("This step was changed somewhere else after version %(sent)s was read; it is at version "
@@ -139,7 +140,7 @@ def update_step(goal_id: Id, step_id: Id, body: Annotated[StepUpdate, Depends(js
             session.rollback()
             raise invalid_body({"text": problem})
     if body.done is not None:
-        service.toggle_step(session=session, goal=goal, step_id=step_id, done=body.done)
+        goal_steps.toggle_step(session=session, goal=goal, step_id=step_id, done=body.done)
     session.commit()
     return goal_detail(session, caller.user, goal)
 
@@ -152,7 +153,7 @@ def move_step(goal_id: Id, step_id: Id, body: Annotated[StepMove, Depends(json_b
     `version` (409, nothing moved); a step already at that end is 422."""
     goal = _own_goal(session, caller, goal_id)
     try:
-        moved = service.move_step(session=session, goal=goal, step_id=step_id, direction=body.direction,
+        moved = goal_steps.move_step(session=session, goal=goal, step_id=step_id, direction=body.direction,
                                   version=body.version)
     except EditConflict as conflict:
         message = _("This step was changed or moved somewhere else after version %(sent)s was read; it is at version "
@@ -170,7 +171,7 @@ def move_step(goal_id: Id, step_id: Id, body: Annotated[StepMove, Depends(json_b
 def delete_step(goal_id: Id, step_id: Id, caller: WritingCaller, session: SessionDep) -> GoalDetail:
     """Remove a step from the checklist (and its ticks in check-ins)."""
     goal = _own_goal(session, caller, goal_id)
-    service.remove_step(session=session, goal=goal, step_id=step_id)
+    goal_steps.remove_step(session=session, goal=goal, step_id=step_id)
     session.commit()
     return goal_detail(session, caller.user, goal)
 

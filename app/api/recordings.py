@@ -19,7 +19,7 @@ from app.api.problems import ApiProblem, problem_responses
 from app.api.reflections import detail, stale_version
 from app.api.schemas import Id
 from app.api.student_schemas import ReflectionDetail
-from app.api.uploads import FILE_FIELD, received_refusal
+from app.api.uploads import FILE_FIELD, receive_one_file, received_refusal
 from app.db import SessionDep, read_in_thread
 from app.i18n import _
 from app.models import Audience, MediaKind, Reflection, ReflectionStatus, Role, User
@@ -100,16 +100,7 @@ async def put_recording(reflection_id: Id, request: Request, caller: WritingCall
                                       reflection_id=reflection_id)
     settings = request.app.state.settings
     store = file_storage.uploads(settings)
-    try:
-        form = await uploads.receive_multipart(
-            request, store=store, owner_id=user.id, max_file_bytes=settings.max_upload_bytes,
-            quota_remaining=max(0, settings.student_quota_bytes - user.storage_used_bytes),
-            file_fields=frozenset({FILE_FIELD}), max_files=1)
-    except uploads.MalformedUpload:
-        raise ApiProblem(400, _("Send a multipart/form-data body with the file in a part named \"file\".")) from None
-    except uploads.UploadTooLarge:
-        raise ApiProblem(413, _("That upload is larger than Folio accepts (%(limit)s MB per file).",
-                                limit=settings.max_upload_mb)) from None
+    form = await receive_one_file(request, settings=settings, store=store, user=user)
     return await run_in_threadpool(_attach, session, user, settings, store, form, reflection)
 
 

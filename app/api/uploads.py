@@ -68,6 +68,21 @@ def _file_fields(artefact: Artefact) -> dict:
             "size_bytes": artefact.size_bytes or 0, "width": artefact.width, "height": artefact.height}
 
 
+async def receive_one_file(request: Request, *, settings, store, user: User) -> uploads.ReceivedForm:
+    """Stream the one file of a multipart body (part "file") through the Add evidence receiver, within the owner's
+    quota; 400 for a body that isn't multipart, 413 past the size limit."""
+    try:
+        return await uploads.receive_multipart(
+            request, store=store, owner_id=user.id, max_file_bytes=settings.max_upload_bytes,
+            quota_remaining=max(0, settings.student_quota_bytes - user.storage_used_bytes),
+            file_fields=frozenset({FILE_FIELD}), max_files=1)
+    except uploads.MalformedUpload:
+        raise ApiProblem(400, _("Send a multipart/form-data body with the file in a part named \"file\".")) from None
+    except uploads.UploadTooLarge:
+        raise ApiProblem(413, _("That upload is larger than Folio accepts (%(limit)s MB per file).",
+                                limit=settings.max_upload_mb)) from None
+
+
 def received_refusal(form: uploads.ReceivedForm, *, missing: str) -> ApiProblem | None:
     """The problem for a file the receiver refused (the first one), a full disk, or a form with no file (`missing`
     says what to send)."""
@@ -121,16 +136,7 @@ async def upload_file(request: Request, response: Response, caller: WritingCalle
     settings = request.app.state.settings
     store = file_storage.uploads(settings)
     user = caller.user
-    try:
-        form = await uploads.receive_multipart(
-            request, store=store, owner_id=user.id, max_file_bytes=settings.max_upload_bytes,
-            quota_remaining=max(0, settings.student_quota_bytes - user.storage_used_bytes),
-            file_fields=frozenset({FILE_FIELD}), max_files=1)
-    except uploads.MalformedUpload:
-        raise ApiProblem(400, _("Send a multipart/form-data body with the file in a part named \"file\".")) from None
-    except uploads.UploadTooLarge:
-        raise ApiProblem(413, _("That upload is larger than Folio accepts (%(limit)s MB per file).",
-                                limit=settings.max_upload_mb)) from None
+    form = await receive_one_file(request, settings=settings, store=store, user=user)
     saved = await run_in_threadpool(_save, session, user, settings, store, form)
     response.headers["Location"] = saved.api_url
     return saved

@@ -22,6 +22,7 @@ from app.services.edit_versions import claim_version, parse_version
 from app.templating import render, wants_fragment
 from app.routes.forms import SaveRefused, keeping_typed_text
 from app.routes.ids import FormIds, PathId
+from app.services.portfolio import goal_steps
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -179,7 +180,7 @@ def delete_goal(request: Request, goal_id: PathId, user: CurrentUser, session: S
 def add_step(request: Request, goal_id: PathId, user: CurrentUser, session: SessionDep, text: ShortText = "") -> Response:
     """Add a step at the end of the goal's checklist."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
-    _step, problem = goals.add_step(session=session, goal=goal, text=text)
+    _step, problem = goal_steps.add_step(session=session, goal=goal, text=text)
     if problem:
         session.rollback()
         return _edit_page(request, session, user, goal, errors={"text": problem}, new_step=text, status_code=422)
@@ -194,7 +195,7 @@ def toggle_step(
 ) -> Response:
     """Tick a step off (or untick it); with HTMX, answer with the step list alone."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
-    step = goals.toggle_step(session=session, goal=goal, step_id=step_id, done=done)
+    step = goal_steps.toggle_step(session=session, goal=goal, step_id=step_id, done=done)
     session.commit()
     if wants_fragment(request):
         steps = goals.steps_of(session=session, goal=goal)
@@ -213,7 +214,7 @@ def rename_step(
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
     try:
         with keeping_typed_text(session):
-            problem = goals.rename_step(session=session, goal=goal, step_id=step_id, text=text,
+            problem = goal_steps.rename_step(session=session, goal=goal, step_id=step_id, text=text,
                                         version=parse_version(version))
             if not problem:
                 session.commit()
@@ -234,7 +235,7 @@ def move_step(
 ) -> Response:
     """Move a step one place up or down the list."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
-    if not goals.move_step(session=session, goal=goal, step_id=step_id, direction=direction):
+    if not goal_steps.move_step(session=session, goal=goal, step_id=step_id, direction=direction):
         return _redirect(request, f"/goals/{goal.id}/edit#step-{step_id}", _("That step can't go any further."), "info")
     session.commit()
     return _redirect(request, f"/goals/{goal.id}/edit#step-{step_id}", _("Step moved."))
@@ -244,7 +245,7 @@ def move_step(
 def delete_step(request: Request, goal_id: PathId, step_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     """Remove a step from the checklist."""
     goal = goals.goal_for_owner(session=session, owner=user, goal_id=goal_id)
-    goals.remove_step(session=session, goal=goal, step_id=step_id)
+    goal_steps.remove_step(session=session, goal=goal, step_id=step_id)
     session.commit()
     return _redirect(request, f"/goals/{goal.id}/edit#steps", _("Step removed."))
 

@@ -33,6 +33,7 @@ from app.services.portfolio import reflections
 from app.services.portfolio import stored_files
 from app.services.competencies.bc_competencies import seed_bc_framework
 from app.services.demo.demo_images import write_picture
+from app.services.portfolio import goal_steps
 
 TODAY = date.today()
 
@@ -106,7 +107,7 @@ def _goal(session: Session, owner: User, *, title: str, why: str, criteria: str,
     session.add(goal)
     session.flush()
     for step in goals.steps_of(session=session, goal=goal)[:done]:
-        goals.toggle_step(session=session, goal=goal, step_id=step.id, done=True)
+        goal_steps.toggle_step(session=session, goal=goal, step_id=step.id, done=True)
     return goal
 
 

@@ -11,6 +11,7 @@ from app.models.base import utcnow
 from app.services.portfolio import goals as goal_service
 from app.access import not_found
 from app.services.portfolio.goal_forms import MAX_TITLE, GoalData
+from app.services.portfolio import goal_steps
 
 
 def use_next_step(*, session: Session, owner: User, comment_id: int, goal_choice: str) -> tuple[Goal | None, str | None]:
@@ -31,7 +32,7 @@ def use_next_step(*, session: Session, owner: User, comment_id: int, goal_choice
         goal = goal_service.goal_for_owner(session=session, owner=owner, goal_id=int(goal_choice))
         if goal.status is not GoalStatus.active:
             return None, _("Choose one of your active goals, or a new goal.")
-        _step, problem = goal_service.add_step(session=session, goal=goal, text=comment.next_step)
+        _step, problem = goal_steps.add_step(session=session, goal=goal, text=comment.next_step)
         if problem:
             return None, problem
     comment.next_step_used_at = utcnow()

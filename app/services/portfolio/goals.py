@@ -1,4 +1,5 @@
-"""Goals: creating and editing them, their steps, check-ins, and the statuses a goal moves through."""
+"""Goals: reading them with their progress, creating and editing them, check-ins, and the statuses a goal moves
+through (their steps: app.services.portfolio.goal_steps)."""
 
 from __future__ import annotations
 
@@ -25,12 +26,13 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services.edit_versions import EditConflict, claim_version
 from app.services.moderation import approvals
 from app.services.portfolio import tags as tag_service
 from app.services.portfolio import timeline
-from app.access import load_own, load_visible, not_an_attached_recording, not_found, visible_among, visible_audiences
-from app.services.portfolio.goal_forms import MAX_STEPS, MAX_TITLE, GoalData, closing_problem, step_problem
+from app.access import load_own, load_visible, not_an_attached_recording, visible_among, visible_audiences
+from app.services.portfolio.goal_changes import touch
+from app.services.portfolio.goal_steps import mark_done, steps_of
+from app.services.portfolio.goal_forms import MAX_TITLE, GoalData, closing_problem
 
 EVIDENCE_CHOICES = 50
 # Order of the groups on the goals page: what the student is working on comes first.
@@ -135,11 +137,6 @@ def active_goals_with_progress(*, session: Session, owner: User, limit: int = 5)
     return [GoalProgress(goal, int(done), int(total)) for goal, done, total in session.exec(statement).all()]
 
 
-def steps_of(*, session: Session, goal: Goal) -> list[GoalStep]:
-    """A goal's steps in order."""
-    return list(session.exec(select(GoalStep).where(GoalStep.goal_id == goal.id).order_by(GoalStep.position, GoalStep.id)).all())
-
-
 def progress_of(*, goal: Goal, steps: list[GoalStep]) -> GoalProgress:
     """How many of `steps` are done."""
     return GoalProgress(goal, sum(1 for step in steps if step.done), len(steps))
@@ -218,20 +215,6 @@ def evidence_choices(*, session: Session, owner: User, limit: int = EVIDENCE_CHO
 # --- changing goals ----------------------------------------------------------------------------
 
 
-def _touch(session: Session, goal: Goal, *, words_changed: bool = False) -> None:
-    """Record that the goal changed, and keep the timeline and search in step with it.
-
-    `words_changed`: its title, why, criteria, steps or check-in notes may read differently now, so families see it
-    only once a teacher approved the new words, where a class asks for that (app.services.moderation.approvals)."""
-    goal.updated_at = utcnow()
-    session.add(goal)
-    session.flush()
-    timeline.sync_goal(session=session, goal=goal)
-    if words_changed:
-        approvals.request_if_needed(session=session, owner_id=goal.owner_id, item_id=goal.id,
-                                    audience=goal.audience, title=goal.title)
-
-
 def create_goal(*, session: Session, owner: User, data: GoalData) -> Goal:
     """A new active goal for `owner`, with its steps and competencies."""
     goal = Goal(
@@ -246,7 +229,7 @@ def create_goal(*, session: Session, owner: User, data: GoalData) -> Goal:
         session.add(GoalCompetency(goal_id=goal.id, competency_id=competency_id))
     if data.tags:
         tag_service.set_tags(session=session, kind="goal", item_id=goal.id, owner_id=goal.owner_id, names=data.tags)
-    _touch(session, goal, words_changed=True)
+    touch(session, goal, words_changed=True)
     return goal
 
 
@@ -263,93 +246,13 @@ def update_goal(*, session: Session, goal: Goal, data: GoalData, offered_compete
         session.add(GoalCompetency(goal_id=goal.id, competency_id=competency_id))
     if data.tags is not None:
         tag_service.set_tags(session=session, kind="goal", item_id=goal.id, owner_id=goal.owner_id, names=data.tags)
-    _touch(session, goal, words_changed=True)
+    touch(session, goal, words_changed=True)
     return goal
 
 
 def delete_goal(*, session: Session, goal: Goal) -> None:
     """Delete a goal with its steps and check-ins (its closing reflection stays, as a reflection)."""
     timeline.delete_item(session=session, item_id=goal.id)
-
-
-def _step_of(session: Session, goal: Goal, step_id: int) -> GoalStep:
-    step = session.get(GoalStep, step_id)
-    if step is None or step.goal_id != goal.id:
-        raise not_found()
-    return step
-
-
-def add_step(*, session: Session, goal: Goal, text: str) -> tuple[GoalStep | None, str | None]:
-    """Add a step at the end of the list: the step, or why it can't be added."""
-    steps = steps_of(session=session, goal=goal)
-    if problem := step_problem(text):
-        return None, problem
-    if len(steps) >= MAX_STEPS:
-        return None, _("A goal can have up to %(max)s steps. Remove one you don't need first.", max=MAX_STEPS)
-    step = GoalStep(goal_id=goal.id, text=text.strip(), position=max((s.position for s in steps), default=-1) + 1)
-    session.add(step)
-    _touch(session, goal, words_changed=True)
-    return step, None
-
-
-def rename_step(*, session: Session, goal: Goal, step_id: int, text: str, version: int | None = None) -> str | None:
-    """Change a step's words; returns why it couldn't, or None; raises EditConflict if it changed since `version`."""
-    step = _step_of(session, goal, step_id)
-    if problem := step_problem(text):
-        return problem
-    claim_version(session=session, row=step, version=version)
-    step.text = text.strip()
-    session.add(step)
-    _touch(session, goal, words_changed=True)
-    return None
-
-
-def remove_step(*, session: Session, goal: Goal, step_id: int) -> None:
-    """Remove a step (and its ticks in check-ins)."""
-    session.delete(_step_of(session, goal, step_id))
-    _touch(session, goal, words_changed=True)
-
-
-def move_step(*, session: Session, goal: Goal, step_id: int, direction: str, version: int | None = None) -> bool:
-    """Move a step one place "up" or "down"; False when it is already at that end (nothing changes). A step's version
-    covers its place as well as its words: raises EditConflict if it changed or moved since `version`."""
-    steps = steps_of(session=session, goal=goal)
-    index = next((i for i, step in enumerate(steps) if step.id == step_id), None)
-    if index is None:
-        raise not_found()
-    step = steps[index]
-    # A stale read is a conflict even where the step couldn't move; claim_version below settles a race.
-    if version is not None and step.version != version:
-        raise EditConflict(step)
-    other = {"up": index - 1, "down": index + 1}.get(direction, index)
-    if other == index or not 0 <= other < len(steps):
-        return False
-    # Both steps change place, so both move to a new version: a client that read either before can't move it
-    # on the strength of an order that no longer holds.
-    claim_version(session=session, row=step, version=version)
-    claim_version(session=session, row=steps[other], version=None)
-    steps[index], steps[other] = steps[other], steps[index]
-    for position, row in enumerate(steps):
-        if row.position != position:
-            row.position = position
-            session.add(row)
-    _touch(session, goal)
-    return True
-
-
-def _mark_done(step: GoalStep, done: bool) -> None:
-    if step.done != done:
-        step.done = done
-        step.done_at = utcnow() if done else None
-
-
-def toggle_step(*, session: Session, goal: Goal, step_id: int, done: bool | None = None) -> GoalStep:
-    """Tick or untick a step (`done` says which, so sending the form twice doesn't undo it)."""
-    step = _step_of(session, goal, step_id)
-    _mark_done(step, (not step.done) if done is None else done)
-    session.add(step)
-    _touch(session, goal)
-    return step
 
 
 def record_checkin(
@@ -366,10 +269,10 @@ def record_checkin(
     if step_ids:
         for step in session.exec(select(GoalStep).where(GoalStep.goal_id == goal.id, GoalStep.id.in_(list(step_ids)))).all():
             if not step.done:
-                _mark_done(step, True)
+                mark_done(step, True)
                 session.add(step)
                 session.add(CheckInStep(checkin_id=checkin.id, step_id=step.id))
-    _touch(session, goal, words_changed=True)
+    touch(session, goal, words_changed=True)
     return checkin
 
 
@@ -395,7 +298,7 @@ def achieve_goal(*, session: Session, goal: Goal, closing_text: str) -> Reflecti
     approvals.request_if_needed(session=session, owner_id=reflection.owner_id, item_id=reflection.id,
                                 audience=reflection.audience, title=reflection.title)
     goal.status, goal.achieved_at, goal.closing_reflection_id = GoalStatus.achieved, now, reflection.id
-    _touch(session, goal)
+    touch(session, goal)
     return reflection
 
 
@@ -415,5 +318,5 @@ def set_status(*, session: Session, goal: Goal, action: str) -> str | None:
         # Reopened: no longer closed. The closing reflection stays, linked to the goal, among the reflections.
         goal.achieved_at, goal.closing_reflection_id = None, None
     goal.status = new_status
-    _touch(session, goal)
+    touch(session, goal)
     return None
