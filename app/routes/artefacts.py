@@ -31,6 +31,7 @@ from app.services.edit_versions import claim_version, parse_version
 from app.templating import render
 from app.routes.forms import SaveRefused, keeping_typed_text
 from app.routes.ids import PathId
+from app.services.portfolio import recording_owners
 
 router = APIRouter(dependencies=[Depends(require_user)])
 
@@ -53,7 +54,7 @@ def _form_context(session, user, *, kind: ArtefactKind, data=None, file_errors=(
     return {
         "kind": kind, "data": data, "errors": errors if errors is not None else data.errors,
         "file_errors": list(file_errors), "groups": groups, "artefact": artefact,
-        "recording": service.recording_of(session=session, artefact=artefact) if artefact else None,
+        "recording": recording_owners.recording_of(session=session, artefact=artefact) if artefact else None,
         "allowed": allowed_description(), "max_upload_mb": 0, "created": [],
         "version": "" if version is None else version, "conflict": conflict, "held_token": "", "held_names": [],
     }
@@ -66,7 +67,7 @@ def list_artefacts(request: Request, user: StudentUser, session: SessionDep, kin
     if kind in KINDS:
         statement = statement.where(Artefact.kind == KINDS[kind])
     result = paginate(session, statement.order_by(Artefact.occurred_on.desc(), Artefact.id.desc()), number=page, size=24)
-    recordings = service.recordings_of(session=session, artefact_ids=[a.id for a in result.items])
+    recordings = recording_owners.recordings_of(session=session, artefact_ids=[a.id for a in result.items])
     badges = imported_badges.badges_of(session=session, artefact_ids=[a.id for a in result.items])
     return render(request, "artefacts/list.html",
                   {"page": result, "kind": kind, "recordings": recordings, "badges": badges}, block="results")
@@ -239,7 +240,7 @@ def show_artefact(request: Request, artefact_id: PathId, user: CurrentUser, sess
     is_owner = artefact.owner_id == user.id
     context = {"artefact": artefact, "details": service.details_of(session=session, artefact=artefact),
                "is_owner": is_owner,
-               "recording": service.recording_of(session=session, artefact=artefact) if is_owner else None,
+               "recording": recording_owners.recording_of(session=session, artefact=artefact) if is_owner else None,
                "caption": service.caption_of(session=session, artefact=artefact),
                "badge": imported_badges.badge_of(session=session, artefact=artefact),
                "approval_notice": approval_notice(session=session, viewer=user, owner_id=artefact.owner_id,

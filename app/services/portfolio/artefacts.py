@@ -36,7 +36,6 @@ from app.services.portfolio import tags as tag_service
 from app.services.portfolio import timeline
 from app.access import NotFound, attached_recordings_among, can_see, load, load_own, not_an_attached_recording, not_found
 from app.access.relationships import is_teacher_of
-from app.services.portfolio.links import item_link
 from app.services.portfolio.markdown import embedded_file_ids
 
 MAX_TAGS = tag_service.MAX_TAGS
@@ -330,43 +329,6 @@ def is_attached_recording(*, session: Session, artefact: Artefact) -> bool:
     """True when the artefact is a reflection's recording or a comment's spoken feedback (part of that, not evidence
     of its own)."""
     return bool(attached_recordings_among(session=session, ids=[artefact.id]))
-
-
-@dataclass
-class RecordingOf:
-    """What a recording belongs to, for its owner's evidence grid: a reflection, or the item a spoken comment is on."""
-
-    title: str
-    link: str
-    spoken_feedback: bool = False
-
-
-def recordings_of(*, session: Session, artefact_ids: list[int]) -> dict[int, RecordingOf]:
-    """For those of `artefact_ids` that are recordings, what each belongs to (three queries)."""
-    if not artefact_ids:
-        return {}
-    found: dict[int, RecordingOf] = {}
-    for item_id, reflection_id, title in session.exec(
-        select(Reflection.audio_artefact_id, Reflection.id, Reflection.title)
-        .where(Reflection.audio_artefact_id.in_(artefact_ids)).order_by(Reflection.id)
-    ).all():
-        found.setdefault(item_id, RecordingOf(title, item_link(ItemType.reflection, reflection_id)))
-    for item_id, artefact_id, title in session.exec(
-        select(Artefact.audio_artefact_id, Artefact.id, Artefact.title)
-        .where(Artefact.audio_artefact_id.in_(artefact_ids)).order_by(Artefact.id)
-    ).all():
-        found.setdefault(item_id, RecordingOf(title, item_link(ItemType.artefact, artefact_id)))
-    for item_id, item in session.exec(
-        select(Comment.audio_artefact_id, Item).join(Item, Item.id == Comment.item_id)
-        .where(Comment.audio_artefact_id.in_(artefact_ids)).order_by(Comment.id)
-    ).all():
-        found.setdefault(item_id, RecordingOf(item.title, item_link(item.type, item.id), spoken_feedback=True))
-    return found
-
-
-def recording_of(*, session: Session, artefact: Artefact) -> RecordingOf | None:
-    """What the artefact is a recording of, or None when it is evidence of its own."""
-    return recordings_of(session=session, artefact_ids=[artefact.id]).get(artefact.id)
 
 
 @dataclass
