@@ -17,14 +17,13 @@ from app.models import (
     ItemType,
     MediaKind,
     ProficiencyLevel,
-    RatingSource,
     Reflection,
     School,
     Showcase,
     User,
 )
 from app.services.badges.credentials import CredentialView
-from app.services.competencies.ratings import RatingView, latest_of
+from app.services.competencies.ratings import RatedHistory, RatingView
 from app.services.showcases.showcase_items import GoalSummary
 
 
@@ -54,20 +53,14 @@ class GoalEntry(GoalSummary):
 
 
 @dataclass
-class CompetencyEntry:
+class CompetencyEntry(RatedHistory):
+    """A competency with its rating history (newest first) and its chart; the latest ratings from RatedHistory."""
+
     competency: Competency
     framework: Framework
     scale: list[ProficiencyLevel]
     history: list[RatingView]  # newest first
     chart: Markup | None = None
-
-    @property
-    def latest_self(self) -> RatingView | None:
-        return latest_of(self.history, RatingSource.self)
-
-    @property
-    def latest_teacher(self) -> RatingView | None:
-        return latest_of(self.history, RatingSource.teacher)
 
 
 @dataclass
